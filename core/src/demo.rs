@@ -1,0 +1,192 @@
+//! The foundation's demo, "kernel check": on a rows × cols matrix drawn from a seed, each trial runs the
+//! reduction ⊕ ∈ {sum, max, LSE} per row or column on the GPU (f32, `shaders/reduce/reduce.wgsl`) and on
+//! the CPU twin (f64), and reports their largest difference against the stated tolerance
+//! ([`crate::reduce::tolerance`]) and both timings. It is the smallest real stepper: problem (params,
+//! validated) → solver (a state advanced by `step`) → frames.
+
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Serialize};
+use web_time::Instant;
+
+use crate::backend::Backend;
+use crate::cpu;
+use crate::error::{Error, Result};
+use crate::frame::{Budget, Frame, StopReason, Stepper};
+use crate::gpu::reduce::Reduction;
+use crate::reduce::{tolerance, ReduceAxis, ReduceOp};
+use crate::rng::SplitMix64;
+
+/// Largest matrix the demo accepts on any backend (2²⁴ elements: 128 MiB as f64 on the CPU side).
+pub const MAX_ELEMENTS: usize = 1 << 24;
+/// Largest number of trials in one run.
+pub const MAX_TRIALS: u64 = 1_000_000;
+
+/// The demo's parameters (UI panel, CLI flags, JSON).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ReduceCheckParams {
+    pub rows: usize,
+    pub cols: usize,
+    pub op: ReduceOp,
+    pub axis: ReduceAxis,
+    pub trials: u64,
+    pub seed: u64,
+}
+
+impl Default for ReduceCheckParams {
+    fn default() -> Self {
+        Self { rows: 512, cols: 512, op: ReduceOp::Lse, axis: ReduceAxis::Cols, trials: 60, seed: 1 }
+    }
+}
+
+impl ReduceCheckParams {
+    /// Sizes ≥ 1, rows·cols ≤ [`MAX_ELEMENTS`], 1 ≤ trials ≤ [`MAX_TRIALS`].
+    pub fn validate(&self) -> Result<()> {
+        crate::reduce::check_shape(self.rows, self.cols)?;
+        let elements = self.rows.saturating_mul(self.cols);
+        if elements > MAX_ELEMENTS {
+            return Err(Error::TooBig { name: "rows × cols", value: elements as i64, max: MAX_ELEMENTS as i64 });
+        }
+        if self.trials == 0 {
+            return Err(Error::TooSmall { name: "trials", value: 0, min: 1 });
+        }
+        if self.trials > MAX_TRIALS {
+            return Err(Error::TooBig { name: "trials", value: self.trials as i64, max: MAX_TRIALS as i64 });
+        }
+        Ok(())
+    }
+}
+
+/// The GPU side of a check: the input buffer stays on the device; each trial overwrites it.
+struct GpuSide {
+    ctx: std::rc::Rc<crate::gpu::GpuContext>,
+    input: wgpu::Buffer,
+    reduction: Reduction,
+}
+
+/// The kernel-check stepper. One iteration = one trial on fresh data.
+pub struct ReduceCheck {
+    params: ReduceCheckParams,
+    gpu: Option<GpuSide>,
+    rng: SplitMix64,
+    data: Vec<f64>,
+    data_f32: Vec<f32>,
+    iteration: u64,
+    elapsed_ms: f64,
+    all_within_tolerance: bool,
+    last: Option<Frame>,
+}
+
+impl ReduceCheck {
+    /// Validates `params` and prepares the buffers and pipelines on `backend`.
+    pub async fn new(params: ReduceCheckParams, backend: &Backend) -> Result<Self> {
+        params.validate()?;
+        let n = params.rows * params.cols;
+        let gpu = match backend.gpu() {
+            Some(ctx) => {
+                let input = {
+                    ctx.check_storage_size(|| format!("a {} × {} f32 matrix", params.rows, params.cols), n as u64 * 4)?;
+                    ctx.scoped(|| ctx.storage("check input", n as u64 * 4)).await?
+                };
+                let reduction = Reduction::new(ctx, &input, params.rows, params.cols, params.op, params.axis).await?;
+                Some(GpuSide { ctx: ctx.clone(), input, reduction })
+            }
+            None => None,
+        };
+        Ok(Self {
+            rng: SplitMix64::new(params.seed),
+            data: vec![0.0; n],
+            data_f32: vec![0.0; n],
+            params,
+            gpu,
+            iteration: 0,
+            elapsed_ms: 0.0,
+            all_within_tolerance: true,
+            last: None,
+        })
+    }
+
+    pub fn params(&self) -> &ReduceCheckParams {
+        &self.params
+    }
+
+    /// Draws the next trial's matrix: uniform in [−8, 8), rounded to f32 for both sides so the comparison
+    /// measures the kernels, not the input rounding.
+    fn draw(&mut self) {
+        for (d, s) in self.data.iter_mut().zip(self.data_f32.iter_mut()) {
+            let v = (16.0 * self.rng.uniform() - 8.0) as f32;
+            *s = v;
+            *d = f64::from(v);
+        }
+    }
+
+    async fn trial(&mut self) -> Result<BTreeMap<String, f64>> {
+        self.draw();
+        let p = &self.params;
+        let bytes = (p.rows * p.cols * 4) as f64;
+        let mut metrics = BTreeMap::new();
+
+        let t = Instant::now();
+        let x = ndarray::ArrayView2::from_shape((p.rows, p.cols), &self.data[..]).expect("sized in new");
+        let cpu = cpu::reduce::reduce_view(x, p.op, p.axis);
+        let cpu_ms = t.elapsed().as_secs_f64() * 1e3;
+        metrics.insert("cpu_ms".into(), cpu_ms);
+        metrics.insert("cpu_gbps".into(), 2.0 * bytes / (cpu_ms.max(1e-6) * 1e6));
+
+        if let Some(gpu) = &self.gpu {
+            gpu.ctx.queue().write_buffer(&gpu.input, 0, bytemuck::cast_slice(&self.data_f32));
+            let t = Instant::now();
+            let ys = gpu.reduction.run(&gpu.ctx).await?;
+            let gpu_ms = t.elapsed().as_secs_f64() * 1e3;
+            let (_, len) = p.axis.outputs_and_len(p.rows, p.cols);
+            let abs_sums = cpu::reduce::reduce_view(x.mapv(f64::abs).view(), ReduceOp::Sum, p.axis);
+            let mut max_abs = 0.0f64;
+            let mut max_ratio = 0.0f64;
+            for ((g, c), a) in ys.iter().zip(cpu.iter()).zip(abs_sums.iter()) {
+                let diff = (f64::from(*g) - c).abs();
+                let diff = if diff.is_nan() { f64::INFINITY } else { diff };
+                max_abs = max_abs.max(diff);
+                max_ratio = max_ratio.max(diff / tolerance(p.op, len, *a, *c));
+            }
+            metrics.insert("gpu_ms".into(), gpu_ms);
+            metrics.insert("gpu_gbps".into(), bytes / (gpu_ms.max(1e-6) * 1e6));
+            metrics.insert("max_abs_diff".into(), max_abs);
+            metrics.insert("diff_over_tolerance".into(), max_ratio);
+            self.all_within_tolerance &= max_ratio <= 1.0;
+        }
+        Ok(metrics)
+    }
+}
+
+impl Stepper for ReduceCheck {
+    /// Runs trials until the budget is spent or `trials` are done. `converged` means every trial so far had
+    /// GPU and CPU within tolerance (trivially true on the CPU backend, which has nothing to compare).
+    async fn step(&mut self, budget: Budget) -> Result<Frame> {
+        if let Some(last) = self.last.as_ref().filter(|f| f.done) {
+            return Ok(last.clone());
+        }
+        let start = Instant::now();
+        let mut metrics = BTreeMap::new();
+        let mut ran = 0u64;
+        while ran < budget.max_iterations && self.iteration < self.params.trials {
+            metrics = self.trial().await?;
+            self.iteration += 1;
+            ran += 1;
+            if start.elapsed().as_secs_f64() * 1e3 >= budget.max_millis {
+                break;
+            }
+        }
+        self.elapsed_ms += start.elapsed().as_secs_f64() * 1e3;
+        let done = self.iteration >= self.params.trials;
+        let frame = Frame {
+            iteration: self.iteration,
+            metrics,
+            elapsed_ms: self.elapsed_ms,
+            done,
+            converged: self.all_within_tolerance,
+            stop: done.then_some(StopReason::Completed),
+        };
+        self.last = Some(frame.clone());
+        Ok(frame)
+    }
+}

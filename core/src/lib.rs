@@ -1,0 +1,20 @@
+//! Regula's core: every algorithm of the labs, as a CPU reference (f64, ndarray) and a GPU path (f32,
+//! WGSL through wgpu), behind one stepper contract. No UI here: `app/` and `cli/` read [`Frame`]s.
+//!
+//! Layout (problem → solver → frames → output, as in OTT-JAX):
+//! - [`error`]: typed errors; [`frame`]: the stepper contract; [`backend`]: CPU/GPU selection;
+//! - [`cpu`]: f64 twins; [`gpu`]: device, buffers, pipeline cache, kernels from `shaders/`;
+//! - [`reduce`]: the sum/max/LSE reduction every lab builds on; [`demo`]: the kernel-check stepper.
+
+pub mod backend;
+pub mod cpu;
+pub mod demo;
+pub mod error;
+pub mod frame;
+pub mod gpu;
+pub mod reduce;
+pub mod rng;
+
+pub use backend::{Backend, BackendChoice, DeviceReport};
+pub use error::{Error, Result};
+pub use frame::{Budget, Frame, StopReason, Stepper};
