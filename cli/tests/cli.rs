@@ -1,0 +1,68 @@
+//! The `regula` binary end to end: JSON on the last line, typed errors with a non-zero exit.
+
+use std::process::Command;
+
+fn regula(args: &[&str]) -> (bool, String, String) {
+    let out = Command::new(env!("CARGO_BIN_EXE_regula")).args(args).output().expect("run regula");
+    (out.status.success(), String::from_utf8_lossy(&out.stdout).into(), String::from_utf8_lossy(&out.stderr).into())
+}
+
+fn last_json(stdout: &str) -> serde_json::Value {
+    let line = stdout.lines().last().expect("some output");
+    serde_json::from_str(line).unwrap_or_else(|e| panic!("last line is not JSON ({e}): {line}"))
+}
+
+#[test]
+fn device_reports_the_gpu_adapter_and_its_limits() {
+    let (ok, stdout, stderr) = regula(&["device", "--backend", "gpu", "--json"]);
+    assert!(ok, "{stderr}");
+    let v = last_json(&stdout);
+    assert_eq!(v["backend"], "gpu");
+    let limit = v["adapter"]["limits"]["max_storage_buffer_binding_size"].as_u64().unwrap();
+    assert!(limit >= 128 << 20, "binding limit {limit}");
+    assert!(stdout.contains("invocations/workgroup"));
+}
+
+#[test]
+fn device_on_the_cpu_says_so() {
+    let (ok, stdout, _) = regula(&["device", "--backend", "cpu", "--json"]);
+    assert!(ok);
+    let v = last_json(&stdout);
+    assert_eq!(v["backend"], "cpu");
+    assert_eq!(v["label"], "CPU (chosen)");
+}
+
+#[test]
+fn check_compares_gpu_with_cpu_and_prints_json() {
+    let (ok, stdout, stderr) =
+        regula(&["check", "--rows", "257", "--cols", "1000", "--op", "sum", "--axis", "rows", "--trials", "4", "--json"]);
+    assert!(ok, "{stderr}");
+    let v = last_json(&stdout);
+    assert_eq!(v["backend"], "gpu");
+    assert_eq!(v["trials"], 4);
+    assert_eq!(v["agree"], true);
+    assert!(v["worst_diff_over_tolerance"].as_f64().unwrap() <= 1.0);
+    assert!(v["gpu_ms_median"].as_f64().unwrap() > 0.0);
+}
+
+#[test]
+fn check_runs_on_the_cpu_backend() {
+    let (ok, stdout, stderr) = regula(&["check", "--backend", "cpu", "--rows", "10", "--cols", "10", "--trials", "2", "--json"]);
+    assert!(ok, "{stderr}");
+    let v = last_json(&stdout);
+    assert_eq!(v["backend"], "cpu");
+    assert!(v["gpu_ms_median"].is_null());
+}
+
+#[test]
+fn bad_input_is_a_message_and_a_failure_exit() {
+    let (ok, _, stderr) = regula(&["check", "--rows", "0"]);
+    assert!(!ok);
+    assert!(stderr.contains("`rows` must be at least 1"), "{stderr}");
+    let (ok, _, stderr) = regula(&["check", "--rows", "100000", "--cols", "100000"]);
+    assert!(!ok);
+    assert!(stderr.contains("must be at most"), "{stderr}");
+    let (ok, _, stderr) = regula(&["check", "--op", "mean"]);
+    assert!(!ok);
+    assert!(stderr.contains("sum, max, lse"), "{stderr}");
+}
