@@ -100,6 +100,10 @@ impl GpuContext {
     /// Acquires the default adapter (high performance preferred) and opens a device with the adapter's
     /// own limits, so large labs can use the full storage-buffer size the hardware allows.
     pub async fn new() -> Result<Rc<Self>> {
+        #[cfg(target_arch = "wasm32")]
+        if !wgpu::util::is_browser_webgpu_supported().await {
+            return Err(Error::NoAdapter("WebGPU is unavailable in this browser".to_owned()));
+        }
         let instance = wgpu::Instance::new(wgpu::InstanceDescriptor::new_without_display_handle_from_env());
         let adapter = instance
             .request_adapter(&wgpu::RequestAdapterOptions {

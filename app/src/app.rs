@@ -1,0 +1,157 @@
+//! The shell: the device banner, navigation between labs, and the page of the lab chosen.
+
+use std::rc::Rc;
+
+use leptos::prelude::*;
+use regula_core::gpu::GpuContext;
+use regula_core::{Backend, BackendChoice, DeviceReport};
+
+use crate::kernels::KernelsPage;
+
+/// The GPU probed once at start-up, shared by every page (WebGPU objects live on the main thread only,
+/// hence local storage). `None` inside means no adapter: pages run on the CPU and say so.
+#[derive(Clone, Copy)]
+pub struct Device {
+    pub gpu: StoredValue<Option<Rc<GpuContext>>, LocalStorage>,
+    /// Banner text and details; `None` while probing.
+    pub report: ReadSignal<Option<DeviceReport>>,
+}
+
+impl Device {
+    /// The backend a page should run on for the person's choice; the CPU (with the reason) when the GPU is
+    /// asked for but absent.
+    pub fn backend(&self, choice: BackendChoice) -> Backend {
+        match (choice, self.gpu.get_value()) {
+            (BackendChoice::Cpu, _) => Backend::Cpu { fallback: None },
+            (_, Some(ctx)) => Backend::Gpu(ctx),
+            (_, None) => Backend::Cpu {
+                fallback: self.report.get_untracked().and_then(|r| r.fallback_reason),
+            },
+        }
+    }
+}
+
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Lab {
+    Kernels,
+    Ot,
+    Sketching,
+    Training,
+    Generalization,
+}
+
+impl Lab {
+    const ALL: [Lab; 5] = [Lab::Kernels, Lab::Ot, Lab::Sketching, Lab::Training, Lab::Generalization];
+
+    fn slug(self) -> &'static str {
+        match self {
+            Lab::Kernels => "kernels",
+            Lab::Ot => "ot",
+            Lab::Sketching => "sketching",
+            Lab::Training => "training",
+            Lab::Generalization => "generalization",
+        }
+    }
+
+    fn title(self) -> &'static str {
+        match self {
+            Lab::Kernels => "Kernels",
+            Lab::Ot => "Optimal transport",
+            Lab::Sketching => "Sketching",
+            Lab::Training => "Training",
+            Lab::Generalization => "Generalization",
+        }
+    }
+
+    /// What the lab will show, for the placeholder of a lab that has not landed yet.
+    fn coming(self) -> Option<&'static str> {
+        match self {
+            Lab::Kernels => None,
+            Lab::Ot => Some("Sinkhorn, log-domain Sinkhorn and Sinkhorn–Newton–Sparse, with the Hessian's sparsity live."),
+            Lab::Sketching => Some("Gaussian, SRHT, CountSketch and OSNAP sketches: where ℓ2 holds and ℓ∞ fails."),
+            Lab::Training => Some("Small networks trained on the GPU, with λmax against the 2/η stability line."),
+            Lab::Generalization => Some("Theory over simulation: student–teacher, double descent, noisy labels."),
+        }
+    }
+
+    fn from_hash(hash: &str) -> Lab {
+        let slug = hash.trim_start_matches('#').trim_start_matches('/');
+        Lab::ALL.into_iter().find(|l| l.slug() == slug).unwrap_or(Lab::Kernels)
+    }
+}
+
+fn location_hash() -> String {
+    web_sys::window().and_then(|w| w.location().hash().ok()).unwrap_or_default()
+}
+
+#[component]
+pub fn App() -> impl IntoView {
+    let gpu = StoredValue::new_local(None::<Rc<GpuContext>>);
+    let (report, set_report) = signal(None::<DeviceReport>);
+    leptos::task::spawn_local(async move {
+        let backend = Backend::acquire(BackendChoice::Auto).await.unwrap_or_else(|e| Backend::Cpu { fallback: Some(e.to_string()) });
+        gpu.set_value(backend.gpu().cloned());
+        set_report.set(Some(backend.report()));
+    });
+    let device = Device { gpu, report };
+
+    let (lab, set_lab) = signal(Lab::from_hash(&location_hash()));
+    let go = move |l: Lab| {
+        set_lab.set(l);
+        if let Some(w) = web_sys::window() {
+            let _ = w.location().set_hash(&format!("/{}", l.slug()));
+        }
+    };
+
+    let banner = move || match report.get() {
+        None => ("probing", "Looking for a GPU…".to_owned()),
+        Some(r) if r.backend == "gpu" => ("gpu", r.label),
+        Some(r) => ("cpu", r.label.replace("GPU unavailable", "WebGPU unavailable")),
+    };
+
+    view! {
+        <header class="top">
+            <h1>"Regula"</h1>
+            <p class="tagline">"Regularization, optimal transport and sketching — live, on your GPU."</p>
+            <p id="device-banner" class=move || format!("banner {}", banner().0) role="status" aria-live="polite">
+                {move || banner().1}
+            </p>
+        </header>
+        <nav class="labs" aria-label="Labs">
+            {Lab::ALL
+                .into_iter()
+                .map(|l| {
+                    view! {
+                        <a
+                            href=format!("#/{}", l.slug())
+                            class:active=move || lab.get() == l
+                            aria-current=move || (lab.get() == l).then_some("page")
+                            on:click=move |ev| {
+                                ev.prevent_default();
+                                go(l);
+                            }
+                        >
+                            {l.title()}
+                        </a>
+                    }
+                })
+                .collect_view()}
+        </nav>
+        <main>
+            {move || {
+                let l = lab.get();
+                match l.coming() {
+                    None => view! { <KernelsPage device=device /> }.into_any(),
+                    Some(text) => view! {
+                        <section class="coming">
+                            <h2>{l.title()}</h2>
+                            <p>{text}</p>
+                            <p class="muted">"Coming: this lab lands with its own issue. The kernel check shows the path every lab uses."</p>
+                        </section>
+                    }
+                    .into_any(),
+                }
+            }}
+        </main>
+    }
+}

@@ -1,0 +1,264 @@
+//! The kernel-check page: the reduction kernel on a matrix of the size the person picks, GPU against
+//! the CPU twin, trial by trial — difference (against the stated tolerance) and timings plotted live.
+//! Parameter panel → run controls → charts, as every lab page.
+
+use leptos::prelude::*;
+use leptos::task::spawn_local;
+use plotters::style::RGBColor;
+use regula_core::demo::{ReduceCheck, ReduceCheckParams};
+use regula_core::reduce::{ReduceAxis, ReduceOp};
+use regula_core::{BackendChoice, Budget, Frame, Stepper};
+
+use crate::app::Device;
+use crate::chart::{LogChart, Series};
+
+/// Milliseconds of work per animation frame: leaves the browser time to paint at 60 Hz.
+const FRAME_BUDGET_MS: f64 = 12.0;
+
+const GPU_COLOR: RGBColor = RGBColor(214, 90, 40);
+const CPU_COLOR: RGBColor = RGBColor(40, 110, 200);
+
+/// Resolves on the browser's next animation frame.
+async fn next_animation_frame() {
+    let (tx, rx) = futures_channel::oneshot::channel();
+    request_animation_frame(move || {
+        let _ = tx.send(());
+    });
+    let _ = rx.await;
+}
+
+/// The run's state, shared by the controls. The stepper itself is local (it may hold WebGPU objects).
+#[derive(Clone, Copy)]
+struct Runner {
+    device: Device,
+    params: RwSignal<ReduceCheckParams>,
+    backend: RwSignal<BackendChoice>,
+    frames: RwSignal<Vec<Frame>>,
+    running: RwSignal<bool>,
+    error: RwSignal<Option<String>>,
+    stepper: StoredValue<Option<ReduceCheck>, LocalStorage>,
+    /// Bumped by reset: a step that finishes under an old generation is thrown away.
+    generation: StoredValue<u64>,
+    busy: StoredValue<bool>,
+}
+
+impl Runner {
+    /// One `step` of the stepper (created on first use from the current parameters and backend).
+    async fn advance(self, budget: Budget) -> Option<Frame> {
+        if self.busy.get_value() {
+            return None;
+        }
+        self.busy.set_value(true);
+        let generation = self.generation.get_value();
+        let mut stepper = match self.stepper.try_update_value(|s| s.take()).flatten() {
+            Some(s) => s,
+            None => {
+                let backend = self.device.backend(self.backend.get_untracked());
+                match ReduceCheck::new(self.params.get_untracked(), &backend).await {
+                    Ok(s) => s,
+                    Err(e) => return self.fail(e.to_string()),
+                }
+            }
+        };
+        let result = stepper.step(budget).await;
+        self.busy.set_value(false);
+        if self.generation.get_value() != generation {
+            return None; // reset while stepping: discard
+        }
+        self.stepper.set_value(Some(stepper));
+        match result {
+            Ok(frame) => {
+                self.frames.update(|fs| fs.push(frame.clone()));
+                Some(frame)
+            }
+            Err(e) => self.fail(e.to_string()),
+        }
+    }
+
+    fn fail(self, message: String) -> Option<Frame> {
+        self.busy.set_value(false);
+        self.error.set(Some(message));
+        self.running.set(false);
+        None
+    }
+
+    fn run(self) {
+        if self.running.get_untracked() || self.done() {
+            return;
+        }
+        self.error.set(None);
+        self.running.set(true);
+        let generation = self.generation.get_value();
+        spawn_local(async move {
+            while self.running.get_untracked() && self.generation.get_value() == generation {
+                match self.advance(Budget::millis(FRAME_BUDGET_MS)).await {
+                    Some(f) if f.done => self.running.set(false),
+                    None if self.error.get_untracked().is_some() => break,
+                    _ => {}
+                }
+                next_animation_frame().await;
+            }
+        });
+    }
+
+    fn step_once(self) {
+        if self.running.get_untracked() || self.done() {
+            return;
+        }
+        self.error.set(None);
+        spawn_local(async move {
+            self.advance(Budget::iterations(1)).await;
+        });
+    }
+
+    fn reset(self) {
+        self.generation.update_value(|g| *g += 1);
+        self.running.set(false);
+        self.busy.set_value(false);
+        self.stepper.set_value(None);
+        self.frames.set(Vec::new());
+        self.error.set(None);
+    }
+
+    fn done(self) -> bool {
+        self.frames.with_untracked(|fs| fs.last().is_some_and(|f| f.done))
+    }
+}
+
+fn series(frames: &[Frame], name: &'static str, metric: &str, color: RGBColor) -> Option<Series> {
+    let points: Vec<(f64, f64)> =
+        frames.iter().filter_map(|f| f.metric(metric).map(|v| (f.iteration as f64, v))).collect();
+    (!points.is_empty()).then_some(Series { name, color, points })
+}
+
+#[component]
+pub fn KernelsPage(device: Device) -> impl IntoView {
+    let runner = Runner {
+        device,
+        params: RwSignal::new(ReduceCheckParams::default()),
+        backend: RwSignal::new(BackendChoice::Auto),
+        frames: RwSignal::new(Vec::new()),
+        running: RwSignal::new(false),
+        error: RwSignal::new(None),
+        stepper: StoredValue::new_local(None),
+        generation: StoredValue::new(0),
+        busy: StoredValue::new(false),
+    };
+    let params = runner.params;
+    let invalid = Memo::new(move |_| params.with(|p| p.validate().err().map(|e| e.to_string())));
+    // Every parameter invalidates the whole run here (the data and the kernels depend on all of them).
+    let edit = move |f: Box<dyn FnOnce(&mut ReduceCheckParams)>| {
+        runner.reset();
+        params.update(|p| f(p));
+    };
+    let number = move |label: &'static str, id: &'static str, get: fn(&ReduceCheckParams) -> u64, set: fn(&mut ReduceCheckParams, u64)| {
+        view! {
+            <label for=id>{label}</label>
+            <input
+                id=id
+                type="number"
+                min="0"
+                prop:value=move || params.with(|p| get(p).to_string())
+                on:change=move |ev| {
+                    match event_target_value(&ev).trim().parse::<u64>() {
+                        Ok(v) => edit(Box::new(move |p| set(p, v))),
+                        Err(_) => runner.error.set(Some(format!("`{id}` must be a whole number"))),
+                    }
+                }
+            />
+        }
+    };
+
+    let diff_series = Signal::derive(move || {
+        runner.frames.with(|fs| series(fs, "|gpu − cpu| / tolerance", "diff_over_tolerance", GPU_COLOR).into_iter().collect())
+    });
+    let time_series = Signal::derive(move || {
+        runner.frames.with(|fs| {
+            [series(fs, "gpu (dispatch + readback)", "gpu_ms", GPU_COLOR), series(fs, "cpu twin (f64)", "cpu_ms", CPU_COLOR)]
+                .into_iter()
+                .flatten()
+                .collect()
+        })
+    });
+    let gpu_available = move || device.report.with(|r| r.as_ref().is_some_and(|r| r.backend == "gpu"));
+    let status = move || {
+        if let Some(e) = runner.error.get() {
+            return e;
+        }
+        runner.frames.with(|fs| match fs.last() {
+            None => "Ready: press Run (space) or Step.".to_owned(),
+            Some(f) => {
+                let trials = params.with(|p| p.trials);
+                let state = if f.done { "done" } else if runner.running.get() { "running" } else { "paused" };
+                let cpu = f.metric("cpu_ms").unwrap_or(f64::NAN);
+                match (f.metric("gpu_ms"), f.metric("diff_over_tolerance"), f.metric("max_abs_diff")) {
+                    (Some(g), Some(r), Some(d)) => format!(
+                        "{state}: trial {}/{trials} · max |gpu − cpu| {d:.2e} ({r:.2} of tolerance) · {} · gpu {g:.2} ms ({:.2} GB/s) · cpu {cpu:.2} ms",
+                        f.iteration,
+                        if f.converged { "twins agree" } else { "DISAGREE" },
+                        f.metric("gpu_gbps").unwrap_or(f64::NAN),
+                    ),
+                    _ => format!("{state}: trial {}/{trials} · cpu only (no GPU to compare) · cpu {cpu:.2} ms", f.iteration),
+                }
+            }
+        })
+    };
+
+    view! {
+        <section class="lab" aria-labelledby="kernels-title">
+            <h2 id="kernels-title">"Kernel check: two-stage reduction, GPU vs CPU twin"</h2>
+            <p class="explain">
+                "Each trial draws a fresh matrix X (uniform in [−8, 8)) and computes ⊕ per row (yᵢ = ⊕ⱼ Xᵢⱼ) or per column "
+                "(yⱼ = ⊕ᵢ Xᵢⱼ), with ⊕ = sum, max, or log-sum-exp LSE(x) = m + log Σ exp(x − m). The GPU runs "
+                "shaders/reduce/reduce.wgsl in f32 (chunk partials, then one fold per line); the CPU twin runs in f64. "
+                "The chart shows the worst |gpu − cpu| over lines divided by the tolerance derived from f32 rounding: "
+                "below the dashed line at 1, the twins agree. Exact matches (common for max) are drawn at 1e-6."
+            </p>
+            <form class="panel" on:submit=|ev| ev.prevent_default() aria-label="Parameters">
+                {number("rows", "rows", |p| p.rows as u64, |p, v| p.rows = v as usize)}
+                {number("cols", "cols", |p| p.cols as u64, |p, v| p.cols = v as usize)}
+                <label for="op">"operation"</label>
+                <select id="op" on:change=move |ev| {
+                    if let Ok(op) = event_target_value(&ev).parse::<ReduceOp>() { edit(Box::new(move |p| p.op = op)) }
+                }>
+                    {ReduceOp::ALL.into_iter().map(|op| view! {
+                        <option value=op.name() selected=move || params.with(|p| p.op == op)>{op.name()}</option>
+                    }).collect_view()}
+                </select>
+                <label for="axis">"one result per"</label>
+                <select id="axis" on:change=move |ev| {
+                    if let Ok(a) = event_target_value(&ev).parse::<ReduceAxis>() { edit(Box::new(move |p| p.axis = a)) }
+                }>
+                    {ReduceAxis::ALL.into_iter().map(|a| view! {
+                        <option value=a.name() selected=move || params.with(|p| p.axis == a)>{if a == ReduceAxis::Rows { "row" } else { "column" }}</option>
+                    }).collect_view()}
+                </select>
+                {number("trials", "trials", |p| p.trials, |p, v| p.trials = v)}
+                {number("seed", "seed", |p| p.seed, |p, v| p.seed = v)}
+                <label for="backend">"backend"</label>
+                <select id="backend" on:change=move |ev| {
+                    if let Ok(b) = event_target_value(&ev).parse::<BackendChoice>() {
+                        runner.reset();
+                        runner.backend.set(b);
+                    }
+                }>
+                    <option value="auto" selected=move || runner.backend.get() == BackendChoice::Auto>"auto"</option>
+                    <option value="gpu" disabled=move || !gpu_available() selected=move || runner.backend.get() == BackendChoice::Gpu>"GPU (WebGPU)"</option>
+                    <option value="cpu" selected=move || runner.backend.get() == BackendChoice::Cpu>"CPU"</option>
+                </select>
+            </form>
+            <div class="controls" role="group" aria-label="Run controls">
+                <button id="run" on:click=move |_| runner.run() disabled=move || invalid.get().is_some() || runner.running.get()>"Run"</button>
+                <button id="pause" on:click=move |_| runner.running.set(false) disabled=move || !runner.running.get()>"Pause"</button>
+                <button id="step" on:click=move |_| runner.step_once() disabled=move || invalid.get().is_some() || runner.running.get()>"Step"</button>
+                <button id="reset" on:click=move |_| runner.reset()>"Reset"</button>
+            </div>
+            <p id="param-error" class="error" role="alert" hidden=move || invalid.get().is_none()>{move || invalid.get()}</p>
+            <p id="status" class=move || if runner.error.get().is_some() { "status error" } else { "status" } aria-live="polite">{status}</p>
+            <div class="charts">
+                <LogChart id="chart-diff" title="GPU vs CPU: worst difference / tolerance" x_label="trial" y_label="ratio" series=diff_series guide=1.0 />
+                <LogChart id="chart-time" title="Time per trial" x_label="trial" y_label="ms" series=time_series />
+            </div>
+        </section>
+    }
+}

@@ -1,0 +1,43 @@
+//! The reduction kernels in a real browser: headless Chromium's WebGPU (SwiftShader), against the CPU
+//! twin, with the same shapes and tolerances as the native suite. Run by `cargo xtask test` through
+//! wasm-bindgen-test-runner; `core/webdriver.json` passes `--enable-unsafe-webgpu` to Chromium.
+#![cfg(target_arch = "wasm32")]
+
+mod common;
+
+use regula_core::demo::{ReduceCheck, ReduceCheckParams};
+use regula_core::gpu::GpuContext;
+use regula_core::reduce::{ReduceAxis, ReduceOp};
+use regula_core::{Backend, BackendChoice, Budget, Stepper};
+use wasm_bindgen_test::*;
+
+wasm_bindgen_test_configure!(run_in_browser);
+
+#[wasm_bindgen_test]
+async fn webgpu_adapter_is_present_and_within_browser_limits() {
+    let ctx = GpuContext::new().await.expect("WebGPU adapter (Chromium needs --enable-unsafe-webgpu)");
+    let s = ctx.summary();
+    assert_eq!(s.api, "BrowserWebGpu");
+    // Our kernels use 256 invocations and 3 storage buffers per stage: within every browser's limits.
+    assert!(s.limits.max_compute_invocations_per_workgroup >= 256);
+    assert!(s.limits.max_storage_buffers_per_shader_stage >= 8);
+}
+
+#[wasm_bindgen_test]
+async fn reduction_matches_cpu_twin_on_edge_shapes_in_the_browser() {
+    let ctx = GpuContext::new().await.unwrap();
+    let cases = common::compare_all(&ctx).await;
+    assert_eq!(cases, common::SHAPES.len() * 6);
+    assert_eq!(ctx.cached_pipelines(), 3);
+}
+
+#[wasm_bindgen_test]
+async fn kernel_check_stepper_runs_on_webgpu() {
+    let backend = Backend::acquire(BackendChoice::Auto).await.unwrap();
+    assert_eq!(backend.name(), "gpu", "{:?}", backend.report().fallback_reason);
+    let params = ReduceCheckParams { rows: 129, cols: 700, op: ReduceOp::Lse, axis: ReduceAxis::Rows, trials: 3, seed: 5 };
+    let mut check = ReduceCheck::new(params, &backend).await.unwrap();
+    let f = check.step(Budget::iterations(10)).await.unwrap();
+    assert!(f.done && f.converged, "{f:?}");
+    assert!(f.metric("diff_over_tolerance").unwrap() <= 1.0);
+}

@@ -1,0 +1,53 @@
+// Shared launch for the end-to-end tests: Debian's Chromium, headless, flags for this kind of machine.
+import { chromium } from 'playwright-core';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+
+export const URL = process.env.REGULA_URL ?? 'http://127.0.0.1:8080/';
+export const ARTIFACTS = process.env.REGULA_ARTIFACTS ?? join(import.meta.dirname, 'artifacts');
+
+const BASE_ARGS = [
+  '--no-sandbox',
+  '--no-first-run',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+  '--disable-quic',
+  '--disable-dev-shm-usage',
+];
+
+/** A fresh browser (new profile each time); `webgpu: false` leaves WebGPU off to test the CPU fallback. */
+export async function launch({ webgpu = true } = {}) {
+  const userDataDir = mkdtempSync(join(tmpdir(), 'regula-chromium-'));
+  const args = [...BASE_ARGS, `--user-data-dir=${userDataDir}`];
+  if (webgpu) args.push('--enable-unsafe-webgpu');
+  return chromium.launch({
+    executablePath: process.env.REGULA_CHROMIUM ?? '/usr/bin/chromium',
+    headless: true,
+    args,
+  });
+}
+
+/** A page that records console errors and uncaught exceptions into `errors`. */
+export async function openPage(browser, viewport = { width: 1280, height: 720 }) {
+  const page = await browser.newPage({ viewport });
+  const errors = [];
+  page.on('console', (m) => { if (m.type() === 'error') errors.push(m.text()); });
+  page.on('pageerror', (e) => errors.push(String(e)));
+  await page.goto(URL);
+  // The banner leaves "Looking for a GPU…" once the device probe has finished.
+  await page.waitForFunction(() => {
+    const b = document.querySelector('#device-banner');
+    return b && !b.textContent.startsWith('Looking');
+  }, null, { timeout: 60_000 });
+  return { page, errors };
+}
+
+export async function canvasData(page, id) {
+  return page.locator(`#${id}`).evaluate((c) => c.toDataURL());
+}
+
+export async function waitForDone(page, timeout = 180_000) {
+  await page.waitForFunction(() => document.querySelector('#status')?.textContent.startsWith('done'), null, { timeout });
+}

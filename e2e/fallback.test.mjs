@@ -1,0 +1,24 @@
+// Without WebGPU the page says so and runs the CPU path.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { join } from 'node:path';
+import { launch, openPage, waitForDone, ARTIFACTS } from './browser.mjs';
+
+test('no WebGPU: CPU fallback banner and a CPU run', async () => {
+  const browser = await launch({ webgpu: false });
+  try {
+    const { page, errors } = await openPage(browser);
+    const banner = await page.locator('#device-banner').textContent();
+    assert.match(banner, /^CPU fallback: WebGPU unavailable/, banner);
+    assert.equal(await page.locator('#backend option[value="gpu"]').isDisabled(), true);
+    await page.fill('#trials', '5');
+    await page.locator('#trials').dispatchEvent('change');
+    await page.click('#run');
+    await waitForDone(page);
+    assert.match(await page.locator('#status').textContent(), /^done: trial 5\/5 · cpu only/);
+    await page.screenshot({ path: join(ARTIFACTS, 'kernels-cpu-fallback.png'), fullPage: true });
+    assert.deepEqual(errors, []);
+  } finally {
+    await browser.close();
+  }
+});
