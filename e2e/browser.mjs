@@ -1,7 +1,5 @@
 // Shared launch for the end-to-end tests: Debian's Chromium, headless, flags for this kind of machine.
 import { chromium } from 'playwright-core';
-import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
 export const URL = process.env.REGULA_URL ?? 'http://127.0.0.1:8080/';
@@ -17,10 +15,12 @@ const BASE_ARGS = [
   '--disable-dev-shm-usage',
 ];
 
-/** A fresh browser (new profile each time); `webgpu: false` leaves WebGPU off to test the CPU fallback. */
+/**
+ * A fresh browser: playwright gives every launch a new temporary profile (its own --user-data-dir).
+ * `webgpu: false` leaves WebGPU off to test the CPU fallback.
+ */
 export async function launch({ webgpu = true } = {}) {
-  const userDataDir = mkdtempSync(join(tmpdir(), 'regula-chromium-'));
-  const args = [...BASE_ARGS, `--user-data-dir=${userDataDir}`];
+  const args = [...BASE_ARGS];
   if (webgpu) args.push('--enable-unsafe-webgpu');
   return chromium.launch({
     executablePath: process.env.REGULA_CHROMIUM ?? '/usr/bin/chromium',

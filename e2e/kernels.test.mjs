@@ -28,10 +28,19 @@ test('kernel check runs on WebGPU and plots live', async () => {
     assert.notEqual(await canvasData(page, 'chart-diff'), emptyDiff, 'the difference chart did not change');
     await page.screenshot({ path: join(ARTIFACTS, 'kernels-webgpu.png'), fullPage: true });
 
-    // Step advances exactly one trial after a reset.
+    // Step advances exactly one trial after a reset; the keyboard does the same (`r` reset, `s` step,
+    // space run/pause).
     await page.click('#reset');
     await page.click('#step');
     await page.waitForFunction(() => document.querySelector('#status').textContent.startsWith('paused: trial 1/'));
+    await page.keyboard.press('r');
+    await page.waitForFunction(() => document.querySelector('#status').textContent.startsWith('Ready'));
+    await page.keyboard.press('s');
+    await page.waitForFunction(() => document.querySelector('#status').textContent.startsWith('paused: trial 1/'));
+    await page.locator('h2').click();
+    await page.keyboard.press(' ');
+    await waitForDone(page);
+    await page.click('#reset');
 
     // The backend switch: the same check on the CPU twin alone.
     await page.click('#reset');

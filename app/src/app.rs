@@ -80,6 +80,58 @@ impl Lab {
     }
 }
 
+/// "vendor architecture" from `navigator.gpu.requestAdapter()`'s `info` (e.g. "google swiftshader").
+async fn browser_adapter_name() -> Option<String> {
+    use wasm_bindgen::JsCast;
+    let get = |target: &wasm_bindgen::JsValue, key: &str| js_sys::Reflect::get(target, &key.into()).ok();
+    let navigator = web_sys::window()?.navigator();
+    let gpu = get(&navigator, "gpu").filter(|g| !g.is_undefined())?;
+    let request: js_sys::Function = get(&gpu, "requestAdapter")?.dyn_into().ok()?;
+    let promise: js_sys::Promise = request.call0(&gpu).ok()?.dyn_into().ok()?;
+    let adapter = wasm_bindgen_futures::JsFuture::from(promise).await.ok().filter(|a| !a.is_null())?;
+    let info = get(&adapter, "info")?;
+    let parts: Vec<String> = ["vendor", "architecture", "description"]
+        .into_iter()
+        .filter_map(|k| get(&info, k).and_then(|v| v.as_string()).filter(|s| !s.is_empty()))
+        .collect();
+    (!parts.is_empty()).then(|| parts.join(" "))
+}
+
+/// Keyboard: space run/pause, `s` step, `r` reset — forwarded as clicks on the visible page's buttons,
+/// so every page with run controls gets them. Ignored while typing in a field.
+fn install_shortcuts() {
+    use wasm_bindgen::JsCast;
+    let handle = window_event_listener(leptos::ev::keydown, |ev| {
+        let tag = ev.target().and_then(|t| t.dyn_into::<web_sys::Element>().ok()).map(|el| el.tag_name());
+        let typing = matches!(tag.as_deref(), Some("INPUT" | "SELECT" | "TEXTAREA"));
+        // Space on a focused button already presses that button.
+        let native_space = ev.key() == " " && tag.as_deref() == Some("BUTTON");
+        if typing || native_space || ev.ctrl_key() || ev.meta_key() || ev.alt_key() {
+            return;
+        }
+        let click = |selector: &str| {
+            let button = document().query_selector(selector).ok().flatten();
+            match button.and_then(|b| b.dyn_into::<web_sys::HtmlButtonElement>().ok()) {
+                Some(b) if !b.disabled() => {
+                    b.click();
+                    true
+                }
+                _ => false,
+            }
+        };
+        let handled = match ev.key().as_str() {
+            " " => click("#run") || click("#pause"),
+            "s" => click("#step"),
+            "r" => click("#reset"),
+            _ => false,
+        };
+        if handled {
+            ev.prevent_default();
+        }
+    });
+    std::mem::forget(handle); // the shell lives as long as the page
+}
+
 fn location_hash() -> String {
     web_sys::window().and_then(|w| w.location().hash().ok()).unwrap_or_default()
 }
@@ -91,8 +143,17 @@ pub fn App() -> impl IntoView {
     leptos::task::spawn_local(async move {
         let backend = Backend::acquire(BackendChoice::Auto).await.unwrap_or_else(|e| Backend::Cpu { fallback: Some(e.to_string()) });
         gpu.set_value(backend.gpu().cloned());
-        set_report.set(Some(backend.report()));
+        let mut report = backend.report();
+        if let Some(adapter) = report.adapter.as_mut().filter(|a| a.name.is_empty()) {
+            // wgpu passes on only GPUAdapterInfo.description, which Chromium leaves empty; ask the page.
+            if let Some(name) = browser_adapter_name().await {
+                adapter.name = name;
+                report.label = adapter.label();
+            }
+        }
+        set_report.set(Some(report));
     });
+    install_shortcuts();
     let device = Device { gpu, report };
 
     let (lab, set_lab) = signal(Lab::from_hash(&location_hash()));

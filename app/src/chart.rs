@@ -43,6 +43,16 @@ pub fn LogChart(
     }
 }
 
+/// Labels only the powers of ten on a log axis ("1e-3"); the minor ticks stay unlabelled.
+fn decade_label(v: &f64) -> String {
+    let e = v.log10();
+    if (e - e.round()).abs() < 1e-6 {
+        format!("1e{}", e.round())
+    } else {
+        String::new()
+    }
+}
+
 fn draw(
     canvas: web_sys::HtmlCanvasElement,
     title: &str,
@@ -70,7 +80,9 @@ fn draw(
         .configure_mesh()
         .x_desc(x_label)
         .y_desc(y_label)
-        .y_label_formatter(&|v| format!("{v:.0e}"))
+        .light_line_style(RGBColor(238, 240, 243))
+        .x_label_formatter(&|v| format!("{v:.0}"))
+        .y_label_formatter(&decade_label)
         .draw()?;
     if let Some(g) = guide {
         chart.draw_series(DashedLineSeries::new([(0.0, g), (x_max, g)], 6, 4, BLACK.stroke_width(1)))?;
