@@ -185,6 +185,7 @@ impl Stepper for ReduceCheck {
             done,
             converged: self.all_within_tolerance,
             stop: done.then_some(StopReason::Completed),
+            phase: None,
         };
         self.last = Some(frame.clone());
         Ok(frame)

@@ -33,6 +33,20 @@ pub enum Error {
     #[error("`{name}` cannot be `{value}`: choose one of {choices}")]
     UnknownChoice { name: &'static str, value: String, choices: &'static str },
 
+    /// A value outside what the method accepts, with the reason.
+    #[error("`{name}` is invalid: {message}")]
+    Invalid { name: &'static str, message: String },
+
+    /// A CSV file could not be read; `line` is 1-based.
+    #[error("{file}, line {line}: {message}")]
+    Csv { file: String, line: usize, message: String },
+
+    /// Kernel-mode Sinkhorn would underflow: exp(−C/ε) is 0 in floating point for some entries.
+    #[error(
+        "kernel Sinkhorn underflows at eps = {eps}: C/eps reaches {ratio:.0} but exp(−x) is 0 beyond {limit:.0}          in this precision — use the log domain (method log-sinkhorn or sns), or a larger eps"
+    )]
+    KernelUnderflow { eps: f64, ratio: f64, limit: f64 },
+
     /// No GPU adapter could be acquired (no WebGPU in this browser, no Vulkan/GL driver natively).
     #[error("no GPU adapter: {0}")]
     NoAdapter(String),

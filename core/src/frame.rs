@@ -60,6 +60,8 @@ pub struct Frame {
     pub converged: bool,
     /// Why the run stopped, once `done`.
     pub stop: Option<StopReason>,
+    /// The solver's phase for multi-phase methods ("sinkhorn" / "newton" for SNS), else `None`.
+    pub phase: Option<String>,
 }
 
 impl Frame {

@@ -4,7 +4,8 @@
 //! Layout (problem → solver → frames → output, as in OTT-JAX):
 //! - [`error`]: typed errors; [`frame`]: the stepper contract; [`backend`]: CPU/GPU selection;
 //! - [`cpu`]: f64 twins; [`gpu`]: device, buffers, pipeline cache, kernels from `shaders/`;
-//! - [`reduce`]: the sum/max/LSE reduction every lab builds on; [`demo`]: the kernel-check stepper.
+//! - [`reduce`]: the sum/max/LSE reduction every lab builds on; [`demo`]: the kernel-check stepper;
+//! - [`ot`]: the optimal-transport lab (Sinkhorn, log-domain Sinkhorn, SNS).
 
 pub mod backend;
 pub mod cpu;
@@ -12,6 +13,7 @@ pub mod demo;
 pub mod error;
 pub mod frame;
 pub mod gpu;
+pub mod ot;
 pub mod reduce;
 pub mod rng;
 

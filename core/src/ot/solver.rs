@@ -1,0 +1,568 @@
+//! Entropic OT solvers on the CPU (f64): kernel Sinkhorn, log-domain Sinkhorn and
+//! Sinkhorn–Newton–Sparse, behind one stepper.
+//!
+//! Notation (REFERENCE.md §1): P_ij = exp((f_i + g_j − C_ij)/ε), potentials f ∈ ℝⁿ, g ∈ ℝᵐ.
+//! - Kernel Sinkhorn (Cuturi 2013, "Sinkhorn Distances"): K = exp(−C/ε), v ← b ⊘ Kᵀu, u ← a ⊘ Kv.
+//! - Log-domain Sinkhorn: g_j ← ε log b_j − ε LSE_i((f_i − C_ij)/ε), f_i ← ε log a_i − ε LSE_j((g_j − C_ij)/ε).
+//! - SNS (Tang et al., "Accelerating Sinkhorn Algorithm with Sparse Newton Iterations", ICLR 2024): N1
+//!   log-domain steps, then Newton steps maximising the Lyapunov potential
+//!   F(f,g) = ⟨a,f⟩ + ⟨b,g⟩ − ε Σ_ij P_ij, with ∇F = (a − P1, b − Pᵀ1) and
+//!   ∇²F = −(1/ε) [[diag(P1), P], [Pᵀ, diag(Pᵀ1)]]. P is sparsified to its k largest entries per row
+//!   (exact diagonals kept), the system M d = ε ∇F is solved by Jacobi-preconditioned CG (M is singular
+//!   along (1, −1), but ∇F ⟂ (1, −1), so CG from 0 stays consistent), and the step is Armijo-backtracked
+//!   (α₀ = 1, c = 1e-4, halving).
+//!
+//! Stopping rule, all methods: ℓ1 marginal error ‖P1 − a‖₁ + ‖Pᵀ1 − b‖₁ ≤ tol, or max_iter iterations.
+//! Sinkhorn's error comes for free from the next half-step: after an f-update the rows are exact, and the
+//! column sums of P are b_j · exp((g_j − g̃_j)/ε) where g̃ is the g-update.
+
+use std::fmt;
+use std::str::FromStr;
+
+use serde::{Deserialize, Serialize};
+use web_time::Instant;
+
+use super::problem::OtProblem;
+use crate::error::{Error, Result};
+use crate::frame::{Budget, Frame, StopReason, Stepper};
+
+/// Largest n·m the CPU solvers accept (the cost matrix is held twice in f64: 2 × 8 bytes per entry).
+pub const MAX_CPU_ENTRIES: usize = 1 << 25;
+/// Armijo halvings before a Newton step gives way to a Sinkhorn step.
+const MAX_HALVINGS: usize = 30;
+/// exp(−x) underflows to 0 in f64 beyond x ≈ 708; kernel mode refuses C/ε above this.
+pub const KERNEL_LIMIT_F64: f64 = 700.0;
+
+/// The solver (`--method`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Method {
+    Sinkhorn,
+    LogSinkhorn,
+    Sns,
+}
+
+impl Method {
+    pub const ALL: [Method; 3] = [Method::Sinkhorn, Method::LogSinkhorn, Method::Sns];
+
+    pub fn name(self) -> &'static str {
+        match self {
+            Method::Sinkhorn => "sinkhorn",
+            Method::LogSinkhorn => "log-sinkhorn",
+            Method::Sns => "sns",
+        }
+    }
+}
+
+impl fmt::Display for Method {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+impl FromStr for Method {
+    type Err = Error;
+    fn from_str(s: &str) -> Result<Self> {
+        Method::ALL.into_iter().find(|m| m.name() == s).ok_or_else(|| Error::UnknownChoice {
+            name: "method",
+            value: s.into(),
+            choices: "sinkhorn, log-sinkhorn, sns",
+        })
+    }
+}
+
+/// Solver parameters (UI panel, CLI flags).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SolverParams {
+    pub method: Method,
+    /// Entropic regularisation ε (POT's `reg`), > 0.
+    pub eps: f64,
+    /// SNS: Sinkhorn steps before Newton.
+    pub n1: u64,
+    /// SNS: kept density λ ∈ (0, 1] of the sparsified Hessian (top ⌈λm⌉ entries per row); `None` keeps 10
+    /// per row.
+    pub density: Option<f64>,
+    /// ℓ1 marginal error to stop at.
+    pub tol: f64,
+    pub max_iter: u64,
+}
+
+impl Default for SolverParams {
+    fn default() -> Self {
+        Self { method: Method::Sns, eps: 0.01, n1: 20, density: None, tol: 1e-9, max_iter: 10_000 }
+    }
+}
+
+/// Entries kept per row by default when no density is given (REFERENCE.md: 5n–10n reach 1e-12; 2n stalls).
+pub const DEFAULT_KEEP_PER_ROW: usize = 10;
+
+impl SolverParams {
+    pub fn validate(&self) -> Result<()> {
+        if !(self.eps.is_finite() && self.eps > 0.0) {
+            return Err(Error::Invalid { name: "eps", message: format!("it must be a positive number, got {}", self.eps) });
+        }
+        if !(self.tol.is_finite() && self.tol > 0.0) {
+            return Err(Error::Invalid { name: "tol", message: format!("it must be a positive number, got {}", self.tol) });
+        }
+        if self.max_iter == 0 {
+            return Err(Error::TooSmall { name: "max-iter", value: 0, min: 1 });
+        }
+        if let Some(d) = self.density {
+            if !(d > 0.0 && d <= 1.0) {
+                return Err(Error::Invalid { name: "density", message: format!("it must lie in (0, 1], got {d}") });
+            }
+        }
+        Ok(())
+    }
+
+    /// Entries kept per row of the sparsified Hessian for m columns.
+    pub fn keep_per_row(&self, m: usize) -> usize {
+        match self.density {
+            Some(d) => ((d * m as f64).ceil() as usize).clamp(1, m),
+            None => DEFAULT_KEEP_PER_ROW.min(m),
+        }
+    }
+}
+
+/// What the CPU solver keeps between steps.
+enum State {
+    /// Kernel mode: scalings u, v and K = exp(−C/ε) (row-major) — potentials are ε log u, ε log v.
+    Kernel { k: Vec<f64>, u: Vec<f64>, v: Vec<f64> },
+    /// Log domain (also SNS): potentials f, g.
+    Log { f: Vec<f64>, g: Vec<f64> },
+}
+
+/// The CPU OT solver: one stepper for all three methods.
+pub struct OtSolver {
+    params: SolverParams,
+    a: Vec<f64>,
+    b: Vec<f64>,
+    /// C row-major (n × m) and transposed (m × n): both updates stream contiguous rows.
+    c: Vec<f64>,
+    ct: Vec<f64>,
+    n: usize,
+    m: usize,
+    state: State,
+    iteration: u64,
+    newton_steps: u64,
+    /// Error of the current iterate, when known.
+    error: Option<f64>,
+    elapsed_ms: f64,
+    last: Option<Frame>,
+    /// Details of the last Newton step for its frame.
+    newton: Option<NewtonReport>,
+}
+
+#[derive(Debug, Clone, Copy)]
+struct NewtonReport {
+    step_size: f64,
+    nnz: usize,
+    cg_iterations: usize,
+}
+
+/// The final numbers of a run (`regula ot --json`).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct OtSummary {
+    pub iterations: u64,
+    pub newton_steps: u64,
+    pub marginal_error: f64,
+    pub transport_cost: f64,
+    pub dual_objective: f64,
+    pub converged: bool,
+}
+
+impl OtSolver {
+    /// Validates the parameters against the problem and prepares the state (f = g = 0, or u = v = 1).
+    pub fn new(problem: &OtProblem, params: SolverParams) -> Result<Self> {
+        params.validate()?;
+        let (n, m) = (problem.n(), problem.m());
+        let c = problem.cost_matrix(MAX_CPU_ENTRIES)?;
+        let mut ct = vec![0.0; n * m];
+        for i in 0..n {
+            for j in 0..m {
+                ct[j * n + i] = c[i * m + j];
+            }
+        }
+        let state = match params.method {
+            Method::Sinkhorn => {
+                let ratio = c.iter().copied().fold(0.0, f64::max) / params.eps;
+                if ratio > KERNEL_LIMIT_F64 {
+                    return Err(Error::KernelUnderflow { eps: params.eps, ratio, limit: KERNEL_LIMIT_F64 });
+                }
+                State::Kernel { k: c.iter().map(|&x| (-x / params.eps).exp()).collect(), u: vec![1.0; n], v: vec![1.0; m] }
+            }
+            Method::LogSinkhorn | Method::Sns => State::Log { f: vec![0.0; n], g: vec![0.0; m] },
+        };
+        Ok(Self {
+            params,
+            a: problem.a.clone(),
+            b: problem.b.clone(),
+            c,
+            ct,
+            n,
+            m,
+            state,
+            iteration: 0,
+            newton_steps: 0,
+            error: None,
+            elapsed_ms: 0.0,
+            last: None,
+            newton: None,
+        })
+    }
+
+    pub fn params(&self) -> &SolverParams {
+        &self.params
+    }
+
+    /// Current potentials (f, g).
+    pub fn potentials(&self) -> (Vec<f64>, Vec<f64>) {
+        match &self.state {
+            State::Log { f, g } => (f.clone(), g.clone()),
+            State::Kernel { u, v, .. } => {
+                let eps = self.params.eps;
+                (u.iter().map(|x| eps * x.ln()).collect(), v.iter().map(|x| eps * x.ln()).collect())
+            }
+        }
+    }
+
+    /// The current plan P (n × m, row-major).
+    pub fn plan(&self) -> Vec<f64> {
+        let (f, g) = self.potentials();
+        plan(&self.c, &f, &g, self.params.eps, self.m)
+    }
+
+    /// The sparsified Hessian's kept off-diagonal entries (row, column) at the current iterate: the top
+    /// entries of P per row, as SNS keeps them. Also the fraction of P's mass they capture.
+    pub fn hessian_pattern(&self) -> (Vec<(usize, usize)>, f64) {
+        let p = self.plan();
+        let k = self.params.keep_per_row(self.m);
+        let sparse = top_k_rows(&p, self.n, self.m, k);
+        let kept: f64 = sparse.values.iter().sum();
+        let total: f64 = p.iter().sum();
+        let cells = (0..self.n).flat_map(|i| sparse.row(i).0.iter().map(move |&j| (i, j))).collect();
+        (cells, if total > 0.0 { kept / total } else { 0.0 })
+    }
+
+    /// Marginal error, ⟨C,P⟩ and F at the current iterate (one dense pass).
+    pub fn summary(&self) -> OtSummary {
+        let (f, g) = self.potentials();
+        let eps = self.params.eps;
+        let (mut row, mut col) = (vec![0.0; self.n], vec![0.0; self.m]);
+        let (mut cost, mut mass) = (0.0, 0.0);
+        for i in 0..self.n {
+            for j in 0..self.m {
+                let cij = self.c[i * self.m + j];
+                let p = ((f[i] + g[j] - cij) / eps).exp();
+                row[i] += p;
+                col[j] += p;
+                cost += p * cij;
+                mass += p;
+            }
+        }
+        let err = l1(&row, &self.a) + l1(&col, &self.b);
+        let dual = dot(&self.a, &f) + dot(&self.b, &g) - eps * mass;
+        let converged = err <= self.params.tol;
+        OtSummary {
+            iterations: self.iteration,
+            newton_steps: self.newton_steps,
+            marginal_error: err,
+            transport_cost: cost,
+            dual_objective: dual,
+            converged,
+        }
+    }
+
+    /// One Sinkhorn iteration; returns the marginal error of the iterate it started from, and whether
+    /// it stopped (tolerance met: the iterate is left unchanged).
+    fn sinkhorn_iteration(&mut self) -> Result<(f64, bool)> {
+        let eps = self.params.eps;
+        let (n, m) = (self.n, self.m);
+        let first = self.iteration == 0;
+        match &mut self.state {
+            State::Kernel { k, u, v } => {
+                let mut ktu = vec![0.0; m];
+                for i in 0..n {
+                    let ui = u[i];
+                    for (acc, kij) in ktu.iter_mut().zip(&k[i * m..(i + 1) * m]) {
+                        *acc += kij * ui;
+                    }
+                }
+                let err: f64 = (0..m).map(|j| (v[j] * ktu[j] - self.b[j]).abs()).sum();
+                if !first && err <= self.params.tol {
+                    return Ok((err, true));
+                }
+                for j in 0..m {
+                    v[j] = self.b[j] / ktu[j];
+                }
+                for i in 0..n {
+                    let kv: f64 = k[i * m..(i + 1) * m].iter().zip(v.iter()).map(|(a, b)| a * b).sum();
+                    u[i] = self.a[i] / kv;
+                }
+                if !(u.iter().chain(v.iter()).all(|x| x.is_finite() && *x > 0.0)) {
+                    return Err(Error::KernelUnderflow {
+                        eps,
+                        ratio: self.c.iter().copied().fold(0.0, f64::max) / eps,
+                        limit: KERNEL_LIMIT_F64,
+                    });
+                }
+                Ok((err, false))
+            }
+            State::Log { f, g } => {
+                let g_new = lse_update(&self.ct, f, &self.b, eps, m, n);
+                let err: f64 = (0..m).map(|j| (self.b[j] * ((g[j] - g_new[j]) / eps).exp() - self.b[j]).abs()).sum();
+                if !first && err <= self.params.tol {
+                    return Ok((err, true));
+                }
+                *g = g_new;
+                *f = lse_update(&self.c, g, &self.a, eps, n, m);
+                Ok((err, false))
+            }
+        }
+    }
+
+    /// One SNS Newton step from the current potentials. Returns the error at the starting iterate and
+    /// whether the tolerance was met there (then nothing moves).
+    fn newton_step(&mut self) -> Result<(f64, bool)> {
+        let eps = self.params.eps;
+        let (n, m) = (self.n, self.m);
+        let State::Log { f, g } = &mut self.state else { unreachable!("SNS runs in the log domain") };
+        let p = plan(&self.c, f, g, eps, m);
+        let (row, col) = marginals(&p, n, m);
+        let grad: Vec<f64> = self.a.iter().zip(&row).map(|(a, r)| a - r).chain(self.b.iter().zip(&col).map(|(b, c)| b - c)).collect();
+        let err: f64 = grad.iter().map(|x| x.abs()).sum();
+        if err <= self.params.tol {
+            return Ok((err, true));
+        }
+        let value = dot(&self.a, f) + dot(&self.b, g) - eps * p.iter().sum::<f64>();
+        let sparse = top_k_rows(&p, n, m, self.params.keep_per_row(m));
+        let rhs: Vec<f64> = grad.iter().map(|x| eps * x).collect();
+        let (d, cg_iterations) = pcg(&sparse, &row, &col, &rhs, 1e-10, 4 * (n + m));
+        let slope = dot(&grad, &d);
+        let mut alpha = 1.0;
+        let mut accepted = false;
+        let (mut f_try, mut g_try) = (f.clone(), g.clone());
+        for _ in 0..MAX_HALVINGS {
+            for i in 0..n {
+                f_try[i] = f[i] + alpha * d[i];
+            }
+            for j in 0..m {
+                g_try[j] = g[j] + alpha * d[n + j];
+            }
+            let mass = mass(&self.c, &f_try, &g_try, eps, m);
+            let v = dot(&self.a, &f_try) + dot(&self.b, &g_try) - eps * mass;
+            // Armijo on the concave F (maximised); the slack absorbs rounding of F near the optimum.
+            if v.is_finite() && v >= value + 1e-4 * alpha * slope - 8.0 * f64::EPSILON * value.abs().max(1.0) {
+                accepted = true;
+                break;
+            }
+            alpha *= 0.5;
+        }
+        let nnz = sparse.values.len() + n + m;
+        if !accepted || !slope.is_finite() || slope <= 0.0 {
+            // Far from the optimum the sparsified Newton direction can fail to ascend: take a Sinkhorn
+            // step instead (the safeguard of SNS implementations); the frame shows step size 0.
+            self.newton = Some(NewtonReport { step_size: 0.0, nnz, cg_iterations });
+            *g = lse_update(&self.ct, f, &self.b, eps, m, n);
+            *f = lse_update(&self.c, g, &self.a, eps, n, m);
+            return Ok((err, false));
+        }
+        *f = f_try;
+        *g = g_try;
+        self.newton = Some(NewtonReport { step_size: alpha, nnz, cg_iterations });
+        Ok((err, false))
+    }
+
+    fn frame(&mut self, done: bool, stop: Option<StopReason>) -> Frame {
+        let s = self.summary();
+        let mut metrics = std::collections::BTreeMap::new();
+        metrics.insert("marginal_error".into(), s.marginal_error);
+        metrics.insert("transport_cost".into(), s.transport_cost);
+        metrics.insert("dual_objective".into(), s.dual_objective);
+        metrics.insert("newton_steps".into(), self.newton_steps as f64);
+        let newton_phase = self.params.method == Method::Sns && self.iteration > self.params.n1;
+        if let (true, Some(r)) = (newton_phase, self.newton) {
+            metrics.insert("step_size".into(), r.step_size);
+            metrics.insert("nnz".into(), r.nnz as f64);
+            metrics.insert("cg_iterations".into(), r.cg_iterations as f64);
+        }
+        Frame {
+            iteration: self.iteration,
+            metrics,
+            elapsed_ms: self.elapsed_ms,
+            done,
+            converged: s.marginal_error <= self.params.tol,
+            stop,
+            phase: Some(if newton_phase { "newton" } else { "sinkhorn" }.into()),
+        }
+    }
+}
+
+impl Stepper for OtSolver {
+    /// Runs iterations (Sinkhorn or Newton by phase) until the budget, the tolerance or max_iter.
+    async fn step(&mut self, budget: Budget) -> Result<Frame> {
+        if let Some(last) = self.last.as_ref().filter(|f| f.done) {
+            return Ok(last.clone());
+        }
+        let start = Instant::now();
+        let mut ran = 0;
+        let mut stop = None;
+        while ran < budget.max_iterations {
+            if self.iteration >= self.params.max_iter {
+                stop = Some(StopReason::MaxIterations);
+                break;
+            }
+            let newton = self.params.method == Method::Sns && self.iteration >= self.params.n1;
+            let (err, met) = if newton { self.newton_step()? } else { self.sinkhorn_iteration()? };
+            if !err.is_finite() {
+                stop = Some(StopReason::Divergence);
+                break;
+            }
+            self.error = Some(err);
+            if met {
+                stop = Some(StopReason::Tolerance);
+                break;
+            }
+            self.iteration += 1;
+            if newton {
+                self.newton_steps += 1;
+            }
+            ran += 1;
+            if start.elapsed().as_secs_f64() * 1e3 >= budget.max_millis {
+                break;
+            }
+        }
+        if stop.is_none() && self.iteration >= self.params.max_iter {
+            stop = Some(StopReason::MaxIterations);
+        }
+        self.elapsed_ms += start.elapsed().as_secs_f64() * 1e3;
+        let frame = self.frame(stop.is_some(), stop);
+        self.last = Some(frame.clone());
+        Ok(frame)
+    }
+}
+
+fn dot(x: &[f64], y: &[f64]) -> f64 {
+    x.iter().zip(y).map(|(a, b)| a * b).sum()
+}
+
+fn l1(x: &[f64], y: &[f64]) -> f64 {
+    x.iter().zip(y).map(|(a, b)| (a - b).abs()).sum()
+}
+
+/// out_i = ε log w_i − ε LSE_j((p_j − C_ij)/ε) for C given row-major with `rows` rows of length `cols`.
+fn lse_update(c: &[f64], p: &[f64], w: &[f64], eps: f64, rows: usize, cols: usize) -> Vec<f64> {
+    (0..rows)
+        .map(|i| {
+            let line = &c[i * cols..(i + 1) * cols];
+            let max = line.iter().zip(p).map(|(cij, pj)| pj - cij).fold(f64::NEG_INFINITY, f64::max);
+            let s: f64 = line.iter().zip(p).map(|(cij, pj)| ((pj - cij - max) / eps).exp()).sum();
+            eps * w[i].ln() - max - eps * s.ln()
+        })
+        .collect()
+}
+
+fn plan(c: &[f64], f: &[f64], g: &[f64], eps: f64, m: usize) -> Vec<f64> {
+    c.iter().enumerate().map(|(k, cij)| ((f[k / m] + g[k % m] - cij) / eps).exp()).collect()
+}
+
+fn mass(c: &[f64], f: &[f64], g: &[f64], eps: f64, m: usize) -> f64 {
+    c.chunks(m).zip(f).map(|(line, fi)| line.iter().zip(g).map(|(cij, gj)| ((fi + gj - cij) / eps).exp()).sum::<f64>()).sum()
+}
+
+fn marginals(p: &[f64], n: usize, m: usize) -> (Vec<f64>, Vec<f64>) {
+    let mut row = vec![0.0; n];
+    let mut col = vec![0.0; m];
+    for i in 0..n {
+        for j in 0..m {
+            row[i] += p[i * m + j];
+            col[j] += p[i * m + j];
+        }
+    }
+    (row, col)
+}
+
+/// A row-compressed sparse n × m matrix.
+struct Csr {
+    starts: Vec<usize>,
+    cols: Vec<usize>,
+    values: Vec<f64>,
+}
+
+impl Csr {
+    fn row(&self, i: usize) -> (&[usize], &[f64]) {
+        let r = self.starts[i]..self.starts[i + 1];
+        (&self.cols[r.clone()], &self.values[r])
+    }
+}
+
+/// The k largest entries of each row of P.
+fn top_k_rows(p: &[f64], n: usize, m: usize, k: usize) -> Csr {
+    let mut starts = Vec::with_capacity(n + 1);
+    let mut cols = Vec::with_capacity(n * k);
+    let mut values = Vec::with_capacity(n * k);
+    let mut idx: Vec<usize> = Vec::with_capacity(m);
+    starts.push(0);
+    for i in 0..n {
+        let line = &p[i * m..(i + 1) * m];
+        idx.clear();
+        idx.extend(0..m);
+        if k < m {
+            idx.select_nth_unstable_by(k - 1, |&x, &y| line[y].total_cmp(&line[x]));
+            idx.truncate(k);
+        }
+        idx.sort_unstable();
+        for &j in &idx {
+            cols.push(j);
+            values.push(line[j]);
+        }
+        starts.push(cols.len());
+    }
+    Csr { starts, cols, values }
+}
+
+/// Solves [[diag r, S], [Sᵀ, diag c]] d = rhs by Jacobi-preconditioned CG from d = 0, to relative
+/// residual `rtol` or `max_iter` iterations. Returns d and the iterations used.
+fn pcg(s: &Csr, r: &[f64], c: &[f64], rhs: &[f64], rtol: f64, max_iter: usize) -> (Vec<f64>, usize) {
+    let (n, m) = (r.len(), c.len());
+    let apply = |x: &[f64], out: &mut [f64]| {
+        out[..n].iter_mut().zip(r).zip(&x[..n]).for_each(|((o, ri), xi)| *o = ri * xi);
+        out[n..].iter_mut().zip(c).zip(&x[n..]).for_each(|((o, cj), xj)| *o = cj * xj);
+        for i in 0..n {
+            let (cols, vals) = s.row(i);
+            let mut acc = 0.0;
+            for (&j, &v) in cols.iter().zip(vals) {
+                acc += v * x[n + j];
+                out[n + j] += v * x[i];
+            }
+            out[i] += acc;
+        }
+    };
+    let diag: Vec<f64> = r.iter().chain(c).map(|d| d.max(1e-300)).collect();
+    let mut x = vec![0.0; n + m];
+    let mut res = rhs.to_vec();
+    let mut z: Vec<f64> = res.iter().zip(&diag).map(|(a, d)| a / d).collect();
+    let mut dir = z.clone();
+    let mut rz = dot(&res, &z);
+    let target = rtol * dot(rhs, rhs).sqrt();
+    let mut q = vec![0.0; n + m];
+    for it in 0..max_iter {
+        if dot(&res, &res).sqrt() <= target {
+            return (x, it);
+        }
+        apply(&dir, &mut q);
+        let curvature = dot(&dir, &q);
+        if curvature <= 0.0 {
+            return (x, it);
+        }
+        let alpha = rz / curvature;
+        x.iter_mut().zip(&dir).for_each(|(xi, di)| *xi += alpha * di);
+        res.iter_mut().zip(&q).for_each(|(ri, qi)| *ri -= alpha * qi);
+        z.iter_mut().zip(res.iter().zip(&diag)).for_each(|(zi, (ri, di))| *zi = ri / di);
+        let rz_new = dot(&res, &z);
+        let beta = rz_new / rz;
+        rz = rz_new;
+        dir.iter_mut().zip(&z).for_each(|(di, zi)| *di = zi + beta * *di);
+    }
+    (x, max_iter)
+}
