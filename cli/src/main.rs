@@ -9,6 +9,7 @@ use indicatif::{ProgressBar, ProgressStyle};
 use serde_json::json;
 
 use regula_core::demo::{ReduceCheck, ReduceCheckParams};
+use regula_core::ot::{GroundCost, Method, OtProblem, OtSolver, ProblemKind, ProblemSpec, SolverParams};
 use regula_core::reduce::{ReduceAxis, ReduceOp};
 use regula_core::{Backend, BackendChoice, Budget, Error, Frame};
 
@@ -52,6 +53,56 @@ enum Command {
         #[arg(long, default_value_t = ReduceCheckParams::default().seed)]
         seed: u64,
     },
+    /// Optimal transport: kernel Sinkhorn, log-domain Sinkhorn or Sinkhorn–Newton–Sparse.
+    Ot(OtArgs),
+}
+
+#[derive(Args)]
+struct OtArgs {
+    #[command(flatten)]
+    common: Common,
+    /// Generated problem: random (C ~ U[0,1]), gaussian, uniform, moons, digits (28×28 images, n = m = 784).
+    #[arg(long, default_value = "random", value_parser = parse::<ProblemKind>, conflicts_with_all = ["source", "target"])]
+    problem: ProblemKind,
+    /// Source points (n).
+    #[arg(long, default_value_t = 500)]
+    n: usize,
+    /// Target points (m); defaults to n.
+    #[arg(long)]
+    m: Option<usize>,
+    #[arg(long, default_value_t = 0)]
+    seed: u64,
+    /// Source point cloud CSV: `x,y[,...]` per line, optional header with a `weight` column.
+    #[arg(long, requires = "target")]
+    source: Option<std::path::PathBuf>,
+    /// Target point cloud CSV (same format).
+    #[arg(long, requires = "source")]
+    target: Option<std::path::PathBuf>,
+    /// Ground cost between points.
+    #[arg(long, default_value = "sqeuclidean", value_parser = parse::<GroundCost>)]
+    cost: GroundCost,
+    /// Divide C by its maximum.
+    #[arg(long)]
+    normalize_cost: bool,
+    /// Entropic regularisation ε (POT's `reg`).
+    #[arg(long)]
+    eps: f64,
+    #[arg(long, default_value = "sns", value_parser = parse::<Method>)]
+    method: Method,
+    /// SNS: Sinkhorn steps before Newton.
+    #[arg(long, default_value_t = SolverParams::default().n1)]
+    n1: u64,
+    /// SNS: kept density of the sparsified Hessian, in (0, 1] (default: 10 entries per row).
+    #[arg(long)]
+    density: Option<f64>,
+    /// ℓ1 marginal error to stop at.
+    #[arg(long, default_value_t = SolverParams::default().tol)]
+    tol: f64,
+    #[arg(long, default_value_t = SolverParams::default().max_iter)]
+    max_iter: u64,
+    /// Write one CSV row per iteration.
+    #[arg(long)]
+    trace: Option<std::path::PathBuf>,
 }
 
 fn parse<T: std::str::FromStr<Err = Error>>(s: &str) -> Result<T, String> {
@@ -75,6 +126,7 @@ async fn run(command: Command) -> Result<(), Error> {
         Command::Check { common, rows, cols, op, axis, trials, seed } => {
             check(common, ReduceCheckParams { rows, cols, op, axis, trials, seed }).await
         }
+        Command::Ot(args) => ot(args).await,
     }
 }
 
@@ -163,6 +215,127 @@ async fn check(common: Common, params: ReduceCheckParams) -> Result<(), Error> {
     }
     if !last.converged {
         return Err(Error::Gpu(format!("GPU and CPU disagree beyond tolerance (worst ratio {worst:.3})")));
+    }
+    Ok(())
+}
+
+fn read_points(path: &std::path::Path) -> Result<regula_core::ot::Points, Error> {
+    let name = path.display().to_string();
+    let text = std::fs::read_to_string(path)
+        .map_err(|e| Error::Csv { file: name.clone(), line: 0, message: format!("cannot read the file: {e}") })?;
+    regula_core::ot::csv::parse_points(&name, &text)
+}
+
+async fn ot(args: OtArgs) -> Result<(), Error> {
+    let params = SolverParams {
+        method: args.method,
+        eps: args.eps,
+        n1: args.n1,
+        density: args.density,
+        tol: args.tol,
+        max_iter: args.max_iter,
+    };
+    params.validate()?;
+    let problem = match (&args.source, &args.target) {
+        (Some(s), Some(t)) => {
+            let mut p = OtProblem::points(read_points(s)?, read_points(t)?, args.cost)?;
+            if args.normalize_cost {
+                p.normalise_cost();
+            }
+            p
+        }
+        _ => ProblemSpec {
+            kind: args.problem,
+            n: args.n,
+            m: args.m.unwrap_or(args.n),
+            seed: args.seed,
+            cost: args.cost,
+            normalize_cost: args.normalize_cost,
+        }
+        .build()?,
+    };
+    if args.common.backend == BackendChoice::Gpu {
+        return Err(Error::Invalid {
+            name: "backend",
+            message: "the OT solvers run on the CPU for now (the GPU path is not built yet): use --backend cpu or auto".into(),
+        });
+    }
+    let (n, m) = (problem.n(), problem.m());
+    eprintln!("ot: {} on {n} × {m}, eps {}, cpu (f64)", params.method, params.eps);
+    let mut solver = OtSolver::new(&problem, params.clone())?;
+    let mut trace = match &args.trace {
+        Some(path) => {
+            let mut w = std::io::BufWriter::new(std::fs::File::create(path).map_err(|e| Error::Invalid {
+                name: "trace",
+                message: format!("cannot create {}: {e}", path.display()),
+            })?);
+            use std::io::Write;
+            writeln!(w, "iteration,phase,marginal_error,transport_cost,dual_objective,step_size,nnz,cg_iterations,elapsed_ms")
+                .map_err(|e| Error::Invalid { name: "trace", message: e.to_string() })?;
+            Some(w)
+        }
+        None => None,
+    };
+    // With a trace, one frame per iteration; otherwise frames every 200 ms for the progress bar.
+    let budget = if trace.is_some() { Budget::iterations(1) } else { Budget::millis(200.0) };
+    let bar = progress(params.max_iter, "ot");
+    let mut write_error = None;
+    let mut traced = None;
+    let last = regula_core::frame::run_to_end(&mut solver, budget, |f| {
+        bar.set_position(f.iteration);
+        bar.set_message(format!("marginal error {:.2e}", f.metric("marginal_error").unwrap_or(f64::NAN)));
+        // The frame that finds the tolerance met repeats the last iterate: one row per iterate.
+        if let Some(w) = trace.as_mut().filter(|_| traced.replace(f.iteration) != Some(f.iteration)) {
+            use std::io::Write;
+            let opt = |k: &str| f.metric(k).map(|v| v.to_string()).unwrap_or_default();
+            let row = writeln!(
+                w,
+                "{},{},{},{},{},{},{},{},{}",
+                f.iteration,
+                f.phase.as_deref().unwrap_or(""),
+                opt("marginal_error"),
+                opt("transport_cost"),
+                opt("dual_objective"),
+                opt("step_size"),
+                opt("nnz"),
+                opt("cg_iterations"),
+                f.elapsed_ms
+            );
+            if let Err(e) = row {
+                write_error.get_or_insert(e.to_string());
+            }
+        }
+    })
+    .await?;
+    bar.finish_and_clear();
+    if let Some(mut w) = trace {
+        use std::io::Write;
+        w.flush().map_err(|e| Error::Invalid { name: "trace", message: e.to_string() })?;
+    }
+    if let Some(e) = write_error {
+        return Err(Error::Invalid { name: "trace", message: e });
+    }
+    let s = solver.summary();
+    let stop = last.stop.map(|r| format!("{r:?}")).unwrap_or_default();
+    println!(
+        "{} iterations ({} Newton), marginal error {:.3e} (ℓ1, both marginals), <C,P> {:.10}, dual {:.10}, {:.3} s, stopped: {stop}",
+        s.iterations,
+        s.newton_steps,
+        s.marginal_error,
+        s.transport_cost,
+        s.dual_objective,
+        last.elapsed_ms / 1e3
+    );
+    if args.common.json {
+        println!(
+            "{}",
+            json!({
+                "method": params.method.name(), "backend": "cpu", "n": n, "m": m, "eps": params.eps,
+                "iterations": s.iterations, "newton_steps": s.newton_steps, "marginal_error": s.marginal_error,
+                "transport_cost": s.transport_cost, "dual_objective": s.dual_objective,
+                "seconds": last.elapsed_ms / 1e3, "converged": s.converged,
+            })
+        );
     }
     Ok(())
 }

@@ -66,3 +66,52 @@ fn bad_input_is_a_message_and_a_failure_exit() {
     assert!(!ok);
     assert!(stderr.contains("sum, max, lse"), "{stderr}");
 }
+
+#[test]
+fn ot_sns_reaches_the_tolerance_and_prints_the_json_keys() {
+    let (ok, stdout, stderr) =
+        regula(&["ot", "--problem", "random", "--n", "60", "--eps", "0.01", "--method", "sns", "--tol", "1e-10", "--json"]);
+    assert!(ok, "{stderr}");
+    let v = last_json(&stdout);
+    for key in ["method", "backend", "n", "m", "eps", "iterations", "newton_steps", "marginal_error", "transport_cost", "dual_objective", "seconds", "converged"] {
+        assert!(v.get(key).is_some(), "missing {key}: {v}");
+    }
+    assert_eq!(v["method"], "sns");
+    assert_eq!(v["converged"], true);
+    assert!(v["marginal_error"].as_f64().unwrap() <= 1e-10);
+    assert!(v["newton_steps"].as_u64().unwrap() >= 1);
+}
+
+#[test]
+fn ot_reads_csv_point_clouds_and_writes_a_trace() {
+    let dir = std::env::temp_dir().join(format!("regula-cli-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let (a, b, t) = (dir.join("a.csv"), dir.join("b.csv"), dir.join("trace.csv"));
+    std::fs::write(&a, "x,y,weight\n0,0,1\n1,0,1\n0,1,2\n").unwrap();
+    std::fs::write(&b, "0.5,0.5\n2,2\n").unwrap();
+    let args = ["ot", "--source", a.to_str().unwrap(), "--target", b.to_str().unwrap(), "--eps", "0.05", "--method", "log-sinkhorn", "--trace", t.to_str().unwrap(), "--json"];
+    let (ok, stdout, stderr) = regula(&args);
+    assert!(ok, "{stderr}");
+    let v = last_json(&stdout);
+    assert_eq!((v["n"].as_u64(), v["m"].as_u64()), (Some(3), Some(2)));
+    let trace = std::fs::read_to_string(&t).unwrap();
+    let mut lines = trace.lines();
+    assert!(lines.next().unwrap().starts_with("iteration,phase,marginal_error"));
+    let rows: Vec<&str> = lines.collect();
+    assert_eq!(rows.len() as u64, v["iterations"].as_u64().unwrap().max(1));
+
+    std::fs::write(&b, "0.5,0.5\n2,oops\n").unwrap();
+    let (ok, _, stderr) = regula(&args);
+    assert!(!ok);
+    assert!(stderr.contains("b.csv, line 2: field 2 (`oops`) is not a number"), "{stderr}");
+}
+
+#[test]
+fn ot_bad_input_is_a_message() {
+    let (ok, _, stderr) = regula(&["ot", "--n", "10", "--eps", "0"]);
+    assert!(!ok);
+    assert!(stderr.contains("`eps` is invalid"), "{stderr}");
+    let (ok, _, stderr) = regula(&["ot", "--problem", "moons", "--n", "30", "--eps", "1e-4", "--method", "sinkhorn"]);
+    assert!(!ok);
+    assert!(stderr.contains("use the log domain"), "{stderr}");
+}

@@ -43,7 +43,8 @@ pub enum Error {
 
     /// Kernel-mode Sinkhorn would underflow: exp(−C/ε) is 0 in floating point for some entries.
     #[error(
-        "kernel Sinkhorn underflows at eps = {eps}: C/eps reaches {ratio:.0} but exp(−x) is 0 beyond {limit:.0}          in this precision — use the log domain (method log-sinkhorn or sns), or a larger eps"
+        "kernel Sinkhorn underflows at eps = {eps}: C/eps reaches {ratio:.0} but exp(−x) is 0 beyond {limit:.0} \
+         in this precision — use the log domain (method log-sinkhorn or sns), or a larger eps"
     )]
     KernelUnderflow { eps: f64, ratio: f64, limit: f64 },
 
