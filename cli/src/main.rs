@@ -9,7 +9,7 @@ use indicatif::{ProgressBar, ProgressStyle};
 use serde_json::json;
 
 use regula_core::demo::{ReduceCheck, ReduceCheckParams};
-use regula_core::ot::{GroundCost, Method, OtProblem, OtSolver, ProblemKind, ProblemSpec, SolverParams};
+use regula_core::ot::{GpuSinkhorn, GroundCost, Method, OtProblem, OtSolver, ProblemKind, ProblemSpec, SolverParams};
 use regula_core::reduce::{ReduceAxis, ReduceOp};
 use regula_core::{Backend, BackendChoice, Budget, Error, Frame};
 
@@ -254,15 +254,18 @@ async fn ot(args: OtArgs) -> Result<(), Error> {
         }
         .build()?,
     };
-    if args.common.backend == BackendChoice::Gpu {
-        return Err(Error::Invalid {
-            name: "backend",
-            message: "the OT solvers run on the CPU for now (the GPU path is not built yet): use --backend cpu or auto".into(),
-        });
-    }
+    // The GPU runs log-sinkhorn (f32); kernel Sinkhorn and SNS run on the CPU in f64. `auto` picks the
+    // GPU for log-sinkhorn when an adapter opens.
+    let backend = match (args.common.backend, params.method) {
+        (BackendChoice::Cpu, _) | (BackendChoice::Auto, Method::Sinkhorn | Method::Sns) => Backend::Cpu { fallback: None },
+        (choice, _) => Backend::acquire(choice).await?,
+    };
     let (n, m) = (problem.n(), problem.m());
-    eprintln!("ot: {} on {n} × {m}, eps {}, cpu (f64)", params.method, params.eps);
-    let mut solver = OtSolver::new(&problem, params.clone())?;
+    eprintln!("ot: {} on {n} × {m}, eps {}, {}", params.method, params.eps, backend.report().label);
+    let mut solver = match backend.gpu() {
+        Some(ctx) => OtStepper::Gpu(GpuSinkhorn::new(ctx.clone(), &problem, params.clone()).await?),
+        None => OtStepper::Cpu(OtSolver::new(&problem, params.clone())?),
+    };
     let mut trace = match &args.trace {
         Some(path) => {
             let mut w = std::io::BufWriter::new(std::fs::File::create(path).map_err(|e| Error::Invalid {
@@ -315,27 +318,46 @@ async fn ot(args: OtArgs) -> Result<(), Error> {
     if let Some(e) = write_error {
         return Err(Error::Invalid { name: "trace", message: e });
     }
-    let s = solver.summary();
+    let metric = |k: &str| last.metric(k).unwrap_or(f64::NAN);
     let stop = last.stop.map(|r| format!("{r:?}")).unwrap_or_default();
     println!(
         "{} iterations ({} Newton), marginal error {:.3e} (ℓ1, both marginals), <C,P> {:.10}, dual {:.10}, {:.3} s, stopped: {stop}",
-        s.iterations,
-        s.newton_steps,
-        s.marginal_error,
-        s.transport_cost,
-        s.dual_objective,
+        last.iteration,
+        metric("newton_steps"),
+        metric("marginal_error"),
+        metric("transport_cost"),
+        metric("dual_objective"),
         last.elapsed_ms / 1e3
     );
+    if last.stop == Some(regula_core::StopReason::Stalled) {
+        eprintln!("ot: the error stopped improving above --tol: f32's precision floor; use --backend cpu to go further");
+    }
     if args.common.json {
         println!(
             "{}",
             json!({
-                "method": params.method.name(), "backend": "cpu", "n": n, "m": m, "eps": params.eps,
-                "iterations": s.iterations, "newton_steps": s.newton_steps, "marginal_error": s.marginal_error,
-                "transport_cost": s.transport_cost, "dual_objective": s.dual_objective,
-                "seconds": last.elapsed_ms / 1e3, "converged": s.converged,
+                "method": params.method.name(), "backend": backend.name(), "n": n, "m": m, "eps": params.eps,
+                "iterations": last.iteration, "newton_steps": metric("newton_steps") as u64,
+                "marginal_error": metric("marginal_error"), "transport_cost": metric("transport_cost"),
+                "dual_objective": metric("dual_objective"), "seconds": last.elapsed_ms / 1e3,
+                "converged": last.converged,
             })
         );
     }
     Ok(())
+}
+
+/// The CPU or GPU OT solver behind one stepper.
+enum OtStepper {
+    Cpu(OtSolver),
+    Gpu(GpuSinkhorn),
+}
+
+impl regula_core::Stepper for OtStepper {
+    async fn step(&mut self, budget: Budget) -> Result<Frame, Error> {
+        match self {
+            OtStepper::Cpu(s) => s.step(budget).await,
+            OtStepper::Gpu(s) => s.step(budget).await,
+        }
+    }
 }

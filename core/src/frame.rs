@@ -43,6 +43,9 @@ pub enum StopReason {
     MaxIterations,
     /// The iterates diverged (a metric became non-finite or grew without bound).
     Divergence,
+    /// The metric stopped improving above the tolerance: the arithmetic's precision floor (f32 on the
+    /// GPU is ~1e-6 relative) — polish on the CPU in f64, or loosen the tolerance.
+    Stalled,
 }
 
 /// What one step reports: the only thing the UI and CLI read from a running solver.

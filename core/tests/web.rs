@@ -4,6 +4,8 @@
 #![cfg(target_arch = "wasm32")]
 
 mod common;
+#[path = "common/ot.rs"]
+mod ot_common;
 
 use regula_core::demo::{ReduceCheck, ReduceCheckParams};
 use regula_core::gpu::GpuContext;
@@ -40,4 +42,13 @@ async fn kernel_check_stepper_runs_on_webgpu() {
     let f = check.step(Budget::iterations(10)).await.unwrap();
     assert!(f.done && f.converged, "{f:?}");
     assert!(f.metric("diff_over_tolerance").unwrap() <= 1.0);
+}
+
+#[wasm_bindgen_test]
+async fn log_sinkhorn_on_webgpu_tracks_the_cpu_twin() {
+    let ctx = GpuContext::new().await.unwrap();
+    for (name, problem) in ot_common::problems() {
+        let diff = ot_common::max_potential_diff(&ctx, &problem, 0.05, 40).await;
+        assert!(diff < 1e-4, "{name}: potentials differ by {diff}");
+    }
 }

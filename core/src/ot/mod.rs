@@ -4,8 +4,10 @@
 
 pub mod csv;
 pub mod digits;
+pub mod gpu;
 pub mod problem;
 pub mod solver;
 
 pub use problem::{GroundCost, OtProblem, Points, ProblemKind, ProblemSpec};
+pub use gpu::GpuSinkhorn;
 pub use solver::{Method, OtSolver, OtSummary, SolverParams};
