@@ -7,6 +7,7 @@ use regula_core::gpu::GpuContext;
 use regula_core::{Backend, BackendChoice, DeviceReport};
 
 use crate::kernels::KernelsPage;
+use crate::ot::OtPage;
 
 /// The GPU probed once at start-up, shared by every page (WebGPU objects live on the main thread only,
 /// hence local storage). `None` inside means no adapter: pages run on the CPU and say so.
@@ -67,7 +68,7 @@ impl Lab {
     fn coming(self) -> Option<&'static str> {
         match self {
             Lab::Kernels => None,
-            Lab::Ot => Some("Sinkhorn, log-domain Sinkhorn and Sinkhorn–Newton–Sparse, with the Hessian's sparsity live."),
+            Lab::Ot => None,
             Lab::Sketching => Some("Gaussian, SRHT, CountSketch and OSNAP sketches: where ℓ2 holds and ℓ∞ fails."),
             Lab::Training => Some("Small networks trained on the GPU, with λmax against the 2/η stability line."),
             Lab::Generalization => Some("Theory over simulation: student–teacher, double descent, noisy labels."),
@@ -202,6 +203,7 @@ pub fn App() -> impl IntoView {
             {move || {
                 let l = lab.get();
                 match l.coming() {
+                    None if l == Lab::Ot => view! { <OtPage device=device /> }.into_any(),
                     None => view! { <KernelsPage device=device /> }.into_any(),
                     Some(text) => view! {
                         <section class="coming">

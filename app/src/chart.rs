@@ -13,7 +13,8 @@ pub struct Series {
     pub points: Vec<(f64, f64)>,
 }
 
-/// Smallest value drawn on a log axis; zeros and negatives are drawn here.
+/// Smallest value drawn on a log axis by default; zeros and negatives are drawn at the floor, and
+/// non-finite values are left out (never plotted as a number they are not).
 pub const LOG_FLOOR: f64 = 1e-6;
 
 /// A log-y chart of `series` against the iteration; `guide` draws a dashed horizontal line (a threshold).
@@ -25,13 +26,14 @@ pub fn LogChart(
     y_label: &'static str,
     series: Signal<Vec<Series>>,
     #[prop(optional)] guide: Option<f64>,
+    #[prop(default = LOG_FLOOR)] floor: f64,
 ) -> impl IntoView {
     let canvas = NodeRef::<Canvas>::new();
     let points = move || series.with(|s| s.iter().map(|l| l.points.len()).sum::<usize>());
     Effect::new(move |_| {
         let lines = series.get();
         if let Some(c) = canvas.get() {
-            if let Err(e) = draw(c, title, x_label, y_label, &lines, guide) {
+            if let Err(e) = draw(c, title, x_label, y_label, &lines, guide, floor) {
                 leptos::logging::warn!("chart {id}: {e}");
             }
         }
@@ -60,13 +62,15 @@ fn draw(
     y_label: &str,
     lines: &[Series],
     guide: Option<f64>,
+    floor: f64,
 ) -> Result<(), Box<dyn std::error::Error>> {
     let backend = CanvasBackend::with_canvas_object(canvas).ok_or("no 2-D context on the canvas")?;
     let root = backend.into_drawing_area();
     root.fill(&WHITE)?;
-    let clamp = |y: f64| if y.is_finite() { y.max(LOG_FLOOR) } else { LOG_FLOOR };
-    let x_max = lines.iter().flat_map(|l| l.points.iter().map(|p| p.0)).fold(1.0f64, f64::max);
-    let ys = lines.iter().flat_map(|l| l.points.iter().map(|p| clamp(p.1))).chain(guide);
+    let clamp = |y: f64| y.max(floor);
+    let finite = |p: &&(f64, f64)| p.0.is_finite() && p.1.is_finite();
+    let x_max = lines.iter().flat_map(|l| l.points.iter().filter(finite).map(|p| p.0)).fold(1.0f64, f64::max);
+    let ys = lines.iter().flat_map(|l| l.points.iter().filter(finite).map(|p| clamp(p.1))).chain(guide);
     let (lo, hi) = ys.fold((f64::INFINITY, f64::NEG_INFINITY), |(lo, hi), y| (lo.min(y), hi.max(y)));
     let (lo, hi) = if lo.is_finite() { (lo / 2.0, hi * 2.0) } else { (0.1, 10.0) };
 
@@ -90,7 +94,7 @@ fn draw(
     for line in lines {
         let color = line.color;
         chart
-            .draw_series(LineSeries::new(line.points.iter().map(|&(x, y)| (x, clamp(y))), color.stroke_width(2)))?
+            .draw_series(LineSeries::new(line.points.iter().filter(finite).map(|&(x, y)| (x, clamp(y))), color.stroke_width(2)))?
             .label(line.name)
             .legend(move |(x, y)| PathElement::new([(x, y), (x + 16, y)], color.stroke_width(2)));
     }

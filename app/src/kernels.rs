@@ -2,130 +2,22 @@
 //! the CPU twin, trial by trial — difference (against the stated tolerance) and timings plotted live.
 //! Parameter panel → run controls → charts, as every lab page.
 
+use std::rc::Rc;
+
 use leptos::prelude::*;
-use leptos::task::spawn_local;
 use plotters::style::RGBColor;
 use regula_core::demo::{ReduceCheck, ReduceCheckParams};
 use regula_core::reduce::{ReduceAxis, ReduceOp};
-use regula_core::{BackendChoice, Budget, Frame, Stepper};
+use regula_core::{BackendChoice, Frame};
 
 use crate::app::Device;
 use crate::chart::{LogChart, Series};
-
-/// Milliseconds of work per animation frame: leaves the browser time to paint at 60 Hz.
-const FRAME_BUDGET_MS: f64 = 12.0;
+use crate::runner::{Factory, RunControls, Runner};
 
 const GPU_COLOR: RGBColor = RGBColor(214, 90, 40);
 const CPU_COLOR: RGBColor = RGBColor(40, 110, 200);
 
-/// Resolves on the browser's next animation frame.
-async fn next_animation_frame() {
-    let (tx, rx) = futures_channel::oneshot::channel();
-    request_animation_frame(move || {
-        let _ = tx.send(());
-    });
-    let _ = rx.await;
-}
-
-/// The run's state, shared by the controls. The stepper itself is local (it may hold WebGPU objects).
-#[derive(Clone, Copy)]
-struct Runner {
-    device: Device,
-    params: RwSignal<ReduceCheckParams>,
-    backend: RwSignal<BackendChoice>,
-    frames: RwSignal<Vec<Frame>>,
-    running: RwSignal<bool>,
-    error: RwSignal<Option<String>>,
-    stepper: StoredValue<Option<ReduceCheck>, LocalStorage>,
-    /// Bumped by reset: a step that finishes under an old generation is thrown away.
-    generation: StoredValue<u64>,
-    busy: StoredValue<bool>,
-}
-
-impl Runner {
-    /// One `step` of the stepper (created on first use from the current parameters and backend).
-    async fn advance(self, budget: Budget) -> Option<Frame> {
-        if self.busy.get_value() {
-            return None;
-        }
-        self.busy.set_value(true);
-        let generation = self.generation.get_value();
-        let mut stepper = match self.stepper.try_update_value(|s| s.take()).flatten() {
-            Some(s) => s,
-            None => {
-                let backend = self.device.backend(self.backend.get_untracked());
-                match ReduceCheck::new(self.params.get_untracked(), &backend).await {
-                    Ok(s) => s,
-                    Err(e) => return self.fail(e.to_string()),
-                }
-            }
-        };
-        let result = stepper.step(budget).await;
-        self.busy.set_value(false);
-        if self.generation.get_value() != generation {
-            return None; // reset while stepping: discard
-        }
-        self.stepper.set_value(Some(stepper));
-        match result {
-            Ok(frame) => {
-                self.frames.update(|fs| fs.push(frame.clone()));
-                Some(frame)
-            }
-            Err(e) => self.fail(e.to_string()),
-        }
-    }
-
-    fn fail(self, message: String) -> Option<Frame> {
-        self.busy.set_value(false);
-        self.error.set(Some(message));
-        self.running.set(false);
-        None
-    }
-
-    fn run(self) {
-        if self.running.get_untracked() || self.done() {
-            return;
-        }
-        self.error.set(None);
-        self.running.set(true);
-        let generation = self.generation.get_value();
-        spawn_local(async move {
-            while self.running.get_untracked() && self.generation.get_value() == generation {
-                match self.advance(Budget::millis(FRAME_BUDGET_MS)).await {
-                    Some(f) if f.done => self.running.set(false),
-                    None if self.error.get_untracked().is_some() => break,
-                    _ => {}
-                }
-                next_animation_frame().await;
-            }
-        });
-    }
-
-    fn step_once(self) {
-        if self.running.get_untracked() || self.done() {
-            return;
-        }
-        self.error.set(None);
-        spawn_local(async move {
-            self.advance(Budget::iterations(1)).await;
-        });
-    }
-
-    fn reset(self) {
-        self.generation.update_value(|g| *g += 1);
-        self.running.set(false);
-        self.busy.set_value(false);
-        self.stepper.set_value(None);
-        self.frames.set(Vec::new());
-        self.error.set(None);
-    }
-
-    fn done(self) -> bool {
-        self.frames.with_untracked(|fs| fs.last().is_some_and(|f| f.done))
-    }
-}
-
-fn series(frames: &[Frame], name: &'static str, metric: &str, color: RGBColor) -> Option<Series> {
+pub fn series(frames: &[Frame], name: &'static str, metric: &str, color: RGBColor) -> Option<Series> {
     let points: Vec<(f64, f64)> =
         frames.iter().filter_map(|f| f.metric(metric).map(|v| (f.iteration as f64, v))).collect();
     (!points.is_empty()).then_some(Series { name, color, points })
@@ -133,18 +25,14 @@ fn series(frames: &[Frame], name: &'static str, metric: &str, color: RGBColor) -
 
 #[component]
 pub fn KernelsPage(device: Device) -> impl IntoView {
-    let runner = Runner {
-        device,
-        params: RwSignal::new(ReduceCheckParams::default()),
-        backend: RwSignal::new(BackendChoice::Auto),
-        frames: RwSignal::new(Vec::new()),
-        running: RwSignal::new(false),
-        error: RwSignal::new(None),
-        stepper: StoredValue::new_local(None),
-        generation: StoredValue::new(0),
-        busy: StoredValue::new(false),
-    };
-    let params = runner.params;
+    let params = RwSignal::new(ReduceCheckParams::default());
+    let backend = RwSignal::new(BackendChoice::Auto);
+    let factory: Factory<ReduceCheck> = Rc::new(move || {
+        let p = params.get_untracked();
+        let b = device.backend(backend.get_untracked());
+        Box::pin(async move { Ok(vec![ReduceCheck::new(p, &b).await?]) })
+    });
+    let runner = Runner::new(factory);
     let invalid = Memo::new(move |_| params.with(|p| p.validate().err().map(|e| e.to_string())));
     // Every parameter invalidates the whole run here (the data and the kernels depend on all of them).
     let edit = move |f: Box<dyn FnOnce(&mut ReduceCheckParams)>| {
@@ -170,10 +58,11 @@ pub fn KernelsPage(device: Device) -> impl IntoView {
     };
 
     let diff_series = Signal::derive(move || {
-        runner.frames.with(|fs| series(fs, "|gpu − cpu| / tolerance", "diff_over_tolerance", GPU_COLOR).into_iter().collect())
+        runner.frames.with(|fs| series(fs.first().map_or(&[][..], |f| &f[..]), "|gpu − cpu| / tolerance", "diff_over_tolerance", GPU_COLOR).into_iter().collect())
     });
     let time_series = Signal::derive(move || {
         runner.frames.with(|fs| {
+            let fs = fs.first().map_or(&[][..], |f| &f[..]);
             [series(fs, "gpu (dispatch + readback)", "gpu_ms", GPU_COLOR), series(fs, "cpu twin (f64)", "cpu_ms", CPU_COLOR)]
                 .into_iter()
                 .flatten()
@@ -185,7 +74,7 @@ pub fn KernelsPage(device: Device) -> impl IntoView {
         if let Some(e) = runner.error.get() {
             return e;
         }
-        runner.frames.with(|fs| match fs.last() {
+        runner.frames.with(|fs| match fs.first().and_then(|f| f.last()) {
             None => "Ready: press Run (space) or Step.".to_owned(),
             Some(f) => {
                 let trials = params.with(|p| p.trials);
@@ -239,20 +128,15 @@ pub fn KernelsPage(device: Device) -> impl IntoView {
                 <select id="backend" on:change=move |ev| {
                     if let Ok(b) = event_target_value(&ev).parse::<BackendChoice>() {
                         runner.reset();
-                        runner.backend.set(b);
+                        backend.set(b);
                     }
                 }>
-                    <option value="auto" selected=move || runner.backend.get() == BackendChoice::Auto>"auto"</option>
-                    <option value="gpu" disabled=move || !gpu_available() selected=move || runner.backend.get() == BackendChoice::Gpu>"GPU (WebGPU)"</option>
-                    <option value="cpu" selected=move || runner.backend.get() == BackendChoice::Cpu>"CPU"</option>
+                    <option value="auto" selected=move || backend.get() == BackendChoice::Auto>"auto"</option>
+                    <option value="gpu" disabled=move || !gpu_available() selected=move || backend.get() == BackendChoice::Gpu>"GPU (WebGPU)"</option>
+                    <option value="cpu" selected=move || backend.get() == BackendChoice::Cpu>"CPU"</option>
                 </select>
             </form>
-            <div class="controls" role="group" aria-label="Run controls">
-                <button id="run" on:click=move |_| runner.run() disabled=move || invalid.get().is_some() || runner.running.get()>"Run"</button>
-                <button id="pause" on:click=move |_| runner.running.set(false) disabled=move || !runner.running.get()>"Pause"</button>
-                <button id="step" on:click=move |_| runner.step_once() disabled=move || invalid.get().is_some() || runner.running.get()>"Step"</button>
-                <button id="reset" on:click=move |_| runner.reset()>"Reset"</button>
-            </div>
+            <RunControls runner=runner invalid=Signal::derive(move || invalid.get().is_some()) />
             <p id="param-error" class="error" role="alert" hidden=move || invalid.get().is_none()>{move || invalid.get()}</p>
             <p id="status" class=move || if runner.error.get().is_some() { "status error" } else { "status" } aria-live="polite">{status}</p>
             <div class="charts">

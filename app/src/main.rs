@@ -4,6 +4,8 @@
 mod app;
 mod chart;
 mod kernels;
+mod ot;
+mod runner;
 
 fn main() {
     // Panics should not happen (every core entry returns Result); if one does, say where in the console.

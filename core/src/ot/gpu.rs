@@ -83,6 +83,8 @@ pub struct GpuSinkhorn {
     best_at: u64,
     elapsed_ms: f64,
     last: Option<Frame>,
+    /// The potentials read back with the last frame (for plan views; no extra transfer).
+    last_potentials: Option<(Vec<f64>, Vec<f64>)>,
 }
 
 impl GpuSinkhorn {
@@ -180,7 +182,13 @@ impl GpuSinkhorn {
             best_at: 0,
             elapsed_ms: 0.0,
             last: None,
+            last_potentials: None,
         })
+    }
+
+    /// The potentials as of the last frame, in f64.
+    pub fn cached_potentials(&self) -> Option<(Vec<f64>, Vec<f64>)> {
+        self.last_potentials.clone()
     }
 
     /// The potentials (f, g) read back from the device.
@@ -213,6 +221,8 @@ impl GpuSinkhorn {
         let dot = |w: &[f64], v: &[f32]| w.iter().zip(v).map(|(a, b)| a * f64::from(*b)).sum::<f64>();
         // After an f-update the rows of P are exact, so Σ P = Σ a = 1 (up to the marginal error).
         let dual = dot(&self.a, &f) + dot(&self.b, &g) - self.params.eps;
+        let widen = |v: &[f32]| v.iter().map(|&x| f64::from(x)).collect::<Vec<f64>>();
+        self.last_potentials = Some((widen(&f), widen(&g)));
         let mut metrics = BTreeMap::new();
         metrics.insert("marginal_error".into(), error);
         metrics.insert("transport_cost".into(), cost);

@@ -2,6 +2,7 @@
 //! log-domain Sinkhorn, Sinkhorn–Newton–Sparse) as steppers, and their frames. REFERENCE.md §1 has the
 //! notation (`eps` is POT's `reg`; the marginal error is the ℓ1 sum over both marginals).
 
+pub mod analysis;
 pub mod csv;
 pub mod digits;
 pub mod gpu;

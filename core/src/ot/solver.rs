@@ -232,18 +232,6 @@ impl OtSolver {
         plan(&self.c, &f, &g, self.params.eps, self.m)
     }
 
-    /// The sparsified Hessian's kept off-diagonal entries (row, column) at the current iterate: the top
-    /// entries of P per row, as SNS keeps them. Also the fraction of P's mass they capture.
-    pub fn hessian_pattern(&self) -> (Vec<(usize, usize)>, f64) {
-        let p = self.plan();
-        let k = self.params.keep_per_row(self.m);
-        let sparse = top_k_rows(&p, self.n, self.m, k);
-        let kept: f64 = sparse.values.iter().sum();
-        let total: f64 = p.iter().sum();
-        let cells = (0..self.n).flat_map(|i| sparse.row(i).0.iter().map(move |&j| (i, j))).collect();
-        (cells, if total > 0.0 { kept / total } else { 0.0 })
-    }
-
     /// Marginal error, ⟨C,P⟩ and F at the current iterate (one dense pass).
     pub fn summary(&self) -> OtSummary {
         let (f, g) = self.potentials();

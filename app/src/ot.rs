@@ -1,0 +1,513 @@
+//! The optimal-transport page: Sinkhorn crawling, SNS converging super-exponentially, the plan, and the
+//! sparsity of the Hessian that makes SNS cheap. Parameter panel → run controls → charts.
+
+use std::rc::Rc;
+use std::sync::Arc;
+
+use leptos::html::Canvas;
+use leptos::prelude::*;
+use plotters::prelude::*;
+use plotters_canvas::CanvasBackend;
+use regula_core::ot::analysis::{mass_captured, plan, top_k_pattern};
+use regula_core::ot::{
+    csv::parse_points, GpuSinkhorn, GroundCost, Method, OtProblem, OtSolver, Points, ProblemKind, ProblemSpec, SolverParams,
+};
+use regula_core::{BackendChoice, Budget, Error, Frame, Stepper};
+
+use crate::app::Device;
+use crate::chart::LogChart;
+use crate::kernels::series;
+use crate::runner::{Factory, RunControls, Runner};
+
+const COLORS: [RGBColor; 2] = [RGBColor(40, 110, 200), RGBColor(214, 90, 40)];
+/// Largest n·m the plan and Hessian views draw (they evaluate every P_ij).
+const MAX_DRAWN: usize = 400_000;
+
+/// One OT run on either backend.
+pub enum OtRun {
+    Cpu(OtSolver, &'static str),
+    Gpu(GpuSinkhorn, &'static str),
+}
+
+impl OtRun {
+    fn label(&self) -> &'static str {
+        match self {
+            OtRun::Cpu(_, l) | OtRun::Gpu(_, l) => l,
+        }
+    }
+
+    fn potentials(&self) -> Option<(Vec<f64>, Vec<f64>)> {
+        match self {
+            OtRun::Cpu(s, _) => Some(s.potentials()),
+            OtRun::Gpu(s, _) => s.cached_potentials(),
+        }
+    }
+}
+
+impl Stepper for OtRun {
+    async fn step(&mut self, budget: Budget) -> Result<Frame, Error> {
+        match self {
+            OtRun::Cpu(s, _) => s.step(budget).await,
+            OtRun::Gpu(s, _) => s.step(budget).await,
+        }
+    }
+}
+
+/// The method picker: one method, or log-domain Sinkhorn and SNS side by side.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Mode {
+    One(Method),
+    Compare,
+}
+
+impl Mode {
+    fn value(self) -> &'static str {
+        match self {
+            Mode::One(m) => m.name(),
+            Mode::Compare => "compare",
+        }
+    }
+
+    fn methods(self) -> Vec<Method> {
+        match self {
+            Mode::One(m) => vec![m],
+            Mode::Compare => vec![Method::LogSinkhorn, Method::Sns],
+        }
+    }
+}
+
+/// Everything the views need from the first run's current iterate.
+#[derive(Clone)]
+struct Snapshot {
+    problem: Arc<OtProblem>,
+    p: Arc<Vec<f64>>,
+    keep: usize,
+}
+
+#[component]
+pub fn OtPage(device: Device) -> impl IntoView {
+    let spec = RwSignal::new(ProblemSpec { kind: ProblemKind::Random, n: 200, m: 200, normalize_cost: true, ..Default::default() });
+    let solver = RwSignal::new(SolverParams { eps: 1.0 / 200.0, tol: 1e-10, ..Default::default() });
+    let mode = RwSignal::new(Mode::Compare);
+    let backend = RwSignal::new(BackendChoice::Auto);
+    let upload = StoredValue::new_local(None::<(Points, Points)>);
+    let halves = StoredValue::new_local([None::<(Points, String)>, None]);
+    let uploaded = RwSignal::new(None::<String>);
+    let upload_error = RwSignal::new(None::<String>);
+    let problem_cache = StoredValue::new_local(None::<Arc<OtProblem>>);
+
+    let build_problem = move || -> Result<Arc<OtProblem>, Error> {
+        if let Some(p) = problem_cache.get_value() {
+            return Ok(p);
+        }
+        let p = match upload.get_value() {
+            Some((x, y)) => {
+                let mut p = OtProblem::points(x, y, spec.get_untracked().cost)?;
+                if spec.get_untracked().normalize_cost {
+                    p.normalise_cost();
+                }
+                p
+            }
+            None => spec.get_untracked().build()?,
+        };
+        let p = Arc::new(p);
+        problem_cache.set_value(Some(p.clone()));
+        Ok(p)
+    };
+    let factory: Factory<OtRun> = Rc::new(move || {
+        let params = solver.get_untracked();
+        let methods = mode.get_untracked().methods();
+        let choice = backend.get_untracked();
+        let gpu = device.backend(choice).gpu().cloned();
+        let problem = build_problem();
+        Box::pin(async move {
+            let problem = problem?;
+            let mut runs = Vec::new();
+            for method in methods {
+                let p = SolverParams { method, ..params.clone() };
+                // The GPU runs log-domain Sinkhorn; kernel Sinkhorn and SNS run on the CPU in f64.
+                let run = match (&gpu, method) {
+                    (Some(ctx), Method::LogSinkhorn) => OtRun::Gpu(GpuSinkhorn::new(ctx.clone(), &problem, p).await?, "log-sinkhorn (GPU, f32)"),
+                    _ => OtRun::Cpu(
+                        OtSolver::new(&problem, p)?,
+                        match method {
+                            Method::Sinkhorn => "sinkhorn (CPU, f64)",
+                            Method::LogSinkhorn => "log-sinkhorn (CPU, f64)",
+                            Method::Sns => "sns (CPU, f64)",
+                        },
+                    ),
+                };
+                runs.push(run);
+            }
+            Ok(runs)
+        })
+    });
+    let runner = Runner::new(factory);
+    // A problem parameter invalidates the problem and the run; a solver parameter only the run.
+    let edit_problem = move |f: Box<dyn FnOnce(&mut ProblemSpec)>| {
+        runner.reset();
+        problem_cache.set_value(None);
+        spec.update(|s| f(s));
+    };
+    let edit_solver = move |f: Box<dyn FnOnce(&mut SolverParams)>| {
+        runner.reset();
+        solver.update(|s| f(s));
+    };
+    let invalid = Memo::new(move |_| {
+        spec.with(|s| s.validate().err()).or_else(|| solver.with(|s| s.validate().err())).map(|e| e.to_string())
+    });
+
+    let labels = Signal::derive(move || {
+        runner.frames.with(|_| runner.with_steppers(|runs| runs.iter().map(|r| r.label()).collect::<Vec<_>>()).unwrap_or_default())
+    });
+    let error_vs = move |x_time: bool| {
+        Signal::derive(move || {
+            let names = labels.get();
+            runner.frames.with(|fs| {
+                fs.iter()
+                    .enumerate()
+                    .filter_map(|(k, frames)| {
+                        let name = names.get(k).copied().unwrap_or("run");
+                        let mut s = series(frames, name, "marginal_error", COLORS[k % 2])?;
+                        if x_time {
+                            s.points = frames.iter().filter_map(|f| f.metric("marginal_error").map(|e| (f.elapsed_ms, e))).collect();
+                        }
+                        Some(s)
+                    })
+                    .collect()
+            })
+        })
+    };
+    let snapshot = Signal::derive(move || -> Option<Snapshot> {
+        let frames = runner.frames.with(|fs| fs.first().map_or(0, |f| f.len()));
+        let running = runner.running.get();
+        // Redraw every 8th frame while running (each view evaluates all of P), and on pause/finish.
+        if frames == 0 || (running && frames % 8 != 1) {
+            return None;
+        }
+        let problem = problem_cache.get_value()?;
+        if problem.n() * problem.m() > MAX_DRAWN {
+            return None;
+        }
+        let (f, g) = runner.with_steppers(|runs| runs.first().and_then(|r| r.potentials())).flatten()?;
+        let eps = solver.with_untracked(|s| s.eps);
+        let keep = solver.with_untracked(|s| s.keep_per_row(problem.m()));
+        Some(Snapshot { p: Arc::new(plan(&problem, &f, &g, eps)), problem, keep })
+    });
+    let status = move || {
+        if let Some(e) = runner.error.get() {
+            return e;
+        }
+        let names = labels.get();
+        runner.frames.with(|fs| {
+            if fs.is_empty() {
+                return "Ready: press Run (space) or Step.".to_owned();
+            }
+            let state = if runner.done() { "done" } else if runner.running.get() { "running" } else { "paused" };
+            let parts: Vec<String> = fs
+                .iter()
+                .enumerate()
+                .filter_map(|(k, frames)| {
+                    let f = frames.last()?;
+                    let stop = f.stop.map(|s| format!(" ({s:?})")).unwrap_or_default();
+                    Some(format!(
+                        "{}: iteration {}{} · marginal error {:.2e} · ⟨C,P⟩ {:.6}{stop}",
+                        names.get(k).copied().unwrap_or("run"),
+                        f.iteration,
+                        f.phase.as_deref().map(|p| format!(" [{p}]")).unwrap_or_default(),
+                        f.metric("marginal_error").unwrap_or(f64::NAN),
+                        f.metric("transport_cost").unwrap_or(f64::NAN),
+                    ))
+                })
+                .collect();
+            format!("{state}: {}", parts.join(" | "))
+        })
+    };
+
+    let number = move |label: &'static str, id: &'static str, value: Signal<String>, set: Rc<dyn Fn(&str) -> Result<(), String>>| {
+        view! {
+            <label for=id>{label}</label>
+            <input id=id type="text" inputmode="decimal" prop:value=move || value.get()
+                on:change=move |ev| {
+                    if let Err(e) = set(event_target_value(&ev).trim()) {
+                        runner.error.set(Some(e));
+                    }
+                } />
+        }
+    };
+    let parse_usize = |id: &'static str, s: &str| s.parse::<usize>().map_err(|_| format!("`{id}` must be a whole number"));
+    let parse_f64 = |id: &'static str, s: &str| s.parse::<f64>().map_err(|_| format!("`{id}` must be a number"));
+
+    let on_file = move |which: usize, ev: leptos::ev::Event| {
+        use wasm_bindgen::JsCast;
+        let Some(input) = ev.target().and_then(|t| t.dyn_into::<web_sys::HtmlInputElement>().ok()) else { return };
+        let Some(file) = input.files().and_then(|f| f.get(0)) else { return };
+        let name = file.name();
+        leptos::task::spawn_local(async move {
+            let text = match wasm_bindgen_futures::JsFuture::from(file.text()).await {
+                Ok(t) => t.as_string().unwrap_or_default(),
+                Err(_) => {
+                    upload_error.set(Some(format!("{name}: the file could not be read")));
+                    return;
+                }
+            };
+            match parse_points(&name, &text) {
+                Ok(points) => {
+                    upload_error.set(None);
+                    halves.update_value(|h| h[which] = Some((points, name)));
+                    halves.with_value(|h| match h {
+                        [Some((x, xn)), Some((y, yn))] => {
+                            uploaded.set(Some(format!("Uploaded: {} points from {xn} → {} points from {yn}", x.len(), y.len())));
+                            upload.set_value(Some((x.clone(), y.clone())));
+                        }
+                        _ => uploaded.set(Some("One file loaded: choose the other cloud too.".into())),
+                    });
+                    runner.reset();
+                    problem_cache.set_value(None);
+                }
+                Err(e) => upload_error.set(Some(e.to_string())),
+            }
+        });
+    };
+
+    view! {
+        <section class="lab" aria-labelledby="ot-title">
+            <h2 id="ot-title">"Optimal transport: Sinkhorn, log-domain Sinkhorn and Sinkhorn–Newton–Sparse"</h2>
+            <p class="explain">
+                "Entropic OT: min ⟨C,P⟩ − ε H(P) over P ≥ 0 with P1 = a, Pᵀ1 = b; P_ij = exp((f_i + g_j − C_ij)/ε). "
+                "Sinkhorn alternates g_j ← ε log b_j − ε LSE_i((f_i − C_ij)/ε) and f_i ← ε log a_i − ε LSE_j((g_j − C_ij)/ε) "
+                "(kernel mode multiplies by K = exp(−C/ε) instead, and underflows once C/ε passes ~700). "
+                "SNS (Tang et al., ICLR 2024) runs N1 Sinkhorn steps, then Newton steps on F(f,g) = ⟨a,f⟩ + ⟨b,g⟩ − ε ΣP "
+                "with the Hessian −(1/ε)[[diag P1, P],[Pᵀ, diag Pᵀ1]] sparsified to the k largest entries of P per row, "
+                "solved by conjugate gradients, with Armijo backtracking. Stop: ‖P1 − a‖₁ + ‖Pᵀ1 − b‖₁ ≤ tol. "
+                "Where it runs: log-domain Sinkhorn runs on the GPU (f32 — it stops at f32's floor near 1e-6 and says so); "
+                "kernel Sinkhorn and SNS run on the CPU in f64, because the Newton polish to 1e-12 needs f64 and the sparse CG "
+                "is a sequential, memory-bound loop."
+            </p>
+            <form class="panel" on:submit=|ev| ev.prevent_default() aria-label="Parameters">
+                <label for="problem">"problem"</label>
+                <select id="problem" on:change=move |ev| {
+                    match event_target_value(&ev).parse::<ProblemKind>() {
+                        Ok(kind) => {
+                            upload.set_value(None);
+                            uploaded.set(None);
+                            edit_problem(Box::new(move |s| s.kind = kind));
+                        }
+                        Err(e) => runner.error.set(Some(e.to_string())),
+                    }
+                }>
+                    {ProblemKind::ALL.into_iter().map(|k| view! {
+                        <option value=k.name() selected=move || spec.with(|s| s.kind == k)>{k.name()}</option>
+                    }).collect_view()}
+                </select>
+                {number("n", "n", Signal::derive(move || spec.with(|s| s.n.to_string())),
+                    Rc::new(move |v| { let n = parse_usize("n", v)?; edit_problem(Box::new(move |s| s.n = n)); Ok(()) }))}
+                {number("m", "m", Signal::derive(move || spec.with(|s| s.m.to_string())),
+                    Rc::new(move |v| { let m = parse_usize("m", v)?; edit_problem(Box::new(move |s| s.m = m)); Ok(()) }))}
+                {number("seed", "seed", Signal::derive(move || spec.with(|s| s.seed.to_string())),
+                    Rc::new(move |v| { let k = parse_usize("seed", v)? as u64; edit_problem(Box::new(move |s| s.seed = k)); Ok(()) }))}
+                <label for="cost">"ground cost"</label>
+                <select id="cost" on:change=move |ev| {
+                    if let Ok(c) = event_target_value(&ev).parse::<GroundCost>() { edit_problem(Box::new(move |s| s.cost = c)) }
+                }>
+                    <option value="sqeuclidean" selected=move || spec.with(|s| s.cost == GroundCost::SqEuclidean)>"squared Euclidean"</option>
+                    <option value="euclidean" selected=move || spec.with(|s| s.cost == GroundCost::Euclidean)>"Euclidean"</option>
+                </select>
+                <label for="normalize">"normalise C (C / max C)"</label>
+                <input id="normalize" type="checkbox" prop:checked=move || spec.with(|s| s.normalize_cost)
+                    on:change=move |ev| { let on = event_target_checked(&ev); edit_problem(Box::new(move |s| s.normalize_cost = on)) } />
+                <label for="eps">{move || format!("ε = {:.2e}", solver.with(|s| s.eps))}</label>
+                <input id="eps" type="range" min="-4" max="0" step="0.05" aria-label="epsilon, log scale"
+                    prop:value=move || solver.with(|s| s.eps.log10().to_string())
+                    on:change=move |ev| {
+                        if let Ok(l) = event_target_value(&ev).parse::<f64>() {
+                            let eps = 10f64.powf(l);
+                            edit_solver(Box::new(move |s| s.eps = eps));
+                        }
+                    } />
+                <label for="method">"method"</label>
+                <select id="method" on:change=move |ev| {
+                    let v = event_target_value(&ev);
+                    let m = if v == "compare" { Ok(Mode::Compare) } else { v.parse::<Method>().map(Mode::One) };
+                    if let Ok(m) = m { runner.reset(); mode.set(m); }
+                }>
+                    {[Mode::Compare, Mode::One(Method::Sns), Mode::One(Method::LogSinkhorn), Mode::One(Method::Sinkhorn)].into_iter().map(|m| view! {
+                        <option value=m.value() selected=move || mode.get() == m>{match m {
+                            Mode::Compare => "compare: log-sinkhorn vs sns",
+                            Mode::One(m) => m.name(),
+                        }}</option>
+                    }).collect_view()}
+                </select>
+                {number("N1 (SNS warm-up)", "n1", Signal::derive(move || solver.with(|s| s.n1.to_string())),
+                    Rc::new(move |v| { let k = parse_usize("n1", v)? as u64; edit_solver(Box::new(move |s| s.n1 = k)); Ok(()) }))}
+                {number("kept density λ (empty: 10 per row)", "density", Signal::derive(move || solver.with(|s| s.density.map(|d| d.to_string()).unwrap_or_default())),
+                    Rc::new(move |v| {
+                        let d = if v.is_empty() { None } else { Some(parse_f64("density", v)?) };
+                        edit_solver(Box::new(move |s| s.density = d));
+                        Ok(())
+                    }))}
+                {number("tolerance", "tol", Signal::derive(move || solver.with(|s| format!("{:e}", s.tol))),
+                    Rc::new(move |v| { let t = parse_f64("tol", v)?; edit_solver(Box::new(move |s| s.tol = t)); Ok(()) }))}
+                {number("max iterations", "max-iter", Signal::derive(move || solver.with(|s| s.max_iter.to_string())),
+                    Rc::new(move |v| { let k = parse_usize("max-iter", v)? as u64; edit_solver(Box::new(move |s| s.max_iter = k)); Ok(()) }))}
+                <label for="ot-backend">"backend"</label>
+                <select id="ot-backend" on:change=move |ev| {
+                    if let Ok(b) = event_target_value(&ev).parse::<BackendChoice>() { runner.reset(); backend.set(b); }
+                }>
+                    <option value="auto" selected=move || backend.get() == BackendChoice::Auto>"auto (GPU for log-sinkhorn)"</option>
+                    <option value="cpu" selected=move || backend.get() == BackendChoice::Cpu>"CPU only"</option>
+                </select>
+                <label for="source-file">"source CSV"</label>
+                <input id="source-file" type="file" accept=".csv,text/csv" on:change=move |ev| on_file(0, ev) />
+                <label for="target-file">"target CSV"</label>
+                <input id="target-file" type="file" accept=".csv,text/csv" on:change=move |ev| on_file(1, ev) />
+            </form>
+            <p class="muted" hidden=move || uploaded.get().is_none()>{move || uploaded.get()}</p>
+            <p id="upload-error" class="error" role="alert" hidden=move || upload_error.get().is_none()>{move || upload_error.get()}</p>
+            <RunControls runner=runner invalid=Signal::derive(move || invalid.get().is_some()) />
+            <p id="param-error" class="error" role="alert" hidden=move || invalid.get().is_none()>{move || invalid.get()}</p>
+            <p id="status" class=move || if runner.error.get().is_some() { "status error" } else { "status" } aria-live="polite">{status}</p>
+            <div class="charts">
+                <LogChart id="chart-error-iter" title="Marginal error (ℓ1) vs iteration" x_label="iteration" y_label="error" series=error_vs(false) floor=1e-16 />
+                <LogChart id="chart-error-time" title="Marginal error (ℓ1) vs wall time" x_label="ms" y_label="error" series=error_vs(true) floor=1e-16 />
+                <PlanView snapshot=snapshot />
+                <SparsityView snapshot=snapshot />
+            </div>
+        </section>
+    }
+}
+
+/// The plan: lines between matched points with opacity ∝ mass (point clouds in 2-D), or a heatmap.
+#[component]
+fn PlanView(snapshot: Signal<Option<Snapshot>>) -> impl IntoView {
+    let canvas = NodeRef::<Canvas>::new();
+    Effect::new(move |_| {
+        if let (Some(s), Some(c)) = (snapshot.get(), canvas.get()) {
+            if let Err(e) = draw_plan(c, &s) {
+                leptos::logging::warn!("plan view: {e}");
+            }
+        }
+    });
+    view! {
+        <figure class="chart">
+            <canvas id="chart-plan" node_ref=canvas width="600" height="320" role="img" aria-label="transport plan"></canvas>
+        </figure>
+    }
+}
+
+fn draw_plan(canvas: web_sys::HtmlCanvasElement, s: &Snapshot) -> Result<(), Box<dyn std::error::Error>> {
+    let root = CanvasBackend::with_canvas_object(canvas).ok_or("no 2-D context")?.into_drawing_area();
+    root.fill(&WHITE)?;
+    let (n, m) = (s.problem.n(), s.problem.m());
+    let max = s.p.iter().copied().fold(0.0, f64::max).max(f64::MIN_POSITIVE);
+    match &s.problem.geometry {
+        regula_core::ot::problem::Geometry::Points { x, y, .. } if x.dim == 2 => {
+            let coords = x.coords.chunks(2).chain(y.coords.chunks(2));
+            let (mut lo, mut hi) = ((f64::INFINITY, f64::INFINITY), (f64::NEG_INFINITY, f64::NEG_INFINITY));
+            for c in coords {
+                lo = (lo.0.min(c[0]), lo.1.min(c[1]));
+                hi = (hi.0.max(c[0]), hi.1.max(c[1]));
+            }
+            let mut chart = ChartBuilder::on(&root)
+                .caption("Transport plan: lines ∝ P_ij", ("sans-serif", 16))
+                .margin(10)
+                .build_cartesian_2d(lo.0..hi.0 + 1e-9, lo.1..hi.1 + 1e-9)?;
+            let mut lines: Vec<(usize, usize, f64)> =
+                (0..n).flat_map(|i| (0..m).map(move |j| (i, j))).map(|(i, j)| (i, j, s.p[i * m + j] / max)).filter(|t| t.2 > 0.02).collect();
+            lines.sort_by(|a, b| b.2.total_cmp(&a.2));
+            lines.truncate(4000);
+            chart.draw_series(lines.iter().map(|&(i, j, w)| {
+                let (p, q) = (x.point(i), y.point(j));
+                PathElement::new([(p[0], p[1]), (q[0], q[1])], RGBAColor(60, 60, 60, w.min(1.0)))
+            }))?;
+            chart.draw_series(x.coords.chunks(2).map(|c| Circle::new((c[0], c[1]), 2, COLORS[0].filled())))?;
+            chart.draw_series(y.coords.chunks(2).map(|c| Circle::new((c[0], c[1]), 2, COLORS[1].filled())))?;
+        }
+        _ => {
+            // Heatmap of P, binned to at most 100 × 100 cells.
+            let (bi, bj) = (n.div_ceil(100), m.div_ceil(100));
+            let (rows, cols) = (n.div_ceil(bi), m.div_ceil(bj));
+            let mut cells = vec![0.0f64; rows * cols];
+            for i in 0..n {
+                for j in 0..m {
+                    cells[(i / bi) * cols + j / bj] += s.p[i * m + j];
+                }
+            }
+            let cmax = cells.iter().copied().fold(0.0, f64::max).max(f64::MIN_POSITIVE);
+            let mut chart = ChartBuilder::on(&root)
+                .caption("Transport plan P (rows i, columns j)", ("sans-serif", 16))
+                .margin(10)
+                .build_cartesian_2d(0..cols, 0..rows)?;
+            chart.draw_series(cells.iter().enumerate().filter(|(_, v)| **v > 0.0).map(|(k, v)| {
+                let (r, c) = (k / cols, k % cols);
+                let t = (v / cmax).sqrt();
+                let shade = (255.0 * (1.0 - t)) as u8;
+                Rectangle::new([(c, rows - r - 1), (c + 1, rows - r)], RGBColor(shade, shade, 255).filled())
+            }))?;
+        }
+    }
+    root.present()?;
+    Ok(())
+}
+
+/// The sparsified Hessian's kept entries (top k of P per row), and the mass they capture vs k.
+#[component]
+fn SparsityView(snapshot: Signal<Option<Snapshot>>) -> impl IntoView {
+    let canvas = NodeRef::<Canvas>::new();
+    let captured = RwSignal::new(String::new());
+    Effect::new(move |_| {
+        if let (Some(s), Some(c)) = (snapshot.get(), canvas.get()) {
+            match draw_sparsity(c, &s) {
+                Ok(text) => captured.set(text),
+                Err(e) => leptos::logging::warn!("sparsity view: {e}"),
+            }
+        }
+    });
+    view! {
+        <figure class="chart">
+            <canvas id="chart-sparsity" node_ref=canvas width="600" height="320" role="img" aria-label="Hessian sparsity"></canvas>
+            <figcaption id="sparsity-caption">{move || captured.get()}</figcaption>
+        </figure>
+    }
+}
+
+fn draw_sparsity(canvas: web_sys::HtmlCanvasElement, s: &Snapshot) -> Result<String, Box<dyn std::error::Error>> {
+    let (n, m) = (s.problem.n(), s.problem.m());
+    let root = CanvasBackend::with_canvas_object(canvas).ok_or("no 2-D context")?.into_drawing_area();
+    root.fill(&WHITE)?;
+    let (left, right) = root.split_horizontally(300);
+    // Left: kept off-diagonal block P_s (n × m) of the (n+m)² Hessian, binned to ≤ 150 × 150.
+    let (bi, bj) = (n.div_ceil(150), m.div_ceil(150));
+    let (rows, cols) = (n.div_ceil(bi), m.div_ceil(bj));
+    let mut hit = vec![false; rows * cols];
+    for (i, j) in top_k_pattern(&s.p, n, m, s.keep) {
+        hit[(i / bi) * cols + j / bj] = true;
+    }
+    let mut chart = ChartBuilder::on(&left)
+        .caption(format!("Kept entries of P (k = {} per row)", s.keep), ("sans-serif", 14))
+        .margin(8)
+        .build_cartesian_2d(0..cols, 0..rows)?;
+    chart.draw_series(hit.iter().enumerate().filter(|(_, h)| **h).map(|(k, _)| {
+        let (r, c) = (k / cols, k % cols);
+        Rectangle::new([(c, rows - r - 1), (c + 1, rows - r)], COLORS[1].filled())
+    }))?;
+    // Right: fraction of P's mass in the top k per row, vs k.
+    let ks: Vec<usize> = (1..=m.min(40)).collect();
+    let frac = mass_captured(&s.p, n, m, &ks);
+    let mut chart = ChartBuilder::on(&right)
+        .caption("Mass captured vs kept per row", ("sans-serif", 14))
+        .margin(8)
+        .x_label_area_size(28)
+        .y_label_area_size(40)
+        .build_cartesian_2d(1f64..ks.len().max(2) as f64, 0f64..1.0)?;
+    chart.configure_mesh().x_desc("k").light_line_style(RGBColor(238, 240, 243)).draw()?;
+    chart.draw_series(LineSeries::new(ks.iter().zip(&frac).map(|(&k, &f)| (k as f64, f)), COLORS[0].stroke_width(2)))?;
+    chart.draw_series(std::iter::once(Circle::new((s.keep.min(ks.len()) as f64, frac[s.keep.min(ks.len()) - 1]), 4, COLORS[1].filled())))?;
+    root.present()?;
+    Ok(format!(
+        "The kept entries (k = {} per row, {:.2} % of P) hold {:.4} of P's mass.",
+        s.keep,
+        100.0 * s.keep as f64 / m as f64,
+        frac[s.keep.min(ks.len()) - 1]
+    ))
+}

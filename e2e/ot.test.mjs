@@ -1,0 +1,51 @@
+// The OT lab end to end: SNS against log-domain Sinkhorn live, the plan and the Hessian's sparsity drawn,
+// a malformed upload reported with its line number.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { join } from 'node:path';
+import { launch, openPage, canvasData, waitForDone, ARTIFACTS, URL } from './browser.mjs';
+
+async function setField(page, id, value) {
+  await page.fill(`#${id}`, value);
+  await page.locator(`#${id}`).dispatchEvent('change');
+}
+
+test('OT lab: compare log-sinkhorn (GPU) with SNS (CPU), plan and sparsity views', async () => {
+  const browser = await launch();
+  try {
+    const { page, errors } = await openPage(browser);
+    await page.click('nav.labs a[href="#/ot"]');
+    await page.waitForSelector('#chart-error-iter');
+    const emptyPlan = await canvasData(page, 'chart-plan');
+    await setField(page, 'max-iter', '3000');
+    await page.click('#run');
+    await waitForDone(page);
+    const status = await page.locator('#status').textContent();
+    assert.match(status, /log-sinkhorn \(GPU, f32\)/, status);
+    assert.match(status, /sns \(CPU, f64\): iteration \d+ \[newton\] · marginal error [0-9.]+e-1[0-9]/, status);
+    assert.match(status, /\(Tolerance\)/, status);
+    const points = Number(await page.locator('figure.chart').first().getAttribute('data-points'));
+    assert.ok(points > 2, `points ${points}`);
+    assert.notEqual(await canvasData(page, 'chart-plan'), emptyPlan, 'the plan was not drawn');
+    assert.match(await page.locator('#sparsity-caption').textContent(), /hold 0\.\d+ of P's mass/);
+    await page.screenshot({ path: join(ARTIFACTS, 'ot-compare.png'), fullPage: true });
+
+    // Point clouds: the plan is drawn as lines between matched points.
+    await page.selectOption('#problem', 'moons');
+    await page.selectOption('#method', 'sns');
+    await page.click('#run');
+    await waitForDone(page);
+    assert.match(await page.locator('#status').textContent(), /sns \(CPU, f64\)/);
+    await page.screenshot({ path: join(ARTIFACTS, 'ot-moons.png'), fullPage: true });
+
+    // Bad input: eps is checked, and a malformed CSV names its line.
+    await setField(page, 'tol', '-1');
+    assert.match(await page.locator('#param-error').textContent(), /`tol` is invalid/);
+    await page.setInputFiles('#source-file', { name: 'bad.csv', mimeType: 'text/csv', buffer: Buffer.from('0,0\n1,zz\n') });
+    await page.waitForFunction(() => !document.querySelector('#upload-error').hidden);
+    assert.equal(await page.locator('#upload-error').textContent(), 'bad.csv, line 2: field 2 (`zz`) is not a number');
+    assert.deepEqual(errors, [], 'console errors');
+  } finally {
+    await browser.close();
+  }
+});
