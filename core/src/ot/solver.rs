@@ -126,8 +126,9 @@ impl SolverParams {
 
 /// What the CPU solver keeps between steps.
 enum State {
-    /// Kernel mode: scalings u, v and K = exp(−C/ε) (row-major) — potentials are ε log u, ε log v.
-    Kernel { k: Vec<f64>, u: Vec<f64>, v: Vec<f64> },
+    /// Kernel mode: scalings u, v, K = exp(−C/ε) (row-major) and Kᵀu from the last pass — potentials are
+    /// ε log u, ε log v.
+    Kernel { k: Vec<f64>, u: Vec<f64>, v: Vec<f64>, ktu: Vec<f64> },
     /// Log domain (also SNS): potentials f, g.
     Log { f: Vec<f64>, g: Vec<f64> },
 }
@@ -189,7 +190,12 @@ impl OtSolver {
                 if ratio > KERNEL_LIMIT_F64 {
                     return Err(Error::KernelUnderflow { eps: params.eps, ratio, limit: KERNEL_LIMIT_F64 });
                 }
-                State::Kernel { k: c.iter().map(|&x| (-x / params.eps).exp()).collect(), u: vec![1.0; n], v: vec![1.0; m] }
+                let k: Vec<f64> = c.iter().map(|&x| (-x / params.eps).exp()).collect();
+                let mut ktu = vec![0.0; m];
+                for line in k.chunks(m) {
+                    ktu.iter_mut().zip(line).for_each(|(acc, kij)| *acc += kij);
+                }
+                State::Kernel { k, u: vec![1.0; n], v: vec![1.0; m], ktu }
             }
             Method::LogSinkhorn | Method::Sns => State::Log { f: vec![0.0; n], g: vec![0.0; m] },
         };
@@ -268,14 +274,8 @@ impl OtSolver {
         let (n, m) = (self.n, self.m);
         let first = self.iteration == 0;
         match &mut self.state {
-            State::Kernel { k, u, v } => {
-                let mut ktu = vec![0.0; m];
-                for i in 0..n {
-                    let ui = u[i];
-                    for (acc, kij) in ktu.iter_mut().zip(&k[i * m..(i + 1) * m]) {
-                        *acc += kij * ui;
-                    }
-                }
+            State::Kernel { k, u, v, ktu } => {
+                // ktu = Kᵀu was accumulated by the previous pass; rows are exact after the u-update.
                 let err: f64 = (0..m).map(|j| (v[j] * ktu[j] - self.b[j]).abs()).sum();
                 if !first && err <= self.params.tol {
                     return Ok((err, true));
@@ -283,11 +283,11 @@ impl OtSolver {
                 for j in 0..m {
                     v[j] = self.b[j] / ktu[j];
                 }
-                for i in 0..n {
-                    let kv: f64 = k[i * m..(i + 1) * m].iter().zip(v.iter()).map(|(a, b)| a * b).sum();
-                    u[i] = self.a[i] / kv;
-                }
-                if !(u.iter().chain(v.iter()).all(|x| x.is_finite() && *x > 0.0)) {
+                // One fused pass over K: u_i = a_i / (K v)_i and, while row i is in cache, Kᵀu += u_i K_i.
+                let (new_u, new_ktu) = fused_kernel_pass(k, v, &self.a, n, m);
+                *u = new_u;
+                *ktu = new_ktu;
+                if !(u.iter().chain(v.iter()).chain(ktu.iter()).all(|x| x.is_finite() && *x > 0.0)) {
                     return Err(Error::KernelUnderflow {
                         eps,
                         ratio: self.c.iter().copied().fold(0.0, f64::max) / eps,
@@ -428,6 +428,70 @@ impl Stepper for OtSolver {
         self.last = Some(frame.clone());
         Ok(frame)
     }
+}
+
+/// Threads for the fused kernel pass: both cores natively (the pass is memory-bound, and two cores draw
+/// more bandwidth than one); one on wasm, which has no threads here.
+fn pass_threads(n: usize) -> usize {
+    #[cfg(not(target_arch = "wasm32"))]
+    {
+        let cores = std::thread::available_parallelism().map_or(1, |c| c.get()).min(4);
+        if n >= 256 {
+            return cores;
+        }
+    }
+    let _ = n;
+    1
+}
+
+/// u_i = a_i / (K v)_i for every row, and Kᵀu accumulated in the same sweep (K is read once).
+fn fused_kernel_pass(k: &[f64], v: &[f64], a: &[f64], n: usize, m: usize) -> (Vec<f64>, Vec<f64>) {
+    let rows = |range: std::ops::Range<usize>| {
+        let mut u = Vec::with_capacity(range.len());
+        let mut ktu = vec![0.0; m];
+        for i in range {
+            let line = &k[i * m..(i + 1) * m];
+            let ui = a[i] / dot4(line, v);
+            line.iter().zip(ktu.iter_mut()).for_each(|(kij, acc)| *acc += kij * ui);
+            u.push(ui);
+        }
+        (u, ktu)
+    };
+    let threads = pass_threads(n);
+    if threads <= 1 {
+        return rows(0..n);
+    }
+    #[cfg(not(target_arch = "wasm32"))]
+    {
+        let chunk = n.div_ceil(threads);
+        let parts: Vec<(Vec<f64>, Vec<f64>)> = std::thread::scope(|scope| {
+            let handles: Vec<_> =
+                (0..threads).map(|t| scope.spawn(move || rows((t * chunk).min(n)..((t + 1) * chunk).min(n)))).collect();
+            handles.into_iter().map(|h| h.join().expect("kernel pass thread")).collect()
+        });
+        let mut u = Vec::with_capacity(n);
+        let mut ktu = vec![0.0; m];
+        for (pu, pk) in parts {
+            u.extend(pu);
+            ktu.iter_mut().zip(pk).for_each(|(acc, x)| *acc += x);
+        }
+        return (u, ktu);
+    }
+    #[allow(unreachable_code)]
+    rows(0..n)
+}
+
+/// A dot product with four independent accumulators, so the compiler can vectorise it.
+fn dot4(x: &[f64], y: &[f64]) -> f64 {
+    let mut acc = [0.0f64; 4];
+    let (xc, yc) = (x.chunks_exact(4), y.chunks_exact(4));
+    let tail: f64 = xc.remainder().iter().zip(yc.remainder()).map(|(a, b)| a * b).sum();
+    for (p, q) in xc.zip(yc) {
+        for l in 0..4 {
+            acc[l] += p[l] * q[l];
+        }
+    }
+    acc[0] + acc[1] + acc[2] + acc[3] + tail
 }
 
 fn dot(x: &[f64], y: &[f64]) -> f64 {

@@ -1,0 +1,77 @@
+"""OT benchmarks: Regula's native CPU solvers vs POT, side by side in one run (issue 3's targets).
+
+(a) per-iteration time of kernel Sinkhorn, ours vs ot.sinkhorn, n = 1000, 2000, 4000 (goal ratio <= 0.5);
+(b) time to marginal error 1e-9 at eps = 1/1200, n = 500: our SNS vs POT's sinkhorn_log (goal <= 1/100);
+(c) achieved bandwidth of one of our Sinkhorn iterations vs this machine's measured copy bandwidth.
+Ratios are ours / POT's: below 1 means we are faster. Run: bench/ot.sh [--quick]
+"""
+import json
+import subprocess
+import sys
+import time
+
+import numpy as np
+import ot
+
+QUICK = "--quick" in sys.argv
+REGULA = "target/release/regula"
+
+
+def regula(*args):
+    out = subprocess.run([REGULA, "ot", *map(str, args), "--json"], check=True, capture_output=True, text=True)
+    return json.loads(out.stdout.strip().splitlines()[-1])
+
+
+def pot_problem(n, seed=0):
+    rng = np.random.default_rng(seed)
+    return np.full(n, 1.0 / n), np.full(n, 1.0 / n), rng.uniform(size=(n, n))
+
+
+def copy_bandwidth():
+    """GB/s of a large array copy (read + write counted), best of 5."""
+    src = np.ones(64 * 2**20 // 8)  # 64 MiB
+    dst = np.empty_like(src)
+    best = float("inf")
+    for _ in range(5):
+        t = time.perf_counter()
+        np.copyto(dst, src)
+        best = min(best, time.perf_counter() - t)
+    return 2 * src.nbytes / best / 1e9
+
+
+print(f"POT {ot.__version__}, numpy {np.__version__}")
+print("\n(a) kernel Sinkhorn, seconds per iteration (eps = 0.05, C ~ U[0,1]; ours: f64, one thread)")
+eps = 0.05
+rows = []
+for n in ([1000] if QUICK else [1000, 2000, 4000]):
+    iters = 200 if n <= 2000 else 60
+    ours = regula("--problem", "random", "--n", n, "--eps", eps, "--method", "sinkhorn", "--tol", 1e-300, "--max-iter", iters)
+    ours_it = ours["seconds"] / ours["iterations"]
+    a, b, M = pot_problem(n)
+    t = time.perf_counter()
+    ot.sinkhorn(a, b, M, eps, numItermax=iters, stopThr=0.0)
+    pot_it = (time.perf_counter() - t) / iters
+    rows.append((n, ours_it, pot_it))
+    print(f"  n={n:5d}: ours {ours_it * 1e3:8.3f} ms, POT {pot_it * 1e3:8.3f} ms, ratio {ours_it / pot_it:5.2f} (goal <= 0.5)")
+
+print("\n(b) time to marginal error 1e-9, eps = 1/1200, n = 500, C ~ U[0,1]")
+sns = regula("--problem", "random", "--n", 500, "--eps", 1 / 1200, "--method", "sns", "--tol", 1e-9, "--max-iter", 200)
+print(f"  ours SNS: {sns['iterations']} iterations ({sns['newton_steps']} Newton), {sns['seconds']:.3f} s, "
+      f"l1 marginal error {sns['marginal_error']:.2e}, converged {sns['converged']}")
+a, b, M = pot_problem(500, 1)
+budget_iters = 500 if QUICK else 5000
+t = time.perf_counter()
+_, log = ot.sinkhorn(a, b, M, 1 / 1200, method="sinkhorn_log", numItermax=budget_iters, stopThr=1e-9, log=True)
+pot_s = time.perf_counter() - t
+pot_err = log["err"][-1] if log.get("err") else float("nan")
+reached = pot_err <= 1e-9
+print(f"  POT sinkhorn_log: {log.get('niter', budget_iters)} iterations, {pot_s:.2f} s, its error {pot_err:.2e} "
+      f"(POT's l2 of the column marginal){'' if reached else ' — not reached within the iteration budget'}")
+bound = "" if reached else " at most (POT had not converged)"
+print(f"  ratio ours/POT: {sns['seconds'] / pot_s:.4f}{bound} (goal <= 0.01)")
+
+print("\n(c) bandwidth of one kernel Sinkhorn iteration (streams K twice: 2 * 8 n^2 bytes in f64)")
+bw = copy_bandwidth()
+for n, ours_it, _ in rows:
+    achieved = 2 * 8 * n * n / ours_it / 1e9
+    print(f"  n={n:5d}: {achieved:6.2f} GB/s achieved vs {bw:6.2f} GB/s measured copy bandwidth ({achieved / bw:.0%})")
