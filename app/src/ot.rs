@@ -127,7 +127,7 @@ pub fn OtPage(device: Device) -> impl IntoView {
                 let p = SolverParams { method, ..params.clone() };
                 // The GPU runs log-domain Sinkhorn; kernel Sinkhorn and SNS run on the CPU in f64.
                 let run = match (&gpu, method) {
-                    (Some(ctx), Method::LogSinkhorn) => OtRun::Gpu(GpuSinkhorn::new(ctx.clone(), &problem, p).await?, "log-sinkhorn (GPU, f32)"),
+                    (Some(ctx), Method::LogSinkhorn) if !params.eps_scaling => OtRun::Gpu(GpuSinkhorn::new(ctx.clone(), &problem, p).await?, "log-sinkhorn (GPU, f32)"),
                     _ => OtRun::Cpu(
                         OtSolver::new(&problem, p)?,
                         match method {
@@ -350,6 +350,9 @@ pub fn OtPage(device: Device) -> impl IntoView {
                     Rc::new(move |v| { let t = parse_f64("tol", v)?; edit_solver(Box::new(move |s| s.tol = t)); Ok(()) }))}
                 {number("max iterations", "max-iter", Signal::derive(move || solver.with(|s| s.max_iter.to_string())),
                     Rc::new(move |v| { let k = parse_usize("max-iter", v)? as u64; edit_solver(Box::new(move |s| s.max_iter = k)); Ok(()) }))}
+                <label for="eps-scaling">"ε-scaling (CPU)"</label>
+                <input id="eps-scaling" type="checkbox" prop:checked=move || solver.with(|s| s.eps_scaling)
+                    on:change=move |ev| { let on = event_target_checked(&ev); edit_solver(Box::new(move |s| s.eps_scaling = on)) } />
                 <label for="ot-backend">"backend"</label>
                 <select id="ot-backend" on:change=move |ev| {
                     if let Ok(b) = event_target_value(&ev).parse::<BackendChoice>() { runner.reset(); backend.set(b); }

@@ -100,6 +100,9 @@ struct OtArgs {
     tol: f64,
     #[arg(long, default_value_t = SolverParams::default().max_iter)]
     max_iter: u64,
+    /// ε-scaling: start at ε = max C and halve per stage down to --eps (CPU backend).
+    #[arg(long)]
+    eps_scaling: bool,
     /// Write one CSV row per iteration.
     #[arg(long)]
     trace: Option<std::path::PathBuf>,
@@ -234,6 +237,7 @@ async fn ot(args: OtArgs) -> Result<(), Error> {
         density: args.density,
         tol: args.tol,
         max_iter: args.max_iter,
+        eps_scaling: args.eps_scaling,
     };
     params.validate()?;
     let problem = match (&args.source, &args.target) {
@@ -258,6 +262,7 @@ async fn ot(args: OtArgs) -> Result<(), Error> {
     // GPU for log-sinkhorn when an adapter opens.
     let backend = match (args.common.backend, params.method) {
         (BackendChoice::Cpu, _) | (BackendChoice::Auto, Method::Sinkhorn | Method::Sns) => Backend::Cpu { fallback: None },
+        (BackendChoice::Auto, _) if params.eps_scaling => Backend::Cpu { fallback: None },
         (choice, _) => Backend::acquire(choice).await?,
     };
     let (n, m) = (problem.n(), problem.m());

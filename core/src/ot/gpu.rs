@@ -101,6 +101,12 @@ impl GpuSinkhorn {
                 ),
             });
         }
+        if params.eps_scaling {
+            return Err(Error::Invalid {
+                name: "eps-scaling",
+                message: "ε-scaling runs on the CPU backend; the GPU solver runs at a fixed ε".into(),
+            });
+        }
         let (n, m) = (problem.n(), problem.m());
         let f32s = |v: &[f64]| v.iter().map(|&x| x as f32).collect::<Vec<f32>>();
         // (mode, dim, scale, cost for the f-side, cost for the g-side, x coords, y coords)

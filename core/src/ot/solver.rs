@@ -12,6 +12,9 @@
 //!   along (1, −1), but ∇F ⟂ (1, −1), so CG from 0 stays consistent), and the step is Armijo-backtracked
 //!   (α₀ = 1, c = 1e-4, halving).
 //!
+//! Optional ε-scaling (annealing, e.g. Schmitzer 2019): ε starts at max C and halves per stage down to the
+//! target, potentials carried over; it speeds up small-ε runs of both Sinkhorn variants and SNS's warm-up.
+//!
 //! Stopping rule, all methods: ℓ1 marginal error ‖P1 − a‖₁ + ‖Pᵀ1 − b‖₁ ≤ tol, or max_iter iterations.
 //! Sinkhorn's error comes for free from the next half-step: after an f-update the rows are exact, and the
 //! column sums of P are b_j · exp((g_j − g̃_j)/ε) where g̃ is the g-update.
@@ -28,6 +31,9 @@ use crate::frame::{Budget, Frame, StopReason, Stepper};
 
 /// Largest n·m the CPU solvers accept (the cost matrix is held twice in f64: 2 × 8 bytes per entry).
 pub const MAX_CPU_ENTRIES: usize = 1 << 25;
+/// ε-scaling: a stage ends when its marginal error is below this, or after `STAGE_MAX` iterations.
+const STAGE_TOL: f64 = 1e-3;
+const STAGE_MAX: u64 = 100;
 /// Armijo halvings before a Newton step gives way to a Sinkhorn step.
 const MAX_HALVINGS: usize = 30;
 /// exp(−x) underflows to 0 in f64 beyond x ≈ 708; kernel mode refuses C/ε above this.
@@ -85,11 +91,15 @@ pub struct SolverParams {
     /// ℓ1 marginal error to stop at.
     pub tol: f64,
     pub max_iter: u64,
+    /// ε-scaling (annealing): start at ε₀ = max C and halve ε each stage (a stage ends when its marginal
+    /// error is below 1e-3 or after 100 iterations) until the target ε; the tolerance applies at the target.
+    #[serde(default)]
+    pub eps_scaling: bool,
 }
 
 impl Default for SolverParams {
     fn default() -> Self {
-        Self { method: Method::Sns, eps: 0.01, n1: 20, density: None, tol: 1e-9, max_iter: 10_000 }
+        Self { method: Method::Sns, eps: 0.01, n1: 20, density: None, tol: 1e-9, max_iter: 10_000, eps_scaling: false }
     }
 }
 
@@ -146,6 +156,9 @@ pub struct OtSolver {
     state: State,
     iteration: u64,
     newton_steps: u64,
+    /// The ε of the current ε-scaling stage (= params.eps without scaling, and in SNS's Newton phase).
+    eps_now: f64,
+    stage_iters: u64,
     /// Error of the current iterate, when known.
     error: Option<f64>,
     elapsed_ms: f64,
@@ -184,18 +197,18 @@ impl OtSolver {
                 ct[j * n + i] = c[i * m + j];
             }
         }
+        let max_cost = c.iter().copied().fold(0.0, f64::max);
+        let start_eps = if params.eps_scaling { params.eps.max(max_cost) } else { params.eps };
         let state = match params.method {
             Method::Sinkhorn => {
                 let ratio = c.iter().copied().fold(0.0, f64::max) / params.eps;
                 if ratio > KERNEL_LIMIT_F64 {
                     return Err(Error::KernelUnderflow { eps: params.eps, ratio, limit: KERNEL_LIMIT_F64 });
                 }
-                let k: Vec<f64> = c.iter().map(|&x| (-x / params.eps).exp()).collect();
-                let mut ktu = vec![0.0; m];
-                for line in k.chunks(m) {
-                    ktu.iter_mut().zip(line).for_each(|(acc, kij)| *acc += kij);
-                }
-                State::Kernel { k, u: vec![1.0; n], v: vec![1.0; m], ktu }
+                let u = vec![1.0; n];
+                let k = kernel(&c, start_eps);
+                let ktu = transpose_times(&k, &u, m);
+                State::Kernel { k, u, v: vec![1.0; m], ktu }
             }
             Method::LogSinkhorn | Method::Sns => State::Log { f: vec![0.0; n], g: vec![0.0; m] },
         };
@@ -210,6 +223,8 @@ impl OtSolver {
             state,
             iteration: 0,
             newton_steps: 0,
+            eps_now: start_eps,
+            stage_iters: 0,
             error: None,
             elapsed_ms: 0.0,
             last: None,
@@ -226,7 +241,7 @@ impl OtSolver {
         match &self.state {
             State::Log { f, g } => (f.clone(), g.clone()),
             State::Kernel { u, v, .. } => {
-                let eps = self.params.eps;
+                let eps = self.eps_now;
                 (u.iter().map(|x| eps * x.ln()).collect(), v.iter().map(|x| eps * x.ln()).collect())
             }
         }
@@ -235,13 +250,13 @@ impl OtSolver {
     /// The current plan P (n × m, row-major).
     pub fn plan(&self) -> Vec<f64> {
         let (f, g) = self.potentials();
-        plan(&self.c, &f, &g, self.params.eps, self.m)
+        plan(&self.c, &f, &g, self.eps_now, self.m)
     }
 
     /// Marginal error, ⟨C,P⟩ and F at the current iterate (one dense pass).
     pub fn summary(&self) -> OtSummary {
         let (f, g) = self.potentials();
-        let eps = self.params.eps;
+        let eps = self.eps_now;
         let (mut row, mut col) = (vec![0.0; self.n], vec![0.0; self.m]);
         let (mut cost, mut mass) = (0.0, 0.0);
         for i in 0..self.n {
@@ -270,9 +285,43 @@ impl OtSolver {
     /// One Sinkhorn iteration; returns the marginal error of the iterate it started from, and whether
     /// it stopped (tolerance met: the iterate is left unchanged).
     fn sinkhorn_iteration(&mut self) -> Result<(f64, bool)> {
-        let eps = self.params.eps;
+        let (err, met) = self.sinkhorn_half_steps()?;
+        if !met && self.eps_now > self.params.eps {
+            self.stage_iters += 1;
+            if err <= STAGE_TOL || self.stage_iters >= STAGE_MAX {
+                self.set_eps((self.eps_now / 2.0).max(self.params.eps))?;
+            }
+        }
+        Ok((err, met))
+    }
+
+    /// Moves to a new ε keeping the potentials (kernel mode rescales u, v and rebuilds K and Kᵀu).
+    fn set_eps(&mut self, eps: f64) -> Result<()> {
+        let old = self.eps_now;
+        self.eps_now = eps;
+        self.stage_iters = 0;
+        if let State::Kernel { k, u, v, ktu } = &mut self.state {
+            let rescale = |x: &mut f64| *x = (x.ln() * old / eps).exp();
+            u.iter_mut().for_each(rescale);
+            v.iter_mut().for_each(rescale);
+            *k = kernel(&self.c, eps);
+            *ktu = transpose_times(k, u, self.m);
+            if !u.iter().chain(v.iter()).chain(ktu.iter()).all(|x| x.is_finite() && *x > 0.0) {
+                return Err(Error::KernelUnderflow {
+                    eps,
+                    ratio: self.c.iter().copied().fold(0.0, f64::max) / eps,
+                    limit: KERNEL_LIMIT_F64,
+                });
+            }
+        }
+        Ok(())
+    }
+
+    fn sinkhorn_half_steps(&mut self) -> Result<(f64, bool)> {
+        let eps = self.eps_now;
         let (n, m) = (self.n, self.m);
-        let first = self.iteration == 0;
+        // The tolerance counts only at the target ε (not during ε-scaling's coarser stages).
+        let first = self.iteration == 0 || eps != self.params.eps;
         match &mut self.state {
             State::Kernel { k, u, v, ktu } => {
                 // ktu = Kᵀu was accumulated by the previous pass; rows are exact after the u-update.
@@ -312,6 +361,9 @@ impl OtSolver {
     /// One SNS Newton step from the current potentials. Returns the error at the starting iterate and
     /// whether the tolerance was met there (then nothing moves).
     fn newton_step(&mut self) -> Result<(f64, bool)> {
+        if self.eps_now != self.params.eps {
+            self.set_eps(self.params.eps)?;
+        }
         let eps = self.params.eps;
         let (n, m) = (self.n, self.m);
         let State::Log { f, g } = &mut self.state else { unreachable!("SNS runs in the log domain") };
@@ -368,6 +420,7 @@ impl OtSolver {
         metrics.insert("transport_cost".into(), s.transport_cost);
         metrics.insert("dual_objective".into(), s.dual_objective);
         metrics.insert("newton_steps".into(), self.newton_steps as f64);
+        metrics.insert("eps".into(), self.eps_now);
         let newton_phase = self.params.method == Method::Sns && self.iteration > self.params.n1;
         if let (true, Some(r)) = (newton_phase, self.newton) {
             metrics.insert("step_size".into(), r.step_size);
@@ -428,6 +481,20 @@ impl Stepper for OtSolver {
         self.last = Some(frame.clone());
         Ok(frame)
     }
+}
+
+/// K = exp(−C/ε).
+fn kernel(c: &[f64], eps: f64) -> Vec<f64> {
+    c.iter().map(|&x| (-x / eps).exp()).collect()
+}
+
+/// Kᵀu for K with rows of length m.
+fn transpose_times(k: &[f64], u: &[f64], m: usize) -> Vec<f64> {
+    let mut out = vec![0.0; m];
+    for (line, ui) in k.chunks(m).zip(u) {
+        out.iter_mut().zip(line).for_each(|(acc, kij)| *acc += kij * ui);
+    }
+    out
 }
 
 /// Threads for the fused kernel pass: both cores natively (the pass is memory-bound, and two cores draw
