@@ -44,15 +44,22 @@ pub fn top_k_pattern(p: &[f64], n: usize, m: usize, k: usize) -> Vec<(usize, usi
     let mut out = Vec::with_capacity(n * k);
     let mut idx: Vec<usize> = Vec::with_capacity(m);
     for i in 0..n {
-        let line = &p[i * m..(i + 1) * m];
-        idx.clear();
-        idx.extend(0..m);
-        if k < m {
-            idx.select_nth_unstable_by(k - 1, |&x, &y| line[y].total_cmp(&line[x]));
-        }
-        out.extend(idx[..k].iter().map(|&j| (i, j)));
+        top_k_in_row(&p[i * m..(i + 1) * m], k, &mut idx);
+        out.extend(idx.iter().map(|&j| (i, j)));
     }
     out
+}
+
+/// Fills `idx` with the positions of the k largest entries of `line` (in no particular order): the
+/// selection SNS sparsifies its Hessian with, O(m) per row.
+pub fn top_k_in_row(line: &[f64], k: usize, idx: &mut Vec<usize>) {
+    let k = k.clamp(1, line.len());
+    idx.clear();
+    idx.extend(0..line.len());
+    if k < line.len() {
+        idx.select_nth_unstable_by(k - 1, |&x, &y| line[y].total_cmp(&line[x]));
+        idx.truncate(k);
+    }
 }
 
 #[cfg(test)]

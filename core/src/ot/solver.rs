@@ -624,12 +624,7 @@ fn top_k_rows(p: &[f64], n: usize, m: usize, k: usize) -> Csr {
     starts.push(0);
     for i in 0..n {
         let line = &p[i * m..(i + 1) * m];
-        idx.clear();
-        idx.extend(0..m);
-        if k < m {
-            idx.select_nth_unstable_by(k - 1, |&x, &y| line[y].total_cmp(&line[x]));
-            idx.truncate(k);
-        }
+        super::analysis::top_k_in_row(line, k, &mut idx);
         idx.sort_unstable();
         for &j in &idx {
             cols.push(j);
