@@ -259,10 +259,15 @@ impl OtSolver {
         let eps = self.eps_now;
         let (mut row, mut col) = (vec![0.0; self.n], vec![0.0; self.m]);
         let (mut cost, mut mass) = (0.0, 0.0);
+        // Kernel mode has P = diag(u) K diag(v) at hand: no exponentials needed.
+        let entry = |i: usize, j: usize, cij: f64| match &self.state {
+            State::Kernel { k, u, v, .. } => u[i] * k[i * self.m + j] * v[j],
+            State::Log { .. } => ((f[i] + g[j] - cij) / eps).exp(),
+        };
         for i in 0..self.n {
             for j in 0..self.m {
                 let cij = self.c[i * self.m + j];
-                let p = ((f[i] + g[j] - cij) / eps).exp();
+                let p = entry(i, j, cij);
                 row[i] += p;
                 col[j] += p;
                 cost += p * cij;
