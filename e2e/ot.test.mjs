@@ -30,6 +30,20 @@ test('OT lab: compare log-sinkhorn (GPU) with SNS (CPU), plan and sparsity views
     assert.match(await page.locator('#sparsity-caption').textContent(), /hold 0\.\d+ of P's mass/);
     await page.screenshot({ path: join(ARTIFACTS, 'ot-compare.png'), fullPage: true });
 
+    // A new stopping rule continues the run instead of restarting it.
+    await page.selectOption('#method', 'sns');
+    await setField(page, 'max-iter', '22');
+    await page.click('#run');
+    await waitForDone(page);
+    assert.match(await page.locator('#status').textContent(), /iteration 22 \[newton\].*\(MaxIterations\)/);
+    await setField(page, 'max-iter', '3000');
+    assert.match(await page.locator('#status').textContent(), /^paused: sns \(CPU, f64\): iteration 22 /);
+    await page.click('#run');
+    await waitForDone(page);
+    const resumed = await page.locator('#status').textContent();
+    assert.match(resumed, /\(Tolerance\)/, resumed);
+    assert.ok(Number(resumed.match(/iteration (\d+)/)[1]) > 22, resumed);
+
     // Point clouds: the plan is drawn as lines between matched points.
     await page.selectOption('#problem', 'moons');
     await page.selectOption('#method', 'sns');

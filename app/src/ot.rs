@@ -36,6 +36,13 @@ impl OtRun {
         }
     }
 
+    fn set_stopping(&mut self, tol: f64, max_iter: u64) -> Result<(), Error> {
+        match self {
+            OtRun::Cpu(s, _) => s.set_stopping(tol, max_iter),
+            OtRun::Gpu(s, _) => s.set_stopping(tol, max_iter),
+        }
+    }
+
     fn potentials(&self) -> Option<(Vec<f64>, Vec<f64>)> {
         match self {
             OtRun::Cpu(s, _) => Some(s.potentials()),
@@ -152,6 +159,17 @@ pub fn OtPage(device: Device) -> impl IntoView {
     let edit_solver = move |f: Box<dyn FnOnce(&mut SolverParams)>| {
         runner.reset();
         solver.update(|s| f(s));
+    };
+    // The stopping rule applies to a live run without restarting it (the iterate stays valid).
+    let edit_stopping = move |f: Box<dyn FnOnce(&mut SolverParams)>| {
+        let mut next = solver.get_untracked();
+        f(&mut next);
+        let (tol, max_iter) = (next.tol, next.max_iter);
+        let live = next.validate().is_ok() && runner.update_live(|r| r.set_stopping(tol, max_iter)).unwrap_or(false);
+        if !live {
+            runner.reset();
+        }
+        solver.set(next);
     };
     let invalid = Memo::new(move |_| {
         spec.with(|s| s.validate().err()).or_else(|| solver.with(|s| s.validate().err())).map(|e| e.to_string())
@@ -347,9 +365,9 @@ pub fn OtPage(device: Device) -> impl IntoView {
                         Ok(())
                     }))}
                 {number("tolerance", "tol", Signal::derive(move || solver.with(|s| format!("{:e}", s.tol))),
-                    Rc::new(move |v| { let t = parse_f64("tol", v)?; edit_solver(Box::new(move |s| s.tol = t)); Ok(()) }))}
+                    Rc::new(move |v| { let t = parse_f64("tol", v)?; edit_stopping(Box::new(move |s| s.tol = t)); Ok(()) }))}
                 {number("max iterations", "max-iter", Signal::derive(move || solver.with(|s| s.max_iter.to_string())),
-                    Rc::new(move |v| { let k = parse_usize("max-iter", v)? as u64; edit_solver(Box::new(move |s| s.max_iter = k)); Ok(()) }))}
+                    Rc::new(move |v| { let k = parse_usize("max-iter", v)? as u64; edit_stopping(Box::new(move |s| s.max_iter = k)); Ok(()) }))}
                 <label for="eps-scaling">"ε-scaling (CPU)"</label>
                 <input id="eps-scaling" type="checkbox" prop:checked=move || solver.with(|s| s.eps_scaling)
                     on:change=move |ev| { let on = event_target_checked(&ev); edit_solver(Box::new(move |s| s.eps_scaling = on)) } />

@@ -63,6 +63,29 @@ impl<S: Stepper + 'static> Runner<S> {
         self.steppers.try_with_value(|s| s.as_deref().map(f)).flatten()
     }
 
+    /// Changes live steppers in place (e.g. a new stopping rule) and lets finished ones run again.
+    /// Returns false — and changes nothing — when there is no run yet or a step is in flight; the caller
+    /// then falls back to a reset.
+    pub fn update_live(&self, f: impl Fn(&mut S) -> Result<(), Error>) -> Result<bool, Error> {
+        if self.busy.get_value() {
+            return Ok(false);
+        }
+        let updated = self.steppers.try_update_value(|s| s.as_mut().map(|runs| runs.iter_mut().try_for_each(&f)));
+        match updated.flatten() {
+            None => Ok(false),
+            Some(result) => {
+                result?;
+                self.frames.update(|fs| {
+                    for last in fs.iter_mut().filter_map(|f| f.last_mut()) {
+                        last.done = false;
+                        last.stop = None;
+                    }
+                });
+                Ok(true)
+            }
+        }
+    }
+
     /// One `step` of every unfinished stepper (created on first use).
     async fn advance(self, budget: Budget) -> bool {
         if self.busy.get_value() {

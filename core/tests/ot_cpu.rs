@@ -5,7 +5,7 @@
 
 use regula_core::ot::{GroundCost, Method, OtProblem, OtSolver, Points, ProblemKind, ProblemSpec, SolverParams};
 use regula_core::rng::SplitMix64;
-use regula_core::{Budget, Error, Frame, StopReason};
+use regula_core::{Budget, Error, Frame, StopReason, Stepper};
 
 fn solve(problem: &OtProblem, params: SolverParams) -> (OtSolver, Frame) {
     let mut s = OtSolver::new(problem, params).unwrap();
@@ -165,4 +165,24 @@ fn eps_scaling_reaches_the_same_answer_in_fewer_iterations() {
     let (log, _) = solve(&problem, SolverParams { method: Method::LogSinkhorn, eps, ..base });
     assert!(fk.converged, "{fk:?}");
     assert!((kernel.summary().transport_cost - log.summary().transport_cost).abs() < 1e-6);
+}
+
+#[test]
+fn a_new_stopping_rule_continues_the_run_without_restarting() {
+    let problem = ProblemSpec { n: 60, m: 60, ..Default::default() }.build().unwrap();
+    let params = SolverParams { method: Method::LogSinkhorn, eps: 0.05, tol: 1e-12, max_iter: 5, ..Default::default() };
+    let mut s = OtSolver::new(&problem, params).unwrap();
+    let f = pollster::block_on(regula_core::frame::run_to_end(&mut s, Budget::iterations(100), |_| {})).unwrap();
+    assert_eq!((f.iteration, f.stop), (5, Some(StopReason::MaxIterations)));
+    let before = f.metric("marginal_error").unwrap();
+    s.set_stopping(1e-12, 5000).unwrap();
+    let f = pollster::block_on(regula_core::frame::run_to_end(&mut s, Budget::iterations(100), |_| {})).unwrap();
+    assert!(f.iteration > 5 && f.converged, "{f:?}");
+    assert!(f.metric("marginal_error").unwrap() < before);
+    // Lowering the cap below the current iteration stops at once; bad values are typed errors.
+    s.set_stopping(1e-14, 3).unwrap();
+    let g = pollster::block_on(s.step(Budget::iterations(10))).unwrap();
+    assert_eq!(g.iteration, f.iteration);
+    assert!(g.done);
+    assert!(s.set_stopping(-1.0, 10).is_err());
 }

@@ -192,6 +192,16 @@ impl GpuSinkhorn {
         })
     }
 
+    /// Changes the stopping rule mid-run, as [`super::OtSolver::set_stopping`].
+    pub fn set_stopping(&mut self, tol: f64, max_iter: u64) -> Result<()> {
+        SolverParams { tol, max_iter, ..self.params.clone() }.validate()?;
+        self.params.tol = tol;
+        self.params.max_iter = max_iter;
+        self.last = None;
+        self.best_at = self.iteration;
+        Ok(())
+    }
+
     /// The potentials as of the last frame, in f64.
     pub fn cached_potentials(&self) -> Option<(Vec<f64>, Vec<f64>)> {
         self.last_potentials.clone()
@@ -253,7 +263,13 @@ impl Stepper for GpuSinkhorn {
             return Ok(last.clone());
         }
         let start = Instant::now();
-        let remaining = self.params.max_iter - self.iteration;
+        let remaining = self.params.max_iter.saturating_sub(self.iteration);
+        if remaining == 0 {
+            let error = self.last.as_ref().and_then(|f| f.metric("marginal_error")).unwrap_or(f64::NAN);
+            let frame = self.frame(error, true, Some(StopReason::MaxIterations)).await?;
+            self.last = Some(frame.clone());
+            return Ok(frame);
+        }
         let k = self.batch.min(budget.max_iterations).min(remaining).clamp(1, MAX_BATCH);
         let errors = self.run_batch(k).await?;
         let spent = start.elapsed().as_secs_f64() * 1e3;

@@ -236,6 +236,16 @@ impl OtSolver {
         &self.params
     }
 
+    /// Changes the stopping rule mid-run (no restart: the iterate stays valid). A run that had stopped
+    /// at the old tolerance or iteration cap continues if the new rule asks for more.
+    pub fn set_stopping(&mut self, tol: f64, max_iter: u64) -> Result<()> {
+        SolverParams { tol, max_iter, ..self.params.clone() }.validate()?;
+        self.params.tol = tol;
+        self.params.max_iter = max_iter;
+        self.last = None;
+        Ok(())
+    }
+
     /// Current potentials (f, g).
     pub fn potentials(&self) -> (Vec<f64>, Vec<f64>) {
         match &self.state {
