@@ -268,7 +268,7 @@ async fn ot(args: OtArgs) -> Result<(), Error> {
     let (n, m) = (problem.n(), problem.m());
     eprintln!("ot: {} on {n} × {m}, eps {}, {}", params.method, params.eps, backend.report().label);
     let mut solver = match backend.gpu() {
-        Some(ctx) => OtStepper::Gpu(GpuSinkhorn::new(ctx.clone(), &problem, params.clone()).await?),
+        Some(ctx) => OtStepper::Gpu(Box::new(GpuSinkhorn::new(ctx.clone(), &problem, params.clone()).await?)),
         None => OtStepper::Cpu(OtSolver::new(&problem, params.clone())?),
     };
     let mut trace = match &args.trace {
@@ -355,7 +355,7 @@ async fn ot(args: OtArgs) -> Result<(), Error> {
 /// The CPU or GPU OT solver behind one stepper.
 enum OtStepper {
     Cpu(OtSolver),
-    Gpu(GpuSinkhorn),
+    Gpu(Box<GpuSinkhorn>),
 }
 
 impl regula_core::Stepper for OtStepper {

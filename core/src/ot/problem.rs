@@ -65,7 +65,7 @@ impl Points {
         if coords.is_empty() {
             return Err(Error::TooSmall { name: "points", value: 0, min: 1 });
         }
-        if coords.len() % dim != 0 {
+        if !coords.len().is_multiple_of(dim) {
             return Err(Error::ShapeMismatch { name: "coordinates", got: coords.len(), want: coords.len() / dim * dim + dim });
         }
         let n = coords.len() / dim;
