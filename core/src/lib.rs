@@ -5,7 +5,8 @@
 //! - [`error`]: typed errors; [`frame`]: the stepper contract; [`backend`]: CPU/GPU selection;
 //! - [`cpu`]: f64 twins; [`gpu`]: device, buffers, pipeline cache, kernels from `shaders/`;
 //! - [`reduce`]: the sum/max/LSE reduction every lab builds on; [`demo`]: the kernel-check stepper;
-//! - [`ot`]: the optimal-transport lab (Sinkhorn, log-domain Sinkhorn, SNS).
+//! - [`ot`]: the optimal-transport lab (Sinkhorn, log-domain Sinkhorn, SNS);
+//! - [`sketch`]: the sketching lab, in progress (Philox, sketch operators on the CPU).
 
 pub mod backend;
 pub mod cpu;
@@ -16,6 +17,7 @@ pub mod gpu;
 pub mod ot;
 pub mod reduce;
 pub mod rng;
+pub mod sketch;
 
 pub use backend::{Backend, BackendChoice, DeviceReport};
 pub use error::{Error, Result};
