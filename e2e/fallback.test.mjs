@@ -17,6 +17,18 @@ test('no WebGPU: CPU fallback banner and a CPU run', async () => {
     await waitForDone(page);
     assert.match(await page.locator('#status').textContent(), /^done: trial 5\/5 · cpu only/);
     await page.screenshot({ path: join(ARTIFACTS, 'kernels-cpu-fallback.png'), fullPage: true });
+
+    // The OT lab falls back too: log-domain Sinkhorn runs on the CPU and says so.
+    await page.click('nav.labs a[href="#/ot"]');
+    await page.fill('#n', '60');
+    await page.locator('#n').dispatchEvent('change');
+    await page.fill('#m', '60');
+    await page.locator('#m').dispatchEvent('change');
+    await page.click('#run');
+    await waitForDone(page);
+    const status = await page.locator('#status').textContent();
+    assert.match(status, /log-sinkhorn \(CPU, f64\)/, status);
+    assert.match(status, /sns \(CPU, f64\)/, status);
     assert.deepEqual(errors, []);
   } finally {
     await browser.close();
