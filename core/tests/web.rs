@@ -6,6 +6,8 @@
 mod common;
 #[path = "common/ot.rs"]
 mod ot_common;
+#[path = "common/sketch.rs"]
+mod sketch_common;
 
 use regula_core::demo::{ReduceCheck, ReduceCheckParams};
 use regula_core::gpu::GpuContext;
@@ -50,5 +52,13 @@ async fn log_sinkhorn_on_webgpu_tracks_the_cpu_twin() {
     for (name, problem) in ot_common::problems() {
         let diff = ot_common::max_potential_diff(&ctx, &problem, 0.05, 40).await;
         assert!(diff < 1e-4, "{name}: potentials differ by {diff}");
+    }
+}
+
+#[wasm_bindgen_test]
+async fn dense_sketches_on_webgpu_match_the_cpu_draws() {
+    let ctx = GpuContext::new().await.unwrap();
+    for kind in [regula_core::sketch::operators::SketchKind::Gaussian, regula_core::sketch::operators::SketchKind::Rademacher] {
+        sketch_common::check(&ctx, kind, 7, 300, 5, 1).await;
     }
 }
