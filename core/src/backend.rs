@@ -1,49 +1,22 @@
 //! Backend selection: the GPU when an adapter exists (or when asked for), the CPU otherwise — and the
 //! reason, so the UI's banner and `regula device` can say which one runs and why.
 
-use std::fmt;
 use std::rc::Rc;
-use std::str::FromStr;
 
 use serde::{Deserialize, Serialize};
 
-use crate::error::{Error, Result};
+use crate::error::Result;
 use crate::gpu::{AdapterSummary, GpuContext};
 
-/// What the person asked for (`--backend`, the UI switch).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum BackendChoice {
-    /// GPU if an adapter opens, else CPU (saying why).
-    #[default]
-    Auto,
-    Cpu,
-    Gpu,
-}
-
-impl BackendChoice {
-    pub fn name(self) -> &'static str {
-        match self {
-            BackendChoice::Auto => "auto",
-            BackendChoice::Cpu => "cpu",
-            BackendChoice::Gpu => "gpu",
-        }
-    }
-}
-
-impl fmt::Display for BackendChoice {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.name())
-    }
-}
-
-impl FromStr for BackendChoice {
-    type Err = Error;
-    fn from_str(s: &str) -> Result<Self> {
-        [BackendChoice::Auto, BackendChoice::Cpu, BackendChoice::Gpu]
-            .into_iter()
-            .find(|b| b.name() == s)
-            .ok_or_else(|| Error::UnknownChoice { name: "backend", value: s.to_owned(), choices: "auto, cpu, gpu" })
+crate::choice! {
+    /// What the person asked for (`--backend`, the UI switch).
+    #[derive(Default)]
+    pub enum BackendChoice("backend") {
+        /// GPU if an adapter opens, else CPU (saying why).
+        #[default]
+        Auto => "auto",
+        Cpu => "cpu",
+        Gpu => "gpu",
     }
 }
 

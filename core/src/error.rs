@@ -31,7 +31,7 @@ pub enum Error {
 
     /// A parameter value that is not one of the accepted words.
     #[error("`{name}` cannot be `{value}`: choose one of {choices}")]
-    UnknownChoice { name: &'static str, value: String, choices: &'static str },
+    UnknownChoice { name: &'static str, value: String, choices: String },
 
     /// A value outside what the method accepts, with the reason.
     #[error("`{name}` is invalid: {message}")]

@@ -9,6 +9,7 @@
 //! - [`sketch`]: the sketching lab, in progress (Philox, sketch operators on the CPU).
 
 pub mod backend;
+pub mod choice;
 pub mod cpu;
 pub mod demo;
 pub mod error;

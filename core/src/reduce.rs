@@ -9,92 +9,32 @@
 //! The CPU twin is [`crate::cpu::reduce`] (f64); the GPU path is [`crate::gpu::reduce`] (f32,
 //! `shaders/reduce/reduce.wgsl`). [`tolerance`] states how far the two may differ.
 
-use std::fmt;
-use std::str::FromStr;
-
-use serde::{Deserialize, Serialize};
-
 use crate::error::{Error, Result};
 
-/// The reduction ⊕.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum ReduceOp {
-    Sum,
-    Max,
-    Lse,
+crate::choice! {
+    /// The reduction ⊕.
+    pub enum ReduceOp("op") {
+        Sum => "sum",
+        Max => "max",
+        Lse => "lse",
+    }
 }
 
-/// Which index survives: one result per row, or one per column.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum ReduceAxis {
-    Rows,
-    Cols,
-}
-
-impl ReduceOp {
-    pub const ALL: [ReduceOp; 3] = [ReduceOp::Sum, ReduceOp::Max, ReduceOp::Lse];
-
-    pub fn name(self) -> &'static str {
-        match self {
-            ReduceOp::Sum => "sum",
-            ReduceOp::Max => "max",
-            ReduceOp::Lse => "lse",
-        }
+crate::choice! {
+    /// Which index survives: one result per row, or one per column.
+    pub enum ReduceAxis("axis") {
+        Rows => "rows",
+        Cols => "cols",
     }
 }
 
 impl ReduceAxis {
-    pub const ALL: [ReduceAxis; 2] = [ReduceAxis::Rows, ReduceAxis::Cols];
-
-    pub fn name(self) -> &'static str {
-        match self {
-            ReduceAxis::Rows => "rows",
-            ReduceAxis::Cols => "cols",
-        }
-    }
-
     /// (number of results, length of each reduced line) for a rows × cols matrix.
     pub fn outputs_and_len(self, rows: usize, cols: usize) -> (usize, usize) {
         match self {
             ReduceAxis::Rows => (rows, cols),
             ReduceAxis::Cols => (cols, rows),
         }
-    }
-}
-
-impl fmt::Display for ReduceOp {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.name())
-    }
-}
-
-impl fmt::Display for ReduceAxis {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.name())
-    }
-}
-
-impl FromStr for ReduceOp {
-    type Err = Error;
-    fn from_str(s: &str) -> Result<Self> {
-        ReduceOp::ALL.into_iter().find(|op| op.name() == s).ok_or_else(|| Error::UnknownChoice {
-            name: "op",
-            value: s.to_owned(),
-            choices: "sum, max, lse",
-        })
-    }
-}
-
-impl FromStr for ReduceAxis {
-    type Err = Error;
-    fn from_str(s: &str) -> Result<Self> {
-        ReduceAxis::ALL.into_iter().find(|a| a.name() == s).ok_or_else(|| Error::UnknownChoice {
-            name: "axis",
-            value: s.to_owned(),
-            choices: "rows, cols",
-        })
     }
 }
 

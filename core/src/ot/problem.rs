@@ -2,48 +2,27 @@
 //! (random assignment) or by two point clouds and a ground cost (squared Euclidean or Euclidean).
 //! Generators for the lab's problems live here; CSV upload is in [`super::csv`].
 
-use std::fmt;
-use std::str::FromStr;
-
 use serde::{Deserialize, Serialize};
 
 use crate::error::{ensure_finite, Error, Result};
 use crate::rng::SplitMix64;
 
-/// The ground cost between two points.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum GroundCost {
-    /// c(x, y) = ‖x − y‖² (gives W2² as ε → 0)
-    SqEuclidean,
-    /// c(x, y) = ‖x − y‖ (gives W1)
-    Euclidean,
+crate::choice! {
+    /// The ground cost between two points.
+    pub enum GroundCost("cost") {
+        /// c(x, y) = ‖x − y‖² (gives W2² as ε → 0)
+        SqEuclidean => "sqeuclidean",
+        /// c(x, y) = ‖x − y‖ (gives W1)
+        Euclidean => "euclidean",
+    }
 }
 
 impl GroundCost {
-    pub fn name(self) -> &'static str {
-        match self {
-            GroundCost::SqEuclidean => "sqeuclidean",
-            GroundCost::Euclidean => "euclidean",
-        }
-    }
-
     pub fn eval(self, x: &[f64], y: &[f64]) -> f64 {
         let d2: f64 = x.iter().zip(y).map(|(p, q)| (p - q) * (p - q)).sum();
         match self {
             GroundCost::SqEuclidean => d2,
             GroundCost::Euclidean => d2.sqrt(),
-        }
-    }
-}
-
-impl FromStr for GroundCost {
-    type Err = Error;
-    fn from_str(s: &str) -> Result<Self> {
-        match s {
-            "sqeuclidean" => Ok(GroundCost::SqEuclidean),
-            "euclidean" => Ok(GroundCost::Euclidean),
-            _ => Err(Error::UnknownChoice { name: "cost", value: s.into(), choices: "sqeuclidean, euclidean" }),
         }
     }
 }
@@ -237,51 +216,19 @@ fn convex_hull(points: &Points) -> Vec<usize> {
     hull
 }
 
-/// The generated problems of the lab (`--problem`).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum ProblemKind {
-    /// C_ij ~ U[0, 1], uniform marginals (the SNS paper's random assignment).
-    Random,
-    /// 2-D Gaussian mixtures: two blobs → three blobs.
-    Gaussian,
-    /// 2-D uniform on the unit square, two independent draws.
-    Uniform,
-    /// Two interleaved half-moons (source: upper, target: lower), noise 0.05.
-    Moons,
-    /// Two 28 × 28 digit images as grid densities (n = m = 784).
-    Digits,
-}
-
-impl ProblemKind {
-    pub const ALL: [ProblemKind; 5] =
-        [ProblemKind::Random, ProblemKind::Gaussian, ProblemKind::Uniform, ProblemKind::Moons, ProblemKind::Digits];
-
-    pub fn name(self) -> &'static str {
-        match self {
-            ProblemKind::Random => "random",
-            ProblemKind::Gaussian => "gaussian",
-            ProblemKind::Uniform => "uniform",
-            ProblemKind::Moons => "moons",
-            ProblemKind::Digits => "digits",
-        }
-    }
-}
-
-impl fmt::Display for ProblemKind {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.name())
-    }
-}
-
-impl FromStr for ProblemKind {
-    type Err = Error;
-    fn from_str(s: &str) -> Result<Self> {
-        ProblemKind::ALL.into_iter().find(|k| k.name() == s).ok_or_else(|| Error::UnknownChoice {
-            name: "problem",
-            value: s.into(),
-            choices: "random, gaussian, uniform, moons, digits",
-        })
+crate::choice! {
+    /// The generated problems of the lab (`--problem`).
+    pub enum ProblemKind("problem") {
+        /// C_ij ~ U[0, 1], uniform marginals (the SNS paper's random assignment).
+        Random => "random",
+        /// 2-D Gaussian mixtures: two blobs → three blobs.
+        Gaussian => "gaussian",
+        /// 2-D uniform on the unit square, two independent draws.
+        Uniform => "uniform",
+        /// Two interleaved half-moons (source: upper, target: lower), noise 0.05.
+        Moons => "moons",
+        /// Two 28 × 28 digit images as grid densities (n = m = 784).
+        Digits => "digits",
     }
 }
 

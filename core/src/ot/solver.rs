@@ -19,9 +19,6 @@
 //! Sinkhorn's error comes for free from the next half-step: after an f-update the rows are exact, and the
 //! column sums of P are b_j · exp((g_j − g̃_j)/ε) where g̃ is the g-update.
 
-use std::fmt;
-use std::str::FromStr;
-
 use serde::{Deserialize, Serialize};
 use web_time::Instant;
 
@@ -39,41 +36,12 @@ const MAX_HALVINGS: usize = 30;
 /// exp(−x) underflows to 0 in f64 beyond x ≈ 708; kernel mode refuses C/ε above this.
 pub const KERNEL_LIMIT_F64: f64 = 700.0;
 
-/// The solver (`--method`).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "kebab-case")]
-pub enum Method {
-    Sinkhorn,
-    LogSinkhorn,
-    Sns,
-}
-
-impl Method {
-    pub const ALL: [Method; 3] = [Method::Sinkhorn, Method::LogSinkhorn, Method::Sns];
-
-    pub fn name(self) -> &'static str {
-        match self {
-            Method::Sinkhorn => "sinkhorn",
-            Method::LogSinkhorn => "log-sinkhorn",
-            Method::Sns => "sns",
-        }
-    }
-}
-
-impl fmt::Display for Method {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.name())
-    }
-}
-
-impl FromStr for Method {
-    type Err = Error;
-    fn from_str(s: &str) -> Result<Self> {
-        Method::ALL.into_iter().find(|m| m.name() == s).ok_or_else(|| Error::UnknownChoice {
-            name: "method",
-            value: s.into(),
-            choices: "sinkhorn, log-sinkhorn, sns",
-        })
+crate::choice! {
+    /// The solver (`--method`).
+    pub enum Method("method") {
+        Sinkhorn => "sinkhorn",
+        LogSinkhorn => "log-sinkhorn",
+        Sns => "sns",
     }
 }
 

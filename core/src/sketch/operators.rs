@@ -9,54 +9,19 @@
 //! - OSNAP(s) (Nelson & Nguyen 2013): column j has s entries ±1/√s, one in each of s row blocks.
 //!   CountSketch and OSNAP are applied as a scatter here; the GPU path will gather (no float atomics).
 
-use std::fmt;
-use std::str::FromStr;
-
 use serde::{Deserialize, Serialize};
 
 use super::philox::{normal, words};
 use crate::error::{Error, Result};
 
-/// Which sketch.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum SketchKind {
-    Gaussian,
-    Rademacher,
-    Srht,
-    CountSketch,
-    Osnap,
-}
-
-impl SketchKind {
-    pub const ALL: [SketchKind; 5] =
-        [SketchKind::Gaussian, SketchKind::Rademacher, SketchKind::Srht, SketchKind::CountSketch, SketchKind::Osnap];
-
-    pub fn name(self) -> &'static str {
-        match self {
-            SketchKind::Gaussian => "gaussian",
-            SketchKind::Rademacher => "rademacher",
-            SketchKind::Srht => "srht",
-            SketchKind::CountSketch => "countsketch",
-            SketchKind::Osnap => "osnap",
-        }
-    }
-}
-
-impl fmt::Display for SketchKind {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.name())
-    }
-}
-
-impl FromStr for SketchKind {
-    type Err = Error;
-    fn from_str(s: &str) -> Result<Self> {
-        SketchKind::ALL.into_iter().find(|k| k.name() == s).ok_or_else(|| Error::UnknownChoice {
-            name: "sketch",
-            value: s.into(),
-            choices: "gaussian, rademacher, srht, countsketch, osnap",
-        })
+crate::choice! {
+    /// Which sketch.
+    pub enum SketchKind("sketch") {
+        Gaussian => "gaussian",
+        Rademacher => "rademacher",
+        Srht => "srht",
+        CountSketch => "countsketch",
+        Osnap => "osnap",
     }
 }
 
