@@ -4,3 +4,4 @@
 pub mod gpu;
 pub mod operators;
 pub mod philox;
+pub mod regression;

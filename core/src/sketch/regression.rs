@@ -1,0 +1,248 @@
+//! Sketched least squares (REFERENCE.md §2; Song, Ye, Yin, Zhang, "Sketching for ℓ∞ regression", ICML 2023):
+//! the exact x* = argmin ‖Ax − b‖₂ by Householder QR (faer, f64), sketch-and-solve x′ = argmin ‖SAx − Sb‖₂,
+//! and the per-trial metrics
+//!   ε₂ = ‖A(x′ − x*)‖₂ / ‖Ax* − b‖₂,   ε∞ = √d ‖x′ − x*‖∞ / (‖Ax* − b‖₂ ‖A†‖),   spike = √d ‖e‖∞ / ‖e‖₂,
+//! with e = x′ − x* and ‖A†‖ = 1/σ_min(A). Designs: b = A x_s + r, x_s ~ N(0, I), ‖r‖ = 1, r ⟂ range(A).
+
+use faer::prelude::*;
+use faer::Mat;
+use serde::{Deserialize, Serialize};
+
+use super::operators::Sketch;
+use crate::error::{Error, Result};
+use crate::rng::SplitMix64;
+
+crate::choice! {
+    /// The design matrix of a trial (`--design`).
+    pub enum Design("design") {
+        /// Orthonormalised Gaussian A (incoherent); r a projected Gaussian.
+        Gaussian => "gaussian",
+        /// A = [I_d; 0] (maximally coherent); r Gaussian on rows d+1..n.
+        Coherent => "coherent",
+        /// A = [I_d; 0]; r with 4 entries ±1 at random rows > d.
+        Spiky => "spiky",
+        /// Student-t (3 degrees of freedom) entries; r a projected Gaussian.
+        Heavy => "heavy",
+    }
+}
+
+/// A least-squares instance: A (n × d, row-major), b (n).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Instance {
+    pub n: usize,
+    pub d: usize,
+    pub a: Vec<f64>,
+    pub b: Vec<f64>,
+}
+
+fn to_mat(a: &[f64], rows: usize, cols: usize) -> Mat<f64> {
+    Mat::from_fn(rows, cols, |i, j| a[i * cols + j])
+}
+
+/// r − Q Qᵀ r with Q an orthonormal basis of range(A), then scaled to unit norm.
+fn orthogonal_unit(q: &Mat<f64>, mut r: Vec<f64>) -> Vec<f64> {
+    let (n, d) = (q.nrows(), q.ncols());
+    for k in 0..d {
+        let c: f64 = (0..n).map(|i| q[(i, k)] * r[i]).sum();
+        (0..n).for_each(|i| r[i] -= c * q[(i, k)]);
+    }
+    let norm = r.iter().map(|v| v * v).sum::<f64>().sqrt();
+    r.iter().map(|v| v / norm).collect()
+}
+
+impl Instance {
+    /// Draws a design of n × d with d < n.
+    pub fn generate(design: Design, n: usize, d: usize, seed: u64) -> Result<Self> {
+        if d == 0 {
+            return Err(Error::TooSmall { name: "d", value: 0, min: 1 });
+        }
+        if d >= n {
+            return Err(Error::Invalid { name: "d", message: format!("it must be below n = {n} (got {d}): the residual needs room") });
+        }
+        let mut rng = SplitMix64::new(seed);
+        let gaussian = |rng: &mut SplitMix64, len: usize| (0..len).map(|_| rng.normal()).collect::<Vec<f64>>();
+        let (a, r) = match design {
+            Design::Gaussian | Design::Heavy => {
+                let raw: Vec<f64> = if design == Design::Gaussian {
+                    gaussian(&mut rng, n * d)
+                } else {
+                    // Student-t(3) = N / √(χ²₃ / 3).
+                    (0..n * d)
+                        .map(|_| {
+                            let z = rng.normal();
+                            let chi: f64 = (0..3).map(|_| rng.normal().powi(2)).sum();
+                            z / (chi / 3.0).sqrt()
+                        })
+                        .collect()
+                };
+                let q = to_mat(&raw, n, d).qr().compute_thin_Q();
+                let a = if design == Design::Gaussian { (0..n * d).map(|k| q[(k / d, k % d)]).collect() } else { raw };
+                (a, orthogonal_unit(&q, gaussian(&mut rng, n)))
+            }
+            Design::Coherent | Design::Spiky => {
+                let mut a = vec![0.0; n * d];
+                (0..d).for_each(|i| a[i * d + i] = 1.0);
+                let mut r = vec![0.0; n];
+                if design == Design::Coherent {
+                    (d..n).for_each(|i| r[i] = rng.normal());
+                } else {
+                    let mut placed = 0;
+                    while placed < 4.min(n - d) {
+                        let i = d + (rng.next_u64() % (n - d) as u64) as usize;
+                        if r[i] == 0.0 {
+                            r[i] = if rng.uniform() < 0.5 { 1.0 } else { -1.0 };
+                            placed += 1;
+                        }
+                    }
+                }
+                let norm = r.iter().map(|v| v * v).sum::<f64>().sqrt();
+                (a, r.into_iter().map(|v| v / norm).collect())
+            }
+        };
+        let xs = gaussian(&mut rng, d);
+        let b = (0..n).map(|i| (0..d).map(|j| a[i * d + j] * xs[j]).sum::<f64>() + r[i]).collect();
+        Ok(Self { n, d, a, b })
+    }
+}
+
+/// argmin ‖Ax − b‖₂ (rows × cols, rows ≥ cols) by QR. When A is rank-deficient (a diagonal of R below
+/// 1e-12 of the largest) it returns the minimum-norm solution V Σ⁺ Uᵀ b from the SVD instead, and says so
+/// in the second value (the UI and CLI warn).
+pub fn lstsq(a: &[f64], b: &[f64], rows: usize, cols: usize) -> Result<(Vec<f64>, bool)> {
+    crate::error::ensure_finite("A", a.iter().copied())?;
+    crate::error::ensure_finite("b", b.iter().copied())?;
+    let mat = to_mat(a, rows, cols);
+    let qr = mat.qr();
+    let r = qr.thin_R();
+    let scale = (0..cols).map(|k| r[(k, k)].abs()).fold(0.0, f64::max);
+    if (0..cols).all(|k| r[(k, k)].abs() > 1e-12 * scale.max(f64::MIN_POSITIVE)) {
+        let x = qr.solve_lstsq(to_mat(b, rows, 1));
+        return Ok(((0..cols).map(|k| x[(k, 0)]).collect(), false));
+    }
+    let svd = mat.thin_svd().map_err(|e| Error::Invalid { name: "A", message: format!("SVD failed: {e:?}") })?;
+    let (u, sv, v) = (svd.U(), svd.S().column_vector(), svd.V());
+    let smax = (0..sv.nrows()).map(|k| sv[k]).fold(0.0, f64::max);
+    let mut x = vec![0.0; cols];
+    for k in 0..sv.nrows() {
+        if sv[k] > 1e-12 * smax {
+            let coef = (0..rows).map(|i| u[(i, k)] * b[i]).sum::<f64>() / sv[k];
+            (0..cols).for_each(|j| x[j] += coef * v[(j, k)]);
+        }
+    }
+    Ok((x, true))
+}
+
+/// ‖A†‖₂ = 1 / σ_min(A), from the singular values of A's R factor.
+pub fn pinv_norm(a: &[f64], rows: usize, cols: usize) -> Result<f64> {
+    let r = to_mat(a, rows, cols).qr().thin_R().to_owned();
+    let s = r.singular_values().map_err(|e| Error::Invalid { name: "A", message: format!("SVD failed: {e:?}") })?;
+    let smin = s.iter().copied().fold(f64::INFINITY, f64::min);
+    Ok(1.0 / smin)
+}
+
+/// One trial's errors.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct TrialMetrics {
+    pub eps2: f64,
+    pub epsinf: f64,
+    pub spike: f64,
+    /// SA was rank-deficient: x′ is the minimum-norm solution.
+    pub rank_deficient: bool,
+}
+
+/// The exact solution of an instance with what the metrics need.
+pub struct Exact {
+    pub x: Vec<f64>,
+    pub residual_norm: f64,
+    pub pinv_norm: f64,
+}
+
+impl Exact {
+    pub fn new(inst: &Instance) -> Result<Self> {
+        let (x, deficient) = lstsq(&inst.a, &inst.b, inst.n, inst.d)?;
+        if deficient {
+            return Err(Error::Invalid { name: "A", message: "it is rank-deficient: ‖A†‖ and ε∞ are undefined".into() });
+        }
+        let residual_norm =
+            (0..inst.n).map(|i| ((0..inst.d).map(|j| inst.a[i * inst.d + j] * x[j]).sum::<f64>() - inst.b[i]).powi(2)).sum::<f64>().sqrt();
+        Ok(Self { x, residual_norm, pinv_norm: pinv_norm(&inst.a, inst.n, inst.d)? })
+    }
+}
+
+/// Sketch-and-solve with `sketch` and the metrics of its solution against `exact`.
+pub fn sketch_and_solve(inst: &Instance, exact: &Exact, sketch: &Sketch) -> Result<TrialMetrics> {
+    let (n, d) = (inst.n, inst.d);
+    let mut ab = Vec::with_capacity(n * (d + 1));
+    for i in 0..n {
+        ab.extend_from_slice(&inst.a[i * d..(i + 1) * d]);
+        ab.push(inst.b[i]);
+    }
+    let s = sketch.apply(&ab, d + 1)?;
+    let m = sketch.m;
+    let sa: Vec<f64> = (0..m).flat_map(|i| s[i * (d + 1)..i * (d + 1) + d].to_vec()).collect();
+    let sb: Vec<f64> = (0..m).map(|i| s[i * (d + 1) + d]).collect();
+    let (x, rank_deficient) = lstsq(&sa, &sb, m, d)?;
+    let e: Vec<f64> = x.iter().zip(&exact.x).map(|(p, q)| p - q).collect();
+    let ae = (0..n).map(|i| (0..d).map(|j| inst.a[i * d + j] * e[j]).sum::<f64>().powi(2)).sum::<f64>().sqrt();
+    let e_inf = e.iter().fold(0.0f64, |m, v| m.max(v.abs()));
+    let e_2 = e.iter().map(|v| v * v).sum::<f64>().sqrt();
+    let sqrt_d = (d as f64).sqrt();
+    Ok(TrialMetrics {
+        eps2: ae / exact.residual_norm,
+        epsinf: sqrt_d * e_inf / (exact.residual_norm * exact.pinv_norm),
+        spike: if e_2 > 0.0 { sqrt_d * e_inf / e_2 } else { 1.0 },
+        rank_deficient,
+    })
+}
+
+/// The q-quantile (0 ≤ q ≤ 1) of `values` by linear interpolation.
+pub fn quantile(values: &[f64], q: f64) -> f64 {
+    let mut v = values.to_vec();
+    v.sort_by(f64::total_cmp);
+    if v.is_empty() {
+        return f64::NAN;
+    }
+    let pos = q.clamp(0.0, 1.0) * (v.len() - 1) as f64;
+    let (lo, hi) = (pos.floor() as usize, pos.ceil() as usize);
+    v[lo] + (v[hi] - v[lo]) * (pos - lo as f64)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::sketch::operators::SketchKind;
+
+    #[test]
+    fn designs_have_unit_residual_orthogonal_to_range() {
+        for design in Design::ALL {
+            let inst = Instance::generate(design, 200, 5, 3).unwrap();
+            let exact = Exact::new(&inst).unwrap();
+            // b = A x_s + r with r ⟂ range(A), ‖r‖ = 1: the exact residual is r itself.
+            assert!((exact.residual_norm - 1.0).abs() < 1e-10, "{design}: {}", exact.residual_norm);
+        }
+    }
+
+    #[test]
+    fn the_full_gaussian_sketch_at_m_equal_n_is_a_rotation_in_distribution_and_exact_sketches_give_zero_error() {
+        let inst = Instance::generate(Design::Gaussian, 64, 4, 1).unwrap();
+        let exact = Exact::new(&inst).unwrap();
+        // SRHT with m = n (a power of two) is orthogonal: sketch-and-solve is exact.
+        let sk = Sketch::new(SketchKind::Srht, 64, 64, 1, 9).unwrap();
+        let t = sketch_and_solve(&inst, &exact, &sk).unwrap();
+        assert!(t.eps2 < 1e-10 && t.epsinf < 1e-10, "{t:?}");
+    }
+
+    #[test]
+    fn rank_deficiency_and_bad_sizes_are_typed_errors() {
+        // Rank 1: columns (1,2,3) and 2×(1,2,3); b = (1,2,3) → min-norm x ∝ (1, 2), with x₁ + 2x₂ = 1.
+        let a = vec![1.0, 2.0, 2.0, 4.0, 3.0, 6.0];
+        let (x, deficient) = lstsq(&a, &[1.0, 2.0, 3.0], 3, 2).unwrap();
+        assert!(deficient);
+        assert!((x[0] - 0.2).abs() < 1e-12 && (x[1] - 0.4).abs() < 1e-12, "{x:?}");
+        let inst = Instance { n: 3, d: 2, a, b: vec![1.0, 2.0, 3.0] };
+        assert!(matches!(Exact::new(&inst), Err(Error::Invalid { name: "A", .. })));
+        assert!(Instance::generate(Design::Gaussian, 4, 4, 0).is_err());
+        assert!(lstsq(&[f64::NAN, 1.0], &[1.0, 1.0], 2, 1).is_err());
+        assert_eq!(quantile(&[3.0, 1.0, 2.0], 0.5), 2.0);
+    }
+}
