@@ -43,3 +43,25 @@ fn countsketch_fails_even_l2_on_the_coherent_design() {
     // REFERENCE (check): p99 ≈ 2.5, against ≈ 0.2 for dense sketches.
     assert!(p99 > 1.0, "CountSketch ε₂ p99 {p99}");
 }
+
+#[test]
+fn sketch_and_precondition_reaches_the_exact_solution_with_any_sketch() {
+    use regula_core::sketch::regression::sketch_and_precondition;
+    for design in [Design::Gaussian, Design::Heavy] {
+        let inst = Instance::generate(design, 2000, 20, 3).unwrap();
+        let exact = Exact::new(&inst).unwrap();
+        let xnorm = exact.x.iter().map(|v| v * v).sum::<f64>().sqrt();
+        for kind in SketchKind::ALL {
+            let sketch = Sketch::new(kind, 4 * 20, 2000, 4, 11).unwrap();
+            let p = sketch_and_precondition(&inst, &sketch, 1e-14, 100).unwrap();
+            let err = p.x.iter().zip(&exact.x).map(|(a, b)| (a - b).powi(2)).sum::<f64>().sqrt() / xnorm;
+            assert!(err <= 1e-10, "{design} {kind}: relative error {err:.2e} after {} iterations", p.iterations);
+            assert!(p.iterations < 60, "{design} {kind}: {} iterations", p.iterations);
+            assert!(p.residuals.windows(2).all(|w| w[1] <= w[0] * (1.0 + 1e-12)), "LSQR's residual must not grow");
+        }
+    }
+    // Too small a sketch of a coherent design cannot precondition: a typed error, not a wrong answer.
+    let inst = Instance::generate(Design::Coherent, 2000, 20, 3).unwrap();
+    let err = sketch_and_precondition(&inst, &Sketch::new(SketchKind::CountSketch, 21, 2000, 1, 0).unwrap(), 1e-14, 100);
+    assert!(err.is_err());
+}
