@@ -65,3 +65,31 @@ fn sketch_and_precondition_reaches_the_exact_solution_with_any_sketch() {
     let err = sketch_and_precondition(&inst, &Sketch::new(SketchKind::CountSketch, 21, 2000, 1, 0).unwrap(), 1e-14, 100);
     assert!(err.is_err());
 }
+
+#[test]
+fn randomized_svd_recovers_the_top_singular_values() {
+    use regula_core::rng::SplitMix64;
+    use regula_core::sketch::regression::randomized_svd;
+    // A = U diag(σ) Vᵀ with orthonormal U (300 × 40), V (120 × 40) from a seeded Gaussian, σ_i = 0.7^i.
+    let (rows, cols, r) = (300, 120, 40);
+    let mut rng = SplitMix64::new(5);
+    let orthonormal = |rng: &mut SplitMix64, n: usize| {
+        let g = faer::Mat::from_fn(n, r, |_, _| rng.normal());
+        g.qr().compute_thin_Q()
+    };
+    let (u, v) = (orthonormal(&mut rng, rows), orthonormal(&mut rng, cols));
+    let sigma: Vec<f64> = (0..r).map(|i| 0.7f64.powi(i as i32)).collect();
+    let a: Vec<f64> =
+        (0..rows * cols).map(|k| (0..r).map(|t| u[(k / cols, t)] * sigma[t] * v[(k % cols, t)]).sum()).collect();
+    // Halko et al.'s bound with oversampling 10 and two power iterations: the top 5 within 1e-6 relative.
+    let top = randomized_svd(&a, rows, cols, 5, 10, 2, 1).unwrap();
+    for (i, s) in top.iter().enumerate() {
+        assert!((s - sigma[i]).abs() <= 1e-6 * sigma[i], "σ_{i}: {s} vs {}", sigma[i]);
+    }
+    // Exact rank 40 and k + p ≥ 40: every singular value is exact to rounding.
+    let all = randomized_svd(&a, rows, cols, 40, 5, 0, 2).unwrap();
+    for (i, s) in all.iter().enumerate() {
+        assert!((s - sigma[i]).abs() <= 1e-10, "σ_{i}: {s} vs {}", sigma[i]);
+    }
+    assert!(randomized_svd(&a, rows, cols, 0, 5, 0, 2).is_err());
+}

@@ -344,3 +344,35 @@ pub fn sketch_and_precondition(inst: &Instance, sketch: &Sketch, tol: f64, max_i
     }
     Ok(Preconditioned { x: r_inv(&y), iterations, residuals })
 }
+
+/// Randomized SVD (Halko, Martinsson & Tropp, "Finding structure with randomness", 2011): a Gaussian test
+/// matrix Ω (cols × (k + p), Philox-drawn from `seed`), Y = (AAᵀ)^q AΩ with a QR after every product
+/// (power iterations, for slowly decaying spectra), Q = orth(Y), then the SVD of the small B = QᵀA.
+/// Returns the top k singular values of A (rows × cols, row-major), largest first.
+pub fn randomized_svd(a: &[f64], rows: usize, cols: usize, k: usize, oversample: usize, power: usize, seed: u64) -> Result<Vec<f64>> {
+    if a.len() != rows * cols {
+        return Err(Error::ShapeMismatch { name: "A", got: a.len(), want: rows * cols });
+    }
+    crate::error::ensure_finite("A", a.iter().copied())?;
+    let l = (k + oversample).min(rows).min(cols);
+    if k == 0 || k > l {
+        return Err(Error::Invalid { name: "k", message: format!("it must lie in 1..={}, got {k}", rows.min(cols)) });
+    }
+    let mat = to_mat(a, rows, cols);
+    let omega = Mat::from_fn(cols, l, |i, j| {
+        let w = super::philox::words(seed, 6, (i * l + j) as u64);
+        super::philox::normal(w[0], w[1])
+    });
+    let orth = |m: Mat<f64>| m.qr().compute_thin_Q();
+    let mut q = orth(&mat * &omega);
+    for _ in 0..power {
+        let z = orth(mat.transpose() * &q);
+        q = orth(&mat * &z);
+    }
+    let b = q.transpose() * &mat;
+    let s = b.singular_values().map_err(|e| Error::Invalid { name: "A", message: format!("SVD failed: {e:?}") })?;
+    let mut s: Vec<f64> = s.into_iter().collect();
+    s.sort_by(|x, y| y.total_cmp(x));
+    s.truncate(k);
+    Ok(s)
+}
