@@ -70,12 +70,14 @@ fn row_id(wid: vec3<u32>, nwg: vec3<u32>) -> u32 {
     return wid.x + wid.y * nwg.x;
 }
 
-/// Tree-reduces the workgroup's pairs with `merge`; the result is in scratch[0].
-fn fold_lse(lid: u32) {
+/// Tree-reduces the workgroup's pairs — merged as LSE pairs, or added when `sum` — into scratch[0].
+fn fold(lid: u32, sum: bool) {
     workgroupBarrier();
     for (var stride = WG / 2u; stride > 0u; stride /= 2u) {
         if (lid < stride) {
-            scratch[lid] = merge(scratch[lid], scratch[lid + stride]);
+            let a = scratch[lid];
+            let b = scratch[lid + stride];
+            scratch[lid] = select(merge(a, b), a + b, sum);
         }
         workgroupBarrier();
     }
@@ -97,7 +99,7 @@ fn lse_update(
         acc = merge(acc, vec2<f32>((p[j] - c(i, j)) * inv_eps, 1.0));
     }
     scratch[lid] = acc;
-    fold_lse(lid);
+    fold(lid, false);
     if (lid == 0u) {
         let lse = scratch[0].x + log(scratch[0].y);
         let old = out[i];
@@ -106,8 +108,6 @@ fn lse_update(
         err[i] = abs(w[i] * exp((old - new_value) * inv_eps) - w[i]);
     }
 }
-
-var<workgroup> partial_cost: array<f32, WG>;
 
 @compute @workgroup_size(256)
 fn plan_cost(
@@ -125,15 +125,9 @@ fn plan_cost(
         let cij = c(i, j);
         acc += exp((out[i] + p[j] - cij) * inv_eps) * cij;
     }
-    partial_cost[lid] = acc;
-    workgroupBarrier();
-    for (var stride = WG / 2u; stride > 0u; stride /= 2u) {
-        if (lid < stride) {
-            partial_cost[lid] += partial_cost[lid + stride];
-        }
-        workgroupBarrier();
-    }
+    scratch[lid] = vec2<f32>(0.0, acc);
+    fold(lid, true);
     if (lid == 0u) {
-        err[i] = partial_cost[0];
+        err[i] = scratch[0].y;
     }
 }
