@@ -31,36 +31,7 @@ const COLS: u32 = 8u;
 
 var<workgroup> scratch: array<f32, 2048>; // WG × COLS
 
-// (hi, lo) of the 64-bit product of two u32 (WGSL has no 64-bit integers): 16-bit limbs.
-fn mulhilo(a: u32, b: u32) -> vec2<u32> {
-    let a0 = a & 0xffffu;
-    let a1 = a >> 16u;
-    let b0 = b & 0xffffu;
-    let b1 = b >> 16u;
-    let p00 = a0 * b0;
-    let p01 = a0 * b1;
-    let p10 = a1 * b0;
-    let p11 = a1 * b1;
-    let mid = (p00 >> 16u) + (p01 & 0xffffu) + (p10 & 0xffffu);
-    let hi = p11 + (p01 >> 16u) + (p10 >> 16u) + (mid >> 16u);
-    return vec2<u32>(hi, a * b);
-}
-
-fn philox(counter: vec4<u32>, key: vec2<u32>) -> vec4<u32> {
-    var c = counter;
-    var k = key;
-    for (var r = 0u; r < 10u; r += 1u) {
-        let p0 = mulhilo(0xD2511F53u, c.x);
-        let p1 = mulhilo(0xCD9E8D57u, c.z);
-        c = vec4<u32>(p1.x ^ c.y ^ k.x, p1.y, p0.x ^ c.w ^ k.y, p0.y);
-        k = k + vec2<u32>(0x9E3779B9u, 0xBB67AE85u);
-    }
-    return c;
-}
-
-fn unit(w: u32) -> f32 {
-    return (f32(w >> 8u) + 0.5) / 16777216.0;
-}
+// mulhilo, philox and unit come from philox.wgsl, prepended by core/src/sketch/gpu.rs.
 
 fn entry(i: u32, j: u32) -> f32 {
     let hl = mulhilo(i, prm.n);

@@ -203,9 +203,16 @@ impl GpuContext {
 
     /// A storage buffer holding `data` (usable as kernel input, copy source and copy destination).
     pub fn upload_f32(&self, label: &str, data: &[f32]) -> wgpu::Buffer {
+        self.upload(label, data)
+    }
+
+    /// A storage buffer holding any plain data (u32 indices, say); an empty slice gets 4 zero bytes, since
+    /// zero-sized bindings are invalid.
+    pub fn upload<T: bytemuck::Pod>(&self, label: &str, data: &[T]) -> wgpu::Buffer {
+        let bytes: &[u8] = bytemuck::cast_slice(data);
         self.device.create_buffer_init(&wgpu::util::BufferInitDescriptor {
             label: Some(label),
-            contents: bytemuck::cast_slice(data),
+            contents: if bytes.is_empty() { &[0; 4] } else { bytes },
             usage: wgpu::BufferUsages::STORAGE | wgpu::BufferUsages::COPY_SRC | wgpu::BufferUsages::COPY_DST,
         })
     }

@@ -1,23 +1,45 @@
-//! GPU twin of the dense sketches (`shaders/sketch/dense_apply.wgsl`): Y = S·A for Gaussian and Rademacher
-//! S, drawn on the device from the same Philox bits as [`super::operators::Sketch::apply`] (S is never
-//! stored or uploaded: memory O((n + m)·d)).
+//! GPU twins of the sketch operators: Y = S·A on the device for every sketch of
+//! [`super::operators::Sketch`], with A uploaded once ([`GpuMatrix`]) and kept there across trials.
+//!
+//! - Gaussian / Rademacher (`shaders/sketch/dense_apply.wgsl`): S drawn on the device from the same Philox
+//!   bits as the CPU, never stored or uploaded (memory O((n + m)·d)).
+//! - SRHT (`shaders/sketch/srht.wgsl` then `gather.wgsl`): random signs (Philox on the device) and padding,
+//!   the Walsh–Hadamard transform in ⌈log₂ n′ / 8⌉ passes of 8 butterfly stages in workgroup memory, then a
+//!   gather of the m sampled rows scaled by 1/√m.
+//! - CountSketch / OSNAP (`gather.wgsl`): WGSL has no float atomics, so the scatter becomes a gather over
+//!   S's nonzeros grouped by output row ([`super::operators::Sketch::gather_plan`], O(n·s) indices built on
+//!   the CPU from the same Philox draws).
+//! Only Y (m × d) is read back.
 
 use bytemuck::{Pod, Zeroable};
 
-use super::operators::{Sketch, SketchKind};
+use super::operators::{GatherPlan, Sketch, SketchKind};
 use crate::error::{Error, Result};
 use crate::gpu::{GpuContext, Shader};
 
-/// `shaders/sketch/dense_apply.wgsl`.
-pub const DENSE_APPLY_SHADER: Shader =
-    Shader { path: "sketch/dense_apply.wgsl", source: include_str!("../../../shaders/sketch/dense_apply.wgsl") };
+/// `shaders/sketch/dense_apply.wgsl`, after `philox.wgsl`.
+pub const DENSE_APPLY_SHADER: Shader = Shader {
+    path: "sketch/dense_apply.wgsl",
+    source: concat!(include_str!("../../../shaders/sketch/philox.wgsl"), include_str!("../../../shaders/sketch/dense_apply.wgsl")),
+};
+/// `shaders/sketch/srht.wgsl`, after `philox.wgsl`.
+pub const SRHT_SHADER: Shader = Shader {
+    path: "sketch/srht.wgsl",
+    source: concat!(include_str!("../../../shaders/sketch/philox.wgsl"), include_str!("../../../shaders/sketch/srht.wgsl")),
+};
+/// `shaders/sketch/gather.wgsl`.
+pub const GATHER_SHADER: Shader = Shader { path: "sketch/gather.wgsl", source: include_str!("../../../shaders/sketch/gather.wgsl") };
 
-/// Output columns per workgroup in the shader.
+/// Output columns per workgroup in dense_apply and fwht_block.
 const COLS: usize = 8;
+/// Butterfly stages per fwht_block pass (2⁸ rows × 8 columns in workgroup memory).
+const STAGES_PER_PASS: u32 = 8;
+/// Philox stream of SRHT's signs (as in operators.rs).
+const SRHT_SIGNS_STREAM: u32 = 2;
 
 #[repr(C)]
 #[derive(Debug, Clone, Copy, Pod, Zeroable)]
-struct Params {
+struct DenseParams {
     m: u32,
     n: u32,
     d: u32,
@@ -28,51 +50,172 @@ struct Params {
     chunks: u32,
 }
 
-/// S·A on the GPU for A (n × d, row-major f32); returns m × d. Dense sketches only.
-pub async fn apply_dense(ctx: &GpuContext, sketch: &Sketch, a: &[f32], d: usize) -> Result<Vec<f32>> {
-    let (kind, stream) = match sketch.kind {
-        SketchKind::Gaussian => (0, 0),
-        SketchKind::Rademacher => (1, 1),
-        other => {
-            return Err(Error::Invalid { name: "sketch", message: format!("{other} is not a dense sketch (gaussian, rademacher)") })
+#[repr(C)]
+#[derive(Debug, Clone, Copy, Pod, Zeroable)]
+struct SrhtParams {
+    n: u32,
+    len: u32,
+    d: u32,
+    chunks: u32,
+    seed_lo: u32,
+    seed_hi: u32,
+    stream: u32,
+    bit_lo: u32,
+    bits: u32,
+    pad: [u32; 3],
+}
+
+#[repr(C)]
+#[derive(Debug, Clone, Copy, Pod, Zeroable)]
+struct GatherParams {
+    m: u32,
+    d: u32,
+    pad: [u32; 2],
+}
+
+/// A row-major f32 matrix resident on the device.
+pub struct GpuMatrix {
+    buffer: wgpu::Buffer,
+    rows: usize,
+    cols: usize,
+}
+
+impl GpuMatrix {
+    /// Uploads `data` (rows × cols, row-major); NaN/∞ and sizes over the device's limits are typed errors.
+    pub fn upload(ctx: &GpuContext, data: &[f32], rows: usize, cols: usize) -> Result<Self> {
+        if cols == 0 || data.len() != rows * cols {
+            return Err(Error::ShapeMismatch { name: "A", got: data.len(), want: rows * cols.max(1) });
         }
-    };
-    let (m, n) = (sketch.m, sketch.n);
-    if a.len() != n * d || d == 0 {
-        return Err(Error::ShapeMismatch { name: "A", got: a.len(), want: n * d.max(1) });
+        crate::error::ensure_finite("A", data.iter().map(|&v| f64::from(v)))?;
+        ctx.check_storage_size(|| format!("a {rows} × {cols} f32 matrix"), (rows * cols) as u64 * 4)?;
+        Ok(Self { buffer: ctx.upload_f32("sketch input", data), rows, cols })
     }
-    crate::error::ensure_finite("A", a.iter().map(|&v| f64::from(v)))?;
-    ctx.check_storage_size(|| format!("a {n} × {d} f32 matrix"), (n * d) as u64 * 4)?;
+
+    pub fn rows(&self) -> usize {
+        self.rows
+    }
+
+    pub fn cols(&self) -> usize {
+        self.cols
+    }
+}
+
+/// S·A for A already on the device; returns m × cols (row-major).
+pub async fn apply(ctx: &GpuContext, sketch: &Sketch, a: &GpuMatrix) -> Result<Vec<f32>> {
+    let (m, n, d) = (sketch.m, sketch.n, a.cols);
+    if a.rows != n {
+        return Err(Error::ShapeMismatch { name: "A's rows", got: a.rows, want: n });
+    }
     ctx.check_storage_size(|| format!("a {m} × {d} f32 sketch"), (m * d) as u64 * 4)?;
-    let chunks = d.div_ceil(COLS);
-    let grid = ctx.grid((m * chunks) as u32)?;
-    let params = Params {
-        m: m as u32,
-        n: n as u32,
-        d: d as u32,
-        kind,
-        seed_lo: sketch.seed as u32,
-        seed_hi: (sketch.seed >> 32) as u32,
-        stream,
-        chunks: chunks as u32,
-    };
+    let padded = n.next_power_of_two();
+    if sketch.kind == SketchKind::Srht {
+        ctx.check_storage_size(|| format!("the padded {padded} × {d} f32 transform"), (padded * d) as u64 * 4)?;
+    }
+    let plan = sketch.gather_plan();
+    let seed = (sketch.seed as u32, (sketch.seed >> 32) as u32);
     let y = ctx
-        .scoped(|| {
-            let input = ctx.upload_f32("sketch A", a);
-            let y = ctx.storage("sketch Y", (m * d) as u64 * 4);
-            let uniform = ctx.uniform("sketch params", &params);
-            let pipeline = ctx.pipeline(DENSE_APPLY_SHADER, "dense_apply");
-            let bind = ctx.bind(&pipeline, &[(0, &uniform), (1, &input), (2, &y)]);
+        .scoped(|| -> Result<wgpu::Buffer> {
+            let mut keep = Vec::new();
             let mut encoder = ctx.device().create_command_encoder(&Default::default());
-            {
-                let mut pass = encoder.begin_compute_pass(&Default::default());
-                pass.set_pipeline(&pipeline);
-                pass.set_bind_group(0, &bind, &[]);
-                pass.dispatch_workgroups(grid.0, grid.1, 1);
-            }
+            let y = match sketch.kind {
+                SketchKind::Gaussian | SketchKind::Rademacher => {
+                    let kind = u32::from(sketch.kind == SketchKind::Rademacher);
+                    let chunks = d.div_ceil(COLS);
+                    let params = DenseParams {
+                        m: m as u32,
+                        n: n as u32,
+                        d: d as u32,
+                        kind,
+                        seed_lo: seed.0,
+                        seed_hi: seed.1,
+                        stream: kind,
+                        chunks: chunks as u32,
+                    };
+                    let y = ctx.storage("sketch Y", (m * d) as u64 * 4);
+                    let uniform = ctx.uniform("dense params", &params);
+                    let pipeline = ctx.pipeline(DENSE_APPLY_SHADER, "dense_apply");
+                    dispatch(&mut encoder, &pipeline, &ctx.bind(&pipeline, &[(0, &uniform), (1, &a.buffer), (2, &y)]), ctx.grid((m * chunks) as u32)?);
+                    y
+                }
+                SketchKind::Srht => {
+                    let x = ctx.storage("SRHT HDA", (padded * d) as u64 * 4);
+                    let chunks = d.div_ceil(COLS);
+                    let base = SrhtParams {
+                        n: n as u32,
+                        len: padded as u32,
+                        d: d as u32,
+                        chunks: chunks as u32,
+                        seed_lo: seed.0,
+                        seed_hi: seed.1,
+                        stream: SRHT_SIGNS_STREAM,
+                        bit_lo: 0,
+                        bits: 0,
+                        pad: [0; 3],
+                    };
+                    let uniform = ctx.uniform("srht signs", &base);
+                    let pipeline = ctx.pipeline(SRHT_SHADER, "srht_signs");
+                    let grid = ctx.grid((padded * d).div_ceil(256) as u32)?;
+                    dispatch(&mut encoder, &pipeline, &ctx.bind(&pipeline, &[(0, &uniform), (1, &a.buffer), (2, &x)]), grid);
+                    keep.push(uniform);
+                    let levels = padded.trailing_zeros();
+                    let fwht = ctx.pipeline(SRHT_SHADER, "fwht_block");
+                    let mut bit_lo = 0;
+                    while bit_lo < levels {
+                        let bits = STAGES_PER_PASS.min(levels - bit_lo);
+                        let uniform = ctx.uniform("fwht pass", &SrhtParams { bit_lo, bits, ..base });
+                        let groups = (padded >> bits) * chunks;
+                        dispatch(&mut encoder, &fwht, &ctx.bind(&fwht, &[(0, &uniform), (2, &x)]), ctx.grid(groups as u32)?);
+                        keep.push(uniform);
+                        bit_lo += bits;
+                    }
+                    let y = gather(ctx, &mut encoder, plan.as_ref().expect("SRHT has a gather plan"), &x, m, d, &mut keep)?;
+                    keep.push(x);
+                    y
+                }
+                SketchKind::CountSketch | SketchKind::Osnap => {
+                    gather(ctx, &mut encoder, plan.as_ref().expect("sparse sketches have a gather plan"), &a.buffer, m, d, &mut keep)?
+                }
+            };
             ctx.queue().submit([encoder.finish()]);
-            y
+            drop(keep);
+            Ok(y)
         })
-        .await?;
+        .await??;
     ctx.read_f32(&y, m * d).await
+}
+
+/// S·A for A (n × d, row-major f32) given as a slice: uploads it, applies S, reads Y back.
+pub async fn apply_slice(ctx: &GpuContext, sketch: &Sketch, a: &[f32], d: usize) -> Result<Vec<f32>> {
+    let matrix = GpuMatrix::upload(ctx, a, sketch.n, d)?;
+    apply(ctx, sketch, &matrix).await
+}
+
+fn dispatch(encoder: &mut wgpu::CommandEncoder, pipeline: &wgpu::ComputePipeline, bind: &wgpu::BindGroup, grid: (u32, u32)) {
+    let mut pass = encoder.begin_compute_pass(&Default::default());
+    pass.set_pipeline(pipeline);
+    pass.set_bind_group(0, bind, &[]);
+    pass.dispatch_workgroups(grid.0, grid.1, 1);
+}
+
+/// Encodes Y = gather(plan, X) (m × d) and returns Y; the index buffers go to `keep` until submission.
+fn gather(
+    ctx: &GpuContext,
+    encoder: &mut wgpu::CommandEncoder,
+    plan: &GatherPlan,
+    x: &wgpu::Buffer,
+    m: usize,
+    d: usize,
+    keep: &mut Vec<wgpu::Buffer>,
+) -> Result<wgpu::Buffer> {
+    ctx.check_storage_size(|| format!("{} sketch nonzeros", plan.col.len()), plan.col.len() as u64 * 4)?;
+    let uniform = ctx.uniform("gather params", &GatherParams { m: m as u32, d: d as u32, pad: [0; 2] });
+    let ptr = ctx.upload("gather ptr", &plan.ptr);
+    let col = ctx.upload("gather col", &plan.col);
+    let weight = ctx.upload("gather weight", &plan.weight);
+    let y = ctx.storage("sketch Y", (m * d) as u64 * 4);
+    let pipeline = ctx.pipeline(GATHER_SHADER, "csr_gather");
+    let bind = ctx.bind(&pipeline, &[(0, &uniform), (1, &ptr), (2, &col), (3, &weight), (4, x), (5, &y)]);
+    dispatch(encoder, &pipeline, &bind, ctx.grid((m * d).div_ceil(256) as u32)?);
+    keep.extend([uniform, ptr, col, weight]);
+    Ok(y)
 }

@@ -7,7 +7,8 @@
 //!   m rows of a seeded random permutation of 0..n′ (sampling without replacement).
 //! - CountSketch (Clarkson & Woodruff 2013): column j has one ±1 at row h(j).
 //! - OSNAP(s) (Nelson & Nguyen 2013): column j has s entries ±1/√s, one in each of s row blocks.
-//!   CountSketch and OSNAP are applied as a scatter here; the GPU path will gather (no float atomics).
+//!   CountSketch and OSNAP are applied as a scatter here; the GPU gathers ([`Sketch::gather_plan`]: WGSL has
+//!   no float atomics).
 
 use serde::{Deserialize, Serialize};
 
@@ -84,22 +85,7 @@ impl Sketch {
                     }
                 }
             }
-            SketchKind::CountSketch => {
-                for j in 0..n {
-                    let w = words(self.seed, stream::COUNT, j as u64);
-                    add_row(&mut out, w[0] as usize % m, j, sign(w[1]));
-                }
-            }
-            SketchKind::Osnap => {
-                let scale = 1.0 / (self.s as f64).sqrt();
-                for j in 0..n {
-                    for t in 0..self.s {
-                        let (lo, hi) = (t * m / self.s, (t + 1) * m / self.s);
-                        let w = words(self.seed, stream::OSNAP, (j * self.s + t) as u64);
-                        add_row(&mut out, lo + w[0] as usize % (hi - lo), j, sign(w[1]) * scale);
-                    }
-                }
-            }
+            SketchKind::CountSketch | SketchKind::Osnap => self.for_each_nonzero(|r, j, w| add_row(&mut out, r, j, w)),
             SketchKind::Srht => {
                 let padded = n.next_power_of_two();
                 let mut x = vec![0.0; padded * d];
@@ -116,6 +102,66 @@ impl Sketch {
             }
         }
         Ok(out)
+    }
+
+    /// Visits the nonzeros (row, column, value) of a sparse sketch (CountSketch, OSNAP), column by column:
+    /// the one definition of their S, used by the CPU scatter and by [`Self::gather_plan`] for the GPU.
+    fn for_each_nonzero(&self, mut visit: impl FnMut(usize, usize, f64)) {
+        let m = self.m;
+        match self.kind {
+            SketchKind::CountSketch => {
+                for j in 0..self.n {
+                    let w = words(self.seed, stream::COUNT, j as u64);
+                    visit(w[0] as usize % m, j, sign(w[1]));
+                }
+            }
+            SketchKind::Osnap => {
+                let scale = 1.0 / (self.s as f64).sqrt();
+                for j in 0..self.n {
+                    for t in 0..self.s {
+                        let (lo, hi) = (t * m / self.s, (t + 1) * m / self.s);
+                        let w = words(self.seed, stream::OSNAP, (j * self.s + t) as u64);
+                        visit(lo + w[0] as usize % (hi - lo), j, sign(w[1]) * scale);
+                    }
+                }
+            }
+            _ => {}
+        }
+    }
+
+    /// The rows a GPU gather reads, as CSR over the m output rows: CountSketch's and OSNAP's nonzeros
+    /// grouped by row (a counting sort of their hashes), or SRHT's sampled rows of the transformed, padded
+    /// matrix with weight 1/√m. `None` for the dense sketches (drawn entry by entry on the device).
+    pub fn gather_plan(&self) -> Option<GatherPlan> {
+        let m = self.m;
+        match self.kind {
+            SketchKind::Gaussian | SketchKind::Rademacher => None,
+            SketchKind::Srht => {
+                let rows = sampled_rows(self.seed, self.n.next_power_of_two(), m);
+                Some(GatherPlan {
+                    ptr: (0..=m as u32).collect(),
+                    col: rows.into_iter().map(|r| r as u32).collect(),
+                    weight: vec![(1.0 / (m as f64).sqrt()) as f32; m],
+                })
+            }
+            SketchKind::CountSketch | SketchKind::Osnap => {
+                let mut ptr = vec![0u32; m + 1];
+                self.for_each_nonzero(|r, _, _| ptr[r + 1] += 1);
+                for i in 0..m {
+                    ptr[i + 1] += ptr[i];
+                }
+                let nnz = ptr[m] as usize;
+                let (mut col, mut weight) = (vec![0u32; nnz], vec![0f32; nnz]);
+                let mut next: Vec<u32> = ptr[..m].to_vec();
+                self.for_each_nonzero(|r, j, w| {
+                    let k = next[r] as usize;
+                    col[k] = j as u32;
+                    weight[k] = w as f32;
+                    next[r] += 1;
+                });
+                Some(GatherPlan { ptr, col, weight })
+            }
+        }
     }
 
     /// The explicit S (m × n), for tests and small demos.
@@ -136,6 +182,15 @@ impl Sketch {
             _ => sign(words(self.seed, stream::RADEMACHER, index)[0]),
         }
     }
+}
+
+/// A sparse operator in compressed rows: output row i reads rows `col[ptr[i]..ptr[i+1]]` of its input with
+/// weights `weight[..]` (see `shaders/sketch/gather.wgsl`).
+#[derive(Debug, Clone, PartialEq)]
+pub struct GatherPlan {
+    pub ptr: Vec<u32>,
+    pub col: Vec<u32>,
+    pub weight: Vec<f32>,
 }
 
 fn sign(word: u32) -> f64 {
