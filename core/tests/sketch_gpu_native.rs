@@ -41,3 +41,37 @@ fn mismatched_shapes_and_non_finite_input_are_typed_errors() {
     let err = pollster::block_on(apply_slice(&ctx, &sketch, &[0.0, 1.0, f32::NAN, 0.0], 1)).unwrap_err();
     assert!(matches!(err, Error::NonFinite { .. }), "{err}");
 }
+
+#[test]
+fn the_experiment_on_the_gpu_matches_the_cpu_and_preconditions_to_the_exact_answer() {
+    use regula_core::frame::{run_to_end, Budget};
+    use regula_core::sketch::experiment::{Config, Experiment, Solver};
+    use regula_core::sketch::regression::Design;
+    use regula_core::Backend;
+    let ctx = pollster::block_on(GpuContext::new()).expect("no GPU adapter");
+    let run = |backend: Backend, solver: Solver| {
+        let config = Config { sketches: SketchKind::ALL.to_vec(), ms: vec![64], trials: 3, solver, ..Config::default() };
+        let mut e = Experiment::generate(Design::Spiky, 600, 8, config, backend).unwrap();
+        pollster::block_on(run_to_end(&mut e, Budget::iterations(100), |_| {})).unwrap();
+        e.cells().to_vec()
+    };
+    let cpu = run(Backend::Cpu { fallback: None }, Solver::Solve);
+    let gpu = run(Backend::Gpu(ctx.clone()), Solver::Solve);
+    // Same S on both; the GPU's f32 S[A | b] perturbs x′ by f32 rounding of entries of size ≲ 4 (x_s ~ N(0, I)):
+    // ≲ 1e-6 after the √d of ε∞ (‖r‖ = ‖A†‖ = 1 here), so 1e-4 relative + 1e-5 absolute, far below the
+    // sketching errors compared (≈ 0.1–1; exactly 0 when a sparse sketch misses the spikes).
+    for (c, g) in cpu.iter().zip(&gpu) {
+        for (tc, tg) in c.trials.iter().zip(&g.trials) {
+            let (a, b) = (tc.metrics.eps2, tg.metrics.eps2);
+            assert!((a - b).abs() <= 1e-4 * a + 1e-5, "{}: ε₂ cpu {a} vs gpu {b}", c.sketch);
+            let (a, b) = (tc.metrics.epsinf, tg.metrics.epsinf);
+            assert!((a - b).abs() <= 1e-4 * a + 1e-5, "{}: ε∞ cpu {a} vs gpu {b}", c.sketch);
+        }
+    }
+    // An f32 preconditioner from the GPU still lets f64 LSQR reach x*.
+    for c in run(Backend::Gpu(ctx), Solver::Precondition) {
+        for t in &c.trials {
+            assert!(t.relative_error < 1e-10, "{}: {}", c.sketch, t.relative_error);
+        }
+    }
+}

@@ -1,6 +1,8 @@
-//! The sketching lab (in progress): sketch operators S (m × n) drawn from a counter-based generator, so
-//! the CPU and the GPU draw the same S from a seed. REFERENCE.md §2 has the formulas and targets.
+//! The sketching lab: sketch operators S (m × n) drawn from a counter-based generator (the CPU and the GPU
+//! draw the same S from a seed), sketched least squares and its metrics, the experiment stepper, and the
+//! nuclear-norm comparison. REFERENCE.md §2 has the formulas and targets.
 
+pub mod experiment;
 pub mod gpu;
 pub mod operators;
 pub mod philox;

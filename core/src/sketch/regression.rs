@@ -132,11 +132,15 @@ pub fn lstsq(a: &[f64], b: &[f64], rows: usize, cols: usize) -> Result<(Vec<f64>
     Ok((x, true))
 }
 
-/// ‖A†‖₂ = 1 / σ_min(A), from the singular values of A's R factor.
+/// ‖A†‖₂ = 1 / σ_min⁺(A), the smallest singular value above 1e-12 of the largest (from A's R factor).
 pub fn pinv_norm(a: &[f64], rows: usize, cols: usize) -> Result<f64> {
     let r = to_mat(a, rows, cols).qr().thin_R().to_owned();
     let s = r.singular_values().map_err(|e| Error::Invalid { name: "A", message: format!("SVD failed: {e:?}") })?;
-    let smin = s.iter().copied().fold(f64::INFINITY, f64::min);
+    let smax = s.iter().copied().fold(0.0, f64::max);
+    if smax == 0.0 {
+        return Err(Error::Invalid { name: "A", message: "it is zero".into() });
+    }
+    let smin = s.iter().copied().filter(|&v| v > 1e-12 * smax).fold(f64::INFINITY, f64::min);
     Ok(1.0 / smin)
 }
 
@@ -146,53 +150,120 @@ pub struct TrialMetrics {
     pub eps2: f64,
     pub epsinf: f64,
     pub spike: f64,
+    /// ‖Ax′ − b‖₂ / ‖Ax* − b‖₂ (≥ 1; √(1 + ε₂²) when the residual is orthogonal to range(A)).
+    pub residual_ratio: f64,
     /// SA was rank-deficient: x′ is the minimum-norm solution.
     pub rank_deficient: bool,
 }
 
 /// The exact solution of an instance with what the metrics need.
+#[derive(Debug, Clone)]
 pub struct Exact {
     pub x: Vec<f64>,
     pub residual_norm: f64,
     pub pinv_norm: f64,
+    /// A is rank-deficient: x is the minimum-norm solution and ‖A†‖ uses the smallest nonzero σ.
+    pub rank_deficient: bool,
 }
 
 impl Exact {
     pub fn new(inst: &Instance) -> Result<Self> {
-        let (x, deficient) = lstsq(&inst.a, &inst.b, inst.n, inst.d)?;
-        if deficient {
-            return Err(Error::Invalid { name: "A", message: "it is rank-deficient: ‖A†‖ and ε∞ are undefined".into() });
+        let (x, rank_deficient) = lstsq(&inst.a, &inst.b, inst.n, inst.d)?;
+        let residual_norm = inst.residual_norm(&x);
+        let b_norm = inst.b.iter().map(|v| v * v).sum::<f64>().sqrt();
+        if residual_norm <= 1e-12 * b_norm {
+            return Err(Error::Invalid {
+                name: "b",
+                message: "it lies in range(A) (zero residual up to rounding): ε₂ and ε∞ divide by ‖Ax* − b‖ and are undefined".into(),
+            });
         }
-        let residual_norm =
-            (0..inst.n).map(|i| ((0..inst.d).map(|j| inst.a[i * inst.d + j] * x[j]).sum::<f64>() - inst.b[i]).powi(2)).sum::<f64>().sqrt();
-        Ok(Self { x, residual_norm, pinv_norm: pinv_norm(&inst.a, inst.n, inst.d)? })
+        Ok(Self { x, residual_norm, pinv_norm: pinv_norm(&inst.a, inst.n, inst.d)?, rank_deficient })
     }
 }
 
-/// Sketch-and-solve with `sketch` and the metrics of its solution against `exact`.
-pub fn sketch_and_solve(inst: &Instance, exact: &Exact, sketch: &Sketch) -> Result<TrialMetrics> {
-    let (n, d) = (inst.n, inst.d);
-    let mut ab = Vec::with_capacity(n * (d + 1));
-    for i in 0..n {
-        ab.extend_from_slice(&inst.a[i * d..(i + 1) * d]);
-        ab.push(inst.b[i]);
+impl Instance {
+    /// A user's A (n × d, row-major) and b, checked: sizes, d ≤ n, finite entries.
+    pub fn from_data(a: Vec<f64>, b: Vec<f64>, n: usize, d: usize) -> Result<Self> {
+        if n == 0 || d == 0 {
+            return Err(Error::TooSmall { name: if n == 0 { "n" } else { "d" }, value: 0, min: 1 });
+        }
+        if a.len() != n * d {
+            return Err(Error::ShapeMismatch { name: "A", got: a.len(), want: n * d });
+        }
+        if b.len() != n {
+            return Err(Error::ShapeMismatch { name: "b", got: b.len(), want: n });
+        }
+        if d > n {
+            return Err(Error::TooBig { name: "d", value: d as i64, max: n as i64 });
+        }
+        crate::error::ensure_finite("A", a.iter().copied())?;
+        crate::error::ensure_finite("b", b.iter().copied())?;
+        Ok(Self { n, d, a, b })
     }
-    let s = sketch.apply(&ab, d + 1)?;
-    let m = sketch.m;
-    let sa: Vec<f64> = (0..m).flat_map(|i| s[i * (d + 1)..i * (d + 1) + d].to_vec()).collect();
-    let sb: Vec<f64> = (0..m).map(|i| s[i * (d + 1) + d]).collect();
-    let (x, rank_deficient) = lstsq(&sa, &sb, m, d)?;
+
+    /// ‖Ax − b‖₂.
+    pub fn residual_norm(&self, x: &[f64]) -> f64 {
+        let d = self.d;
+        (0..self.n).map(|i| (dot(&self.a[i * d..(i + 1) * d], x) - self.b[i]).powi(2)).sum::<f64>().sqrt()
+    }
+
+    /// [A | b] (n × (d + 1), row-major): one sketch of it gives SA and Sb together.
+    pub fn augmented(&self) -> Vec<f64> {
+        let d = self.d;
+        let mut ab = Vec::with_capacity(self.n * (d + 1));
+        for i in 0..self.n {
+            ab.extend_from_slice(&self.a[i * d..(i + 1) * d]);
+            ab.push(self.b[i]);
+        }
+        ab
+    }
+}
+
+fn dot(a: &[f64], b: &[f64]) -> f64 {
+    a.iter().zip(b).map(|(x, y)| x * y).sum()
+}
+
+/// Splits a sketched [A | b] (m × (d + 1)) into SA (m × d) and Sb (m).
+pub fn split_augmented(s: &[f64], m: usize, d: usize) -> (Vec<f64>, Vec<f64>) {
+    let sa = (0..m).flat_map(|i| s[i * (d + 1)..i * (d + 1) + d].iter().copied()).collect();
+    let sb = (0..m).map(|i| s[i * (d + 1) + d]).collect();
+    (sa, sb)
+}
+
+/// The metrics of an estimate x′ against `exact`.
+pub fn metrics(inst: &Instance, exact: &Exact, x: &[f64], rank_deficient: bool) -> TrialMetrics {
+    let (n, d) = (inst.n, inst.d);
     let e: Vec<f64> = x.iter().zip(&exact.x).map(|(p, q)| p - q).collect();
-    let ae = (0..n).map(|i| (0..d).map(|j| inst.a[i * d + j] * e[j]).sum::<f64>().powi(2)).sum::<f64>().sqrt();
+    let ae = (0..n).map(|i| dot(&inst.a[i * d..(i + 1) * d], &e).powi(2)).sum::<f64>().sqrt();
     let e_inf = e.iter().fold(0.0f64, |m, v| m.max(v.abs()));
     let e_2 = e.iter().map(|v| v * v).sum::<f64>().sqrt();
     let sqrt_d = (d as f64).sqrt();
-    Ok(TrialMetrics {
+    TrialMetrics {
         eps2: ae / exact.residual_norm,
         epsinf: sqrt_d * e_inf / (exact.residual_norm * exact.pinv_norm),
         spike: if e_2 > 0.0 { sqrt_d * e_inf / e_2 } else { 1.0 },
+        residual_ratio: inst.residual_norm(x) / exact.residual_norm,
         rank_deficient,
-    })
+    }
+}
+
+/// Sketch-and-solve from a sketched [A | b] (m × (d + 1), from the CPU or the GPU): x′ = argmin ‖SAx − Sb‖
+/// and its metrics. m < d is a typed error (SA would be rank-deficient for sure).
+pub fn solve_sketched(inst: &Instance, exact: &Exact, sketched: &[f64], m: usize) -> Result<(Vec<f64>, TrialMetrics)> {
+    let d = inst.d;
+    if m < d {
+        return Err(Error::TooSmall { name: "m", value: m as i64, min: d as i64 });
+    }
+    let (sa, sb) = split_augmented(sketched, m, d);
+    let (x, rank_deficient) = lstsq(&sa, &sb, m, d)?;
+    let t = metrics(inst, exact, &x, rank_deficient);
+    Ok((x, t))
+}
+
+/// Sketch-and-solve with `sketch` (applied on the CPU) and the metrics of its solution against `exact`.
+pub fn sketch_and_solve(inst: &Instance, exact: &Exact, sketch: &Sketch) -> Result<TrialMetrics> {
+    let s = sketch.apply(&inst.augmented(), inst.d + 1)?;
+    Ok(solve_sketched(inst, exact, &s, sketch.m)?.1)
 }
 
 /// The q-quantile (0 ≤ q ≤ 1) of `values` by linear interpolation.
@@ -239,8 +310,16 @@ mod tests {
         let (x, deficient) = lstsq(&a, &[1.0, 2.0, 3.0], 3, 2).unwrap();
         assert!(deficient);
         assert!((x[0] - 0.2).abs() < 1e-12 && (x[1] - 0.4).abs() < 1e-12, "{x:?}");
-        let inst = Instance { n: 3, d: 2, a, b: vec![1.0, 2.0, 3.0] };
-        assert!(matches!(Exact::new(&inst), Err(Error::Invalid { name: "A", .. })));
+        // A rank-deficient A is a warning, not an error: the minimum-norm x*, ‖A†‖ from the nonzero σ.
+        let inst = Instance::from_data(a.clone(), vec![1.0, 0.0, 0.0], 3, 2).unwrap();
+        let exact = Exact::new(&inst).unwrap();
+        assert!(exact.rank_deficient && exact.pinv_norm.is_finite(), "{exact:?}");
+        // b in range(A): ε₂ and ε∞ are undefined.
+        let inst = Instance::from_data(a.clone(), vec![1.0, 2.0, 3.0], 3, 2).unwrap();
+        assert!(matches!(Exact::new(&inst), Err(Error::Invalid { name: "b", .. })));
+        assert!(matches!(Instance::from_data(a.clone(), vec![1.0; 3], 2, 3), Err(Error::ShapeMismatch { .. })));
+        assert!(matches!(Instance::from_data(vec![1.0, f64::NAN, 0.0], vec![1.0; 3], 3, 1), Err(Error::NonFinite { name: "A", .. })));
+        assert!(matches!(Instance::from_data(vec![1.0; 6], vec![1.0; 2], 2, 3), Err(Error::TooBig { name: "d", .. })));
         assert!(Instance::generate(Design::Gaussian, 4, 4, 0).is_err());
         assert!(lstsq(&[f64::NAN, 1.0], &[1.0, 1.0], 2, 1).is_err());
         assert_eq!(quantile(&[3.0, 1.0, 2.0], 0.5), 2.0);
@@ -261,15 +340,24 @@ pub struct Preconditioned {
 /// Stops when the normal-equation residual ‖(AR⁻¹)ᵀr‖ ≤ tol·‖AR⁻¹‖·‖r‖ (‖AR⁻¹‖ ≈ 1), or after
 /// `max_iter` iterations. A rank-deficient SA cannot precondition: a typed error says to raise m.
 pub fn sketch_and_precondition(inst: &Instance, sketch: &Sketch, tol: f64, max_iter: usize) -> Result<Preconditioned> {
+    let sa = sketch.apply(&inst.a, inst.d)?;
+    precondition_with(inst, &sa, sketch.m, tol, max_iter)
+}
+
+/// Sketch-and-precondition from a given SA (m × d; from the CPU, or f32 from the GPU: R only has to make
+/// AR⁻¹ well conditioned, LSQR runs in f64 on A itself and still reaches x*).
+pub fn precondition_with(inst: &Instance, sa: &[f64], m: usize, tol: f64, max_iter: usize) -> Result<Preconditioned> {
     let (n, d) = (inst.n, inst.d);
-    let sa = sketch.apply(&inst.a, d)?;
-    let r_mat = to_mat(&sa, sketch.m, d).qr().thin_R().to_owned();
+    if m < d {
+        return Err(Error::TooSmall { name: "m", value: m as i64, min: d as i64 });
+    }
+    let r_mat = to_mat(sa, m, d).qr().thin_R().to_owned();
     let r: Vec<f64> = (0..d * d).map(|k| if k % d >= k / d { r_mat[(k / d, k % d)] } else { 0.0 }).collect();
     let scale = (0..d).map(|k| r[k * d + k].abs()).fold(0.0, f64::max);
     if (0..d).any(|k| r[k * d + k].abs() <= 1e-12 * scale.max(f64::MIN_POSITIVE)) {
         return Err(Error::Invalid {
             name: "m",
-            message: format!("SA ({} × {d}) is rank-deficient, so it cannot precondition: use a larger m", sketch.m),
+            message: format!("SA ({m} × {d}) is rank-deficient, so it cannot precondition: use a larger m (or A itself is rank-deficient)"),
         });
     }
     // R⁻¹y by back substitution, R⁻ᵀz by forward substitution.

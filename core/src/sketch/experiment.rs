@@ -1,0 +1,456 @@
+//! The sketching experiment as a stepper: one least-squares instance, a grid of (sketch, m) cells, and
+//! trials accumulating round-robin over the cells (trial t of every cell before trial t + 1 of any), so
+//! every curve of the page fills in together and a frame can stop anywhere.
+//!
+//! Per trial: S drawn from a seed derived from (seed, t) — the same S on both backends — applied to [A | b]
+//! on the CPU (f64) or on the GPU (f32, [A | b] uploaded once and kept on the device, only S[A | b]
+//! (m × (d + 1)) read back); then, on the CPU in f64,
+//! - `solve`: x′ = argmin ‖SAx − Sb‖ by QR and its ε₂, ε∞, spike score, residual ratio;
+//! - `precondition`: R from the QR of SA, LSQR on AR⁻¹ to `tol` (x → x*), its iterations, residual history
+//!   and ‖x − x*‖/‖x*‖;
+//! - `exact`: the direct QR solve only (timed; errors are zero by definition).
+//! The exact x* (faer QR, f64; minimum-norm with a warning when A is rank-deficient) is computed once, in
+//! the first step.
+
+use serde::{Deserialize, Serialize};
+use web_time::Instant;
+
+use super::gpu::GpuMatrix;
+use super::operators::{Sketch, SketchKind};
+use super::regression::{metrics, precondition_with, quantile, solve_sketched, Design, Exact, Instance, TrialMetrics};
+use crate::backend::Backend;
+use crate::error::{Error, Result};
+use crate::frame::{Budget, Frame, StopReason, Stepper};
+use crate::rng::SplitMix64;
+
+/// Largest n·(d + 1) accepted (f64 copies of A on the CPU, an f32 copy on the GPU).
+pub const MAX_ENTRIES: usize = 1 << 25;
+/// Largest trial count per cell.
+pub const MAX_TRIALS: usize = 100_000;
+
+crate::choice! {
+    /// What each trial solves (`--solver`).
+    #[derive(Default)]
+    pub enum Solver("solver") {
+        /// Sketch-and-solve: x′ = argmin ‖SAx − Sb‖.
+        #[default]
+        Solve => "solve",
+        /// Sketch-and-precondition: QR of SA, LSQR on AR⁻¹.
+        Precondition => "precondition",
+        /// The direct QR solve of the full problem.
+        Exact => "exact",
+    }
+}
+
+/// What the panel and the CLI set.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Config {
+    pub sketches: Vec<SketchKind>,
+    /// Sketch sizes, one cell per (sketch, m).
+    pub ms: Vec<usize>,
+    /// OSNAP's nonzeros per column.
+    pub s: usize,
+    pub trials: usize,
+    pub seed: u64,
+    pub solver: Solver,
+    /// LSQR's relative normal-equation tolerance (precondition).
+    pub tol: f64,
+    pub max_lsqr: usize,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Self {
+            sketches: vec![SketchKind::Gaussian],
+            ms: vec![1024],
+            s: 4,
+            trials: 200,
+            seed: 0,
+            solver: Solver::Solve,
+            tol: 1e-14,
+            max_lsqr: 200,
+        }
+    }
+}
+
+/// One trial's record.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Trial {
+    pub metrics: TrialMetrics,
+    /// Wall time of the trial (sketch, solve, metrics), seconds.
+    pub seconds: f64,
+    /// Precondition: LSQR iterations, ‖x − x*‖/‖x*‖ and the residual history ‖Ax_k − b‖.
+    pub lsqr_iterations: usize,
+    pub relative_error: f64,
+    pub residuals: Vec<f64>,
+}
+
+/// The trials of one (sketch, m).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Cell {
+    pub sketch: SketchKind,
+    pub m: usize,
+    pub trials: Vec<Trial>,
+}
+
+/// Quantiles over a cell's trials.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct Stats {
+    pub median: f64,
+    pub p10: f64,
+    pub p90: f64,
+    pub p99: f64,
+}
+
+impl Stats {
+    pub fn of(values: &[f64]) -> Self {
+        Self { median: quantile(values, 0.5), p10: quantile(values, 0.1), p90: quantile(values, 0.9), p99: quantile(values, 0.99) }
+    }
+}
+
+impl Cell {
+    pub fn column(&self, f: impl Fn(&Trial) -> f64) -> Vec<f64> {
+        self.trials.iter().map(f).collect()
+    }
+
+    pub fn stats(&self, f: impl Fn(&Trial) -> f64) -> Stats {
+        Stats::of(&self.column(f))
+    }
+
+    /// Trials whose SA was rank-deficient (their x′ is the minimum-norm solution).
+    pub fn rank_deficient(&self) -> usize {
+        self.trials.iter().filter(|t| t.metrics.rank_deficient).count()
+    }
+}
+
+/// The experiment stepper.
+pub struct Experiment {
+    config: Config,
+    instance: Instance,
+    design: Option<Design>,
+    exact: Option<Exact>,
+    exact_seconds: f64,
+    backend: Backend,
+    device_input: Option<GpuMatrix>,
+    cells: Vec<Cell>,
+    next_trial: usize,
+    next_cell: usize,
+    elapsed_ms: f64,
+    last: Option<Frame>,
+}
+
+/// The seed of trial t's sketch.
+pub fn trial_seed(seed: u64, t: usize) -> u64 {
+    SplitMix64::new(seed ^ (t as u64).wrapping_mul(0x9E37_79B9_7F4A_7C15)).next_u64()
+}
+
+impl Experiment {
+    /// Checks the configuration against the instance (1 ≤ d ≤ m ≤ n, OSNAP's s ≤ m, sizes) and, on the GPU,
+    /// uploads [A | b] once.
+    pub fn new(instance: Instance, design: Option<Design>, config: Config, backend: Backend) -> Result<Self> {
+        let (n, d) = (instance.n, instance.d);
+        if n.saturating_mul(d + 1) > MAX_ENTRIES {
+            return Err(Error::TooBig { name: "n·(d + 1)", value: (n * (d + 1)) as i64, max: MAX_ENTRIES as i64 });
+        }
+        if config.sketches.is_empty() {
+            return Err(Error::Invalid { name: "sketch", message: "choose at least one sketch".into() });
+        }
+        if config.ms.is_empty() {
+            return Err(Error::Invalid { name: "m", message: "choose at least one sketch size".into() });
+        }
+        if !(1..=MAX_TRIALS).contains(&config.trials) {
+            return Err(Error::Invalid { name: "trials", message: format!("it must lie in 1..={MAX_TRIALS}, got {}", config.trials) });
+        }
+        if !(config.tol > 0.0 && config.tol < 1.0) {
+            return Err(Error::Invalid { name: "tol", message: format!("it must lie in (0, 1), got {}", config.tol) });
+        }
+        let mut cells = Vec::new();
+        for &sketch in &config.sketches {
+            for &m in &config.ms {
+                if m < d {
+                    return Err(Error::TooSmall { name: "m", value: m as i64, min: d as i64 });
+                }
+                Sketch::new(sketch, m, n, config.s, 0)?;
+                cells.push(Cell { sketch, m, trials: Vec::new() });
+            }
+        }
+        if config.solver == Solver::Exact {
+            cells.truncate(1);
+        }
+        let device_input = match (&backend, config.solver) {
+            (Backend::Gpu(ctx), Solver::Solve | Solver::Precondition) => {
+                let ab: Vec<f32> = instance.augmented().iter().map(|&v| v as f32).collect();
+                Some(GpuMatrix::upload(ctx, &ab, n, d + 1)?)
+            }
+            _ => None,
+        };
+        Ok(Self {
+            config,
+            instance,
+            design,
+            exact: None,
+            exact_seconds: 0.0,
+            backend,
+            device_input,
+            cells,
+            next_trial: 0,
+            next_cell: 0,
+            elapsed_ms: 0.0,
+            last: None,
+        })
+    }
+
+    /// Draws the design (b = A x_s + r, r ⟂ range(A), ‖r‖ = 1) from `seed` and builds the experiment.
+    pub fn generate(design: Design, n: usize, d: usize, config: Config, backend: Backend) -> Result<Self> {
+        if n.saturating_mul(d + 1) > MAX_ENTRIES {
+            return Err(Error::TooBig { name: "n·(d + 1)", value: n.saturating_mul(d + 1) as i64, max: MAX_ENTRIES as i64 });
+        }
+        let instance = Instance::generate(design, n, d, config.seed)?;
+        Self::new(instance, Some(design), config, backend)
+    }
+
+    pub fn config(&self) -> &Config {
+        &self.config
+    }
+
+    pub fn instance(&self) -> &Instance {
+        &self.instance
+    }
+
+    pub fn design(&self) -> Option<Design> {
+        self.design
+    }
+
+    pub fn cells(&self) -> &[Cell] {
+        &self.cells
+    }
+
+    pub fn backend(&self) -> &Backend {
+        &self.backend
+    }
+
+    /// The exact solution, once the first step has computed it.
+    pub fn exact(&self) -> Option<&Exact> {
+        self.exact.as_ref()
+    }
+
+    /// Seconds of the direct QR solve.
+    pub fn exact_seconds(&self) -> f64 {
+        self.exact_seconds
+    }
+
+    /// Trials completed over all cells.
+    pub fn completed(&self) -> usize {
+        self.cells.iter().map(|c| c.trials.len()).sum()
+    }
+
+    fn total(&self) -> usize {
+        self.cells.len() * self.config.trials
+    }
+
+    /// Changes the trial count without losing the trials run (the UI's "more trials").
+    pub fn set_trials(&mut self, trials: usize) -> Result<()> {
+        if !(1..=MAX_TRIALS).contains(&trials) {
+            return Err(Error::Invalid { name: "trials", message: format!("it must lie in 1..={MAX_TRIALS}, got {trials}") });
+        }
+        self.config.trials = trials.max(self.next_trial);
+        self.last = None;
+        Ok(())
+    }
+
+    async fn sketched(&self, sketch: &Sketch, cols: usize) -> Result<Vec<f64>> {
+        match (&self.backend, &self.device_input) {
+            (Backend::Gpu(ctx), Some(input)) if cols == input.cols() => {
+                Ok(super::gpu::apply(ctx, sketch, input).await?.into_iter().map(f64::from).collect())
+            }
+            _ if cols == self.instance.d + 1 => sketch.apply(&self.instance.augmented(), cols),
+            _ => sketch.apply(&self.instance.a, cols),
+        }
+    }
+
+    async fn trial(&mut self, cell: usize, t: usize) -> Result<Trial> {
+        let start = Instant::now();
+        let exact = self.exact.as_ref().expect("the exact solution comes first");
+        let (kind, m) = (self.cells[cell].sketch, self.cells[cell].m);
+        let (d, cfg) = (self.instance.d, &self.config);
+        let sketch = Sketch::new(kind, m, self.instance.n, cfg.s, trial_seed(cfg.seed, t))?;
+        let mut trial = Trial { metrics: metrics(&self.instance, exact, &exact.x, false), seconds: 0.0, lsqr_iterations: 0, relative_error: 0.0, residuals: vec![] };
+        match cfg.solver {
+            Solver::Exact => {
+                let x = Exact::new(&self.instance)?.x;
+                trial.metrics = metrics(&self.instance, exact, &x, exact.rank_deficient);
+            }
+            Solver::Solve => {
+                let s = self.sketched(&sketch, d + 1).await?;
+                trial.metrics = solve_sketched(&self.instance, exact, &s, m)?.1;
+            }
+            Solver::Precondition => {
+                let s = self.sketched(&sketch, d + 1).await?;
+                let sa = super::regression::split_augmented(&s, m, d).0;
+                let p = precondition_with(&self.instance, &sa, m, cfg.tol, cfg.max_lsqr)?;
+                let norm = exact.x.iter().map(|v| v * v).sum::<f64>().sqrt().max(f64::MIN_POSITIVE);
+                trial.relative_error = p.x.iter().zip(&exact.x).map(|(a, b)| (a - b).powi(2)).sum::<f64>().sqrt() / norm;
+                trial.metrics = metrics(&self.instance, exact, &p.x, false);
+                trial.lsqr_iterations = p.iterations;
+                trial.residuals = p.residuals;
+            }
+        }
+        trial.seconds = start.elapsed().as_secs_f64();
+        Ok(trial)
+    }
+
+    /// The figures of one cell as frame metrics (the first cell's go into every frame).
+    pub fn cell_metrics(&self, cell: usize) -> Vec<(String, f64)> {
+        let c = &self.cells[cell];
+        if c.trials.is_empty() {
+            return vec![];
+        }
+        let eps2 = c.stats(|t| t.metrics.eps2);
+        let epsinf = c.stats(|t| t.metrics.epsinf);
+        let mut out = vec![
+            ("trials".to_owned(), c.trials.len() as f64),
+            ("eps2_median".to_owned(), eps2.median),
+            ("eps2_p99".to_owned(), eps2.p99),
+            ("epsinf_median".to_owned(), epsinf.median),
+            ("epsinf_p99".to_owned(), epsinf.p99),
+            ("spike_median".to_owned(), c.stats(|t| t.metrics.spike).median),
+            ("residual_ratio_median".to_owned(), c.stats(|t| t.metrics.residual_ratio).median),
+            ("seconds_median".to_owned(), c.stats(|t| t.seconds).median),
+            ("rank_deficient".to_owned(), c.rank_deficient() as f64),
+        ];
+        if self.config.solver == Solver::Precondition {
+            out.push(("relative_error_vs_exact".to_owned(), c.stats(|t| t.relative_error).p99));
+            out.push(("lsqr_iterations".to_owned(), c.stats(|t| t.lsqr_iterations as f64).median));
+        }
+        out
+    }
+}
+
+impl Stepper for Experiment {
+    /// Runs trials until the budget (iterations = trials) is spent; the first step also solves exactly.
+    async fn step(&mut self, budget: Budget) -> Result<Frame> {
+        if let Some(last) = self.last.as_ref().filter(|f| f.done) {
+            return Ok(last.clone());
+        }
+        let start = Instant::now();
+        if self.exact.is_none() {
+            let exact = Exact::new(&self.instance)?;
+            self.exact_seconds = start.elapsed().as_secs_f64();
+            self.exact = Some(exact);
+        }
+        let mut ran = 0u64;
+        while ran < budget.max_iterations && self.next_trial < self.config.trials {
+            let (cell, t) = (self.next_cell, self.next_trial);
+            let trial = self.trial(cell, t).await?;
+            self.cells[cell].trials.push(trial);
+            self.next_cell += 1;
+            if self.next_cell == self.cells.len() {
+                self.next_cell = 0;
+                self.next_trial += 1;
+            }
+            ran += 1;
+            if start.elapsed().as_secs_f64() * 1e3 >= budget.max_millis {
+                break;
+            }
+        }
+        self.elapsed_ms += start.elapsed().as_secs_f64() * 1e3;
+        let done = self.next_trial >= self.config.trials;
+        let mut metrics: std::collections::BTreeMap<String, f64> = self.cell_metrics(0).into_iter().collect();
+        metrics.insert("completed".into(), self.completed() as f64);
+        metrics.insert("exact_seconds".into(), self.exact_seconds);
+        let frame = Frame {
+            iteration: self.completed() as u64,
+            metrics,
+            elapsed_ms: self.elapsed_ms,
+            done,
+            converged: done,
+            stop: done.then_some(StopReason::Completed),
+            phase: Some(format!("{} / {} trials", self.completed(), self.total())),
+        };
+        self.last = Some(frame.clone());
+        Ok(frame)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::frame::run_to_end;
+
+    fn cpu() -> Backend {
+        Backend::Cpu { fallback: None }
+    }
+
+    #[test]
+    fn trials_accumulate_round_robin_and_resume() {
+        let config = Config { sketches: vec![SketchKind::Gaussian, SketchKind::CountSketch], ms: vec![20, 40], trials: 5, ..Config::default() };
+        let mut e = Experiment::generate(Design::Gaussian, 200, 5, config, cpu()).unwrap();
+        let f = poll_once(e.step(Budget::iterations(6))).unwrap();
+        assert_eq!(f.iteration, 6);
+        assert!(!f.done);
+        let counts: Vec<usize> = e.cells().iter().map(|c| c.trials.len()).collect();
+        assert_eq!(counts, vec![2, 2, 1, 1]);
+        let f = poll_once(run_to_end(&mut e, Budget::iterations(100), |_| {})).unwrap();
+        assert!(f.done && f.iteration == 20 && f.stop == Some(StopReason::Completed));
+        // ε₂ ≥ 0, the residual ratio ≥ 1 and = √(1 + ε₂²) (r ⟂ range(A)), spike in [1, √d].
+        for c in e.cells() {
+            for t in &c.trials {
+                let m = t.metrics;
+                assert!((m.residual_ratio - (1.0 + m.eps2 * m.eps2).sqrt()).abs() < 1e-9, "{m:?}");
+                assert!(m.spike >= 1.0 - 1e-12 && m.spike <= 5f64.sqrt() + 1e-12, "{m:?}");
+            }
+        }
+        // More trials continue where it stopped.
+        e.set_trials(7).unwrap();
+        let f = poll_once(run_to_end(&mut e, Budget::iterations(100), |_| {})).unwrap();
+        assert_eq!(f.iteration, 28);
+    }
+
+    #[test]
+    fn trials_are_reproducible_from_the_seed() {
+        let config = Config { sketches: vec![SketchKind::Osnap], ms: vec![30], trials: 3, seed: 9, ..Config::default() };
+        let run = || {
+            let mut e = Experiment::generate(Design::Heavy, 150, 4, config.clone(), cpu()).unwrap();
+            poll_once(run_to_end(&mut e, Budget::iterations(10), |_| {})).unwrap();
+            e.cells()[0].column(|t| t.metrics.eps2)
+        };
+        assert_eq!(run(), run());
+    }
+
+    #[test]
+    fn preconditioned_trials_reach_the_exact_solution() {
+        let config = Config { sketches: SketchKind::ALL.to_vec(), ms: vec![40], trials: 2, solver: Solver::Precondition, ..Config::default() };
+        let mut e = Experiment::generate(Design::Heavy, 300, 10, config, cpu()).unwrap();
+        poll_once(run_to_end(&mut e, Budget::iterations(100), |_| {})).unwrap();
+        for c in e.cells() {
+            for t in &c.trials {
+                assert!(t.relative_error < 1e-10, "{}: {}", c.sketch, t.relative_error);
+                assert!(t.lsqr_iterations > 0 && t.residuals.len() == t.lsqr_iterations + 1);
+            }
+        }
+    }
+
+    #[test]
+    fn bad_configurations_are_typed_errors() {
+        let gen = |m: usize, d: usize, s: usize, trials: usize| {
+            let config = Config { sketches: vec![SketchKind::Osnap], ms: vec![m], s, trials, ..Config::default() };
+            Experiment::generate(Design::Gaussian, 100, d, config, cpu()).err()
+        };
+        assert!(matches!(gen(4, 5, 1, 1), Some(Error::TooSmall { name: "m", .. })), "m < d");
+        assert!(matches!(gen(101, 5, 1, 1), Some(Error::TooBig { name: "m", .. })), "m > n");
+        assert!(matches!(gen(10, 100, 1, 1), Some(Error::Invalid { name: "d", .. })), "d ≥ n");
+        assert!(matches!(gen(10, 5, 11, 1), Some(Error::Invalid { name: "s", .. })), "s > m");
+        assert!(matches!(gen(10, 5, 1, 0), Some(Error::Invalid { name: "trials", .. })), "no trials");
+        assert!(gen(10, 5, 1, 1).is_none());
+    }
+
+    /// The CPU stepper never awaits anything pending: poll once.
+    fn poll_once<F: std::future::Future>(f: F) -> F::Output {
+        let mut f = std::pin::pin!(f);
+        let waker = std::task::Waker::noop();
+        match f.as_mut().poll(&mut std::task::Context::from_waker(waker)) {
+            std::task::Poll::Ready(v) => v,
+            std::task::Poll::Pending => panic!("a CPU step awaited something"),
+        }
+    }
+}
