@@ -4,6 +4,7 @@
 
 pub mod experiment;
 pub mod gpu;
+pub mod nuclear;
 pub mod operators;
 pub mod philox;
 pub mod regression;
