@@ -11,6 +11,10 @@ use serde_json::json;
 use regula_core::demo::{ReduceCheck, ReduceCheckParams};
 use regula_core::ot::{GpuSinkhorn, GroundCost, Method, OtProblem, OtSolver, ProblemKind, ProblemSpec, SolverParams};
 use regula_core::reduce::{ReduceAxis, ReduceOp};
+use regula_core::sketch::data::{parse_csv, parse_npy, Matrix};
+use regula_core::sketch::experiment::{Config, Experiment, Solver};
+use regula_core::sketch::operators::{Sketch, SketchKind};
+use regula_core::sketch::regression::{Design, Instance};
 use regula_core::{Backend, BackendChoice, Budget, Error, Frame};
 
 #[derive(Parser)]
@@ -55,6 +59,68 @@ enum Command {
     },
     /// Optimal transport: kernel Sinkhorn, log-domain Sinkhorn or Sinkhorn–Newton–Sparse.
     Ot(OtArgs),
+    /// Sketched least squares: sketch-and-solve (ε₂, ε∞, spike) or sketch-and-precondition, over trials.
+    Sketch(SketchArgs),
+    /// Benchmarks measured side by side in one run, with ratios.
+    Bench {
+        #[command(subcommand)]
+        which: BenchWhich,
+    },
+}
+
+#[derive(Subcommand)]
+enum BenchWhich {
+    /// SRHT apply vs dense Gaussian apply (S·A, m = 4d), CPU and GPU.
+    SketchApply {
+        #[command(flatten)]
+        common: Common,
+        /// Rows n of A (2¹⁶ in the target).
+        #[arg(long, default_value_t = 1 << 16)]
+        n: usize,
+        #[arg(long, default_value_t = 64)]
+        d: usize,
+        /// Repetitions; the median is reported.
+        #[arg(long, default_value_t = 3)]
+        reps: usize,
+    },
+}
+
+#[derive(Args)]
+struct SketchArgs {
+    #[command(flatten)]
+    common: Common,
+    /// Design: gaussian (orthonormalised), coherent ([I; 0]), spiky ([I; 0], 4-spike residual), heavy (Student-t).
+    #[arg(long, default_value = "gaussian", value_parser = parse::<Design>, conflicts_with = "matrix")]
+    design: Design,
+    #[arg(long, default_value_t = 4096)]
+    n: usize,
+    #[arg(long, default_value_t = 32)]
+    d: usize,
+    /// Sketch rows m (comma-separated for several).
+    #[arg(long, default_value = "1024", value_delimiter = ',')]
+    m: Vec<usize>,
+    /// Sketch (comma-separated for several): gaussian, rademacher, srht, countsketch, osnap.
+    #[arg(long, default_value = "gaussian", value_delimiter = ',', value_parser = parse::<SketchKind>)]
+    sketch: Vec<SketchKind>,
+    /// OSNAP's nonzeros per column.
+    #[arg(long, default_value_t = 4)]
+    s: usize,
+    #[arg(long, default_value_t = 200)]
+    trials: usize,
+    #[arg(long, default_value_t = 0)]
+    seed: u64,
+    /// solve (sketch-and-solve), precondition (sketch-and-precondition, LSQR) or exact (direct QR).
+    #[arg(long, default_value = "solve", value_parser = parse::<Solver>)]
+    solver: Solver,
+    /// LSQR's tolerance (precondition).
+    #[arg(long, default_value_t = Config::default().tol)]
+    tol: f64,
+    /// Your own A: CSV (one row per line) or .npy (float64/float32).
+    #[arg(long, requires = "rhs")]
+    matrix: Option<std::path::PathBuf>,
+    /// Your own b: CSV (one value per line) or .npy.
+    #[arg(long, requires = "matrix")]
+    rhs: Option<std::path::PathBuf>,
 }
 
 #[derive(Args)]
@@ -130,6 +196,8 @@ async fn run(command: Command) -> Result<(), Error> {
             check(common, ReduceCheckParams { rows, cols, op, axis, trials, seed }).await
         }
         Command::Ot(args) => ot(args).await,
+        Command::Sketch(args) => sketch(args).await,
+        Command::Bench { which: BenchWhich::SketchApply { common, n, d, reps } } => bench_sketch_apply(common, n, d, reps).await,
     }
 }
 
@@ -365,4 +433,150 @@ impl regula_core::Stepper for OtStepper {
             OtStepper::Gpu(s) => s.step(budget).await,
         }
     }
+}
+
+fn read_matrix(path: &std::path::Path) -> Result<Matrix, Error> {
+    let name = path.display().to_string();
+    let bytes = std::fs::read(path).map_err(|e| Error::Csv { file: name.clone(), line: 0, message: format!("cannot read the file: {e}") })?;
+    if path.extension().is_some_and(|e| e == "npy") {
+        parse_npy(&name, &bytes)
+    } else {
+        let text = String::from_utf8(bytes).map_err(|_| Error::Csv { file: name.clone(), line: 0, message: "not UTF-8 text".into() })?;
+        parse_csv(&name, &text)
+    }
+}
+
+async fn sketch(args: SketchArgs) -> Result<(), Error> {
+    let config = Config {
+        sketches: args.sketch.clone(),
+        ms: args.m.clone(),
+        s: args.s,
+        trials: args.trials,
+        seed: args.seed,
+        solver: args.solver,
+        tol: args.tol,
+        ..Config::default()
+    };
+    let backend = Backend::acquire(args.common.backend).await?;
+    let mut experiment = match (&args.matrix, &args.rhs) {
+        (Some(a), Some(b)) => {
+            let a_mat = read_matrix(a)?;
+            let b_vec = read_matrix(b)?.into_vector(&b.display().to_string())?;
+            let instance = Instance::from_data(a_mat.data, b_vec, a_mat.rows, a_mat.cols)?;
+            Experiment::new(instance, None, config, backend.clone())?
+        }
+        _ => Experiment::generate(args.design, args.n, args.d, config, backend.clone())?,
+    };
+    let (n, d) = (experiment.instance().n, experiment.instance().d);
+    let design = experiment.design().map_or_else(|| "data".to_owned(), |d| d.to_string());
+    eprintln!("sketch: {design} {n} × {d}, solver {}, {}", args.solver, backend.report().label);
+    let total = (experiment.cells().len() * args.trials) as u64;
+    let bar = progress(total, "sketch");
+    let last = regula_core::frame::run_to_end(&mut experiment, Budget::millis(200.0), |f| {
+        bar.set_position(f.iteration);
+        if let Some(e) = f.metric("eps2_median") {
+            bar.set_message(format!("ε₂ median {e:.3}"));
+        }
+    })
+    .await?;
+    bar.finish_and_clear();
+    let exact = experiment.exact().expect("computed in the first step");
+    if exact.rank_deficient {
+        eprintln!("warning: A is rank-deficient: x* is the minimum-norm solution, ‖A†‖ uses the smallest nonzero singular value");
+    }
+    println!("{design} n = {n}, d = {d}, {} trials per cell, solver {}; direct QR {:.3} s", args.trials, args.solver, experiment.exact_seconds());
+    println!("{:<12} {:>6} {:>10} {:>10} {:>10} {:>10} {:>10} {:>10}", "sketch", "m", "ε₂ med", "ε₂ p99", "ε∞ med", "ε∞ p99", "spike med", "s/trial");
+    let mut cells = Vec::new();
+    for (k, c) in experiment.cells().iter().enumerate() {
+        let get = |key: &str| experiment.cell_metrics(k).into_iter().find(|(name, _)| name == key).map(|(_, v)| v).unwrap_or(f64::NAN);
+        println!(
+            "{:<12} {:>6} {:>10.4} {:>10.4} {:>10.4} {:>10.4} {:>10.3} {:>10.4}",
+            c.sketch.to_string(),
+            c.m,
+            get("eps2_median"),
+            get("eps2_p99"),
+            get("epsinf_median"),
+            get("epsinf_p99"),
+            get("spike_median"),
+            get("seconds_median")
+        );
+        if c.rank_deficient() > 0 {
+            println!("  warning: {} of {} sketched systems SA were rank-deficient (minimum-norm x′)", c.rank_deficient(), c.trials.len());
+        }
+        if args.solver == Solver::Precondition {
+            println!("  LSQR: median {} iterations, worst ‖x − x*‖/‖x*‖ {:.2e}", get("lsqr_iterations"), c.stats(|t| t.relative_error).p99.max(c.column(|t| t.relative_error).into_iter().fold(0.0, f64::max)));
+        }
+        let mut cell = json!({
+            "sketch": c.sketch, "design": design, "n": n, "d": d, "m": c.m, "trials": c.trials.len(),
+            "eps2_median": get("eps2_median"), "epsinf_median": get("epsinf_median"), "epsinf_p99": get("epsinf_p99"),
+            "spike_median": get("spike_median"), "seconds": get("seconds_median"),
+            "eps2_p99": get("eps2_p99"), "residual_ratio_median": get("residual_ratio_median"),
+            "rank_deficient_trials": c.rank_deficient(),
+        });
+        if args.solver == Solver::Precondition {
+            cell["relative_error_vs_exact"] = json!(c.column(|t| t.relative_error).into_iter().fold(0.0, f64::max));
+            cell["lsqr_iterations"] = json!(get("lsqr_iterations"));
+        }
+        cells.push(cell);
+    }
+    if args.common.json {
+        let mut out = cells[0].clone();
+        out["backend"] = json!(backend.name());
+        out["solver"] = json!(args.solver);
+        out["exact_seconds"] = json!(experiment.exact_seconds());
+        out["total_seconds"] = json!(last.elapsed_ms / 1e3);
+        out["a_rank_deficient"] = json!(exact.rank_deficient);
+        if cells.len() > 1 {
+            out["cells"] = json!(cells);
+        }
+        println!("{out}");
+    }
+    Ok(())
+}
+
+/// Median seconds of `reps` runs of `f`.
+async fn median_seconds<F: std::future::Future<Output = Result<(), Error>>>(reps: usize, mut f: impl FnMut() -> F) -> Result<f64, Error> {
+    let mut times = Vec::new();
+    for _ in 0..reps.max(1) {
+        let t = std::time::Instant::now();
+        f().await?;
+        times.push(t.elapsed().as_secs_f64());
+    }
+    times.sort_by(f64::total_cmp);
+    Ok(times[times.len() / 2])
+}
+
+/// SRHT vs dense Gaussian S·A at m = 4d: CPU (f64) and, when an adapter opens, GPU (f32, A resident,
+/// S·A read back). The dense apply is compute-bound (2mnd flops, plus drawing mn normals), the SRHT
+/// memory-bound (n′d log₂ n′ adds in ⌈log₂ n′ / 8⌉ passes on the GPU): the ratio is the point.
+async fn bench_sketch_apply(common: Common, n: usize, d: usize, reps: usize) -> Result<(), Error> {
+    let m = 4 * d;
+    let a: Vec<f64> = (0..n * d).map(|k| ((k as f64) * 0.618).sin()).collect();
+    let gaussian = Sketch::new(SketchKind::Gaussian, m, n, 1, 1)?;
+    let srht = Sketch::new(SketchKind::Srht, m, n, 1, 1)?;
+    println!("S·A with n = {n}, d = {d}, m = {m} (median of {reps})");
+    let cpu_g = median_seconds(reps, || async { gaussian.apply(&a, d).map(|_| ()) }).await?;
+    let cpu_s = median_seconds(reps, || async { srht.apply(&a, d).map(|_| ()) }).await?;
+    let flops = 2.0 * (m * n * d) as f64;
+    println!("cpu  gaussian {cpu_g:.4} s ({:.2} GFLOP/s)  srht {cpu_s:.4} s  → srht is {:.1}× faster", flops / cpu_g / 1e9, cpu_g / cpu_s);
+    let mut out = json!({"n": n, "d": d, "m": m, "cpu_gaussian_seconds": cpu_g, "cpu_srht_seconds": cpu_s, "cpu_speedup": cpu_g / cpu_s});
+    let backend = Backend::acquire(common.backend).await?;
+    if let Some(ctx) = backend.gpu() {
+        let a32: Vec<f32> = a.iter().map(|&v| v as f32).collect();
+        let input = regula_core::sketch::gpu::GpuMatrix::upload(ctx, &a32, n, d)?;
+        // Warm-up: pipelines compiled once.
+        regula_core::sketch::gpu::apply(ctx, &gaussian, &input).await?;
+        regula_core::sketch::gpu::apply(ctx, &srht, &input).await?;
+        let gpu_g = median_seconds(reps, || async { regula_core::sketch::gpu::apply(ctx, &gaussian, &input).await.map(|_| ()) }).await?;
+        let gpu_s = median_seconds(reps, || async { regula_core::sketch::gpu::apply(ctx, &srht, &input).await.map(|_| ()) }).await?;
+        println!("gpu  gaussian {gpu_g:.4} s  srht {gpu_s:.4} s  → srht is {:.1}× faster  ({})", gpu_g / gpu_s, backend.report().label);
+        out["gpu_gaussian_seconds"] = json!(gpu_g);
+        out["gpu_srht_seconds"] = json!(gpu_s);
+        out["gpu_speedup"] = json!(gpu_g / gpu_s);
+        out["device"] = json!(backend.report().label);
+    }
+    if common.json {
+        println!("{out}");
+    }
+    Ok(())
 }

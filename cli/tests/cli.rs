@@ -115,3 +115,65 @@ fn ot_bad_input_is_a_message() {
     assert!(!ok);
     assert!(stderr.contains("use the log domain"), "{stderr}");
 }
+
+#[test]
+fn sketch_prints_the_issue_json_keys() {
+    let (ok, stdout, stderr) =
+        regula(&["sketch", "--design", "spiky", "--n", "512", "--d", "8", "--m", "64", "--sketch", "osnap", "--s", "2", "--trials", "5", "--backend", "cpu", "--json"]);
+    assert!(ok, "{stderr}");
+    let v = last_json(&stdout);
+    for key in ["sketch", "design", "n", "d", "m", "trials", "eps2_median", "epsinf_median", "epsinf_p99", "spike_median", "seconds"] {
+        assert!(!v[key].is_null(), "missing {key}: {v}");
+    }
+    assert_eq!((v["sketch"].as_str(), v["design"].as_str(), v["m"].as_u64(), v["trials"].as_u64()), (Some("osnap"), Some("spiky"), Some(64), Some(5)));
+    let eps2 = v["eps2_median"].as_f64().unwrap();
+    assert!(eps2 >= 0.0 && eps2 < 10.0, "{v}");
+}
+
+#[test]
+fn sketch_and_precondition_reaches_the_exact_solution_from_the_cli() {
+    let (ok, stdout, stderr) =
+        regula(&["sketch", "--design", "heavy", "--n", "1000", "--d", "10", "--m", "40", "--sketch", "countsketch,srht", "--trials", "2", "--solver", "precondition", "--backend", "cpu", "--json"]);
+    assert!(ok, "{stderr}");
+    let v = last_json(&stdout);
+    assert!(v["relative_error_vs_exact"].as_f64().unwrap() < 1e-10, "{v}");
+    assert!(v["lsqr_iterations"].as_f64().unwrap() >= 1.0, "{v}");
+    assert_eq!(v["cells"].as_array().unwrap().len(), 2);
+}
+
+#[test]
+fn sketch_reads_csv_and_npy_and_rejects_bad_input() {
+    let dir = std::env::temp_dir().join(format!("regula-sketch-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let (n, d) = (60, 3);
+    let a: Vec<f64> = (0..n * d).map(|k| ((k * 37 % 101) as f64 / 50.0) - 1.0).collect();
+    let b: Vec<f64> = (0..n).map(|i| (i as f64 * 0.3).sin()).collect();
+    let csv: String = a.chunks(d).map(|r| r.iter().map(|v| v.to_string()).collect::<Vec<_>>().join(",") + "\n").collect();
+    std::fs::write(dir.join("A.csv"), format!("x1,x2,x3\n{csv}")).unwrap();
+    std::fs::write(dir.join("b.csv"), b.iter().map(|v| format!("{v}\n")).collect::<String>()).unwrap();
+    std::fs::write(dir.join("b.npy"), regula_core::sketch::data::write_npy(n, 1, &b)).unwrap();
+    let path = |f: &str| dir.join(f).display().to_string();
+    for rhs in ["b.csv", "b.npy"] {
+        let (ok, stdout, stderr) =
+            regula(&["sketch", "--matrix", &path("A.csv"), "--rhs", &path(rhs), "--m", "20", "--sketch", "gaussian", "--trials", "3", "--backend", "cpu", "--json"]);
+        assert!(ok, "{stderr}");
+        let v = last_json(&stdout);
+        assert_eq!((v["design"].as_str(), v["n"].as_u64(), v["d"].as_u64()), (Some("data"), Some(60), Some(3)));
+    }
+    // Malformed CSV: the file and line are named.
+    std::fs::write(dir.join("bad.csv"), "1,2,3\n4,5\n").unwrap();
+    let (ok, _, stderr) = regula(&["sketch", "--matrix", &path("bad.csv"), "--rhs", &path("b.csv"), "--m", "20", "--backend", "cpu"]);
+    assert!(!ok && stderr.contains("bad.csv") && stderr.contains("line 2"), "{stderr}");
+    // NaN entries.
+    std::fs::write(dir.join("nan.csv"), "1,2,3\nNaN,5,6\n").unwrap();
+    let (ok, _, stderr) = regula(&["sketch", "--matrix", &path("nan.csv"), "--rhs", &path("b.csv"), "--backend", "cpu"]);
+    assert!(!ok && stderr.contains("line 2"), "{stderr}");
+    // m < d, m > n, d > n.
+    for args in [["--m", "4", "--d", "8", "--n", "100"], ["--m", "200", "--d", "8", "--n", "100"], ["--m", "50", "--d", "120", "--n", "100"]] {
+        let mut full = vec!["sketch", "--trials", "1", "--backend", "cpu"];
+        full.extend(args);
+        let (ok, _, stderr) = regula(&full);
+        assert!(!ok && stderr.starts_with("error:") && !stderr.contains("panicked"), "{args:?}: {stderr}");
+    }
+    std::fs::remove_dir_all(&dir).ok();
+}

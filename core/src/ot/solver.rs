@@ -316,7 +316,8 @@ impl OtSolver {
                     v[j] = self.b[j] / ktu[j];
                 }
                 // One fused pass over K: u_i = a_i / (K v)_i and, while row i is in cache, Kᵀu += u_i K_i.
-                let (new_u, new_ktu) = fused_kernel_pass(k, v, &self.a, n, m);
+                let a = &self.a;
+                let (new_u, new_ktu) = crate::cpu::fused::row_pass(k, v, n, m, |i, kv| a[i] / kv);
                 *u = new_u;
                 *ktu = new_ktu;
                 if !(u.iter().chain(v.iter()).chain(ktu.iter()).all(|x| x.is_finite() && *x > 0.0)) {
@@ -478,70 +479,6 @@ fn transpose_times(k: &[f64], u: &[f64], m: usize) -> Vec<f64> {
         out.iter_mut().zip(line).for_each(|(acc, kij)| *acc += kij * ui);
     }
     out
-}
-
-/// Threads for the fused kernel pass: both cores natively (the pass is memory-bound, and two cores draw
-/// more bandwidth than one); one on wasm, which has no threads here.
-fn pass_threads(n: usize) -> usize {
-    #[cfg(not(target_arch = "wasm32"))]
-    {
-        let cores = std::thread::available_parallelism().map_or(1, |c| c.get()).min(4);
-        if n >= 256 {
-            return cores;
-        }
-    }
-    let _ = n;
-    1
-}
-
-/// u_i = a_i / (K v)_i for every row, and Kᵀu accumulated in the same sweep (K is read once).
-fn fused_kernel_pass(k: &[f64], v: &[f64], a: &[f64], n: usize, m: usize) -> (Vec<f64>, Vec<f64>) {
-    let rows = |range: std::ops::Range<usize>| {
-        let mut u = Vec::with_capacity(range.len());
-        let mut ktu = vec![0.0; m];
-        for i in range {
-            let line = &k[i * m..(i + 1) * m];
-            let ui = a[i] / dot4(line, v);
-            line.iter().zip(ktu.iter_mut()).for_each(|(kij, acc)| *acc += kij * ui);
-            u.push(ui);
-        }
-        (u, ktu)
-    };
-    let threads = pass_threads(n);
-    if threads <= 1 {
-        return rows(0..n);
-    }
-    #[cfg(not(target_arch = "wasm32"))]
-    {
-        let chunk = n.div_ceil(threads);
-        let parts: Vec<(Vec<f64>, Vec<f64>)> = std::thread::scope(|scope| {
-            let handles: Vec<_> =
-                (0..threads).map(|t| scope.spawn(move || rows((t * chunk).min(n)..((t + 1) * chunk).min(n)))).collect();
-            handles.into_iter().map(|h| h.join().expect("kernel pass thread")).collect()
-        });
-        let mut u = Vec::with_capacity(n);
-        let mut ktu = vec![0.0; m];
-        for (pu, pk) in parts {
-            u.extend(pu);
-            ktu.iter_mut().zip(pk).for_each(|(acc, x)| *acc += x);
-        }
-        return (u, ktu);
-    }
-    #[allow(unreachable_code)]
-    rows(0..n)
-}
-
-/// A dot product with four independent accumulators, so the compiler can vectorise it.
-fn dot4(x: &[f64], y: &[f64]) -> f64 {
-    let mut acc = [0.0f64; 4];
-    let (xc, yc) = (x.chunks_exact(4), y.chunks_exact(4));
-    let tail: f64 = xc.remainder().iter().zip(yc.remainder()).map(|(a, b)| a * b).sum();
-    for (p, q) in xc.zip(yc) {
-        for l in 0..4 {
-            acc[l] += p[l] * q[l];
-        }
-    }
-    acc[0] + acc[1] + acc[2] + acc[3] + tail
 }
 
 fn dot(x: &[f64], y: &[f64]) -> f64 {

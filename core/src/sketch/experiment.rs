@@ -17,7 +17,7 @@ use web_time::Instant;
 
 use super::gpu::GpuMatrix;
 use super::operators::{Sketch, SketchKind};
-use super::regression::{metrics, precondition_with, quantile, solve_sketched, Design, Exact, Instance, TrialMetrics};
+use super::regression::{metrics, precondition_with, quantile, Design, Exact, Instance, TrialMetrics};
 use crate::backend::Backend;
 use crate::error::{Error, Result};
 use crate::frame::{Budget, Frame, StopReason, Stepper};
@@ -77,7 +77,7 @@ impl Default for Config {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Trial {
     pub metrics: TrialMetrics,
-    /// Wall time of the trial (sketch, solve, metrics), seconds.
+    /// Wall time to produce the trial's x (sketch, readback, solve; not the metrics), seconds.
     pub seconds: f64,
     /// Precondition: LSQR iterations, ‖x − x*‖/‖x*‖ and the residual history ‖Ax_k − b‖.
     pub lsqr_iterations: usize,
@@ -132,6 +132,8 @@ pub struct Experiment {
     exact_seconds: f64,
     backend: Backend,
     device_input: Option<GpuMatrix>,
+    /// [A | b] for CPU sketch-and-solve, built on first use.
+    augmented: Option<Vec<f64>>,
     cells: Vec<Cell>,
     next_trial: usize,
     next_cell: usize,
@@ -192,6 +194,7 @@ impl Experiment {
             exact_seconds: 0.0,
             backend,
             device_input,
+            augmented: None,
             cells,
             next_trial: 0,
             next_cell: 0,
@@ -258,44 +261,52 @@ impl Experiment {
         Ok(())
     }
 
-    async fn sketched(&self, sketch: &Sketch, cols: usize) -> Result<Vec<f64>> {
-        match (&self.backend, &self.device_input) {
-            (Backend::Gpu(ctx), Some(input)) if cols == input.cols() => {
-                Ok(super::gpu::apply(ctx, sketch, input).await?.into_iter().map(f64::from).collect())
-            }
-            _ if cols == self.instance.d + 1 => sketch.apply(&self.instance.augmented(), cols),
-            _ => sketch.apply(&self.instance.a, cols),
+    /// (SA, Sb): the GPU sketches the resident [A | b]; the CPU sketches the cached [A | b] for
+    /// sketch-and-solve, and A and b separately for sketch-and-precondition (no n × (d + 1) copy).
+    async fn sketched(&mut self, sketch: &Sketch) -> Result<(Vec<f64>, Vec<f64>)> {
+        let (m, d) = (sketch.m, self.instance.d);
+        if let (Backend::Gpu(ctx), Some(input)) = (&self.backend, &self.device_input) {
+            let s: Vec<f64> = super::gpu::apply(ctx, sketch, input).await?.into_iter().map(f64::from).collect();
+            return Ok(super::regression::split_augmented(&s, m, d));
         }
+        if self.config.solver == Solver::Precondition {
+            return Ok((sketch.apply(&self.instance.a, d)?, sketch.apply(&self.instance.b, 1)?));
+        }
+        let augmented = self.augmented.get_or_insert_with(|| self.instance.augmented());
+        Ok(super::regression::split_augmented(&sketch.apply(augmented, d + 1)?, m, d))
     }
 
     async fn trial(&mut self, cell: usize, t: usize) -> Result<Trial> {
-        let start = Instant::now();
-        let exact = self.exact.as_ref().expect("the exact solution comes first");
         let (kind, m) = (self.cells[cell].sketch, self.cells[cell].m);
-        let (d, cfg) = (self.instance.d, &self.config);
-        let sketch = Sketch::new(kind, m, self.instance.n, cfg.s, trial_seed(cfg.seed, t))?;
-        let mut trial = Trial { metrics: metrics(&self.instance, exact, &exact.x, false), seconds: 0.0, lsqr_iterations: 0, relative_error: 0.0, residuals: vec![] };
-        match cfg.solver {
+        let d = self.instance.d;
+        let sketch = Sketch::new(kind, m, self.instance.n, self.config.s, trial_seed(self.config.seed, t))?;
+        let exact = self.exact.clone().expect("the exact solution comes first");
+        let start = Instant::now();
+        let mut trial = Trial { metrics: metrics(&self.instance, &exact, &exact.x, false), seconds: 0.0, lsqr_iterations: 0, relative_error: 0.0, residuals: vec![] };
+        match self.config.solver {
             Solver::Exact => {
                 let x = Exact::new(&self.instance)?.x;
-                trial.metrics = metrics(&self.instance, exact, &x, exact.rank_deficient);
+                trial.seconds = start.elapsed().as_secs_f64();
+                trial.metrics = metrics(&self.instance, &exact, &x, exact.rank_deficient);
             }
             Solver::Solve => {
-                let s = self.sketched(&sketch, d + 1).await?;
-                trial.metrics = solve_sketched(&self.instance, exact, &s, m)?.1;
+                let (sa, sb) = self.sketched(&sketch).await?;
+                let (x, rank_deficient) = super::regression::lstsq(&sa, &sb, m, d)?;
+                trial.seconds = start.elapsed().as_secs_f64();
+                trial.metrics = metrics(&self.instance, &exact, &x, rank_deficient);
             }
             Solver::Precondition => {
-                let s = self.sketched(&sketch, d + 1).await?;
-                let sa = super::regression::split_augmented(&s, m, d).0;
-                let p = precondition_with(&self.instance, &sa, m, cfg.tol, cfg.max_lsqr)?;
+                let (sa, sb) = self.sketched(&sketch).await?;
+                let cfg = &self.config;
+                let p = precondition_with(&self.instance, &sa, Some(&sb), m, cfg.tol, cfg.max_lsqr)?;
+                trial.seconds = start.elapsed().as_secs_f64();
                 let norm = exact.x.iter().map(|v| v * v).sum::<f64>().sqrt().max(f64::MIN_POSITIVE);
                 trial.relative_error = p.x.iter().zip(&exact.x).map(|(a, b)| (a - b).powi(2)).sum::<f64>().sqrt() / norm;
-                trial.metrics = metrics(&self.instance, exact, &p.x, false);
+                trial.metrics = metrics(&self.instance, &exact, &p.x, false);
                 trial.lsqr_iterations = p.iterations;
                 trial.residuals = p.residuals;
             }
         }
-        trial.seconds = start.elapsed().as_secs_f64();
         Ok(trial)
     }
 

@@ -2,6 +2,7 @@
 //! draw the same S from a seed), sketched least squares and its metrics, the experiment stepper, and the
 //! nuclear-norm comparison. REFERENCE.md §2 has the formulas and targets.
 
+pub mod data;
 pub mod experiment;
 pub mod gpu;
 pub mod nuclear;

@@ -341,17 +341,21 @@ pub struct Preconditioned {
 /// `max_iter` iterations. A rank-deficient SA cannot precondition: a typed error says to raise m.
 pub fn sketch_and_precondition(inst: &Instance, sketch: &Sketch, tol: f64, max_iter: usize) -> Result<Preconditioned> {
     let sa = sketch.apply(&inst.a, inst.d)?;
-    precondition_with(inst, &sa, sketch.m, tol, max_iter)
+    let sb = sketch.apply(&inst.b, 1)?;
+    precondition_with(inst, &sa, Some(&sb), sketch.m, tol, max_iter)
 }
 
 /// Sketch-and-precondition from a given SA (m × d; from the CPU, or f32 from the GPU: R only has to make
-/// AR⁻¹ well conditioned, LSQR runs in f64 on A itself and still reaches x*).
-pub fn precondition_with(inst: &Instance, sa: &[f64], m: usize, tol: f64, max_iter: usize) -> Result<Preconditioned> {
+/// AR⁻¹ well conditioned, LSQR runs in f64 on A itself and still reaches x*). With Sb, LSQR starts from the
+/// sketch-and-solve x₀ = argmin ‖SAx − Sb‖ (from the same QR) and solves for the correction: it starts
+/// ‖x₀ − x*‖ ≈ ε‖r*‖‖A†‖ away instead of ‖x*‖, a few iterations fewer when b is mostly in range(A).
+pub fn precondition_with(inst: &Instance, sa: &[f64], sb: Option<&[f64]>, m: usize, tol: f64, max_iter: usize) -> Result<Preconditioned> {
     let (n, d) = (inst.n, inst.d);
     if m < d {
         return Err(Error::TooSmall { name: "m", value: m as i64, min: d as i64 });
     }
-    let r_mat = to_mat(sa, m, d).qr().thin_R().to_owned();
+    let qr = to_mat(sa, m, d).qr();
+    let r_mat = qr.thin_R().to_owned();
     let r: Vec<f64> = (0..d * d).map(|k| if k % d >= k / d { r_mat[(k / d, k % d)] } else { 0.0 }).collect();
     let scale = (0..d).map(|k| r[k * d + k].abs()).fold(0.0, f64::max);
     if (0..d).any(|k| r[k * d + k].abs() <= 1e-12 * scale.max(f64::MIN_POSITIVE)) {
@@ -377,24 +381,29 @@ pub fn precondition_with(inst: &Instance, sa: &[f64], m: usize, tol: f64, max_it
         }
         x
     };
+    // One pass over A per iteration: the fused pass gives p = A z and q = Aᵀp together (z = R⁻¹v), so
+    // M v = p and Aᵀu_{k+1} = (q − α Aᵀu_k)/β follows from Aᵀu_k, carried along as t (d entries).
     let a = &inst.a;
-    let apply = |y: &[f64]| -> Vec<f64> {
-        let x = r_inv(y);
-        (0..n).map(|i| (0..d).map(|j| a[i * d + j] * x[j]).sum()).collect()
-    };
-    let apply_t = |u: &[f64]| -> Vec<f64> {
-        let mut z = vec![0.0; d];
-        for i in 0..n {
-            (0..d).for_each(|j| z[j] += a[i * d + j] * u[i]);
-        }
-        r_inv_t(&z)
-    };
     let norm = |v: &[f64]| v.iter().map(|x| x * x).sum::<f64>().sqrt();
 
-    let mut u = inst.b.clone();
+    // x₀ and, in one pass, r₀ = b − Ax₀ with Aᵀr₀.
+    let x0 = match sb {
+        Some(sb) if sb.len() == m => {
+            let x = qr.solve_lstsq(to_mat(sb, m, 1));
+            (0..d).map(|k| x[(k, 0)]).collect()
+        }
+        Some(sb) => return Err(Error::ShapeMismatch { name: "Sb", got: sb.len(), want: m }),
+        None => vec![0.0; d],
+    };
+    let b = &inst.b;
+    let (mut u, mut t) = crate::cpu::fused::row_pass(a, &x0, n, d, |i, ax| b[i] - ax);
     let mut beta = norm(&u);
+    if beta == 0.0 {
+        return Ok(Preconditioned { x: x0, iterations: 0, residuals: vec![0.0] });
+    }
     u.iter_mut().for_each(|x| *x /= beta);
-    let mut v = apply_t(&u);
+    t.iter_mut().for_each(|x| *x /= beta);
+    let mut v = r_inv_t(&t);
     let mut alpha = norm(&v);
     v.iter_mut().for_each(|x| *x /= alpha);
     let mut w = v.clone();
@@ -402,15 +411,16 @@ pub fn precondition_with(inst: &Instance, sa: &[f64], m: usize, tol: f64, max_it
     let (mut phi_bar, mut rho_bar) = (beta, alpha);
     let mut residuals = vec![phi_bar];
     let mut iterations = 0;
-    while iterations < max_iter {
+    while iterations < max_iter && alpha > 0.0 {
         iterations += 1;
-        let mv = apply(&v);
-        u.iter_mut().zip(&mv).for_each(|(ui, m)| *ui = m - alpha * *ui);
+        let (p, q) = crate::cpu::fused::row_pass(a, &r_inv(&v), n, d, |_, az| az);
+        u.iter_mut().zip(&p).for_each(|(ui, pi)| *ui = pi - alpha * *ui);
         beta = norm(&u);
         if beta > 0.0 {
             u.iter_mut().for_each(|x| *x /= beta);
+            t.iter_mut().zip(&q).for_each(|(ti, qi)| *ti = (qi - alpha * *ti) / beta);
         }
-        let mtu = apply_t(&u);
+        let mtu = r_inv_t(&t);
         v.iter_mut().zip(&mtu).for_each(|(vi, m)| *vi = m - beta * *vi);
         alpha = norm(&v);
         if alpha > 0.0 {
@@ -430,7 +440,8 @@ pub fn precondition_with(inst: &Instance, sa: &[f64], m: usize, tol: f64, max_it
             break;
         }
     }
-    Ok(Preconditioned { x: r_inv(&y), iterations, residuals })
+    let dx = r_inv(&y);
+    Ok(Preconditioned { x: x0.iter().zip(&dx).map(|(a, b)| a + b).collect(), iterations, residuals })
 }
 
 /// Randomized SVD (Halko, Martinsson & Tropp, "Finding structure with randomness", 2011): a Gaussian test
@@ -464,3 +475,4 @@ pub fn randomized_svd(a: &[f64], rows: usize, cols: usize, k: usize, oversample:
     s.truncate(k);
     Ok(s)
 }
+
