@@ -8,6 +8,7 @@ use regula_core::{Backend, BackendChoice, DeviceReport};
 
 use crate::kernels::KernelsPage;
 use crate::ot::OtPage;
+use crate::sketch::SketchPage;
 
 /// The GPU probed once at start-up, shared by every page (WebGPU objects live on the main thread only,
 /// hence local storage). `None` inside means no adapter: pages run on the CPU and say so.
@@ -69,7 +70,7 @@ impl Lab {
         match self {
             Lab::Kernels => None,
             Lab::Ot => None,
-            Lab::Sketching => Some("Gaussian, SRHT, CountSketch and OSNAP sketches: where ℓ2 holds and ℓ∞ fails."),
+            Lab::Sketching => None,
             Lab::Training => Some("Small networks trained on the GPU, with λmax against the 2/η stability line."),
             Lab::Generalization => Some("Theory over simulation: student–teacher, double descent, noisy labels."),
         }
@@ -204,6 +205,7 @@ pub fn App() -> impl IntoView {
                 let l = lab.get();
                 match l.coming() {
                     None if l == Lab::Ot => view! { <OtPage device=device /> }.into_any(),
+                    None if l == Lab::Sketching => view! { <SketchPage device=device /> }.into_any(),
                     None => view! { <KernelsPage device=device /> }.into_any(),
                     Some(text) => view! {
                         <section class="coming">

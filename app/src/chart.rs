@@ -104,3 +104,176 @@ fn draw(
     root.present()?;
     Ok(())
 }
+
+/// One line with a shaded band: (x, low, middle, high) per point (p10, median, p90 of trials, say).
+#[derive(Clone, Debug, PartialEq)]
+pub struct Band {
+    pub name: String,
+    pub color: RGBColor,
+    pub points: Vec<(f64, f64, f64, f64)>,
+}
+
+/// Median lines with p10–p90 bands against a log-scaled x (a sketch size m, say); y on a log scale from
+/// `floor` (values below are drawn at the floor) or linear when `log_y` is false.
+#[component]
+pub fn BandChart(
+    id: &'static str,
+    title: &'static str,
+    x_label: &'static str,
+    y_label: &'static str,
+    bands: Signal<Vec<Band>>,
+    #[prop(default = true)] log_y: bool,
+    #[prop(default = 1e-3)] floor: f64,
+) -> impl IntoView {
+    let canvas = NodeRef::<Canvas>::new();
+    let points = move || bands.with(|b| b.iter().map(|l| l.points.len()).sum::<usize>());
+    Effect::new(move |_| {
+        let lines = bands.get();
+        if let Some(c) = canvas.get() {
+            if let Err(e) = draw_bands(c, title, x_label, y_label, &lines, log_y, floor) {
+                leptos::logging::warn!("chart {id}: {e}");
+            }
+        }
+    });
+    view! {
+        <figure class="chart" data-points=points>
+            <canvas id=id node_ref=canvas width="600" height="320" role="img" aria-label=title></canvas>
+        </figure>
+    }
+}
+
+fn draw_bands(
+    canvas: web_sys::HtmlCanvasElement,
+    title: &str,
+    x_label: &str,
+    y_label: &str,
+    lines: &[Band],
+    log_y: bool,
+    floor: f64,
+) -> Result<(), Box<dyn std::error::Error>> {
+    let root = CanvasBackend::with_canvas_object(canvas).ok_or("no 2-D context on the canvas")?.into_drawing_area();
+    root.fill(&WHITE)?;
+    let ok = |p: &&(f64, f64, f64, f64)| p.0 > 0.0 && p.1.is_finite() && p.2.is_finite() && p.3.is_finite();
+    let pts = || lines.iter().flat_map(|l| l.points.iter().filter(ok));
+    let (x_lo, x_hi) = pts().fold((f64::INFINITY, f64::NEG_INFINITY), |(a, b), p| (a.min(p.0), b.max(p.0)));
+    let (x_lo, x_hi) = if x_lo.is_finite() { (x_lo / 1.2, x_hi * 1.2) } else { (1.0, 10.0) };
+    let clamp = |y: f64| if log_y { y.max(floor) } else { y };
+    let (y_lo, y_hi) = pts().fold((f64::INFINITY, f64::NEG_INFINITY), |(a, b), p| (a.min(clamp(p.1)), b.max(clamp(p.3))));
+    let finite = y_lo.is_finite();
+    let x_fmt = |v: &f64| format!("{v:.0}");
+    macro_rules! draw_all {
+        ($x:expr, $y:expr) => {{
+            let mut chart = ChartBuilder::on(&root)
+                .caption(title, ("sans-serif", 16))
+                .margin(10)
+                .x_label_area_size(36)
+                .y_label_area_size(56)
+                .build_cartesian_2d($x, $y)?;
+            chart
+                .configure_mesh()
+                .x_desc(x_label)
+                .y_desc(y_label)
+                .x_labels(12)
+                .light_line_style(RGBColor(238, 240, 243))
+                .x_label_formatter(&x_fmt)
+                .draw()?;
+            for line in lines {
+                let color = line.color;
+                let p: Vec<_> = line.points.iter().filter(ok).copied().collect();
+                let polygon: Vec<(f64, f64)> =
+                    p.iter().map(|q| (q.0, clamp(q.3))).chain(p.iter().rev().map(|q| (q.0, clamp(q.1)))).collect();
+                if p.len() > 1 {
+                    chart.draw_series(std::iter::once(Polygon::new(polygon, color.mix(0.18).filled())))?;
+                }
+                chart
+                    .draw_series(LineSeries::new(p.iter().map(|q| (q.0, clamp(q.2))), color.stroke_width(2)))?
+                    .label(line.name.clone())
+                    .legend(move |(x, y)| PathElement::new([(x, y), (x + 16, y)], color.stroke_width(2)));
+                chart.draw_series(p.iter().map(|q| Circle::new((q.0, clamp(q.2)), 3, color.filled())))?;
+            }
+            if !lines.is_empty() {
+                chart
+                    .configure_series_labels()
+                    .position(SeriesLabelPosition::UpperRight)
+                    .background_style(WHITE.mix(0.8))
+                    .border_style(BLACK)
+                    .draw()?;
+            }
+        }};
+    }
+    if log_y {
+        let (lo, hi) = if finite { (y_lo / 1.5, y_hi * 1.5) } else { (0.1, 10.0) };
+        draw_all!((x_lo..x_hi).log_scale(), (lo..hi).log_scale());
+    } else {
+        let (lo, hi) = if finite { (y_lo.min(0.0), y_hi * 1.1 + 1e-9) } else { (0.0, 1.0) };
+        draw_all!((x_lo..x_hi).log_scale(), lo..hi);
+    }
+    root.present()?;
+    Ok(())
+}
+
+/// Overlaid histograms (as step outlines) of each series' values on shared bins.
+#[component]
+pub fn HistogramChart(id: &'static str, title: &'static str, x_label: &'static str, series: Signal<Vec<Series>>) -> impl IntoView {
+    let canvas = NodeRef::<Canvas>::new();
+    let points = move || series.with(|s| s.iter().map(|l| l.points.len()).sum::<usize>());
+    Effect::new(move |_| {
+        let lines = series.get();
+        if let Some(c) = canvas.get() {
+            if let Err(e) = draw_histogram(c, title, x_label, &lines) {
+                leptos::logging::warn!("chart {id}: {e}");
+            }
+        }
+    });
+    view! {
+        <figure class="chart" data-points=points>
+            <canvas id=id node_ref=canvas width="600" height="320" role="img" aria-label=title></canvas>
+        </figure>
+    }
+}
+
+fn draw_histogram(canvas: web_sys::HtmlCanvasElement, title: &str, x_label: &str, lines: &[Series]) -> Result<(), Box<dyn std::error::Error>> {
+    const BINS: usize = 30;
+    let root = CanvasBackend::with_canvas_object(canvas).ok_or("no 2-D context on the canvas")?.into_drawing_area();
+    root.fill(&WHITE)?;
+    let values = || lines.iter().flat_map(|l| l.points.iter().map(|p| p.0).filter(|v| v.is_finite()));
+    let hi = values().fold(0.0f64, f64::max).max(1e-9) * 1.02;
+    let width = hi / BINS as f64;
+    let counts: Vec<Vec<f64>> = lines
+        .iter()
+        .map(|l| {
+            let mut c = vec![0.0; BINS];
+            let total = l.points.iter().filter(|p| p.0.is_finite()).count().max(1) as f64;
+            for p in l.points.iter().filter(|p| p.0.is_finite()) {
+                c[((p.0 / width) as usize).min(BINS - 1)] += 1.0 / total;
+            }
+            c
+        })
+        .collect();
+    let top = counts.iter().flatten().copied().fold(0.0f64, f64::max).max(0.05) * 1.1;
+    let mut chart = ChartBuilder::on(&root)
+        .caption(title, ("sans-serif", 16))
+        .margin(10)
+        .x_label_area_size(36)
+        .y_label_area_size(56)
+        .build_cartesian_2d(0f64..hi, 0f64..top)?;
+    chart.configure_mesh().x_desc(x_label).y_desc("fraction of trials").light_line_style(RGBColor(238, 240, 243)).draw()?;
+    for (line, c) in lines.iter().zip(&counts) {
+        let color = line.color;
+        let steps: Vec<(f64, f64)> = c.iter().enumerate().flat_map(|(k, &h)| [(k as f64 * width, h), ((k + 1) as f64 * width, h)]).collect();
+        chart
+            .draw_series(LineSeries::new(steps, color.stroke_width(2)))?
+            .label(line.name)
+            .legend(move |(x, y)| PathElement::new([(x, y), (x + 16, y)], color.stroke_width(2)));
+    }
+    if !lines.is_empty() {
+        chart
+            .configure_series_labels()
+            .position(SeriesLabelPosition::UpperRight)
+            .background_style(WHITE.mix(0.8))
+            .border_style(BLACK)
+            .draw()?;
+    }
+    root.present()?;
+    Ok(())
+}

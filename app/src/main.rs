@@ -6,6 +6,7 @@ mod chart;
 mod kernels;
 mod ot;
 mod runner;
+mod sketch;
 
 fn main() {
     // Panics should not happen (every core entry returns Result); if one does, say where in the console.

@@ -58,6 +58,34 @@ pub struct Config {
     pub max_lsqr: usize,
 }
 
+impl Config {
+    /// Checks the configuration for an instance of n × d: sketches and sizes chosen, d ≤ m ≤ n, OSNAP's
+    /// 1 ≤ s ≤ m, 1 ≤ trials ≤ MAX_TRIALS, 0 < tol < 1.
+    pub fn validate(&self, n: usize, d: usize) -> Result<()> {
+        if self.sketches.is_empty() {
+            return Err(Error::Invalid { name: "sketch", message: "choose at least one sketch".into() });
+        }
+        if self.ms.is_empty() {
+            return Err(Error::Invalid { name: "m", message: "choose at least one sketch size".into() });
+        }
+        if !(1..=MAX_TRIALS).contains(&self.trials) {
+            return Err(Error::Invalid { name: "trials", message: format!("it must lie in 1..={MAX_TRIALS}, got {}", self.trials) });
+        }
+        if !(self.tol > 0.0 && self.tol < 1.0) {
+            return Err(Error::Invalid { name: "tol", message: format!("it must lie in (0, 1), got {}", self.tol) });
+        }
+        for &sketch in &self.sketches {
+            for &m in &self.ms {
+                if m < d {
+                    return Err(Error::TooSmall { name: "m", value: m as i64, min: d as i64 });
+                }
+                Sketch::new(sketch, m, n, self.s, 0)?;
+            }
+        }
+        Ok(())
+    }
+}
+
 impl Default for Config {
     fn default() -> Self {
         Self {
@@ -141,6 +169,18 @@ pub struct Experiment {
     last: Option<Frame>,
 }
 
+/// A sweep of sketch sizes for the page: 2d, 4d, 8d, … below the chosen m (and ≤ n), then m itself.
+pub fn sweep(d: usize, chosen: usize, n: usize) -> Vec<usize> {
+    let mut ms = Vec::new();
+    let mut m = 2 * d.max(1);
+    while m < chosen && m <= n {
+        ms.push(m);
+        m *= 2;
+    }
+    ms.push(chosen);
+    ms
+}
+
 /// The seed of trial t's sketch.
 pub fn trial_seed(seed: u64, t: usize) -> u64 {
     SplitMix64::new(seed ^ (t as u64).wrapping_mul(0x9E37_79B9_7F4A_7C15)).next_u64()
@@ -154,25 +194,10 @@ impl Experiment {
         if n.saturating_mul(d + 1) > MAX_ENTRIES {
             return Err(Error::TooBig { name: "n·(d + 1)", value: (n * (d + 1)) as i64, max: MAX_ENTRIES as i64 });
         }
-        if config.sketches.is_empty() {
-            return Err(Error::Invalid { name: "sketch", message: "choose at least one sketch".into() });
-        }
-        if config.ms.is_empty() {
-            return Err(Error::Invalid { name: "m", message: "choose at least one sketch size".into() });
-        }
-        if !(1..=MAX_TRIALS).contains(&config.trials) {
-            return Err(Error::Invalid { name: "trials", message: format!("it must lie in 1..={MAX_TRIALS}, got {}", config.trials) });
-        }
-        if !(config.tol > 0.0 && config.tol < 1.0) {
-            return Err(Error::Invalid { name: "tol", message: format!("it must lie in (0, 1), got {}", config.tol) });
-        }
+        config.validate(n, d)?;
         let mut cells = Vec::new();
         for &sketch in &config.sketches {
             for &m in &config.ms {
-                if m < d {
-                    return Err(Error::TooSmall { name: "m", value: m as i64, min: d as i64 });
-                }
-                Sketch::new(sketch, m, n, config.s, 0)?;
                 cells.push(Cell { sketch, m, trials: Vec::new() });
             }
         }
@@ -415,6 +440,13 @@ mod tests {
         e.set_trials(7).unwrap();
         let f = poll_once(run_to_end(&mut e, Budget::iterations(100), |_| {})).unwrap();
         assert_eq!(f.iteration, 28);
+    }
+
+    #[test]
+    fn the_sweep_doubles_from_2d_up_to_the_chosen_m() {
+        assert_eq!(sweep(32, 1024, 4096), vec![64, 128, 256, 512, 1024]);
+        assert_eq!(sweep(32, 40, 4096), vec![40]);
+        assert_eq!(sweep(10, 100, 50), vec![20, 40, 100]);
     }
 
     #[test]
