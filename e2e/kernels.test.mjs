@@ -59,9 +59,9 @@ test('kernel check runs on WebGPU and plots live', async () => {
     assert.match(await page.locator('#param-error').textContent(), /must be at most/);
 
     // Navigation: the other labs are placeholders inside the real shell.
-    await page.click('nav.labs a[href="#/sketching"]');
+    await page.click('nav.labs a[href="#/training"]');
     assert.match(await page.locator('main').textContent(), /Coming/);
-    assert.equal(await page.locator('nav.labs a.active').textContent(), 'Sketching');
+    assert.equal(await page.locator('nav.labs a.active').textContent(), 'Training');
 
     assert.deepEqual(errors, [], 'console errors');
   } finally {

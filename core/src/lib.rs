@@ -6,7 +6,8 @@
 //! - [`cpu`]: f64 twins; [`gpu`]: device, buffers, pipeline cache, kernels from `shaders/`;
 //! - [`reduce`]: the sum/max/LSE reduction every lab builds on; [`demo`]: the kernel-check stepper;
 //! - [`ot`]: the optimal-transport lab (Sinkhorn, log-domain Sinkhorn, SNS);
-//! - [`sketch`]: the sketching lab, in progress (Philox, sketch operators on the CPU).
+//! - [`sketch`]: the sketching lab (sketches on both backends, sketched least squares, nuclear norms);
+//! - [`train`]: the training lab (MLPs, optimizers, Hessian tools).
 
 pub mod backend;
 pub mod choice;
@@ -19,6 +20,7 @@ pub mod ot;
 pub mod reduce;
 pub mod rng;
 pub mod sketch;
+pub mod train;
 
 pub use backend::{Backend, BackendChoice, DeviceReport};
 pub use error::{Error, Result};

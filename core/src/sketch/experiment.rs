@@ -9,6 +9,7 @@
 //! - `precondition`: R from the QR of SA, LSQR on AR⁻¹ to `tol` (x → x*), its iterations, residual history
 //!   and ‖x − x*‖/‖x*‖;
 //! - `exact`: the direct QR solve only (timed; errors are zero by definition).
+//!
 //! The exact x* (faer QR, f64; minimum-norm with a warning when A is rank-deficient) is computed once, in
 //! the first step.
 

@@ -9,6 +9,7 @@
 //! - CountSketch / OSNAP (`gather.wgsl`): WGSL has no float atomics, so the scatter becomes a gather over
 //!   S's nonzeros grouped by output row ([`super::operators::Sketch::gather_plan`], O(n·s) indices built on
 //!   the CPU from the same Philox draws).
+//!
 //! Only Y (m × d) is read back.
 
 use bytemuck::{Pod, Zeroable};

@@ -1,0 +1,377 @@
+//! A multilayer perceptron on the CPU in f64: forward, backward (the gradient), and the exact
+//! Hessian-vector product by Pearlmutter's R-operator (forward-over-backward), the ground truth for the
+//! Hessian tools.
+//!
+//! Parameters are one flat vector θ: for each layer l, W_l (out × in, row-major) then b_l (out). Hidden layers
+//! apply their activation; the output layer is linear and feeds the loss:
+//! - `mse`: ½ · mean over samples of Σ_k (o_k − y_k)² (REFERENCE.md §3's "½·mean squared error");
+//! - `xent`: mean over samples of −log softmax(o)_c (c the sample's class).
+//!
+//! Initialisation: W ~ N(0, 1/fan_in), b = 0.
+
+use serde::{Deserialize, Serialize};
+
+use crate::error::{Error, Result};
+use crate::rng::SplitMix64;
+
+crate::choice! {
+    /// A hidden layer's activation (`--activation`).
+    pub enum Activation("activation") {
+        Relu => "relu",
+        Tanh => "tanh",
+        Sigmoid => "sigmoid",
+        Linear => "linear",
+    }
+}
+
+crate::choice! {
+    /// The data loss (`--loss`).
+    pub enum Loss("loss") {
+        /// ½ · mean squared error.
+        Mse => "mse",
+        /// Softmax cross-entropy (binary or multiclass).
+        Xent => "xent",
+    }
+}
+
+impl Activation {
+    /// (σ(z), σ'(z), σ''(z)).
+    fn eval(self, z: f64) -> (f64, f64, f64) {
+        match self {
+            Activation::Relu => {
+                if z > 0.0 {
+                    (z, 1.0, 0.0)
+                } else {
+                    (0.0, 0.0, 0.0)
+                }
+            }
+            Activation::Tanh => {
+                let t = z.tanh();
+                let d = 1.0 - t * t;
+                (t, d, -2.0 * t * d)
+            }
+            Activation::Sigmoid => {
+                let s = 1.0 / (1.0 + (-z).exp());
+                let d = s * (1.0 - s);
+                (s, d, d * (1.0 - 2.0 * s))
+            }
+            Activation::Linear => (z, 1.0, 0.0),
+        }
+    }
+}
+
+/// Largest layer width and depth the core accepts (the UI offers 6 × 64).
+pub const MAX_WIDTH: usize = 4096;
+pub const MAX_HIDDEN_LAYERS: usize = 16;
+
+/// Layer sizes and activations.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Architecture {
+    pub inputs: usize,
+    /// Hidden widths, input side first (may be empty: a linear model).
+    pub hidden: Vec<usize>,
+    pub outputs: usize,
+    /// One per hidden layer.
+    pub activations: Vec<Activation>,
+}
+
+impl Architecture {
+    pub fn new(inputs: usize, hidden: Vec<usize>, outputs: usize, activation: Activation) -> Result<Self> {
+        let activations = vec![activation; hidden.len()];
+        let arch = Self { inputs, hidden, outputs, activations };
+        arch.validate()?;
+        Ok(arch)
+    }
+
+    pub fn validate(&self) -> Result<()> {
+        if self.inputs == 0 || self.outputs == 0 {
+            return Err(Error::TooSmall { name: if self.inputs == 0 { "inputs" } else { "outputs" }, value: 0, min: 1 });
+        }
+        if self.hidden.len() > MAX_HIDDEN_LAYERS {
+            return Err(Error::TooBig { name: "hidden layers", value: self.hidden.len() as i64, max: MAX_HIDDEN_LAYERS as i64 });
+        }
+        if let Some(&w) = self.hidden.iter().find(|&&w| w == 0 || w > MAX_WIDTH) {
+            return Err(Error::Invalid { name: "hidden", message: format!("every layer needs 1..={MAX_WIDTH} neurons, got {w}") });
+        }
+        if self.activations.len() != self.hidden.len() {
+            return Err(Error::ShapeMismatch { name: "activations", got: self.activations.len(), want: self.hidden.len() });
+        }
+        Ok(())
+    }
+
+    /// Widths including input and output.
+    pub fn widths(&self) -> Vec<usize> {
+        std::iter::once(self.inputs).chain(self.hidden.iter().copied()).chain(std::iter::once(self.outputs)).collect()
+    }
+
+    /// Number of parameters.
+    pub fn params(&self) -> usize {
+        self.widths().windows(2).map(|w| w[1] * w[0] + w[1]).sum()
+    }
+
+    /// (offset of W_l, offset of b_l, in, out) per layer.
+    pub fn layers(&self) -> Vec<(usize, usize, usize, usize)> {
+        let mut off = 0;
+        self.widths()
+            .windows(2)
+            .map(|w| {
+                let (i, o) = (w[0], w[1]);
+                let layer = (off, off + o * i, i, o);
+                off += o * i + o;
+                layer
+            })
+            .collect()
+    }
+
+    /// W ~ N(0, 1/fan_in), b = 0.
+    pub fn init(&self, seed: u64) -> Vec<f64> {
+        let mut rng = SplitMix64::new(seed);
+        let mut theta = vec![0.0; self.params()];
+        for (w, _, i, o) in self.layers() {
+            let scale = 1.0 / (i as f64).sqrt();
+            theta[w..w + o * i].iter_mut().for_each(|v| *v = rng.normal() * scale);
+        }
+        theta
+    }
+
+    fn activation(&self, layer: usize) -> Activation {
+        self.activations.get(layer).copied().unwrap_or(Activation::Linear)
+    }
+}
+
+/// The training data a loss is evaluated on: inputs (rows × inputs) and, per row, regression targets
+/// (rows × outputs) or a class.
+#[derive(Debug, Clone, Copy)]
+pub struct Batch<'a> {
+    pub x: &'a [f64],
+    pub y: &'a [f64],
+    pub class: &'a [usize],
+    pub rows: &'a [usize],
+}
+
+/// Forward pass of one sample: pre-activations z_l and activations a_l per layer (a_0 = input).
+fn forward(arch: &Architecture, theta: &[f64], input: &[f64]) -> (Vec<Vec<f64>>, Vec<Vec<f64>>) {
+    let layers = arch.layers();
+    let mut a = vec![input.to_vec()];
+    let mut z = Vec::with_capacity(layers.len());
+    for (l, &(w, b, i, o)) in layers.iter().enumerate() {
+        let prev = &a[l];
+        let zl: Vec<f64> = (0..o).map(|r| theta[b + r] + (0..i).map(|c| theta[w + r * i + c] * prev[c]).sum::<f64>()).collect();
+        let act = if l + 1 == layers.len() { Activation::Linear } else { arch.activation(l) };
+        a.push(zl.iter().map(|&v| act.eval(v).0).collect());
+        z.push(zl);
+    }
+    (z, a)
+}
+
+/// ∂ℓ/∂o for one sample (unscaled by the batch mean), its loss, and the loss Hessian in o as a closure.
+fn output_grad(loss: Loss, o: &[f64], y: &[f64], class: usize) -> (f64, Vec<f64>, Vec<f64>) {
+    match loss {
+        Loss::Mse => {
+            let d: Vec<f64> = o.iter().zip(y).map(|(a, b)| a - b).collect();
+            (0.5 * d.iter().map(|v| v * v).sum::<f64>(), d, vec![])
+        }
+        Loss::Xent => {
+            let max = o.iter().copied().fold(f64::NEG_INFINITY, f64::max);
+            let e: Vec<f64> = o.iter().map(|v| (v - max).exp()).collect();
+            let s: f64 = e.iter().sum();
+            let p: Vec<f64> = e.iter().map(|v| v / s).collect();
+            let loss = -(p[class].max(f64::MIN_POSITIVE)).ln();
+            let mut d = p.clone();
+            d[class] -= 1.0;
+            (loss, d, p)
+        }
+    }
+}
+
+/// The mean data loss over the batch and, when `grad` is given, its gradient (overwritten).
+pub fn loss_grad(arch: &Architecture, theta: &[f64], loss: Loss, batch: Batch, mut grad: Option<&mut [f64]>) -> f64 {
+    let layers = arch.layers();
+    let (p_in, p_out) = (arch.inputs, arch.outputs);
+    let scale = 1.0 / batch.rows.len().max(1) as f64;
+    if let Some(g) = grad.as_deref_mut() {
+        g.iter_mut().for_each(|v| *v = 0.0);
+    }
+    let mut total = 0.0;
+    for &r in batch.rows {
+        let input = &batch.x[r * p_in..(r + 1) * p_in];
+        let (z, a) = forward(arch, theta, input);
+        let o = a.last().expect("output layer");
+        let y = if batch.y.is_empty() { &[][..] } else { &batch.y[r * p_out..(r + 1) * p_out] };
+        let class = batch.class.get(r).copied().unwrap_or(0);
+        let (l, mut delta, _) = output_grad(loss, o, y, class);
+        total += l;
+        let Some(g) = grad.as_deref_mut() else { continue };
+        for (layer, &(w, b, i, o_n)) in layers.iter().enumerate().rev() {
+            let prev = &a[layer];
+            for row in 0..o_n {
+                let dr = delta[row] * scale;
+                g[b + row] += dr;
+                g[w + row * i..w + (row + 1) * i].iter_mut().zip(prev).for_each(|(gv, pv)| *gv += dr * pv);
+            }
+            if layer > 0 {
+                let act = arch.activation(layer - 1);
+                delta = (0..i)
+                    .map(|c| (0..o_n).map(|row| theta[w + row * i + c] * delta[row]).sum::<f64>() * act.eval(z[layer - 1][c]).1)
+                    .collect();
+            }
+        }
+    }
+    total * scale
+}
+
+/// The exact Hessian-vector product H·v of the mean data loss (Pearlmutter 1994: the R-operator applied to
+/// the forward and backward passes).
+pub fn hvp(arch: &Architecture, theta: &[f64], loss: Loss, batch: Batch, v: &[f64]) -> Vec<f64> {
+    let layers = arch.layers();
+    let (p_in, p_out) = (arch.inputs, arch.outputs);
+    let scale = 1.0 / batch.rows.len().max(1) as f64;
+    let mut hv = vec![0.0; theta.len()];
+    let n_layers = layers.len();
+    let act_of = |l: usize| if l + 1 == n_layers { Activation::Linear } else { arch.activation(l) };
+    for &r in batch.rows {
+        let input = &batch.x[r * p_in..(r + 1) * p_in];
+        // Forward and R-forward: R{a_0} = 0; R{z_l} = V_l a_{l−1} + W_l R{a_{l−1}} + Vb_l; R{a_l} = σ'(z_l) R{z_l}.
+        let mut a = vec![input.to_vec()];
+        let mut ra = vec![vec![0.0; p_in]];
+        let mut z = Vec::new();
+        let mut rz = Vec::new();
+        for (l, &(w, b, i, o)) in layers.iter().enumerate() {
+            let (prev, rprev) = (&a[l], &ra[l]);
+            let mut zl = vec![0.0; o];
+            let mut rzl = vec![0.0; o];
+            for row in 0..o {
+                let (wr, vr) = (&theta[w + row * i..w + (row + 1) * i], &v[w + row * i..w + (row + 1) * i]);
+                zl[row] = theta[b + row] + wr.iter().zip(prev).map(|(x, y)| x * y).sum::<f64>();
+                rzl[row] = v[b + row] + vr.iter().zip(prev).map(|(x, y)| x * y).sum::<f64>() + wr.iter().zip(rprev).map(|(x, y)| x * y).sum::<f64>();
+            }
+            let act = act_of(l);
+            a.push(zl.iter().map(|&t| act.eval(t).0).collect());
+            ra.push(zl.iter().zip(&rzl).map(|(&t, &rt)| act.eval(t).1 * rt).collect());
+            z.push(zl);
+            rz.push(rzl);
+        }
+        let o = a.last().expect("output");
+        let ro = ra.last().expect("output");
+        let y = if batch.y.is_empty() { &[][..] } else { &batch.y[r * p_out..(r + 1) * p_out] };
+        let class = batch.class.get(r).copied().unwrap_or(0);
+        let (_, mut delta, p) = output_grad(loss, o, y, class);
+        // R{δ_L} = ∇²ℓ(o) R{o}: I for MSE, diag(p) − ppᵀ for softmax cross-entropy.
+        let mut rdelta: Vec<f64> = match loss {
+            Loss::Mse => ro.clone(),
+            Loss::Xent => {
+                let pr: f64 = p.iter().zip(ro).map(|(a, b)| a * b).sum();
+                p.iter().zip(ro).map(|(pk, rk)| pk * (rk - pr)).collect()
+            }
+        };
+        for (layer, &(w, b, i, o_n)) in layers.iter().enumerate().rev() {
+            let (prev, rprev) = (&a[layer], &ra[layer]);
+            // R{∇W} = R{δ} aᵀ + δ R{a}ᵀ, R{∇b} = R{δ}.
+            for row in 0..o_n {
+                hv[b + row] += rdelta[row] * scale;
+                for c in 0..i {
+                    hv[w + row * i + c] += (rdelta[row] * prev[c] + delta[row] * rprev[c]) * scale;
+                }
+            }
+            if layer > 0 {
+                let act = act_of(layer - 1);
+                let mut nd = vec![0.0; i];
+                let mut nrd = vec![0.0; i];
+                for c in 0..i {
+                    let (wtd, vtd, wtrd) = (0..o_n).fold((0.0, 0.0, 0.0), |(x, y, q), row| {
+                        let (wv, vv) = (theta[w + row * i + c], v[w + row * i + c]);
+                        (x + wv * delta[row], y + vv * delta[row], q + wv * rdelta[row])
+                    });
+                    let (_, d1, d2) = act.eval(z[layer - 1][c]);
+                    nd[c] = d1 * wtd;
+                    // R{δ_{l−1}} = σ''(z) R{z} ⊙ Wᵀδ + σ'(z) ⊙ (Vᵀδ + Wᵀ R{δ}).
+                    nrd[c] = d2 * rz[layer - 1][c] * wtd + d1 * (vtd + wtrd);
+                }
+                delta = nd;
+                rdelta = nrd;
+            }
+        }
+    }
+    hv
+}
+
+/// Output of the network for one input.
+pub fn predict(arch: &Architecture, theta: &[f64], input: &[f64]) -> Vec<f64> {
+    forward(arch, theta, input).1.pop().expect("output layer")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn setup(loss: Loss, act: Activation) -> (Architecture, Vec<f64>, Vec<f64>, Vec<f64>, Vec<usize>) {
+        let outputs = if loss == Loss::Xent { 3 } else { 2 };
+        let arch = Architecture::new(3, vec![5, 4], outputs, act).unwrap();
+        let theta = arch.init(3);
+        let mut rng = SplitMix64::new(9);
+        let n = 7;
+        let x: Vec<f64> = (0..n * 3).map(|_| rng.normal()).collect();
+        let y: Vec<f64> = (0..n * outputs).map(|_| rng.normal()).collect();
+        let class: Vec<usize> = (0..n).map(|i| i % 3).collect();
+        (arch, theta, x, y, class)
+    }
+
+    #[test]
+    fn the_gradient_matches_finite_differences() {
+        for loss in Loss::ALL {
+            for act in [Activation::Tanh, Activation::Sigmoid, Activation::Linear] {
+                let (arch, theta, x, y, class) = setup(loss, act);
+                let rows: Vec<usize> = (0..7).collect();
+                let batch = Batch { x: &x, y: &y, class: &class, rows: &rows };
+                let mut g = vec![0.0; theta.len()];
+                loss_grad(&arch, &theta, loss, batch, Some(&mut g));
+                let h = 1e-6;
+                for k in 0..theta.len() {
+                    let (mut p, mut m) = (theta.clone(), theta.clone());
+                    p[k] += h;
+                    m[k] -= h;
+                    let fd = (loss_grad(&arch, &p, loss, batch, None) - loss_grad(&arch, &m, loss, batch, None)) / (2.0 * h);
+                    // Central differences: O(h²) truncation + O(ε/h) rounding ≈ 1e-9 here.
+                    assert!((g[k] - fd).abs() < 1e-7 * (1.0 + fd.abs()), "{loss} {act} θ[{k}]: {} vs {fd}", g[k]);
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn the_exact_hvp_matches_finite_differences_of_the_gradient() {
+        for loss in Loss::ALL {
+            for act in [Activation::Tanh, Activation::Sigmoid, Activation::Relu] {
+                let (arch, theta, x, y, class) = setup(loss, act);
+                let rows: Vec<usize> = (0..7).collect();
+                let batch = Batch { x: &x, y: &y, class: &class, rows: &rows };
+                let mut rng = SplitMix64::new(4);
+                let v: Vec<f64> = (0..theta.len()).map(|_| rng.normal()).collect();
+                let hv = hvp(&arch, &theta, loss, batch, &v);
+                let h = 1e-5;
+                let grad_at = |t: &[f64]| {
+                    let mut g = vec![0.0; t.len()];
+                    loss_grad(&arch, t, loss, batch, Some(&mut g));
+                    g
+                };
+                let p: Vec<f64> = theta.iter().zip(&v).map(|(a, b)| a + h * b).collect();
+                let m: Vec<f64> = theta.iter().zip(&v).map(|(a, b)| a - h * b).collect();
+                let (gp, gm) = (grad_at(&p), grad_at(&m));
+                for k in 0..theta.len() {
+                    let fd = (gp[k] - gm[k]) / (2.0 * h);
+                    // ReLU's kinks are met with probability 0 at these random points.
+                    assert!((hv[k] - fd).abs() < 1e-6 * (1.0 + fd.abs()), "{loss} {act} (Hv)[{k}]: {} vs {fd}", hv[k]);
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn bad_architectures_are_typed_errors() {
+        assert!(Architecture::new(0, vec![4], 1, Activation::Tanh).is_err());
+        assert!(Architecture::new(2, vec![4, 0], 1, Activation::Tanh).is_err());
+        assert!(Architecture::new(2, vec![4; 17], 1, Activation::Tanh).is_err());
+        let arch = Architecture::new(2, vec![32, 32], 1, Activation::Tanh).unwrap();
+        assert_eq!(arch.params(), 2 * 32 + 32 + 32 * 32 + 32 + 32 + 1);
+    }
+}

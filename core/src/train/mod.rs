@@ -1,0 +1,12 @@
+//! The training lab: small MLPs trained by mini-batch SGD, momentum or Adam, and the Hessian tools
+//! (exact Hessian-vector products, power iteration, Hutchinson, stochastic Lanczos quadrature, the full
+//! Hessian) that measure sharpness against the 2/η stability line. REFERENCE.md §3 has the settings.
+
+pub mod data;
+pub mod hessian;
+pub mod mlp;
+pub mod trainer;
+
+pub use data::{Dataset, DatasetKind, DatasetSpec, Feature};
+pub use mlp::{Activation, Architecture, Loss};
+pub use trainer::{Optimizer, Regularization, Schedule, TrainConfig, Trainer};

@@ -1,0 +1,544 @@
+//! Training as a stepper: mini-batch SGD, momentum or Adam on an MLP over a dataset, with a learning-rate
+//! schedule, L1/L2 regularisation, and the Hessian's top eigenvalue (sharpness) and trace measured every
+//! K steps on the full training loss — against the stability bounds of REFERENCE.md §3 (Wu & Su 2023):
+//! GD is stable iff λmax ≤ 2/η (momentum β: (2 + 2β)/η); SGD with batch B iff tr(H)/B + (1 − 1/B)λmax ≤ 2/η.
+//!
+//! A step is one parameter update. A loss that becomes non-finite or grows 10⁸-fold stops the run with
+//! `StopReason::Divergence` (its frame keeps the last finite metrics; nothing non-finite is reported).
+
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Serialize};
+use web_time::Instant;
+
+use super::data::Dataset;
+use super::hessian::{hutchinson_trace, top_eigenvalue};
+use super::mlp::{hvp, loss_grad, predict, Activation, Architecture, Batch, Loss};
+use crate::error::{Error, Result};
+use crate::frame::{Budget, Frame, StopReason, Stepper};
+use crate::rng::SplitMix64;
+
+crate::choice! {
+    /// The optimizer (`--optimizer`).
+    pub enum Optimizer("optimizer") {
+        Sgd => "sgd",
+        /// Heavy-ball momentum, β = 0.9.
+        Momentum => "momentum",
+        /// Adam (β₁ = 0.9, β₂ = 0.999, ε = 1e-8).
+        Adam => "adam",
+    }
+}
+
+crate::choice! {
+    /// The learning-rate schedule (`--schedule`).
+    #[derive(Default)]
+    pub enum Schedule("schedule") {
+        #[default]
+        Constant => "constant",
+        /// ×0.1 after each third of the epochs.
+        Step => "step",
+        /// η·½(1 + cos(π t/T)).
+        Cosine => "cosine",
+    }
+}
+
+crate::choice! {
+    /// Weight regularisation (`--reg`): on the weights, not the biases.
+    #[derive(Default)]
+    pub enum Regularization("reg") {
+        #[default]
+        None => "none",
+        /// rate · Σ|w|.
+        L1 => "l1",
+        /// (rate/2) · Σw².
+        L2 => "l2",
+    }
+}
+
+/// Training hyperparameters (the panel, the CLI flags).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct TrainConfig {
+    pub hidden: Vec<usize>,
+    pub activation: Activation,
+    pub loss: Loss,
+    pub optimizer: Optimizer,
+    pub lr: f64,
+    pub momentum: f64,
+    pub schedule: Schedule,
+    /// Mini-batch size; 0 means the full training set (gradient descent).
+    pub batch: usize,
+    pub epochs: usize,
+    pub reg: Regularization,
+    pub reg_rate: f64,
+    /// Measure sharpness and trace every this many steps (0: never; always at the end).
+    pub hessian_every: usize,
+    pub seed: u64,
+}
+
+impl Default for TrainConfig {
+    fn default() -> Self {
+        Self {
+            hidden: vec![8, 8],
+            activation: Activation::Tanh,
+            loss: Loss::Mse,
+            optimizer: Optimizer::Sgd,
+            lr: 0.1,
+            momentum: 0.9,
+            schedule: Schedule::Constant,
+            batch: 10,
+            epochs: 100,
+            reg: Regularization::None,
+            reg_rate: 0.0,
+            hessian_every: 0,
+            seed: 0,
+        }
+    }
+}
+
+/// Power-iteration settings (PyHessian's defaults) and Hutchinson probes.
+const POWER_ITERS: usize = 100;
+const POWER_RTOL: f64 = 1e-3;
+const TRACE_PROBES: usize = 20;
+/// A loss this many times the initial one counts as divergence.
+const DIVERGENCE_FACTOR: f64 = 1e8;
+
+impl TrainConfig {
+    pub fn validate(&self, data: &Dataset) -> Result<()> {
+        if !(self.lr.is_finite() && self.lr > 0.0) {
+            return Err(Error::Invalid { name: "lr", message: format!("the learning rate must be a positive number, got {}", self.lr) });
+        }
+        if self.lr > 1e3 {
+            return Err(Error::TooBig { name: "lr", value: self.lr as i64, max: 1000 });
+        }
+        if !(0.0..1.0).contains(&self.momentum) {
+            return Err(Error::Invalid { name: "momentum", message: format!("it must lie in [0, 1), got {}", self.momentum) });
+        }
+        if !(self.reg_rate.is_finite() && self.reg_rate >= 0.0) {
+            return Err(Error::Invalid { name: "reg-rate", message: format!("it must be ≥ 0, got {}", self.reg_rate) });
+        }
+        if self.epochs == 0 {
+            return Err(Error::TooSmall { name: "epochs", value: 0, min: 1 });
+        }
+        if self.batch > data.train.len() {
+            return Err(Error::TooBig { name: "batch", value: self.batch as i64, max: data.train.len() as i64 });
+        }
+        if self.loss == Loss::Xent && data.classes == 0 {
+            return Err(Error::Invalid { name: "loss", message: "cross-entropy needs classes: this dataset is a regression, use mse".into() });
+        }
+        Architecture::new(data.inputs, self.hidden.clone(), data.outputs(self.loss), self.activation)?;
+        Ok(())
+    }
+}
+
+/// The trainer.
+pub struct Trainer {
+    pub config: TrainConfig,
+    data: Dataset,
+    arch: Architecture,
+    theta: Vec<f64>,
+    targets: Vec<f64>,
+    velocity: Vec<f64>,
+    second: Vec<f64>,
+    steps: u64,
+    order: Vec<usize>,
+    cursor: usize,
+    rng: SplitMix64,
+    initial_loss: Option<f64>,
+    sharpness: Option<f64>,
+    trace: Option<f64>,
+    last: Option<Frame>,
+    elapsed_ms: f64,
+    stopped: Option<StopReason>,
+}
+
+impl Trainer {
+    pub fn new(data: Dataset, config: TrainConfig) -> Result<Self> {
+        config.validate(&data)?;
+        let arch = Architecture::new(data.inputs, config.hidden.clone(), data.outputs(config.loss), config.activation)?;
+        let theta = arch.init(config.seed);
+        let p = theta.len();
+        let targets = data.targets(config.loss);
+        let order = data.train.clone();
+        Ok(Self {
+            rng: SplitMix64::new(config.seed ^ 0x5EED),
+            config,
+            arch,
+            theta,
+            targets,
+            velocity: vec![0.0; p],
+            second: vec![0.0; p],
+            steps: 0,
+            order,
+            cursor: 0,
+            initial_loss: None,
+            sharpness: None,
+            trace: None,
+            last: None,
+            elapsed_ms: 0.0,
+            stopped: None,
+            data,
+        })
+    }
+
+    pub fn architecture(&self) -> &Architecture {
+        &self.arch
+    }
+
+    pub fn params(&self) -> &[f64] {
+        &self.theta
+    }
+
+    pub fn data(&self) -> &Dataset {
+        &self.data
+    }
+
+    /// The network's output for one input row.
+    pub fn predict(&self, input: &[f64]) -> Vec<f64> {
+        predict(&self.arch, &self.theta, input)
+    }
+
+    fn batch_size(&self) -> usize {
+        if self.config.batch == 0 {
+            self.data.train.len()
+        } else {
+            self.config.batch
+        }
+    }
+
+    /// Updates per epoch.
+    pub fn steps_per_epoch(&self) -> u64 {
+        self.data.train.len().div_ceil(self.batch_size()) as u64
+    }
+
+    fn total_steps(&self) -> u64 {
+        self.steps_per_epoch() * self.config.epochs as u64
+    }
+
+    /// The learning rate at the current step.
+    pub fn current_lr(&self) -> f64 {
+        let (t, total) = (self.steps as f64, self.total_steps().max(1) as f64);
+        match self.config.schedule {
+            Schedule::Constant => self.config.lr,
+            Schedule::Step => self.config.lr * 0.1f64.powi((3.0 * t / total).floor().min(2.0) as i32),
+            Schedule::Cosine => self.config.lr * 0.5 * (1.0 + (std::f64::consts::PI * t / total).cos()),
+        }
+    }
+
+    /// Changes hyperparameters that make sense mid-run (learning rate, schedule, regularisation, epochs,
+    /// batch, Hessian cadence) without resetting the weights; the rest need a new trainer.
+    pub fn update(&mut self, next: &TrainConfig) -> Result<()> {
+        next.validate(&self.data)?;
+        let structural = next.hidden != self.config.hidden
+            || next.activation != self.config.activation
+            || next.loss != self.config.loss
+            || next.seed != self.config.seed
+            || next.optimizer != self.config.optimizer;
+        if structural {
+            return Err(Error::Invalid { name: "config", message: "the architecture, loss, optimizer or seed changed: reset".into() });
+        }
+        self.config = next.clone();
+        if self.stopped == Some(StopReason::Completed) || self.stopped == Some(StopReason::MaxIterations) {
+            self.stopped = None;
+        }
+        self.last = None;
+        Ok(())
+    }
+
+    fn train_batch(&self) -> Batch<'_> {
+        Batch { x: &self.data.x, y: &self.targets, class: &self.data.class, rows: &self.data.train }
+    }
+
+    fn reg_value(&self) -> f64 {
+        let rate = self.config.reg_rate;
+        self.weights().map(|w| match self.config.reg {
+            Regularization::None => 0.0,
+            Regularization::L1 => rate * w.abs(),
+            Regularization::L2 => 0.5 * rate * w * w,
+        })
+        .sum()
+    }
+
+    /// The weights (not the biases).
+    fn weights(&self) -> impl Iterator<Item = f64> + '_ {
+        self.arch.layers().into_iter().flat_map(move |(w, _, i, o)| self.theta[w..w + i * o].iter().copied())
+    }
+
+    /// H·v of the full training objective (data loss + regulariser; L1 has no curvature almost everywhere).
+    pub fn hessian_vector(&self, v: &[f64]) -> Vec<f64> {
+        let mut hv = hvp(&self.arch, &self.theta, self.config.loss, self.train_batch(), v);
+        if self.config.reg == Regularization::L2 {
+            for (w, _, i, o) in self.arch.layers() {
+                (w..w + i * o).for_each(|k| hv[k] += self.config.reg_rate * v[k]);
+            }
+        }
+        hv
+    }
+
+    /// (λmax, tr H) of the full training objective now.
+    pub fn measure_hessian(&mut self) -> (f64, f64) {
+        let p = self.theta.len();
+        let seed = self.config.seed ^ self.steps;
+        let (l, _) = top_eigenvalue(p, |v| self.hessian_vector(v), POWER_ITERS, POWER_RTOL, seed);
+        let (t, _) = hutchinson_trace(p, |v| self.hessian_vector(v), TRACE_PROBES, seed ^ 1);
+        self.sharpness = Some(l);
+        self.trace = Some(t);
+        (l, t)
+    }
+
+    /// Mean loss and accuracy (classification) over `rows`.
+    fn evaluate(&self, rows: &[usize]) -> (f64, Option<f64>) {
+        if rows.is_empty() {
+            return (f64::NAN, None);
+        }
+        let batch = Batch { x: &self.data.x, y: &self.targets, class: &self.data.class, rows };
+        let loss = loss_grad(&self.arch, &self.theta, self.config.loss, batch, None);
+        let acc = (self.data.classes > 0).then(|| {
+            let p_in = self.data.inputs;
+            let correct = rows
+                .iter()
+                .filter(|&&r| {
+                    let o = self.predict(&self.data.x[r * p_in..(r + 1) * p_in]);
+                    let guess = if o.len() == 1 { usize::from(o[0] > 0.0) } else { argmax(&o) };
+                    guess == self.data.class[r]
+                })
+                .count();
+            correct as f64 / rows.len() as f64
+        });
+        (loss, acc)
+    }
+
+    /// Accuracy on the clean labels of the training rows whose label noise flipped (memorisation) — `None`
+    /// without label noise.
+    pub fn noisy_subset_accuracy(&self) -> Option<f64> {
+        let noisy: Vec<usize> = self.data.train.iter().copied().filter(|&r| self.data.class[r] != self.data.clean_class[r]).collect();
+        if noisy.is_empty() {
+            return None;
+        }
+        let p_in = self.data.inputs;
+        let fit = noisy
+            .iter()
+            .filter(|&&r| {
+                let o = self.predict(&self.data.x[r * p_in..(r + 1) * p_in]);
+                let guess = if o.len() == 1 { usize::from(o[0] > 0.0) } else { argmax(&o) };
+                guess == self.data.class[r]
+            })
+            .count();
+        Some(fit as f64 / noisy.len() as f64)
+    }
+
+    /// One parameter update on the next mini-batch. Returns the mini-batch loss.
+    fn update_step(&mut self) -> f64 {
+        let b = self.batch_size();
+        if self.cursor >= self.order.len() {
+            self.cursor = 0;
+        }
+        if self.cursor == 0 && b < self.order.len() {
+            for i in (1..self.order.len()).rev() {
+                self.order.swap(i, (self.rng.next_u64() % (i as u64 + 1)) as usize);
+            }
+        }
+        let end = (self.cursor + b).min(self.order.len());
+        let rows: Vec<usize> = self.order[self.cursor..end].to_vec();
+        self.cursor = end;
+        let mut g = vec![0.0; self.theta.len()];
+        let batch = Batch { x: &self.data.x, y: &self.targets, class: &self.data.class, rows: &rows };
+        let loss = loss_grad(&self.arch, &self.theta, self.config.loss, batch, Some(&mut g));
+        let rate = self.config.reg_rate;
+        if self.config.reg != Regularization::None && rate > 0.0 {
+            for (w, _, i, o) in self.arch.layers() {
+                for k in w..w + i * o {
+                    g[k] += match self.config.reg {
+                        Regularization::L1 => rate * self.theta[k].signum() * f64::from(u8::from(self.theta[k] != 0.0)),
+                        _ => rate * self.theta[k],
+                    };
+                }
+            }
+        }
+        let lr = self.current_lr();
+        self.steps += 1;
+        match self.config.optimizer {
+            Optimizer::Sgd => self.theta.iter_mut().zip(&g).for_each(|(t, gk)| *t -= lr * gk),
+            Optimizer::Momentum => {
+                let beta = self.config.momentum;
+                for ((t, v), gk) in self.theta.iter_mut().zip(&mut self.velocity).zip(&g) {
+                    *v = beta * *v + gk;
+                    *t -= lr * *v;
+                }
+            }
+            Optimizer::Adam => {
+                let (b1, b2, eps) = (0.9f64, 0.999f64, 1e-8);
+                let k = self.steps as i32;
+                let (c1, c2) = (1.0 - b1.powi(k), 1.0 - b2.powi(k));
+                for (((t, m), v), gk) in self.theta.iter_mut().zip(&mut self.velocity).zip(&mut self.second).zip(&g) {
+                    *m = b1 * *m + (1.0 - b1) * gk;
+                    *v = b2 * *v + (1.0 - b2) * gk * gk;
+                    *t -= lr * (*m / c1) / ((*v / c2).sqrt() + eps);
+                }
+            }
+        }
+        loss
+    }
+
+    /// The stability threshold of the current optimizer: 2/η for GD/SGD, (2 + 2β)/η with momentum (Adam:
+    /// none reported).
+    pub fn stability_threshold(&self) -> Option<f64> {
+        let lr = self.current_lr();
+        match self.config.optimizer {
+            Optimizer::Sgd => Some(2.0 / lr),
+            Optimizer::Momentum => Some((2.0 + 2.0 * self.config.momentum) / lr),
+            Optimizer::Adam => None,
+        }
+    }
+
+    fn frame(&self, done: bool) -> Frame {
+        let mut m = BTreeMap::new();
+        let mut put = |k: &str, v: Option<f64>| {
+            if let Some(v) = v.filter(|v| v.is_finite()) {
+                m.insert(k.to_owned(), v);
+            }
+        };
+        let (train_loss, train_acc) = self.evaluate(&self.data.train);
+        let (test_loss, test_acc) = self.evaluate(&self.data.test);
+        put("epoch", Some(self.steps as f64 / self.steps_per_epoch() as f64));
+        put("train_loss", Some(train_loss));
+        put("objective", Some(train_loss + self.reg_value()));
+        put("test_loss", Some(test_loss));
+        put("train_accuracy", train_acc);
+        put("test_accuracy", test_acc);
+        put("lr", Some(self.current_lr()));
+        put("sharpness", self.sharpness);
+        put("hessian_trace", self.trace);
+        put("stability_threshold", self.stability_threshold());
+        let b = self.batch_size() as f64;
+        if let (Some(l), Some(t)) = (self.sharpness, self.trace) {
+            put("batch_bound", Some(t / b + (1.0 - 1.0 / b) * l));
+        }
+        put("noisy_memorised", self.noisy_subset_accuracy());
+        Frame {
+            iteration: self.steps,
+            metrics: m,
+            elapsed_ms: self.elapsed_ms,
+            done,
+            converged: done && self.stopped != Some(StopReason::Divergence),
+            stop: self.stopped,
+            phase: Some(format!("epoch {:.1}", self.steps as f64 / self.steps_per_epoch() as f64)),
+        }
+    }
+}
+
+fn argmax(v: &[f64]) -> usize {
+    v.iter().enumerate().max_by(|a, b| a.1.total_cmp(b.1)).map_or(0, |(k, _)| k)
+}
+
+impl Stepper for Trainer {
+    /// Updates until the budget is spent (iterations = updates) or the epochs are done.
+    async fn step(&mut self, budget: Budget) -> Result<Frame> {
+        if let Some(last) = self.last.as_ref().filter(|f| f.done) {
+            return Ok(last.clone());
+        }
+        let start = Instant::now();
+        if self.initial_loss.is_none() {
+            self.initial_loss = Some(self.evaluate(&self.data.train).0);
+        }
+        let limit = DIVERGENCE_FACTOR * self.initial_loss.unwrap_or(1.0).max(1e-3);
+        let mut ran = 0;
+        while self.stopped.is_none() && ran < budget.max_iterations && self.steps < self.total_steps() {
+            let backup = (self.theta.clone(), self.velocity.clone(), self.second.clone());
+            let loss = self.update_step();
+            ran += 1;
+            let every = self.config.hessian_every as u64;
+            if !loss.is_finite() || loss > limit || self.theta.iter().any(|t| !t.is_finite()) {
+                // Keep the last finite weights so the frame and the views stay finite.
+                (self.theta, self.velocity, self.second) = backup;
+                self.stopped = Some(StopReason::Divergence);
+                break;
+            }
+            if every > 0 && self.steps.is_multiple_of(every) {
+                self.measure_hessian();
+            }
+            if start.elapsed().as_secs_f64() * 1e3 >= budget.max_millis {
+                break;
+            }
+        }
+        if self.stopped.is_none() && self.steps >= self.total_steps() {
+            self.measure_hessian();
+            self.stopped = Some(StopReason::Completed);
+        }
+        self.elapsed_ms += start.elapsed().as_secs_f64() * 1e3;
+        let done = self.stopped.is_some();
+        let frame = self.frame(done);
+        self.last = Some(frame.clone());
+        Ok(frame)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::frame::run_to_end;
+    use crate::train::data::{DatasetKind, DatasetSpec};
+
+    fn poll<F: std::future::Future>(f: F) -> F::Output {
+        let mut f = std::pin::pin!(f);
+        match f.as_mut().poll(&mut std::task::Context::from_waker(std::task::Waker::noop())) {
+            std::task::Poll::Ready(v) => v,
+            std::task::Poll::Pending => panic!("the CPU trainer awaited something"),
+        }
+    }
+
+    #[test]
+    fn every_optimizer_learns_xor() {
+        let data = DatasetSpec { kind: DatasetKind::Xor, n: 200, noise: 0.0, train_ratio: 0.8, ..DatasetSpec::default() }.build().unwrap();
+        for (optimizer, lr) in [(Optimizer::Sgd, 0.05), (Optimizer::Momentum, 0.01), (Optimizer::Adam, 0.01)] {
+            for loss in [Loss::Mse, Loss::Xent] {
+                let config = TrainConfig { optimizer, lr, loss, epochs: 150, batch: 10, ..TrainConfig::default() };
+                let mut t = Trainer::new(data.clone(), config).unwrap();
+                let f = poll(run_to_end(&mut t, Budget::iterations(500), |_| {})).unwrap();
+                assert_eq!(f.stop, Some(StopReason::Completed));
+                let acc = f.metric("test_accuracy").unwrap();
+                assert!(acc > 0.9, "{optimizer} {loss}: test accuracy {acc}");
+                assert!(f.metric("sharpness").is_some() && f.metric("hessian_trace").is_some());
+            }
+        }
+    }
+
+    #[test]
+    fn divergence_is_reported_not_plotted() {
+        let data = DatasetSpec { kind: DatasetKind::Spiral, ..DatasetSpec::default() }.build().unwrap();
+        let config = TrainConfig { hidden: vec![32, 32], lr: 50.0, batch: 0, epochs: 500, ..TrainConfig::default() };
+        let mut t = Trainer::new(data, config).unwrap();
+        let f = poll(run_to_end(&mut t, Budget::iterations(100), |f| assert!(f.metrics.values().all(|v| v.is_finite())))).unwrap();
+        assert_eq!(f.stop, Some(StopReason::Divergence));
+        assert!(!f.converged && f.done);
+    }
+
+    #[test]
+    fn schedules_and_live_updates() {
+        let data = DatasetSpec { kind: DatasetKind::Gauss, n: 100, ..DatasetSpec::default() }.build().unwrap();
+        let config = TrainConfig { schedule: Schedule::Cosine, epochs: 10, batch: 0, lr: 0.2, ..TrainConfig::default() };
+        let mut t = Trainer::new(data.clone(), config.clone()).unwrap();
+        assert_eq!(t.current_lr(), 0.2);
+        poll(t.step(Budget::iterations(5))).unwrap();
+        assert!((t.current_lr() - 0.1).abs() < 1e-12, "half-way through the cosine");
+        // A new learning rate applies mid-run; a new architecture does not.
+        t.update(&TrainConfig { lr: 0.4, ..config.clone() }).unwrap();
+        assert!((t.current_lr() - 0.2).abs() < 1e-12);
+        assert!(t.update(&TrainConfig { hidden: vec![3], ..config.clone() }).is_err());
+        let step = TrainConfig { schedule: Schedule::Step, epochs: 9, ..config };
+        let mut t = Trainer::new(data, step).unwrap();
+        poll(t.step(Budget::iterations(3))).unwrap();
+        assert!((t.current_lr() - 0.02).abs() < 1e-12);
+    }
+
+    #[test]
+    fn bad_hyperparameters_are_typed_errors() {
+        let data = DatasetSpec { kind: DatasetKind::Plane, n: 50, ..DatasetSpec::default() }.build().unwrap();
+        let bad = |c: TrainConfig| Trainer::new(data.clone(), c).err().map(|e| e.to_string()).unwrap_or_default();
+        assert!(bad(TrainConfig { lr: 0.0, ..TrainConfig::default() }).contains("`lr`"));
+        assert!(bad(TrainConfig { lr: f64::NAN, ..TrainConfig::default() }).contains("`lr`"));
+        assert!(bad(TrainConfig { batch: 51, ..TrainConfig::default() }).contains("`batch`"));
+        assert!(bad(TrainConfig { hidden: vec![0], ..TrainConfig::default() }).contains("`hidden`"));
+        assert!(bad(TrainConfig { loss: Loss::Xent, ..TrainConfig::default() }).contains("`loss`"));
+        assert!(bad(TrainConfig { epochs: 0, ..TrainConfig::default() }).contains("`epochs`"));
+    }
+}
