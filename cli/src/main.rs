@@ -15,6 +15,7 @@ use regula_core::sketch::data::{parse_csv, parse_npy, Matrix};
 use regula_core::sketch::experiment::{Config, Experiment, Solver};
 use regula_core::sketch::operators::{Sketch, SketchKind};
 use regula_core::sketch::regression::{Design, Instance};
+use regula_core::train::{Activation, DatasetKind, DatasetSpec, Loss, Optimizer, Regularization, Schedule, TrainConfig, Trainer};
 use regula_core::{Backend, BackendChoice, Budget, Error, Frame};
 
 #[derive(Parser)]
@@ -61,6 +62,8 @@ enum Command {
     Ot(OtArgs),
     /// Sketched least squares: sketch-and-solve (ε₂, ε∞, spike) or sketch-and-precondition, over trials.
     Sketch(SketchArgs),
+    /// Train a small network (CPU, f64) and measure its Hessian: sharpness against 2/η.
+    Train(TrainArgs),
     /// Benchmarks measured side by side in one run, with ratios.
     Bench {
         #[command(subcommand)]
@@ -83,6 +86,61 @@ enum BenchWhich {
         #[arg(long, default_value_t = 3)]
         reps: usize,
     },
+}
+
+#[derive(Args)]
+struct TrainArgs {
+    #[command(flatten)]
+    common: Common,
+    #[arg(long, default_value = "spiral", value_parser = parse::<DatasetKind>)]
+    dataset: DatasetKind,
+    /// Points (the 2-D sets; digits has 1,797).
+    #[arg(long, default_value_t = 200)]
+    n: usize,
+    /// Coordinate noise (classification) or target noise (regression), a standard deviation.
+    #[arg(long, default_value_t = 0.05)]
+    noise: f64,
+    #[arg(long, default_value_t = 1.0)]
+    train_ratio: f64,
+    /// Hidden widths, e.g. 8,8.
+    #[arg(long, default_value = "8,8", value_delimiter = ',')]
+    hidden: Vec<usize>,
+    #[arg(long, default_value = "tanh", value_parser = parse::<Activation>)]
+    activation: Activation,
+    #[arg(long, default_value = "mse", value_parser = parse::<Loss>)]
+    loss: Loss,
+    #[arg(long, default_value = "sgd", value_parser = parse::<Optimizer>)]
+    optimizer: Optimizer,
+    #[arg(long)]
+    lr: f64,
+    /// Mini-batch size (0: full batch).
+    #[arg(long, default_value_t = 10)]
+    batch: usize,
+    #[arg(long)]
+    epochs: usize,
+    #[arg(long, default_value = "constant", value_parser = parse::<Schedule>)]
+    schedule: Schedule,
+    #[arg(long, default_value = "none", value_parser = parse::<Regularization>)]
+    reg: Regularization,
+    #[arg(long, default_value_t = 0.0)]
+    reg_rate: f64,
+    /// Fraction of training labels flipped to another class.
+    #[arg(long, default_value_t = 0.0)]
+    label_noise: f64,
+    #[arg(long, default_value_t = 0)]
+    seed: u64,
+    /// Measure sharpness and trace every K steps (0: only at the end).
+    #[arg(long, default_value_t = 0)]
+    hessian_every: usize,
+    /// Your data: CSV with the target in the last column (integer classes with --loss xent or --classify).
+    #[arg(long)]
+    data: Option<std::path::PathBuf>,
+    /// Treat the last CSV column as class labels (implied by --loss xent).
+    #[arg(long)]
+    classify: bool,
+    /// Write one CSV row per frame (step, epoch, losses, accuracies, lr, sharpness, trace).
+    #[arg(long)]
+    trace: Option<std::path::PathBuf>,
 }
 
 #[derive(Args)]
@@ -197,6 +255,7 @@ async fn run(command: Command) -> Result<(), Error> {
         }
         Command::Ot(args) => ot(args).await,
         Command::Sketch(args) => sketch(args).await,
+        Command::Train(args) => train(args).await,
         Command::Bench { which: BenchWhich::SketchApply { common, n, d, reps } } => bench_sketch_apply(common, n, d, reps).await,
     }
 }
@@ -576,6 +635,126 @@ async fn bench_sketch_apply(common: Common, n: usize, d: usize, reps: usize) -> 
         out["device"] = json!(backend.report().label);
     }
     if common.json {
+        println!("{out}");
+    }
+    Ok(())
+}
+
+async fn train(args: TrainArgs) -> Result<(), Error> {
+    if args.common.backend == BackendChoice::Gpu {
+        return Err(Error::Invalid { name: "backend", message: "training runs on the CPU (f64) for now: use --backend cpu or auto".into() });
+    }
+    let data = match &args.data {
+        Some(path) => {
+            let name = path.display().to_string();
+            let text = std::fs::read_to_string(path).map_err(|e| Error::Csv { file: name.clone(), line: 0, message: format!("cannot read the file: {e}") })?;
+            regula_core::train::data::from_csv(&name, &text, args.classify || args.loss == Loss::Xent, args.train_ratio, args.seed)?
+        }
+        None => DatasetSpec {
+            kind: args.dataset,
+            n: args.n,
+            noise: args.noise,
+            train_ratio: args.train_ratio,
+            label_noise: args.label_noise,
+            seed: args.seed,
+            ..DatasetSpec::default()
+        }
+        .build()?,
+    };
+    let config = TrainConfig {
+        hidden: args.hidden.clone(),
+        activation: args.activation,
+        loss: args.loss,
+        optimizer: args.optimizer,
+        lr: args.lr,
+        schedule: args.schedule,
+        batch: args.batch,
+        epochs: args.epochs,
+        reg: args.reg,
+        reg_rate: args.reg_rate,
+        hessian_every: args.hessian_every,
+        seed: args.seed,
+        ..TrainConfig::default()
+    };
+    let mut trainer = Trainer::new(data, config)?;
+    let params = trainer.params().len();
+    eprintln!("train: {} ({} train / {} test rows), {params} parameters, {} lr {}, CPU f64", args.data.as_ref().map_or_else(|| args.dataset.to_string(), |p| p.display().to_string()), trainer.data().train.len(), trainer.data().test.len(), args.optimizer, args.lr);
+    let total = trainer.steps_per_epoch() * args.epochs as u64;
+    let bar = progress(total, "train");
+    let mut trace = match &args.trace {
+        Some(path) => {
+            let mut w = std::io::BufWriter::new(std::fs::File::create(path).map_err(|e| Error::Invalid { name: "trace", message: format!("cannot create {}: {e}", path.display()) })?);
+            use std::io::Write;
+            writeln!(w, "step,epoch,train_loss,test_loss,train_accuracy,test_accuracy,lr,sharpness,hessian_trace,stability_threshold")
+                .map_err(|e| Error::Invalid { name: "trace", message: e.to_string() })?;
+            Some(w)
+        }
+        None => None,
+    };
+    let mut write_error = None;
+    let budget = if trace.is_some() { Budget::iterations(trainer.steps_per_epoch()) } else { Budget::millis(200.0) };
+    let last = regula_core::frame::run_to_end(&mut trainer, budget, |f| {
+        bar.set_position(f.iteration);
+        bar.set_message(format!("train loss {:.4}", f.metric("train_loss").unwrap_or(f64::NAN)));
+        if let Some(w) = trace.as_mut() {
+            use std::io::Write;
+            let opt = |k: &str| f.metric(k).map(|v| v.to_string()).unwrap_or_default();
+            let row = writeln!(
+                w,
+                "{},{},{},{},{},{},{},{},{},{}",
+                f.iteration,
+                opt("epoch"),
+                opt("train_loss"),
+                opt("test_loss"),
+                opt("train_accuracy"),
+                opt("test_accuracy"),
+                opt("lr"),
+                opt("sharpness"),
+                opt("hessian_trace"),
+                opt("stability_threshold")
+            );
+            if let Err(e) = row {
+                write_error.get_or_insert(e.to_string());
+            }
+        }
+    })
+    .await?;
+    bar.finish_and_clear();
+    if let Some(w) = trace.as_mut() {
+        use std::io::Write;
+        w.flush().map_err(|e| Error::Invalid { name: "trace", message: e.to_string() })?;
+    }
+    if let Some(e) = write_error {
+        return Err(Error::Invalid { name: "trace", message: e });
+    }
+    let m = |k: &str| last.metric(k);
+    let seconds = last.elapsed_ms / 1e3;
+    if last.stop == Some(regula_core::StopReason::Divergence) {
+        eprintln!("warning: training diverged at step {} (loss → ∞): lower the learning rate", last.iteration);
+    }
+    println!(
+        "{} after {:.1} epochs ({} steps, {:.0} steps/s): train loss {:.4}{}{}{}",
+        last.stop.map_or("stopped".to_owned(), |s| format!("{s:?}").to_lowercase()),
+        m("epoch").unwrap_or(0.0),
+        last.iteration,
+        last.iteration as f64 / seconds.max(1e-9),
+        m("train_loss").unwrap_or(f64::NAN),
+        m("test_loss").map(|l| format!(", test loss {l:.4}")).unwrap_or_default(),
+        m("train_accuracy").map(|a| format!(", train accuracy {a:.3}")).unwrap_or_default(),
+        m("test_accuracy").map(|a| format!(", test accuracy {a:.3}")).unwrap_or_default(),
+    );
+    if let (Some(l), Some(t)) = (m("sharpness"), m("hessian_trace")) {
+        println!("sharpness λmax {l:.4}, trace {t:.4}{}", m("stability_threshold").map(|s| format!(", stability threshold {s:.4}")).unwrap_or_default());
+    }
+    if args.common.json {
+        let out = json!({
+            "epochs": m("epoch"), "train_loss": m("train_loss"), "test_loss": m("test_loss"),
+            "train_accuracy": m("train_accuracy"), "test_accuracy": m("test_accuracy"),
+            "sharpness": m("sharpness"), "hessian_trace": m("hessian_trace"), "params": params,
+            "steps_per_second": last.iteration as f64 / seconds.max(1e-9), "seconds": seconds,
+            "stop": last.stop, "diverged": last.stop == Some(regula_core::StopReason::Divergence),
+            "stability_threshold": m("stability_threshold"), "backend": "cpu",
+        });
         println!("{out}");
     }
     Ok(())

@@ -177,3 +177,36 @@ fn sketch_reads_csv_and_npy_and_rejects_bad_input() {
     }
     std::fs::remove_dir_all(&dir).ok();
 }
+
+#[test]
+fn train_prints_the_issue_json_keys() {
+    let (ok, stdout, stderr) = regula(&[
+        "train", "--dataset", "xor", "--n", "200", "--noise", "0", "--train-ratio", "0.8", "--hidden", "8,8", "--lr", "0.05", "--batch", "10", "--epochs", "60", "--json",
+    ]);
+    assert!(ok, "{stderr}");
+    let v = last_json(&stdout);
+    for key in ["epochs", "train_loss", "test_loss", "train_accuracy", "test_accuracy", "sharpness", "hessian_trace", "params", "steps_per_second", "seconds"] {
+        assert!(!v[key].is_null(), "missing {key}: {v}");
+    }
+    assert_eq!(v["params"].as_u64(), Some(2 * 8 + 8 + 8 * 8 + 8 + 8 + 1));
+    assert!(v["test_accuracy"].as_f64().unwrap() > 0.9, "{v}");
+}
+
+#[test]
+fn train_reports_divergence_and_bad_input() {
+    let (ok, stdout, stderr) = regula(&["train", "--dataset", "spiral", "--hidden", "32,32", "--lr", "5", "--batch", "0", "--epochs", "200", "--json"]);
+    assert!(ok, "{stderr}");
+    assert!(stderr.contains("diverged"), "{stderr}");
+    let v = last_json(&stdout);
+    assert_eq!(v["diverged"], true);
+    assert!(v["train_loss"].as_f64().unwrap().is_finite());
+    for args in [&["--lr=-1"][..], &["--lr", "0.1", "--batch", "1000"], &["--lr", "0.1", "--hidden", "0"], &["--lr", "0.1", "--dataset", "plane", "--loss", "xent"]] {
+        let mut full = vec!["train", "--epochs", "1"];
+        full.extend(args);
+        if !args.iter().any(|a| a.starts_with("--lr")) {
+            full.extend(["--lr", "0.1"]);
+        }
+        let (ok, _, stderr) = regula(&full);
+        assert!(!ok && stderr.starts_with("error:") && !stderr.contains("panicked"), "{args:?}: {stderr}");
+    }
+}
