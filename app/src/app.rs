@@ -9,6 +9,7 @@ use regula_core::{Backend, BackendChoice, DeviceReport};
 use crate::kernels::KernelsPage;
 use crate::ot::OtPage;
 use crate::sketch::SketchPage;
+use crate::train::TrainPage;
 
 /// The GPU probed once at start-up, shared by every page (WebGPU objects live on the main thread only,
 /// hence local storage). `None` inside means no adapter: pages run on the CPU and say so.
@@ -71,7 +72,7 @@ impl Lab {
             Lab::Kernels => None,
             Lab::Ot => None,
             Lab::Sketching => None,
-            Lab::Training => Some("Small networks trained on the GPU, with λmax against the 2/η stability line."),
+            Lab::Training => None,
             Lab::Generalization => Some("Theory over simulation: student–teacher, double descent, noisy labels."),
         }
     }
@@ -206,6 +207,7 @@ pub fn App() -> impl IntoView {
                 match l.coming() {
                     None if l == Lab::Ot => view! { <OtPage device=device /> }.into_any(),
                     None if l == Lab::Sketching => view! { <SketchPage device=device /> }.into_any(),
+                    None if l == Lab::Training => view! { <TrainPage /> }.into_any(),
                     None => view! { <KernelsPage device=device /> }.into_any(),
                     Some(text) => view! {
                         <section class="coming">

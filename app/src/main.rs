@@ -7,6 +7,7 @@ mod kernels;
 mod ot;
 mod runner;
 mod sketch;
+mod train;
 
 fn main() {
     // Panics should not happen (every core entry returns Result); if one does, say where in the console.

@@ -99,6 +99,8 @@ impl Default for TrainConfig {
 const POWER_ITERS: usize = 100;
 const POWER_RTOL: f64 = 1e-3;
 const TRACE_PROBES: usize = 20;
+/// Fewest updates between frames (full-batch GD has one update per epoch).
+const FRAME_STEPS: u64 = 10;
 /// A loss this many times the initial one counts as divergence.
 const DIVERGENCE_FACTOR: f64 = 1e8;
 
@@ -431,7 +433,8 @@ fn argmax(v: &[f64]) -> usize {
 }
 
 impl Stepper for Trainer {
-    /// Updates until the budget is spent (iterations = updates) or the epochs are done.
+    /// Updates until the budget is spent (iterations = updates), the epoch ends (or FRAME_STEPS updates for
+    /// short epochs), or the epochs are done.
     async fn step(&mut self, budget: Budget) -> Result<Frame> {
         if let Some(last) = self.last.as_ref().filter(|f| f.done) {
             return Ok(last.clone());
@@ -456,7 +459,8 @@ impl Stepper for Trainer {
             if every > 0 && self.steps.is_multiple_of(every) {
                 self.measure_hessian();
             }
-            if start.elapsed().as_secs_f64() * 1e3 >= budget.max_millis {
+            // One frame per epoch (at least every FRAME_STEPS updates): the curves get a point per epoch.
+            if start.elapsed().as_secs_f64() * 1e3 >= budget.max_millis || self.steps.is_multiple_of(self.steps_per_epoch().max(FRAME_STEPS)) {
                 break;
             }
         }

@@ -1,0 +1,478 @@
+//! The training page: TensorFlow Playground's panel, trained by the core's `Trainer` (CPU, f64) one budget
+//! per animation frame; train/test loss and error live, the decision boundary with the data, the sharpness
+//! against the 2/η stability line, and on demand the exact Hessian (heatmap with a threshold) and its
+//! eigenvalue density.
+
+use std::rc::Rc;
+use std::sync::Arc;
+
+use leptos::html::Canvas;
+use leptos::prelude::*;
+use plotters::prelude::*;
+use plotters_canvas::CanvasBackend;
+use regula_core::train::hessian::{full_hessian, slq_density};
+use regula_core::train::{
+    Activation, DatasetKind, DatasetSpec, Feature, Loss, Optimizer, Regularization, Schedule, TrainConfig, Trainer,
+};
+
+use crate::chart::{LogChart, Series};
+use crate::kernels::series;
+use crate::runner::{next_animation_frame, Factory, RunControls, Runner};
+
+const TRAIN: RGBColor = RGBColor(40, 110, 200);
+const TEST: RGBColor = RGBColor(214, 90, 40);
+/// Largest parameter count for the exact Hessian view (p Hessian-vector products on the main thread).
+const MAX_HESSIAN_PARAMS: usize = 600;
+
+#[derive(Clone, PartialEq)]
+struct Panel {
+    data: DatasetSpec,
+    config: TrainConfig,
+}
+
+impl Default for Panel {
+    fn default() -> Self {
+        // Playground's opening: a spiral, 2 × 8 tanh, SGD with batch 10.
+        Self {
+            data: DatasetSpec { kind: DatasetKind::Spiral, n: 200, noise: 0.05, train_ratio: 0.8, ..DatasetSpec::default() },
+            config: TrainConfig { hidden: vec![8, 8], lr: 0.1, batch: 10, epochs: 300, hessian_every: 0, ..TrainConfig::default() },
+        }
+    }
+}
+
+#[component]
+pub fn TrainPage() -> impl IntoView {
+    let panel = RwSignal::new(Panel::default());
+    let factory: Factory<Trainer> = Rc::new(move || {
+        let p = panel.get_untracked();
+        Box::pin(async move {
+            let data = p.data.build()?;
+            Ok(vec![Trainer::new(data, p.config)?])
+        })
+    });
+    let runner = Runner::new(factory);
+    // Data and architecture changes reset; optimisation hyperparameters apply mid-run.
+    let edit_data = move |f: Box<dyn FnOnce(&mut Panel)>| {
+        runner.reset();
+        panel.update(|p| f(p));
+    };
+    let edit_live = move |f: Box<dyn FnOnce(&mut Panel)>| {
+        let mut next = panel.get_untracked();
+        f(&mut next);
+        let config = next.config.clone();
+        let live = runner.update_live(|t| t.update(&config)).unwrap_or(false);
+        if !live {
+            runner.reset();
+        }
+        panel.set(next);
+    };
+    let invalid = Memo::new(move |_| {
+        let p = panel.get();
+        p.data.build().and_then(|d| p.config.validate(&d)).err().map(|e| e.to_string())
+    });
+
+    let frames = move |f: &dyn Fn(&[regula_core::Frame]) -> Vec<Series>| runner.frames.with(|fs| fs.first().map(|fr| f(fr)).unwrap_or_default());
+    let losses = Signal::derive(move || {
+        frames(&|fr| [series(fr, "train", "train_loss", TRAIN), series(fr, "test", "test_loss", TEST)].into_iter().flatten().collect())
+    });
+    let errors = Signal::derive(move || {
+        frames(&|fr| {
+            let err = |name: &'static str, key: &str, color| {
+                let points: Vec<(f64, f64)> = fr.iter().filter_map(|f| f.metric(key).map(|a| (f.iteration as f64, 1.0 - a))).collect();
+                (!points.is_empty()).then_some(Series { name, color, points })
+            };
+            [err("train error", "train_accuracy", TRAIN), err("test error", "test_accuracy", TEST)].into_iter().flatten().collect()
+        })
+    });
+    let sharpness = Signal::derive(move || {
+        frames(&|fr| {
+            [
+                series(fr, "λmax (sharpness)", "sharpness", TRAIN),
+                series(fr, "stability threshold 2/η", "stability_threshold", RGBColor(0, 0, 0)),
+                series(fr, "tr(H)/B + (1 − 1/B)λmax", "batch_bound", TEST),
+            ]
+            .into_iter()
+            .flatten()
+            .collect()
+        })
+    });
+    let status = move || {
+        if let Some(e) = runner.error.get() {
+            return e;
+        }
+        runner.frames.with(|fs| {
+            let Some(f) = fs.first().and_then(|f| f.last()) else {
+                return "Ready: press Run (space) or Step.".to_owned();
+            };
+            let state = if runner.done() { "done" } else if runner.running.get() { "running" } else { "paused" };
+            let stop = match f.stop {
+                Some(regula_core::StopReason::Divergence) => " — diverged (the loss ran away): lower the learning rate and reset".to_owned(),
+                Some(s) => format!(" ({s:?})"),
+                None => String::new(),
+            };
+            format!(
+                "{state}: step {} [{}] · train loss {:.4}{}{}{}{stop}",
+                f.iteration,
+                f.phase.as_deref().unwrap_or(""),
+                f.metric("train_loss").unwrap_or(f64::NAN),
+                f.metric("test_loss").map(|l| format!(" · test loss {l:.4}")).unwrap_or_default(),
+                f.metric("test_accuracy").map(|a| format!(" · test accuracy {a:.3}")).unwrap_or_default(),
+                f.metric("sharpness").map(|s| format!(" · λmax {s:.3}")).unwrap_or_default(),
+            )
+        })
+    };
+
+    // The decision boundary, redrawn every few frames and on pause.
+    let boundary = Signal::derive(move || -> Option<Arc<Boundary>> {
+        let n = runner.frames.with(|fs| fs.first().map_or(0, |f| f.len()));
+        if n == 0 || (runner.running.get() && n % 4 != 1) {
+            return None;
+        }
+        runner.with_steppers(|s| s.first().and_then(Boundary::of).map(Arc::new)).flatten()
+    });
+
+    // The exact Hessian on demand.
+    let threshold = RwSignal::new(-3.0f64);
+    let hessian = RwSignal::new(None::<Arc<HessianView>>);
+    let hessian_note = RwSignal::new(String::new());
+    let compute_hessian = move || {
+        if runner.running.get_untracked() {
+            hessian_note.set("Pause the run first.".into());
+            return;
+        }
+        hessian_note.set("Computing…".into());
+        leptos::task::spawn_local(async move {
+            next_animation_frame().await;
+            next_animation_frame().await;
+            let view = runner.with_steppers(|s| s.first().map(HessianView::of)).flatten();
+            match view {
+                Some(Ok(v)) => {
+                    hessian_note.set(format!(
+                        "{} parameters: λmax {:.4}, λmin {:.4}, trace {:.4} (exact, from {} Hessian-vector products)",
+                        v.p, v.eigenvalues.last().copied().unwrap_or(f64::NAN), v.eigenvalues.first().copied().unwrap_or(f64::NAN), v.eigenvalues.iter().sum::<f64>(), v.p
+                    ));
+                    hessian.set(Some(Arc::new(v)));
+                }
+                Some(Err(e)) => hessian_note.set(e),
+                None => hessian_note.set("Run or step once first.".into()),
+            }
+        });
+    };
+    let density = Signal::derive(move || {
+        hessian.with(|h| {
+            h.as_ref()
+                .map(|h| vec![Series { name: "density (SLQ, smoothed)", color: TRAIN, points: h.density.clone() }])
+                .unwrap_or_default()
+        })
+    });
+
+    let number = move |label: &'static str, id: &'static str, value: Signal<String>, set: Rc<dyn Fn(&str) -> Result<(), String>>| {
+        view! {
+            <label for=id>{label}</label>
+            <input id=id type="text" inputmode="decimal" prop:value=move || value.get()
+                on:change=move |ev| {
+                    if let Err(e) = set(event_target_value(&ev).trim()) {
+                        runner.error.set(Some(e));
+                    }
+                } />
+        }
+    };
+    let num = |id: &'static str, s: &str| s.parse::<f64>().map_err(|_| format!("`{id}` must be a number"));
+    let whole = |id: &'static str, s: &str| s.parse::<usize>().map_err(|_| format!("`{id}` must be a whole number"));
+    macro_rules! select {
+        ($id:literal, $ty:ty, $get:expr, $apply:expr) => {{
+            let get = $get;
+            let apply = $apply;
+            view! {
+                <select id=$id on:change=move |ev| {
+                    if let Ok(v) = event_target_value(&ev).parse::<$ty>() { apply(v) }
+                }>
+                    {<$ty>::ALL.into_iter().map(|k| view! {
+                        <option value=k.name() selected=move || panel.with(|p| get(p) == k)>{k.name()}</option>
+                    }).collect_view()}
+                </select>
+            }
+        }};
+    }
+
+    view! {
+        <section class="lab" aria-labelledby="train-title">
+            <h2 id="train-title">"Training: small networks, live curves, and the Hessian against 2/η"</h2>
+            <form class="panel" on:submit=|ev| ev.prevent_default() aria-label="Parameters">
+                <label for="dataset">"dataset"</label>
+                {select!("dataset", DatasetKind, |p: &Panel| p.data.kind, move |k| edit_data(Box::new(move |p: &mut Panel| {
+                    p.data.kind = k;
+                    // Regression sets train on MSE; digits is 10-class.
+                    if matches!(k, DatasetKind::Plane | DatasetKind::Multigauss | DatasetKind::Teacher) { p.config.loss = Loss::Mse; }
+                })))}
+                {number("points", "n", Signal::derive(move || panel.with(|p| p.data.n.to_string())),
+                    Rc::new(move |v| { let n = whole("n", v)?; edit_data(Box::new(move |p| p.data.n = n)); Ok(()) }))}
+                {number("noise", "noise", Signal::derive(move || panel.with(|p| p.data.noise.to_string())),
+                    Rc::new(move |v| { let x = num("noise", v)?; edit_data(Box::new(move |p| p.data.noise = x)); Ok(()) }))}
+                {number("train ratio", "train-ratio", Signal::derive(move || panel.with(|p| p.data.train_ratio.to_string())),
+                    Rc::new(move |v| { let x = num("train-ratio", v)?; edit_data(Box::new(move |p| p.data.train_ratio = x)); Ok(()) }))}
+                {number("label noise", "label-noise", Signal::derive(move || panel.with(|p| p.data.label_noise.to_string())),
+                    Rc::new(move |v| { let x = num("label-noise", v)?; edit_data(Box::new(move |p| p.data.label_noise = x)); Ok(()) }))}
+                <span class="label">"features"</span>
+                <div class="checks" role="group" aria-label="features">
+                    {Feature::ALL.into_iter().map(|f| view! {
+                        <label class="check">
+                            <input type="checkbox" id=format!("f-{}", f.name()) prop:checked=move || panel.with(|p| p.data.features.contains(&f))
+                                on:change=move |ev| {
+                                    let on = event_target_checked(&ev);
+                                    edit_data(Box::new(move |p| {
+                                        p.data.features.retain(|x| *x != f);
+                                        if on {
+                                            p.data.features.push(f);
+                                            p.data.features.sort_by_key(|x| Feature::ALL.iter().position(|y| y == x));
+                                        }
+                                    }));
+                                } />
+                            {f.name()}
+                        </label>
+                    }).collect_view()}
+                </div>
+                {number("hidden layers (e.g. 8,8)", "hidden", Signal::derive(move || panel.with(|p| p.config.hidden.iter().map(|h| h.to_string()).collect::<Vec<_>>().join(","))),
+                    Rc::new(move |v| {
+                        let hidden = if v.is_empty() { vec![] } else { v.split(',').map(|h| whole("hidden", h.trim())).collect::<Result<Vec<_>, _>>()? };
+                        if hidden.len() > 6 || hidden.iter().any(|&h| h > 64) {
+                            return Err("the page offers up to 6 layers of up to 64 neurons (the CLI takes more)".into());
+                        }
+                        edit_data(Box::new(move |p| p.config.hidden = hidden));
+                        Ok(())
+                    }))}
+                <label for="activation">"activation"</label>
+                {select!("activation", Activation, |p: &Panel| p.config.activation, move |a| edit_data(Box::new(move |p: &mut Panel| p.config.activation = a)))}
+                <label for="loss">"loss"</label>
+                {select!("loss", Loss, |p: &Panel| p.config.loss, move |l| edit_data(Box::new(move |p: &mut Panel| p.config.loss = l)))}
+                <label for="optimizer">"optimizer"</label>
+                {select!("optimizer", Optimizer, |p: &Panel| p.config.optimizer, move |o| edit_data(Box::new(move |p: &mut Panel| p.config.optimizer = o)))}
+                {number("learning rate", "lr", Signal::derive(move || panel.with(|p| p.config.lr.to_string())),
+                    Rc::new(move |v| { let x = num("lr", v)?; edit_live(Box::new(move |p| p.config.lr = x)); Ok(()) }))}
+                <label for="schedule">"schedule"</label>
+                {select!("schedule", Schedule, |p: &Panel| p.config.schedule, move |s| edit_live(Box::new(move |p: &mut Panel| p.config.schedule = s)))}
+                {number("batch (0: full)", "batch", Signal::derive(move || panel.with(|p| p.config.batch.to_string())),
+                    Rc::new(move |v| { let x = whole("batch", v)?; edit_live(Box::new(move |p| p.config.batch = x)); Ok(()) }))}
+                {number("epochs", "epochs", Signal::derive(move || panel.with(|p| p.config.epochs.to_string())),
+                    Rc::new(move |v| { let x = whole("epochs", v)?; edit_live(Box::new(move |p| p.config.epochs = x)); Ok(()) }))}
+                <label for="reg">"regularization"</label>
+                {select!("reg", Regularization, |p: &Panel| p.config.reg, move |r| edit_live(Box::new(move |p: &mut Panel| p.config.reg = r)))}
+                {number("reg. rate", "reg-rate", Signal::derive(move || panel.with(|p| p.config.reg_rate.to_string())),
+                    Rc::new(move |v| { let x = num("reg-rate", v)?; edit_live(Box::new(move |p| p.config.reg_rate = x)); Ok(()) }))}
+                {number("Hessian every (steps, 0: at the end)", "hessian-every", Signal::derive(move || panel.with(|p| p.config.hessian_every.to_string())),
+                    Rc::new(move |v| { let x = whole("hessian-every", v)?; edit_live(Box::new(move |p| p.config.hessian_every = x)); Ok(()) }))}
+                {number("seed", "train-seed", Signal::derive(move || panel.with(|p| p.config.seed.to_string())),
+                    Rc::new(move |v| { let x = whole("seed", v)? as u64; edit_data(Box::new(move |p| { p.config.seed = x; p.data.seed = x; })); Ok(()) }))}
+            </form>
+            <RunControls runner=runner invalid=Signal::derive(move || invalid.get().is_some()) />
+            <p id="param-error" class="error" role="alert" hidden=move || invalid.get().is_none()>{move || invalid.get()}</p>
+            <p id="status" class=move || if runner.error.get().is_some() { "status error" } else { "status" } aria-live="polite">{status}</p>
+            <div class="charts">
+                <LogChart id="chart-loss" title="Loss vs step" x_label="step" y_label="loss" series=losses floor=1e-8 />
+                <LogChart id="chart-error" title="Error rate (1 − accuracy) vs step" x_label="step" y_label="error" series=errors floor=1e-3 />
+                <BoundaryView boundary=boundary />
+                <LogChart id="chart-sharpness" title="Sharpness λmax vs the stability threshold" x_label="step" y_label="λ" series=sharpness />
+            </div>
+            <div class="controls">
+                <button id="hessian-compute" on:click=move |_| compute_hessian()>"Exact Hessian"</button>
+                <label for="threshold">{move || format!("show |H_ij| ≥ 10^{:.1} · max", threshold.get())}</label>
+                <input id="threshold" type="range" min="-8" max="0" step="0.5" prop:value=move || threshold.get().to_string()
+                    on:input=move |ev| { if let Ok(t) = event_target_value(&ev).parse::<f64>() { threshold.set(t) } } />
+            </div>
+            <p id="hessian-note" class="muted">{move || hessian_note.get()}</p>
+            <div class="charts">
+                <HessianHeatmap hessian=hessian.into() threshold=threshold.into() />
+                <LogChart id="chart-density" title="Eigenvalue density of H (stochastic Lanczos quadrature)" x_label="λ (shifted: λ − λmin)" y_label="density" series=density floor=1e-6 />
+            </div>
+            <div class="explain">
+                <p>
+                    "The network is an MLP with the hidden layers above and a linear output; the loss is ½·mean squared error "
+                    "(targets ±1 for two classes) or softmax cross-entropy. Sharpness is the top eigenvalue of the training "
+                    "loss's Hessian, by power iteration on exact Hessian-vector products (Pearlmutter's R-operator), the "
+                    "trace by Hutchinson's estimator. Gradient descent is stable only while λmax ≤ 2/η (with momentum β: "
+                    "(2 + 2β)/η); training drives λmax up until it hovers at that line — the edge of stability (set batch 0, "
+                    "a 32,32 net on the spiral, η = 0.2, Hessian every 100 steps). For mini-batches of size B the bound is "
+                    "tr(H)/B + (1 − 1/B)λmax ≤ 2/η (Wu & Su 2023). A run whose loss runs away stops as diverged and keeps "
+                    "its last finite state. Where it runs: the CPU in f64 (the WGSL training kernels are not in yet)."
+                </p>
+            </div>
+        </section>
+    }
+}
+
+/// A grid of network outputs over the data's 2-D box, and the points.
+struct Boundary {
+    grid: Vec<f64>,
+    size: usize,
+    lo: (f64, f64),
+    hi: (f64, f64),
+    points: Vec<(f64, f64, usize, bool)>,
+    regression: bool,
+}
+
+impl Boundary {
+    fn of(t: &Trainer) -> Option<Boundary> {
+        let d = t.data();
+        if d.points.is_empty() {
+            return None;
+        }
+        let xs = d.points.chunks(2);
+        let (mut lo, mut hi) = ((f64::INFINITY, f64::INFINITY), (f64::NEG_INFINITY, f64::NEG_INFINITY));
+        for p in xs {
+            lo = (lo.0.min(p[0]), lo.1.min(p[1]));
+            hi = (hi.0.max(p[0]), hi.1.max(p[1]));
+        }
+        let pad = 0.05 * (hi.0 - lo.0).max(hi.1 - lo.1).max(1e-9);
+        let (lo, hi) = ((lo.0 - pad, lo.1 - pad), (hi.0 + pad, hi.1 + pad));
+        let size = 48;
+        let mut grid = Vec::with_capacity(size * size);
+        for r in 0..size {
+            for c in 0..size {
+                let x = lo.0 + (c as f64 + 0.5) / size as f64 * (hi.0 - lo.0);
+                let y = hi.1 - (r as f64 + 0.5) / size as f64 * (hi.1 - lo.1);
+                let o = t.predict(&d.featurize(x, y));
+                grid.push(if o.len() == 1 { o[0] } else { 2.0 * softmax1(&o) - 1.0 });
+            }
+        }
+        let test: std::collections::HashSet<usize> = d.test.iter().copied().collect();
+        let points = (0..d.rows()).map(|r| (d.points[2 * r], d.points[2 * r + 1], d.class.get(r).copied().unwrap_or(0), test.contains(&r))).collect();
+        Some(Boundary { grid, size, lo, hi, points, regression: d.classes == 0 })
+    }
+}
+
+/// p(class 1) from two or more logits (the multiclass views colour by class 1 vs rest).
+fn softmax1(o: &[f64]) -> f64 {
+    let m = o.iter().copied().fold(f64::NEG_INFINITY, f64::max);
+    let s: f64 = o.iter().map(|v| (v - m).exp()).sum();
+    (o[1] - m).exp() / s
+}
+
+#[component]
+fn BoundaryView(boundary: Signal<Option<Arc<Boundary>>>) -> impl IntoView {
+    let canvas = NodeRef::<Canvas>::new();
+    Effect::new(move |_| {
+        if let (Some(b), Some(c)) = (boundary.get(), canvas.get()) {
+            if let Err(e) = draw_boundary(c, &b) {
+                leptos::logging::warn!("boundary view: {e}");
+            }
+        }
+    });
+    view! {
+        <figure class="chart">
+            <canvas id="chart-boundary" node_ref=canvas width="600" height="320" role="img" aria-label="decision boundary"></canvas>
+        </figure>
+    }
+}
+
+fn draw_boundary(canvas: web_sys::HtmlCanvasElement, b: &Boundary) -> Result<(), Box<dyn std::error::Error>> {
+    let root = CanvasBackend::with_canvas_object(canvas).ok_or("no 2-D context")?.into_drawing_area();
+    root.fill(&WHITE)?;
+    let mut chart = ChartBuilder::on(&root)
+        .caption("Decision boundary (blue > 0 > orange); test points hollow", ("sans-serif", 16))
+        .margin(10)
+        .build_cartesian_2d(b.lo.0..b.hi.0, b.lo.1..b.hi.1)?;
+    let (w, h) = ((b.hi.0 - b.lo.0) / b.size as f64, (b.hi.1 - b.lo.1) / b.size as f64);
+    chart.draw_series(b.grid.iter().enumerate().map(|(k, &v)| {
+        let (r, c) = (k / b.size, k % b.size);
+        let t = v.clamp(-1.0, 1.0);
+        let color = if t >= 0.0 { RGBColor(40, 110, 200).mix(0.15 + 0.5 * t) } else { RGBColor(214, 90, 40).mix(0.15 + 0.5 * -t) };
+        let x = b.lo.0 + c as f64 * w;
+        let y = b.hi.1 - (r + 1) as f64 * h;
+        Rectangle::new([(x, y), (x + w, y + h)], color.filled())
+    }))?;
+    chart.draw_series(b.points.iter().map(|&(x, y, class, test)| {
+        let color = if b.regression { RGBColor(60, 60, 60) } else if class == 1 { RGBColor(40, 110, 200) } else { RGBColor(214, 90, 40) };
+        let style = if test { color.stroke_width(1) } else { color.filled() };
+        Circle::new((x, y), 3, style)
+    }))?;
+    root.present()?;
+    Ok(())
+}
+
+/// The exact Hessian of the current training objective and its spectrum.
+struct HessianView {
+    p: usize,
+    h: Vec<f64>,
+    eigenvalues: Vec<f64>,
+    /// Smoothed SLQ density, (λ − λmin + floor-friendly shift, density).
+    density: Vec<(f64, f64)>,
+    layers: Vec<usize>,
+}
+
+impl HessianView {
+    fn of(t: &Trainer) -> Result<HessianView, String> {
+        let p = t.params().len();
+        if p > MAX_HESSIAN_PARAMS {
+            return Err(format!("{p} parameters: the exact Hessian view is limited to {MAX_HESSIAN_PARAMS} (use a smaller net)"));
+        }
+        let h = full_hessian(p, |v| t.hessian_vector(v));
+        let eigenvalues = regula_core::train::hessian::symmetric_eigenvalues(&h, p).map_err(|e| e.to_string())?;
+        let dens = slq_density(p, |v| t.hessian_vector(v), 40.min(p), 4, 11).map_err(|e| e.to_string())?;
+        let (lo, hi) = (eigenvalues[0], eigenvalues[p - 1]);
+        let sigma = ((hi - lo) / 60.0).max(1e-6);
+        let xs: Vec<f64> = (0..200).map(|k| lo - 3.0 * sigma + (hi - lo + 6.0 * sigma) * k as f64 / 199.0).collect();
+        let ys = dens.smoothed(&xs, sigma);
+        let density = xs.iter().zip(ys).map(|(x, y)| (x - lo + 3.0 * sigma, y)).collect();
+        let layers = t.architecture().layers().iter().map(|&(w, _, _, _)| w).chain(std::iter::once(p)).collect();
+        Ok(HessianView { p, h, eigenvalues, density, layers })
+    }
+}
+
+#[component]
+fn HessianHeatmap(hessian: Signal<Option<Arc<HessianView>>>, threshold: Signal<f64>) -> impl IntoView {
+    let canvas = NodeRef::<Canvas>::new();
+    let caption = RwSignal::new(String::new());
+    Effect::new(move |_| {
+        let t = threshold.get();
+        if let (Some(h), Some(c)) = (hessian.get(), canvas.get()) {
+            match draw_hessian(c, &h, t) {
+                Ok(text) => caption.set(text),
+                Err(e) => leptos::logging::warn!("hessian view: {e}"),
+            }
+        }
+    });
+    view! {
+        <figure class="chart">
+            <canvas id="chart-hessian" node_ref=canvas width="600" height="420" role="img" aria-label="Hessian sparsity"></canvas>
+            <figcaption id="hessian-caption">{move || caption.get()}</figcaption>
+        </figure>
+    }
+}
+
+fn draw_hessian(canvas: web_sys::HtmlCanvasElement, v: &HessianView, log_threshold: f64) -> Result<String, Box<dyn std::error::Error>> {
+    let root = CanvasBackend::with_canvas_object(canvas).ok_or("no 2-D context")?.into_drawing_area();
+    root.fill(&WHITE)?;
+    let p = v.p;
+    let max = v.h.iter().fold(0.0f64, |m, x| m.max(x.abs())).max(f64::MIN_POSITIVE);
+    let cut = max * 10f64.powf(log_threshold);
+    let bin = p.div_ceil(200);
+    let cells = p.div_ceil(bin);
+    let mut grid = vec![0.0f64; cells * cells];
+    let mut kept = 0usize;
+    for i in 0..p {
+        for j in 0..p {
+            let a = v.h[i * p + j].abs();
+            if a >= cut {
+                kept += 1;
+                let k = (i / bin) * cells + j / bin;
+                grid[k] = grid[k].max(a);
+            }
+        }
+    }
+    let mut chart = ChartBuilder::on(&root)
+        .caption("|H| by parameter (layer blocks outlined)", ("sans-serif", 16))
+        .margin(10)
+        .build_cartesian_2d(0..cells, 0..cells)?;
+    chart.draw_series(grid.iter().enumerate().filter(|(_, a)| **a > 0.0).map(|(k, a)| {
+        let (r, c) = (k / cells, k % cells);
+        let t = ((a / max).log10() - log_threshold) / (-log_threshold).max(1e-9);
+        let shade = (230.0 * (1.0 - t.clamp(0.0, 1.0))) as u8;
+        Rectangle::new([(c, cells - r - 1), (c + 1, cells - r)], RGBColor(shade, shade, 255).filled())
+    }))?;
+    for w in v.layers.windows(2) {
+        let (a, b) = (w[0] / bin, w[1].div_ceil(bin));
+        chart.draw_series(std::iter::once(Rectangle::new([(a, cells - b), (b, cells - a)], RGBColor(214, 90, 40).stroke_width(1))))?;
+    }
+    root.present()?;
+    Ok(format!("{:.1} % of the {}² entries have |H_ij| ≥ 10^{:.1} of the largest.", 100.0 * kept as f64 / (p * p) as f64, p, log_threshold))
+}

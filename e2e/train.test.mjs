@@ -1,0 +1,69 @@
+// The training lab end to end: a Playground-style run with live curves and the decision boundary, a live
+// hyperparameter change that continues the run, the exact Hessian view, divergence reported, bad input.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { join } from 'node:path';
+import { launch, openPage, canvasData, waitForDone, ARTIFACTS } from './browser.mjs';
+
+async function setField(page, id, value) {
+  await page.fill(`#${id}`, value);
+  await page.locator(`#${id}`).dispatchEvent('change');
+}
+
+const points = async (page, id) => Number(await page.locator(`#${id}`).locator('xpath=..').getAttribute('data-points'));
+
+test('training lab: train, continue, Hessian, divergence', async () => {
+  const browser = await launch();
+  try {
+    const { page, errors } = await openPage(browser);
+    await page.click('nav.labs a[href="#/training"]');
+    await page.waitForSelector('#chart-loss');
+    const empty = await canvasData(page, 'chart-boundary');
+    await page.selectOption('#dataset', 'xor');
+    await setField(page, 'epochs', '30');
+    await page.click('#run');
+    await waitForDone(page);
+    let status = await page.locator('#status').textContent();
+    // 200 points, 160 for training, batch 10: 16 steps per epoch.
+    assert.match(status, /^done: step 480 \[epoch 30\.0\] · train loss [0-9.]+ · test loss [0-9.]+ · test accuracy (0\.[89]\d+|1\.000) · λmax [0-9.]+ \(Completed\)/, status);
+    assert.ok(await points(page, 'chart-loss') > 4);
+    assert.ok(await points(page, 'chart-error') > 4);
+    assert.notEqual(await canvasData(page, 'chart-boundary'), empty, 'decision boundary not drawn');
+    await page.screenshot({ path: join(ARTIFACTS, 'train-xor.png'), fullPage: true });
+
+    // More epochs continue the same run.
+    await setField(page, 'epochs', '40');
+    assert.match(await page.locator('#status').textContent(), /^paused: step 480 /);
+    await page.click('#run');
+    await waitForDone(page);
+    assert.match(await page.locator('#status').textContent(), /^done: step 640 \[epoch 40\.0\]/);
+
+    // The exact Hessian of the 2-8-8-1 net (105 parameters) and its spectrum.
+    await page.click('#hessian-compute');
+    await page.waitForFunction(() => /105 parameters: λmax/.test(document.querySelector('#hessian-note').textContent), null, { timeout: 60_000 });
+    assert.match(await page.locator('#hessian-caption').textContent(), /% of the 105² entries/);
+    assert.ok(await points(page, 'chart-density') > 100);
+
+    // Divergence is reported, and nothing non-finite is plotted.
+    await setField(page, 'lr', '200');
+    await setField(page, 'epochs', '100');
+    await page.click('#run');
+    await waitForDone(page);
+    status = await page.locator('#status').textContent();
+    assert.match(status, /diverged/, status);
+    await page.screenshot({ path: join(ARTIFACTS, 'train-diverged.png'), fullPage: true });
+
+    // Bad input.
+    await setField(page, 'lr', 'abc');
+    assert.match(await page.locator('#status').textContent(), /`lr` must be a number/);
+    await setField(page, 'lr', '0');
+    assert.match(await page.locator('#param-error').textContent(), /`lr`/);
+    await setField(page, 'lr', '0.1');
+    await setField(page, 'batch', '500');
+    assert.match(await page.locator('#param-error').textContent(), /`batch` must be at most 160/);
+    assert.equal(await page.locator('#run').isDisabled(), true);
+    assert.deepEqual(errors, [], 'console errors');
+  } finally {
+    await browser.close();
+  }
+});
