@@ -58,10 +58,10 @@ test('kernel check runs on WebGPU and plots live', async () => {
     await page.locator('#rows').dispatchEvent('change');
     assert.match(await page.locator('#param-error').textContent(), /must be at most/);
 
-    // Navigation: the other labs are placeholders inside the real shell.
-    await page.click('nav.labs a[href="#/training"]');
+    // Navigation: a lab not built yet is a placeholder inside the real shell.
+    await page.click('nav.labs a[href="#/generalization"]');
     assert.match(await page.locator('main').textContent(), /Coming/);
-    assert.equal(await page.locator('nav.labs a.active').textContent(), 'Training');
+    assert.equal(await page.locator('nav.labs a.active').textContent(), 'Generalization');
 
     assert.deepEqual(errors, [], 'console errors');
   } finally {

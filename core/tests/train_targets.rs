@@ -5,6 +5,8 @@
 //! down to the edge (seed 0) or diverges within ~100 steps (seeds 1–5). At η = 0.1 and 0.2 every seed trains;
 //! the final sharpness is a snapshot of an oscillation around 2/η, so the test takes the median of 4 seeds.
 
+#![cfg(not(target_arch = "wasm32"))]
+
 use regula_core::frame::{run_to_end, Budget, StopReason};
 use regula_core::train::{Activation, DatasetSpec, Loss, Optimizer, TrainConfig, Trainer};
 

@@ -8,6 +8,8 @@ mod common;
 mod ot_common;
 #[path = "common/sketch.rs"]
 mod sketch_common;
+#[path = "common/train.rs"]
+mod train_common;
 
 use regula_core::demo::{ReduceCheck, ReduceCheckParams};
 use regula_core::gpu::GpuContext;
@@ -62,4 +64,15 @@ async fn every_sketch_on_webgpu_matches_the_cpu_draws() {
         // SRHT at n = 300: padded to 512, two transform passes.
         sketch_common::check(&ctx, kind, 7, 300, 5, 1).await;
     }
+}
+
+#[wasm_bindgen_test]
+async fn training_epochs_on_webgpu_match_the_cpu_trainer() {
+    use regula_core::train::{DatasetKind, DatasetSpec, TrainConfig};
+    let ctx = GpuContext::new().await.unwrap();
+    let spec = DatasetSpec { kind: DatasetKind::Xor, n: 120, train_ratio: 0.8, ..DatasetSpec::default() };
+    let config = TrainConfig { hidden: vec![8, 8], lr: 0.05, batch: 10, epochs: 2, ..TrainConfig::default() };
+    let (worst, lc, lg) = train_common::compare(ctx, spec, config).await;
+    assert!(worst < train_common::TOL, "θ differs by {worst}");
+    assert!((lc - lg).abs() < 1e-3 * lc.max(1e-3), "loss {lc} vs {lg}");
 }

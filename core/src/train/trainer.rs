@@ -151,6 +151,8 @@ pub struct Trainer {
     last: Option<Frame>,
     elapsed_ms: f64,
     stopped: Option<StopReason>,
+    /// steps / hessian_every at the last Hessian measurement (the GPU path measures between dispatches).
+    hessian_marks: u64,
 }
 
 impl Trainer {
@@ -178,6 +180,7 @@ impl Trainer {
             last: None,
             elapsed_ms: 0.0,
             stopped: None,
+            hessian_marks: 0,
             data,
         })
     }
@@ -199,7 +202,84 @@ impl Trainer {
         predict(&self.arch, &self.theta, input)
     }
 
-    fn batch_size(&self) -> usize {
+    /// Updates done so far.
+    pub fn steps(&self) -> u64 {
+        self.steps
+    }
+
+    /// The targets the loss sees (rows × outputs).
+    pub fn targets(&self) -> &[f64] {
+        &self.targets
+    }
+
+    /// Why the run stopped, if it did.
+    pub fn stopped(&self) -> Option<StopReason> {
+        self.stopped
+    }
+
+    /// The row order of the next epoch: the same shuffle the CPU's mini-batch loop draws (none for full-batch
+    /// gradient descent). Advances the trainer's epoch cursor as a whole epoch would.
+    pub fn next_epoch_order(&mut self) -> Vec<usize> {
+        self.shuffle();
+        self.cursor = self.order.len();
+        self.order.clone()
+    }
+
+    fn shuffle(&mut self) {
+        if self.batch_size() < self.order.len() {
+            for i in (1..self.order.len()).rev() {
+                self.order.swap(i, (self.rng.next_u64() % (i as u64 + 1)) as usize);
+            }
+        }
+    }
+
+    /// Replaces θ by weights computed elsewhere (the GPU) after `steps` more updates.
+    pub fn set_state(&mut self, theta: Vec<f64>, steps: u64) {
+        self.theta = theta;
+        self.steps += steps;
+    }
+
+    /// True when the weights or the training loss are no longer finite, or the loss grew 10⁸-fold.
+    pub fn diverged(&mut self) -> bool {
+        if self.initial_loss.is_none() {
+            self.initial_loss = Some(self.evaluate(&self.data.train).0);
+        }
+        let limit = DIVERGENCE_FACTOR * self.initial_loss.unwrap_or(1.0).max(1e-3);
+        let loss = self.evaluate(&self.data.train).0;
+        self.theta.iter().any(|t| !t.is_finite()) || !loss.is_finite() || loss > limit
+    }
+
+    /// Stops the run.
+    pub fn stop(&mut self, reason: StopReason) {
+        self.stopped = Some(reason);
+    }
+
+    /// The last frame when the run has finished (steppers repeat it).
+    pub fn finished_frame(&self) -> Option<Frame> {
+        self.last.clone().filter(|f| f.done)
+    }
+
+    /// Ends the run when the epochs are done (measuring the Hessian) and makes the frame, adding
+    /// `elapsed_ms` of work.
+    pub fn frame_after(&mut self, elapsed_ms: f64) -> Frame {
+        if self.stopped.is_none() && self.steps >= self.total_steps() {
+            self.measure_hessian();
+            self.stopped = Some(StopReason::Completed);
+        } else if self.config.hessian_every > 0 && self.stopped.is_none() {
+            let every = self.config.hessian_every as u64;
+            if self.steps / every > self.hessian_marks {
+                self.measure_hessian();
+            }
+        }
+        self.hessian_marks = self.steps / (self.config.hessian_every.max(1) as u64);
+        self.elapsed_ms += elapsed_ms;
+        let frame = self.frame(self.stopped.is_some());
+        self.last = Some(frame.clone());
+        frame
+    }
+
+    /// The mini-batch size in use (the training set for full-batch GD).
+    pub fn batch_size(&self) -> usize {
         if self.config.batch == 0 {
             self.data.train.len()
         } else {
@@ -212,7 +292,8 @@ impl Trainer {
         self.data.train.len().div_ceil(self.batch_size()) as u64
     }
 
-    fn total_steps(&self) -> u64 {
+    /// Updates in the whole run.
+    pub fn total_steps(&self) -> u64 {
         self.steps_per_epoch() * self.config.epochs as u64
     }
 
@@ -334,10 +415,8 @@ impl Trainer {
         if self.cursor >= self.order.len() {
             self.cursor = 0;
         }
-        if self.cursor == 0 && b < self.order.len() {
-            for i in (1..self.order.len()).rev() {
-                self.order.swap(i, (self.rng.next_u64() % (i as u64 + 1)) as usize);
-            }
+        if self.cursor == 0 {
+            self.shuffle();
         }
         let end = (self.cursor + b).min(self.order.len());
         let rows: Vec<usize> = self.order[self.cursor..end].to_vec();

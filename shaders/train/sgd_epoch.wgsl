@@ -1,0 +1,198 @@
+// A run of mini-batch steps of a small MLP in ONE workgroup: no host round trip between steps. The host
+// splits an epoch into dispatches of bounded work (steps × B × P), all in one submission, so no single
+// dispatch runs long enough to trip a driver's or browser's watchdog. Same model and loss as core/src/train/mlp.rs (its f64 CPU twin):
+//   layer l: z = W_l a + b_l (W_l out × in, row-major, then b_l, in one flat θ), a = act(z) on hidden
+//   layers, linear output; loss ½·Σ_k (o_k − y_k)² (mse) or −log softmax(o)_c (xent), mean over the batch.
+// Per step, three phases separated by barriers:
+//   1. thread t < B takes sample order[step·B + t]: forward pass, then backward, writing its gradient
+//      contribution into row t of `scratch` (B × P) — a gather layout, because WGSL has no float atomics;
+//   2. thread t sums column p of `scratch` over the batch for p = t, t + 256, … and updates θ_p with the
+//      optimizer (sgd; momentum v ← βv + g; adam with bias correction) plus L1/L2 on weights;
+//   3. the next step reads the new θ.
+// Limits: widths ≤ 64 (private arrays), ≤ 6 hidden layers, B ≤ 256. Bindings: 0 Params (uniform),
+// 1 layers (uniform: widths, activation codes, offsets), 2 x (rows × inputs), 3 y (rows × outputs),
+// 4 class (rows, u32), 5 order (the epoch's row order, u32), 6 theta, 7 scratch (B × P), 8 m, 9 v.
+
+struct Params {
+    batch: u32,       // B
+    steps: u32,       // steps in this dispatch
+    rows: u32,        // length of `order`
+    p: u32,           // parameter count
+    n_layers: u32,    // weight layers (hidden + output)
+    loss: u32,        // 0 mse, 1 xent
+    optimizer: u32,   // 0 sgd, 1 momentum, 2 adam
+    reg: u32,         // 0 none, 1 l1, 2 l2
+    lr: f32,
+    reg_rate: f32,
+    momentum: f32,
+    t0: u32,          // optimizer steps already taken (Adam's bias correction)
+    step0: u32,       // first step of this dispatch within `order` (batches start at (step0 + s)·B)
+    pad0: u32,
+    pad1: u32,
+    pad2: u32,
+}
+
+struct Layers {
+    // widths[0] = inputs, widths[l + 1] = output width of layer l; act[l]: 0 relu, 1 tanh, 2 sigmoid, 3 linear.
+    widths: array<vec4<u32>, 2>,
+    act: array<vec4<u32>, 2>,
+    w_off: array<vec4<u32>, 2>,
+    b_off: array<vec4<u32>, 2>,
+}
+
+@group(0) @binding(0) var<uniform> prm: Params;
+@group(0) @binding(1) var<uniform> lay: Layers;
+@group(0) @binding(2) var<storage, read> x: array<f32>;
+@group(0) @binding(3) var<storage, read> y: array<f32>;
+@group(0) @binding(4) var<storage, read> cls: array<u32>;
+@group(0) @binding(5) var<storage, read> order: array<u32>;
+@group(0) @binding(6) var<storage, read_write> theta: array<f32>;
+@group(0) @binding(7) var<storage, read_write> scratch: array<f32>;
+@group(0) @binding(8) var<storage, read_write> mom: array<f32>;
+@group(0) @binding(9) var<storage, read_write> sec: array<f32>;
+
+const WG: u32 = 256u;
+const MAXW: u32 = 64u;
+const MAXL: u32 = 7u; // weight layers
+
+fn width(i: u32) -> u32 { return lay.widths[i / 4u][i % 4u]; }
+fn act_of(l: u32) -> u32 { return lay.act[l / 4u][l % 4u]; }
+fn w_off(l: u32) -> u32 { return lay.w_off[l / 4u][l % 4u]; }
+fn b_off(l: u32) -> u32 { return lay.b_off[l / 4u][l % 4u]; }
+
+fn activate(code: u32, z: f32) -> f32 {
+    switch code {
+        case 0u: { return max(z, 0.0); }
+        case 1u: { return tanh(z); }
+        case 2u: { return 1.0 / (1.0 + exp(-z)); }
+        default: { return z; }
+    }
+}
+
+// σ'(z) from the activation value a = σ(z) (and z for relu).
+fn derivative(code: u32, a: f32) -> f32 {
+    switch code {
+        case 0u: { return select(0.0, 1.0, a > 0.0); }
+        case 1u: { return 1.0 - a * a; }
+        case 2u: { return a * (1.0 - a); }
+        default: { return 1.0; }
+    }
+}
+
+// Activations of every layer for this thread's sample: acts[l * MAXW + k], l = 0 the input.
+var<private> acts: array<f32, 512>; // (MAXL + 1) × MAXW
+var<private> delta: array<f32, 64>;
+var<private> nxt: array<f32, 64>;
+
+@compute @workgroup_size(256)
+fn sgd_epoch(@builtin(local_invocation_index) t: u32) {
+    let b = prm.batch;
+    let p = prm.p;
+    let nl = prm.n_layers;
+    let n_in = width(0u);
+    let n_out = width(nl);
+    for (var s = 0u; s < prm.steps; s += 1u) {
+        let start = (prm.step0 + s) * b;
+        let size = min(b, prm.rows - start);
+        // Phase 1: one sample per thread.
+        if (t < size) {
+            let r = order[start + t];
+            for (var k = 0u; k < n_in; k += 1u) {
+                acts[k] = x[r * n_in + k];
+            }
+            for (var l = 0u; l < nl; l += 1u) {
+                let i = width(l);
+                let o = width(l + 1u);
+                let code = select(act_of(l), 3u, l + 1u == nl);
+                for (var row = 0u; row < o; row += 1u) {
+                    var z = theta[b_off(l) + row];
+                    for (var c = 0u; c < i; c += 1u) {
+                        z += theta[w_off(l) + row * i + c] * acts[l * MAXW + c];
+                    }
+                    acts[(l + 1u) * MAXW + row] = activate(code, z);
+                }
+            }
+            // ∂ℓ/∂o.
+            let ob = nl * MAXW;
+            if (prm.loss == 0u) {
+                for (var k = 0u; k < n_out; k += 1u) {
+                    delta[k] = acts[ob + k] - y[r * n_out + k];
+                }
+            } else {
+                var mx = acts[ob];
+                for (var k = 1u; k < n_out; k += 1u) { mx = max(mx, acts[ob + k]); }
+                var sum = 0.0;
+                for (var k = 0u; k < n_out; k += 1u) { sum += exp(acts[ob + k] - mx); }
+                for (var k = 0u; k < n_out; k += 1u) {
+                    delta[k] = exp(acts[ob + k] - mx) / sum - select(0.0, 1.0, k == cls[r]);
+                }
+            }
+            // Backward, writing this sample's gradient into scratch row t.
+            for (var li = 0u; li < nl; li += 1u) {
+                let l = nl - 1u - li;
+                let i = width(l);
+                let o = width(l + 1u);
+                for (var row = 0u; row < o; row += 1u) {
+                    scratch[t * p + b_off(l) + row] = delta[row];
+                    for (var c = 0u; c < i; c += 1u) {
+                        scratch[t * p + w_off(l) + row * i + c] = delta[row] * acts[l * MAXW + c];
+                    }
+                }
+                if (l > 0u) {
+                    let code = act_of(l - 1u);
+                    for (var c = 0u; c < i; c += 1u) {
+                        var acc = 0.0;
+                        for (var row = 0u; row < o; row += 1u) {
+                            acc += theta[w_off(l) + row * i + c] * delta[row];
+                        }
+                        nxt[c] = acc * derivative(code, acts[l * MAXW + c]);
+                    }
+                    for (var c = 0u; c < i; c += 1u) { delta[c] = nxt[c]; }
+                }
+            }
+        }
+        storageBarrier();
+        workgroupBarrier();
+        // Phase 2: reduce over the batch and update.
+        let step = f32(prm.t0 + s + 1u);
+        for (var q = t; q < p; q += WG) {
+            var g = 0.0;
+            for (var k = 0u; k < size; k += 1u) {
+                g += scratch[k * p + q];
+            }
+            g /= f32(size);
+            if (prm.reg != 0u && is_weight(q)) {
+                let w = theta[q];
+                if (prm.reg == 1u) {
+                    g += prm.reg_rate * sign(w);
+                } else {
+                    g += prm.reg_rate * w;
+                }
+            }
+            if (prm.optimizer == 0u) {
+                theta[q] -= prm.lr * g;
+            } else if (prm.optimizer == 1u) {
+                mom[q] = prm.momentum * mom[q] + g;
+                theta[q] -= prm.lr * mom[q];
+            } else {
+                mom[q] = 0.9 * mom[q] + 0.1 * g;
+                sec[q] = 0.999 * sec[q] + 0.001 * g * g;
+                let mh = mom[q] / (1.0 - pow(0.9, step));
+                let vh = sec[q] / (1.0 - pow(0.999, step));
+                theta[q] -= prm.lr * mh / (sqrt(vh) + 1e-8);
+            }
+        }
+        storageBarrier();
+        workgroupBarrier();
+    }
+}
+
+// True when flat parameter q is a weight (not a bias).
+fn is_weight(q: u32) -> bool {
+    for (var l = 0u; l < prm.n_layers; l += 1u) {
+        if (q >= w_off(l) && q < b_off(l)) {
+            return true;
+        }
+    }
+    return false;
+}
