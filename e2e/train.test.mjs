@@ -25,7 +25,7 @@ test('training lab: train, continue, Hessian, divergence', async () => {
     await waitForDone(page);
     let status = await page.locator('#status').textContent();
     // 200 points, 160 for training, batch 10: 16 steps per epoch.
-    assert.match(status, /^done: step 480 \[epoch 30\.0\] · train loss [0-9.]+ · test loss [0-9.]+ · test accuracy (0\.[89]\d+|1\.000) · λmax [0-9.]+ \(Completed\)/, status);
+    assert.match(status, /^done \(GPU, f32: each epoch in one workgroup\): step 480 \[epoch 30\.0\] · train loss [0-9.]+ · test loss [0-9.]+ · test accuracy (0\.[89]\d+|1\.000) · λmax [0-9.]+ \(Completed\)/, status);
     assert.ok(await points(page, 'chart-loss') > 4);
     assert.ok(await points(page, 'chart-error') > 4);
     assert.notEqual(await canvasData(page, 'chart-boundary'), empty, 'decision boundary not drawn');
@@ -33,10 +33,10 @@ test('training lab: train, continue, Hessian, divergence', async () => {
 
     // More epochs continue the same run.
     await setField(page, 'epochs', '40');
-    assert.match(await page.locator('#status').textContent(), /^paused: step 480 /);
+    assert.match(await page.locator('#status').textContent(), /^paused \(GPU[^)]*\): step 480 /);
     await page.click('#run');
     await waitForDone(page);
-    assert.match(await page.locator('#status').textContent(), /^done: step 640 \[epoch 40\.0\]/);
+    assert.match(await page.locator('#status').textContent(), /^done \(GPU[^)]*\): step 640 \[epoch 40\.0\]/);
 
     // The exact Hessian of the 2-8-8-1 net (105 parameters) and its spectrum.
     await page.click('#hessian-compute');
@@ -62,6 +62,22 @@ test('training lab: train, continue, Hessian, divergence', async () => {
     await setField(page, 'batch', '500');
     assert.match(await page.locator('#param-error').textContent(), /`batch` must be at most 160/);
     assert.equal(await page.locator('#run').isDisabled(), true);
+    assert.deepEqual(errors, [], 'console errors');
+  } finally {
+    await browser.close();
+  }
+});
+
+test('training lab without WebGPU: the CPU path runs and says so', async () => {
+  const browser = await launch({ webgpu: false });
+  try {
+    const { page, errors } = await openPage(browser);
+    await page.click('nav.labs a[href="#/training"]');
+    await page.waitForSelector('#chart-loss');
+    await setField(page, 'epochs', '5');
+    await page.click('#run');
+    await waitForDone(page);
+    assert.match(await page.locator('#status').textContent(), /^done \(CPU, f64\): step 80 \[epoch 5\.0\]/);
     assert.deepEqual(errors, [], 'console errors');
   } finally {
     await browser.close();

@@ -207,7 +207,7 @@ pub fn App() -> impl IntoView {
                 match l.coming() {
                     None if l == Lab::Ot => view! { <OtPage device=device /> }.into_any(),
                     None if l == Lab::Sketching => view! { <SketchPage device=device /> }.into_any(),
-                    None if l == Lab::Training => view! { <TrainPage /> }.into_any(),
+                    None if l == Lab::Training => view! { <TrainPage device=device /> }.into_any(),
                     None => view! { <KernelsPage device=device /> }.into_any(),
                     Some(text) => view! {
                         <section class="coming">

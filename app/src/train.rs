@@ -10,11 +10,14 @@ use leptos::html::Canvas;
 use leptos::prelude::*;
 use plotters::prelude::*;
 use plotters_canvas::CanvasBackend;
+use regula_core::train::gpu::GpuTrainer;
 use regula_core::train::hessian::{full_hessian, slq_density};
+use regula_core::{BackendChoice, Budget, Error, Frame, Stepper};
 use regula_core::train::{
     Activation, DatasetKind, DatasetSpec, Feature, Loss, Optimizer, Regularization, Schedule, TrainConfig, Trainer,
 };
 
+use crate::app::Device;
 use crate::chart::{LogChart, Series};
 use crate::kernels::series;
 use crate::runner::{next_animation_frame, Factory, RunControls, Runner};
@@ -23,6 +26,44 @@ const TRAIN: RGBColor = RGBColor(40, 110, 200);
 const TEST: RGBColor = RGBColor(214, 90, 40);
 /// Largest parameter count for the exact Hessian view (p Hessian-vector products on the main thread).
 const MAX_HESSIAN_PARAMS: usize = 600;
+
+/// A training run on either backend.
+pub enum TrainRun {
+    Cpu(Box<Trainer>),
+    Gpu(Box<GpuTrainer>),
+}
+
+impl TrainRun {
+    fn trainer(&self) -> &Trainer {
+        match self {
+            TrainRun::Cpu(t) => t,
+            TrainRun::Gpu(g) => g.cpu(),
+        }
+    }
+
+    fn update(&mut self, next: &TrainConfig) -> Result<(), Error> {
+        match self {
+            TrainRun::Cpu(t) => t.update(next),
+            TrainRun::Gpu(g) => g.update(next),
+        }
+    }
+
+    fn label(&self) -> &'static str {
+        match self {
+            TrainRun::Cpu(_) => "CPU, f64",
+            TrainRun::Gpu(_) => "GPU, f32: each epoch in one workgroup",
+        }
+    }
+}
+
+impl Stepper for TrainRun {
+    async fn step(&mut self, budget: Budget) -> Result<Frame, Error> {
+        match self {
+            TrainRun::Cpu(t) => t.step(budget).await,
+            TrainRun::Gpu(g) => g.step(budget).await,
+        }
+    }
+}
 
 #[derive(Clone, PartialEq)]
 struct Panel {
@@ -41,13 +82,28 @@ impl Default for Panel {
 }
 
 #[component]
-pub fn TrainPage() -> impl IntoView {
+pub fn TrainPage(device: Device) -> impl IntoView {
     let panel = RwSignal::new(Panel::default());
-    let factory: Factory<Trainer> = Rc::new(move || {
+    let backend = RwSignal::new(BackendChoice::Auto);
+    let note = RwSignal::new(None::<String>);
+    let factory: Factory<TrainRun> = Rc::new(move || {
         let p = panel.get_untracked();
+        let gpu = device.backend(backend.get_untracked()).gpu().cloned();
         Box::pin(async move {
             let data = p.data.build()?;
-            Ok(vec![Trainer::new(data, p.config)?])
+            let cpu = Trainer::new(data.clone(), p.config.clone())?;
+            // The GPU kernel takes widths ≤ 64 and batches ≤ 256; larger nets train on the CPU and say so.
+            let run = match gpu {
+                Some(ctx) => match GpuTrainer::new(ctx, Trainer::new(data, p.config)?) {
+                    Ok(g) => TrainRun::Gpu(Box::new(g)),
+                    Err(e) => {
+                        note.set(Some(format!("Training on the CPU: {e}")));
+                        TrainRun::Cpu(Box::new(cpu))
+                    }
+                },
+                None => TrainRun::Cpu(Box::new(cpu)),
+            };
+            Ok(vec![run])
         })
     });
     let runner = Runner::new(factory);
@@ -110,8 +166,9 @@ pub fn TrainPage() -> impl IntoView {
                 Some(s) => format!(" ({s:?})"),
                 None => String::new(),
             };
+            let on = runner.with_steppers(|s| s.first().map(|r| r.label())).flatten().unwrap_or("");
             format!(
-                "{state}: step {} [{}] · train loss {:.4}{}{}{}{stop}",
+                "{state} ({on}): step {} [{}] · train loss {:.4}{}{}{}{stop}",
                 f.iteration,
                 f.phase.as_deref().unwrap_or(""),
                 f.metric("train_loss").unwrap_or(f64::NAN),
@@ -128,7 +185,7 @@ pub fn TrainPage() -> impl IntoView {
         if n == 0 || (runner.running.get() && n % 4 != 1) {
             return None;
         }
-        runner.with_steppers(|s| s.first().and_then(Boundary::of).map(Arc::new)).flatten()
+        runner.with_steppers(|s| s.first().and_then(|r| Boundary::of(r.trainer())).map(Arc::new)).flatten()
     });
 
     // The exact Hessian on demand.
@@ -144,7 +201,7 @@ pub fn TrainPage() -> impl IntoView {
         leptos::task::spawn_local(async move {
             next_animation_frame().await;
             next_animation_frame().await;
-            let view = runner.with_steppers(|s| s.first().map(HessianView::of)).flatten();
+            let view = runner.with_steppers(|s| s.first().map(|r| HessianView::of(r.trainer()))).flatten();
             match view {
                 Some(Ok(v)) => {
                     hessian_note.set(format!(
@@ -261,12 +318,20 @@ pub fn TrainPage() -> impl IntoView {
                     Rc::new(move |v| { let x = num("reg-rate", v)?; edit_live(Box::new(move |p| p.config.reg_rate = x)); Ok(()) }))}
                 {number("Hessian every (steps, 0: at the end)", "hessian-every", Signal::derive(move || panel.with(|p| p.config.hessian_every.to_string())),
                     Rc::new(move |v| { let x = whole("hessian-every", v)?; edit_live(Box::new(move |p| p.config.hessian_every = x)); Ok(()) }))}
+                <label for="train-backend">"backend"</label>
+                <select id="train-backend" on:change=move |ev| {
+                    if let Ok(b) = event_target_value(&ev).parse::<BackendChoice>() { runner.reset(); note.set(None); backend.set(b); }
+                }>
+                    <option value="auto" selected=move || backend.get() == BackendChoice::Auto>"auto (GPU when present)"</option>
+                    <option value="cpu" selected=move || backend.get() == BackendChoice::Cpu>"CPU only (f64)"</option>
+                </select>
                 {number("seed", "train-seed", Signal::derive(move || panel.with(|p| p.config.seed.to_string())),
                     Rc::new(move |v| { let x = whole("seed", v)? as u64; edit_data(Box::new(move |p| { p.config.seed = x; p.data.seed = x; })); Ok(()) }))}
             </form>
             <RunControls runner=runner invalid=Signal::derive(move || invalid.get().is_some()) />
             <p id="param-error" class="error" role="alert" hidden=move || invalid.get().is_none()>{move || invalid.get()}</p>
             <p id="status" class=move || if runner.error.get().is_some() { "status error" } else { "status" } aria-live="polite">{status}</p>
+            <p id="train-note" class="muted" hidden=move || note.get().is_none()>{move || note.get()}</p>
             <div class="charts">
                 <LogChart id="chart-loss" title="Loss vs step" x_label="step" y_label="loss" series=losses floor=1e-8 />
                 <LogChart id="chart-error" title="Error rate (1 − accuracy) vs step" x_label="step" y_label="error" series=errors floor=1e-3 />
@@ -293,7 +358,10 @@ pub fn TrainPage() -> impl IntoView {
                     "(2 + 2β)/η); training drives λmax up until it hovers at that line — the edge of stability (set batch 0, "
                     "a 32,32 net on the spiral, η = 0.2, Hessian every 100 steps). For mini-batches of size B the bound is "
                     "tr(H)/B + (1 − 1/B)λmax ≤ 2/η (Wu & Su 2023). A run whose loss runs away stops as diverged and keeps "
-                    "its last finite state. Where it runs: the CPU in f64 (the WGSL training kernels are not in yet)."
+                    "its last finite state. Where it runs: with WebGPU, every mini-batch step of an epoch runs inside one "
+                    "workgroup (f32; widths ≤ 64, batches ≤ 256), and only the weights come back per frame; the losses, "
+                    "accuracies and the Hessian tools then run on the CPU in f64 on those weights. Without WebGPU, or for "
+                    "larger nets, everything runs on the CPU in f64."
                 </p>
             </div>
         </section>

@@ -15,7 +15,32 @@ use regula_core::sketch::data::{parse_csv, parse_npy, Matrix};
 use regula_core::sketch::experiment::{Config, Experiment, Solver};
 use regula_core::sketch::operators::{Sketch, SketchKind};
 use regula_core::sketch::regression::{Design, Instance};
+use regula_core::train::gpu::GpuTrainer;
 use regula_core::train::{Activation, DatasetKind, DatasetSpec, Loss, Optimizer, Regularization, Schedule, TrainConfig, Trainer};
+
+/// Training on either backend.
+enum TrainStepper {
+    Cpu(Box<Trainer>),
+    Gpu(Box<GpuTrainer>),
+}
+
+impl TrainStepper {
+    fn trainer(&self) -> &Trainer {
+        match self {
+            TrainStepper::Cpu(t) => t,
+            TrainStepper::Gpu(g) => g.cpu(),
+        }
+    }
+}
+
+impl regula_core::Stepper for TrainStepper {
+    async fn step(&mut self, budget: Budget) -> Result<Frame, Error> {
+        match self {
+            TrainStepper::Cpu(t) => t.step(budget).await,
+            TrainStepper::Gpu(g) => g.step(budget).await,
+        }
+    }
+}
 use regula_core::{Backend, BackendChoice, Budget, Error, Frame};
 
 #[derive(Parser)]
@@ -62,7 +87,7 @@ enum Command {
     Ot(OtArgs),
     /// Sketched least squares: sketch-and-solve (ε₂, ε∞, spike) or sketch-and-precondition, over trials.
     Sketch(SketchArgs),
-    /// Train a small network (CPU, f64) and measure its Hessian: sharpness against 2/η.
+    /// Train a small network (GPU f32 or CPU f64) and measure its Hessian: sharpness against 2/η.
     Train(TrainArgs),
     /// Benchmarks measured side by side in one run, with ratios.
     Bench {
@@ -641,9 +666,6 @@ async fn bench_sketch_apply(common: Common, n: usize, d: usize, reps: usize) -> 
 }
 
 async fn train(args: TrainArgs) -> Result<(), Error> {
-    if args.common.backend == BackendChoice::Gpu {
-        return Err(Error::Invalid { name: "backend", message: "training runs on the CPU (f64) for now: use --backend cpu or auto".into() });
-    }
     let data = match &args.data {
         Some(path) => {
             let name = path.display().to_string();
@@ -676,10 +698,27 @@ async fn train(args: TrainArgs) -> Result<(), Error> {
         seed: args.seed,
         ..TrainConfig::default()
     };
-    let mut trainer = Trainer::new(data, config)?;
-    let params = trainer.params().len();
-    eprintln!("train: {} ({} train / {} test rows), {params} parameters, {} lr {}, CPU f64", args.data.as_ref().map_or_else(|| args.dataset.to_string(), |p| p.display().to_string()), trainer.data().train.len(), trainer.data().test.len(), args.optimizer, args.lr);
-    let total = trainer.steps_per_epoch() * args.epochs as u64;
+    let cpu_trainer = Trainer::new(data, config)?;
+    // `auto` trains on the GPU when an adapter opens and the net fits the kernel's limits; `gpu` insists.
+    let backend = Backend::acquire(args.common.backend).await?;
+    let mut trainer = match backend.gpu() {
+        Some(ctx) => match GpuTrainer::new(ctx.clone(), Trainer::new(cpu_trainer.data().clone(), cpu_trainer.config.clone())?) {
+            Ok(g) => TrainStepper::Gpu(Box::new(g)),
+            Err(e) if args.common.backend == BackendChoice::Gpu => return Err(e),
+            Err(e) => {
+                eprintln!("note: training on the CPU ({e})");
+                TrainStepper::Cpu(Box::new(cpu_trainer))
+            }
+        },
+        None => TrainStepper::Cpu(Box::new(cpu_trainer)),
+    };
+    let (where_, params, spe, train_rows, test_rows) = {
+        let t = trainer.trainer();
+        let w = if matches!(trainer, TrainStepper::Gpu(_)) { format!("GPU f32 ({})", backend.report().label) } else { "CPU f64".to_owned() };
+        (w, t.params().len(), t.steps_per_epoch(), t.data().train.len(), t.data().test.len())
+    };
+    eprintln!("train: {} ({train_rows} train / {test_rows} test rows), {params} parameters, {} lr {}, {where_}", args.data.as_ref().map_or_else(|| args.dataset.to_string(), |p| p.display().to_string()), args.optimizer, args.lr);
+    let total = spe * args.epochs as u64;
     let bar = progress(total, "train");
     let mut trace = match &args.trace {
         Some(path) => {
@@ -692,7 +731,7 @@ async fn train(args: TrainArgs) -> Result<(), Error> {
         None => None,
     };
     let mut write_error = None;
-    let budget = if trace.is_some() { Budget::iterations(trainer.steps_per_epoch()) } else { Budget::millis(200.0) };
+    let budget = if trace.is_some() { Budget::iterations(spe) } else { Budget::millis(200.0) };
     let last = regula_core::frame::run_to_end(&mut trainer, budget, |f| {
         bar.set_position(f.iteration);
         bar.set_message(format!("train loss {:.4}", f.metric("train_loss").unwrap_or(f64::NAN)));
@@ -753,7 +792,7 @@ async fn train(args: TrainArgs) -> Result<(), Error> {
             "sharpness": m("sharpness"), "hessian_trace": m("hessian_trace"), "params": params,
             "steps_per_second": last.iteration as f64 / seconds.max(1e-9), "seconds": seconds,
             "stop": last.stop, "diverged": last.stop == Some(regula_core::StopReason::Divergence),
-            "stability_threshold": m("stability_threshold"), "backend": "cpu",
+            "stability_threshold": m("stability_threshold"), "backend": if matches!(trainer, TrainStepper::Gpu(_)) { "gpu" } else { "cpu" },
         });
         println!("{out}");
     }

@@ -210,3 +210,16 @@ fn train_reports_divergence_and_bad_input() {
         assert!(!ok && stderr.starts_with("error:") && !stderr.contains("panicked"), "{args:?}: {stderr}");
     }
 }
+
+#[test]
+fn train_runs_on_the_gpu_when_asked() {
+    let (ok, stdout, stderr) =
+        regula(&["train", "--dataset", "circle", "--n", "200", "--hidden", "8", "--lr", "0.1", "--batch", "20", "--epochs", "5", "--backend", "gpu", "--json"]);
+    assert!(ok, "{stderr}");
+    let v = last_json(&stdout);
+    assert_eq!(v["backend"], "gpu");
+    assert!(v["train_loss"].as_f64().unwrap().is_finite() && v["sharpness"].as_f64().is_some(), "{v}");
+    // A net beyond the kernel's limits is refused on --backend gpu (auto would fall back to the CPU).
+    let (ok, _, stderr) = regula(&["train", "--dataset", "circle", "--hidden", "65", "--lr", "0.1", "--epochs", "1", "--backend", "gpu"]);
+    assert!(!ok && stderr.contains("widths"), "{stderr}");
+}

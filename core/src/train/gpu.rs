@@ -111,6 +111,16 @@ impl GpuTrainer {
         Ok(Self { ctx, cpu, theta, buffers, layers, steps_done: 0 })
     }
 
+    /// Applies hyperparameters mid-run like [`Trainer::update`]; a new batch size needs a new trainer (the
+    /// device's gradient scratch is sized for it).
+    pub fn update(&mut self, next: &super::trainer::TrainConfig) -> Result<()> {
+        let effective = |b: usize| if b == 0 { self.cpu.data().train.len() } else { b };
+        if effective(next.batch) != self.cpu.batch_size() {
+            return Err(Error::Invalid { name: "batch", message: "a new batch size restarts a GPU run: reset".into() });
+        }
+        self.cpu.update(next)
+    }
+
     /// The wrapped CPU trainer (data, architecture, the weights of the last frame).
     pub fn cpu(&self) -> &Trainer {
         &self.cpu
