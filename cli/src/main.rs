@@ -792,6 +792,7 @@ async fn train(args: TrainArgs) -> Result<(), Error> {
             "sharpness": m("sharpness"), "hessian_trace": m("hessian_trace"), "params": params,
             "steps_per_second": last.iteration as f64 / seconds.max(1e-9), "seconds": seconds,
             "stop": last.stop, "diverged": last.stop == Some(regula_core::StopReason::Divergence),
+            "train_seconds": m("train_seconds"),
             "stability_threshold": m("stability_threshold"), "backend": if matches!(trainer, TrainStepper::Gpu(_)) { "gpu" } else { "cpu" },
         });
         println!("{out}");

@@ -167,6 +167,7 @@ impl GpuTrainer {
         };
         let ctx = self.ctx.clone();
         let steps_done = self.steps_done as usize;
+        let clock = web_time::Instant::now();
         ctx.scoped(|| {
             let order_buf = ctx.upload("train order", &order);
             let pipeline = ctx.pipeline(SGD_EPOCH_SHADER, "sgd_epoch");
@@ -196,7 +197,7 @@ impl GpuTrainer {
         .await?;
         let theta = ctx.read_f32(&self.theta, arch.params()).await?;
         self.steps_done += total_steps as u64;
-        self.cpu.set_state(theta.into_iter().map(f64::from).collect(), total_steps as u64);
+        self.cpu.set_state(theta.into_iter().map(f64::from).collect(), total_steps as u64, clock.elapsed().as_secs_f64() * 1e3);
         Ok(())
     }
 }
@@ -212,7 +213,7 @@ impl Stepper for GpuTrainer {
             let before = self.cpu.params().to_vec();
             self.dispatch_epochs().await?;
             if self.cpu.diverged() {
-                self.cpu.set_state(before, 0);
+                self.cpu.set_state(before, 0, 0.0);
                 self.cpu.stop(StopReason::Divergence);
             }
         }

@@ -153,6 +153,8 @@ pub struct Trainer {
     stopped: Option<StopReason>,
     /// steps / hessian_every at the last Hessian measurement (the GPU path measures between dispatches).
     hessian_marks: u64,
+    /// Milliseconds spent in parameter updates only (no evaluation, no Hessian).
+    train_ms: f64,
 }
 
 impl Trainer {
@@ -181,6 +183,7 @@ impl Trainer {
             elapsed_ms: 0.0,
             stopped: None,
             hessian_marks: 0,
+            train_ms: 0.0,
             data,
         })
     }
@@ -233,10 +236,11 @@ impl Trainer {
         }
     }
 
-    /// Replaces θ by weights computed elsewhere (the GPU) after `steps` more updates.
-    pub fn set_state(&mut self, theta: Vec<f64>, steps: u64) {
+    /// Replaces θ by weights computed elsewhere (the GPU) after `steps` more updates that took `ms`.
+    pub fn set_state(&mut self, theta: Vec<f64>, steps: u64, ms: f64) {
         self.theta = theta;
         self.steps += steps;
+        self.train_ms += ms;
     }
 
     /// True when the weights or the training loss are no longer finite, or the loss grew 10⁸-fold.
@@ -495,6 +499,7 @@ impl Trainer {
             put("batch_bound", Some(t / b + (1.0 - 1.0 / b) * l));
         }
         put("noisy_memorised", self.noisy_subset_accuracy());
+        put("train_seconds", Some(self.train_ms / 1e3));
         Frame {
             iteration: self.steps,
             metrics: m,
@@ -526,7 +531,9 @@ impl Stepper for Trainer {
         let mut ran = 0;
         while self.stopped.is_none() && ran < budget.max_iterations && self.steps < self.total_steps() {
             let backup = (self.theta.clone(), self.velocity.clone(), self.second.clone());
+            let t = Instant::now();
             let loss = self.update_step();
+            self.train_ms += t.elapsed().as_secs_f64() * 1e3;
             ran += 1;
             let every = self.config.hessian_every as u64;
             if !loss.is_finite() || loss > limit || self.theta.iter().any(|t| !t.is_finite()) {
