@@ -78,6 +78,23 @@ test('training lab without WebGPU: the CPU path runs and says so', async () => {
     await page.click('#run');
     await waitForDone(page);
     assert.match(await page.locator('#status').textContent(), /^done \(CPU, f64\): step 80 \[epoch 5\.0\]/);
+
+    // Own data: 2 inputs and a class per line; label smoothing on; a malformed file names its line.
+    let csv = 'x,y,label\n';
+    for (let i = 0; i < 100; i++) {
+      const x = Math.sin(i * 1.7) * 3, y = Math.cos(i * 2.3) * 3;
+      csv += `${x},${y},${x * y > 0 ? 1 : 0}\n`;
+    }
+    await page.setInputFiles('#train-file', { name: 'mine.csv', mimeType: 'text/csv', buffer: Buffer.from(csv) });
+    await page.waitForFunction(() => !document.querySelector('#train-uploaded').hidden);
+    assert.match(await page.locator('#train-uploaded').textContent(), /Uploaded mine\.csv: 100 rows × 2 inputs, 2 classes/);
+    await setField(page, 'label-smoothing', '0.1');
+    await page.click('#run');
+    await waitForDone(page);
+    assert.match(await page.locator('#status').textContent(), /^done \(CPU, f64\): step 40 \[epoch 5\.0\]/);
+    await page.setInputFiles('#train-file', { name: 'bad.csv', mimeType: 'text/csv', buffer: Buffer.from('1,2,0\n3,x,1\n') });
+    await page.waitForFunction(() => !document.querySelector('#train-upload-error').hidden);
+    assert.equal(await page.locator('#train-upload-error').textContent(), 'bad.csv, line 2: field 2 (`x`) is not a number');
     assert.deepEqual(errors, [], 'console errors');
   } finally {
     await browser.close();

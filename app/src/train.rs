@@ -86,11 +86,23 @@ pub fn TrainPage(device: Device) -> impl IntoView {
     let panel = RwSignal::new(Panel::default());
     let backend = RwSignal::new(BackendChoice::Auto);
     let note = RwSignal::new(None::<String>);
+    // A person's CSV (inputs…, target last), replacing the generated dataset until another is chosen.
+    let upload = StoredValue::new_local(None::<regula_core::train::Dataset>);
+    let uploaded = RwSignal::new(None::<String>);
+    let upload_error = RwSignal::new(None::<String>);
+    let classify = RwSignal::new(true);
+    let dataset = move |p: &Panel| -> Result<regula_core::train::Dataset, Error> {
+        match upload.get_value() {
+            Some(d) => Ok(d),
+            None => p.data.build(),
+        }
+    };
     let factory: Factory<TrainRun> = Rc::new(move || {
         let p = panel.get_untracked();
         let gpu = device.backend(backend.get_untracked()).gpu().cloned();
+        let data = dataset(&p);
         Box::pin(async move {
-            let data = p.data.build()?;
+            let data = data?;
             let cpu = Trainer::new(data.clone(), p.config.clone())?;
             // The GPU kernel takes widths ≤ 64 and batches ≤ 256; larger nets train on the CPU and say so.
             let run = match gpu {
@@ -124,8 +136,39 @@ pub fn TrainPage(device: Device) -> impl IntoView {
     };
     let invalid = Memo::new(move |_| {
         let p = panel.get();
-        p.data.build().and_then(|d| p.config.validate(&d)).err().map(|e| e.to_string())
+        uploaded.track();
+        dataset(&p).and_then(|d| p.config.validate(&d)).err().map(|e| e.to_string())
     });
+    let on_file = move |ev: leptos::ev::Event| {
+        use wasm_bindgen::JsCast;
+        let Some(input) = ev.target().and_then(|t| t.dyn_into::<web_sys::HtmlInputElement>().ok()) else { return };
+        let Some(file) = input.files().and_then(|f| f.get(0)) else { return };
+        let name = file.name();
+        leptos::task::spawn_local(async move {
+            let text = match wasm_bindgen_futures::JsFuture::from(file.text()).await {
+                Ok(t) => t.as_string().unwrap_or_default(),
+                Err(_) => {
+                    upload_error.set(Some(format!("{name}: the file could not be read")));
+                    return;
+                }
+            };
+            let p = panel.get_untracked();
+            match regula_core::train::data::from_csv(&name, &text, classify.get_untracked(), p.data.train_ratio, p.config.seed) {
+                Ok(d) => {
+                    upload_error.set(None);
+                    uploaded.set(Some(format!(
+                        "Uploaded {name}: {} rows × {} inputs, {}",
+                        d.rows(),
+                        d.inputs,
+                        if d.classes > 0 { format!("{} classes", d.classes) } else { "regression".to_owned() }
+                    )));
+                    runner.reset();
+                    upload.set_value(Some(d));
+                }
+                Err(e) => upload_error.set(Some(e.to_string())),
+            }
+        });
+    };
 
     let frames = move |f: &dyn Fn(&[regula_core::Frame]) -> Vec<Series>| runner.frames.with(|fs| fs.first().map(|fr| f(fr)).unwrap_or_default());
     let losses = Signal::derive(move || {
@@ -258,6 +301,8 @@ pub fn TrainPage(device: Device) -> impl IntoView {
             <form class="panel" on:submit=|ev| ev.prevent_default() aria-label="Parameters">
                 <label for="dataset">"dataset"</label>
                 {select!("dataset", DatasetKind, |p: &Panel| p.data.kind, move |k| edit_data(Box::new(move |p: &mut Panel| {
+                    upload.set_value(None);
+                    uploaded.set(None);
                     p.data.kind = k;
                     // Regression sets train on MSE; digits is 10-class.
                     if matches!(k, DatasetKind::Plane | DatasetKind::Multigauss | DatasetKind::Teacher) { p.config.loss = Loss::Mse; }
@@ -316,8 +361,15 @@ pub fn TrainPage(device: Device) -> impl IntoView {
                 {select!("reg", Regularization, |p: &Panel| p.config.reg, move |r| edit_live(Box::new(move |p: &mut Panel| p.config.reg = r)))}
                 {number("reg. rate", "reg-rate", Signal::derive(move || panel.with(|p| p.config.reg_rate.to_string())),
                     Rc::new(move |v| { let x = num("reg-rate", v)?; edit_live(Box::new(move |p| p.config.reg_rate = x)); Ok(()) }))}
+                {number("label smoothing α", "label-smoothing", Signal::derive(move || panel.with(|p| p.config.label_smoothing.to_string())),
+                    Rc::new(move |v| { let x = num("label-smoothing", v)?; edit_data(Box::new(move |p| p.config.label_smoothing = x)); Ok(()) }))}
                 {number("Hessian every (steps, 0: at the end)", "hessian-every", Signal::derive(move || panel.with(|p| p.config.hessian_every.to_string())),
                     Rc::new(move |v| { let x = whole("hessian-every", v)?; edit_live(Box::new(move |p| p.config.hessian_every = x)); Ok(()) }))}
+                <label for="train-file">"your data (CSV, target last)"</label>
+                <input id="train-file" type="file" accept=".csv,text/csv" on:change=on_file />
+                <label for="train-classify">"last column is a class"</label>
+                <input id="train-classify" type="checkbox" prop:checked=move || classify.get()
+                    on:change=move |ev| classify.set(event_target_checked(&ev)) />
                 <label for="train-backend">"backend"</label>
                 <select id="train-backend" on:change=move |ev| {
                     if let Ok(b) = event_target_value(&ev).parse::<BackendChoice>() { runner.reset(); note.set(None); backend.set(b); }
@@ -332,6 +384,8 @@ pub fn TrainPage(device: Device) -> impl IntoView {
             <p id="param-error" class="error" role="alert" hidden=move || invalid.get().is_none()>{move || invalid.get()}</p>
             <p id="status" class=move || if runner.error.get().is_some() { "status error" } else { "status" } aria-live="polite">{status}</p>
             <p id="train-note" class="muted" hidden=move || note.get().is_none()>{move || note.get()}</p>
+            <p id="train-uploaded" class="muted" hidden=move || uploaded.get().is_none()>{move || uploaded.get()}</p>
+            <p id="train-upload-error" class="error" role="alert" hidden=move || upload_error.get().is_none()>{move || upload_error.get()}</p>
             <div class="charts">
                 <LogChart id="chart-loss" title="Loss vs step" x_label="step" y_label="loss" series=losses floor=1e-8 />
                 <LogChart id="chart-error" title="Error rate (1 − accuracy) vs step" x_label="step" y_label="error" series=errors floor=1e-3 />

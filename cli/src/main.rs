@@ -152,6 +152,9 @@ struct TrainArgs {
     /// Fraction of training labels flipped to another class.
     #[arg(long, default_value_t = 0.0)]
     label_noise: f64,
+    /// Label smoothing α in [0, 1): targets (1 − α)·y + α/K.
+    #[arg(long, default_value_t = 0.0)]
+    label_smoothing: f64,
     #[arg(long, default_value_t = 0)]
     seed: u64,
     /// Measure sharpness and trace every K steps (0: only at the end).
@@ -695,6 +698,7 @@ async fn train(args: TrainArgs) -> Result<(), Error> {
         reg: args.reg,
         reg_rate: args.reg_rate,
         hessian_every: args.hessian_every,
+        label_smoothing: args.label_smoothing,
         seed: args.seed,
         ..TrainConfig::default()
     };

@@ -2,7 +2,8 @@
 // splits an epoch into dispatches of bounded work (steps × B × P), all in one submission, so no single
 // dispatch runs long enough to trip a driver's or browser's watchdog. Same model and loss as core/src/train/mlp.rs (its f64 CPU twin):
 //   layer l: z = W_l a + b_l (W_l out × in, row-major, then b_l, in one flat θ), a = act(z) on hidden
-//   layers, linear output; loss ½·Σ_k (o_k − y_k)² (mse) or −log softmax(o)_c (xent), mean over the batch.
+//   layers, linear output; loss ½·Σ_k (o_k − y_k)² (mse) or −Σ_k y_k log softmax(o)_k (xent, y one-hot or
+//   label-smoothed), mean over the batch.
 // Per step, three phases separated by barriers:
 //   1. thread t < B takes sample order[step·B + t]: forward pass, then backward, writing its gradient
 //      contribution into row t of `scratch` (B × P) — a gather layout, because WGSL has no float atomics;
@@ -10,8 +11,9 @@
 //      optimizer (sgd; momentum v ← βv + g; adam with bias correction) plus L1/L2 on weights;
 //   3. the next step reads the new θ.
 // Limits: widths ≤ 64 (private arrays), ≤ 6 hidden layers, B ≤ 256. Bindings: 0 Params (uniform),
-// 1 layers (uniform: widths, activation codes, offsets), 2 x (rows × inputs), 3 y (rows × outputs),
-// 4 class (rows, u32), 5 order (the epoch's row order, u32), 6 theta, 7 scratch (B × P), 8 m, 9 v.
+// 1 layers (uniform: widths, activation codes, offsets), 2 x (rows × inputs), 3 y (rows × outputs: targets,
+// or target distributions for xent), 5 order (the epoch's row order, u32), 6 theta, 7 scratch (B × P),
+// 8 m, 9 v.
 
 struct Params {
     batch: u32,       // B
@@ -44,7 +46,6 @@ struct Layers {
 @group(0) @binding(1) var<uniform> lay: Layers;
 @group(0) @binding(2) var<storage, read> x: array<f32>;
 @group(0) @binding(3) var<storage, read> y: array<f32>;
-@group(0) @binding(4) var<storage, read> cls: array<u32>;
 @group(0) @binding(5) var<storage, read> order: array<u32>;
 @group(0) @binding(6) var<storage, read_write> theta: array<f32>;
 @group(0) @binding(7) var<storage, read_write> scratch: array<f32>;
@@ -123,8 +124,11 @@ fn sgd_epoch(@builtin(local_invocation_index) t: u32) {
                 for (var k = 1u; k < n_out; k += 1u) { mx = max(mx, acts[ob + k]); }
                 var sum = 0.0;
                 for (var k = 0u; k < n_out; k += 1u) { sum += exp(acts[ob + k] - mx); }
+                // Soft targets y (one-hot or label-smoothed): ∂ℓ/∂o = (Σy) softmax(o) − y.
+                var mass = 0.0;
+                for (var k = 0u; k < n_out; k += 1u) { mass += y[r * n_out + k]; }
                 for (var k = 0u; k < n_out; k += 1u) {
-                    delta[k] = exp(acts[ob + k] - mx) / sum - select(0.0, 1.0, k == cls[r]);
+                    delta[k] = mass * exp(acts[ob + k] - mx) / sum - y[r * n_out + k];
                 }
             }
             // Backward, writing this sample's gradient into scratch row t.

@@ -57,7 +57,7 @@ pub struct GpuTrainer {
     ctx: std::rc::Rc<GpuContext>,
     cpu: Trainer,
     theta: wgpu::Buffer,
-    buffers: Vec<wgpu::Buffer>, // x, y, class, scratch, m, v (kept alive)
+    buffers: Vec<wgpu::Buffer>, // x, y, scratch, m, v (kept alive)
     layers: wgpu::Buffer,
     steps_done: u64,
 }
@@ -83,7 +83,6 @@ impl GpuTrainer {
         let targets = cpu.targets();
         ctx.check_storage_size(|| format!("a batch gradient scratch of {b} × {p} f32"), (b * p) as u64 * 4)?;
         ctx.check_storage_size(|| "the training inputs".into(), data.x.len() as u64 * 4)?;
-        let class: Vec<u32> = if data.class.is_empty() { vec![0; data.rows()] } else { data.class.iter().map(|&c| c as u32).collect() };
         let mut layers = Layers { widths: [0; 8], act: [3; 8], w_off: [0; 8], b_off: [0; 8] };
         for (k, &w) in widths.iter().enumerate() {
             layers.widths[k] = w as u32;
@@ -101,7 +100,6 @@ impl GpuTrainer {
         let buffers = vec![
             ctx.upload("train x", &f32s(&data.x)),
             ctx.upload("train y", &f32s(if targets.is_empty() { &[0.0] } else { &targets })),
-            ctx.upload("train class", &class),
             ctx.storage("train scratch", (b * p) as u64 * 4),
             ctx.upload("train m", &vec![0f32; p]),
             ctx.upload("train v", &vec![0f32; p]),
@@ -171,7 +169,7 @@ impl GpuTrainer {
         ctx.scoped(|| {
             let order_buf = ctx.upload("train order", &order);
             let pipeline = ctx.pipeline(SGD_EPOCH_SHADER, "sgd_epoch");
-            let [x, y, class, scratch, m, v] = &self.buffers[..] else { unreachable!("six buffers") };
+            let [x, y, scratch, m, v] = &self.buffers[..] else { unreachable!("five buffers") };
             let mut encoder = ctx.device().create_command_encoder(&Default::default());
             let mut keep = Vec::new();
             let mut first = 0;
@@ -181,7 +179,7 @@ impl GpuTrainer {
                 let uniform = ctx.uniform("train params", &params);
                 let bind = ctx.bind(
                     &pipeline,
-                    &[(0, &uniform), (1, &self.layers), (2, x), (3, y), (4, class), (5, &order_buf), (6, &self.theta), (7, scratch), (8, m), (9, v)],
+                    &[(0, &uniform), (1, &self.layers), (2, x), (3, y), (5, &order_buf), (6, &self.theta), (7, scratch), (8, m), (9, v)],
                 );
                 {
                     let mut pass = encoder.begin_compute_pass(&Default::default());

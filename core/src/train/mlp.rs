@@ -5,7 +5,8 @@
 //! Parameters are one flat vector θ: for each layer l, W_l (out × in, row-major) then b_l (out). Hidden layers
 //! apply their activation; the output layer is linear and feeds the loss:
 //! - `mse`: ½ · mean over samples of Σ_k (o_k − y_k)² (REFERENCE.md §3's "½·mean squared error");
-//! - `xent`: mean over samples of −log softmax(o)_c (c the sample's class).
+//! - `xent`: mean over samples of −Σ_k q_k log softmax(o)_k with q the sample's target distribution (one-hot
+//!   on its class, or label-smoothed), or −log softmax(o)_c given only the class c.
 //!
 //! Initialisation: W ~ N(0, 1/fan_in), b = 0.
 
@@ -175,21 +176,30 @@ fn forward(arch: &Architecture, theta: &[f64], input: &[f64]) -> (Vec<Vec<f64>>,
 }
 
 /// ∂ℓ/∂o for one sample (unscaled by the batch mean), its loss, and the loss Hessian in o as a closure.
-fn output_grad(loss: Loss, o: &[f64], y: &[f64], class: usize) -> (f64, Vec<f64>, Vec<f64>) {
+/// Returns (loss, ∂ℓ/∂o, softmax(o) for xent, Σq the target mass for xent).
+fn output_grad(loss: Loss, o: &[f64], y: &[f64], class: usize) -> (f64, Vec<f64>, Vec<f64>, f64) {
     match loss {
         Loss::Mse => {
             let d: Vec<f64> = o.iter().zip(y).map(|(a, b)| a - b).collect();
-            (0.5 * d.iter().map(|v| v * v).sum::<f64>(), d, vec![])
+            (0.5 * d.iter().map(|v| v * v).sum::<f64>(), d, vec![], 1.0)
         }
         Loss::Xent => {
             let max = o.iter().copied().fold(f64::NEG_INFINITY, f64::max);
             let e: Vec<f64> = o.iter().map(|v| (v - max).exp()).collect();
             let s: f64 = e.iter().sum();
             let p: Vec<f64> = e.iter().map(|v| v / s).collect();
+            if y.len() == p.len() {
+                // Soft targets q (one-hot, or smoothed): −Σ q_k log p_k, gradient (Σq) p − q (= p − q for a
+                // distribution) and Hessian (Σq)(diag p − ppᵀ).
+                let loss = -y.iter().zip(&p).map(|(q, pk)| q * pk.max(f64::MIN_POSITIVE).ln()).sum::<f64>();
+                let mass: f64 = y.iter().sum();
+                let d = p.iter().zip(y).map(|(pk, q)| mass * pk - q).collect();
+                return (loss, d, p, mass);
+            }
             let loss = -(p[class].max(f64::MIN_POSITIVE)).ln();
             let mut d = p.clone();
             d[class] -= 1.0;
-            (loss, d, p)
+            (loss, d, p, 1.0)
         }
     }
 }
@@ -231,7 +241,7 @@ pub fn loss_grad(arch: &Architecture, theta: &[f64], loss: Loss, batch: Batch, g
     for (k, &r) in batch.rows.iter().enumerate() {
         let y = if batch.y.is_empty() { &[][..] } else { &batch.y[r * p_out..(r + 1) * p_out] };
         let class = batch.class.get(r).copied().unwrap_or(0);
-        let (l, d, _) = output_grad(loss, &out[k * p_out..(k + 1) * p_out], y, class);
+        let (l, d, _, _) = output_grad(loss, &out[k * p_out..(k + 1) * p_out], y, class);
         total += l;
         delta[k * p_out..(k + 1) * p_out].iter_mut().zip(d).for_each(|(t, v)| *t = v * scale);
     }
@@ -299,13 +309,14 @@ pub fn hvp(arch: &Architecture, theta: &[f64], loss: Loss, batch: Batch, v: &[f6
         let ro = ra.last().expect("output");
         let y = if batch.y.is_empty() { &[][..] } else { &batch.y[r * p_out..(r + 1) * p_out] };
         let class = batch.class.get(r).copied().unwrap_or(0);
-        let (_, mut delta, p) = output_grad(loss, o, y, class);
+        let (_, mut delta, p, mass) = output_grad(loss, o, y, class);
         // R{δ_L} = ∇²ℓ(o) R{o}: I for MSE, diag(p) − ppᵀ for softmax cross-entropy.
         let mut rdelta: Vec<f64> = match loss {
             Loss::Mse => ro.clone(),
             Loss::Xent => {
+                // (Σq)(diag p − ppᵀ) r.
                 let pr: f64 = p.iter().zip(ro).map(|(a, b)| a * b).sum();
-                p.iter().zip(ro).map(|(pk, rk)| pk * (rk - pr)).collect()
+                p.iter().zip(ro).map(|(pk, rk)| mass * pk * (rk - pr)).collect()
             }
         };
         for (layer, &(w, b, i, o_n)) in layers.iter().enumerate().rev() {

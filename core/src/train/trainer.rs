@@ -72,6 +72,9 @@ pub struct TrainConfig {
     pub reg_rate: f64,
     /// Measure sharpness and trace every this many steps (0: never; always at the end).
     pub hessian_every: usize,
+    /// Label smoothing α ∈ [0, 1) for classification targets.
+    #[serde(default)]
+    pub label_smoothing: f64,
     pub seed: u64,
 }
 
@@ -90,6 +93,7 @@ impl Default for TrainConfig {
             reg: Regularization::None,
             reg_rate: 0.0,
             hessian_every: 0,
+            label_smoothing: 0.0,
             seed: 0,
         }
     }
@@ -117,6 +121,9 @@ impl TrainConfig {
         }
         if !(self.reg_rate.is_finite() && self.reg_rate >= 0.0) {
             return Err(Error::Invalid { name: "reg-rate", message: format!("it must be ≥ 0, got {}", self.reg_rate) });
+        }
+        if !(0.0..1.0).contains(&self.label_smoothing) {
+            return Err(Error::Invalid { name: "label-smoothing", message: format!("it must lie in [0, 1), got {}", self.label_smoothing) });
         }
         if self.epochs == 0 {
             return Err(Error::TooSmall { name: "epochs", value: 0, min: 1 });
@@ -163,7 +170,14 @@ impl Trainer {
         let arch = Architecture::new(data.inputs, config.hidden.clone(), data.outputs(config.loss), config.activation)?;
         let theta = arch.init(config.seed);
         let p = theta.len();
-        let targets = data.targets(config.loss);
+        let mut targets = data.targets(config.loss);
+        // Label smoothing: q = (1 − α) y + α/K for K ≥ 2 one-hot outputs; ±1 targets shrink to ±(1 − α).
+        let alpha = config.label_smoothing;
+        if alpha > 0.0 && data.classes > 0 {
+            let k = data.outputs(config.loss);
+            let floor = if k > 1 { alpha / k as f64 } else { 0.0 };
+            targets.iter_mut().for_each(|t| *t = (1.0 - alpha) * *t + floor);
+        }
         let order = data.train.clone();
         Ok(Self {
             rng: SplitMix64::new(config.seed ^ 0x5EED),
@@ -315,7 +329,8 @@ impl Trainer {
     /// batch, Hessian cadence) without resetting the weights; the rest need a new trainer.
     pub fn update(&mut self, next: &TrainConfig) -> Result<()> {
         next.validate(&self.data)?;
-        let structural = next.hidden != self.config.hidden
+        let structural = next.label_smoothing != self.config.label_smoothing
+            || next.hidden != self.config.hidden
             || next.activation != self.config.activation
             || next.loss != self.config.loss
             || next.seed != self.config.seed
@@ -618,6 +633,20 @@ mod tests {
         let mut t = Trainer::new(data, step).unwrap();
         poll(t.step(Budget::iterations(3))).unwrap();
         assert!((t.current_lr() - 0.02).abs() < 1e-12);
+    }
+
+    #[test]
+    fn label_smoothing_softens_the_targets() {
+        let data = DatasetSpec { kind: DatasetKind::Gauss, n: 40, ..DatasetSpec::default() }.build().unwrap();
+        let xent = Trainer::new(data.clone(), TrainConfig { loss: Loss::Xent, label_smoothing: 0.2, ..TrainConfig::default() }).unwrap();
+        // Two classes: one-hot (1, 0) becomes (0.9, 0.1).
+        for row in xent.targets().chunks(2) {
+            let (hi, lo) = (row[0].max(row[1]), row[0].min(row[1]));
+            assert!((hi - 0.9).abs() < 1e-12 && (lo - 0.1).abs() < 1e-12, "{row:?}");
+        }
+        let mse = Trainer::new(data.clone(), TrainConfig { label_smoothing: 0.2, ..TrainConfig::default() }).unwrap();
+        assert!(mse.targets().iter().all(|t| (t.abs() - 0.8).abs() < 1e-12));
+        assert!(Trainer::new(data, TrainConfig { label_smoothing: 1.0, ..TrainConfig::default() }).is_err());
     }
 
     #[test]
