@@ -3,6 +3,7 @@
 
 mod app;
 mod chart;
+mod form;
 mod kernels;
 mod ot;
 mod runner;

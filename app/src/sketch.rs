@@ -251,32 +251,13 @@ fn RegressionTab(device: Device) -> impl IntoView {
             .collect_view()
     };
 
-    let number = move |label: &'static str, id: &'static str, value: Signal<String>, set: Rc<dyn Fn(&str) -> Result<(), String>>| {
-        view! {
-            <label for=id>{label}</label>
-            <input id=id type="text" inputmode="decimal" prop:value=move || value.get()
-                on:change=move |ev| {
-                    if let Err(e) = set(event_target_value(&ev).trim()) {
-                        runner.error.set(Some(e));
-                    }
-                } />
-        }
+    let number = move |label: &'static str, id: &'static str, value: Signal<String>, set: crate::form::Setter| {
+        crate::form::number_field(label, id, value, set, runner.error)
     };
-    let parse_usize = |id: &'static str, s: &str| s.parse::<usize>().map_err(|_| format!("`{id}` must be a whole number"));
+    use crate::form::parse_usize;
 
     let on_file = move |which: usize, ev: leptos::ev::Event| {
-        use wasm_bindgen::JsCast;
-        let Some(input) = ev.target().and_then(|t| t.dyn_into::<web_sys::HtmlInputElement>().ok()) else { return };
-        let Some(file) = input.files().and_then(|f| f.get(0)) else { return };
-        let name = file.name();
-        leptos::task::spawn_local(async move {
-            let text = match wasm_bindgen_futures::JsFuture::from(file.text()).await {
-                Ok(t) => t.as_string().unwrap_or_default(),
-                Err(_) => {
-                    upload_error.set(Some(format!("{name}: the file could not be read")));
-                    return;
-                }
-            };
+        crate::form::read_chosen_file(ev, move |name, text| {
             let parsed = parse_csv(&name, &text);
             let matrix = match parsed {
                 Ok(m) => m,
@@ -306,7 +287,7 @@ fn RegressionTab(device: Device) -> impl IntoView {
                 }
                 Err(e) => upload_error.set(Some(e.to_string())),
             }
-        });
+        }, move |e| upload_error.set(Some(e)));
     };
 
     view! {

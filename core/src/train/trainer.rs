@@ -394,30 +394,14 @@ impl Trainer {
         }
         let batch = Batch { x: &self.data.x, y: &self.targets, class: &self.data.class, rows };
         let loss = loss_grad(&self.arch, &self.theta, self.config.loss, batch, None);
-        let acc = (self.data.classes > 0).then(|| {
-            let p_in = self.data.inputs;
-            let correct = rows
-                .iter()
-                .filter(|&&r| {
-                    let o = self.predict(&self.data.x[r * p_in..(r + 1) * p_in]);
-                    let guess = if o.len() == 1 { usize::from(o[0] > 0.0) } else { argmax(&o) };
-                    guess == self.data.class[r]
-                })
-                .count();
-            correct as f64 / rows.len() as f64
-        });
+        let acc = (self.data.classes > 0).then(|| self.fraction_fitting(rows));
         (loss, acc)
     }
 
-    /// Accuracy on the clean labels of the training rows whose label noise flipped (memorisation) — `None`
-    /// without label noise.
-    pub fn noisy_subset_accuracy(&self) -> Option<f64> {
-        let noisy: Vec<usize> = self.data.train.iter().copied().filter(|&r| self.data.class[r] != self.data.clean_class[r]).collect();
-        if noisy.is_empty() {
-            return None;
-        }
+    /// The fraction of `rows` whose (training) label the network predicts.
+    fn fraction_fitting(&self, rows: &[usize]) -> f64 {
         let p_in = self.data.inputs;
-        let fit = noisy
+        let fit = rows
             .iter()
             .filter(|&&r| {
                 let o = self.predict(&self.data.x[r * p_in..(r + 1) * p_in]);
@@ -425,7 +409,14 @@ impl Trainer {
                 guess == self.data.class[r]
             })
             .count();
-        Some(fit as f64 / noisy.len() as f64)
+        fit as f64 / rows.len().max(1) as f64
+    }
+
+    /// Memorisation: the fraction of training rows whose label noise flipped that the network fits with
+    /// their wrong label — `None` without label noise.
+    pub fn noisy_subset_accuracy(&self) -> Option<f64> {
+        let noisy: Vec<usize> = self.data.train.iter().copied().filter(|&r| self.data.class[r] != self.data.clean_class[r]).collect();
+        (!noisy.is_empty()).then(|| self.fraction_fitting(&noisy))
     }
 
     /// One parameter update on the next mini-batch. Returns the mini-batch loss.
