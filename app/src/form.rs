@@ -43,3 +43,26 @@ pub fn read_chosen_file(ev: leptos::ev::Event, done: impl FnOnce(String, String)
         }
     });
 }
+
+/// The "backend" picker of a lab panel: auto (described by `auto_label`) or CPU only; a change calls
+/// `changed` (which resets the run) after setting `backend`.
+pub fn backend_select(
+    id: &'static str,
+    auto_label: &'static str,
+    backend: RwSignal<regula_core::BackendChoice>,
+    changed: impl Fn() + 'static,
+) -> impl IntoView {
+    use regula_core::BackendChoice;
+    view! {
+        <label for=id>"backend"</label>
+        <select id=id on:change=move |ev| {
+            if let Ok(b) = event_target_value(&ev).parse::<BackendChoice>() {
+                changed();
+                backend.set(b);
+            }
+        }>
+            <option value="auto" selected=move || backend.get() == BackendChoice::Auto>{auto_label}</option>
+            <option value="cpu" selected=move || backend.get() == BackendChoice::Cpu>"CPU only (f64)"</option>
+        </select>
+    }
+}

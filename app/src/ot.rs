@@ -221,7 +221,7 @@ pub fn OtPage(device: Device) -> impl IntoView {
             if fs.is_empty() {
                 return "Ready: press Run (space) or Step.".to_owned();
             }
-            let state = if runner.done() { "done" } else if runner.running.get() { "running" } else { "paused" };
+            let state = runner.state();
             let parts: Vec<String> = fs
                 .iter()
                 .enumerate()
@@ -351,13 +351,7 @@ pub fn OtPage(device: Device) -> impl IntoView {
                 <label for="eps-scaling">"ε-scaling (CPU)"</label>
                 <input id="eps-scaling" type="checkbox" prop:checked=move || solver.with(|s| s.eps_scaling)
                     on:change=move |ev| { let on = event_target_checked(&ev); edit_solver(Box::new(move |s| s.eps_scaling = on)) } />
-                <label for="ot-backend">"backend"</label>
-                <select id="ot-backend" on:change=move |ev| {
-                    if let Ok(b) = event_target_value(&ev).parse::<BackendChoice>() { runner.reset(); backend.set(b); }
-                }>
-                    <option value="auto" selected=move || backend.get() == BackendChoice::Auto>"auto (GPU for log-sinkhorn)"</option>
-                    <option value="cpu" selected=move || backend.get() == BackendChoice::Cpu>"CPU only"</option>
-                </select>
+                {crate::form::backend_select("ot-backend", "auto (GPU for log-sinkhorn)", backend, move || runner.reset())}
                 <label for="source-file">"source CSV"</label>
                 <input id="source-file" type="file" accept=".csv,text/csv" on:change=move |ev| on_file(0, ev) />
                 <label for="target-file">"target CSV"</label>

@@ -144,6 +144,17 @@ impl<S: Stepper + 'static> Runner<S> {
         false
     }
 
+    /// "done", "running" or "paused", for a status line.
+    pub fn state(self) -> &'static str {
+        if self.done() {
+            "done"
+        } else if self.running.get() {
+            "running"
+        } else {
+            "paused"
+        }
+    }
+
     /// True when every stepper has reported `done`.
     pub fn done(self) -> bool {
         self.frames.with_untracked(|fs| !fs.is_empty() && fs.iter().all(|f| f.last().is_some_and(|f| f.done)))

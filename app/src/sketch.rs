@@ -196,7 +196,7 @@ fn RegressionTab(device: Device) -> impl IntoView {
             let Some(f) = fs.first().and_then(|f| f.last()) else {
                 return "Ready: press Run (space) or Step.".to_owned();
             };
-            let state = if runner.done() { "done" } else if runner.running.get() { "running" } else { "paused" };
+            let state = runner.state();
             let warn = runner
                 .with_steppers(|s| s.first().and_then(|e| e.exact()).is_some_and(|x| x.rank_deficient))
                 .unwrap_or(false);
@@ -371,13 +371,7 @@ fn RegressionTab(device: Device) -> impl IntoView {
                 <option value="solve" selected=move || panel.with(|p| p.solver == Solver::Solve)>"sketch-and-solve"</option>
                 <option value="precondition" selected=move || panel.with(|p| p.solver == Solver::Precondition)>"sketch-and-precondition (LSQR)"</option>
             </select>
-            <label for="sketch-backend">"backend"</label>
-            <select id="sketch-backend" on:change=move |ev| {
-                if let Ok(b) = event_target_value(&ev).parse::<BackendChoice>() { runner.reset(); backend.set(b); }
-            }>
-                <option value="auto" selected=move || backend.get() == BackendChoice::Auto>"auto (S·[A | b] on the GPU)"</option>
-                <option value="cpu" selected=move || backend.get() == BackendChoice::Cpu>"CPU only (f64)"</option>
-            </select>
+            {crate::form::backend_select("sketch-backend", "auto (S·[A | b] on the GPU)", backend, move || runner.reset())}
             <label for="matrix-file">"your A (CSV)"</label>
             <input id="matrix-file" type="file" accept=".csv,text/csv" on:change=move |ev| on_file(0, ev) />
             <label for="rhs-file">"your b (CSV)"</label>

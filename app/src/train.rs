@@ -192,7 +192,7 @@ pub fn TrainPage(device: Device) -> impl IntoView {
             let Some(f) = fs.first().and_then(|f| f.last()) else {
                 return "Ready: press Run (space) or Step.".to_owned();
             };
-            let state = if runner.done() { "done" } else if runner.running.get() { "running" } else { "paused" };
+            let state = runner.state();
             let stop = match f.stop {
                 Some(regula_core::StopReason::Divergence) => " — diverged (the loss ran away): lower the learning rate and reset".to_owned(),
                 Some(s) => format!(" ({s:?})"),
@@ -350,13 +350,7 @@ pub fn TrainPage(device: Device) -> impl IntoView {
                 <label for="train-classify">"last column is a class"</label>
                 <input id="train-classify" type="checkbox" prop:checked=move || classify.get()
                     on:change=move |ev| classify.set(event_target_checked(&ev)) />
-                <label for="train-backend">"backend"</label>
-                <select id="train-backend" on:change=move |ev| {
-                    if let Ok(b) = event_target_value(&ev).parse::<BackendChoice>() { runner.reset(); note.set(None); backend.set(b); }
-                }>
-                    <option value="auto" selected=move || backend.get() == BackendChoice::Auto>"auto (GPU when present)"</option>
-                    <option value="cpu" selected=move || backend.get() == BackendChoice::Cpu>"CPU only (f64)"</option>
-                </select>
+                {crate::form::backend_select("train-backend", "auto (GPU when present)", backend, move || { runner.reset(); note.set(None); })}
                 {number("seed", "train-seed", Signal::derive(move || panel.with(|p| p.config.seed.to_string())),
                     Rc::new(move |v| { let x = whole("seed", v)? as u64; edit_data(Box::new(move |p| { p.config.seed = x; p.data.seed = x; })); Ok(()) }))}
             </form>
