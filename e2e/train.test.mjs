@@ -19,6 +19,7 @@ test('training lab: train, continue, Hessian, divergence', async () => {
     await page.click('nav.labs a[href="#/training"]');
     await page.waitForSelector('#chart-loss');
     const empty = await canvasData(page, 'chart-boundary');
+    const emptyNet = await canvasData(page, 'chart-network');
     await page.selectOption('#dataset', 'xor');
     await setField(page, 'epochs', '30');
     await page.click('#run');
@@ -29,6 +30,7 @@ test('training lab: train, continue, Hessian, divergence', async () => {
     assert.ok(await points(page, 'chart-loss') > 4);
     assert.ok(await points(page, 'chart-error') > 4);
     assert.notEqual(await canvasData(page, 'chart-boundary'), empty, 'decision boundary not drawn');
+    assert.notEqual(await canvasData(page, 'chart-network'), emptyNet, 'weights not drawn');
     await page.screenshot({ path: join(ARTIFACTS, 'train-xor.png'), fullPage: true });
 
     // More epochs continue the same run.

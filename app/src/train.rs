@@ -76,7 +76,7 @@ impl Default for Panel {
         // Playground's opening: a spiral, 2 × 8 tanh, SGD with batch 10.
         Self {
             data: DatasetSpec { kind: DatasetKind::Spiral, n: 200, noise: 0.05, train_ratio: 0.8, ..DatasetSpec::default() },
-            config: TrainConfig { hidden: vec![8, 8], lr: 0.1, batch: 10, epochs: 300, hessian_every: 0, ..TrainConfig::default() },
+            config: TrainConfig { hidden: vec![8, 8], lr: 0.1, batch: 10, epochs: 300, hessian_every: 40, ..TrainConfig::default() },
         }
     }
 }
@@ -218,6 +218,16 @@ pub fn TrainPage(device: Device) -> impl IntoView {
             return None;
         }
         runner.with_steppers(|s| s.first().and_then(|r| Boundary::of(r.trainer())).map(Arc::new)).flatten()
+    });
+
+    // The network's weights, on the same cadence.
+    let network = Signal::derive(move || -> Option<Arc<Network>> {
+        boundary.track();
+        let n = runner.frames.with(|fs| fs.first().map_or(0, |f| f.len()));
+        if n == 0 || (runner.running.get() && n % 4 != 1) {
+            return None;
+        }
+        runner.with_steppers(|s| s.first().map(|r| Arc::new(Network::of(r.trainer())))).flatten()
     });
 
     // The exact Hessian on demand.
@@ -364,6 +374,7 @@ pub fn TrainPage(device: Device) -> impl IntoView {
                 <LogChart id="chart-loss" title="Loss vs step" x_label="step" y_label="loss" series=losses floor=1e-8 />
                 <LogChart id="chart-error" title="Error rate (1 − accuracy) vs step" x_label="step" y_label="error" series=errors floor=1e-3 />
                 <BoundaryView boundary=boundary />
+                <NetworkView network=network />
                 <LogChart id="chart-sharpness" title="Sharpness λmax vs the stability threshold" x_label="step" y_label="λ" series=sharpness />
             </div>
             <div class="controls">
@@ -394,6 +405,72 @@ pub fn TrainPage(device: Device) -> impl IntoView {
             </div>
         </section>
     }
+}
+
+/// The weights for the network view: widths, θ and the input names.
+struct Network {
+    widths: Vec<usize>,
+    layers: Vec<(usize, usize, usize, usize)>,
+    theta: Vec<f64>,
+    inputs: Vec<String>,
+}
+
+impl Network {
+    fn of(t: &Trainer) -> Network {
+        let arch = t.architecture();
+        let features = &t.data().features;
+        let inputs = (0..arch.inputs).map(|k| if arch.inputs == features.len() { features[k].name().to_owned() } else { String::new() }).collect();
+        Network { widths: arch.widths(), layers: arch.layers(), theta: t.params().to_vec(), inputs }
+    }
+}
+
+#[component]
+fn NetworkView(network: Signal<Option<Arc<Network>>>) -> impl IntoView {
+    let canvas = NodeRef::<Canvas>::new();
+    Effect::new(move |_| {
+        if let (Some(n), Some(c)) = (network.get(), canvas.get()) {
+            if let Err(e) = draw_network(c, &n) {
+                leptos::logging::warn!("network view: {e}");
+            }
+        }
+    });
+    view! {
+        <figure class="chart">
+            <canvas id="chart-network" node_ref=canvas width="600" height="320" role="img" aria-label="network weights"></canvas>
+        </figure>
+    }
+}
+
+/// Neurons as dots in columns, weights as lines: blue positive, orange negative, width ∝ |w| / max |w|.
+fn draw_network(canvas: web_sys::HtmlCanvasElement, n: &Network) -> Result<(), Box<dyn std::error::Error>> {
+    let root = CanvasBackend::with_canvas_object(canvas).ok_or("no 2-D context")?.into_drawing_area();
+    root.fill(&WHITE)?;
+    let mut chart = ChartBuilder::on(&root)
+        .caption("Weights (blue > 0, orange < 0, width ∝ |w|)", ("sans-serif", 16))
+        .margin(10)
+        .build_cartesian_2d(-0.6f64..(n.widths.len() as f64 - 0.4), 0f64..1f64)?;
+    let pos = |layer: usize, k: usize| -> (f64, f64) {
+        let w = n.widths[layer];
+        (layer as f64, 1.0 - (k as f64 + 1.0) / (w as f64 + 1.0))
+    };
+    let max = n.layers.iter().flat_map(|&(w, _, i, o)| n.theta[w..w + i * o].iter()).fold(0.0f64, |m, v| m.max(v.abs())).max(1e-12);
+    for (l, &(w, _, i, o)) in n.layers.iter().enumerate() {
+        chart.draw_series((0..o).flat_map(|r| (0..i).map(move |c| (r, c))).map(|(r, c)| {
+            let v = n.theta[w + r * i + c];
+            let color = if v >= 0.0 { RGBColor(40, 110, 200) } else { RGBColor(214, 90, 40) };
+            let a = (v.abs() / max).sqrt();
+            PathElement::new([pos(l, c), pos(l + 1, r)], color.mix(0.15 + 0.85 * a).stroke_width(1 + (3.0 * a) as u32))
+        }))?;
+    }
+    for (l, &w) in n.widths.iter().enumerate() {
+        chart.draw_series((0..w).map(|k| Circle::new(pos(l, k), 4, RGBColor(29, 39, 51).filled())))?;
+    }
+    chart.draw_series(n.inputs.iter().enumerate().filter(|(_, s)| !s.is_empty()).map(|(k, s)| {
+        let (x, y) = pos(0, k);
+        Text::new(s.clone(), (x - 0.45, y + 0.02), ("sans-serif", 12))
+    }))?;
+    root.present()?;
+    Ok(())
 }
 
 /// A grid of network outputs over the data's 2-D box, and the points.

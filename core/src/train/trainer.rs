@@ -641,6 +641,27 @@ mod tests {
     }
 
     #[test]
+    fn power_iteration_and_hutchinson_match_the_exact_network_hessian() {
+        use crate::train::hessian::{full_hessian, symmetric_eigenvalues};
+        // A trained 2-6-6-1 net on the spiral: its exact Hessian (113 × 113) is the ground truth.
+        let data = DatasetSpec::default().build().unwrap();
+        let config = TrainConfig { hidden: vec![6, 6], lr: 0.1, batch: 0, epochs: 200, ..TrainConfig::default() };
+        let mut t = Trainer::new(data, config).unwrap();
+        poll(run_to_end(&mut t, Budget::iterations(1000), |_| {})).unwrap();
+        let p = t.params().len();
+        let h = full_hessian(p, |v| t.hessian_vector(v));
+        let eig = symmetric_eigenvalues(&h, p).unwrap();
+        let (top, trace) = (eig[p - 1].max(-eig[0]), eig.iter().sum::<f64>());
+        let (l, tr) = t.measure_hessian();
+        // Power iteration stops at rtol 1e-3 between successive estimates: allow 1 %.
+        assert!((l - top).abs() <= 0.01 * top, "λmax {l} vs exact {top}");
+        // Hutchinson with 20 Rademacher probes: standard error ≈ √(2(‖H‖_F² − Σ H_ii²)/20).
+        let off: f64 = (0..p).flat_map(|i| (0..p).map(move |j| (i, j))).filter(|(i, j)| i != j).map(|(i, j)| h[i * p + j].powi(2)).sum();
+        let se = (2.0 * off / 20.0).sqrt();
+        assert!((tr - trace).abs() <= 4.0 * se, "trace {tr} vs exact {trace} (se {se})");
+    }
+
+    #[test]
     fn bad_hyperparameters_are_typed_errors() {
         let data = DatasetSpec { kind: DatasetKind::Plane, n: 50, ..DatasetSpec::default() }.build().unwrap();
         let bad = |c: TrainConfig| Trainer::new(data.clone(), c).err().map(|e| e.to_string()).unwrap_or_default();
