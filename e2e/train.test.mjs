@@ -81,6 +81,15 @@ test('training lab without WebGPU: the CPU path runs and says so', async () => {
     await waitForDone(page);
     assert.match(await page.locator('#status').textContent(), /^done \(CPU, f64\): step 80 \[epoch 5\.0\]/);
 
+    // Per-layer activations in the layer field; a bad name is said, not applied.
+    await setField(page, 'hidden', '6:relu,4:sigmoid');
+    await page.click('#run');
+    await waitForDone(page);
+    assert.match(await page.locator('#status').textContent(), /^done \(CPU, f64\): step 80 /);
+    assert.equal(await page.locator('#hidden').inputValue(), '6:relu,4:sigmoid');
+    await setField(page, 'hidden', '8:swish');
+    assert.match(await page.locator('#status').textContent(), /`activation` cannot be `swish`/);
+
     // Own data: 2 inputs and a class per line; label smoothing on; a malformed file names its line.
     let csv = 'x,y,label\n';
     for (let i = 0; i < 100; i++) {

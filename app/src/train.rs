@@ -324,13 +324,18 @@ pub fn TrainPage(device: Device) -> impl IntoView {
                         </label>
                     }).collect_view()}
                 </div>
-                {number("hidden layers (e.g. 8,8)", "hidden", Signal::derive(move || panel.with(|p| p.config.hidden.iter().map(|h| h.to_string()).collect::<Vec<_>>().join(","))),
+                {number("hidden layers (8,8 or 8:relu,4:tanh)", "hidden", Signal::derive(move || panel.with(|p| {
+                        p.config.hidden.iter().enumerate().map(|(k, h)| match p.config.layer_activations.get(k) {
+                            Some(a) => format!("{h}:{a}"),
+                            None => h.to_string(),
+                        }).collect::<Vec<_>>().join(",")
+                    })),
                     Rc::new(move |v| {
-                        let hidden = if v.is_empty() { vec![] } else { v.split(',').map(|h| whole("hidden", h.trim())).collect::<Result<Vec<_>, _>>()? };
+                        let (hidden, acts) = parse_layers(v, panel.with_untracked(|p| p.config.activation))?;
                         if hidden.len() > 6 || hidden.iter().any(|&h| h > 64) {
                             return Err("the page offers up to 6 layers of up to 64 neurons (the CLI takes more)".into());
                         }
-                        edit_data(Box::new(move |p| p.config.hidden = hidden));
+                        edit_data(Box::new(move |p| { p.config.hidden = hidden; p.config.layer_activations = acts; }));
                         Ok(())
                     }))}
                 <label for="activation">"activation"</label>
@@ -405,6 +410,29 @@ pub fn TrainPage(device: Device) -> impl IntoView {
             </div>
         </section>
     }
+}
+
+/// "8,8" or "8:relu,4:tanh" → widths, and per-layer activations when any layer names one (the others take
+/// `default`).
+fn parse_layers(text: &str, default: Activation) -> Result<(Vec<usize>, Vec<Activation>), String> {
+    if text.trim().is_empty() {
+        return Ok((vec![], vec![]));
+    }
+    let mut widths = Vec::new();
+    let mut acts = Vec::new();
+    let mut named = false;
+    for part in text.split(',') {
+        let (w, a) = match part.split_once(':') {
+            Some((w, a)) => {
+                named = true;
+                (w, a.trim().parse::<Activation>().map_err(|e| e.to_string())?)
+            }
+            None => (part, default),
+        };
+        widths.push(crate::form::parse_usize("hidden", w.trim())?);
+        acts.push(a);
+    }
+    Ok((widths, if named { acts } else { vec![] }))
 }
 
 /// The weights for the network view: widths, θ and the input names.

@@ -132,6 +132,9 @@ struct TrainArgs {
     hidden: Vec<usize>,
     #[arg(long, default_value = "tanh", value_parser = parse::<Activation>)]
     activation: Activation,
+    /// One activation per hidden layer (comma-separated), overriding --activation.
+    #[arg(long, value_delimiter = ',', value_parser = parse::<Activation>)]
+    activations: Vec<Activation>,
     #[arg(long, default_value = "mse", value_parser = parse::<Loss>)]
     loss: Loss,
     #[arg(long, default_value = "sgd", value_parser = parse::<Optimizer>)]
@@ -699,6 +702,7 @@ async fn train(args: TrainArgs) -> Result<(), Error> {
         reg_rate: args.reg_rate,
         hessian_every: args.hessian_every,
         label_smoothing: args.label_smoothing,
+        layer_activations: args.activations.clone(),
         seed: args.seed,
         ..TrainConfig::default()
     };

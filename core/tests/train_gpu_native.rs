@@ -25,6 +25,22 @@ fn sgd_mini_batches_match_the_cpu() {
 }
 
 #[test]
+fn per_layer_activations_match_the_cpu() {
+    let spec = DatasetSpec { kind: DatasetKind::Circle, n: 200, ..DatasetSpec::default() };
+    let config = TrainConfig {
+        hidden: vec![8, 6, 4],
+        layer_activations: vec![Activation::Relu, Activation::Sigmoid, Activation::Linear],
+        lr: 0.05,
+        batch: 20,
+        epochs: 3,
+        ..TrainConfig::default()
+    };
+    let (worst, lc, lg) = compare(spec, config);
+    assert!(worst < TOL, "θ differs by {worst}");
+    assert!((lc - lg).abs() < 1e-3 * lc.max(1e-3), "loss {lc} vs {lg}");
+}
+
+#[test]
 fn full_batch_momentum_with_several_epochs_per_dispatch_matches_the_cpu() {
     let spec = DatasetSpec::default(); // spiral, 200 points, full training set
     let config = TrainConfig { hidden: vec![32, 32], optimizer: Optimizer::Momentum, lr: 0.02, batch: 0, epochs: 25, ..TrainConfig::default() };

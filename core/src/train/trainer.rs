@@ -75,6 +75,9 @@ pub struct TrainConfig {
     /// Label smoothing α ∈ [0, 1) for classification targets.
     #[serde(default)]
     pub label_smoothing: f64,
+    /// One activation per hidden layer, overriding `activation` when not empty.
+    #[serde(default)]
+    pub layer_activations: Vec<Activation>,
     pub seed: u64,
 }
 
@@ -94,6 +97,7 @@ impl Default for TrainConfig {
             reg_rate: 0.0,
             hessian_every: 0,
             label_smoothing: 0.0,
+            layer_activations: Vec::new(),
             seed: 0,
         }
     }
@@ -134,8 +138,18 @@ impl TrainConfig {
         if self.loss == Loss::Xent && data.classes == 0 {
             return Err(Error::Invalid { name: "loss", message: "cross-entropy needs classes: this dataset is a regression, use mse".into() });
         }
-        Architecture::new(data.inputs, self.hidden.clone(), data.outputs(self.loss), self.activation)?;
+        self.architecture(data)?;
         Ok(())
+    }
+
+    /// The network for `data`: its inputs and outputs, the hidden widths and their activations.
+    pub fn architecture(&self, data: &Dataset) -> Result<Architecture> {
+        let mut arch = Architecture::new(data.inputs, self.hidden.clone(), data.outputs(self.loss), self.activation)?;
+        if !self.layer_activations.is_empty() {
+            arch.activations = self.layer_activations.clone();
+            arch.validate()?;
+        }
+        Ok(arch)
     }
 }
 
@@ -167,7 +181,7 @@ pub struct Trainer {
 impl Trainer {
     pub fn new(data: Dataset, config: TrainConfig) -> Result<Self> {
         config.validate(&data)?;
-        let arch = Architecture::new(data.inputs, config.hidden.clone(), data.outputs(config.loss), config.activation)?;
+        let arch = config.architecture(&data)?;
         let theta = arch.init(config.seed);
         let p = theta.len();
         let mut targets = data.targets(config.loss);
@@ -330,6 +344,7 @@ impl Trainer {
     pub fn update(&mut self, next: &TrainConfig) -> Result<()> {
         next.validate(&self.data)?;
         let structural = next.label_smoothing != self.config.label_smoothing
+            || next.layer_activations != self.config.layer_activations
             || next.hidden != self.config.hidden
             || next.activation != self.config.activation
             || next.loss != self.config.loss
@@ -624,6 +639,16 @@ mod tests {
         let mut t = Trainer::new(data, step).unwrap();
         poll(t.step(Budget::iterations(3))).unwrap();
         assert!((t.current_lr() - 0.02).abs() < 1e-12);
+    }
+
+    #[test]
+    fn per_layer_activations() {
+        let data = DatasetSpec { kind: DatasetKind::Gauss, n: 40, ..DatasetSpec::default() }.build().unwrap();
+        let config = TrainConfig { hidden: vec![4, 3], layer_activations: vec![Activation::Relu, Activation::Sigmoid], ..TrainConfig::default() };
+        let t = Trainer::new(data.clone(), config.clone()).unwrap();
+        assert_eq!(t.architecture().activations, vec![Activation::Relu, Activation::Sigmoid]);
+        let wrong = TrainConfig { layer_activations: vec![Activation::Relu], ..config };
+        assert!(matches!(Trainer::new(data, wrong), Err(Error::ShapeMismatch { name: "activations", .. })));
     }
 
     #[test]
