@@ -578,7 +578,8 @@ async fn sketch(args: SketchArgs) -> Result<(), Error> {
     println!("{:<12} {:>6} {:>10} {:>10} {:>10} {:>10} {:>10} {:>10}", "sketch", "m", "ε₂ med", "ε₂ p99", "ε∞ med", "ε∞ p99", "spike med", "s/trial");
     let mut cells = Vec::new();
     for (k, c) in experiment.cells().iter().enumerate() {
-        let get = |key: &str| experiment.cell_metrics(k).into_iter().find(|(name, _)| name == key).map(|(_, v)| v).unwrap_or(f64::NAN);
+        let figures = experiment.cell_metrics(k);
+        let get = |key: &str| figures.iter().find(|(name, _)| name == key).map_or(f64::NAN, |(_, v)| *v);
         println!(
             "{:<12} {:>6} {:>10.4} {:>10.4} {:>10.4} {:>10.4} {:>10.3} {:>10.4}",
             c.sketch.to_string(),

@@ -82,6 +82,17 @@ pub trait Stepper {
 }
 
 /// Runs a stepper until its frame says `done`, calling `on_frame` after every step (the CLI's loop).
+/// Completes a future that must not wait on anything (a CPU stepper's step): polls it once and panics if
+/// it is pending. For unit tests, without an executor.
+#[cfg(test)]
+pub(crate) fn poll_ready<F: std::future::Future>(f: F) -> F::Output {
+    let mut f = std::pin::pin!(f);
+    match f.as_mut().poll(&mut std::task::Context::from_waker(std::task::Waker::noop())) {
+        std::task::Poll::Ready(v) => v,
+        std::task::Poll::Pending => panic!("a CPU step awaited something"),
+    }
+}
+
 pub async fn run_to_end<S: Stepper>(
     stepper: &mut S,
     budget: Budget,

@@ -308,7 +308,13 @@ impl Experiment {
         let sketch = Sketch::new(kind, m, self.instance.n, self.config.s, trial_seed(self.config.seed, t))?;
         let exact = self.exact.clone().expect("the exact solution comes first");
         let start = Instant::now();
-        let mut trial = Trial { metrics: metrics(&self.instance, &exact, &exact.x, false), seconds: 0.0, lsqr_iterations: 0, relative_error: 0.0, residuals: vec![] };
+        let mut trial = Trial {
+            metrics: TrialMetrics { eps2: 0.0, epsinf: 0.0, spike: 1.0, residual_ratio: 1.0, rank_deficient: false },
+            seconds: 0.0,
+            lsqr_iterations: 0,
+            relative_error: 0.0,
+            residuals: vec![],
+        };
         match self.config.solver {
             Solver::Exact => {
                 let x = Exact::new(&self.instance)?.x;
@@ -412,7 +418,7 @@ impl Stepper for Experiment {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::frame::run_to_end;
+    use crate::frame::{poll_ready, run_to_end};
 
     fn cpu() -> Backend {
         Backend::Cpu { fallback: None }
@@ -422,12 +428,12 @@ mod tests {
     fn trials_accumulate_round_robin_and_resume() {
         let config = Config { sketches: vec![SketchKind::Gaussian, SketchKind::CountSketch], ms: vec![20, 40], trials: 5, ..Config::default() };
         let mut e = Experiment::generate(Design::Gaussian, 200, 5, config, cpu()).unwrap();
-        let f = poll_once(e.step(Budget::iterations(6))).unwrap();
+        let f = poll_ready(e.step(Budget::iterations(6))).unwrap();
         assert_eq!(f.iteration, 6);
         assert!(!f.done);
         let counts: Vec<usize> = e.cells().iter().map(|c| c.trials.len()).collect();
         assert_eq!(counts, vec![2, 2, 1, 1]);
-        let f = poll_once(run_to_end(&mut e, Budget::iterations(100), |_| {})).unwrap();
+        let f = poll_ready(run_to_end(&mut e, Budget::iterations(100), |_| {})).unwrap();
         assert!(f.done && f.iteration == 20 && f.stop == Some(StopReason::Completed));
         // ε₂ ≥ 0, the residual ratio ≥ 1 and = √(1 + ε₂²) (r ⟂ range(A)), spike in [1, √d].
         for c in e.cells() {
@@ -439,7 +445,7 @@ mod tests {
         }
         // More trials continue where it stopped.
         e.set_trials(7).unwrap();
-        let f = poll_once(run_to_end(&mut e, Budget::iterations(100), |_| {})).unwrap();
+        let f = poll_ready(run_to_end(&mut e, Budget::iterations(100), |_| {})).unwrap();
         assert_eq!(f.iteration, 28);
     }
 
@@ -455,7 +461,7 @@ mod tests {
         let config = Config { sketches: vec![SketchKind::Osnap], ms: vec![30], trials: 3, seed: 9, ..Config::default() };
         let run = || {
             let mut e = Experiment::generate(Design::Heavy, 150, 4, config.clone(), cpu()).unwrap();
-            poll_once(run_to_end(&mut e, Budget::iterations(10), |_| {})).unwrap();
+            poll_ready(run_to_end(&mut e, Budget::iterations(10), |_| {})).unwrap();
             e.cells()[0].column(|t| t.metrics.eps2)
         };
         assert_eq!(run(), run());
@@ -465,7 +471,7 @@ mod tests {
     fn preconditioned_trials_reach_the_exact_solution() {
         let config = Config { sketches: SketchKind::ALL.to_vec(), ms: vec![40], trials: 2, solver: Solver::Precondition, ..Config::default() };
         let mut e = Experiment::generate(Design::Heavy, 300, 10, config, cpu()).unwrap();
-        poll_once(run_to_end(&mut e, Budget::iterations(100), |_| {})).unwrap();
+        poll_ready(run_to_end(&mut e, Budget::iterations(100), |_| {})).unwrap();
         for c in e.cells() {
             for t in &c.trials {
                 assert!(t.relative_error < 1e-10, "{}: {}", c.sketch, t.relative_error);
@@ -486,15 +492,5 @@ mod tests {
         assert!(matches!(gen(10, 5, 11, 1), Some(Error::Invalid { name: "s", .. })), "s > m");
         assert!(matches!(gen(10, 5, 1, 0), Some(Error::Invalid { name: "trials", .. })), "no trials");
         assert!(gen(10, 5, 1, 1).is_none());
-    }
-
-    /// The CPU stepper never awaits anything pending: poll once.
-    fn poll_once<F: std::future::Future>(f: F) -> F::Output {
-        let mut f = std::pin::pin!(f);
-        let waker = std::task::Waker::noop();
-        match f.as_mut().poll(&mut std::task::Context::from_waker(waker)) {
-            std::task::Poll::Ready(v) => v,
-            std::task::Poll::Pending => panic!("a CPU step awaited something"),
-        }
     }
 }

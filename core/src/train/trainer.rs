@@ -70,7 +70,8 @@ pub struct TrainConfig {
     pub epochs: usize,
     pub reg: Regularization,
     pub reg_rate: f64,
-    /// Measure sharpness and trace every this many steps (0: never; always at the end).
+    /// Measure sharpness and trace at the first frame after every this many steps (frames come once per
+    /// epoch, at least every 10 steps; 0: never; always at the end).
     pub hessian_every: usize,
     /// Label smoothing α ∈ [0, 1) for classification targets.
     #[serde(default)]
@@ -273,12 +274,17 @@ impl Trainer {
 
     /// True when the weights or the training loss are no longer finite, or the loss grew 10⁸-fold.
     pub fn diverged(&mut self) -> bool {
+        let limit = self.divergence_limit();
+        let loss = self.evaluate(&self.data.train).0;
+        self.theta.iter().any(|t| !t.is_finite()) || !loss.is_finite() || loss > limit
+    }
+
+    /// The training loss above which the run counts as diverged (10⁸ × the initial loss).
+    fn divergence_limit(&mut self) -> f64 {
         if self.initial_loss.is_none() {
             self.initial_loss = Some(self.evaluate(&self.data.train).0);
         }
-        let limit = DIVERGENCE_FACTOR * self.initial_loss.unwrap_or(1.0).max(1e-3);
-        let loss = self.evaluate(&self.data.train).0;
-        self.theta.iter().any(|t| !t.is_finite()) || !loss.is_finite() || loss > limit
+        DIVERGENCE_FACTOR * self.initial_loss.unwrap_or(1.0).max(1e-3)
     }
 
     /// Stops the run.
@@ -545,57 +551,36 @@ impl Stepper for Trainer {
             return Ok(last.clone());
         }
         let start = Instant::now();
-        if self.initial_loss.is_none() {
-            self.initial_loss = Some(self.evaluate(&self.data.train).0);
-        }
-        let limit = DIVERGENCE_FACTOR * self.initial_loss.unwrap_or(1.0).max(1e-3);
+        let limit = self.divergence_limit();
         let mut ran = 0;
         while self.stopped.is_none() && ran < budget.max_iterations && self.steps < self.total_steps() {
-            let backup = (self.theta.clone(), self.velocity.clone(), self.second.clone());
+            let backup = self.theta.clone();
             let t = Instant::now();
             let loss = self.update_step();
             self.train_ms += t.elapsed().as_secs_f64() * 1e3;
             ran += 1;
-            let every = self.config.hessian_every as u64;
             if !loss.is_finite() || loss > limit || self.theta.iter().any(|t| !t.is_finite()) {
-                // Keep the last finite weights so the frame and the views stay finite.
-                (self.theta, self.velocity, self.second) = backup;
+                // Keep the last finite weights so the frame and the views stay finite (the run stops, so the
+                // optimizer state is not needed again).
+                self.theta = backup;
                 self.stopped = Some(StopReason::Divergence);
                 break;
-            }
-            if every > 0 && self.steps.is_multiple_of(every) {
-                self.measure_hessian();
             }
             // One frame per epoch (at least every FRAME_STEPS updates): the curves get a point per epoch.
             if start.elapsed().as_secs_f64() * 1e3 >= budget.max_millis || self.steps.is_multiple_of(self.steps_per_epoch().max(FRAME_STEPS)) {
                 break;
             }
         }
-        if self.stopped.is_none() && self.steps >= self.total_steps() {
-            self.measure_hessian();
-            self.stopped = Some(StopReason::Completed);
-        }
-        self.elapsed_ms += start.elapsed().as_secs_f64() * 1e3;
-        let done = self.stopped.is_some();
-        let frame = self.frame(done);
-        self.last = Some(frame.clone());
-        Ok(frame)
+        Ok(self.frame_after(start.elapsed().as_secs_f64() * 1e3))
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::frame::run_to_end;
+    use crate::frame::{poll_ready, run_to_end};
     use crate::train::data::{DatasetKind, DatasetSpec};
 
-    fn poll<F: std::future::Future>(f: F) -> F::Output {
-        let mut f = std::pin::pin!(f);
-        match f.as_mut().poll(&mut std::task::Context::from_waker(std::task::Waker::noop())) {
-            std::task::Poll::Ready(v) => v,
-            std::task::Poll::Pending => panic!("the CPU trainer awaited something"),
-        }
-    }
 
     #[test]
     fn every_optimizer_learns_xor() {
@@ -604,7 +589,7 @@ mod tests {
             for loss in [Loss::Mse, Loss::Xent] {
                 let config = TrainConfig { optimizer, lr, loss, epochs: 150, batch: 10, ..TrainConfig::default() };
                 let mut t = Trainer::new(data.clone(), config).unwrap();
-                let f = poll(run_to_end(&mut t, Budget::iterations(500), |_| {})).unwrap();
+                let f = poll_ready(run_to_end(&mut t, Budget::iterations(500), |_| {})).unwrap();
                 assert_eq!(f.stop, Some(StopReason::Completed));
                 let acc = f.metric("test_accuracy").unwrap();
                 assert!(acc > 0.9, "{optimizer} {loss}: test accuracy {acc}");
@@ -618,7 +603,7 @@ mod tests {
         let data = DatasetSpec { kind: DatasetKind::Spiral, ..DatasetSpec::default() }.build().unwrap();
         let config = TrainConfig { hidden: vec![32, 32], lr: 50.0, batch: 0, epochs: 500, ..TrainConfig::default() };
         let mut t = Trainer::new(data, config).unwrap();
-        let f = poll(run_to_end(&mut t, Budget::iterations(100), |f| assert!(f.metrics.values().all(|v| v.is_finite())))).unwrap();
+        let f = poll_ready(run_to_end(&mut t, Budget::iterations(100), |f| assert!(f.metrics.values().all(|v| v.is_finite())))).unwrap();
         assert_eq!(f.stop, Some(StopReason::Divergence));
         assert!(!f.converged && f.done);
     }
@@ -629,7 +614,7 @@ mod tests {
         let config = TrainConfig { schedule: Schedule::Cosine, epochs: 10, batch: 0, lr: 0.2, ..TrainConfig::default() };
         let mut t = Trainer::new(data.clone(), config.clone()).unwrap();
         assert_eq!(t.current_lr(), 0.2);
-        poll(t.step(Budget::iterations(5))).unwrap();
+        poll_ready(t.step(Budget::iterations(5))).unwrap();
         assert!((t.current_lr() - 0.1).abs() < 1e-12, "half-way through the cosine");
         // A new learning rate applies mid-run; a new architecture does not.
         t.update(&TrainConfig { lr: 0.4, ..config.clone() }).unwrap();
@@ -637,7 +622,7 @@ mod tests {
         assert!(t.update(&TrainConfig { hidden: vec![3], ..config.clone() }).is_err());
         let step = TrainConfig { schedule: Schedule::Step, epochs: 9, ..config };
         let mut t = Trainer::new(data, step).unwrap();
-        poll(t.step(Budget::iterations(3))).unwrap();
+        poll_ready(t.step(Budget::iterations(3))).unwrap();
         assert!((t.current_lr() - 0.02).abs() < 1e-12);
     }
 
@@ -672,7 +657,7 @@ mod tests {
         let data = DatasetSpec::default().build().unwrap();
         let config = TrainConfig { hidden: vec![6, 6], lr: 0.1, batch: 0, epochs: 200, ..TrainConfig::default() };
         let mut t = Trainer::new(data, config).unwrap();
-        poll(run_to_end(&mut t, Budget::iterations(1000), |_| {})).unwrap();
+        poll_ready(run_to_end(&mut t, Budget::iterations(1000), |_| {})).unwrap();
         let p = t.params().len();
         let h = full_hessian(p, |v| t.hessian_vector(v));
         let eig = symmetric_eigenvalues(&h, p).unwrap();
