@@ -64,6 +64,17 @@ test('training lab: train, continue, Hessian, divergence', async () => {
     await setField(page, 'batch', '500');
     assert.match(await page.locator('#param-error').textContent(), /`batch` must be at most 160/);
     assert.equal(await page.locator('#run').isDisabled(), true);
+
+    // A batch past the one-workgroup kernel's 256 trains layer by layer (tiled matmul) on the GPU:
+    // digits, 1,437 training rows, batch 300 → 5 steps per epoch, the last one short.
+    await page.selectOption('#dataset', 'digits');
+    await setField(page, 'batch', '300');
+    await setField(page, 'lr', '0.1');
+    await setField(page, 'epochs', '2');
+    await page.click('#run');
+    await waitForDone(page);
+    status = await page.locator('#status').textContent();
+    assert.match(status, /^done \(GPU, f32: tiled matmul per layer\): step 10 \[epoch 2\.0\] · train loss [0-9.]+/, status);
     assert.deepEqual(errors, [], 'console errors');
   } finally {
     await browser.close();
@@ -89,6 +100,29 @@ test('training lab without WebGPU: the CPU path runs and says so', async () => {
     assert.equal(await page.locator('#hidden').inputValue(), '6:relu,4:sigmoid');
     await setField(page, 'hidden', '8:swish');
     assert.match(await page.locator('#status').textContent(), /`activation` cannot be `swish`/);
+
+    // Playground's layer buttons: add a layer (copies the last width and, with per-layer names, the shared
+    // activation), narrow and widen it, remove it; the text field follows, and the net trains.
+    await setField(page, 'hidden', '6:relu,4:sigmoid');
+    await page.click('#layer-add');
+    assert.equal(await page.locator('#hidden').inputValue(), '6:relu,4:sigmoid,4:tanh');
+    await page.click('#layer-2-narrow');
+    await page.click('#layer-2-narrow');
+    await page.click('#layer-0-widen');
+    assert.equal(await page.locator('#hidden').inputValue(), '7:relu,4:sigmoid,2:tanh');
+    assert.equal(await page.locator('#layer-2-width').textContent(), '2');
+    await page.click('#run');
+    await waitForDone(page);
+    assert.match(await page.locator('#status').textContent(), /^done \(CPU, f64\): step 80 /);
+    await page.click('#layer-remove');
+    await page.click('#layer-remove');
+    await page.click('#layer-remove');
+    assert.equal(await page.locator('#hidden').inputValue(), '');
+    assert.equal(await page.locator('#layer-remove').isDisabled(), true);
+    for (let k = 0; k < 6; k++) await page.click('#layer-add');
+    assert.equal(await page.locator('#hidden').inputValue(), '4,4,4,4,4,4');
+    assert.equal(await page.locator('#layer-add').isDisabled(), true);
+    await setField(page, 'hidden', '8,8');
 
     // Own data: 2 inputs and a class per line; label smoothing on; a malformed file names its line.
     let csv = 'x,y,label\n';

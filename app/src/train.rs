@@ -10,7 +10,7 @@ use leptos::html::Canvas;
 use leptos::prelude::*;
 use plotters::prelude::*;
 use plotters_canvas::CanvasBackend;
-use regula_core::train::gpu::GpuTrainer;
+use regula_core::train::gpu::{GpuKernel, GpuTrainer};
 use regula_core::train::hessian::{full_hessian, slq_density};
 use regula_core::{BackendChoice, Budget, Error, Frame, Stepper};
 use regula_core::train::{
@@ -51,7 +51,10 @@ impl TrainRun {
     fn label(&self) -> &'static str {
         match self {
             TrainRun::Cpu(_) => "CPU, f64",
-            TrainRun::Gpu(_) => "GPU, f32: each epoch in one workgroup",
+            TrainRun::Gpu(g) => match g.kernel() {
+                GpuKernel::Tiled => "GPU, f32: tiled matmul per layer",
+                _ => "GPU, f32: each epoch in one workgroup",
+            },
         }
     }
 }
@@ -104,7 +107,8 @@ pub fn TrainPage(device: Device) -> impl IntoView {
         Box::pin(async move {
             let data = data?;
             let cpu = Trainer::new(data.clone(), p.config.clone())?;
-            // The GPU kernel takes widths ≤ 64 and batches ≤ 256; larger nets train on the CPU and say so.
+            // Small nets train an epoch per workgroup, larger ones layer by layer (tiled); a net the device
+            // cannot hold trains on the CPU and says so.
             let run = match gpu {
                 Some(ctx) => match GpuTrainer::new(ctx, Trainer::new(data, p.config)?) {
                     Ok(g) => TrainRun::Gpu(Box::new(g)),
@@ -332,12 +336,30 @@ pub fn TrainPage(device: Device) -> impl IntoView {
                     })),
                     Rc::new(move |v| {
                         let (hidden, acts) = parse_layers(v, panel.with_untracked(|p| p.config.activation))?;
-                        if hidden.len() > 6 || hidden.iter().any(|&h| h > 64) {
-                            return Err("the page offers up to 6 layers of up to 64 neurons (the CLI takes more)".into());
+                        if hidden.len() > MAX_PAGE_LAYERS || hidden.iter().any(|&h| h > MAX_PAGE_WIDTH) {
+                            return Err(format!("the page offers up to {MAX_PAGE_LAYERS} layers of up to {MAX_PAGE_WIDTH} neurons (the CLI takes more)"));
                         }
                         edit_data(Box::new(move |p| { p.config.hidden = hidden; p.config.layer_activations = acts; }));
                         Ok(())
                     }))}
+                <span class="label">"layers"</span>
+                <div class="layers" role="group" aria-label="hidden layers: add, remove, widen, narrow">
+                    <button type="button" id="layer-add" aria-label="add a hidden layer"
+                        disabled=move || panel.with(|p| p.config.hidden.len() >= MAX_PAGE_LAYERS)
+                        on:click=move |_| edit_data(Box::new(|p| edit_layers(&mut p.config, LayerEdit::Add)))>"+ layer"</button>
+                    <button type="button" id="layer-remove" aria-label="remove the last hidden layer"
+                        disabled=move || panel.with(|p| p.config.hidden.is_empty())
+                        on:click=move |_| edit_data(Box::new(|p| edit_layers(&mut p.config, LayerEdit::Remove)))>"− layer"</button>
+                    {move || panel.with(|p| p.config.hidden.clone()).into_iter().enumerate().map(|(k, h)| view! {
+                        <span class="layer">
+                            <button type="button" id=format!("layer-{k}-narrow") aria-label=format!("one neuron fewer in layer {}", k + 1)
+                                disabled={h <= 1} on:click=move |_| edit_data(Box::new(move |p| edit_layers(&mut p.config, LayerEdit::Narrow(k))))>"−"</button>
+                            <span id=format!("layer-{k}-width")>{h}</span>
+                            <button type="button" id=format!("layer-{k}-widen") aria-label=format!("one neuron more in layer {}", k + 1)
+                                disabled={h >= MAX_PAGE_WIDTH} on:click=move |_| edit_data(Box::new(move |p| edit_layers(&mut p.config, LayerEdit::Widen(k))))>"+"</button>
+                        </span>
+                    }).collect_view()}
+                </div>
                 <label for="activation">"activation"</label>
                 {select!("activation", Activation, |p: &Panel| p.config.activation, move |a| edit_data(Box::new(move |p: &mut Panel| p.config.activation = a)))}
                 <label for="loss">"loss"</label>
@@ -403,12 +425,54 @@ pub fn TrainPage(device: Device) -> impl IntoView {
                     "a 32,32 net on the spiral, η = 0.2, Hessian every 100 steps). For mini-batches of size B the bound is "
                     "tr(H)/B + (1 − 1/B)λmax ≤ 2/η (Wu & Su 2023). A run whose loss runs away stops as diverged and keeps "
                     "its last finite state. Where it runs: with WebGPU, every mini-batch step of an epoch runs inside one "
-                    "workgroup (f32; widths ≤ 64, batches ≤ 256), and only the weights come back per frame; the losses, "
-                    "accuracies and the Hessian tools then run on the CPU in f64 on those weights. Without WebGPU, or for "
-                    "larger nets, everything runs on the CPU in f64."
+                    "workgroup (f32; widths ≤ 64, batches ≤ 256), or — for larger batches — layer by layer as tiled "
+                    "matrix multiplies, and only the weights come back per frame; the losses, accuracies and the Hessian "
+                    "tools then run on the CPU in f64 on those weights. Without WebGPU everything runs on the CPU in f64."
                 </p>
             </div>
         </section>
+    }
+}
+
+/// The page's network size (the 6 × 64; the CLI and the core take any).
+const MAX_PAGE_LAYERS: usize = 6;
+const MAX_PAGE_WIDTH: usize = 64;
+
+/// Playground's layer buttons.
+#[derive(Debug, Clone, Copy)]
+enum LayerEdit {
+    Add,
+    Remove,
+    Widen(usize),
+    Narrow(usize),
+}
+
+/// Applies a layer button: a new layer copies the last one's width (4 for the first) and, when layers
+/// name their activations, the shared one; widths stay within 1..=64 and layers within 0..=6.
+fn edit_layers(config: &mut TrainConfig, edit: LayerEdit) {
+    let per_layer = !config.layer_activations.is_empty();
+    match edit {
+        LayerEdit::Add if config.hidden.len() < MAX_PAGE_LAYERS => {
+            config.hidden.push(config.hidden.last().copied().unwrap_or(4));
+            if per_layer {
+                config.layer_activations.push(config.activation);
+            }
+        }
+        LayerEdit::Remove => {
+            config.hidden.pop();
+            config.layer_activations.truncate(config.hidden.len());
+        }
+        LayerEdit::Widen(k) => {
+            if let Some(h) = config.hidden.get_mut(k) {
+                *h = (*h + 1).min(MAX_PAGE_WIDTH);
+            }
+        }
+        LayerEdit::Narrow(k) => {
+            if let Some(h) = config.hidden.get_mut(k) {
+                *h = h.saturating_sub(1).max(1);
+            }
+        }
+        LayerEdit::Add => {}
     }
 }
 

@@ -15,7 +15,7 @@ use regula_core::sketch::data::{parse_csv, parse_npy, Matrix};
 use regula_core::sketch::experiment::{Config, Experiment, Solver};
 use regula_core::sketch::operators::{Sketch, SketchKind};
 use regula_core::sketch::regression::{Design, Instance};
-use regula_core::train::gpu::GpuTrainer;
+use regula_core::train::gpu::{GpuKernel, GpuTrainer};
 use regula_core::train::{Activation, DatasetKind, DatasetSpec, Loss, Optimizer, Regularization, Schedule, TrainConfig, Trainer};
 
 /// Training on either backend.
@@ -111,6 +111,18 @@ enum BenchWhich {
         #[arg(long, default_value_t = 3)]
         reps: usize,
     },
+    /// Training steps/s on digits (cross-entropy, Adam): CPU f64 vs the GPU's one-workgroup and tiled kernels,
+    /// for nets from 64-32-10 to 64-1024-1024-10, with the achieved GFLOP/s (6·P·B per step).
+    TrainGpu {
+        #[command(flatten)]
+        common: Common,
+        /// Measured epochs per net (after one warm-up epoch).
+        #[arg(long, default_value_t = 2)]
+        epochs: usize,
+        /// Largest hidden width tried (32, 256, 1024 up to this).
+        #[arg(long, default_value_t = 1024)]
+        max_width: usize,
+    },
 }
 
 #[derive(Args)]
@@ -172,6 +184,19 @@ struct TrainArgs {
     /// Write one CSV row per frame (step, epoch, losses, accuracies, lr, sharpness, trace).
     #[arg(long)]
     trace: Option<std::path::PathBuf>,
+    /// GPU kernel: auto (one workgroup per epoch for widths ≤ 64, ≤ 6 hidden layers and batches ≤ 256,
+    /// else tiled), one-workgroup, or tiled (one tiled matrix multiply per layer and pass).
+    #[arg(long, default_value = "auto", value_parser = parse_gpu_kernel)]
+    gpu_kernel: GpuKernel,
+}
+
+fn parse_gpu_kernel(s: &str) -> std::result::Result<GpuKernel, String> {
+    match s {
+        "auto" => Ok(GpuKernel::Auto),
+        "one-workgroup" => Ok(GpuKernel::OneWorkgroup),
+        "tiled" => Ok(GpuKernel::Tiled),
+        _ => Err(format!("`{s}`: expected auto, one-workgroup or tiled")),
+    }
 }
 
 #[derive(Args)]
@@ -288,6 +313,7 @@ async fn run(command: Command) -> Result<(), Error> {
         Command::Sketch(args) => sketch(args).await,
         Command::Train(args) => train(args).await,
         Command::Bench { which: BenchWhich::SketchApply { common, n, d, reps } } => bench_sketch_apply(common, n, d, reps).await,
+        Command::Bench { which: BenchWhich::TrainGpu { common, epochs, max_width } } => bench_train_gpu(common, epochs, max_width).await,
     }
 }
 
@@ -672,6 +698,72 @@ async fn bench_sketch_apply(common: Common, n: usize, d: usize, reps: usize) -> 
     Ok(())
 }
 
+/// Steps/s of training after a warm-up epoch (pipelines compiled, buffers allocated): the trainer's own
+/// `train_seconds` (updates and, on the GPU, dispatch + readback of θ; not the frame's f64 evaluation).
+async fn measured_steps_per_second<S: regula_core::Stepper>(stepper: &mut S, warm_steps: u64, measured_steps: u64) -> Result<f64, Error> {
+    let mut mark: Option<(u64, f64)> = None;
+    loop {
+        let f = stepper.step(Budget::iterations(u64::MAX)).await?;
+        let t = f.metric("train_seconds").unwrap_or(0.0);
+        if f.stop.is_some() {
+            return Err(Error::Invalid { name: "epochs", message: format!("the run stopped early ({:?})", f.stop) });
+        }
+        match mark {
+            None if f.iteration >= warm_steps => mark = Some((f.iteration, t)),
+            Some((s0, t0)) if f.iteration >= s0 + measured_steps => return Ok((f.iteration - s0) as f64 / (t - t0).max(1e-9)),
+            _ => {}
+        }
+    }
+}
+
+async fn bench_train_gpu(common: Common, epochs: usize, max_width: usize) -> Result<(), Error> {
+    let digits = DatasetSpec { kind: DatasetKind::Digits, train_ratio: 1.0, ..DatasetSpec::default() }.build()?;
+    let xor = DatasetSpec { kind: DatasetKind::Xor, n: 500, train_ratio: 1.0, ..DatasetSpec::default() }.build()?;
+    let backend = Backend::acquire(common.backend).await?;
+    let ctx = backend.gpu().cloned();
+    println!("training steps/s: Playground's 2-8-8-1 on 500 xor points (MSE, SGD), and digits (1,797 rows; softmax cross-entropy, Adam); {epochs} measured epochs after one warm-up");
+    println!("GPU: {}", ctx.as_ref().map_or("none".to_owned(), |_| backend.report().label.clone()));
+    let mut rows = Vec::new();
+    for (hidden, batch) in [(vec![8, 8], 10usize), (vec![32], 32), (vec![256, 256], 128), (vec![1024, 1024], 512)] {
+        if hidden[0] > max_width {
+            continue;
+        }
+        let playground = batch == 10;
+        let data = if playground { &xor } else { &digits };
+        let config = if playground {
+            TrainConfig { hidden: hidden.clone(), lr: 0.03, batch, epochs: 10_000, ..TrainConfig::default() }
+        } else {
+            TrainConfig { hidden: hidden.clone(), loss: Loss::Xent, optimizer: Optimizer::Adam, lr: 1e-3, batch, epochs: 10_000, ..TrainConfig::default() }
+        };
+        let make = || Trainer::new(data.clone(), config.clone());
+        let probe = make()?;
+        let (p, spe) = (probe.params().len(), probe.steps_per_epoch());
+        let (warm, measured) = (spe, spe * epochs as u64);
+        let flops = 6.0 * (p * batch) as f64;
+        let cpu = measured_steps_per_second(&mut make()?, warm, measured).await?;
+        let name = format!("{}-{}-{}", data.inputs, hidden.iter().map(|h| h.to_string()).collect::<Vec<_>>().join("-"), if playground { 1 } else { 10 });
+        println!("{name:<16} B={batch:<4} P={p:<8} cpu f64 {cpu:>9.1} steps/s ({:.2} GFLOP/s)", cpu * flops / 1e9);
+        let mut row = json!({"net": name, "batch": batch, "params": p, "cpu_steps_per_second": cpu});
+        if let Some(ctx) = &ctx {
+            for kernel in [GpuKernel::OneWorkgroup, GpuKernel::Tiled] {
+                let mut g = match GpuTrainer::with_kernel(ctx.clone(), make()?, kernel) {
+                    Ok(g) => g,
+                    Err(_) => continue, // past the one-workgroup kernel's limits
+                };
+                let sps = measured_steps_per_second(&mut g, warm, measured).await?;
+                println!("{:<38} gpu {:<24} {sps:>9.1} steps/s ({:.2} GFLOP/s) → {:.2}× the CPU", "", kernel.name(), sps * flops / 1e9, sps / cpu);
+                row[if kernel == GpuKernel::Tiled { "tiled_steps_per_second" } else { "one_workgroup_steps_per_second" }] = json!(sps);
+            }
+        }
+        rows.push(row);
+    }
+    println!("bound: per step 6·P·B flops; small nets are latency-bound (one dispatch + readback per epoch, ~10 launches per step tiled), large ones flop-bound");
+    if common.json {
+        println!("{}", json!({"device": ctx.as_ref().map(|_| backend.report().label.clone()), "nets": rows}));
+    }
+    Ok(())
+}
+
 async fn train(args: TrainArgs) -> Result<(), Error> {
     let data = match &args.data {
         Some(path) => {
@@ -708,10 +800,10 @@ async fn train(args: TrainArgs) -> Result<(), Error> {
         ..TrainConfig::default()
     };
     let cpu_trainer = Trainer::new(data, config)?;
-    // `auto` trains on the GPU when an adapter opens and the net fits the kernel's limits; `gpu` insists.
+    // `auto` trains on the GPU when an adapter opens and the device holds the net; `gpu` insists.
     let backend = Backend::acquire(args.common.backend).await?;
     let mut trainer = match backend.gpu() {
-        Some(ctx) => match GpuTrainer::new(ctx.clone(), Trainer::new(cpu_trainer.data().clone(), cpu_trainer.config.clone())?) {
+        Some(ctx) => match GpuTrainer::with_kernel(ctx.clone(), Trainer::new(cpu_trainer.data().clone(), cpu_trainer.config.clone())?, args.gpu_kernel) {
             Ok(g) => TrainStepper::Gpu(Box::new(g)),
             Err(e) if args.common.backend == BackendChoice::Gpu => return Err(e),
             Err(e) => {
@@ -723,7 +815,10 @@ async fn train(args: TrainArgs) -> Result<(), Error> {
     };
     let (where_, params, spe, train_rows, test_rows) = {
         let t = trainer.trainer();
-        let w = if matches!(trainer, TrainStepper::Gpu(_)) { format!("GPU f32 ({})", backend.report().label) } else { "CPU f64".to_owned() };
+        let w = match &trainer {
+            TrainStepper::Gpu(g) => format!("GPU f32 ({}; {})", backend.report().label, g.kernel().name()),
+            TrainStepper::Cpu(_) => "CPU f64".to_owned(),
+        };
         (w, t.params().len(), t.steps_per_epoch(), t.data().train.len(), t.data().test.len())
     };
     eprintln!("train: {} ({train_rows} train / {test_rows} test rows), {params} parameters, {} lr {}, {where_}", args.data.as_ref().map_or_else(|| args.dataset.to_string(), |p| p.display().to_string()), args.optimizer, args.lr);
@@ -803,6 +898,7 @@ async fn train(args: TrainArgs) -> Result<(), Error> {
             "stop": last.stop, "diverged": last.stop == Some(regula_core::StopReason::Divergence),
             "train_seconds": m("train_seconds"),
             "stability_threshold": m("stability_threshold"), "backend": if matches!(trainer, TrainStepper::Gpu(_)) { "gpu" } else { "cpu" },
+            "gpu_kernel": match &trainer { TrainStepper::Gpu(g) => Some(g.kernel().name()), TrainStepper::Cpu(_) => None },
         });
         println!("{out}");
     }

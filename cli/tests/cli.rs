@@ -227,7 +227,11 @@ fn train_runs_on_the_gpu_when_asked() {
     assert_eq!(last_json(&stdout)["params"].as_u64(), Some(2 * 6 + 6 + 6 * 4 + 4 + 4 + 1));
     let (ok, _, stderr) = regula(&["train", "--dataset", "circle", "--hidden", "6,4", "--activations", "relu", "--lr", "0.1", "--epochs", "1"]);
     assert!(!ok && stderr.contains("activations"), "{stderr}");
-    // A net beyond the kernel's limits is refused on --backend gpu (auto would fall back to the CPU).
-    let (ok, _, stderr) = regula(&["train", "--dataset", "circle", "--hidden", "65", "--lr", "0.1", "--epochs", "1", "--backend", "gpu"]);
-    assert!(!ok && stderr.contains("widths"), "{stderr}");
+    // A net past the one-workgroup kernel's limits trains layer by layer (tiled), and says so.
+    let (ok, stdout, stderr) = regula(&["train", "--dataset", "circle", "--hidden", "65", "--lr", "0.1", "--epochs", "2", "--backend", "gpu", "--json"]);
+    assert!(ok, "{stderr}");
+    assert!(stderr.contains("tiled matmul per layer"), "{stderr}");
+    let v = last_json(&stdout);
+    assert_eq!((v["backend"].as_str(), v["params"].as_u64()), (Some("gpu"), Some(2 * 65 + 65 + 65 + 1)));
+    assert!(v["train_loss"].as_f64().unwrap().is_finite(), "{v}");
 }

@@ -6,13 +6,17 @@
 mod train_common;
 
 use regula_core::gpu::GpuContext;
-use regula_core::train::gpu::GpuTrainer;
-use regula_core::train::{Activation, DatasetKind, DatasetSpec, Loss, Optimizer, TrainConfig, Trainer};
+use regula_core::train::gpu::{GpuKernel, GpuTrainer};
+use regula_core::train::{Activation, DatasetKind, DatasetSpec, Loss, Optimizer, Regularization, TrainConfig, Trainer};
 use train_common::TOL;
 
 fn compare(spec: DatasetSpec, config: TrainConfig) -> (f64, f64, f64) {
+    compare_with(spec, config, GpuKernel::OneWorkgroup)
+}
+
+fn compare_with(spec: DatasetSpec, config: TrainConfig, kernel: GpuKernel) -> (f64, f64, f64) {
     let ctx = pollster::block_on(GpuContext::new()).expect("no GPU adapter: install mesa-vulkan-drivers (lavapipe)");
-    pollster::block_on(train_common::compare(ctx, spec, config))
+    pollster::block_on(train_common::compare(ctx, spec, config, kernel))
 }
 
 #[test]
@@ -60,12 +64,63 @@ fn adam_cross_entropy_on_digits_matches_the_cpu() {
     assert!((lc - lg).abs() < 1e-3 * lc, "loss {lc} vs {lg}");
 }
 
+/// The tiled kernel on the same settings as the one-workgroup tests: SGD mini-batches, per-layer
+/// activations, full-batch momentum over several epochs per submission, Adam + label smoothing on digits.
 #[test]
-fn the_kernel_limits_are_typed_errors() {
+fn the_tiled_kernel_matches_the_cpu_on_small_nets() {
+    let cases = [
+        (DatasetSpec { kind: DatasetKind::Xor, n: 200, train_ratio: 0.8, ..DatasetSpec::default() }, TrainConfig { hidden: vec![8, 8], lr: 0.05, batch: 10, epochs: 3, ..TrainConfig::default() }),
+        (
+            DatasetSpec { kind: DatasetKind::Circle, n: 200, ..DatasetSpec::default() },
+            TrainConfig { hidden: vec![8, 6, 4], layer_activations: vec![Activation::Relu, Activation::Sigmoid, Activation::Linear], lr: 0.05, batch: 20, epochs: 3, ..TrainConfig::default() },
+        ),
+        (DatasetSpec::default(), TrainConfig { hidden: vec![32, 32], optimizer: Optimizer::Momentum, lr: 0.02, batch: 0, epochs: 25, ..TrainConfig::default() }),
+        (
+            DatasetSpec { kind: DatasetKind::Digits, train_ratio: 0.5, ..DatasetSpec::default() },
+            TrainConfig { hidden: vec![16], activation: Activation::Relu, loss: Loss::Xent, optimizer: Optimizer::Adam, lr: 0.003, batch: 32, epochs: 1, label_smoothing: 0.1, ..TrainConfig::default() },
+        ),
+    ];
+    for (spec, config) in cases {
+        let (worst, lc, lg) = compare_with(spec, config.clone(), GpuKernel::Tiled);
+        assert!(worst < TOL, "{:?}: θ differs by {worst}", config.hidden);
+        assert!((lc - lg).abs() < 1e-3 * lc.max(1e-3), "{:?}: loss {lc} vs {lg}", config.hidden);
+    }
+}
+
+/// Past the one-workgroup limits: widths 100 and 70 (not multiples of the 16 × 16 tile), a batch of 300
+/// that leaves a short last batch (450 training rows), L1 on the weights, cross-entropy over 10 classes.
+#[test]
+fn the_tiled_kernel_trains_nets_past_the_one_workgroup_limits() {
+    let spec = DatasetSpec { kind: DatasetKind::Digits, train_ratio: 0.25, ..DatasetSpec::default() };
+    let config = TrainConfig {
+        hidden: vec![100, 70],
+        activation: Activation::Tanh,
+        loss: Loss::Xent,
+        optimizer: Optimizer::Momentum,
+        reg: Regularization::L1,
+        reg_rate: 0.03,
+        lr: 0.05,
+        batch: 300,
+        epochs: 2,
+        ..TrainConfig::default()
+    };
+    let ctx = pollster::block_on(GpuContext::new()).expect("no GPU adapter");
+    let data = spec.build().unwrap();
+    let auto = GpuTrainer::new(ctx, Trainer::new(data, config.clone()).unwrap()).unwrap();
+    assert_eq!(auto.kernel(), GpuKernel::Tiled, "a net past the limits picks the tiled kernel");
+    let (worst, lc, lg) = compare_with(spec, config, GpuKernel::Tiled);
+    assert!(worst < TOL, "θ differs by {worst}");
+    assert!((lc - lg).abs() < 1e-3 * lc, "loss {lc} vs {lg}");
+}
+
+#[test]
+fn the_one_workgroup_limits_are_typed_errors() {
     let ctx = pollster::block_on(GpuContext::new()).expect("no GPU adapter");
     let data = DatasetSpec { kind: DatasetKind::Circle, n: 600, ..DatasetSpec::default() }.build().unwrap();
     let wide = Trainer::new(data.clone(), TrainConfig { hidden: vec![65], ..TrainConfig::default() }).unwrap();
-    assert!(GpuTrainer::new(ctx.clone(), wide).is_err());
-    let big_batch = Trainer::new(data, TrainConfig { batch: 300, ..TrainConfig::default() }).unwrap();
-    assert!(GpuTrainer::new(ctx, big_batch).is_err());
+    assert!(GpuTrainer::with_kernel(ctx.clone(), wide, GpuKernel::OneWorkgroup).is_err());
+    let big_batch = Trainer::new(data.clone(), TrainConfig { batch: 300, ..TrainConfig::default() }).unwrap();
+    assert!(GpuTrainer::with_kernel(ctx.clone(), big_batch, GpuKernel::OneWorkgroup).is_err());
+    let small = Trainer::new(data, TrainConfig::default()).unwrap();
+    assert_eq!(GpuTrainer::new(ctx, small).unwrap().kernel(), GpuKernel::OneWorkgroup, "small nets keep the one-workgroup kernel");
 }

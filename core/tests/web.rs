@@ -14,6 +14,7 @@ mod train_common;
 use regula_core::demo::{ReduceCheck, ReduceCheckParams};
 use regula_core::gpu::GpuContext;
 use regula_core::reduce::{ReduceAxis, ReduceOp};
+use regula_core::train::gpu::GpuKernel;
 use regula_core::{Backend, BackendChoice, Budget, Stepper};
 use wasm_bindgen_test::*;
 
@@ -72,7 +73,20 @@ async fn training_epochs_on_webgpu_match_the_cpu_trainer() {
     let ctx = GpuContext::new().await.unwrap();
     let spec = DatasetSpec { kind: DatasetKind::Xor, n: 120, train_ratio: 0.8, ..DatasetSpec::default() };
     let config = TrainConfig { hidden: vec![8, 8], lr: 0.05, batch: 10, epochs: 2, ..TrainConfig::default() };
-    let (worst, lc, lg) = train_common::compare(ctx, spec, config).await;
+    let (worst, lc, lg) = train_common::compare(ctx, spec, config, GpuKernel::OneWorkgroup).await;
+    assert!(worst < train_common::TOL, "θ differs by {worst}");
+    assert!((lc - lg).abs() < 1e-3 * lc.max(1e-3), "loss {lc} vs {lg}");
+}
+
+/// The tiled per-layer kernel in the browser: a layer wider than 64 (the one-workgroup limit), a batch that
+/// does not divide the training set (short last batch), Adam with L2.
+#[wasm_bindgen_test]
+async fn tiled_training_on_webgpu_matches_the_cpu_trainer() {
+    use regula_core::train::{DatasetKind, DatasetSpec, Optimizer, Regularization, TrainConfig};
+    let ctx = GpuContext::new().await.unwrap();
+    let spec = DatasetSpec { kind: DatasetKind::Circle, n: 130, train_ratio: 0.8, ..DatasetSpec::default() };
+    let config = TrainConfig { hidden: vec![70, 9], optimizer: Optimizer::Adam, reg: Regularization::L2, reg_rate: 1e-3, lr: 0.01, batch: 20, epochs: 2, ..TrainConfig::default() };
+    let (worst, lc, lg) = train_common::compare(ctx, spec, config, GpuKernel::Tiled).await;
     assert!(worst < train_common::TOL, "θ differs by {worst}");
     assert!((lc - lg).abs() < 1e-3 * lc.max(1e-3), "loss {lc} vs {lg}");
 }
