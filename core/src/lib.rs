@@ -7,7 +7,8 @@
 //! - [`reduce`]: the sum/max/LSE reduction every lab builds on; [`demo`]: the kernel-check stepper;
 //! - [`ot`]: the optimal-transport lab (Sinkhorn, log-domain Sinkhorn, SNS);
 //! - [`sketch`]: the sketching lab (sketches on both backends, sketched least squares, nuclear norms);
-//! - [`train`]: the training lab (MLPs, optimizers, Hessian tools).
+//! - [`train`]: the training lab (MLPs, optimizers, Hessian tools);
+//! - [`gen`]: the generalization lab (theory over simulation).
 
 pub mod backend;
 pub mod choice;
@@ -15,6 +16,7 @@ pub mod cpu;
 pub mod demo;
 pub mod error;
 pub mod frame;
+pub mod gen;
 pub mod gpu;
 pub mod ot;
 pub mod reduce;

@@ -1,0 +1,7 @@
+//! The generalization lab: closed-form theory drawn over simulation (REFERENCE.md §3).
+//! - [`student_teacher`]: Advani & Saxe's linear student–teacher gradient flow with the Marchenko–Pastur
+//!   theory, one run streaming over time and the α sweep;
+//! - [`double_descent`]: model-wise double descent of ridgeless least squares against its closed form.
+
+pub mod double_descent;
+pub mod student_teacher;

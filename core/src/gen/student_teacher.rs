@@ -1,0 +1,497 @@
+//! Linear student–teacher dynamics (Advani & Saxe 2017, "High-dimensional dynamics of generalization error
+//! in neural networks"): theory from the Marchenko–Pastur law over an exact simulation of gradient flow.
+//!
+//! Setting (REFERENCE.md §3): P = αN samples of N inputs, X entries N(0, 1/N), teacher w̄ ~ N(0, I)
+//! (σ_w̄² = 1), labels y = Xw̄ + ε with ε ~ N(0, σ_ε² = 1/SNR), student w(0) = 0 (σ₀² = 0), gradient flow
+//! τ dw/dt = Xᵀ(y − Xw) with τ = 1. Test error E_g = ‖w − w̄‖²/N + σ_ε² (noise included).
+//!
+//! Simulation: with XᵀX = V diag(λ) Vᵀ, the flow is solved exactly per eigendirection,
+//! (Vᵀw)_i(t) = z_i (1 − e^{−λ_i t})/λ_i with z = VᵀXᵀy — the sampled instance's true trajectory, with no
+//! step-size error (a discretised GD with step η follows it at t = η·steps up to O(η λmax)).
+//!
+//! Theory (N → ∞): E_g(t) = ∫ρ_MP(λ)[(σ_w̄² + σ₀²) e^{−2λt} + (σ_ε²/λ)(1 − e^{−λt})²] dλ + σ_ε², with
+//! ρ_MP(λ) = √((λ₊ − λ)(λ − λ₋))/(2πλ) on [λ₋, λ₊] = [(1 − √α)², (1 + √α)²], plus a mass (1 − α) at λ = 0
+//! for α < 1 (directions no sample sees: their teacher component is never learned). Long run (α > 1):
+//! σ_ε²/(α − 1) + σ_ε²; at α = 1 it grows without bound as t → ∞.
+
+use serde::{Deserialize, Serialize};
+
+use crate::error::{Error, Result};
+use crate::frame::{Budget, Frame, StopReason, Stepper};
+use crate::rng::SplitMix64;
+
+/// Parameters of one run (defaults: REFERENCE.md's N = 400, T = 10⁴, SNR 5, α = 1).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Config {
+    /// α = P/N.
+    pub alpha: f64,
+    /// σ_w̄²/σ_ε² with σ_w̄² = 1.
+    pub snr: f64,
+    /// N.
+    pub n_inputs: usize,
+    /// Last time of the curve.
+    pub t_max: f64,
+    /// Time points, log-spaced from `T_MIN` to `t_max`.
+    pub points: usize,
+    pub seed: u64,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Self { alpha: 1.0, snr: 5.0, n_inputs: 400, t_max: 1e4, points: 200, seed: 0 }
+    }
+}
+
+/// First time of the log-spaced grid.
+pub const T_MIN: f64 = 1e-2;
+/// Largest N offered (an N × N eigen-decomposition per run).
+pub const MAX_INPUTS: usize = 2000;
+/// Largest α (P = αN rows of X).
+pub const MAX_ALPHA: f64 = 20.0;
+
+impl Config {
+    /// Typed errors for out-of-range parameters.
+    pub fn validate(&self) -> Result<()> {
+        let bad = |name: &'static str, message: String| Err(Error::Invalid { name, message });
+        if !(self.alpha.is_finite() && self.alpha > 0.0 && self.alpha <= MAX_ALPHA) {
+            return bad("alpha", format!("α = P/N must be in (0, {MAX_ALPHA}], got {}", self.alpha));
+        }
+        if !(self.snr.is_finite() && self.snr > 0.0) {
+            return bad("snr", format!("the signal-to-noise ratio must be positive, got {}", self.snr));
+        }
+        if self.n_inputs < 2 || self.n_inputs > MAX_INPUTS {
+            return bad("n-inputs", format!("N must be in 2..={MAX_INPUTS}, got {}", self.n_inputs));
+        }
+        if self.samples() == 0 {
+            return bad("alpha", format!("α·N = {} rounds to no samples", self.alpha * self.n_inputs as f64));
+        }
+        if !(self.t_max.is_finite() && self.t_max > T_MIN && self.t_max <= 1e8) {
+            return bad("t-max", format!("T must be in ({T_MIN}, 1e8], got {}", self.t_max));
+        }
+        if !(2..=10_000).contains(&self.points) {
+            return bad("points", format!("the time grid takes 2..=10000 points, got {}", self.points));
+        }
+        Ok(())
+    }
+
+    /// P = round(αN).
+    pub fn samples(&self) -> usize {
+        (self.alpha * self.n_inputs as f64).round() as usize
+    }
+
+    /// σ_ε² = 1/SNR.
+    pub fn noise_var(&self) -> f64 {
+        1.0 / self.snr
+    }
+
+    /// The log-spaced time grid.
+    pub fn times(&self) -> Vec<f64> {
+        log_grid(T_MIN, self.t_max, self.points)
+    }
+}
+
+/// `n` points from `a` to `b`, equally spaced in log.
+pub fn log_grid(a: f64, b: f64, n: usize) -> Vec<f64> {
+    let (la, lb) = (a.ln(), b.ln());
+    (0..n).map(|k| (la + (lb - la) * k as f64 / (n.max(2) - 1) as f64).exp()).collect()
+}
+
+/// Quadrature of the Marchenko–Pastur law for α: nodes λ_k and weights w_k (Σ w_k = min(α, 1)) by the
+/// midpoint rule in θ, λ = m + h cos θ (m, h the centre and half-width of the support), where
+/// ρ(λ) dλ = h² sin²θ / (2πλ) dθ is smooth — also at α = 1, where sin²θ/λ stays bounded as λ → 0.
+pub struct MpQuadrature {
+    pub nodes: Vec<f64>,
+    pub weights: Vec<f64>,
+    /// Mass at λ = 0: max(1 − α, 0).
+    pub zero_mass: f64,
+}
+
+impl MpQuadrature {
+    /// 20,000 nodes resolve the noise term's peak at λ ≈ 1/t for α = 1 up to t ≈ 10⁶ (its width in θ is
+    /// ~1/√t against a node spacing of π/20,000).
+    pub fn new(alpha: f64) -> Self {
+        Self::with_nodes(alpha, 20_000)
+    }
+
+    pub fn with_nodes(alpha: f64, m: usize) -> Self {
+        let (lo, hi) = ((1.0 - alpha.sqrt()).powi(2), (1.0 + alpha.sqrt()).powi(2));
+        let (mid, half) = ((hi + lo) / 2.0, (hi - lo) / 2.0);
+        let dtheta = std::f64::consts::PI / m as f64;
+        let mut nodes = Vec::with_capacity(m);
+        let mut weights = Vec::with_capacity(m);
+        for k in 0..m {
+            let th = (k as f64 + 0.5) * dtheta;
+            let lambda = mid + half * th.cos();
+            nodes.push(lambda);
+            weights.push(half * half * th.sin().powi(2) / (2.0 * std::f64::consts::PI * lambda) * dtheta);
+        }
+        Self { nodes, weights, zero_mass: (1.0 - alpha).max(0.0) }
+    }
+
+    /// Theory's test error at time t (σ_w̄² = 1, σ₀² = 0).
+    pub fn test_error(&self, noise_var: f64, t: f64) -> f64 {
+        let mut e = self.zero_mass; // unseen directions keep the teacher's variance; their noise term is 0
+        for (&l, &w) in self.nodes.iter().zip(&self.weights) {
+            let decay = (-l * t).exp();
+            e += w * (decay * decay + noise_var / l * (1.0 - decay).powi(2));
+        }
+        e + noise_var
+    }
+
+    /// Theory's training error at time t: ‖y − Xw‖²/P per sample, by the same spectral calculus
+    /// (Advani & Saxe eq. 10 in our normalisation): (1/α)∫ρ(λ)[λ e^{−2λt} + σ_ε² e^{−2λt}] dλ
+    /// + σ_ε²(1 − min(α, 1)/α) — the residual of the noise in the directions X cannot fit.
+    pub fn train_error(&self, alpha: f64, noise_var: f64, t: f64) -> f64 {
+        let mut e = 0.0;
+        for (&l, &w) in self.nodes.iter().zip(&self.weights) {
+            let d2 = (-2.0 * l * t).exp();
+            e += w * (l * d2 + noise_var * d2);
+        }
+        e / alpha + noise_var * (1.0 - alpha.min(1.0) / alpha)
+    }
+}
+
+/// Theory's long-run test error: σ_ε²/(α − 1) + σ_ε² for α > 1; for α < 1 the unseen directions add
+/// (1 − α) and the seen ones σ_ε²α/(1 − α); infinite at α = 1.
+pub fn theory_long_run(alpha: f64, noise_var: f64) -> f64 {
+    if alpha > 1.0 {
+        noise_var / (alpha - 1.0) + noise_var
+    } else if alpha < 1.0 {
+        (1.0 - alpha) + noise_var * alpha / (1.0 - alpha) + noise_var
+    } else {
+        f64::INFINITY
+    }
+}
+
+/// One sampled instance in the eigenbasis of XᵀX.
+#[derive(Debug, Clone)]
+pub struct Instance {
+    /// Eigenvalues of XᵀX.
+    pub lambdas: Vec<f64>,
+    /// VᵀXᵀy.
+    pub z: Vec<f64>,
+    /// Vᵀw̄.
+    pub u: Vec<f64>,
+    /// ‖y‖².
+    pub y2: f64,
+    pub n: usize,
+    pub p: usize,
+    pub noise_var: f64,
+}
+
+impl Instance {
+    /// Draws X, w̄ and ε from the seed and decomposes XᵀX (faer, f64).
+    pub fn generate(config: &Config) -> Result<Self> {
+        config.validate()?;
+        let (n, p) = (config.n_inputs, config.samples());
+        let noise_var = config.noise_var();
+        let mut rng = SplitMix64::new(config.seed ^ 0x5EED_AD5A);
+        let scale = 1.0 / (n as f64).sqrt();
+        let x = faer::Mat::<f64>::from_fn(p, n, |_, _| 0.0);
+        let mut x = x;
+        for i in 0..p {
+            for j in 0..n {
+                x[(i, j)] = rng.normal() * scale;
+            }
+        }
+        let teacher: Vec<f64> = (0..n).map(|_| rng.normal()).collect();
+        let sd = noise_var.sqrt();
+        let y: Vec<f64> = (0..p).map(|i| (0..n).map(|j| x[(i, j)] * teacher[j]).sum::<f64>() + sd * rng.normal()).collect();
+        let gram = x.transpose() * &x;
+        let eig = gram
+            .self_adjoint_eigen(faer::Side::Lower)
+            .map_err(|e| Error::Invalid { name: "X", message: format!("eigen-decomposition failed: {e:?}") })?;
+        let (s, v) = (eig.S().column_vector(), eig.U());
+        let xty: Vec<f64> = (0..n).map(|j| (0..p).map(|i| x[(i, j)] * y[i]).sum()).collect();
+        let lambdas: Vec<f64> = (0..n).map(|k| s[k].max(0.0)).collect();
+        let z: Vec<f64> = (0..n).map(|k| (0..n).map(|j| v[(j, k)] * xty[j]).sum()).collect();
+        let u: Vec<f64> = (0..n).map(|k| (0..n).map(|j| v[(j, k)] * teacher[j]).sum()).collect();
+        let y2 = y.iter().map(|a| a * a).sum();
+        Ok(Self { lambdas, z, u, y2, n, p, noise_var })
+    }
+
+    /// Coefficient of w(t) along eigendirection k; λ ≈ 0 (rank deficiency) leaves it at 0 — z_k is 0 there
+    /// up to rounding, and the flow's t·z_k would only amplify that rounding.
+    fn coef(&self, k: usize, t: f64) -> f64 {
+        let l = self.lambdas[k];
+        if l <= 1e-10 * self.lambdas.last().copied().unwrap_or(1.0).max(1e-300) {
+            return 0.0;
+        }
+        self.z[k] * -(-l * t).exp_m1() / l
+    }
+
+    /// E_g(t) = ‖w(t) − w̄‖²/N + σ_ε².
+    pub fn test_error(&self, t: f64) -> f64 {
+        let d: f64 = (0..self.n).map(|k| (self.coef(k, t) - self.u[k]).powi(2)).sum();
+        d / self.n as f64 + self.noise_var
+    }
+
+    /// ‖y − Xw(t)‖²/P = (‖y‖² − 2 Σ c_k z_k + Σ λ_k c_k²)/P (clamped at 0 against rounding).
+    pub fn train_error(&self, t: f64) -> f64 {
+        let mut r = self.y2;
+        for k in 0..self.n {
+            let c = self.coef(k, t);
+            r += -2.0 * c * self.z[k] + self.lambdas[k] * c * c;
+        }
+        (r / self.p as f64).max(0.0)
+    }
+}
+
+/// The headline numbers of one run (the CLI's JSON keys).
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct Summary {
+    pub best_test_error: f64,
+    pub best_time: f64,
+    pub final_test_error: f64,
+    pub theory_best_test_error: f64,
+    pub theory_best_time: f64,
+    pub theory_final_test_error: f64,
+}
+
+/// Minimum of `values` over `times`: (value, time).
+fn best(times: &[f64], values: &[f64]) -> (f64, f64) {
+    values.iter().zip(times).fold((f64::INFINITY, f64::NAN), |(bv, bt), (&v, &t)| if v < bv { (v, t) } else { (bv, bt) })
+}
+
+/// The run as a stepper: the first step samples and decomposes (the only heavy work, O(N²P + N³)); each
+/// later step evaluates up to the budget's iterations time points (O(N) each for the simulation, O(nodes)
+/// for the theory). Frame metrics: `t`, `test_error`, `train_error`, `theory_test_error`,
+/// `theory_train_error`, and the running `best_*` of both.
+pub struct Run {
+    config: Config,
+    times: Vec<f64>,
+    instance: Option<Instance>,
+    quadrature: MpQuadrature,
+    /// Per evaluated time: (t, sim test, sim train, theory test, theory train).
+    pub curve: Vec<[f64; 5]>,
+    elapsed_ms: f64,
+}
+
+impl Run {
+    pub fn new(config: Config) -> Result<Self> {
+        config.validate()?;
+        let quadrature = MpQuadrature::new(config.alpha);
+        Ok(Self { times: config.times(), config, instance: None, quadrature, curve: Vec::new(), elapsed_ms: 0.0 })
+    }
+
+    pub fn config(&self) -> &Config {
+        &self.config
+    }
+
+    /// Best and final errors over the evaluated points (NaN before the first).
+    pub fn summary(&self) -> Summary {
+        let t: Vec<f64> = self.curve.iter().map(|r| r[0]).collect();
+        let (sb, st) = best(&t, &self.curve.iter().map(|r| r[1]).collect::<Vec<_>>());
+        let (tb, tt) = best(&t, &self.curve.iter().map(|r| r[3]).collect::<Vec<_>>());
+        let last = self.curve.last().copied().unwrap_or([f64::NAN; 5]);
+        Summary { best_test_error: sb, best_time: st, final_test_error: last[1], theory_best_test_error: tb, theory_best_time: tt, theory_final_test_error: last[3] }
+    }
+
+    fn frame(&self) -> Frame {
+        let done = self.curve.len() == self.times.len();
+        let mut metrics = std::collections::BTreeMap::new();
+        if let Some(r) = self.curve.last() {
+            for (k, name) in ["t", "test_error", "train_error", "theory_test_error", "theory_train_error"].iter().enumerate() {
+                metrics.insert((*name).to_owned(), r[k]);
+            }
+            let s = self.summary();
+            metrics.insert("best_test_error".into(), s.best_test_error);
+            metrics.insert("best_time".into(), s.best_time);
+            metrics.insert("theory_best_test_error".into(), s.theory_best_test_error);
+            metrics.insert("theory_best_time".into(), s.theory_best_time);
+        }
+        // Infinite at α = 1: left out (frames carry finite numbers only).
+        let long = theory_long_run(self.config.alpha, self.config.noise_var());
+        if long.is_finite() {
+            metrics.insert("theory_long_run".into(), long);
+        }
+        Frame {
+            iteration: self.curve.len() as u64,
+            metrics,
+            elapsed_ms: self.elapsed_ms,
+            done,
+            converged: done,
+            stop: done.then_some(StopReason::Completed),
+            phase: Some(if self.instance.is_none() { "sampling" } else { "flow" }.to_owned()),
+        }
+    }
+}
+
+impl Stepper for Run {
+    async fn step(&mut self, budget: Budget) -> Result<Frame> {
+        let start = web_time::Instant::now();
+        if self.instance.is_none() {
+            self.instance = Some(Instance::generate(&self.config)?);
+        } else {
+            let inst = self.instance.as_ref().expect("sampled");
+            let nv = self.config.noise_var();
+            let mut ran = 0;
+            while self.curve.len() < self.times.len() && ran < budget.max_iterations {
+                let t = self.times[self.curve.len()];
+                let q = &self.quadrature;
+                self.curve.push([t, inst.test_error(t), inst.train_error(t), q.test_error(nv, t), q.train_error(self.config.alpha, nv, t)]);
+                ran += 1;
+                if start.elapsed().as_secs_f64() * 1e3 >= budget.max_millis {
+                    break;
+                }
+            }
+        }
+        self.elapsed_ms += start.elapsed().as_secs_f64() * 1e3;
+        Ok(self.frame())
+    }
+}
+
+/// The α sweep (Advani & Saxe's Fig. 2 style): for each α, the best early-stopped and the final test error
+/// at `t_max`, simulated and in theory; one α per step.
+pub struct Sweep {
+    base: Config,
+    alphas: Vec<f64>,
+    /// Per α: (α, sim best, sim final, theory best, theory final).
+    pub rows: Vec<[f64; 5]>,
+    elapsed_ms: f64,
+}
+
+impl Sweep {
+    /// `alphas` each in (0, MAX_ALPHA]; the other parameters from `base` (seed varied per α).
+    pub fn new(base: Config, alphas: Vec<f64>) -> Result<Self> {
+        if alphas.is_empty() {
+            return Err(Error::Invalid { name: "alphas", message: "the sweep needs at least one α".into() });
+        }
+        for &a in &alphas {
+            Config { alpha: a, ..base.clone() }.validate()?;
+        }
+        Ok(Self { base, alphas, rows: Vec::new(), elapsed_ms: 0.0 })
+    }
+
+    /// The default grid: 0.1 … 4 with extra points around α = 1.
+    pub fn default_alphas() -> Vec<f64> {
+        let mut a: Vec<f64> = log_grid(0.1, 4.0, 24);
+        a.extend([0.9, 0.95, 1.0, 1.05, 1.1]);
+        a.sort_by(f64::total_cmp);
+        a
+    }
+}
+
+impl Stepper for Sweep {
+    async fn step(&mut self, _budget: Budget) -> Result<Frame> {
+        let start = web_time::Instant::now();
+        if self.rows.len() < self.alphas.len() {
+            let k = self.rows.len();
+            let config = Config { alpha: self.alphas[k], seed: self.base.seed.wrapping_add(k as u64), ..self.base.clone() };
+            let inst = Instance::generate(&config)?;
+            let q = MpQuadrature::new(config.alpha);
+            let times = config.times();
+            let sim: Vec<f64> = times.iter().map(|&t| inst.test_error(t)).collect();
+            let th: Vec<f64> = times.iter().map(|&t| q.test_error(config.noise_var(), t)).collect();
+            self.rows.push([config.alpha, best(&times, &sim).0, *sim.last().expect("≥ 2 points"), best(&times, &th).0, *th.last().expect("≥ 2 points")]);
+        }
+        self.elapsed_ms += start.elapsed().as_secs_f64() * 1e3;
+        let done = self.rows.len() == self.alphas.len();
+        let mut metrics = std::collections::BTreeMap::new();
+        if let Some(r) = self.rows.last() {
+            for (k, name) in ["alpha", "best_test_error", "final_test_error", "theory_best_test_error", "theory_final_test_error"].iter().enumerate() {
+                metrics.insert((*name).to_owned(), r[k]);
+            }
+        }
+        Ok(Frame {
+            iteration: self.rows.len() as u64,
+            metrics,
+            elapsed_ms: self.elapsed_ms,
+            done,
+            converged: done,
+            stop: done.then_some(StopReason::Completed),
+            phase: None,
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::frame::poll_ready;
+
+    #[test]
+    fn the_mp_quadrature_has_the_right_mass_and_mean() {
+        for alpha in [0.3, 1.0, 2.0] {
+            let q = MpQuadrature::new(alpha);
+            let mass: f64 = q.weights.iter().sum();
+            let mean: f64 = q.nodes.iter().zip(&q.weights).map(|(l, w)| l * w).sum();
+            // ∫ρ = min(α, 1); E[λ] over all N eigenvalues = tr(XᵀX)/N = α.
+            assert!((mass - alpha.min(1.0)).abs() < 1e-6, "α = {alpha}: mass {mass}");
+            assert!((mean - alpha).abs() < 1e-6, "α = {alpha}: mean {mean}");
+        }
+    }
+
+    #[test]
+    fn theory_reaches_its_closed_form_long_run_limit() {
+        for alpha in [0.5, 2.0, 4.0] {
+            let q = MpQuadrature::new(alpha);
+            let (nv, t) = (0.2, 1e7);
+            let e = q.test_error(nv, t);
+            let want = theory_long_run(alpha, nv);
+            assert!((e - want).abs() < 1e-3 * want, "α = {alpha}: {e} vs {want}");
+        }
+        assert!((theory_long_run(2.0, 0.2) - 0.4).abs() < 1e-12);
+    }
+
+    /// The exact flow solution matches explicit Euler gradient descent on the same instance (small N).
+    #[test]
+    fn the_flow_solution_matches_gradient_descent() {
+        let config = Config { alpha: 1.5, n_inputs: 30, snr: 5.0, seed: 3, ..Config::default() };
+        let inst = Instance::generate(&config).unwrap();
+        // Rebuild X, y from the same seed the way `generate` draws them.
+        let (n, p) = (30, 45);
+        let mut rng = SplitMix64::new(3 ^ 0x5EED_AD5A);
+        let x: Vec<f64> = (0..p * n).map(|_| rng.normal() / (n as f64).sqrt()).collect();
+        let teacher: Vec<f64> = (0..n).map(|_| rng.normal()).collect();
+        let sd = (0.2f64).sqrt();
+        let y: Vec<f64> = (0..p).map(|i| (0..n).map(|j| x[i * n + j] * teacher[j]).sum::<f64>() + sd * rng.normal()).collect();
+        let (dt, t_end) = (1e-3, 2.0);
+        let mut w = vec![0.0; n];
+        for _ in 0..(t_end / dt) as usize {
+            let r: Vec<f64> = (0..p).map(|i| y[i] - (0..n).map(|j| x[i * n + j] * w[j]).sum::<f64>()).collect();
+            for j in 0..n {
+                w[j] += dt * (0..p).map(|i| x[i * n + j] * r[i]).sum::<f64>();
+            }
+        }
+        let eg = w.iter().zip(&teacher).map(|(a, b)| (a - b).powi(2)).sum::<f64>() / n as f64 + 0.2;
+        let flow = inst.test_error(t_end);
+        // Euler's error is O(dt·λmax) relative ≈ 5e-3 here.
+        assert!((eg - flow).abs() < 1e-2 * flow, "GD {eg} vs flow {flow}");
+        let r2 = (0..p).map(|i| (y[i] - (0..n).map(|j| x[i * n + j] * w[j]).sum::<f64>()).powi(2)).sum::<f64>() / p as f64;
+        assert!((r2 - inst.train_error(t_end)).abs() < 1e-2 * r2, "train {r2} vs {}", inst.train_error(t_end));
+    }
+
+    #[test]
+    fn bad_parameters_are_typed_errors() {
+        for c in [
+            Config { alpha: 0.0, ..Config::default() },
+            Config { alpha: f64::NAN, ..Config::default() },
+            Config { snr: -1.0, ..Config::default() },
+            Config { n_inputs: 1, ..Config::default() },
+            Config { t_max: 0.0, ..Config::default() },
+            Config { alpha: 1e-4, n_inputs: 10, ..Config::default() },
+        ] {
+            assert!(matches!(Run::new(c.clone()), Err(Error::Invalid { .. })), "{c:?}");
+        }
+        assert!(Sweep::new(Config::default(), vec![]).is_err());
+    }
+
+    #[test]
+    fn a_run_streams_every_time_point() {
+        let mut run = Run::new(Config { n_inputs: 50, points: 30, ..Config::default() }).unwrap();
+        let first = poll_ready(run.step(Budget::iterations(10))).unwrap();
+        assert_eq!((first.iteration, first.phase.as_deref()), (0, Some("flow")), "the first step samples and decomposes only");
+        let mut frames = 1;
+        loop {
+            let f = poll_ready(run.step(Budget::iterations(10))).unwrap();
+            frames += 1;
+            assert!(f.metrics.values().all(|v| v.is_finite()), "{f:?}");
+            if f.done {
+                assert_eq!(f.iteration, 30);
+                break;
+            }
+        }
+        assert_eq!(frames, 4);
+    }
+}
