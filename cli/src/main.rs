@@ -89,10 +89,82 @@ enum Command {
     Sketch(SketchArgs),
     /// Train a small network (GPU f32 or CPU f64) and measure its Hessian: sharpness against 2/η.
     Train(TrainArgs),
+    /// Generalization experiments: closed-form theory over simulation (CPU, f64).
+    Gen {
+        #[command(subcommand)]
+        which: GenWhich,
+    },
     /// Benchmarks measured side by side in one run, with ratios.
     Bench {
         #[command(subcommand)]
         which: BenchWhich,
+    },
+}
+
+#[derive(Args)]
+struct GenOut {
+    /// Make the last line of stdout one JSON object with the headline numbers.
+    #[arg(long)]
+    json: bool,
+    /// Write the curve as CSV (one row per time point or grid value).
+    #[arg(long)]
+    trace: Option<std::path::PathBuf>,
+}
+
+#[derive(Subcommand)]
+enum GenWhich {
+    /// Advani & Saxe's linear student–teacher: test error over time, simulated (exact gradient flow on one
+    /// sampled instance) and in theory (Marchenko–Pastur). JSON: best_test_error, best_time,
+    /// final_test_error, theory_best_test_error, theory_final_test_error.
+    StudentTeacher {
+        /// α = P/N (samples per input).
+        #[arg(long, default_value_t = 1.0)]
+        alpha: f64,
+        /// Signal-to-noise ratio σ_w̄²/σ_ε².
+        #[arg(long, default_value_t = 5.0)]
+        snr: f64,
+        /// Inputs N.
+        #[arg(long, default_value_t = 400)]
+        n_inputs: usize,
+        /// Last time T of the gradient flow.
+        #[arg(long, default_value_t = 1e4)]
+        t_max: f64,
+        /// Time points (log-spaced from 0.01 to T).
+        #[arg(long, default_value_t = 200)]
+        points: usize,
+        #[arg(long, default_value_t = 0)]
+        seed: u64,
+        /// Also sweep α (0.1 … 4, denser near 1): best early-stopped and final error per α.
+        #[arg(long)]
+        sweep: bool,
+        #[command(flatten)]
+        out: GenOut,
+    },
+    /// Ridgeless least squares vs γ = p/n against σ²γ/(1 − γ) and r²(1 − 1/γ) + σ²/(γ − 1). JSON: the
+    /// rows (gamma, risk_mean, risk_median, theory_risk) and the peak.
+    DoubleDescent {
+        /// Samples n.
+        #[arg(long, default_value_t = 100)]
+        n: usize,
+        /// Noise variance σ².
+        #[arg(long, default_value_t = 0.25)]
+        noise: f64,
+        /// Signal ‖β‖² = r².
+        #[arg(long, default_value_t = 1.0)]
+        signal: f64,
+        #[arg(long, default_value_t = 0.1)]
+        gamma_min: f64,
+        #[arg(long, default_value_t = 10.0)]
+        gamma_max: f64,
+        #[arg(long, default_value_t = 40)]
+        points: usize,
+        /// Instances per γ.
+        #[arg(long, default_value_t = 10)]
+        trials: usize,
+        #[arg(long, default_value_t = 0)]
+        seed: u64,
+        #[command(flatten)]
+        out: GenOut,
     },
 }
 
@@ -312,6 +384,7 @@ async fn run(command: Command) -> Result<(), Error> {
         Command::Ot(args) => ot(args).await,
         Command::Sketch(args) => sketch(args).await,
         Command::Train(args) => train(args).await,
+        Command::Gen { which } => gen(which).await,
         Command::Bench { which: BenchWhich::SketchApply { common, n, d, reps } } => bench_sketch_apply(common, n, d, reps).await,
         Command::Bench { which: BenchWhich::TrainGpu { common, epochs, max_width } } => bench_train_gpu(common, epochs, max_width).await,
     }
@@ -694,6 +767,78 @@ async fn bench_sketch_apply(common: Common, n: usize, d: usize, reps: usize) -> 
     }
     if common.json {
         println!("{out}");
+    }
+    Ok(())
+}
+
+/// Writes `header` and `rows` as CSV to `path`.
+fn write_csv(path: &std::path::Path, header: &str, rows: impl Iterator<Item = Vec<f64>>) -> Result<(), Error> {
+    use std::io::Write;
+    let err = |e: std::io::Error| Error::Invalid { name: "trace", message: format!("{}: {e}", path.display()) };
+    let mut w = std::io::BufWriter::new(std::fs::File::create(path).map_err(err)?);
+    writeln!(w, "{header}").map_err(err)?;
+    for r in rows {
+        writeln!(w, "{}", r.iter().map(|v| v.to_string()).collect::<Vec<_>>().join(",")).map_err(err)?;
+    }
+    w.flush().map_err(err)
+}
+
+async fn gen(which: GenWhich) -> Result<(), Error> {
+    use regula_core::gen::{double_descent, student_teacher};
+    match which {
+        GenWhich::StudentTeacher { alpha, snr, n_inputs, t_max, points, seed, sweep, out } => {
+            let config = student_teacher::Config { alpha, snr, n_inputs, t_max, points, seed };
+            let mut run = student_teacher::Run::new(config.clone())?;
+            eprintln!("student–teacher: N = {n_inputs}, P = {}, SNR {snr}, gradient flow to t = {t_max}", config.samples());
+            let bar = progress(points as u64, "flow");
+            regula_core::frame::run_to_end(&mut run, Budget::millis(200.0), |f| bar.set_position(f.iteration)).await?;
+            bar.finish_and_clear();
+            let s = run.summary();
+            println!("α = {alpha}: best early-stopped test error {:.4} at t = {:.3} (theory {:.4} at t = {:.3})", s.best_test_error, s.best_time, s.theory_best_test_error, s.theory_best_time);
+            println!("       test error at t = {t_max}: {:.4} (theory {:.4}; long run {:.4})", s.final_test_error, s.theory_final_test_error, student_teacher::theory_long_run(alpha, config.noise_var()));
+            if let Some(path) = &out.trace {
+                write_csv(path, "t,test_error,train_error,theory_test_error,theory_train_error", run.curve.iter().map(|r| r.to_vec()))?;
+            }
+            let mut json = json!({
+                "best_test_error": s.best_test_error, "best_time": s.best_time, "final_test_error": s.final_test_error,
+                "theory_best_test_error": s.theory_best_test_error, "theory_best_time": s.theory_best_time,
+                "theory_final_test_error": s.theory_final_test_error, "alpha": alpha, "snr": snr, "n_inputs": n_inputs, "t_max": t_max,
+            });
+            if sweep {
+                let mut sw = student_teacher::Sweep::new(config, student_teacher::Sweep::default_alphas())?;
+                let bar = progress(student_teacher::Sweep::default_alphas().len() as u64, "α sweep");
+                regula_core::frame::run_to_end(&mut sw, Budget::iterations(1), |f| bar.set_position(f.iteration)).await?;
+                bar.finish_and_clear();
+                println!("{:>7} {:>10} {:>10} {:>10} {:>10}", "α", "best", "theory", "final", "theory");
+                for r in &sw.rows {
+                    println!("{:>7.3} {:>10.4} {:>10.4} {:>10.4} {:>10.4}", r[0], r[1], r[3], r[2], r[4]);
+                }
+                json["sweep"] = json!(sw.rows.iter().map(|r| json!({"alpha": r[0], "best_test_error": r[1], "final_test_error": r[2], "theory_best_test_error": r[3], "theory_final_test_error": r[4]})).collect::<Vec<_>>());
+            }
+            if out.json {
+                println!("{json}");
+            }
+        }
+        GenWhich::DoubleDescent { n, noise, signal, gamma_min, gamma_max, points, trials, seed, out } => {
+            let config = double_descent::Config { n, noise_var: noise, signal, gamma_min, gamma_max, points, trials, seed };
+            let mut sweep = double_descent::Sweep::new(config.clone())?;
+            let bar = progress(config.grid().len() as u64, "γ sweep");
+            regula_core::frame::run_to_end(&mut sweep, Budget::iterations(1), |f| bar.set_position(f.iteration)).await?;
+            bar.finish_and_clear();
+            println!("{:>7} {:>12} {:>12} {:>12}", "γ", "risk mean", "median", "theory");
+            for r in &sweep.rows {
+                println!("{:>7.3} {:>12.4} {:>12.4} {:>12.4}", r[0], r[1], r[2], r[3]);
+            }
+            let peak = sweep.rows.iter().copied().max_by(|a, b| a[2].total_cmp(&b[2])).unwrap_or([f64::NAN; 4]);
+            println!("peak of the median risk: {:.4} at γ = {:.3}", peak[2], peak[0]);
+            if let Some(path) = &out.trace {
+                write_csv(path, "gamma,risk_mean,risk_median,theory_risk", sweep.rows.iter().map(|r| r.to_vec()))?;
+            }
+            if out.json {
+                let rows: Vec<_> = sweep.rows.iter().map(|r| json!({"gamma": r[0], "risk_mean": r[1], "risk_median": r[2], "theory_risk": r[3]})).collect();
+                println!("{}", json!({"n": n, "noise": noise, "signal": signal, "trials": trials, "peak_gamma": peak[0], "peak_risk_median": peak[2], "rows": rows}));
+            }
+        }
     }
     Ok(())
 }

@@ -235,3 +235,43 @@ fn train_runs_on_the_gpu_when_asked() {
     assert_eq!((v["backend"].as_str(), v["params"].as_u64()), (Some("gpu"), Some(2 * 65 + 65 + 65 + 1)));
     assert!(v["train_loss"].as_f64().unwrap().is_finite(), "{v}");
 }
+
+#[test]
+fn gen_student_teacher_prints_simulation_and_theory() {
+    let dir = std::env::temp_dir().join(format!("regula-gen-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let trace = dir.join("st.csv");
+    let (ok, stdout, stderr) = regula(&["gen", "student-teacher", "--alpha", "2", "--snr", "5", "--json", "--trace", trace.to_str().unwrap()]);
+    assert!(ok, "{stderr}");
+    let v = last_json(&stdout);
+    for key in ["best_test_error", "best_time", "final_test_error", "theory_best_test_error", "theory_final_test_error"] {
+        assert!(v[key].as_f64().is_some_and(f64::is_finite), "missing {key}: {v}");
+    }
+    // REFERENCE.md: long-run 0.40 at α = 2 (SNR 5): theory exactly, one N = 400 draw within a few %.
+    assert!((v["theory_final_test_error"].as_f64().unwrap() - 0.40).abs() < 0.005, "{v}");
+    assert!((v["final_test_error"].as_f64().unwrap() - 0.40).abs() < 0.04, "{v}");
+    let csv = std::fs::read_to_string(&trace).unwrap();
+    assert!(csv.starts_with("t,test_error,train_error,theory_test_error,theory_train_error\n"), "{csv}");
+    assert_eq!(csv.lines().count(), 201);
+    // The α sweep and double descent.
+    let (ok, stdout, stderr) = regula(&["gen", "student-teacher", "--n-inputs", "100", "--sweep", "--json"]);
+    assert!(ok, "{stderr}");
+    assert_eq!(last_json(&stdout)["sweep"].as_array().map(Vec::len), Some(29));
+    let (ok, stdout, stderr) = regula(&["gen", "double-descent", "--n", "60", "--trials", "5", "--json"]);
+    assert!(ok, "{stderr}");
+    let v = last_json(&stdout);
+    let peak = v["peak_gamma"].as_f64().unwrap();
+    assert!((0.8..1.3).contains(&peak), "the risk peaks at the threshold: {v}");
+    // Bad input: typed errors, no panic.
+    for args in [
+        &["gen", "student-teacher", "--alpha", "0"][..],
+        &["gen", "student-teacher", "--alpha", "-1"],
+        &["gen", "student-teacher", "--snr", "0"],
+        &["gen", "double-descent", "--noise", "-0.1"],
+        &["gen", "double-descent", "--gamma-min", "3", "--gamma-max", "2"],
+    ] {
+        let (ok, _, stderr) = regula(args);
+        assert!(!ok && stderr.starts_with("error:") && !stderr.contains("panicked"), "{args:?}: {stderr}");
+    }
+    std::fs::remove_dir_all(&dir).ok();
+}

@@ -115,6 +115,7 @@ pub fn trial_risk(n: usize, p: usize, noise_var: f64, signal: f64, rng: &mut Spl
         let b = x.transpose() * &a;
         (0..p).map(|j| b[(j, 0)]).collect()
     };
+    crate::cpu::clear_upper_simd_state();
     Ok(est.iter().zip(&beta).map(|(a, b)| (a - b).powi(2)).sum())
 }
 

@@ -132,7 +132,7 @@ impl MpQuadrature {
     pub fn test_error(&self, noise_var: f64, t: f64) -> f64 {
         let mut e = self.zero_mass; // unseen directions keep the teacher's variance; their noise term is 0
         for (&l, &w) in self.nodes.iter().zip(&self.weights) {
-            let decay = (-l * t).exp();
+            let decay = decay(l * t);
             e += w * (decay * decay + noise_var / l * (1.0 - decay).powi(2));
         }
         e + noise_var
@@ -144,10 +144,20 @@ impl MpQuadrature {
     pub fn train_error(&self, alpha: f64, noise_var: f64, t: f64) -> f64 {
         let mut e = 0.0;
         for (&l, &w) in self.nodes.iter().zip(&self.weights) {
-            let d2 = (-2.0 * l * t).exp();
+            let d2 = decay(2.0 * l * t);
             e += w * (l * d2 + noise_var * d2);
         }
         e / alpha + noise_var * (1.0 - alpha.min(1.0) / alpha)
+    }
+}
+
+/// e^{−x} for x ≥ 0, exactly 0 past x = 80 (e^{−80} ≈ 2e-35, invisible beside σ_ε² and below any chart's
+/// floor): the long-time end of every curve would otherwise be subnormal arithmetic, ~20× slower.
+fn decay(x: f64) -> f64 {
+    if x > 80.0 {
+        0.0
+    } else {
+        (-x).exp()
     }
 }
 
@@ -207,6 +217,7 @@ impl Instance {
         let z: Vec<f64> = (0..n).map(|k| (0..n).map(|j| v[(j, k)] * xty[j]).sum()).collect();
         let u: Vec<f64> = (0..n).map(|k| (0..n).map(|j| v[(j, k)] * teacher[j]).sum()).collect();
         let y2 = y.iter().map(|a| a * a).sum();
+        crate::cpu::clear_upper_simd_state(); // the curve's exp calls follow: see the function's note
         Ok(Self { lambdas, z, u, y2, n, p, noise_var })
     }
 
@@ -217,7 +228,7 @@ impl Instance {
         if l <= 1e-10 * self.lambdas.last().copied().unwrap_or(1.0).max(1e-300) {
             return 0.0;
         }
-        self.z[k] * -(-l * t).exp_m1() / l
+        self.z[k] * (1.0 - decay(l * t)) / l
     }
 
     /// E_g(t) = ‖w(t) − w̄‖²/N + σ_ε².
