@@ -6,6 +6,7 @@ use leptos::prelude::*;
 use regula_core::gpu::GpuContext;
 use regula_core::{Backend, BackendChoice, DeviceReport};
 
+use crate::gen::GenPage;
 use crate::kernels::KernelsPage;
 use crate::ot::OtPage;
 use crate::sketch::SketchPage;
@@ -63,17 +64,6 @@ impl Lab {
             Lab::Sketching => "Sketching",
             Lab::Training => "Training",
             Lab::Generalization => "Generalization",
-        }
-    }
-
-    /// What the lab will show, for the placeholder of a lab that has not landed yet.
-    fn coming(self) -> Option<&'static str> {
-        match self {
-            Lab::Kernels => None,
-            Lab::Ot => None,
-            Lab::Sketching => None,
-            Lab::Training => None,
-            Lab::Generalization => Some("Theory over simulation: student–teacher, double descent, noisy labels."),
         }
     }
 
@@ -204,19 +194,12 @@ pub fn App() -> impl IntoView {
         <main>
             {move || {
                 let l = lab.get();
-                match l.coming() {
-                    None if l == Lab::Ot => view! { <OtPage device=device /> }.into_any(),
-                    None if l == Lab::Sketching => view! { <SketchPage device=device /> }.into_any(),
-                    None if l == Lab::Training => view! { <TrainPage device=device /> }.into_any(),
-                    None => view! { <KernelsPage device=device /> }.into_any(),
-                    Some(text) => view! {
-                        <section class="coming">
-                            <h2>{l.title()}</h2>
-                            <p>{text}</p>
-                            <p class="muted">"Coming: this lab lands with its own issue. The kernel check shows the path every lab uses."</p>
-                        </section>
-                    }
-                    .into_any(),
+                match l {
+                    Lab::Ot => view! { <OtPage device=device /> }.into_any(),
+                    Lab::Sketching => view! { <SketchPage device=device /> }.into_any(),
+                    Lab::Training => view! { <TrainPage device=device /> }.into_any(),
+                    Lab::Generalization => view! { <GenPage /> }.into_any(),
+                    Lab::Kernels => view! { <KernelsPage device=device /> }.into_any(),
                 }
             }}
         </main>

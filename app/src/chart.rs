@@ -27,13 +27,16 @@ pub fn LogChart(
     series: Signal<Vec<Series>>,
     #[prop(optional)] guide: Option<f64>,
     #[prop(default = LOG_FLOOR)] floor: f64,
+    /// A log x axis too (time, ratios); points with x ≤ 0 are left out.
+    #[prop(optional)]
+    log_x: bool,
 ) -> impl IntoView {
     let canvas = NodeRef::<Canvas>::new();
     let points = move || series.with(|s| s.iter().map(|l| l.points.len()).sum::<usize>());
     Effect::new(move |_| {
         let lines = series.get();
         if let Some(c) = canvas.get() {
-            if let Err(e) = draw(c, title, x_label, y_label, &lines, guide, floor) {
+            if let Err(e) = draw(c, title, x_label, y_label, &lines, guide, floor, log_x) {
                 leptos::logging::warn!("chart {id}: {e}");
             }
         }
@@ -55,6 +58,7 @@ fn decade_label(v: &f64) -> String {
     }
 }
 
+#[allow(clippy::too_many_arguments)]
 fn draw(
     canvas: web_sys::HtmlCanvasElement,
     title: &str,
@@ -63,43 +67,52 @@ fn draw(
     lines: &[Series],
     guide: Option<f64>,
     floor: f64,
+    log_x: bool,
 ) -> Result<(), Box<dyn std::error::Error>> {
     let backend = CanvasBackend::with_canvas_object(canvas).ok_or("no 2-D context on the canvas")?;
     let root = backend.into_drawing_area();
     root.fill(&WHITE)?;
     let clamp = |y: f64| y.max(floor);
-    let finite = |p: &&(f64, f64)| p.0.is_finite() && p.1.is_finite();
-    let x_max = lines.iter().flat_map(|l| l.points.iter().filter(finite).map(|p| p.0)).fold(1.0f64, f64::max);
+    let finite = |p: &&(f64, f64)| p.0.is_finite() && p.1.is_finite() && (!log_x || p.0 > 0.0);
+    let x_max = lines.iter().flat_map(|l| l.points.iter().filter(finite).map(|p| p.0)).fold(if log_x { f64::MIN_POSITIVE } else { 1.0 }, f64::max);
+    let x_min = lines.iter().flat_map(|l| l.points.iter().filter(finite).map(|p| p.0)).fold(f64::INFINITY, f64::min);
     let ys = lines.iter().flat_map(|l| l.points.iter().filter(finite).map(|p| clamp(p.1))).chain(guide);
     let (lo, hi) = ys.fold((f64::INFINITY, f64::NEG_INFINITY), |(lo, hi), y| (lo.min(y), hi.max(y)));
     let (lo, hi) = if lo.is_finite() { (lo / 2.0, hi * 2.0) } else { (0.1, 10.0) };
-
-    let mut chart = ChartBuilder::on(&root)
-        .caption(title, ("sans-serif", 16))
-        .margin(10)
-        .x_label_area_size(36)
-        .y_label_area_size(64)
-        .build_cartesian_2d(0f64..x_max, (lo..hi).log_scale())?;
-    chart
-        .configure_mesh()
-        .x_desc(x_label)
-        .y_desc(y_label)
-        .light_line_style(RGBColor(238, 240, 243))
-        .x_label_formatter(&|v| format!("{v:.0}"))
-        .y_label_formatter(&decade_label)
-        .draw()?;
-    if let Some(g) = guide {
-        chart.draw_series(DashedLineSeries::new([(0.0, g), (x_max, g)], 6, 4, BLACK.stroke_width(1)))?;
+    let mut builder = ChartBuilder::on(&root);
+    builder.caption(title, ("sans-serif", 16)).margin(10).x_label_area_size(36).y_label_area_size(64);
+    // The same drawing on a linear or a log x axis (plotters types the two differently).
+    macro_rules! plot {
+        ($chart:expr, $x0:expr, $fmt:expr) => {{
+            let mut chart = $chart;
+            chart
+                .configure_mesh()
+                .x_desc(x_label)
+                .y_desc(y_label)
+                .light_line_style(RGBColor(238, 240, 243))
+                .x_label_formatter($fmt)
+                .y_label_formatter(&decade_label)
+                .draw()?;
+            if let Some(g) = guide {
+                chart.draw_series(DashedLineSeries::new([($x0, g), (x_max, g)], 6, 4, BLACK.stroke_width(1)))?;
+            }
+            for line in lines {
+                let color = line.color;
+                chart
+                    .draw_series(LineSeries::new(line.points.iter().filter(finite).map(|&(x, y)| (x, clamp(y))), color.stroke_width(2)))?
+                    .label(line.name)
+                    .legend(move |(x, y)| PathElement::new([(x, y), (x + 16, y)], color.stroke_width(2)));
+            }
+            if !lines.is_empty() {
+                chart.configure_series_labels().background_style(WHITE.mix(0.8)).border_style(BLACK).draw()?;
+            }
+        }};
     }
-    for line in lines {
-        let color = line.color;
-        chart
-            .draw_series(LineSeries::new(line.points.iter().filter(finite).map(|&(x, y)| (x, clamp(y))), color.stroke_width(2)))?
-            .label(line.name)
-            .legend(move |(x, y)| PathElement::new([(x, y), (x + 16, y)], color.stroke_width(2)));
-    }
-    if !lines.is_empty() {
-        chart.configure_series_labels().background_style(WHITE.mix(0.8)).border_style(BLACK).draw()?;
+    if log_x {
+        let x0 = if x_min.is_finite() && x_min < x_max { x_min } else { x_max / 10.0 };
+        plot!(builder.build_cartesian_2d((x0..x_max).log_scale(), (lo..hi).log_scale())?, x0, &decade_label);
+    } else {
+        plot!(builder.build_cartesian_2d(0f64..x_max, (lo..hi).log_scale())?, 0.0, &|v: &f64| format!("{v:.0}"));
     }
     root.present()?;
     Ok(())

@@ -4,6 +4,7 @@
 mod app;
 mod chart;
 mod form;
+mod gen;
 mod kernels;
 mod ot;
 mod runner;

@@ -1,0 +1,65 @@
+// The generalization lab end to end: the student–teacher curve with its theory, the α sweep, double
+// descent, bad input.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { join } from 'node:path';
+import { launch, openPage, waitForDone, ARTIFACTS } from './browser.mjs';
+
+async function setField(page, id, value) {
+  await page.fill(`#${id}`, value);
+  await page.locator(`#${id}`).dispatchEvent('change');
+}
+
+const points = async (page, id) => Number(await page.locator(`#${id}`).locator('xpath=..').getAttribute('data-points'));
+
+test('generalization lab: student–teacher over time and over α, double descent', async () => {
+  const browser = await launch();
+  try {
+    const { page, errors } = await openPage(browser);
+    await page.click('nav.labs a[href="#/generalization"]');
+    await page.waitForSelector('#chart-st-curve');
+
+    // REFERENCE's setting at α = 2 with N = 200: the curve streams 200 time points, theory beside it.
+    await setField(page, 'alpha', '2');
+    await setField(page, 'n-inputs', '200');
+    await page.click('#run');
+    await waitForDone(page);
+    let status = await page.locator('#status').textContent();
+    assert.match(status, /^done \(CPU, f64\): t = 10000\.000 · test error 0\.[34]\d+ \(theory 0\.4000\) · best early-stopped 0\.3\d+ at t = [0-9.]+ \(theory 0\.35\d+ at t = [0-9.]+\)/, status);
+    assert.equal(await points(page, 'chart-st-curve'), 4 * 200);
+    await page.screenshot({ path: join(ARTIFACTS, 'gen-student-teacher.png'), fullPage: true });
+
+    // The α sweep: 29 values of α, best early-stopped and final per α.
+    await setField(page, 'n-inputs', '60');
+    await page.selectOption('#st-mode', 'sweep');
+    await page.waitForSelector('#chart-st-sweep');
+    await page.click('#run');
+    await waitForDone(page);
+    assert.match(await page.locator('#status').textContent(), /^done \(CPU, f64\): 29 of 29 values of α/);
+    assert.equal(await points(page, 'chart-st-sweep'), 4 * 29);
+
+    // Bad input: said, and Run disabled.
+    await setField(page, 'alpha', '0');
+    assert.match(await page.locator('#param-error').textContent(), /`alpha`/);
+    assert.equal(await page.locator('#run').isDisabled(), true);
+    await setField(page, 'snr', 'x');
+    assert.match(await page.locator('#status').textContent(), /`snr` must be a number/);
+
+    // Double descent: the risk peaks at the interpolation threshold.
+    await page.click('#tab-double-descent');
+    await page.waitForSelector('#chart-dd');
+    await setField(page, 'dd-n', '40');
+    await setField(page, 'dd-trials', '4');
+    await page.click('#run');
+    await waitForDone(page);
+    status = await page.locator('#status').textContent();
+    assert.match(status, /^done \(CPU, f64\): (\d+) of \1 values of γ · γ = 10\.000/, status);
+    assert.ok(await points(page, 'chart-dd') > 60);
+    await page.screenshot({ path: join(ARTIFACTS, 'gen-double-descent.png'), fullPage: true });
+    await setField(page, 'dd-noise', '-1');
+    assert.match(await page.locator('#param-error').textContent(), /`noise`/);
+    assert.deepEqual(errors, [], 'console errors');
+  } finally {
+    await browser.close();
+  }
+});
