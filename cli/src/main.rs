@@ -260,6 +260,14 @@ struct TrainArgs {
     /// else tiled), one-workgroup, or tiled (one tiled matrix multiply per layer and pass).
     #[arg(long, default_value = "auto", value_parser = parse_gpu_kernel)]
     gpu_kernel: GpuKernel,
+    /// Early-learning regularization (Liu et al. 2020) on top of cross-entropy: λ·log(1 − ⟨p, t⟩) with t a
+    /// running average (momentum β) of the network's predictions; CPU only.
+    #[arg(long)]
+    elr: bool,
+    #[arg(long, default_value_t = 0.7)]
+    elr_beta: f64,
+    #[arg(long, default_value_t = 3.0)]
+    elr_lambda: f64,
 }
 
 fn parse_gpu_kernel(s: &str) -> std::result::Result<GpuKernel, String> {
@@ -941,6 +949,7 @@ async fn train(args: TrainArgs) -> Result<(), Error> {
         hessian_every: args.hessian_every,
         label_smoothing: args.label_smoothing,
         layer_activations: args.activations.clone(),
+        elr: args.elr.then_some(regula_core::train::elr::Elr { beta: args.elr_beta, lambda: args.elr_lambda }),
         seed: args.seed,
         ..TrainConfig::default()
     };
@@ -973,7 +982,7 @@ async fn train(args: TrainArgs) -> Result<(), Error> {
         Some(path) => {
             let mut w = std::io::BufWriter::new(std::fs::File::create(path).map_err(|e| Error::Invalid { name: "trace", message: format!("cannot create {}: {e}", path.display()) })?);
             use std::io::Write;
-            writeln!(w, "step,epoch,train_loss,test_loss,train_accuracy,test_accuracy,lr,sharpness,hessian_trace,stability_threshold")
+            writeln!(w, "step,epoch,train_loss,test_loss,train_accuracy,test_accuracy,lr,sharpness,hessian_trace,stability_threshold,noisy_memorised")
                 .map_err(|e| Error::Invalid { name: "trace", message: e.to_string() })?;
             Some(w)
         }
@@ -989,7 +998,7 @@ async fn train(args: TrainArgs) -> Result<(), Error> {
             let opt = |k: &str| f.metric(k).map(|v| v.to_string()).unwrap_or_default();
             let row = writeln!(
                 w,
-                "{},{},{},{},{},{},{},{},{},{}",
+                "{},{},{},{},{},{},{},{},{},{},{}",
                 f.iteration,
                 opt("epoch"),
                 opt("train_loss"),
@@ -999,7 +1008,8 @@ async fn train(args: TrainArgs) -> Result<(), Error> {
                 opt("lr"),
                 opt("sharpness"),
                 opt("hessian_trace"),
-                opt("stability_threshold")
+                opt("stability_threshold"),
+                opt("noisy_memorised")
             );
             if let Err(e) = row {
                 write_error.get_or_insert(e.to_string());
@@ -1041,7 +1051,7 @@ async fn train(args: TrainArgs) -> Result<(), Error> {
             "sharpness": m("sharpness"), "hessian_trace": m("hessian_trace"), "params": params,
             "steps_per_second": last.iteration as f64 / seconds.max(1e-9), "seconds": seconds,
             "stop": last.stop, "diverged": last.stop == Some(regula_core::StopReason::Divergence),
-            "train_seconds": m("train_seconds"),
+            "train_seconds": m("train_seconds"), "noisy_memorised": m("noisy_memorised"),
             "stability_threshold": m("stability_threshold"), "backend": if matches!(trainer, TrainStepper::Gpu(_)) { "gpu" } else { "cpu" },
             "gpu_kernel": match &trainer { TrainStepper::Gpu(g) => Some(g.kernel().name()), TrainStepper::Cpu(_) => None },
         });

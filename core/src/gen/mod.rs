@@ -1,7 +1,9 @@
 //! The generalization lab: closed-form theory drawn over simulation (REFERENCE.md §3).
 //! - [`student_teacher`]: Advani & Saxe's linear student–teacher gradient flow with the Marchenko–Pastur
 //!   theory, one run streaming over time and the α sweep;
-//! - [`double_descent`]: model-wise double descent of ridgeless least squares against its closed form.
+//! - [`double_descent`]: model-wise double descent of ridgeless least squares against its closed form;
+//! - [`noisy_labels`]: cross-entropy vs early-learning regularization under label noise (memorisation).
 
 pub mod double_descent;
+pub mod noisy_labels;
 pub mod student_teacher;

@@ -26,6 +26,9 @@ crate::choice! {
         Digits => "digits",
         /// Regression on the output of a random 2-8-1 tanh teacher network.
         Teacher => "teacher",
+        /// 4 classes in 20 dimensions: means drawn N(0, I) once per seed, points mean + N(0, noise²·I)
+        /// (the noisy-labels setting of REFERENCE.md §3).
+        Mixture => "mixture",
     }
 }
 
@@ -55,6 +58,10 @@ impl Feature {
         }
     }
 }
+
+/// The mixture's classes and dimension.
+pub const MIXTURE_CLASSES: usize = 4;
+pub const MIXTURE_DIM: usize = 20;
 
 /// The 8×8 digits: 64 pixels (0..16) then the label per line (static/data/digits8.csv).
 const DIGITS8: &str = include_str!("../../../static/data/digits8.csv");
@@ -155,7 +162,7 @@ impl DatasetSpec {
         if !(0.0..=1.0).contains(&self.label_noise) {
             return Err(Error::Invalid { name: "label-noise", message: format!("it must lie in [0, 1], got {}", self.label_noise) });
         }
-        if self.features.is_empty() && !matches!(self.kind, DatasetKind::Digits) {
+        if self.features.is_empty() && !matches!(self.kind, DatasetKind::Digits | DatasetKind::Mixture) {
             return Err(Error::Invalid { name: "features", message: "choose at least one input feature".into() });
         }
         Ok(())
@@ -226,6 +233,7 @@ impl DatasetSpec {
                 }
             }
             DatasetKind::Digits => return self.digits(rng),
+            DatasetKind::Mixture => return Ok(self.mixture(rng)),
         }
         let classes = if class.is_empty() { 0 } else { 2 };
         let rows = points.len() / 2;
@@ -242,6 +250,20 @@ impl DatasetSpec {
             test: vec![],
             features: self.features.clone(),
         }, rng))
+    }
+
+    /// MIXTURE_CLASSES Gaussian classes in MIXTURE_DIM dimensions, classes in turn.
+    fn mixture(&self, mut rng: SplitMix64) -> Dataset {
+        let (k, d) = (MIXTURE_CLASSES, MIXTURE_DIM);
+        let means: Vec<f64> = (0..k * d).map(|_| rng.normal()).collect();
+        let mut x = Vec::with_capacity(self.n * d);
+        let mut class = Vec::with_capacity(self.n);
+        for i in 0..self.n {
+            let c = i % k;
+            x.extend((0..d).map(|j| means[c * d + j] + self.noise * rng.normal()));
+            class.push(c);
+        }
+        self.finish(Dataset { inputs: d, x, points: vec![], clean_class: class.clone(), class, classes: k, target: vec![], train: vec![], test: vec![], features: vec![] }, rng)
     }
 
     fn digits(&self, rng: SplitMix64) -> Result<Dataset> {
@@ -318,6 +340,10 @@ mod tests {
             assert!(d.x.iter().all(|v| v.is_finite()));
             match kind {
                 DatasetKind::Digits => assert_eq!((d.inputs, d.classes), (64, 10)),
+                DatasetKind::Mixture => {
+                    assert_eq!((d.inputs, d.classes), (MIXTURE_DIM, MIXTURE_CLASSES));
+                    assert!((0..MIXTURE_CLASSES).all(|c| d.class.iter().filter(|&&k| k == c).count() == 25));
+                }
                 DatasetKind::Plane | DatasetKind::Multigauss | DatasetKind::Teacher => assert_eq!(d.target.len(), 100),
                 _ => {
                     // Balanced by construction, except xor (by quadrant: binomial around 50).

@@ -209,6 +209,15 @@ fn output_grad(loss: Loss, o: &[f64], y: &[f64], class: usize) -> (f64, Vec<f64>
 /// Δ_prev = (Δ W) ⊙ σ'(Z) backward (row axpys) — every inner loop contiguous, so the compiler vectorises
 /// it. (faer's general matmul was 4× slower at these tiny sizes.)
 pub fn loss_grad(arch: &Architecture, theta: &[f64], loss: Loss, batch: Batch, grad: Option<&mut [f64]>) -> f64 {
+    loss_grad_with(arch, theta, loss, batch, grad, None)
+}
+
+/// A per-sample term on the network's outputs (a regulariser of the predictions, like ELR's): given the row
+/// and its output logits, its value and gradient with respect to the logits.
+pub type OutputTerm<'a> = &'a mut dyn FnMut(usize, &[f64]) -> (f64, Vec<f64>);
+
+/// [`loss_grad`] plus `extra`'s term per sample, averaged over the batch like the data loss.
+pub fn loss_grad_with(arch: &Architecture, theta: &[f64], loss: Loss, batch: Batch, grad: Option<&mut [f64]>, mut extra: Option<OutputTerm>) -> f64 {
     use crate::cpu::fused::dot4;
     let axpy = |a: f64, x: &[f64], y: &mut [f64]| y.iter_mut().zip(x).for_each(|(t, v)| *t += a * v);
     let layers = arch.layers();
@@ -241,9 +250,15 @@ pub fn loss_grad(arch: &Architecture, theta: &[f64], loss: Loss, batch: Batch, g
     for (k, &r) in batch.rows.iter().enumerate() {
         let y = if batch.y.is_empty() { &[][..] } else { &batch.y[r * p_out..(r + 1) * p_out] };
         let class = batch.class.get(r).copied().unwrap_or(0);
-        let (l, d, _, _) = output_grad(loss, &out[k * p_out..(k + 1) * p_out], y, class);
+        let logits = &out[k * p_out..(k + 1) * p_out];
+        let (l, d, _, _) = output_grad(loss, logits, y, class);
         total += l;
         delta[k * p_out..(k + 1) * p_out].iter_mut().zip(d).for_each(|(t, v)| *t = v * scale);
+        if let Some(term) = extra.as_mut() {
+            let (l2, d2) = term(r, logits);
+            total += l2;
+            delta[k * p_out..(k + 1) * p_out].iter_mut().zip(d2).for_each(|(t, v)| *t += v * scale);
+        }
     }
     let Some(g) = grad else { return total * scale };
     for (l, &(w, bo, i, o)) in layers.iter().enumerate().rev() {

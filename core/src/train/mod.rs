@@ -3,6 +3,7 @@
 //! Hessian) that measure sharpness against the 2/η stability line. REFERENCE.md §3 has the settings.
 
 pub mod data;
+pub mod elr;
 pub mod gpu;
 pub mod hessian;
 pub mod mlp;

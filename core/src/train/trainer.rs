@@ -79,6 +79,9 @@ pub struct TrainConfig {
     /// One activation per hidden layer, overriding `activation` when not empty.
     #[serde(default)]
     pub layer_activations: Vec<Activation>,
+    /// Early-learning regularization on top of cross-entropy ([`super::elr`]); CPU only.
+    #[serde(default)]
+    pub elr: Option<super::elr::Elr>,
     pub seed: u64,
 }
 
@@ -99,6 +102,7 @@ impl Default for TrainConfig {
             hessian_every: 0,
             label_smoothing: 0.0,
             layer_activations: Vec::new(),
+            elr: None,
             seed: 0,
         }
     }
@@ -136,6 +140,17 @@ impl TrainConfig {
         if self.batch > data.train.len() {
             return Err(Error::TooBig { name: "batch", value: self.batch as i64, max: data.train.len() as i64 });
         }
+        if let Some(e) = self.elr {
+            if self.loss != Loss::Xent || data.classes < 2 {
+                return Err(Error::Invalid { name: "elr", message: "early-learning regularization needs classes and the cross-entropy loss".into() });
+            }
+            if !(0.0..1.0).contains(&e.beta) {
+                return Err(Error::Invalid { name: "elr-beta", message: format!("β must lie in [0, 1), got {}", e.beta) });
+            }
+            if !(e.lambda.is_finite() && e.lambda >= 0.0) {
+                return Err(Error::Invalid { name: "elr-lambda", message: format!("λ must be ≥ 0, got {}", e.lambda) });
+            }
+        }
         if self.loss == Loss::Xent && data.classes == 0 {
             return Err(Error::Invalid { name: "loss", message: "cross-entropy needs classes: this dataset is a regression, use mse".into() });
         }
@@ -157,6 +172,10 @@ impl TrainConfig {
 /// The trainer.
 pub struct Trainer {
     pub config: TrainConfig,
+    /// ELR's running targets t_i (rows × outputs), when ELR is on.
+    elr_targets: Vec<f64>,
+    /// Measure sharpness and trace when the run completes (default).
+    final_hessian: bool,
     data: Dataset,
     arch: Architecture,
     theta: Vec<f64>,
@@ -194,7 +213,10 @@ impl Trainer {
             targets.iter_mut().for_each(|t| *t = (1.0 - alpha) * *t + floor);
         }
         let order = data.train.clone();
+        let elr_targets = if config.elr.is_some() { vec![0.0; data.rows() * data.outputs(config.loss)] } else { Vec::new() };
         Ok(Self {
+            elr_targets,
+            final_hessian: true,
             rng: SplitMix64::new(config.seed ^ 0x5EED),
             config,
             arch,
@@ -301,7 +323,9 @@ impl Trainer {
     /// `elapsed_ms` of work.
     pub fn frame_after(&mut self, elapsed_ms: f64) -> Frame {
         if self.stopped.is_none() && self.steps >= self.total_steps() {
-            self.measure_hessian();
+            if self.final_hessian {
+                self.measure_hessian();
+            }
             self.stopped = Some(StopReason::Completed);
         } else if self.config.hessian_every > 0 && self.stopped.is_none() {
             let every = self.config.hessian_every as u64;
@@ -355,7 +379,8 @@ impl Trainer {
             || next.activation != self.config.activation
             || next.loss != self.config.loss
             || next.seed != self.config.seed
-            || next.optimizer != self.config.optimizer;
+            || next.optimizer != self.config.optimizer
+            || next.elr.is_some() != self.config.elr.is_some();
         if structural {
             return Err(Error::Invalid { name: "config", message: "the architecture, loss, optimizer or seed changed: reset".into() });
         }
@@ -440,6 +465,19 @@ impl Trainer {
         (!noisy.is_empty()).then(|| self.fraction_fitting(&noisy))
     }
 
+    /// The fraction of training rows whose label noise left them clean that the network fits — `None`
+    /// without label noise.
+    pub fn clean_subset_accuracy(&self) -> Option<f64> {
+        let clean: Vec<usize> = self.data.train.iter().copied().filter(|&r| self.data.class[r] == self.data.clean_class[r]).collect();
+        (self.noisy_subset_accuracy().is_some() && !clean.is_empty()).then(|| self.fraction_fitting(&clean))
+    }
+
+    /// Skips the Hessian measurement that ends a run (experiments that only need the curves).
+    pub fn without_final_hessian(mut self) -> Self {
+        self.final_hessian = false;
+        self
+    }
+
     /// One parameter update on the next mini-batch. Returns the mini-batch loss.
     fn update_step(&mut self) -> f64 {
         let b = self.batch_size();
@@ -454,7 +492,19 @@ impl Trainer {
         self.cursor = end;
         let mut g = vec![0.0; self.theta.len()];
         let batch = Batch { x: &self.data.x, y: &self.targets, class: &self.data.class, rows: &rows };
-        let loss = loss_grad(&self.arch, &self.theta, self.config.loss, batch, Some(&mut g));
+        let loss = match self.config.elr {
+            None => loss_grad(&self.arch, &self.theta, self.config.loss, batch, Some(&mut g)),
+            Some(e) => {
+                let k = self.arch.outputs;
+                let targets = &mut self.elr_targets;
+                let mut term = |r: usize, z: &[f64]| {
+                    let t = &mut targets[r * k..(r + 1) * k];
+                    super::elr::update_target(e.beta, z, t);
+                    super::elr::term(e.lambda, z, t)
+                };
+                super::mlp::loss_grad_with(&self.arch, &self.theta, self.config.loss, batch, Some(&mut g), Some(&mut term))
+            }
+        };
         let rate = self.config.reg_rate;
         if self.config.reg != Regularization::None && rate > 0.0 {
             for (w, _, i, o) in self.arch.layers() {
@@ -526,6 +576,7 @@ impl Trainer {
             put("batch_bound", Some(t / b + (1.0 - 1.0 / b) * l));
         }
         put("noisy_memorised", self.noisy_subset_accuracy());
+        put("clean_fit", self.clean_subset_accuracy());
         put("train_seconds", Some(self.train_ms / 1e3));
         Frame {
             iteration: self.steps,
