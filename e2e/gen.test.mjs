@@ -1,5 +1,5 @@
 // The generalization lab end to end: the student–teacher curve with its theory, the α sweep, double
-// descent, bad input.
+// descent, noisy labels (CE vs ELR), bad input.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
@@ -12,7 +12,7 @@ async function setField(page, id, value) {
 
 const points = async (page, id) => Number(await page.locator(`#${id}`).locator('xpath=..').getAttribute('data-points'));
 
-test('generalization lab: student–teacher over time and over α, double descent', async () => {
+test('generalization lab: student–teacher over time and over α, double descent, noisy labels', async () => {
   const browser = await launch();
   try {
     const { page, errors } = await openPage(browser);
@@ -58,6 +58,22 @@ test('generalization lab: student–teacher over time and over α, double descen
     await page.screenshot({ path: join(ARTIFACTS, 'gen-double-descent.png'), fullPage: true });
     await setField(page, 'dd-noise', '-1');
     assert.match(await page.locator('#param-error').textContent(), /`noise`/);
+
+    // Noisy labels: cross-entropy and ELR side by side, epoch by epoch (small and short here).
+    await page.click('#tab-noisy-labels');
+    await page.waitForSelector('#chart-nl-test');
+    await setField(page, 'nl-n', '400');
+    await setField(page, 'nl-hidden', '32');
+    await setField(page, 'nl-epochs', '12');
+    await page.click('#run');
+    await waitForDone(page);
+    status = await page.locator('#status').textContent();
+    assert.match(status, /^done \(CPU, f64\): epoch 12 · test accuracy CE 0\.\d+, ELR 0\.\d+ · noisy labels memorised CE 0\.\d+, ELR 0\.\d+/, status);
+    assert.equal(await points(page, 'chart-nl-test'), 2 * 12);
+    assert.equal(await points(page, 'chart-nl-fit'), 4 * 12);
+    await page.screenshot({ path: join(ARTIFACTS, 'gen-noisy-labels.png'), fullPage: true });
+    await setField(page, 'nl-noise-rate', '1');
+    assert.match(await page.locator('#param-error').textContent(), /`noise-rate`/);
     assert.deepEqual(errors, [], 'console errors');
   } finally {
     await browser.close();

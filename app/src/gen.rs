@@ -5,7 +5,7 @@
 
 use leptos::prelude::*;
 use plotters::style::RGBColor;
-use regula_core::gen::{double_descent, student_teacher};
+use regula_core::gen::{double_descent, noisy_labels, student_teacher};
 use regula_core::{Budget, Error, Frame, Stepper};
 
 use crate::chart::{LogChart, Series};
@@ -20,6 +20,7 @@ const THEORY2: RGBColor = RGBColor(130, 130, 130);
 enum Tab {
     StudentTeacher,
     DoubleDescent,
+    NoisyLabels,
 }
 
 #[component]
@@ -33,10 +34,13 @@ pub fn GenPage() -> impl IntoView {
                     on:click=move |_| tab.set(Tab::StudentTeacher)>"Student–teacher (Advani & Saxe)"</button>
                 <button id="tab-double-descent" role="tab" aria-selected=move || (tab.get() == Tab::DoubleDescent).to_string()
                     on:click=move |_| tab.set(Tab::DoubleDescent)>"Double descent"</button>
+                <button id="tab-noisy-labels" role="tab" aria-selected=move || (tab.get() == Tab::NoisyLabels).to_string()
+                    on:click=move |_| tab.set(Tab::NoisyLabels)>"Noisy labels (ELR)"</button>
             </div>
             {move || match tab.get() {
                 Tab::StudentTeacher => view! { <StudentTeacherTab /> }.into_any(),
                 Tab::DoubleDescent => view! { <DoubleDescentTab /> }.into_any(),
+                Tab::NoisyLabels => view! { <NoisyLabelsTab /> }.into_any(),
             }}
         </section>
     }
@@ -260,6 +264,102 @@ fn DoubleDescentTab() -> impl IntoView {
                 "interpolator for γ > 1. Theory (n, p → ∞): σ²γ/(1 − γ) below the threshold, r²(1 − 1/γ) + σ²/(γ − 1) "
                 "above; the risk is unbounded at γ = 1 (the grid skips p = n) and descends a second time as the "
                 "model grows past interpolation. Each point is the median (and mean) over the trials."
+            </p>
+        </div>
+    }
+}
+
+#[component]
+fn NoisyLabelsTab() -> impl IntoView {
+    let config = RwSignal::new(noisy_labels::Config::default());
+    let factory: Factory<noisy_labels::Experiment> = std::rc::Rc::new(move || {
+        let c = config.get_untracked();
+        Box::pin(async move { Ok(vec![noisy_labels::Experiment::new(c)?]) })
+    });
+    let runner = Runner::new(factory);
+    let edit = move |f: Box<dyn FnOnce(&mut noisy_labels::Config)>| {
+        runner.reset();
+        config.update(|c| f(c));
+    };
+    let invalid = Memo::new(move |_| config.with(|c| c.validate().err().map(|e| e.to_string())));
+    let rows = Signal::derive(move || {
+        runner.frames.track();
+        runner.with_steppers(|s| s.first().map(|e| e.rows.clone()).unwrap_or_default()).unwrap_or_default()
+    });
+    let col = move |k: usize, err: bool| rows.with(|rs| rs.iter().map(|r| (r[0], if err { 1.0 - r[k] } else { r[k] })).collect::<Vec<_>>());
+    let test_error = Signal::derive(move || {
+        if rows.with(Vec::is_empty) {
+            return Vec::new();
+        }
+        vec![line("cross-entropy", SIM2, col(1, true)), line("ELR", SIM, col(4, true))]
+    });
+    let fit = Signal::derive(move || {
+        if rows.with(Vec::is_empty) {
+            return Vec::new();
+        }
+        vec![
+            line("noisy labels fitted, CE", SIM2, col(2, false)),
+            line("noisy labels fitted, ELR", SIM, col(5, false)),
+            line("clean labels fitted, CE", THEORY2, col(3, false)),
+            line("clean labels fitted, ELR", THEORY, col(6, false)),
+        ]
+    });
+    let status = move || {
+        if let Some(e) = runner.error.get() {
+            return e;
+        }
+        runner.frames.with(|fs| {
+            let Some(f) = fs.first().and_then(|f| f.last()) else {
+                return "Ready: press Run (space) or Step.".to_owned();
+            };
+            let m = |k: &str| f.metric(k).unwrap_or(f64::NAN);
+            format!(
+                "{} (CPU, f64): epoch {} · test accuracy CE {:.3}, ELR {:.3} · noisy labels memorised CE {:.3}, ELR {:.3}",
+                runner.state(), f.iteration, m("ce_test_accuracy"), m("elr_test_accuracy"), m("ce_memorised"), m("elr_memorised")
+            )
+        })
+    };
+    let number = move |label: &'static str, id: &'static str, value: Signal<String>, set: crate::form::Setter| {
+        crate::form::number_field(label, id, value, set, runner.error)
+    };
+    let (num, whole) = (crate::form::parse_f64, crate::form::parse_usize);
+    view! {
+        <form class="panel" on:submit=|ev| ev.prevent_default() aria-label="Noisy-label parameters">
+            {number("label noise rate", "nl-noise-rate", Signal::derive(move || config.with(|c| c.noise_rate.to_string())),
+                std::rc::Rc::new(move |v| { let x = num("noise-rate", v)?; edit(Box::new(move |c| c.noise_rate = x)); Ok(()) }))}
+            {number("class spread σ", "nl-spread", Signal::derive(move || config.with(|c| c.spread.to_string())),
+                std::rc::Rc::new(move |v| { let x = num("spread", v)?; edit(Box::new(move |c| c.spread = x)); Ok(()) }))}
+            {number("points", "nl-n", Signal::derive(move || config.with(|c| c.n.to_string())),
+                std::rc::Rc::new(move |v| { let x = whole("n", v)?; edit(Box::new(move |c| c.n = x)); Ok(()) }))}
+            {number("hidden units", "nl-hidden", Signal::derive(move || config.with(|c| c.hidden.to_string())),
+                std::rc::Rc::new(move |v| { let x = whole("hidden", v)?; edit(Box::new(move |c| c.hidden = x)); Ok(()) }))}
+            {number("epochs", "nl-epochs", Signal::derive(move || config.with(|c| c.epochs.to_string())),
+                std::rc::Rc::new(move |v| { let x = whole("epochs", v)?; edit(Box::new(move |c| c.epochs = x)); Ok(()) }))}
+            {number("ELR β", "nl-beta", Signal::derive(move || config.with(|c| c.elr.beta.to_string())),
+                std::rc::Rc::new(move |v| { let x = num("elr-beta", v)?; edit(Box::new(move |c| c.elr.beta = x)); Ok(()) }))}
+            {number("ELR λ", "nl-lambda", Signal::derive(move || config.with(|c| c.elr.lambda.to_string())),
+                std::rc::Rc::new(move |v| { let x = num("elr-lambda", v)?; edit(Box::new(move |c| c.elr.lambda = x)); Ok(()) }))}
+            {number("seed", "nl-seed", Signal::derive(move || config.with(|c| c.seed.to_string())),
+                std::rc::Rc::new(move |v| { let x = whole("seed", v)? as u64; edit(Box::new(move |c| c.seed = x)); Ok(()) }))}
+        </form>
+        <RunControls runner=runner invalid=Signal::derive(move || invalid.get().is_some()) />
+        <p id="param-error" class="error" role="alert" hidden=move || invalid.get().is_none()>{move || invalid.get()}</p>
+        <p id="status" class=move || if runner.error.get().is_some() { "status error" } else { "status" } aria-live="polite">{status}</p>
+        <div class="charts">
+            <LogChart id="chart-nl-test" title="Test error (1 − accuracy): cross-entropy vs ELR" x_label="epoch" y_label="test error" series=test_error floor=1e-2 />
+            <LogChart id="chart-nl-fit" title="Training labels fitted: noisy (memorisation) and clean" x_label="epoch" y_label="fraction" series=fit floor=1e-2 />
+        </div>
+        <div class="explain">
+            <p>
+                "Early-learning regularization (Liu, Niles-Weed, Razavian & Fernandez-Granda 2020): a network trained "
+                "on noisy labels first fits the clean pattern, then memorises the wrong labels. ELR adds "
+                "(λ/n)Σ_i log(1 − ⟨p_i, t_i⟩) to the cross-entropy, where p_i is the softmax output for example i and "
+                "t_i ← βt_i + (1 − β)p̂_i a running average of its past predictions; it keeps the network near its "
+                "early-learning predictions. Both runs share the data, the flipped labels, the initial weights and the "
+                "batch order (4-class 20-d Gaussian mixture, 20-256-4 ReLU, Adam 1e-3, batch 64, symmetric noise). "
+                "Reference figure (40 % noise): cross-entropy peaks ≈ 0.73 and falls to ≈ 0.53 as memorisation → 1; "
+                "ELR holds 0.76–0.82 with memorisation 0.10–0.17. Each run trains on the CPU in f64 (ELR's per-example "
+                "targets live beside the trainer); an epoch of one run per animation frame."
             </p>
         </div>
     }

@@ -262,9 +262,21 @@ fn gen_student_teacher_prints_simulation_and_theory() {
     let v = last_json(&stdout);
     let peak = v["peak_gamma"].as_f64().unwrap();
     assert!((0.8..1.3).contains(&peak), "the risk peaks at the threshold: {v}");
+    // Noisy labels, small and short: both runs' curves and the headline keys.
+    let (ok, stdout, stderr) = regula(&["gen", "noisy-labels", "--n", "400", "--hidden", "32", "--epochs", "5", "--json", "--trace", trace.to_str().unwrap()]);
+    assert!(ok, "{stderr}");
+    let v = last_json(&stdout);
+    for key in ["ce_peak_test_accuracy", "ce_final_test_accuracy", "ce_final_memorised", "elr_peak_test_accuracy", "elr_final_test_accuracy", "elr_final_memorised"] {
+        assert!(v[key].as_f64().is_some_and(|a| (0.0..=1.0).contains(&a)), "{key}: {v}");
+    }
+    let csv = std::fs::read_to_string(&trace).unwrap();
+    assert!(csv.starts_with("epoch,ce_test_accuracy,ce_memorised,ce_clean_fit,elr_test_accuracy,elr_memorised,elr_clean_fit\n"), "{csv}");
+    assert_eq!(csv.lines().count(), 6);
     // Bad input: typed errors, no panic.
     for args in [
-        &["gen", "student-teacher", "--alpha", "0"][..],
+        &["gen", "noisy-labels", "--noise-rate", "1"][..],
+        &["gen", "noisy-labels", "--elr-beta", "1"],
+        &["gen", "student-teacher", "--alpha", "0"],
         &["gen", "student-teacher", "--alpha", "-1"],
         &["gen", "student-teacher", "--snr", "0"],
         &["gen", "double-descent", "--noise", "-0.1"],

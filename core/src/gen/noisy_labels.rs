@@ -73,12 +73,14 @@ impl Config {
     }
 }
 
-/// Both runs, one epoch each per step. Frame metrics: `epoch`, then per run (`ce_`, `elr_`) `test_accuracy`,
+/// Both runs, an epoch of one run per step (two steps per epoch row). Frame metrics: `epoch`, then per run (`ce_`, `elr_`) `test_accuracy`,
 /// `memorised` (noisy training labels fitted), `clean_fit` (clean training labels fitted), `train_loss`.
 pub struct Experiment {
     runs: [Trainer; 2],
     /// Per epoch: [epoch, ce test, ce memorised, ce clean fit, elr test, elr memorised, elr clean fit].
     pub rows: Vec<[f64; 7]>,
+    /// Cross-entropy's frame for the epoch whose ELR half is next.
+    pending: Option<Frame>,
     elapsed_ms: f64,
 }
 
@@ -101,12 +103,12 @@ impl Experiment {
         let (data, ce, elr) = config.parts();
         let data = data.build()?;
         let runs = [Trainer::new(data.clone(), ce)?.without_final_hessian(), Trainer::new(data, elr)?.without_final_hessian()];
-        Ok(Self { runs, rows: Vec::new(), elapsed_ms: 0.0 })
+        Ok(Self { runs, rows: Vec::new(), pending: None, elapsed_ms: 0.0 })
     }
 
     pub fn summary(&self) -> Summary {
         let col = |k: usize| self.rows.iter().map(move |r| r[k]);
-        let (peak, at) = self.rows.iter().fold((f64::NAN, f64::NAN), |(p, e), r| if !(r[1] <= p) { (r[1], r[0]) } else { (p, e) });
+        let (peak, at) = self.rows.iter().fold((f64::NAN, f64::NAN), |(p, e), r| if p.is_nan() || r[1] > p { (r[1], r[0]) } else { (p, e) });
         let last = self.rows.last().copied().unwrap_or([f64::NAN; 7]);
         Summary {
             ce_peak_test_accuracy: peak,
@@ -121,45 +123,64 @@ impl Experiment {
     }
 }
 
+impl Experiment {
+    /// Advances `run` to its next epoch boundary (short epochs may take several trainer steps: it also ends
+    /// a step every 10 updates).
+    async fn epoch(run: &mut Trainer) -> Result<Frame> {
+        let spe = run.steps_per_epoch().max(1);
+        let target = (run.steps() / spe + 1) * spe;
+        let mut f = run.step(Budget::iterations(target - run.steps())).await?;
+        while !f.done && run.steps() < target {
+            f = run.step(Budget::iterations(target - run.steps())).await?;
+        }
+        Ok(f)
+    }
+}
+
 impl Stepper for Experiment {
+    /// One epoch of one run: cross-entropy, then ELR (which completes the epoch's row) — half the work per
+    /// call, so a browser frame stays short.
     async fn step(&mut self, _budget: Budget) -> Result<Frame> {
         let start = web_time::Instant::now();
-        let mut frames = Vec::with_capacity(2);
-        for run in &mut self.runs {
-            // One epoch: the trainer ends a step at each epoch boundary.
-            let spe = run.steps_per_epoch();
-            frames.push(run.step(Budget::iterations(spe)).await?);
+        if self.pending.is_none() {
+            let f = Self::epoch(&mut self.runs[0]).await?;
+            self.pending = Some(f);
+            self.elapsed_ms += start.elapsed().as_secs_f64() * 1e3;
+            return Ok(self.frame(false, false));
         }
+        let ce = self.pending.take().expect("checked");
+        let elr = Self::epoch(&mut self.runs[1]).await?;
         let m = |f: &Frame, k: &str| f.metric(k).unwrap_or(f64::NAN);
-        let (ce, elr) = (&frames[0], &frames[1]);
-        let row = [m(ce, "epoch"), m(ce, "test_accuracy"), m(ce, "noisy_memorised"), m(ce, "clean_fit"), m(elr, "test_accuracy"), m(elr, "noisy_memorised"), m(elr, "clean_fit")];
+        let row = [m(&ce, "epoch"), m(&ce, "test_accuracy"), m(&ce, "noisy_memorised"), m(&ce, "clean_fit"), m(&elr, "test_accuracy"), m(&elr, "noisy_memorised"), m(&elr, "clean_fit")];
         if self.rows.last().is_none_or(|r| r[0] < row[0]) {
             self.rows.push(row);
         }
         self.elapsed_ms += start.elapsed().as_secs_f64() * 1e3;
+        let diverged = ce.stop == Some(StopReason::Divergence) || elr.stop == Some(StopReason::Divergence);
+        Ok(self.frame(ce.done && elr.done, diverged))
+    }
+}
+
+impl Experiment {
+    fn frame(&self, done: bool, diverged: bool) -> Frame {
         let mut metrics = std::collections::BTreeMap::new();
         let names = ["epoch", "ce_test_accuracy", "ce_memorised", "ce_clean_fit", "elr_test_accuracy", "elr_memorised", "elr_clean_fit"];
-        for (k, name) in names.iter().enumerate() {
-            if row[k].is_finite() {
-                metrics.insert((*name).to_owned(), row[k]);
+        if let Some(row) = self.rows.last() {
+            for (k, name) in names.iter().enumerate() {
+                if row[k].is_finite() {
+                    metrics.insert((*name).to_owned(), row[k]);
+                }
             }
         }
-        for (prefix, f) in [("ce_", ce), ("elr_", elr)] {
-            if let Some(l) = f.metric("train_loss") {
-                metrics.insert(format!("{prefix}train_loss"), l);
-            }
-        }
-        let done = ce.done && elr.done;
-        let diverged = ce.stop == Some(StopReason::Divergence) || elr.stop == Some(StopReason::Divergence);
-        Ok(Frame {
+        Frame {
             iteration: self.rows.len() as u64,
             metrics,
             elapsed_ms: self.elapsed_ms,
             done,
             converged: done && !diverged,
             stop: done.then_some(if diverged { StopReason::Divergence } else { StopReason::Completed }),
-            phase: None,
-        })
+            phase: Some(if self.pending.is_some() { "cross-entropy" } else { "elr" }.to_owned()),
+        }
     }
 }
 
@@ -186,6 +207,8 @@ mod tests {
     #[test]
     fn one_step_is_one_epoch_of_both_runs() {
         let mut e = Experiment::new(Config { n: 200, hidden: 16, epochs: 3, ..Config::default() }).unwrap();
+        let half = poll_ready(e.step(Budget::iterations(1))).unwrap();
+        assert_eq!((half.iteration, half.phase.as_deref()), (0, Some("cross-entropy")));
         let f = poll_ready(e.step(Budget::iterations(1))).unwrap();
         assert_eq!(f.metric("epoch"), Some(1.0));
         assert!(f.metric("ce_memorised").is_some() && f.metric("elr_memorised").is_some(), "{f:?}");

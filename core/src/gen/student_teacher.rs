@@ -331,10 +331,7 @@ impl Run {
 impl Stepper for Run {
     async fn step(&mut self, budget: Budget) -> Result<Frame> {
         let start = web_time::Instant::now();
-        if self.instance.is_none() {
-            self.instance = Some(Instance::generate(&self.config)?);
-        } else {
-            let inst = self.instance.as_ref().expect("sampled");
+        if let Some(inst) = self.instance.as_ref() {
             let nv = self.config.noise_var();
             let mut ran = 0;
             while self.curve.len() < self.times.len() && ran < budget.max_iterations {
@@ -346,6 +343,8 @@ impl Stepper for Run {
                     break;
                 }
             }
+        } else {
+            self.instance = Some(Instance::generate(&self.config)?);
         }
         self.elapsed_ms += start.elapsed().as_secs_f64() * 1e3;
         Ok(self.frame())
