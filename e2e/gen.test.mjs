@@ -1,5 +1,5 @@
 // The generalization lab end to end: the student–teacher curve with its theory, the α sweep, double
-// descent, noisy labels (CE vs ELR), bad input.
+// descent, noisy labels (CE vs ELR), self-distillation (calibration), bad input.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
@@ -12,7 +12,7 @@ async function setField(page, id, value) {
 
 const points = async (page, id) => Number(await page.locator(`#${id}`).locator('xpath=..').getAttribute('data-points'));
 
-test('generalization lab: student–teacher over time and over α, double descent, noisy labels', async () => {
+test('generalization lab: student–teacher, double descent, noisy labels, self-distillation', async () => {
   const browser = await launch();
   try {
     const { page, errors } = await openPage(browser);
@@ -74,6 +74,22 @@ test('generalization lab: student–teacher over time and over α, double descen
     await page.screenshot({ path: join(ARTIFACTS, 'gen-noisy-labels.png'), fullPage: true });
     await setField(page, 'nl-noise-rate', '1');
     assert.match(await page.locator('#param-error').textContent(), /`noise-rate`/);
+
+    // Self-distillation: three runs, calibration per epoch, the reliability diagram and the table.
+    await page.click('#tab-pskd');
+    await page.waitForSelector('#chart-pskd-ece');
+    await setField(page, 'pskd-hidden', '16');
+    await setField(page, 'pskd-epochs', '6');
+    await page.click('#run');
+    await waitForDone(page);
+    status = await page.locator('#status').textContent();
+    assert.match(status, /^done \(CPU, f64\): epoch 6 · ECE cross-entropy 0\.\d+, label smoothing 0\.\d+, PS-KD 0\.\d+/, status);
+    assert.equal(await points(page, 'chart-pskd-ece'), 3 * 6);
+    assert.ok(await points(page, 'chart-pskd-reliability') > 6);
+    assert.equal(await page.locator('#pskd-table tbody tr').count(), 3);
+    await page.screenshot({ path: join(ARTIFACTS, 'gen-pskd.png'), fullPage: true });
+    await setField(page, 'pskd-alpha', '2');
+    assert.match(await page.locator('#param-error').textContent(), /`alpha-t`/);
     assert.deepEqual(errors, [], 'console errors');
   } finally {
     await browser.close();

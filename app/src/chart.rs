@@ -30,13 +30,16 @@ pub fn LogChart(
     /// A log x axis too (time, ratios); points with x ≤ 0 are left out.
     #[prop(optional)]
     log_x: bool,
+    /// A linear y axis from 0 to the data's maximum (fractions), instead of log y.
+    #[prop(optional)]
+    linear_y: bool,
 ) -> impl IntoView {
     let canvas = NodeRef::<Canvas>::new();
     let points = move || series.with(|s| s.iter().map(|l| l.points.len()).sum::<usize>());
     Effect::new(move |_| {
         let lines = series.get();
         if let Some(c) = canvas.get() {
-            if let Err(e) = draw(c, title, x_label, y_label, &lines, guide, floor, log_x) {
+            if let Err(e) = draw(c, title, x_label, y_label, &lines, guide, floor, (log_x, linear_y)) {
                 leptos::logging::warn!("chart {id}: {e}");
             }
         }
@@ -67,23 +70,28 @@ fn draw(
     lines: &[Series],
     guide: Option<f64>,
     floor: f64,
-    log_x: bool,
+    (log_x, linear_y): (bool, bool),
 ) -> Result<(), Box<dyn std::error::Error>> {
     let backend = CanvasBackend::with_canvas_object(canvas).ok_or("no 2-D context on the canvas")?;
     let root = backend.into_drawing_area();
     root.fill(&WHITE)?;
-    let clamp = |y: f64| y.max(floor);
+    let clamp = |y: f64| if linear_y { y } else { y.max(floor) };
     let finite = |p: &&(f64, f64)| p.0.is_finite() && p.1.is_finite() && (!log_x || p.0 > 0.0);
     let x_max = lines.iter().flat_map(|l| l.points.iter().filter(finite).map(|p| p.0)).fold(if log_x { f64::MIN_POSITIVE } else { 1.0 }, f64::max);
     let x_min = lines.iter().flat_map(|l| l.points.iter().filter(finite).map(|p| p.0)).fold(f64::INFINITY, f64::min);
     let ys = lines.iter().flat_map(|l| l.points.iter().filter(finite).map(|p| clamp(p.1))).chain(guide);
     let (lo, hi) = ys.fold((f64::INFINITY, f64::NEG_INFINITY), |(lo, hi), y| (lo.min(y), hi.max(y)));
-    let (lo, hi) = if lo.is_finite() { (lo / 2.0, hi * 2.0) } else { (0.1, 10.0) };
+    let (lo, hi) = match (lo.is_finite(), linear_y) {
+        (true, false) => (lo / 2.0, hi * 2.0),
+        (false, false) => (0.1, 10.0),
+        (true, true) => (lo.min(0.0), if hi > lo.min(0.0) { hi * 1.05 } else { 1.0 }),
+        (false, true) => (0.0, 1.0),
+    };
     let mut builder = ChartBuilder::on(&root);
     builder.caption(title, ("sans-serif", 16)).margin(10).x_label_area_size(36).y_label_area_size(64);
     // The same drawing on a linear or a log x axis (plotters types the two differently).
     macro_rules! plot {
-        ($chart:expr, $x0:expr, $fmt:expr) => {{
+        ($chart:expr, $x0:expr, $fmt:expr, $yfmt:expr) => {{
             let mut chart = $chart;
             chart
                 .configure_mesh()
@@ -91,7 +99,7 @@ fn draw(
                 .y_desc(y_label)
                 .light_line_style(RGBColor(238, 240, 243))
                 .x_label_formatter($fmt)
-                .y_label_formatter(&decade_label)
+                .y_label_formatter($yfmt)
                 .draw()?;
             if let Some(g) = guide {
                 chart.draw_series(DashedLineSeries::new([($x0, g), (x_max, g)], 6, 4, BLACK.stroke_width(1)))?;
@@ -108,11 +116,16 @@ fn draw(
             }
         }};
     }
-    if log_x {
-        let x0 = if x_min.is_finite() && x_min < x_max { x_min } else { x_max / 10.0 };
-        plot!(builder.build_cartesian_2d((x0..x_max).log_scale(), (lo..hi).log_scale())?, x0, &decade_label);
-    } else {
-        plot!(builder.build_cartesian_2d(0f64..x_max, (lo..hi).log_scale())?, 0.0, &|v: &f64| format!("{v:.0}"));
+    let linear = |v: &f64| format!("{v:.2}");
+    let whole = |v: &f64| format!("{v:.0}");
+    let x0 = if x_min.is_finite() && x_min < x_max { x_min } else { x_max / 10.0 };
+    // Fractions on a linear x (a reliability diagram's confidence) get two decimals.
+    let x_fmt: &dyn Fn(&f64) -> String = if x_max <= 1.0 { &linear } else { &whole };
+    match (log_x, linear_y) {
+        (true, false) => plot!(builder.build_cartesian_2d((x0..x_max).log_scale(), (lo..hi).log_scale())?, x0, &decade_label, &decade_label),
+        (false, false) => plot!(builder.build_cartesian_2d(0f64..x_max, (lo..hi).log_scale())?, 0.0, x_fmt, &decade_label),
+        (true, true) => plot!(builder.build_cartesian_2d((x0..x_max).log_scale(), lo..hi)?, x0, &decade_label, &linear),
+        (false, true) => plot!(builder.build_cartesian_2d(0f64..x_max, lo..hi)?, 0.0, x_fmt, &linear),
     }
     root.present()?;
     Ok(())

@@ -171,6 +171,33 @@ enum GenWhich {
         #[command(flatten)]
         out: GenOut,
     },
+    /// Self-distillation (PS-KD) vs cross-entropy and label smoothing on the 8×8 digits: test accuracy, NLL
+    /// and expected calibration error per epoch, and the last epoch's reliability diagram. JSON: per run
+    /// (ce_, ls_, pskd_) accuracy, nll, ece, and "reliability" bins.
+    Pskd {
+        /// α_T: the final weight of the network's own last-epoch predictions in its targets.
+        #[arg(long, default_value_t = 0.8)]
+        alpha_t: f64,
+        /// Label smoothing α of the comparison run.
+        #[arg(long, default_value_t = 0.1)]
+        smoothing: f64,
+        /// Training fraction of the digits (the rest measures calibration).
+        #[arg(long, default_value_t = 0.2)]
+        train_ratio: f64,
+        #[arg(long, default_value_t = 256)]
+        hidden: usize,
+        #[arg(long, default_value_t = 150)]
+        epochs: usize,
+        /// Adam's learning rate.
+        #[arg(long, default_value_t = 3e-3)]
+        lr: f64,
+        #[arg(long, default_value_t = 32)]
+        batch: usize,
+        #[arg(long, default_value_t = 0)]
+        seed: u64,
+        #[command(flatten)]
+        out: GenOut,
+    },
     /// Ridgeless least squares vs γ = p/n against σ²γ/(1 − γ) and r²(1 − 1/γ) + σ²/(γ − 1). JSON: the
     /// rows (gamma, risk_mean, risk_median, theory_risk) and the peak.
     DoubleDescent {
@@ -874,6 +901,32 @@ async fn gen(which: GenWhich) -> Result<(), Error> {
             }
             if out.json {
                 println!("{}", serde_json::to_string(&s).expect("summary serialises"));
+            }
+        }
+        GenWhich::Pskd { alpha_t, smoothing, train_ratio, hidden, epochs, lr, batch, seed, out } => {
+            use regula_core::gen::pskd;
+            let config = pskd::Config { alpha_t, smoothing, train_ratio, hidden, epochs, lr, batch, seed };
+            let mut e = pskd::Experiment::new(config)?;
+            eprintln!("PS-KD: digits, 64-{hidden}-10 ReLU, Adam, {epochs} epochs; cross-entropy vs label smoothing {smoothing} vs PS-KD α_T {alpha_t}");
+            let bar = progress(epochs as u64, "epochs");
+            regula_core::frame::run_to_end(&mut e, Budget::iterations(1), |f| bar.set_position(f.iteration)).await?;
+            bar.finish_and_clear();
+            println!("{:<16} {:>9} {:>9} {:>9}", "", "accuracy", "NLL", "ECE");
+            for (name, c) in pskd::RUNS.iter().zip(&e.last) {
+                println!("{name:<16} {:>9.4} {:>9.4} {:>9.4}", c.accuracy, c.nll, c.ece);
+            }
+            if let Some(path) = &out.trace {
+                write_csv(path, "epoch,ce_accuracy,ce_nll,ce_ece,ls_accuracy,ls_nll,ls_ece,pskd_accuracy,pskd_nll,pskd_ece", e.rows.iter().map(|r| r.to_vec()))?;
+            }
+            if out.json {
+                let mut j = json!({"epochs": epochs, "alpha_t": alpha_t, "smoothing": smoothing});
+                for (prefix, c) in ["ce", "ls", "pskd"].iter().zip(&e.last) {
+                    j[format!("{prefix}_accuracy")] = json!(c.accuracy);
+                    j[format!("{prefix}_nll")] = json!(c.nll);
+                    j[format!("{prefix}_ece")] = json!(c.ece);
+                    j[format!("{prefix}_reliability")] = json!(c.bins.iter().filter(|b| b.0 > 0).map(|b| json!({"count": b.0, "confidence": b.1, "accuracy": b.2})).collect::<Vec<_>>());
+                }
+                println!("{j}");
             }
         }
         GenWhich::DoubleDescent { n, noise, signal, gamma_min, gamma_max, points, trials, seed, out } => {

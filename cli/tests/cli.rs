@@ -272,9 +272,20 @@ fn gen_student_teacher_prints_simulation_and_theory() {
     let csv = std::fs::read_to_string(&trace).unwrap();
     assert!(csv.starts_with("epoch,ce_test_accuracy,ce_memorised,ce_clean_fit,elr_test_accuracy,elr_memorised,elr_clean_fit\n"), "{csv}");
     assert_eq!(csv.lines().count(), 6);
+    // Self-distillation, small and short.
+    let (ok, stdout, stderr) = regula(&["gen", "pskd", "--hidden", "16", "--epochs", "3", "--json"]);
+    assert!(ok, "{stderr}");
+    let v = last_json(&stdout);
+    for run in ["ce", "ls", "pskd"] {
+        for key in ["accuracy", "nll", "ece"] {
+            assert!(v[format!("{run}_{key}")].as_f64().is_some_and(f64::is_finite), "{run}_{key}: {v}");
+        }
+        assert!(!v[format!("{run}_reliability")].as_array().unwrap().is_empty(), "{v}");
+    }
     // Bad input: typed errors, no panic.
     for args in [
-        &["gen", "noisy-labels", "--noise-rate", "1"][..],
+        &["gen", "pskd", "--alpha-t", "1.5"][..],
+        &["gen", "noisy-labels", "--noise-rate", "1"],
         &["gen", "noisy-labels", "--elr-beta", "1"],
         &["gen", "student-teacher", "--alpha", "0"],
         &["gen", "student-teacher", "--alpha", "-1"],

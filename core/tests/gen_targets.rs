@@ -93,3 +93,23 @@ fn elr_prevents_the_memorisation_of_noisy_labels() {
     assert!(s.elr_final_test_accuracy > 0.72 && s.elr_peak_test_accuracy < 0.86, "ELR {} (peak {})", s.elr_final_test_accuracy, s.elr_peak_test_accuracy);
     assert!(s.elr_max_memorised < 0.2, "ELR memorisation {}", s.elr_max_memorised);
 }
+
+/// PS-KD (α_T = 0.8) against cross-entropy and label smoothing (0.1) on the digits, 20 % for training,
+/// 64-256-10 ReLU, Adam 3e-3, 150 epochs. Measured: accuracy 0.953 / 0.972 / 0.954, NLL 0.164 / 0.266 / 0.157,
+/// ECE 0.026 / 0.160 / 0.021 (CE / LS / PS-KD): self-distillation lowers both NLL and ECE below plain
+/// cross-entropy at the same accuracy, while label smoothing trades calibration (under-confident: its targets
+/// cap the top probability near 0.91) for accuracy.
+#[test]
+fn pskd_calibrates_better_than_cross_entropy() {
+    use regula_core::gen::pskd::{Config, Experiment};
+    let mut e = Experiment::new(Config::default()).unwrap();
+    pollster::block_on(run_to_end(&mut e, Budget::iterations(1), |f| assert!(f.metrics.values().all(|v| v.is_finite())))).unwrap();
+    let [ce, ls, kd] = [&e.last[0], &e.last[1], &e.last[2]];
+    println!("CE {ce:?}\nLS {ls:?}\nPS-KD {kd:?}");
+    assert!(ce.accuracy > 0.93 && ls.accuracy > 0.93 && kd.accuracy > 0.93);
+    assert!((kd.accuracy - ce.accuracy).abs() < 0.01, "same accuracy: {} vs {}", kd.accuracy, ce.accuracy);
+    assert!(kd.nll < ce.nll && kd.ece < ce.ece, "PS-KD NLL {} ECE {} vs CE {} {}", kd.nll, kd.ece, ce.nll, ce.ece);
+    assert!(ls.ece > 3.0 * ce.ece, "label smoothing under-confident: ECE {} vs {}", ls.ece, ce.ece);
+    // Under-confident: in every well-filled bin, label smoothing's accuracy exceeds its confidence.
+    assert!(ls.bins.iter().filter(|b| b.0 >= 20).all(|b| b.2 > b.1), "{:?}", ls.bins);
+}

@@ -2,8 +2,10 @@
 //! - [`student_teacher`]: Advani & Saxe's linear student–teacher gradient flow with the Marchenko–Pastur
 //!   theory, one run streaming over time and the α sweep;
 //! - [`double_descent`]: model-wise double descent of ridgeless least squares against its closed form;
-//! - [`noisy_labels`]: cross-entropy vs early-learning regularization under label noise (memorisation).
+//! - [`noisy_labels`]: cross-entropy vs early-learning regularization under label noise (memorisation);
+//! - [`pskd`]: progressive self-knowledge distillation vs cross-entropy and label smoothing (calibration).
 
 pub mod double_descent;
 pub mod noisy_labels;
+pub mod pskd;
 pub mod student_teacher;

@@ -251,6 +251,12 @@ impl Trainer {
         &self.data
     }
 
+    /// The training targets (rows × outputs), for experiments that rewrite them between epochs (PS-KD's
+    /// self-distillation targets); read by every later update and evaluation.
+    pub fn targets_mut(&mut self) -> &mut [f64] {
+        &mut self.targets
+    }
+
     /// The network's output for one input row.
     pub fn predict(&self, input: &[f64]) -> Vec<f64> {
         predict(&self.arch, &self.theta, input)
