@@ -1,5 +1,5 @@
 // The generalization lab end to end: the student–teacher curve with its theory, the α sweep, double
-// descent, noisy labels (CE vs ELR), self-distillation (calibration), bad input.
+// descent, noisy labels (CE vs ELR), self-distillation (calibration), continual learning (EWC), bad input.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
@@ -12,7 +12,7 @@ async function setField(page, id, value) {
 
 const points = async (page, id) => Number(await page.locator(`#${id}`).locator('xpath=..').getAttribute('data-points'));
 
-test('generalization lab: student–teacher, double descent, noisy labels, self-distillation', async () => {
+test('generalization lab: student–teacher, double descent, noisy labels, self-distillation, continual', async () => {
   const browser = await launch();
   try {
     const { page, errors } = await openPage(browser);
@@ -90,6 +90,22 @@ test('generalization lab: student–teacher, double descent, noisy labels, self-
     await page.screenshot({ path: join(ARTIFACTS, 'gen-pskd.png'), fullPage: true });
     await setField(page, 'pskd-alpha', '2');
     assert.match(await page.locator('#param-error').textContent(), /`alpha-t`/);
+
+    // Continual learning with EWC: forgetting and B's accuracy per λ, the Fisher diagonal.
+    await page.click('#tab-continual');
+    await page.waitForSelector('#chart-ewc');
+    await setField(page, 'ewc-lambdas', '0,100,1000');
+    await setField(page, 'ewc-epochs-a', '30');
+    await setField(page, 'ewc-epochs-b', '30');
+    await page.click('#run');
+    await waitForDone(page);
+    status = await page.locator('#status').textContent();
+    assert.match(status, /^done \(CPU, f64\): 3 of 3 values of λ · λ = 1000: forgetting -?0\.\d+, B accuracy 0\.\d+/, status);
+    assert.equal(await page.locator('#ewc-table tbody tr').count(), 3);
+    assert.ok(await points(page, 'chart-fisher') > 300, 'the Fisher diagonal of 2-16-16-1 (337 parameters)');
+    await page.screenshot({ path: join(ARTIFACTS, 'gen-continual.png'), fullPage: true });
+    await setField(page, 'ewc-lambdas', '0,-1');
+    assert.match(await page.locator('#param-error').textContent(), /`lambda`/);
     assert.deepEqual(errors, [], 'console errors');
   } finally {
     await browser.close();

@@ -5,7 +5,7 @@
 
 use leptos::prelude::*;
 use plotters::style::RGBColor;
-use regula_core::gen::{double_descent, noisy_labels, pskd, student_teacher};
+use regula_core::gen::{continual, double_descent, noisy_labels, pskd, student_teacher};
 use regula_core::{Budget, Error, Frame, Stepper};
 
 use crate::chart::{LogChart, Series};
@@ -22,6 +22,7 @@ enum Tab {
     DoubleDescent,
     NoisyLabels,
     Pskd,
+    Continual,
 }
 
 #[component]
@@ -39,12 +40,15 @@ pub fn GenPage() -> impl IntoView {
                     on:click=move |_| tab.set(Tab::NoisyLabels)>"Noisy labels (ELR)"</button>
                 <button id="tab-pskd" role="tab" aria-selected=move || (tab.get() == Tab::Pskd).to_string()
                     on:click=move |_| tab.set(Tab::Pskd)>"Self-distillation (PS-KD)"</button>
+                <button id="tab-continual" role="tab" aria-selected=move || (tab.get() == Tab::Continual).to_string()
+                    on:click=move |_| tab.set(Tab::Continual)>"Continual (EWC)"</button>
             </div>
             {move || match tab.get() {
                 Tab::StudentTeacher => view! { <StudentTeacherTab /> }.into_any(),
                 Tab::DoubleDescent => view! { <DoubleDescentTab /> }.into_any(),
                 Tab::NoisyLabels => view! { <NoisyLabelsTab /> }.into_any(),
                 Tab::Pskd => view! { <PskdTab /> }.into_any(),
+                Tab::Continual => view! { <ContinualTab /> }.into_any(),
             }}
         </section>
     }
@@ -478,6 +482,120 @@ fn PskdTab() -> impl IntoView {
                 "ECE = Σ_b (n_b/n)|accuracy_b − confidence_b| over 15 equal-width bins of the top probability; in the "
                 "reliability diagram a calibrated net lies on the diagonal. Label smoothing's targets cap the top "
                 "probability at 1 − α + α/K, so it sits above the diagonal (under-confident)."
+            </p>
+        </div>
+    }
+}
+
+#[component]
+fn ContinualTab() -> impl IntoView {
+    let config = RwSignal::new(continual::Config::default());
+    let factory: Factory<continual::Experiment> = std::rc::Rc::new(move || {
+        let c = config.get_untracked();
+        Box::pin(async move { Ok(vec![continual::Experiment::new(c)?]) })
+    });
+    let runner = Runner::new(factory);
+    let edit = move |f: Box<dyn FnOnce(&mut continual::Config)>| {
+        runner.reset();
+        config.update(|c| f(c));
+    };
+    let invalid = Memo::new(move |_| config.with(|c| c.validate().err().map(|e| e.to_string())));
+    let state = Signal::derive(move || {
+        runner.frames.track();
+        runner
+            .with_steppers(|s| s.first().map(|e| (e.outcomes.clone(), e.after_a.as_ref().map(|a| (a.1, a.2.clone())))).unwrap_or_default())
+            .unwrap_or_default()
+    });
+    let curves = Signal::derive(move || {
+        state.with(|(o, _)| {
+            if o.is_empty() {
+                return Vec::new();
+            }
+            let col = |f: fn(&continual::Outcome) -> f64| o.iter().map(|x| (x.lambda, f(x))).collect::<Vec<_>>();
+            vec![
+                line("forgetting of A", SIM2, col(|x| x.forgetting)),
+                line("A's accuracy after B", THEORY2, col(|x| x.a_accuracy)),
+                line("B's accuracy", SIM, col(|x| x.b_accuracy)),
+            ]
+        })
+    });
+    let fisher = Signal::derive(move || {
+        state.with(|(_, a)| match a {
+            Some((_, f)) => vec![line("F_i (task A, at θ*_A)", SIM, f.iter().enumerate().map(|(i, v)| (i as f64, *v)).collect())],
+            None => Vec::new(),
+        })
+    });
+    let table = move || {
+        state.with(|(o, _)| {
+            o.iter()
+                .map(|x| view! {
+                    <tr><td>{x.lambda.to_string()}</td><td>{format!("{:.3}", x.forgetting)}</td><td>{format!("{:.3}", x.a_accuracy)}</td>
+                    <td>{format!("{:.3}", x.b_accuracy)}</td><td>{if x.diverged { "diverged" } else { "" }}</td></tr>
+                })
+                .collect_view()
+        })
+    };
+    let status = move || {
+        if let Some(e) = runner.error.get() {
+            return e;
+        }
+        runner.frames.with(|fs| {
+            let Some(f) = fs.first().and_then(|f| f.last()) else {
+                return "Ready: press Run (space) or Step.".to_owned();
+            };
+            let m = |k: &str| f.metric(k).unwrap_or(f64::NAN);
+            let n = config.with(|c| c.lambdas.len());
+            if f.iteration == 0 {
+                format!("{} (CPU, f64): task A learned, test accuracy {:.3}", runner.state(), m("a_accuracy_after_a"))
+            } else {
+                format!("{} (CPU, f64): {} of {n} values of λ · λ = {}: forgetting {:.3}, B accuracy {:.3}", runner.state(), f.iteration, m("lambda"), m("forgetting"), m("b_accuracy"))
+            }
+        })
+    };
+    let number = move |label: &'static str, id: &'static str, value: Signal<String>, set: crate::form::Setter| {
+        crate::form::number_field(label, id, value, set, runner.error)
+    };
+    let (num, whole) = (crate::form::parse_f64, crate::form::parse_usize);
+    view! {
+        <form class="panel" on:submit=|ev| ev.prevent_default() aria-label="Continual-learning parameters">
+            {number("λ values (comma-separated)", "ewc-lambdas", Signal::derive(move || config.with(|c| c.lambdas.iter().map(|l| l.to_string()).collect::<Vec<_>>().join(","))),
+                std::rc::Rc::new(move |v| {
+                    let l = v.split(',').map(|x| x.trim().parse::<f64>().map_err(|_| format!("`lambda`: `{}` is not a number", x.trim()))).collect::<Result<Vec<_>, _>>()?;
+                    edit(Box::new(move |c| c.lambdas = l));
+                    Ok(())
+                }))}
+            {number("epochs on A", "ewc-epochs-a", Signal::derive(move || config.with(|c| c.epochs_a.to_string())),
+                std::rc::Rc::new(move |v| { let x = whole("epochs", v)?; edit(Box::new(move |c| c.epochs_a = x)); Ok(()) }))}
+            {number("epochs on B", "ewc-epochs-b", Signal::derive(move || config.with(|c| c.epochs_b.to_string())),
+                std::rc::Rc::new(move |v| { let x = whole("epochs", v)?; edit(Box::new(move |c| c.epochs_b = x)); Ok(()) }))}
+            {number("learning rate", "ewc-lr", Signal::derive(move || config.with(|c| c.lr.to_string())),
+                std::rc::Rc::new(move |v| { let x = num("lr", v)?; edit(Box::new(move |c| c.lr = x)); Ok(()) }))}
+            {number("seed", "ewc-seed", Signal::derive(move || config.with(|c| c.seed.to_string())),
+                std::rc::Rc::new(move |v| { let x = whole("seed", v)? as u64; edit(Box::new(move |c| c.seed = x)); Ok(()) }))}
+            <label for="ewc-momentum">"momentum 0.9"</label>
+            <input id="ewc-momentum" type="checkbox" prop:checked=move || config.with(|c| c.momentum)
+                on:change=move |ev| { let on = event_target_checked(&ev); edit(Box::new(move |c| c.momentum = on)); } />
+        </form>
+        <RunControls runner=runner invalid=Signal::derive(move || invalid.get().is_some()) />
+        <p id="param-error" class="error" role="alert" hidden=move || invalid.get().is_none()>{move || invalid.get()}</p>
+        <p id="status" class=move || if runner.error.get().is_some() { "status error" } else { "status" } aria-live="polite">{status}</p>
+        <div class="charts">
+            <LogChart id="chart-ewc" title="Forgetting and accuracy vs the penalty weight λ (λ = 0 in the table)" x_label="λ" y_label="fraction" series=curves linear_y=true log_x=true />
+            <LogChart id="chart-fisher" title="Diagonal Fisher information of task A per parameter" x_label="parameter index (layer by layer: weights, then biases)" y_label="F_i" series=fisher floor=1e-10 />
+        </div>
+        <table id="ewc-table" class="results">
+            <thead><tr><th>"λ"</th><th>"forgetting of A"</th><th>"A after B"</th><th>"B accuracy"</th><th></th></tr></thead>
+            <tbody>{table}</tbody>
+        </table>
+        <div class="explain">
+            <p>
+                "Elastic weight consolidation (Kirkpatrick et al. 2017; the Fisher penalty CSTRL and AlignGuard-LoRA use): "
+                "learn task A (Playground's circle), then task B (xor) from A's weights θ*_A with the loss "
+                "L_B + (λ/2)·Σ_i F_i(θ_i − θ*_A,i)², where F_i = mean over A's training points of (∂ℓ/∂θ_i)² (the "
+                "diagonal empirical Fisher). Forgetting = A's test accuracy after A minus after B. Larger λ holds the "
+                "parameters A relies on, so A is forgotten less but B is learned less; past λ·F_max > 2/η the penalty's "
+                "own curvature makes plain SGD diverge (reported). 2-16-16-1 tanh, ½·MSE, SGD (or momentum), batch 1; "
+                "every λ starts from the same θ*_A and batch order."
             </p>
         </div>
     }

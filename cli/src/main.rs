@@ -198,6 +198,33 @@ enum GenWhich {
         #[command(flatten)]
         out: GenOut,
     },
+    /// Continual learning: circle (task A), then xor (task B) with the EWC penalty (λ/2)Σ F_i(θ_i − θ*_A,i)²,
+    /// for each λ. JSON: a_accuracy_after_a and per λ: lambda, forgetting, a_accuracy, b_accuracy, diverged.
+    Continual {
+        /// Penalty weights to compare.
+        #[arg(long, value_delimiter = ',', default_value = "0,1,10,100,1000,10000")]
+        lambdas: Vec<f64>,
+        #[arg(long, value_delimiter = ',', default_value = "16,16")]
+        hidden: Vec<usize>,
+        /// Points per task (half train, half test).
+        #[arg(long, default_value_t = 400)]
+        n: usize,
+        #[arg(long, default_value_t = 150)]
+        epochs_a: usize,
+        #[arg(long, default_value_t = 150)]
+        epochs_b: usize,
+        #[arg(long, default_value_t = 0.003)]
+        lr: f64,
+        #[arg(long, default_value_t = 1)]
+        batch: usize,
+        /// SGD with momentum 0.9 instead of plain SGD.
+        #[arg(long)]
+        momentum: bool,
+        #[arg(long, default_value_t = 0)]
+        seed: u64,
+        #[command(flatten)]
+        out: GenOut,
+    },
     /// Ridgeless least squares vs γ = p/n against σ²γ/(1 − γ) and r²(1 − 1/γ) + σ²/(γ − 1). JSON: the
     /// rows (gamma, risk_mean, risk_median, theory_risk) and the peak.
     DoubleDescent {
@@ -927,6 +954,26 @@ async fn gen(which: GenWhich) -> Result<(), Error> {
                     j[format!("{prefix}_reliability")] = json!(c.bins.iter().filter(|b| b.0 > 0).map(|b| json!({"count": b.0, "confidence": b.1, "accuracy": b.2})).collect::<Vec<_>>());
                 }
                 println!("{j}");
+            }
+        }
+        GenWhich::Continual { lambdas, hidden, n, epochs_a, epochs_b, lr, batch, momentum, seed, out } => {
+            use regula_core::gen::continual;
+            let config = continual::Config { lambdas: lambdas.clone(), hidden, n, epochs_a, epochs_b, lr, batch, momentum, seed };
+            let mut e = continual::Experiment::new(config)?;
+            let bar = progress(lambdas.len() as u64, "λ");
+            regula_core::frame::run_to_end(&mut e, Budget::iterations(1), |f| bar.set_position(f.iteration)).await?;
+            bar.finish_and_clear();
+            let acc_a = e.after_a.as_ref().map_or(f64::NAN, |a| a.1);
+            println!("task A (circle) test accuracy after A: {acc_a:.3}");
+            println!("{:>10} {:>11} {:>12} {:>12}", "λ", "forgetting", "A after B", "B accuracy");
+            for o in &e.outcomes {
+                println!("{:>10} {:>11.3} {:>12.3} {:>12.3}{}", o.lambda, o.forgetting, o.a_accuracy, o.b_accuracy, if o.diverged { "  (diverged)" } else { "" });
+            }
+            if let Some(path) = &out.trace {
+                write_csv(path, "lambda,forgetting,a_accuracy,b_accuracy", e.outcomes.iter().map(|o| vec![o.lambda, o.forgetting, o.a_accuracy, o.b_accuracy]))?;
+            }
+            if out.json {
+                println!("{}", json!({"a_accuracy_after_a": acc_a, "outcomes": e.outcomes}));
             }
         }
         GenWhich::DoubleDescent { n, noise, signal, gamma_min, gamma_max, points, trials, seed, out } => {

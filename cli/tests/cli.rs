@@ -282,9 +282,22 @@ fn gen_student_teacher_prints_simulation_and_theory() {
         }
         assert!(!v[format!("{run}_reliability")].as_array().unwrap().is_empty(), "{v}");
     }
+    // Continual learning, short.
+    let (ok, stdout, stderr) = regula(&["gen", "continual", "--lambdas", "0,100", "--epochs-a", "20", "--epochs-b", "20", "--json"]);
+    assert!(ok, "{stderr}");
+    let v = last_json(&stdout);
+    assert!(v["a_accuracy_after_a"].as_f64().is_some(), "{v}");
+    let outcomes = v["outcomes"].as_array().unwrap();
+    assert_eq!(outcomes.len(), 2);
+    for o in outcomes {
+        for key in ["lambda", "forgetting", "a_accuracy", "b_accuracy"] {
+            assert!(o[key].as_f64().is_some_and(f64::is_finite), "{key}: {o}");
+        }
+    }
     // Bad input: typed errors, no panic.
     for args in [
-        &["gen", "pskd", "--alpha-t", "1.5"][..],
+        &["gen", "continual", "--lambdas", "-1"][..],
+        &["gen", "pskd", "--alpha-t", "1.5"],
         &["gen", "noisy-labels", "--noise-rate", "1"],
         &["gen", "noisy-labels", "--elr-beta", "1"],
         &["gen", "student-teacher", "--alpha", "0"],

@@ -3,8 +3,10 @@
 //!   theory, one run streaming over time and the α sweep;
 //! - [`double_descent`]: model-wise double descent of ridgeless least squares against its closed form;
 //! - [`noisy_labels`]: cross-entropy vs early-learning regularization under label noise (memorisation);
-//! - [`pskd`]: progressive self-knowledge distillation vs cross-entropy and label smoothing (calibration).
+//! - [`pskd`]: progressive self-knowledge distillation vs cross-entropy and label smoothing (calibration);
+//! - [`continual`]: task A then task B with elastic weight consolidation (forgetting vs λ).
 
+pub mod continual;
 pub mod double_descent;
 pub mod noisy_labels;
 pub mod pskd;

@@ -11,4 +11,4 @@ pub mod trainer;
 
 pub use data::{Dataset, DatasetKind, DatasetSpec, Feature};
 pub use mlp::{Activation, Architecture, Loss};
-pub use trainer::{Optimizer, Regularization, Schedule, TrainConfig, Trainer};
+pub use trainer::{Ewc, Optimizer, Regularization, Schedule, TrainConfig, Trainer};

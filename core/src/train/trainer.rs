@@ -55,6 +55,15 @@ crate::choice! {
     }
 }
 
+/// Elastic weight consolidation (Kirkpatrick et al. 2017): a quadratic pull towards `anchor` (θ*_A, the
+/// weights after an earlier task) weighted by the diagonal Fisher information of that task.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Ewc {
+    pub lambda: f64,
+    pub anchor: Vec<f64>,
+    pub fisher: Vec<f64>,
+}
+
 /// Training hyperparameters (the panel, the CLI flags).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct TrainConfig {
@@ -82,6 +91,9 @@ pub struct TrainConfig {
     /// Early-learning regularization on top of cross-entropy ([`super::elr`]); CPU only.
     #[serde(default)]
     pub elr: Option<super::elr::Elr>,
+    /// Elastic weight consolidation: (λ/2)·Σ_i F_i (θ_i − θ*_i)² towards an earlier task's weights; CPU only.
+    #[serde(default)]
+    pub ewc: Option<Ewc>,
     pub seed: u64,
 }
 
@@ -103,6 +115,7 @@ impl Default for TrainConfig {
             label_smoothing: 0.0,
             layer_activations: Vec::new(),
             elr: None,
+            ewc: None,
             seed: 0,
         }
     }
@@ -149,6 +162,15 @@ impl TrainConfig {
             }
             if !(e.lambda.is_finite() && e.lambda >= 0.0) {
                 return Err(Error::Invalid { name: "elr-lambda", message: format!("λ must be ≥ 0, got {}", e.lambda) });
+            }
+        }
+        if let Some(e) = &self.ewc {
+            if !(e.lambda.is_finite() && e.lambda >= 0.0) {
+                return Err(Error::Invalid { name: "ewc-lambda", message: format!("λ must be ≥ 0, got {}", e.lambda) });
+            }
+            let p = self.architecture(data)?.params();
+            if e.anchor.len() != p || e.fisher.len() != p || !e.anchor.iter().chain(&e.fisher).all(|v| v.is_finite()) {
+                return Err(Error::Invalid { name: "ewc", message: format!("the anchor and Fisher need {p} finite values (the same network as the earlier task)") });
             }
         }
         if self.loss == Loss::Xent && data.classes == 0 {
@@ -386,7 +408,8 @@ impl Trainer {
             || next.loss != self.config.loss
             || next.seed != self.config.seed
             || next.optimizer != self.config.optimizer
-            || next.elr.is_some() != self.config.elr.is_some();
+            || next.elr.is_some() != self.config.elr.is_some()
+            || next.ewc.as_ref().map(|e| (&e.anchor, &e.fisher)) != self.config.ewc.as_ref().map(|e| (&e.anchor, &e.fisher));
         if structural {
             return Err(Error::Invalid { name: "config", message: "the architecture, loss, optimizer or seed changed: reset".into() });
         }
@@ -404,12 +427,46 @@ impl Trainer {
 
     fn reg_value(&self) -> f64 {
         let rate = self.config.reg_rate;
+        let ewc = self.config.ewc.as_ref().map_or(0.0, |e| {
+            0.5 * e.lambda * self.theta.iter().zip(&e.anchor).zip(&e.fisher).map(|((t, a), f)| f * (t - a) * (t - a)).sum::<f64>()
+        });
         self.weights().map(|w| match self.config.reg {
             Regularization::None => 0.0,
             Regularization::L1 => rate * w.abs(),
             Regularization::L2 => 0.5 * rate * w * w,
         })
-        .sum()
+        .sum::<f64>()
+            + ewc
+    }
+
+    /// The diagonal of the empirical Fisher information of the data loss at the current weights over the
+    /// training rows: F_i = mean over rows of (∂ℓ_r/∂θ_i)² (EWC's importance weights).
+    pub fn fisher_diagonal(&self) -> Vec<f64> {
+        let mut f = vec![0.0; self.theta.len()];
+        let mut g = vec![0.0; self.theta.len()];
+        for &r in &self.data.train {
+            let rows = [r];
+            let batch = Batch { x: &self.data.x, y: &self.targets, class: &self.data.class, rows: &rows };
+            loss_grad(&self.arch, &self.theta, self.config.loss, batch, Some(&mut g));
+            f.iter_mut().zip(&g).for_each(|(fk, gk)| *fk += gk * gk);
+        }
+        let n = self.data.train.len().max(1) as f64;
+        f.iter_mut().for_each(|v| *v /= n);
+        f
+    }
+
+    /// Accuracy of the current network on `rows` of another dataset with the same inputs (an earlier task).
+    pub fn accuracy_on(&self, data: &Dataset, rows: &[usize]) -> f64 {
+        let p_in = data.inputs;
+        let fit = rows
+            .iter()
+            .filter(|&&r| {
+                let o = self.predict(&data.x[r * p_in..(r + 1) * p_in]);
+                let guess = if o.len() == 1 { usize::from(o[0] > 0.0) } else { argmax(&o) };
+                guess == data.clean_class[r]
+            })
+            .count();
+        fit as f64 / rows.len().max(1) as f64
     }
 
     /// The weights (not the biases).
@@ -511,6 +568,11 @@ impl Trainer {
                 super::mlp::loss_grad_with(&self.arch, &self.theta, self.config.loss, batch, Some(&mut g), Some(&mut term))
             }
         };
+        if let Some(e) = &self.config.ewc {
+            for (k, gk) in g.iter_mut().enumerate() {
+                *gk += e.lambda * e.fisher[k] * (self.theta[k] - e.anchor[k]);
+            }
+        }
         let rate = self.config.reg_rate;
         if self.config.reg != Regularization::None && rate > 0.0 {
             for (w, _, i, o) in self.arch.layers() {
