@@ -88,9 +88,9 @@ pub struct Calibration {
 pub fn calibration(trainer: &Trainer, rows: &[usize]) -> Calibration {
     let data = trainer.data();
     let p_in = data.inputs;
-    let mut counts = vec![0usize; BINS];
-    let mut conf = vec![0.0; BINS];
-    let mut hits = vec![0.0; BINS];
+    let mut counts = [0usize; BINS];
+    let mut conf = [0.0; BINS];
+    let mut hits = [0.0; BINS];
     let (mut nll, mut correct) = (0.0, 0usize);
     for &r in rows {
         let p = softmax(&trainer.predict(&data.x[r * p_in..(r + 1) * p_in]));
