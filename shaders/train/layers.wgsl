@@ -65,24 +65,7 @@ struct Hyper {
 
 const TILE: u32 = 16u;
 
-fn activate(code: u32, z: f32) -> f32 {
-    switch code {
-        case 0u: { return max(z, 0.0); }
-        case 1u: { return tanh(z); }
-        case 2u: { return 1.0 / (1.0 + exp(-z)); }
-        default: { return z; }
-    }
-}
-
-// σ'(z) from the activation value a = σ(z).
-fn derivative(code: u32, a: f32) -> f32 {
-    switch code {
-        case 0u: { return select(0.0, 1.0, a > 0.0); }
-        case 1u: { return 1.0 - a * a; }
-        case 2u: { return a * (1.0 - a); }
-        default: { return 1.0; }
-    }
-}
+// activate() and derivative(): activation.wgsl, prepended by core.
 
 fn load(buf: u32, i: u32) -> f32 {
     if (buf == 0u) {

@@ -61,24 +61,7 @@ fn act_of(l: u32) -> u32 { return lay.act[l / 4u][l % 4u]; }
 fn w_off(l: u32) -> u32 { return lay.w_off[l / 4u][l % 4u]; }
 fn b_off(l: u32) -> u32 { return lay.b_off[l / 4u][l % 4u]; }
 
-fn activate(code: u32, z: f32) -> f32 {
-    switch code {
-        case 0u: { return max(z, 0.0); }
-        case 1u: { return tanh(z); }
-        case 2u: { return 1.0 / (1.0 + exp(-z)); }
-        default: { return z; }
-    }
-}
-
-// σ'(z) from the activation value a = σ(z) (and z for relu).
-fn derivative(code: u32, a: f32) -> f32 {
-    switch code {
-        case 0u: { return select(0.0, 1.0, a > 0.0); }
-        case 1u: { return 1.0 - a * a; }
-        case 2u: { return a * (1.0 - a); }
-        default: { return 1.0; }
-    }
-}
+// activate() and derivative(): activation.wgsl, prepended by core.
 
 // Activations of every layer for this thread's sample: acts[l * MAXW + k], l = 0 the input.
 var<private> acts: array<f32, 512>; // (MAXL + 1) × MAXW

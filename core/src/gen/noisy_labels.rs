@@ -123,33 +123,19 @@ impl Experiment {
     }
 }
 
-impl Experiment {
-    /// Advances `run` to its next epoch boundary (short epochs may take several trainer steps: it also ends
-    /// a step every 10 updates).
-    async fn epoch(run: &mut Trainer) -> Result<Frame> {
-        let spe = run.steps_per_epoch().max(1);
-        let target = (run.steps() / spe + 1) * spe;
-        let mut f = run.step(Budget::iterations(target - run.steps())).await?;
-        while !f.done && run.steps() < target {
-            f = run.step(Budget::iterations(target - run.steps())).await?;
-        }
-        Ok(f)
-    }
-}
-
 impl Stepper for Experiment {
     /// One epoch of one run: cross-entropy, then ELR (which completes the epoch's row) — half the work per
     /// call, so a browser frame stays short.
     async fn step(&mut self, _budget: Budget) -> Result<Frame> {
         let start = web_time::Instant::now();
         if self.pending.is_none() {
-            let f = Self::epoch(&mut self.runs[0]).await?;
+            let f = self.runs[0].run_epoch().await?;
             self.pending = Some(f);
             self.elapsed_ms += start.elapsed().as_secs_f64() * 1e3;
             return Ok(self.frame(false, false));
         }
         let ce = self.pending.take().expect("checked");
-        let elr = Self::epoch(&mut self.runs[1]).await?;
+        let elr = self.runs[1].run_epoch().await?;
         let m = |f: &Frame, k: &str| f.metric(k).unwrap_or(f64::NAN);
         let row = [m(&ce, "epoch"), m(&ce, "test_accuracy"), m(&ce, "noisy_memorised"), m(&ce, "clean_fit"), m(&elr, "test_accuracy"), m(&elr, "noisy_memorised"), m(&elr, "clean_fit")];
         if self.rows.last().is_none_or(|r| r[0] < row[0]) {

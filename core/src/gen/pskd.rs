@@ -160,17 +160,6 @@ impl Experiment {
             }
         }
     }
-
-    /// Advances `run` to its next epoch boundary.
-    async fn epoch(run: &mut Trainer) -> Result<Frame> {
-        let spe = run.steps_per_epoch().max(1);
-        let target = (run.steps() / spe + 1) * spe;
-        let mut f = run.step(Budget::iterations(target - run.steps())).await?;
-        while !f.done && run.steps() < target {
-            f = run.step(Budget::iterations(target - run.steps())).await?;
-        }
-        Ok(f)
-    }
 }
 
 impl Stepper for Experiment {
@@ -180,7 +169,7 @@ impl Stepper for Experiment {
         if k == 2 {
             self.refresh_pskd_targets();
         }
-        let f = Self::epoch(&mut self.runs[k]).await?;
+        let f = self.runs[k].run_epoch().await?;
         let test = self.runs[k].data().test.clone();
         self.pending.push(calibration(&self.runs[k], &test));
         self.next = (k + 1) % 3;

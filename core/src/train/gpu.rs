@@ -16,8 +16,11 @@ use crate::error::{Error, Result};
 use crate::frame::{Budget, Frame, StopReason, Stepper};
 use crate::gpu::{GpuContext, Shader};
 
-/// `shaders/train/sgd_epoch.wgsl`.
-pub const SGD_EPOCH_SHADER: Shader = Shader { path: "train/sgd_epoch.wgsl", source: include_str!("../../../shaders/train/sgd_epoch.wgsl") };
+/// `shaders/train/sgd_epoch.wgsl`, after `activation.wgsl`.
+pub const SGD_EPOCH_SHADER: Shader = Shader {
+    path: "train/sgd_epoch.wgsl",
+    source: concat!(include_str!("../../../shaders/train/activation.wgsl"), include_str!("../../../shaders/train/sgd_epoch.wgsl")),
+};
 
 /// The kernel's limits (private arrays sized for them).
 pub const MAX_GPU_WIDTH: usize = 64;
@@ -154,8 +157,11 @@ struct Hyper {
     pad: [u32; 3],
 }
 
-/// `shaders/train/layers.wgsl`.
-pub const LAYERS_SHADER: Shader = Shader { path: "train/layers.wgsl", source: include_str!("../../../shaders/train/layers.wgsl") };
+/// `shaders/train/layers.wgsl`, after `activation.wgsl`.
+pub const LAYERS_SHADER: Shader = Shader {
+    path: "train/layers.wgsl",
+    source: concat!(include_str!("../../../shaders/train/activation.wgsl"), include_str!("../../../shaders/train/layers.wgsl")),
+};
 
 fn activation_code(a: Activation) -> u32 {
     match a {

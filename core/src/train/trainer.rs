@@ -535,6 +535,18 @@ impl Trainer {
         (self.noisy_subset_accuracy().is_some() && !clean.is_empty()).then(|| self.fraction_fitting(&clean))
     }
 
+    /// Trains to the next epoch boundary (or the end), however many frames that takes — the trainer also
+    /// ends a step every 10 updates when epochs are short — and returns the last frame.
+    pub async fn run_epoch(&mut self) -> Result<Frame> {
+        let spe = self.steps_per_epoch().max(1);
+        let target = (self.steps / spe + 1) * spe;
+        let mut f = self.step(Budget::iterations(target - self.steps)).await?;
+        while !f.done && self.steps < target {
+            f = self.step(Budget::iterations(target - self.steps)).await?;
+        }
+        Ok(f)
+    }
+
     /// Skips the Hessian measurement that ends a run (experiments that only need the curves).
     pub fn without_final_hessian(mut self) -> Self {
         self.final_hessian = false;
