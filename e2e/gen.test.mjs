@@ -1,5 +1,6 @@
 // The generalization lab end to end: the student–teacher curve with its theory, the α sweep, double
-// descent, noisy labels (CE vs ELR), self-distillation (calibration), continual learning (EWC), bad input.
+// descent, noisy labels (CE vs ELR vs forward correction), self-distillation (calibration), continual
+// learning (EWC), the quadratic teacher, bad input.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
@@ -12,7 +13,7 @@ async function setField(page, id, value) {
 
 const points = async (page, id) => Number(await page.locator(`#${id}`).locator('xpath=..').getAttribute('data-points'));
 
-test('generalization lab: student–teacher, double descent, noisy labels, self-distillation, continual', async () => {
+test('generalization lab: student–teacher, double descent, noisy labels, self-distillation, continual, quadratic', async () => {
   const browser = await launch();
   try {
     const { page, errors } = await openPage(browser);
@@ -59,18 +60,28 @@ test('generalization lab: student–teacher, double descent, noisy labels, self-
     await setField(page, 'dd-noise', '-1');
     assert.match(await page.locator('#param-error').textContent(), /`noise`/);
 
-    // Noisy labels: cross-entropy and ELR side by side, epoch by epoch (small and short here).
+    // Noisy labels: cross-entropy, ELR and forward correction (T estimated after 3 epochs) side by side,
+    // epoch by epoch, under asymmetric noise (small and short here).
     await page.click('#tab-noisy-labels');
     await page.waitForSelector('#chart-nl-test');
     await setField(page, 'nl-n', '400');
     await setField(page, 'nl-hidden', '32');
     await setField(page, 'nl-epochs', '12');
+    await setField(page, 'nl-warmup', '3');
+    await page.selectOption('#nl-noise-kind', 'asymmetric');
+    assert.equal(await page.locator('#nl-transition').isHidden(), true, 'no T before the warm-up');
     await page.click('#run');
     await waitForDone(page);
     status = await page.locator('#status').textContent();
-    assert.match(status, /^done \(CPU, f64\): epoch 12 · test accuracy CE 0\.\d+, ELR 0\.\d+ · noisy labels memorised CE 0\.\d+, ELR 0\.\d+/, status);
-    assert.equal(await points(page, 'chart-nl-test'), 2 * 12);
-    assert.equal(await points(page, 'chart-nl-fit'), 4 * 12);
+    assert.match(status, /^done \(CPU, f64\): epoch 12 · test accuracy CE 0\.\d+, ELR 0\.\d+, forward 0\.\d+ · noisy labels memorised CE 0\.\d+, ELR 0\.\d+, forward 0\.\d+/, status);
+    assert.equal(await points(page, 'chart-nl-test'), 3 * 12);
+    assert.equal(await points(page, 'chart-nl-fit'), 5 * 12);
+    assert.equal(await page.locator('#nl-transition tbody tr').count(), 4, 'the estimated T, 4 × 4');
+    await page.selectOption('#nl-forward', 'off');
+    await setField(page, 'nl-epochs', '4');
+    await page.click('#run');
+    await waitForDone(page);
+    assert.equal(await points(page, 'chart-nl-test'), 2 * 4, 'forward correction off: two runs');
     await page.screenshot({ path: join(ARTIFACTS, 'gen-noisy-labels.png'), fullPage: true });
     await setField(page, 'nl-noise-rate', '1');
     assert.match(await page.locator('#param-error').textContent(), /`noise-rate`/);
@@ -106,6 +117,23 @@ test('generalization lab: student–teacher, double descent, noisy labels, self-
     await page.screenshot({ path: join(ARTIFACTS, 'gen-continual.png'), fullPage: true });
     await setField(page, 'ewc-lambdas', '0,-1');
     assert.match(await page.locator('#param-error').textContent(), /`lambda`/);
+
+    // The quadratic teacher: below and far above the recovery threshold, one run and the average.
+    await page.click('#tab-quadratic');
+    await page.waitForSelector('#chart-q-sweep');
+    await setField(page, 'q-d', '10');
+    await setField(page, 'q-alphas', '0.15,1');
+    await setField(page, 'q-restarts', '2');
+    await setField(page, 'q-steps', '2000');
+    await page.click('#run');
+    await waitForDone(page);
+    status = await page.locator('#status').textContent();
+    assert.match(status, /^done \(CPU, f64\): 2 of 2 values of α · last α done: one run 0\.0000, averaged 0\.0000/, status);
+    assert.equal(await points(page, 'chart-q-sweep'), 3 * 2 + 2, 'three series over two α and the threshold line');
+    assert.ok(await points(page, 'chart-q-curve') > 10);
+    await page.screenshot({ path: join(ARTIFACTS, 'gen-quadratic.png'), fullPage: true });
+    await setField(page, 'q-kappa', '-1');
+    assert.match(await page.locator('#param-error').textContent(), /`kappa`/);
     assert.deepEqual(errors, [], 'console errors');
   } finally {
     await browser.close();

@@ -1,11 +1,12 @@
-//! The generalization page: closed-form theory drawn over simulation. Tabs: Advani & Saxe's linear
-//! student–teacher (error over time for one α, or the α sweep) and model-wise double descent of ridgeless
-//! regression. Both run on the CPU in f64 (an N × N eigen-decomposition, or n × p solves, per draw) as
-//! steppers, a bounded slice of work per animation frame.
+//! The generalization page: closed-form theory drawn over simulation and the seed papers' regularizers side
+//! by side. Tabs: Advani & Saxe's linear student–teacher (error over time for one α, or the α sweep),
+//! double descent of ridgeless regression, noisy labels (cross-entropy vs ELR vs forward correction),
+//! self-distillation (PS-KD), continual learning (EWC) and the quadratic-activation teacher. All run on
+//! the CPU in f64 as steppers, a bounded slice of work per animation frame.
 
 use leptos::prelude::*;
 use plotters::style::RGBColor;
-use regula_core::gen::{continual, double_descent, noisy_labels, pskd, student_teacher};
+use regula_core::gen::{continual, double_descent, noisy_labels, pskd, quadratic, student_teacher};
 use regula_core::{Budget, Error, Frame, Stepper};
 
 use crate::chart::{LogChart, Series};
@@ -23,6 +24,7 @@ enum Tab {
     NoisyLabels,
     Pskd,
     Continual,
+    Quadratic,
 }
 
 #[component]
@@ -37,11 +39,13 @@ pub fn GenPage() -> impl IntoView {
                 <button id="tab-double-descent" role="tab" aria-selected=move || (tab.get() == Tab::DoubleDescent).to_string()
                     on:click=move |_| tab.set(Tab::DoubleDescent)>"Double descent"</button>
                 <button id="tab-noisy-labels" role="tab" aria-selected=move || (tab.get() == Tab::NoisyLabels).to_string()
-                    on:click=move |_| tab.set(Tab::NoisyLabels)>"Noisy labels (ELR)"</button>
+                    on:click=move |_| tab.set(Tab::NoisyLabels)>"Noisy labels (ELR, forward T)"</button>
                 <button id="tab-pskd" role="tab" aria-selected=move || (tab.get() == Tab::Pskd).to_string()
                     on:click=move |_| tab.set(Tab::Pskd)>"Self-distillation (PS-KD)"</button>
                 <button id="tab-continual" role="tab" aria-selected=move || (tab.get() == Tab::Continual).to_string()
                     on:click=move |_| tab.set(Tab::Continual)>"Continual (EWC)"</button>
+                <button id="tab-quadratic" role="tab" aria-selected=move || (tab.get() == Tab::Quadratic).to_string()
+                    on:click=move |_| tab.set(Tab::Quadratic)>"Quadratic teacher"</button>
             </div>
             {move || match tab.get() {
                 Tab::StudentTeacher => view! { <StudentTeacherTab /> }.into_any(),
@@ -49,6 +53,7 @@ pub fn GenPage() -> impl IntoView {
                 Tab::NoisyLabels => view! { <NoisyLabelsTab /> }.into_any(),
                 Tab::Pskd => view! { <PskdTab /> }.into_any(),
                 Tab::Continual => view! { <ContinualTab /> }.into_any(),
+                Tab::Quadratic => view! { <QuadraticTab /> }.into_any(),
             }}
         </section>
     }
@@ -299,7 +304,11 @@ fn NoisyLabelsTab() -> impl IntoView {
         if rows.with(Vec::is_empty) {
             return Vec::new();
         }
-        vec![line("cross-entropy", SIM2, col(1, true)), line("ELR", SIM, col(4, true))]
+        let mut v = vec![line("cross-entropy", SIM2, col(1, true)), line("ELR", SIM, col(4, true))];
+        if config.with(|c| c.forward != noisy_labels::Forward::Off) {
+            v.push(line("forward correction", LS, col(7, true)));
+        }
+        v
     });
     let fit = Signal::derive(move || {
         if rows.with(Vec::is_empty) {
@@ -311,7 +320,24 @@ fn NoisyLabelsTab() -> impl IntoView {
             line("clean labels fitted, CE", THEORY2, col(3, false)),
             line("clean labels fitted, ELR", THEORY, col(6, false)),
         ]
+        .into_iter()
+        .chain(config.with(|c| c.forward != noisy_labels::Forward::Off).then(|| line("noisy labels fitted, forward", LS, col(8, false))))
+        .collect()
     });
+    // The T the forward run uses (given at the start, estimated after the warm-up), as a table.
+    let transition = Signal::derive(move || {
+        runner.frames.track();
+        runner.with_steppers(|s| s.first().and_then(|e| e.transition.clone())).flatten()
+    });
+    let t_table = move || {
+        transition.get().map(|t| {
+            let k = (t.len() as f64).sqrt() as usize;
+            t.chunks(k)
+                .enumerate()
+                .map(|(i, row)| view! { <tr><th>{format!("clean {i}")}</th>{row.iter().map(|v| view! { <td>{format!("{v:.3}")}</td> }).collect_view()}</tr> })
+                .collect_view()
+        })
+    };
     let status = move || {
         if let Some(e) = runner.error.get() {
             return e;
@@ -321,8 +347,10 @@ fn NoisyLabelsTab() -> impl IntoView {
                 return "Ready: press Run (space) or Step.".to_owned();
             };
             let m = |k: &str| f.metric(k).unwrap_or(f64::NAN);
+            let fwd = if f.metric("fwd_test_accuracy").is_some() { format!(", forward {:.3}", m("fwd_test_accuracy")) } else { String::new() };
+            let fwd_mem = if f.metric("fwd_memorised").is_some() { format!(", forward {:.3}", m("fwd_memorised")) } else { String::new() };
             format!(
-                "{} (CPU, f64): epoch {} · test accuracy CE {:.3}, ELR {:.3} · noisy labels memorised CE {:.3}, ELR {:.3}",
+                "{} (CPU, f64): epoch {} · test accuracy CE {:.3}, ELR {:.3}{fwd} · noisy labels memorised CE {:.3}, ELR {:.3}{fwd_mem}",
                 runner.state(), f.iteration, m("ce_test_accuracy"), m("elr_test_accuracy"), m("ce_memorised"), m("elr_memorised")
             )
         })
@@ -335,6 +363,23 @@ fn NoisyLabelsTab() -> impl IntoView {
         <form class="panel" on:submit=|ev| ev.prevent_default() aria-label="Noisy-label parameters">
             {number("label noise rate", "nl-noise-rate", Signal::derive(move || config.with(|c| c.noise_rate.to_string())),
                 std::rc::Rc::new(move |v| { let x = num("noise-rate", v)?; edit(Box::new(move |c| c.noise_rate = x)); Ok(()) }))}
+            <label for="nl-noise-kind">"noise"</label>
+            <select id="nl-noise-kind" on:change=move |ev| {
+                if let Ok(k) = event_target_value(&ev).parse::<regula_core::train::NoiseKind>() { edit(Box::new(move |c| c.noise_kind = k)); }
+            }>
+                <option value="symmetric" selected=move || config.with(|c| c.noise_kind == regula_core::train::NoiseKind::Symmetric)>"symmetric (any other class)"</option>
+                <option value="asymmetric" selected=move || config.with(|c| c.noise_kind == regula_core::train::NoiseKind::Asymmetric)>"asymmetric (c → c + 1)"</option>
+            </select>
+            <label for="nl-forward">"forward correction T"</label>
+            <select id="nl-forward" on:change=move |ev| {
+                if let Ok(f) = event_target_value(&ev).parse::<noisy_labels::Forward>() { edit(Box::new(move |c| c.forward = f)); }
+            }>
+                <option value="estimated" selected=move || config.with(|c| c.forward == noisy_labels::Forward::Estimated)>"estimated after the warm-up"</option>
+                <option value="given" selected=move || config.with(|c| c.forward == noisy_labels::Forward::Given)>"given (the true T)"</option>
+                <option value="off" selected=move || config.with(|c| c.forward == noisy_labels::Forward::Off)>"off"</option>
+            </select>
+            {number("warm-up epochs (T̂)", "nl-warmup", Signal::derive(move || config.with(|c| c.warmup.to_string())),
+                std::rc::Rc::new(move |v| { let x = whole("warmup", v)?; edit(Box::new(move |c| c.warmup = x)); Ok(()) }))}
             {number("class spread σ", "nl-spread", Signal::derive(move || config.with(|c| c.spread.to_string())),
                 std::rc::Rc::new(move |v| { let x = num("spread", v)?; edit(Box::new(move |c| c.spread = x)); Ok(()) }))}
             {number("points", "nl-n", Signal::derive(move || config.with(|c| c.n.to_string())),
@@ -354,9 +399,14 @@ fn NoisyLabelsTab() -> impl IntoView {
         <p id="param-error" class="error" role="alert" hidden=move || invalid.get().is_none()>{move || invalid.get()}</p>
         <p id="status" class=move || if runner.error.get().is_some() { "status error" } else { "status" } aria-live="polite">{status}</p>
         <div class="charts">
-            <LogChart id="chart-nl-test" title="Test error (1 − accuracy): cross-entropy vs ELR" x_label="epoch" y_label="test error" series=test_error floor=1e-2 />
+            <LogChart id="chart-nl-test" title="Test error (1 − accuracy): cross-entropy vs ELR vs forward correction" x_label="epoch" y_label="test error" series=test_error floor=1e-2 />
             <LogChart id="chart-nl-fit" title="Training labels fitted: noisy (memorisation) and clean" x_label="epoch" y_label="fraction" series=fit floor=1e-2 />
         </div>
+        <table id="nl-transition" class="results" hidden=move || transition.with(Option::is_none)>
+            <caption>"T used by forward correction: P(noisy label j | clean class i)"</caption>
+            <thead><tr><th></th><th>"j = 0"</th><th>"1"</th><th>"2"</th><th>"3"</th></tr></thead>
+            <tbody>{t_table}</tbody>
+        </table>
         <div class="explain">
             <p>
                 "Early-learning regularization (Liu, Niles-Weed, Razavian & Fernandez-Granda 2020): a network trained "
@@ -368,6 +418,16 @@ fn NoisyLabelsTab() -> impl IntoView {
                 "Reference figure (40 % noise): cross-entropy peaks ≈ 0.73 and falls to ≈ 0.53 as memorisation → 1; "
                 "ELR holds 0.76–0.82 with memorisation 0.10–0.17. Each run trains on the CPU in f64 (ELR's per-example "
                 "targets live beside the trainer); an epoch of one run per animation frame."
+            </p>
+            <p>
+                "Forward loss correction (Patrini et al. 2017): with T_ij = P(noisy label j | clean class i), train on "
+                "−log (Tᵀp)_ỹ, so the network's p models the clean classes while Tᵀp models the noisy labels it sees. "
+                "T is given (the true one of the noise model) or estimated from the run's own network after the "
+                "warm-up epochs of plain cross-entropy: row i of T̂ is its mean predicted distribution over the "
+                "training points it assigns to class i. Asymmetric noise sends class c to c + 1 (mod 4), the "
+                "class-dependent case forward correction is designed for. Measured (40 % noise, seed 0): symmetric, "
+                "T̂ within 0.13 of T, final accuracy 0.68 vs cross-entropy's 0.53; asymmetric with the true T 0.76 "
+                "(memorised 0.30) vs 0.53 — with T̂ only 0.57: the classes overlap and T̂ is off by 0.24."
             </p>
         </div>
     }
@@ -596,6 +656,120 @@ fn ContinualTab() -> impl IntoView {
                 "parameters A relies on, so A is forgotten less but B is learned less; past λ·F_max > 2/η the penalty's "
                 "own curvature makes plain SGD diverge (reported). 2-16-16-1 tanh, ½·MSE, SGD (or momentum), batch 1; "
                 "every λ starts from the same θ*_A and batch order."
+            </p>
+        </div>
+    }
+}
+
+#[component]
+fn QuadraticTab() -> impl IntoView {
+    let config = RwSignal::new(quadratic::Config::default());
+    let factory: Factory<quadratic::Sweep> = std::rc::Rc::new(move || {
+        let c = config.get_untracked();
+        Box::pin(async move { Ok(vec![quadratic::Sweep::new(c)?]) })
+    });
+    let runner = Runner::new(factory);
+    let edit = move |f: Box<dyn FnOnce(&mut quadratic::Config)>| {
+        runner.reset();
+        config.update(|c| f(c));
+    };
+    let invalid = Memo::new(move |_| config.with(|c| c.validate().err().map(|e| e.to_string())));
+    let state = Signal::derive(move || {
+        runner.frames.track();
+        runner.with_steppers(|s| s.first().map(|e| (e.rows.clone(), e.curve.clone()))).flatten().unwrap_or_default()
+    });
+    let sweep = Signal::derive(move || {
+        state.with(|(rows, _)| {
+            if rows.is_empty() {
+                return Vec::new();
+            }
+            let col = |k: usize| rows.iter().map(|r| (r[0], r[k])).collect::<Vec<_>>();
+            let threshold = config.with(|c| quadratic::recovery_threshold(c.kappa));
+            vec![
+                line("one gradient-descent run", SIM2, col(1)),
+                line("mean over runs", THEORY2, col(2)),
+                line("averaged predictor", SIM, col(3)),
+                line("recovery threshold α_PR", THEORY, vec![(threshold, 1e-6), (threshold, 2.0)]),
+            ]
+        })
+    });
+    let curve = Signal::derive(move || {
+        state.with(|(_, curve)| {
+            if curve.is_empty() {
+                return Vec::new();
+            }
+            vec![line("test error", SIM, curve.iter().map(|r| (r[0], r[2])).collect()), line("training error", SIM2, curve.iter().map(|r| (r[0], r[1])).collect())]
+        })
+    });
+    let status = move || {
+        if let Some(e) = runner.error.get() {
+            return e;
+        }
+        runner.frames.with(|fs| {
+            let Some(f) = fs.first().and_then(|f| f.last()) else {
+                return "Ready: press Run (space) or Step.".to_owned();
+            };
+            let m = |k: &str| f.metric(k).unwrap_or(f64::NAN);
+            let n = config.with(|c| c.alphas.len());
+            if f.stop == Some(regula_core::StopReason::Divergence) {
+                return format!("{}: gradient descent diverged — lower the learning rate", runner.state());
+            }
+            let last = if f.metric("averaged_test_error").is_some() {
+                format!(" · last α done: one run {:.4}, averaged {:.4}", m("single_test_error"), m("averaged_test_error"))
+            } else {
+                String::new()
+            };
+            if f.done {
+                return format!("{} (CPU, f64): {} of {n} values of α{last}", runner.state(), f.iteration);
+            }
+            format!("{} (CPU, f64): {} of {n} values of α · α = {} start {}: step {}, test error {:.4}{last}", runner.state(), f.iteration, m("alpha"), m("restart") + 1.0, m("gd_step"), m("test_error"))
+        })
+    };
+    let number = move |label: &'static str, id: &'static str, value: Signal<String>, set: crate::form::Setter| {
+        crate::form::number_field(label, id, value, set, runner.error)
+    };
+    let (num, whole) = (crate::form::parse_f64, crate::form::parse_usize);
+    view! {
+        <form class="panel" on:submit=|ev| ev.prevent_default() aria-label="Quadratic-teacher parameters">
+            {number("α = n/d² values (comma-separated)", "q-alphas", Signal::derive(move || config.with(|c| c.alphas.iter().map(|l| l.to_string()).collect::<Vec<_>>().join(","))),
+                std::rc::Rc::new(move |v| {
+                    let l = v.split(',').map(|x| x.trim().parse::<f64>().map_err(|_| format!("`alpha`: `{}` is not a number", x.trim()))).collect::<Result<Vec<_>, _>>()?;
+                    edit(Box::new(move |c| c.alphas = l));
+                    Ok(())
+                }))}
+            {number("input dimension d", "q-d", Signal::derive(move || config.with(|c| c.d.to_string())),
+                std::rc::Rc::new(move |v| { let x = whole("d", v)?; edit(Box::new(move |c| c.d = x)); Ok(()) }))}
+            {number("teacher width κ = m/d", "q-kappa", Signal::derive(move || config.with(|c| c.kappa.to_string())),
+                std::rc::Rc::new(move |v| { let x = num("kappa", v)?; edit(Box::new(move |c| c.kappa = x)); Ok(()) }))}
+            {number("gradient-descent starts", "q-restarts", Signal::derive(move || config.with(|c| c.restarts.to_string())),
+                std::rc::Rc::new(move |v| { let x = whole("restarts", v)?; edit(Box::new(move |c| c.restarts = x)); Ok(()) }))}
+            {number("steps per start", "q-steps", Signal::derive(move || config.with(|c| c.steps.to_string())),
+                std::rc::Rc::new(move |v| { let x = whole("steps", v)?; edit(Box::new(move |c| c.steps = x)); Ok(()) }))}
+            {number("learning rate", "q-lr", Signal::derive(move || config.with(|c| c.lr.to_string())),
+                std::rc::Rc::new(move |v| { let x = num("lr", v)?; edit(Box::new(move |c| c.lr = x)); Ok(()) }))}
+            {number("initial scale", "q-init", Signal::derive(move || config.with(|c| c.init_scale.to_string())),
+                std::rc::Rc::new(move |v| { let x = num("init-scale", v)?; edit(Box::new(move |c| c.init_scale = x)); Ok(()) }))}
+            {number("seed", "q-seed", Signal::derive(move || config.with(|c| c.seed.to_string())),
+                std::rc::Rc::new(move |v| { let x = whole("seed", v)? as u64; edit(Box::new(move |c| c.seed = x)); Ok(()) }))}
+        </form>
+        <RunControls runner=runner invalid=Signal::derive(move || invalid.get().is_some()) />
+        <p id="param-error" class="error" role="alert" hidden=move || invalid.get().is_none()>{move || invalid.get()}</p>
+        <p id="status" class=move || if runner.error.get().is_some() { "status error" } else { "status" } aria-live="polite">{status}</p>
+        <div class="charts">
+            <LogChart id="chart-q-sweep" title="Test error vs α = n/d²: one run, the average over runs, and the averaged predictor" x_label="α = n/d²" y_label="test error" series=sweep floor=1e-6 />
+            <LogChart id="chart-q-curve" title="The current start: errors vs gradient-descent step" x_label="step" y_label="relative error" series=curve floor=1e-10 />
+        </div>
+        <div class="explain">
+            <p>
+                "Maillard, Troiani, Martin, Krzakala & Zdeborová (2024): a teacher y = (1/√m)Σ_k[(w_k·x)²/d − 1] of "
+                "width m = κd with quadratic activation, x ~ N(0, I_d), w_k ~ N(0, I_d), and n = αd² samples. The "
+                "network depends only on S = WᵀW/(√m·d): f(x) = xᵀSx − tr S, so the test error is exact, "
+                "‖S − S*‖²_F/‖S*‖²_F (1 for predicting 0). A student of the same width is trained by full-batch "
+                "gradient descent on ½·mean squared error from a start drawn at the prior's scale. Above "
+                "α_PR = κ − κ²/2 (0.375 for κ = ½) the samples pin S* down and one run recovers it; below, each run "
+                "interpolates the samples somewhere else, and averaging the runs' predictors (S̄ = mean S) lowers the "
+                "error. Reference (d = 20, κ = ½; single/average): 0.64/0.48, 0.63/0.37, 0.07/0.03, 0.004/0.001 at "
+                "α = 0.125, 0.25, 0.375, 0.5; measured here with seed 0: 0.89/0.53, 0.37/0.21, 0.04/0.03, 0.000/0.000."
             </p>
         </div>
     }

@@ -140,9 +140,10 @@ enum GenWhich {
         #[command(flatten)]
         out: GenOut,
     },
-    /// Noisy labels: cross-entropy vs early-learning regularization (ELR) side by side on a 4-class 20-d
-    /// mixture with symmetric label noise. JSON: ce_peak_test_accuracy, ce_final_test_accuracy,
-    /// ce_final_memorised, elr_peak_test_accuracy, elr_final_test_accuracy, elr_final_memorised, …
+    /// Noisy labels: cross-entropy vs early-learning regularization (ELR) vs forward loss correction side by
+    /// side on a 4-class 20-d mixture with label noise. JSON: ce_peak_test_accuracy, ce_final_test_accuracy,
+    /// ce_final_memorised, elr_peak_test_accuracy, elr_final_test_accuracy, elr_final_memorised,
+    /// fwd_final_test_accuracy, fwd_final_memorised, fwd_transition_error, transition, …
     NoisyLabels {
         /// Fraction of training labels flipped to another class.
         #[arg(long, default_value_t = 0.4)]
@@ -166,6 +167,16 @@ enum GenWhich {
         elr_beta: f64,
         #[arg(long, default_value_t = 3.0)]
         elr_lambda: f64,
+        /// symmetric (a uniformly drawn other class) or asymmetric (class c → c + 1 mod 4).
+        #[arg(long, default_value = "symmetric", value_parser = parse::<regula_core::train::NoiseKind>)]
+        noise_kind: regula_core::train::NoiseKind,
+        /// The third run, forward loss correction: off, given (the true T) or estimated (anchor points after
+        /// the warm-up).
+        #[arg(long, default_value = "estimated", value_parser = parse::<regula_core::gen::noisy_labels::Forward>)]
+        forward: regula_core::gen::noisy_labels::Forward,
+        /// Epochs of plain cross-entropy before T is estimated.
+        #[arg(long, default_value_t = 5)]
+        warmup: usize,
         #[arg(long, default_value_t = 0)]
         seed: u64,
         #[command(flatten)]
@@ -220,6 +231,39 @@ enum GenWhich {
         /// SGD with momentum 0.9 instead of plain SGD.
         #[arg(long)]
         momentum: bool,
+        #[arg(long, default_value_t = 0)]
+        seed: u64,
+        #[command(flatten)]
+        out: GenOut,
+    },
+    /// Quadratic-activation teacher (Maillard et al. 2024): test error of gradient descent vs α = n/d², one
+    /// run and the predictor averaged over restarts, against the recovery threshold α_PR = κ − κ²/2. JSON:
+    /// recovery_threshold and rows (alpha, single_test_error, mean_test_error, averaged_test_error,
+    /// train_error).
+    Quadratic {
+        /// Input dimension d.
+        #[arg(long, default_value_t = 20)]
+        d: usize,
+        /// Teacher width ratio κ = m/d.
+        #[arg(long, default_value_t = 0.5)]
+        kappa: f64,
+        /// Student width ratio (0: the teacher's).
+        #[arg(long, default_value_t = 0.0)]
+        student_kappa: f64,
+        /// Sample ratios α = n/d².
+        #[arg(long, value_delimiter = ',', default_value = "0.125,0.25,0.375,0.5,0.625")]
+        alphas: Vec<f64>,
+        /// Gradient-descent starts per α.
+        #[arg(long, default_value_t = 8)]
+        restarts: usize,
+        /// Gradient-descent steps per start.
+        #[arg(long, default_value_t = 20000)]
+        steps: usize,
+        #[arg(long, default_value_t = 1.0)]
+        lr: f64,
+        /// Standard deviation of the student's initial entries (1: the teacher's prior).
+        #[arg(long, default_value_t = 1.0)]
+        init_scale: f64,
         #[arg(long, default_value_t = 0)]
         seed: u64,
         #[command(flatten)]
@@ -912,22 +956,31 @@ async fn gen(which: GenWhich) -> Result<(), Error> {
                 println!("{json}");
             }
         }
-        GenWhich::NoisyLabels { noise_rate, spread, n, hidden, epochs, lr, batch, elr_beta, elr_lambda, seed, out } => {
+        GenWhich::NoisyLabels { noise_rate, spread, n, hidden, epochs, lr, batch, elr_beta, elr_lambda, noise_kind, forward, warmup, seed, out } => {
             use regula_core::gen::noisy_labels;
-            let config = noisy_labels::Config { noise_rate, spread, n, hidden, epochs, lr, batch, elr: regula_core::train::elr::Elr { beta: elr_beta, lambda: elr_lambda }, seed };
+            let elr = regula_core::train::elr::Elr { beta: elr_beta, lambda: elr_lambda };
+            let config = noisy_labels::Config { noise_rate, spread, n, hidden, epochs, lr, batch, elr, noise_kind, forward, warmup, seed };
             let mut e = noisy_labels::Experiment::new(config)?;
-            eprintln!("noisy labels: {n} points of a 4-class 20-d mixture, {:.0} % of training labels flipped, 20-{hidden}-4 ReLU, Adam; CE vs ELR (β {elr_beta}, λ {elr_lambda})", noise_rate * 100.0);
+            eprintln!("noisy labels: {n} points of a 4-class 20-d mixture, {:.0} % of training labels flipped ({noise_kind}), 20-{hidden}-4 ReLU, Adam; CE vs ELR (β {elr_beta}, λ {elr_lambda}) vs forward correction (T {forward})", noise_rate * 100.0);
             let bar = progress(epochs as u64, "epochs");
             regula_core::frame::run_to_end(&mut e, Budget::iterations(1), |f| bar.set_position(f.iteration)).await?;
             bar.finish_and_clear();
             let s = e.summary();
             println!("cross-entropy: test accuracy peaks at {:.3} (epoch {}), ends at {:.3}; memorised {:.3} of the flipped labels", s.ce_peak_test_accuracy, s.ce_peak_epoch, s.ce_final_test_accuracy, s.ce_final_memorised);
             println!("ELR:           test accuracy peaks at {:.3}, ends at {:.3}; memorised {:.3} (at most {:.3})", s.elr_peak_test_accuracy, s.elr_final_test_accuracy, s.elr_final_memorised, s.elr_max_memorised);
+            if forward != noisy_labels::Forward::Off {
+                println!("forward (T {forward}): test accuracy peaks at {:.3}, ends at {:.3}; memorised {:.3}; T off by at most {:.3}", s.fwd_peak_test_accuracy, s.fwd_final_test_accuracy, s.fwd_final_memorised, s.fwd_transition_error);
+            }
             if let Some(path) = &out.trace {
-                write_csv(path, "epoch,ce_test_accuracy,ce_memorised,ce_clean_fit,elr_test_accuracy,elr_memorised,elr_clean_fit", e.rows.iter().map(|r| r.to_vec()))?;
+                let header = "epoch,ce_test_accuracy,ce_memorised,ce_clean_fit,elr_test_accuracy,elr_memorised,elr_clean_fit,fwd_test_accuracy,fwd_memorised,fwd_clean_fit";
+                write_csv(path, header, e.rows.iter().map(|r| r.to_vec()))?;
             }
             if out.json {
-                println!("{}", serde_json::to_string(&s).expect("summary serialises"));
+                let mut j = serde_json::to_value(s).expect("summary serialises");
+                j["transition"] = json!(e.transition);
+                j["noise_kind"] = json!(noise_kind.name());
+                j["forward"] = json!(forward.name());
+                println!("{j}");
             }
         }
         GenWhich::Pskd { alpha_t, smoothing, train_ratio, hidden, epochs, lr, batch, seed, out } => {
@@ -974,6 +1027,30 @@ async fn gen(which: GenWhich) -> Result<(), Error> {
             }
             if out.json {
                 println!("{}", json!({"a_accuracy_after_a": acc_a, "outcomes": e.outcomes}));
+            }
+        }
+        GenWhich::Quadratic { d, kappa, student_kappa, alphas, restarts, steps, lr, init_scale, seed, out } => {
+            use regula_core::gen::quadratic;
+            let config = quadratic::Config { d, kappa, student_kappa, alphas: alphas.clone(), restarts, steps, lr, init_scale, seed };
+            let mut sweep = quadratic::Sweep::new(config.clone())?;
+            let threshold = quadratic::recovery_threshold(kappa);
+            eprintln!("quadratic teacher: d = {d}, width {} (student {}), {restarts} gradient-descent starts per α; recovery threshold α_PR = {threshold}", config.teacher_width(), config.student_width());
+            let bar = progress(alphas.len() as u64, "α");
+            regula_core::frame::run_to_end(&mut sweep, Budget::millis(200.0), |f| bar.set_position(f.iteration)).await?;
+            bar.finish_and_clear();
+            println!("{:>7} {:>6} {:>11} {:>11} {:>11} {:>11}", "α", "n", "one run", "mean", "averaged", "train");
+            for r in &sweep.rows {
+                println!("{:>7.3} {:>6} {:>11.4} {:>11.4} {:>11.4} {:>11.2e}", r[0], config.samples(r[0]), r[1], r[2], r[3], r[4]);
+            }
+            if let Some(a) = sweep.diverged_at() {
+                eprintln!("gradient descent diverged at α = {a}: the sweep stopped there; lower --lr (now {lr})");
+            }
+            if let Some(path) = &out.trace {
+                write_csv(path, "alpha,single_test_error,mean_test_error,averaged_test_error,train_error", sweep.rows.iter().map(|r| r.to_vec()))?;
+            }
+            if out.json {
+                let rows: Vec<_> = sweep.rows.iter().map(|r| json!({"alpha": r[0], "single_test_error": r[1], "mean_test_error": r[2], "averaged_test_error": r[3], "train_error": r[4]})).collect();
+                println!("{}", json!({"d": d, "kappa": kappa, "restarts": restarts, "recovery_threshold": threshold, "diverged_at": sweep.diverged_at(), "rows": rows}));
             }
         }
         GenWhich::DoubleDescent { n, noise, signal, gamma_min, gamma_max, points, trials, seed, out } => {
@@ -1079,6 +1156,7 @@ async fn train(args: TrainArgs) -> Result<(), Error> {
             noise: args.noise,
             train_ratio: args.train_ratio,
             label_noise: args.label_noise,
+            noise_kind: Default::default(),
             seed: args.seed,
             ..DatasetSpec::default()
         }

@@ -263,15 +263,30 @@ fn gen_student_teacher_prints_simulation_and_theory() {
     let peak = v["peak_gamma"].as_f64().unwrap();
     assert!((0.8..1.3).contains(&peak), "the risk peaks at the threshold: {v}");
     // Noisy labels, small and short: both runs' curves and the headline keys.
-    let (ok, stdout, stderr) = regula(&["gen", "noisy-labels", "--n", "400", "--hidden", "32", "--epochs", "5", "--json", "--trace", trace.to_str().unwrap()]);
+    let (ok, stdout, stderr) = regula(&["gen", "noisy-labels", "--n", "400", "--hidden", "32", "--epochs", "5", "--warmup", "2", "--noise-kind", "asymmetric", "--json", "--trace", trace.to_str().unwrap()]);
     assert!(ok, "{stderr}");
     let v = last_json(&stdout);
-    for key in ["ce_peak_test_accuracy", "ce_final_test_accuracy", "ce_final_memorised", "elr_peak_test_accuracy", "elr_final_test_accuracy", "elr_final_memorised"] {
+    for key in ["ce_peak_test_accuracy", "ce_final_test_accuracy", "ce_final_memorised", "elr_peak_test_accuracy", "elr_final_test_accuracy", "elr_final_memorised", "fwd_final_test_accuracy", "fwd_final_memorised"] {
         assert!(v[key].as_f64().is_some_and(|a| (0.0..=1.0).contains(&a)), "{key}: {v}");
     }
+    assert_eq!((v["noise_kind"].as_str(), v["forward"].as_str()), (Some("asymmetric"), Some("estimated")), "{v}");
+    assert_eq!(v["transition"].as_array().map(Vec::len), Some(16), "T̂ is 4 × 4: {v}");
     let csv = std::fs::read_to_string(&trace).unwrap();
-    assert!(csv.starts_with("epoch,ce_test_accuracy,ce_memorised,ce_clean_fit,elr_test_accuracy,elr_memorised,elr_clean_fit\n"), "{csv}");
+    assert!(csv.starts_with("epoch,ce_test_accuracy,ce_memorised,ce_clean_fit,elr_test_accuracy,elr_memorised,elr_clean_fit,fwd_test_accuracy,fwd_memorised,fwd_clean_fit\n"), "{csv}");
     assert_eq!(csv.lines().count(), 6);
+    // The quadratic teacher, small: far above the threshold one start recovers S*.
+    let (ok, stdout, stderr) = regula(&["gen", "quadratic", "--d", "10", "--alphas", "0.15,1", "--restarts", "2", "--steps", "3000", "--json"]);
+    assert!(ok, "{stderr}");
+    let v = last_json(&stdout);
+    assert_eq!(v["recovery_threshold"].as_f64(), Some(0.375));
+    let rows = v["rows"].as_array().unwrap();
+    assert_eq!(rows.len(), 2);
+    assert!(rows[1]["single_test_error"].as_f64().unwrap() < 1e-3 && rows[0]["single_test_error"].as_f64().unwrap() > 0.05, "{v}");
+    assert!(v["diverged_at"].is_null(), "{v}");
+    // Too large a step: the divergence is reported, not a NaN row.
+    let (ok, stdout, stderr) = regula(&["gen", "quadratic", "--d", "10", "--alphas", "0.5", "--restarts", "1", "--steps", "500", "--lr", "1000", "--json"]);
+    assert!(ok && stderr.contains("diverged at α = 0.5"), "{stderr}");
+    assert_eq!(last_json(&stdout)["rows"].as_array().map(Vec::len), Some(0));
     // Self-distillation, small and short.
     let (ok, stdout, stderr) = regula(&["gen", "pskd", "--hidden", "16", "--epochs", "3", "--json"]);
     assert!(ok, "{stderr}");
@@ -300,6 +315,11 @@ fn gen_student_teacher_prints_simulation_and_theory() {
         &["gen", "pskd", "--alpha-t", "1.5"],
         &["gen", "noisy-labels", "--noise-rate", "1"],
         &["gen", "noisy-labels", "--elr-beta", "1"],
+        &["gen", "noisy-labels", "--noise-kind", "sideways"],
+        &["gen", "noisy-labels", "--warmup", "0"],
+        &["gen", "quadratic", "--alphas", "0"],
+        &["gen", "quadratic", "--kappa=-1"],
+        &["gen", "quadratic", "--d", "1000"],
         &["gen", "student-teacher", "--alpha", "0"],
         &["gen", "student-teacher", "--alpha", "-1"],
         &["gen", "student-teacher", "--snr", "0"],

@@ -4,10 +4,12 @@
 //! - [`double_descent`]: model-wise double descent of ridgeless least squares against its closed form;
 //! - [`noisy_labels`]: cross-entropy vs early-learning regularization under label noise (memorisation);
 //! - [`pskd`]: progressive self-knowledge distillation vs cross-entropy and label smoothing (calibration);
-//! - [`continual`]: task A then task B with elastic weight consolidation (forgetting vs λ).
+//! - [`continual`]: task A then task B with elastic weight consolidation (forgetting vs λ);
+//! - [`quadratic`]: a quadratic-activation teacher learnt by gradient descent from n = αd² samples.
 
 pub mod continual;
 pub mod double_descent;
 pub mod noisy_labels;
 pub mod pskd;
+pub mod quadratic;
 pub mod student_teacher;

@@ -7,13 +7,30 @@
 //! 20-256-4 ReLU MLP, Adam (lr 1e-3), batch 64, 150 epochs; ELR with β = 0.7, λ = 3. Cross-entropy first
 //! learns the clean pattern (test accuracy peaks), then memorises the flipped labels (memorisation → 100 %)
 //! and its test accuracy falls; ELR keeps memorisation low and holds its accuracy.
+//!
+//! A third run (optional) trains with forward loss correction (Patrini et al. 2017): the cross-entropy of
+//! the noisy label under Tᵀp, with the noise transition matrix T either given (the true one of the noise
+//! model) or estimated from the run's own network after `warmup` epochs of plain cross-entropy
+//! ([`Trainer::estimate_transition`]) and applied from then on. Noise is symmetric (a uniformly
+//! drawn other class) or asymmetric (c → c + 1 mod 4, class-dependent as in the forward-correction papers).
 
 use serde::{Deserialize, Serialize};
 
 use crate::error::{Error, Result};
 use crate::frame::{Budget, Frame, StopReason, Stepper};
 use crate::train::elr::Elr;
-use crate::train::{Activation, DatasetKind, DatasetSpec, Loss, Optimizer, TrainConfig, Trainer};
+use crate::train::{Activation, DatasetKind, DatasetSpec, Loss, NoiseKind, Optimizer, TrainConfig, Trainer};
+
+crate::choice! {
+    /// The forward-correction run (`--forward`): off, with the true T, or with T estimated after the warm-up.
+    #[derive(Default)]
+    pub enum Forward("forward") {
+        Off => "off",
+        Given => "given",
+        #[default]
+        Estimated => "estimated",
+    }
+}
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Config {
@@ -28,12 +45,23 @@ pub struct Config {
     pub lr: f64,
     pub batch: usize,
     pub elr: Elr,
+    #[serde(default)]
+    pub noise_kind: NoiseKind,
+    #[serde(default)]
+    pub forward: Forward,
+    /// Epochs of plain cross-entropy before T is estimated (forward = estimated).
+    #[serde(default = "default_warmup")]
+    pub warmup: usize,
     pub seed: u64,
+}
+
+fn default_warmup() -> usize {
+    5
 }
 
 impl Default for Config {
     fn default() -> Self {
-        Self { noise_rate: 0.4, spread: 1.7, n: 2000, hidden: 256, epochs: 150, lr: 1e-3, batch: 64, elr: Elr::default(), seed: 0 }
+        Self { noise_rate: 0.4, spread: 1.7, n: 2000, hidden: 256, epochs: 150, lr: 1e-3, batch: 64, elr: Elr::default(), noise_kind: NoiseKind::Symmetric, forward: Forward::Estimated, warmup: 5, seed: 0 }
     }
 }
 
@@ -48,15 +76,23 @@ impl Config {
         if self.n > 20_000 {
             return Err(Error::TooBig { name: "n", value: self.n as i64, max: 20_000 });
         }
+        if self.forward == Forward::Estimated && !(1..self.epochs).contains(&self.warmup) {
+            return Err(Error::Invalid { name: "warmup", message: format!("the warm-up before estimating T takes 1..{} epochs, got {}", self.epochs, self.warmup) });
+        }
         let (data, ce, elr) = self.parts();
         let data = data.build()?;
         ce.validate(&data)?;
         elr.validate(&data)
     }
 
+    /// The true noise transition matrix of this setting (4 × 4).
+    pub fn true_transition(&self) -> Vec<f64> {
+        self.noise_kind.transition(self.noise_rate, crate::train::data::MIXTURE_CLASSES)
+    }
+
     /// The dataset and the two training configurations.
     fn parts(&self) -> (DatasetSpec, TrainConfig, TrainConfig) {
-        let data = DatasetSpec { kind: DatasetKind::Mixture, n: self.n, noise: self.spread, train_ratio: 0.5, label_noise: self.noise_rate, features: vec![], seed: self.seed };
+        let data = DatasetSpec { kind: DatasetKind::Mixture, n: self.n, noise: self.spread, train_ratio: 0.5, label_noise: self.noise_rate, noise_kind: self.noise_kind, features: vec![], seed: self.seed };
         let ce = TrainConfig {
             hidden: vec![self.hidden],
             activation: Activation::Relu,
@@ -73,14 +109,24 @@ impl Config {
     }
 }
 
-/// Both runs, an epoch of one run per step (two steps per epoch row). Frame metrics: `epoch`, then per run (`ce_`, `elr_`) `test_accuracy`,
-/// `memorised` (noisy training labels fitted), `clean_fit` (clean training labels fitted), `train_loss`.
+/// Per epoch: [epoch, then per run (cross-entropy, ELR, forward correction) test accuracy, memorised, clean
+/// fit] — NaN for the forward run when it is off.
+pub type Row = [f64; 10];
+
+/// The runs' metric prefixes, in row order.
+pub const RUNS: [&str; 3] = ["ce", "elr", "fwd"];
+
+/// The runs, an epoch of one run per step (two or three steps per epoch row). Frame metrics: `epoch`, then
+/// per run (`ce_`, `elr_`, `fwd_`) `test_accuracy`, `memorised` (noisy training labels fitted), `clean_fit`
+/// (clean training labels fitted).
 pub struct Experiment {
-    runs: [Trainer; 2],
-    /// Per epoch: [epoch, ce test, ce memorised, ce clean fit, elr test, elr memorised, elr clean fit].
-    pub rows: Vec<[f64; 7]>,
-    /// Cross-entropy's frame for the epoch whose ELR half is next.
-    pending: Option<Frame>,
+    config: Config,
+    runs: Vec<Trainer>,
+    pub rows: Vec<Row>,
+    /// The frames of this epoch's runs so far.
+    pending: Vec<Frame>,
+    /// T used by the forward run (set at the start when given, after the warm-up when estimated).
+    pub transition: Option<Vec<f64>>,
     elapsed_ms: f64,
 }
 
@@ -95,6 +141,12 @@ pub struct Summary {
     pub elr_final_test_accuracy: f64,
     pub elr_final_memorised: f64,
     pub elr_max_memorised: f64,
+    /// Forward correction's numbers (NaN — null in JSON — when it is off).
+    pub fwd_peak_test_accuracy: f64,
+    pub fwd_final_test_accuracy: f64,
+    pub fwd_final_memorised: f64,
+    /// ‖T̂ − T‖_max of the T the forward run used (0 when given).
+    pub fwd_transition_error: f64,
 }
 
 impl Experiment {
@@ -102,14 +154,22 @@ impl Experiment {
         config.validate()?;
         let (data, ce, elr) = config.parts();
         let data = data.build()?;
-        let runs = [Trainer::new(data.clone(), ce)?.without_final_hessian(), Trainer::new(data, elr)?.without_final_hessian()];
-        Ok(Self { runs, rows: Vec::new(), pending: None, elapsed_ms: 0.0 })
+        let mut runs = vec![Trainer::new(data.clone(), ce.clone())?.without_final_hessian(), Trainer::new(data.clone(), elr)?.without_final_hessian()];
+        let transition = (config.forward == Forward::Given).then(|| config.true_transition());
+        if config.forward != Forward::Off {
+            runs.push(Trainer::new(data, TrainConfig { forward_correction: transition.clone(), ..ce })?.without_final_hessian());
+        }
+        Ok(Self { config, runs, rows: Vec::new(), pending: Vec::new(), transition, elapsed_ms: 0.0 })
+    }
+
+    pub fn config(&self) -> &Config {
+        &self.config
     }
 
     pub fn summary(&self) -> Summary {
         let col = |k: usize| self.rows.iter().map(move |r| r[k]);
         let (peak, at) = self.rows.iter().fold((f64::NAN, f64::NAN), |(p, e), r| if p.is_nan() || r[1] > p { (r[1], r[0]) } else { (p, e) });
-        let last = self.rows.last().copied().unwrap_or([f64::NAN; 7]);
+        let last = self.rows.last().copied().unwrap_or([f64::NAN; 10]);
         Summary {
             ce_peak_test_accuracy: peak,
             ce_peak_epoch: at,
@@ -119,45 +179,67 @@ impl Experiment {
             elr_final_test_accuracy: last[4],
             elr_final_memorised: last[5],
             elr_max_memorised: col(5).fold(f64::NAN, f64::max),
+            fwd_peak_test_accuracy: col(7).fold(f64::NAN, f64::max),
+            fwd_final_test_accuracy: last[7],
+            fwd_final_memorised: last[8],
+            fwd_transition_error: self.transition.as_ref().map_or(f64::NAN, |t| t.iter().zip(self.config.true_transition()).map(|(a, b)| (a - b).abs()).fold(0.0, f64::max)),
         }
     }
 }
 
 impl Stepper for Experiment {
-    /// One epoch of one run: cross-entropy, then ELR (which completes the epoch's row) — half the work per
-    /// call, so a browser frame stays short.
+    /// One epoch of one run: cross-entropy, ELR, then forward correction (which completes the epoch's
+    /// row) — a fraction of the work per call, so a browser frame stays short.
     async fn step(&mut self, _budget: Budget) -> Result<Frame> {
         let start = web_time::Instant::now();
-        if self.pending.is_none() {
-            let f = self.runs[0].run_epoch().await?;
-            self.pending = Some(f);
-            self.elapsed_ms += start.elapsed().as_secs_f64() * 1e3;
-            return Ok(self.frame(false, false));
+        let k = self.pending.len();
+        let f = self.runs[k].run_epoch().await?;
+        self.pending.push(f);
+        if k == 2 && self.transition.is_none() && self.pending[2].metric("epoch").unwrap_or(0.0) >= self.config.warmup as f64 {
+            // The warm-up is over: estimate T from this run's network and correct from now on.
+            if let Some(t) = self.runs[2].estimate_transition() {
+                let next = TrainConfig { forward_correction: Some(t.clone()), ..self.runs[2].config().clone() };
+                self.runs[2].update(&next)?;
+                self.transition = Some(t);
+            }
         }
-        let ce = self.pending.take().expect("checked");
-        let elr = self.runs[1].run_epoch().await?;
-        let m = |f: &Frame, k: &str| f.metric(k).unwrap_or(f64::NAN);
-        let row = [m(&ce, "epoch"), m(&ce, "test_accuracy"), m(&ce, "noisy_memorised"), m(&ce, "clean_fit"), m(&elr, "test_accuracy"), m(&elr, "noisy_memorised"), m(&elr, "clean_fit")];
-        if self.rows.last().is_none_or(|r| r[0] < row[0]) {
-            self.rows.push(row);
+        if self.pending.len() == self.runs.len() {
+            let m = |f: &Frame, key: &str| f.metric(key).unwrap_or(f64::NAN);
+            let mut row = [f64::NAN; 10];
+            row[0] = m(&self.pending[0], "epoch");
+            for (r, f) in self.pending.iter().enumerate() {
+                row[1 + 3 * r] = m(f, "test_accuracy");
+                row[2 + 3 * r] = m(f, "noisy_memorised");
+                row[3 + 3 * r] = m(f, "clean_fit");
+            }
+            if self.rows.last().is_none_or(|r| r[0] < row[0]) {
+                self.rows.push(row);
+            }
+            let done = self.pending.iter().all(|f| f.done);
+            let diverged = self.pending.iter().any(|f| f.stop == Some(StopReason::Divergence));
+            self.pending.clear();
+            self.elapsed_ms += start.elapsed().as_secs_f64() * 1e3;
+            return Ok(self.frame(done, diverged));
         }
         self.elapsed_ms += start.elapsed().as_secs_f64() * 1e3;
-        let diverged = ce.stop == Some(StopReason::Divergence) || elr.stop == Some(StopReason::Divergence);
-        Ok(self.frame(ce.done && elr.done, diverged))
+        Ok(self.frame(false, false))
     }
 }
 
 impl Experiment {
     fn frame(&self, done: bool, diverged: bool) -> Frame {
         let mut metrics = std::collections::BTreeMap::new();
-        let names = ["epoch", "ce_test_accuracy", "ce_memorised", "ce_clean_fit", "elr_test_accuracy", "elr_memorised", "elr_clean_fit"];
         if let Some(row) = self.rows.last() {
-            for (k, name) in names.iter().enumerate() {
-                if row[k].is_finite() {
-                    metrics.insert((*name).to_owned(), row[k]);
+            metrics.insert("epoch".to_owned(), row[0]);
+            for (r, run) in RUNS.iter().enumerate() {
+                for (c, name) in ["test_accuracy", "memorised", "clean_fit"].iter().enumerate() {
+                    if row[1 + 3 * r + c].is_finite() {
+                        metrics.insert(format!("{run}_{name}"), row[1 + 3 * r + c]);
+                    }
                 }
             }
         }
+        let phase = ["cross-entropy", "elr", "forward correction"][self.pending.len().min(2)];
         Frame {
             iteration: self.rows.len() as u64,
             metrics,
@@ -165,7 +247,7 @@ impl Experiment {
             done,
             converged: done && !diverged,
             stop: done.then_some(if diverged { StopReason::Divergence } else { StopReason::Completed }),
-            phase: Some(if self.pending.is_some() { "cross-entropy" } else { "elr" }.to_owned()),
+            phase: Some(phase.to_owned()),
         }
     }
 }
@@ -185,23 +267,31 @@ mod tests {
             Config { elr: Elr { beta: 1.0, lambda: 3.0 }, ..Config::default() },
             Config { elr: Elr { beta: 0.7, lambda: -1.0 }, ..Config::default() },
             Config { batch: 5000, ..Config::default() },
+            Config { warmup: 0, ..Config::default() },
+            Config { warmup: 150, ..Config::default() },
         ] {
             assert!(Experiment::new(c.clone()).is_err(), "{c:?}");
         }
     }
 
     #[test]
-    fn one_step_is_one_epoch_of_both_runs() {
-        let mut e = Experiment::new(Config { n: 200, hidden: 16, epochs: 3, ..Config::default() }).unwrap();
-        let half = poll_ready(e.step(Budget::iterations(1))).unwrap();
-        assert_eq!((half.iteration, half.phase.as_deref()), (0, Some("cross-entropy")));
+    fn one_step_is_one_epoch_of_one_run() {
+        let mut e = Experiment::new(Config { n: 200, hidden: 16, epochs: 3, warmup: 1, ..Config::default() }).unwrap();
+        let part = poll_ready(e.step(Budget::iterations(1))).unwrap();
+        assert_eq!((part.iteration, part.phase.as_deref()), (0, Some("elr")));
+        let part = poll_ready(e.step(Budget::iterations(1))).unwrap();
+        assert_eq!(part.phase.as_deref(), Some("forward correction"));
+        assert!(e.transition.is_none());
         let f = poll_ready(e.step(Budget::iterations(1))).unwrap();
         assert_eq!(f.metric("epoch"), Some(1.0));
-        assert!(f.metric("ce_memorised").is_some() && f.metric("elr_memorised").is_some(), "{f:?}");
+        assert!(e.transition.is_some(), "T is estimated after the one-epoch warm-up");
+        assert!(["ce_memorised", "elr_memorised", "fwd_memorised"].iter().all(|k| f.metric(k).is_some()), "{f:?}");
         let mut last = f;
         while !last.done {
             last = poll_ready(e.step(Budget::iterations(1))).unwrap();
         }
         assert_eq!((last.iteration, e.rows.len()), (3, 3));
+        let off = Experiment::new(Config { n: 200, hidden: 16, epochs: 2, forward: Forward::Off, ..Config::default() }).unwrap();
+        assert_eq!(off.runs.len(), 2);
     }
 }

@@ -76,8 +76,11 @@ pub struct DatasetSpec {
     pub noise: f64,
     /// Fraction of points used for training, in (0, 1].
     pub train_ratio: f64,
-    /// Fraction of training labels replaced by a uniformly drawn other class (classification).
+    /// Fraction of training labels replaced by another class (classification).
     pub label_noise: f64,
+    /// How a noisy label is chosen: a uniformly drawn other class, or the next class (c → c + 1 mod k).
+    #[serde(default)]
+    pub noise_kind: NoiseKind,
     /// 2-D sets: the input features (default x, y).
     pub features: Vec<Feature>,
     pub seed: u64,
@@ -85,7 +88,35 @@ pub struct DatasetSpec {
 
 impl Default for DatasetSpec {
     fn default() -> Self {
-        Self { kind: DatasetKind::Spiral, n: 200, noise: 0.05, train_ratio: 1.0, label_noise: 0.0, features: vec![Feature::X, Feature::Y], seed: 0 }
+        Self { kind: DatasetKind::Spiral, n: 200, noise: 0.05, train_ratio: 1.0, label_noise: 0.0, noise_kind: NoiseKind::Symmetric, features: vec![Feature::X, Feature::Y], seed: 0 }
+    }
+}
+
+crate::choice! {
+    /// Label noise: which wrong class a flipped label takes (`--noise-kind`).
+    #[derive(Default)]
+    pub enum NoiseKind("noise-kind") {
+        /// A uniformly drawn other class.
+        #[default]
+        Symmetric => "symmetric",
+        /// The next class, c → (c + 1) mod k (class-dependent noise, "asymmetric" in the papers).
+        Asymmetric => "asymmetric",
+    }
+}
+
+impl NoiseKind {
+    /// The noise transition matrix T (k × k, row-major): T_ij = P(noisy label j | clean label i) when a
+    /// fraction `rate` of labels is flipped.
+    pub fn transition(self, rate: f64, k: usize) -> Vec<f64> {
+        let mut t = vec![0.0; k * k];
+        for i in 0..k {
+            t[i * k + i] = 1.0 - rate;
+            match self {
+                NoiseKind::Symmetric => (0..k).filter(|&j| j != i).for_each(|j| t[i * k + j] = rate / (k - 1) as f64),
+                NoiseKind::Asymmetric => t[i * k + (i + 1) % k] += rate,
+            }
+        }
+        t
     }
 }
 
@@ -277,7 +308,7 @@ impl DatasetSpec {
         Ok(self.finish(Dataset { inputs: 64, x, points: vec![], clean_class: class.clone(), class, classes: 10, target: vec![], train: vec![], test: vec![], features: vec![] }, rng))
     }
 
-    /// Shuffles into train/test and flips `label_noise` of the training labels.
+    /// Shuffles into train/test and flips `label_noise` of the training labels (as `noise_kind` says).
     fn finish(&self, mut d: Dataset, mut rng: SplitMix64) -> Dataset {
         let rows = d.rows();
         let mut order: Vec<usize> = (0..rows).collect();
@@ -290,7 +321,10 @@ impl DatasetSpec {
         if d.classes > 1 && self.label_noise > 0.0 {
             for &r in &d.train {
                 if rng.uniform() < self.label_noise {
-                    let shift = 1 + (rng.next_u64() % (d.classes as u64 - 1)) as usize;
+                    let shift = match self.noise_kind {
+                        NoiseKind::Symmetric => 1 + (rng.next_u64() % (d.classes as u64 - 1)) as usize,
+                        NoiseKind::Asymmetric => 1,
+                    };
                     d.class[r] = (d.class[r] + shift) % d.classes;
                 }
             }
@@ -368,6 +402,22 @@ mod tests {
                 assert!((x - t * phase.cos() / 6.0).abs() < 1e-12 && (y - t * phase.sin() / 6.0).abs() < 1e-12);
             }
         }
+    }
+
+    #[test]
+    fn asymmetric_noise_moves_labels_to_the_next_class() {
+        let spec = DatasetSpec { kind: DatasetKind::Mixture, n: 4000, noise: 1.0, train_ratio: 1.0, label_noise: 0.3, noise_kind: NoiseKind::Asymmetric, features: vec![], ..DatasetSpec::default() };
+        let d = spec.build().unwrap();
+        let k = d.classes;
+        let flipped: Vec<usize> = d.train.iter().copied().filter(|&r| d.class[r] != d.clean_class[r]).collect();
+        assert!(flipped.iter().all(|&r| d.class[r] == (d.clean_class[r] + 1) % k));
+        let rate = flipped.len() as f64 / d.train.len() as f64;
+        assert!((rate - 0.3).abs() < 0.03, "flipped {rate}");
+        let t = NoiseKind::Asymmetric.transition(0.3, 4);
+        assert_eq!(&t[..4], &[0.7, 0.3, 0.0, 0.0]);
+        assert_eq!(&t[12..], &[0.3, 0.0, 0.0, 0.7]);
+        let s = NoiseKind::Symmetric.transition(0.3, 4);
+        assert!(s.chunks(4).all(|r| (r.iter().sum::<f64>() - 1.0).abs() < 1e-12) && (s[1] - 0.1).abs() < 1e-12);
     }
 
     #[test]

@@ -221,8 +221,8 @@ impl GpuTrainer {
     /// Uploads the data and θ for the chosen kernel; asking for the one-workgroup kernel with a net past
     /// its limits, or data past the device's storage limits, is a typed error.
     pub fn with_kernel(ctx: std::rc::Rc<GpuContext>, cpu: Trainer, kernel: GpuKernel) -> Result<Self> {
-        if cpu.config.elr.is_some() || cpu.config.ewc.is_some() {
-            return Err(Error::Invalid { name: "config", message: "early-learning regularization and EWC train on the CPU only".into() });
+        if cpu.config.elr.is_some() || cpu.config.ewc.is_some() || cpu.config.forward_correction.is_some() {
+            return Err(Error::Invalid { name: "config", message: "early-learning regularization, EWC and forward correction train on the CPU only".into() });
         }
         let widths = cpu.architecture().widths();
         let b = cpu.batch_size();

@@ -9,6 +9,6 @@ pub mod hessian;
 pub mod mlp;
 pub mod trainer;
 
-pub use data::{Dataset, DatasetKind, DatasetSpec, Feature};
+pub use data::{Dataset, DatasetKind, DatasetSpec, Feature, NoiseKind};
 pub use mlp::{Activation, Architecture, Loss};
 pub use trainer::{Ewc, Optimizer, Regularization, Schedule, TrainConfig, Trainer};
