@@ -114,7 +114,14 @@ test('generalization lab: student–teacher, double descent, noisy labels, self-
     assert.match(status, /^done \(CPU, f64\): 3 of 3 values of λ · λ = 1000: forgetting -?0\.\d+, B accuracy 0\.\d+/, status);
     assert.equal(await page.locator('#ewc-table tbody tr').count(), 3);
     assert.ok(await points(page, 'chart-fisher') > 300, 'the Fisher diagonal of 2-16-16-1 (337 parameters)');
+    assert.equal(await points(page, 'chart-ewc'), 5 * 3, 'full-weight and LoRA curves over three λ');
+    const heat = await page.locator('#chart-fisher-heatmap').locator('xpath=..').getAttribute('data-cells');
+    assert.equal(Number(heat), 337, 'the Fisher heatmap covers every parameter');
+    assert.match(await page.locator('#ewc-table tbody tr').nth(2).locator('td').nth(6).textContent(), /^0\.\d{3}/, 'LoRA B accuracy at λ = 1000');
     await page.screenshot({ path: join(ARTIFACTS, 'gen-continual.png'), fullPage: true });
+    await setField(page, 'ewc-lora-rank', '100');
+    assert.match(await page.locator('#param-error').textContent(), /`lora-rank`/);
+    await setField(page, 'ewc-lora-rank', '2');
     await setField(page, 'ewc-lambdas', '0,-1');
     assert.match(await page.locator('#param-error').textContent(), /`lambda`/);
 

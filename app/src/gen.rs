@@ -4,8 +4,10 @@
 //! self-distillation (PS-KD), continual learning (EWC) and the quadratic-activation teacher. All run on
 //! the CPU in f64 as steppers, a bounded slice of work per animation frame.
 
+use leptos::html::Canvas;
 use leptos::prelude::*;
-use plotters::style::RGBColor;
+use plotters::prelude::*;
+use plotters_canvas::CanvasBackend;
 use regula_core::gen::{continual, double_descent, noisy_labels, pskd, quadratic, student_teacher};
 use regula_core::{Budget, Error, Frame, Stepper};
 
@@ -566,17 +568,28 @@ fn ContinualTab() -> impl IntoView {
             .with_steppers(|s| s.first().map(|e| (e.outcomes.clone(), e.after_a.as_ref().map(|a| (a.1, a.2.clone())))).unwrap_or_default())
             .unwrap_or_default()
     });
+    let shapes = Signal::derive(move || {
+        runner.frames.track();
+        runner.with_steppers(|s| s.first().map(continual::Experiment::layer_shapes)).flatten().unwrap_or_default()
+    });
+    let heat = Signal::derive(move || state.with(|(_, a)| a.as_ref().map(|(_, f)| (f.clone(), shapes.get()))));
     let curves = Signal::derive(move || {
         state.with(|(o, _)| {
             if o.is_empty() {
                 return Vec::new();
             }
             let col = |f: fn(&continual::Outcome) -> f64| o.iter().map(|x| (x.lambda, f(x))).collect::<Vec<_>>();
-            vec![
+            let mut v = vec![
                 line("forgetting of A", SIM2, col(|x| x.forgetting)),
                 line("A's accuracy after B", THEORY2, col(|x| x.a_accuracy)),
                 line("B's accuracy", SIM, col(|x| x.b_accuracy)),
-            ]
+            ];
+            if o.iter().all(|x| x.lora.is_some()) {
+                let lora = |f: fn(&continual::LoraOutcome) -> f64| o.iter().filter_map(|x| Some((x.lambda, f(x.lora.as_ref()?)))).collect::<Vec<_>>();
+                v.push(line("forgetting of A, LoRA", LS, lora(|l| l.forgetting)));
+                v.push(line("B's accuracy, LoRA", THEORY, lora(|l| l.b_accuracy)));
+            }
+            v
         })
     });
     let fisher = Signal::derive(move || {
@@ -590,7 +603,9 @@ fn ContinualTab() -> impl IntoView {
             o.iter()
                 .map(|x| view! {
                     <tr><td>{x.lambda.to_string()}</td><td>{format!("{:.3}", x.forgetting)}</td><td>{format!("{:.3}", x.a_accuracy)}</td>
-                    <td>{format!("{:.3}", x.b_accuracy)}</td><td>{if x.diverged { "diverged" } else { "" }}</td></tr>
+                    <td>{format!("{:.3}", x.b_accuracy)}</td><td>{if x.diverged { "diverged" } else { "" }}</td>
+                    <td>{x.lora.map_or("—".to_owned(), |l| format!("{:.3}", l.forgetting))}</td>
+                    <td>{x.lora.map_or("—".to_owned(), |l| format!("{:.3}{}", l.b_accuracy, if l.diverged { " (diverged)" } else { "" }))}</td></tr>
                 })
                 .collect_view()
         })
@@ -630,6 +645,8 @@ fn ContinualTab() -> impl IntoView {
                 std::rc::Rc::new(move |v| { let x = whole("epochs", v)?; edit(Box::new(move |c| c.epochs_b = x)); Ok(()) }))}
             {number("learning rate", "ewc-lr", Signal::derive(move || config.with(|c| c.lr.to_string())),
                 std::rc::Rc::new(move |v| { let x = num("lr", v)?; edit(Box::new(move |c| c.lr = x)); Ok(()) }))}
+            {number("LoRA rank (0: off)", "ewc-lora-rank", Signal::derive(move || config.with(|c| c.lora_rank.to_string())),
+                std::rc::Rc::new(move |v| { let x = whole("lora-rank", v)?; edit(Box::new(move |c| c.lora_rank = x)); Ok(()) }))}
             {number("seed", "ewc-seed", Signal::derive(move || config.with(|c| c.seed.to_string())),
                 std::rc::Rc::new(move |v| { let x = whole("seed", v)? as u64; edit(Box::new(move |c| c.seed = x)); Ok(()) }))}
             <label for="ewc-momentum">"momentum 0.9"</label>
@@ -642,9 +659,10 @@ fn ContinualTab() -> impl IntoView {
         <div class="charts">
             <LogChart id="chart-ewc" title="Forgetting and accuracy vs the penalty weight λ (λ = 0 in the table)" x_label="λ" y_label="fraction" series=curves linear_y=true log_x=true />
             <LogChart id="chart-fisher" title="Diagonal Fisher information of task A per parameter" x_label="parameter index (layer by layer: weights, then biases)" y_label="F_i" series=fisher floor=1e-10 />
+            <FisherHeatmap fisher=heat />
         </div>
         <table id="ewc-table" class="results">
-            <thead><tr><th>"λ"</th><th>"forgetting of A"</th><th>"A after B"</th><th>"B accuracy"</th><th></th></tr></thead>
+            <thead><tr><th>"λ"</th><th>"forgetting of A"</th><th>"A after B"</th><th>"B accuracy"</th><th></th><th>"LoRA: forgetting"</th><th>"LoRA: B accuracy"</th></tr></thead>
             <tbody>{table}</tbody>
         </table>
         <div class="explain">
@@ -656,6 +674,13 @@ fn ContinualTab() -> impl IntoView {
                 "parameters A relies on, so A is forgotten less but B is learned less; past λ·F_max > 2/η the penalty's "
                 "own curvature makes plain SGD diverge (reported). 2-16-16-1 tanh, ½·MSE, SGD (or momentum), batch 1; "
                 "every λ starts from the same θ*_A and batch order."
+            </p>
+            <p>
+                "LoRA variant (AlignGuard-LoRA's setting): task B is learned only through rank-r adapters, "
+                "W_l = W*_A,l + B_l A_l on every weight matrix (biases frozen; B_l = 0 at the start), and the Fisher "
+                "penalty (λ/2)·Σ_i F_i Δ_i² acts on the adapters' update Δ = B_l A_l alone. Same η, batch and epochs. "
+                "The heatmap shows F_i layer by layer (rows: units, columns: their inputs, then the bias) on a log "
+                "scale: the weights task A relies on most are the ones the penalty holds."
             </p>
         </div>
     }
@@ -773,4 +798,53 @@ fn QuadraticTab() -> impl IntoView {
             </p>
         </div>
     }
+}
+
+/// The diagonal Fisher information as one heatmap block per layer (fan-out rows × fan-in columns plus a
+/// bias column), log colour scale over 6 decades below the largest entry.
+#[component]
+fn FisherHeatmap(fisher: Signal<Option<(Vec<f64>, Vec<(usize, usize, usize, usize)>)>>) -> impl IntoView {
+    let canvas = NodeRef::<Canvas>::new();
+    let cells = move || fisher.with(|f| f.as_ref().map_or(0, |(v, _)| v.len()));
+    Effect::new(move |_| {
+        if let (Some((f, layers)), Some(c)) = (fisher.get(), canvas.get()) {
+            if let Err(e) = draw_fisher(c, &f, &layers) {
+                leptos::logging::warn!("fisher heatmap: {e}");
+            }
+        }
+    });
+    view! {
+        <figure class="chart" data-cells=cells>
+            <canvas id="chart-fisher-heatmap" node_ref=canvas width="600" height="320" role="img" aria-label="Fisher information heatmap by layer"></canvas>
+        </figure>
+    }
+}
+
+fn draw_fisher(canvas: web_sys::HtmlCanvasElement, f: &[f64], layers: &[(usize, usize, usize, usize)]) -> Result<(), Box<dyn std::error::Error>> {
+    let root = CanvasBackend::with_canvas_object(canvas).ok_or("no 2-D context")?.into_drawing_area();
+    root.fill(&WHITE)?;
+    let width: usize = layers.iter().map(|&(_, _, i, _)| i + 2).sum::<usize>().max(1);
+    let height = layers.iter().map(|&(_, _, _, o)| o).max().unwrap_or(1);
+    let max = f.iter().copied().fold(0.0f64, f64::max).max(f64::MIN_POSITIVE);
+    let mut chart = ChartBuilder::on(&root)
+        .caption("Fisher F_i of task A by layer (log scale; last column of each block: biases)", ("sans-serif", 15))
+        .margin(10)
+        .build_cartesian_2d(0..width, 0..height)?;
+    let shade = |v: f64| {
+        let t = if v > 0.0 { ((v / max).log10() + 6.0) / 6.0 } else { 0.0 };
+        let s = (235.0 * (1.0 - t.clamp(0.0, 1.0))) as u8;
+        RGBColor(s, s, 255)
+    };
+    let mut x0 = 0;
+    for &(w, b, i, o) in layers {
+        let block = (0..o).flat_map(|r| (0..=i).map(move |c| (r, c))).map(|(r, c)| {
+            let v = if c < i { f[w + r * i + c] } else { f[b + r] };
+            Rectangle::new([(x0 + c, height - r - 1), (x0 + c + 1, height - r)], shade(v).filled())
+        });
+        chart.draw_series(block)?;
+        chart.draw_series(std::iter::once(Rectangle::new([(x0, height - o), (x0 + i + 1, height)], RGBColor(214, 90, 40).stroke_width(1))))?;
+        x0 += i + 2;
+    }
+    root.present()?;
+    Ok(())
 }

@@ -210,7 +210,9 @@ enum GenWhich {
         out: GenOut,
     },
     /// Continual learning: circle (task A), then xor (task B) with the EWC penalty (λ/2)Σ F_i(θ_i − θ*_A,i)²,
-    /// for each λ. JSON: a_accuracy_after_a and per λ: lambda, forgetting, a_accuracy, b_accuracy, diverged.
+    /// for each λ, full-weight and through rank-r LoRA adapters with the penalty on the adapters' update.
+    /// JSON: a_accuracy_after_a and per λ: lambda, forgetting, a_accuracy, b_accuracy, diverged, lora
+    /// (forgetting, a_accuracy, b_accuracy, diverged, params).
     Continual {
         /// Penalty weights to compare.
         #[arg(long, value_delimiter = ',', default_value = "0,1,10,100,1000,10000")]
@@ -231,6 +233,9 @@ enum GenWhich {
         /// SGD with momentum 0.9 instead of plain SGD.
         #[arg(long)]
         momentum: bool,
+        /// Rank of the LoRA variant's adapters (0: no LoRA runs).
+        #[arg(long, default_value_t = 2)]
+        lora_rank: usize,
         #[arg(long, default_value_t = 0)]
         seed: u64,
         #[command(flatten)]
@@ -1009,18 +1014,19 @@ async fn gen(which: GenWhich) -> Result<(), Error> {
                 println!("{j}");
             }
         }
-        GenWhich::Continual { lambdas, hidden, n, epochs_a, epochs_b, lr, batch, momentum, seed, out } => {
+        GenWhich::Continual { lambdas, hidden, n, epochs_a, epochs_b, lr, batch, momentum, lora_rank, seed, out } => {
             use regula_core::gen::continual;
-            let config = continual::Config { lambdas: lambdas.clone(), hidden, n, epochs_a, epochs_b, lr, batch, momentum, seed };
+            let config = continual::Config { lambdas: lambdas.clone(), hidden, n, epochs_a, epochs_b, lr, batch, momentum, lora_rank, seed };
             let mut e = continual::Experiment::new(config)?;
             let bar = progress(lambdas.len() as u64, "λ");
             regula_core::frame::run_to_end(&mut e, Budget::iterations(1), |f| bar.set_position(f.iteration)).await?;
             bar.finish_and_clear();
             let acc_a = e.after_a.as_ref().map_or(f64::NAN, |a| a.1);
             println!("task A (circle) test accuracy after A: {acc_a:.3}");
-            println!("{:>10} {:>11} {:>12} {:>12}", "λ", "forgetting", "A after B", "B accuracy");
+            println!("{:>10} {:>11} {:>12} {:>12}   LoRA r = {lora_rank}: {:>10} {:>10}", "λ", "forgetting", "A after B", "B accuracy", "forgetting", "B accuracy");
             for o in &e.outcomes {
-                println!("{:>10} {:>11.3} {:>12.3} {:>12.3}{}", o.lambda, o.forgetting, o.a_accuracy, o.b_accuracy, if o.diverged { "  (diverged)" } else { "" });
+                let lora = o.lora.map_or(String::new(), |l| format!("{:>10.3} {:>10.3}{}", l.forgetting, l.b_accuracy, if l.diverged { " (diverged)" } else { "" }));
+                println!("{:>10} {:>11.3} {:>12.3} {:>12.3}{}   {:>12}{lora}", o.lambda, o.forgetting, o.a_accuracy, o.b_accuracy, if o.diverged { " (diverged)" } else { "" }, "");
             }
             if let Some(path) = &out.trace {
                 write_csv(path, "lambda,forgetting,a_accuracy,b_accuracy", e.outcomes.iter().map(|o| vec![o.lambda, o.forgetting, o.a_accuracy, o.b_accuracy]))?;

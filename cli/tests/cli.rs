@@ -308,6 +308,9 @@ fn gen_student_teacher_prints_simulation_and_theory() {
         for key in ["lambda", "forgetting", "a_accuracy", "b_accuracy"] {
             assert!(o[key].as_f64().is_some_and(f64::is_finite), "{key}: {o}");
         }
+        for key in ["forgetting", "a_accuracy", "b_accuracy"] {
+            assert!(o["lora"][key].as_f64().is_some_and(f64::is_finite), "lora {key}: {o}");
+        }
     }
     // Bad input: typed errors, no panic.
     for args in [

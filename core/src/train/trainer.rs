@@ -348,6 +348,13 @@ impl Trainer {
         }
     }
 
+    /// The data loss (no regulariser) and its gradient at weights `theta` other than the trainer's own, on
+    /// `rows` of the training data — for schemes that parameterise θ differently (low-rank adapters).
+    pub fn loss_grad_at(&self, theta: &[f64], rows: &[usize], grad: &mut [f64]) -> f64 {
+        let batch = Batch { x: &self.data.x, y: &self.targets, class: &self.data.class, rows };
+        loss_grad(&self.arch, theta, self.config.loss, batch, Some(grad))
+    }
+
     /// Replaces θ by weights computed elsewhere (the GPU) after `steps` more updates that took `ms`.
     pub fn set_state(&mut self, theta: Vec<f64>, steps: u64, ms: f64) {
         self.theta = theta;
