@@ -29,13 +29,13 @@ export async function launch({ webgpu = true } = {}) {
   });
 }
 
-/** A page that records console errors and uncaught exceptions into `errors`. */
-export async function openPage(browser, viewport = { width: 1280, height: 720 }) {
+/** A page at `at` (the lab's address by default) that records console errors and uncaught exceptions. */
+export async function openPage(browser, viewport = { width: 1280, height: 720 }, at = URL) {
   const page = await browser.newPage({ viewport });
   const errors = [];
   page.on('console', (m) => { if (m.type() === 'error') errors.push(m.text()); });
   page.on('pageerror', (e) => errors.push(String(e)));
-  await page.goto(URL);
+  await page.goto(at);
   // The banner leaves "Looking for a GPU…" once the device probe has finished.
   await page.waitForFunction(() => {
     const b = document.querySelector('#device-banner');

@@ -69,6 +69,7 @@ impl Lab {
 
     fn from_hash(hash: &str) -> Lab {
         let slug = hash.trim_start_matches('#').trim_start_matches('/');
+        let slug = slug.split('?').next().unwrap_or_default();
         Lab::ALL.into_iter().find(|l| l.slug() == slug).unwrap_or(Lab::Kernels)
     }
 }

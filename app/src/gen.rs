@@ -29,9 +29,30 @@ enum Tab {
     Quadratic,
 }
 
+/// The lab's slug in links.
+const SLUG: &str = "generalization";
+
+/// A tab's parameters from the link (or defaults) as a signal kept in the link, and the link's notices.
+fn linked<T>(tab: &'static str, default: T, validate: impl Fn(&T) -> Result<(), Error>) -> (RwSignal<T>, Vec<String>)
+where
+    T: serde::Serialize + serde::de::DeserializeOwned + Clone + Send + Sync + 'static,
+{
+    let d = crate::link::restore(SLUG, Some(tab), &default, validate);
+    let signal = RwSignal::new(d.value);
+    crate::link::sync(SLUG, Some(tab), signal.into(), default);
+    (signal, d.notices)
+}
+
 #[component]
 pub fn GenPage() -> impl IntoView {
-    let tab = RwSignal::new(Tab::StudentTeacher);
+    let tab = RwSignal::new(match crate::link::tab(SLUG).as_deref() {
+        Some("double-descent") => Tab::DoubleDescent,
+        Some("noisy-labels") => Tab::NoisyLabels,
+        Some("pskd") => Tab::Pskd,
+        Some("continual") => Tab::Continual,
+        Some("quadratic") => Tab::Quadratic,
+        _ => Tab::StudentTeacher,
+    });
     view! {
         <section class="lab" aria-labelledby="gen-title">
             <h2 id="gen-title">"Generalization: theory over simulation"</h2>
@@ -76,7 +97,7 @@ impl Stepper for StRun {
     }
 }
 
-#[derive(Clone, PartialEq)]
+#[derive(Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 struct StPanel {
     config: student_teacher::Config,
     sweep: bool,
@@ -88,7 +109,7 @@ fn line(name: &'static str, color: RGBColor, points: Vec<(f64, f64)>) -> Series 
 
 #[component]
 fn StudentTeacherTab() -> impl IntoView {
-    let panel = RwSignal::new(StPanel { config: student_teacher::Config::default(), sweep: false });
+    let (panel, notices) = linked("student-teacher", StPanel { config: student_teacher::Config::default(), sweep: false }, |p| p.config.validate());
     let factory: Factory<StRun> = std::rc::Rc::new(move || {
         let p = panel.get_untracked();
         Box::pin(async move {
@@ -187,6 +208,7 @@ fn StudentTeacherTab() -> impl IntoView {
                 std::rc::Rc::new(move |v| { let x = whole("seed", v)? as u64; edit(Box::new(move |p| p.config.seed = x)); Ok(()) }))}
         </form>
         <RunControls runner=runner invalid=Signal::derive(move || invalid.get().is_some()) />
+        <crate::link::LinkNotices notices=notices />
         <p id="param-error" class="error" role="alert" hidden=move || invalid.get().is_none()>{move || invalid.get()}</p>
         <p id="status" class=move || if runner.error.get().is_some() { "status error" } else { "status" } aria-live="polite">{status}</p>
         <div class="charts">
@@ -213,7 +235,7 @@ fn StudentTeacherTab() -> impl IntoView {
 
 #[component]
 fn DoubleDescentTab() -> impl IntoView {
-    let config = RwSignal::new(double_descent::Config::default());
+    let (config, notices) = linked("double-descent", double_descent::Config::default(), |c| c.validate());
     let factory: Factory<double_descent::Sweep> = std::rc::Rc::new(move || {
         let c = config.get_untracked();
         Box::pin(async move { Ok(vec![double_descent::Sweep::new(c)?]) })
@@ -267,6 +289,7 @@ fn DoubleDescentTab() -> impl IntoView {
                 std::rc::Rc::new(move |v| { let x = whole("seed", v)? as u64; edit(Box::new(move |c| c.seed = x)); Ok(()) }))}
         </form>
         <RunControls runner=runner invalid=Signal::derive(move || invalid.get().is_some()) />
+        <crate::link::LinkNotices notices=notices />
         <p id="param-error" class="error" role="alert" hidden=move || invalid.get().is_none()>{move || invalid.get()}</p>
         <p id="status" class=move || if runner.error.get().is_some() { "status error" } else { "status" } aria-live="polite">{status}</p>
         <div class="charts">
@@ -286,7 +309,7 @@ fn DoubleDescentTab() -> impl IntoView {
 
 #[component]
 fn NoisyLabelsTab() -> impl IntoView {
-    let config = RwSignal::new(noisy_labels::Config::default());
+    let (config, notices) = linked("noisy-labels", noisy_labels::Config::default(), |c| c.validate());
     let factory: Factory<noisy_labels::Experiment> = std::rc::Rc::new(move || {
         let c = config.get_untracked();
         Box::pin(async move { Ok(vec![noisy_labels::Experiment::new(c)?]) })
@@ -398,6 +421,7 @@ fn NoisyLabelsTab() -> impl IntoView {
                 std::rc::Rc::new(move |v| { let x = whole("seed", v)? as u64; edit(Box::new(move |c| c.seed = x)); Ok(()) }))}
         </form>
         <RunControls runner=runner invalid=Signal::derive(move || invalid.get().is_some()) />
+        <crate::link::LinkNotices notices=notices />
         <p id="param-error" class="error" role="alert" hidden=move || invalid.get().is_none()>{move || invalid.get()}</p>
         <p id="status" class=move || if runner.error.get().is_some() { "status error" } else { "status" } aria-live="polite">{status}</p>
         <div class="charts">
@@ -439,7 +463,7 @@ const LS: RGBColor = RGBColor(30, 150, 90);
 
 #[component]
 fn PskdTab() -> impl IntoView {
-    let config = RwSignal::new(pskd::Config::default());
+    let (config, notices) = linked("pskd", pskd::Config::default(), |c| c.validate());
     let factory: Factory<pskd::Experiment> = std::rc::Rc::new(move || {
         let c = config.get_untracked();
         Box::pin(async move { Ok(vec![pskd::Experiment::new(c)?]) })
@@ -523,6 +547,7 @@ fn PskdTab() -> impl IntoView {
                 std::rc::Rc::new(move |v| { let x = whole("seed", v)? as u64; edit(Box::new(move |c| c.seed = x)); Ok(()) }))}
         </form>
         <RunControls runner=runner invalid=Signal::derive(move || invalid.get().is_some()) />
+        <crate::link::LinkNotices notices=notices />
         <p id="param-error" class="error" role="alert" hidden=move || invalid.get().is_none()>{move || invalid.get()}</p>
         <p id="status" class=move || if runner.error.get().is_some() { "status error" } else { "status" } aria-live="polite">{status}</p>
         <div class="charts">
@@ -551,7 +576,7 @@ fn PskdTab() -> impl IntoView {
 
 #[component]
 fn ContinualTab() -> impl IntoView {
-    let config = RwSignal::new(continual::Config::default());
+    let (config, notices) = linked("continual", continual::Config::default(), |c| c.validate());
     let factory: Factory<continual::Experiment> = std::rc::Rc::new(move || {
         let c = config.get_untracked();
         Box::pin(async move { Ok(vec![continual::Experiment::new(c)?]) })
@@ -654,6 +679,7 @@ fn ContinualTab() -> impl IntoView {
                 on:change=move |ev| { let on = event_target_checked(&ev); edit(Box::new(move |c| c.momentum = on)); } />
         </form>
         <RunControls runner=runner invalid=Signal::derive(move || invalid.get().is_some()) />
+        <crate::link::LinkNotices notices=notices />
         <p id="param-error" class="error" role="alert" hidden=move || invalid.get().is_none()>{move || invalid.get()}</p>
         <p id="status" class=move || if runner.error.get().is_some() { "status error" } else { "status" } aria-live="polite">{status}</p>
         <div class="charts">
@@ -688,7 +714,7 @@ fn ContinualTab() -> impl IntoView {
 
 #[component]
 fn QuadraticTab() -> impl IntoView {
-    let config = RwSignal::new(quadratic::Config::default());
+    let (config, notices) = linked("quadratic", quadratic::Config::default(), |c| c.validate());
     let factory: Factory<quadratic::Sweep> = std::rc::Rc::new(move || {
         let c = config.get_untracked();
         Box::pin(async move { Ok(vec![quadratic::Sweep::new(c)?]) })
@@ -778,6 +804,7 @@ fn QuadraticTab() -> impl IntoView {
                 std::rc::Rc::new(move |v| { let x = whole("seed", v)? as u64; edit(Box::new(move |c| c.seed = x)); Ok(()) }))}
         </form>
         <RunControls runner=runner invalid=Signal::derive(move || invalid.get().is_some()) />
+        <crate::link::LinkNotices notices=notices />
         <p id="param-error" class="error" role="alert" hidden=move || invalid.get().is_none()>{move || invalid.get()}</p>
         <p id="status" class=move || if runner.error.get().is_some() { "status error" } else { "status" } aria-live="polite">{status}</p>
         <div class="charts">

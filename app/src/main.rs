@@ -6,6 +6,7 @@ mod chart;
 mod form;
 mod gen;
 mod kernels;
+mod link;
 mod ot;
 mod runner;
 mod sketch;

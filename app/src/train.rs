@@ -68,10 +68,18 @@ impl Stepper for TrainRun {
     }
 }
 
-#[derive(Clone, PartialEq)]
+#[derive(Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 struct Panel {
     data: DatasetSpec,
     config: TrainConfig,
+}
+
+/// What a link carries for this lab: the panel and the backend.
+#[derive(Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+struct Link {
+    data: DatasetSpec,
+    config: TrainConfig,
+    backend: BackendChoice,
 }
 
 impl Default for Panel {
@@ -86,8 +94,16 @@ impl Default for Panel {
 
 #[component]
 pub fn TrainPage(device: Device) -> impl IntoView {
-    let panel = RwSignal::new(Panel::default());
-    let backend = RwSignal::new(BackendChoice::Auto);
+    let defaults = Link { data: Panel::default().data, config: Panel::default().config, backend: BackendChoice::Auto };
+    let restored = crate::link::restore("training", None, &defaults, |l: &Link| l.config.validate(&l.data.build()?));
+    let notices = restored.notices;
+    let panel = RwSignal::new(Panel { data: restored.value.data, config: restored.value.config });
+    let backend = RwSignal::new(restored.value.backend);
+    let linked = Signal::derive(move || {
+        let p = panel.get();
+        Link { data: p.data, config: p.config, backend: backend.get() }
+    });
+    crate::link::sync("training", None, linked, defaults);
     let note = RwSignal::new(None::<String>);
     // A person's CSV (inputs…, target last), replacing the generated dataset until another is chosen.
     let upload = StoredValue::new_local(None::<regula_core::train::Dataset>);
@@ -392,6 +408,7 @@ pub fn TrainPage(device: Device) -> impl IntoView {
                     Rc::new(move |v| { let x = whole("seed", v)? as u64; edit_data(Box::new(move |p| { p.config.seed = x; p.data.seed = x; })); Ok(()) }))}
             </form>
             <RunControls runner=runner invalid=Signal::derive(move || invalid.get().is_some()) />
+            <crate::link::LinkNotices notices=notices />
             <p id="param-error" class="error" role="alert" hidden=move || invalid.get().is_none()>{move || invalid.get()}</p>
             <p id="status" class=move || if runner.error.get().is_some() { "status error" } else { "status" } aria-live="polite">{status}</p>
             <p id="train-note" class="muted" hidden=move || note.get().is_none()>{move || note.get()}</p>

@@ -8,7 +8,8 @@
 //! - [`ot`]: the optimal-transport lab (Sinkhorn, log-domain Sinkhorn, SNS);
 //! - [`sketch`]: the sketching lab (sketches on both backends, sketched least squares, nuclear norms);
 //! - [`train`]: the training lab (MLPs, optimizers, Hessian tools);
-//! - [`gen`]: the generalization lab (theory over simulation).
+//! - [`gen`]: the generalization lab (theory over simulation);
+//! - [`urlstate`]: any lab's parameters ↔ a versioned, strictly parsed link.
 
 pub mod backend;
 pub mod choice;
@@ -23,6 +24,7 @@ pub mod reduce;
 pub mod rng;
 pub mod sketch;
 pub mod train;
+pub mod urlstate;
 
 pub use backend::{Backend, BackendChoice, DeviceReport};
 pub use error::{Error, Result};

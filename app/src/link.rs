@@ -1,0 +1,81 @@
+//! The link bridge: a lab's parameters live in the location hash after `?` (`#/training?v=1&lr=0.03`),
+//! encoded by `regula_core::urlstate` (versioned, strict, only what differs from the defaults). A lab reads
+//! its state from the link once when it mounts and rewrites the link after every change, with
+//! `history.replaceState` (no new history entry, no navigation). The link is only ever parsed into
+//! parameters: nothing in it is inserted as markup or fetched.
+
+use leptos::prelude::*;
+use regula_core::urlstate::{self, Decoded};
+use serde::de::DeserializeOwned;
+use serde::Serialize;
+
+fn hash() -> String {
+    web_sys::window().and_then(|w| w.location().hash().ok()).unwrap_or_default()
+}
+
+/// The lab slug and the parameter part of the current hash (`#/slug?query`).
+pub fn current() -> (String, String) {
+    let h = hash();
+    let h = h.trim_start_matches('#').trim_start_matches('/');
+    match h.split_once('?') {
+        Some((slug, q)) => (slug.to_owned(), q.to_owned()),
+        None => (h.to_owned(), String::new()),
+    }
+}
+
+fn write(slug: &str, query: &str) {
+    let Some(w) = web_sys::window() else { return };
+    let target = if query == format!("v={}", urlstate::VERSION) { format!("#/{slug}") } else { format!("#/{slug}?{query}") };
+    if hash() != target {
+        if let Ok(history) = w.history() {
+            let _ = history.replace_state_with_url(&wasm_bindgen::JsValue::NULL, "", Some(&target));
+        }
+    }
+}
+
+/// The tab named by the current link, if it is this lab's.
+pub fn tab(slug: &str) -> Option<String> {
+    let (s, q) = current();
+    (s == slug).then(|| urlstate::decode(&q, &(), |_| Ok::<(), String>(())).tab).flatten()
+}
+
+/// The parameters for lab `slug` (and tab, for multi-tab labs) from the current link, or the defaults when
+/// the link is another lab's or another tab's.
+pub fn restore<T, E: std::fmt::Display>(slug: &str, tab: Option<&str>, default: &T, validate: impl Fn(&T) -> Result<(), E>) -> Decoded<T>
+where
+    T: Serialize + DeserializeOwned + Clone,
+{
+    let (s, q) = current();
+    let fresh = Decoded { value: default.clone(), tab: None, notices: vec![] };
+    if s != slug {
+        return fresh;
+    }
+    let d = urlstate::decode(&q, default, validate);
+    if tab.is_some() && d.tab.as_deref() != tab {
+        return fresh;
+    }
+    d
+}
+
+/// Rewrites the link whenever `state` changes.
+pub fn sync<T>(slug: &'static str, tab: Option<&'static str>, state: Signal<T>, default: T)
+where
+    T: Serialize + Clone + Send + Sync + 'static,
+{
+    Effect::new(move |_| {
+        let q = state.with(|s| urlstate::encode(s, &default, tab));
+        write(slug, &q);
+    });
+}
+
+/// What the link could not carry over (unknown keys, bad values), shown until the next change.
+#[component]
+pub fn LinkNotices(notices: Vec<String>) -> impl IntoView {
+    let hidden = notices.is_empty();
+    view! {
+        <div id="link-notice" class="notice" role="status" hidden=hidden>
+            <p>"From the link:"</p>
+            <ul>{notices.into_iter().map(|n| view! { <li>{n}</li> }).collect_view()}</ul>
+        </div>
+    }
+}

@@ -1,0 +1,85 @@
+// Links carry the experiment: change parameters, copy the page's address, open it in a fresh browser and
+// see the same parameters (and the same result); a link with garbage falls back to defaults and says so.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { join } from 'node:path';
+import { launch, openPage, waitForDone, ARTIFACTS, URL } from './browser.mjs';
+
+async function setField(page, id, value) {
+  await page.fill(`#${id}`, value);
+  await page.locator(`#${id}`).dispatchEvent('change');
+}
+
+const value = (page, id) => page.locator(`#${id}`).inputValue();
+
+test('a link reproduces a generalization tab and a training run; garbage in a link is refused with notices', async () => {
+  const browser = await launch();
+  try {
+    // The quadratic teacher, changed and run.
+    const { page, errors } = await openPage(browser);
+    await page.click('nav.labs a[href="#/generalization"]');
+    await page.click('#tab-quadratic');
+    await setField(page, 'q-d', '10');
+    await setField(page, 'q-alphas', '0.15,1');
+    await setField(page, 'q-restarts', '2');
+    await setField(page, 'q-steps', '1500');
+    await setField(page, 'q-seed', '7');
+    await page.click('#run');
+    await waitForDone(page);
+    const status = await page.locator('#status').textContent();
+    const link = page.url();
+    assert.match(link, /#\/generalization\?v=1&tab=quadratic&/, link);
+    for (const part of ['d=10', 'alphas=0.15,1', 'restarts=2', 'steps=1500', 'seed=7']) assert.ok(link.includes(part), `${part} in ${link}`);
+
+    // A fresh browser opens the link: same tab, same parameters, same result.
+    const other = await launch();
+    try {
+      const { page: fresh, errors: freshErrors } = await openPage(other, undefined, link);
+      await fresh.waitForSelector('#chart-q-sweep');
+      assert.equal(await fresh.locator('#tab-quadratic').getAttribute('aria-selected'), 'true');
+      assert.deepEqual(
+        [await value(fresh, 'q-d'), await value(fresh, 'q-alphas'), await value(fresh, 'q-restarts'), await value(fresh, 'q-steps'), await value(fresh, 'q-seed')],
+        ['10', '0.15,1', '2', '1500', '7'],
+      );
+      assert.equal(await fresh.locator('#link-notice').isHidden(), true, 'a clean link has no notices');
+      await fresh.click('#run');
+      await waitForDone(fresh);
+      assert.equal((await fresh.locator('#status').textContent()).replace(/^done/, ''), status.replace(/^done/, ''), 'the same run');
+      assert.deepEqual(freshErrors, []);
+    } finally {
+      await other.close();
+    }
+
+    // The training lab: dataset, layers, learning rate and seed travel; the address follows each change.
+    await page.click('nav.labs a[href="#/training"]');
+    await page.waitForSelector('#lr');
+    await page.selectOption('#dataset', 'xor');
+    await setField(page, 'hidden', '4,3');
+    await setField(page, 'lr', '0.03');
+    await setField(page, 'train-seed', '5');
+    const trainLink = page.url();
+    assert.match(trainLink, /#\/training\?v=1&/, trainLink);
+    const { page: copy } = await openPage(browser, undefined, trainLink);
+    await copy.waitForSelector('#lr');
+    assert.deepEqual(
+      [await copy.locator('#dataset').inputValue(), await value(copy, 'hidden'), await value(copy, 'lr'), await value(copy, 'train-seed')],
+      ['xor', '4,3', '0.03', '5'],
+    );
+
+    // Garbage: unknown keys and bad values are ignored, the defaults kept, and the page says what.
+    const bad = `${URL}#/training?v=1&config.lr=abc&config.epochs=-4&%3Cimg%20src%3Dx%20onerror%3Dalert(1)%3E=1&data.noise=0.2`;
+    const { page: g, errors: gErrors } = await openPage(browser, undefined, bad);
+    await g.waitForSelector('#lr');
+    assert.equal(await value(g, 'lr'), '0.1', 'the default learning rate');
+    assert.equal(await value(g, 'noise'), '0.2', 'the one good value is taken');
+    const notices = await g.locator('#link-notice li').allTextContents();
+    assert.equal(notices.length, 3, notices.join('\n'));
+    assert.ok(notices.some((n) => n.includes('unknown parameter `<img src=x onerror=alert(1)>`')), notices.join('\n'));
+    assert.equal(await g.locator('#link-notice img').count(), 0, 'a link is shown as text, never as markup');
+    await g.screenshot({ path: join(ARTIFACTS, 'link-notices.png'), fullPage: true });
+    assert.deepEqual(gErrors, []);
+    assert.deepEqual(errors, []);
+  } finally {
+    await browser.close();
+  }
+});
