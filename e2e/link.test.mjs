@@ -66,6 +66,41 @@ test('a link reproduces a generalization tab and a training run; garbage in a li
       ['xor', '4,3', '0.03', '5'],
     );
 
+    // Optimal transport: problem, sizes, method and the ε slider travel.
+    await page.click('nav.labs a[href="#/ot"]');
+    await page.waitForSelector('#problem');
+    await page.selectOption('#problem', 'moons');
+    await setField(page, 'n', '150');
+    await page.selectOption('#method', 'sns');
+    await page.locator('#eps').fill('-2.5');
+    await page.locator('#eps').dispatchEvent('change');
+    const otLink = page.url();
+    assert.match(otLink, /#\/ot\?v=1&/, otLink);
+    const { page: ot } = await openPage(browser, undefined, otLink);
+    await ot.waitForSelector('#problem');
+    assert.deepEqual(
+      [await ot.locator('#problem').inputValue(), await value(ot, 'n'), await ot.locator('#method').inputValue(), await ot.locator('#eps').inputValue()],
+      ['moons', '150', 'sns', '-2.5'],
+    );
+
+    // Sketching, both tabs.
+    await page.click('nav.labs a[href="#/sketching"]');
+    await page.waitForSelector('#design');
+    await setField(page, 'trials', '7');
+    await page.uncheck('#sk-gaussian');
+    const skLink = page.url();
+    const { page: sk } = await openPage(browser, undefined, skLink);
+    await sk.waitForSelector('#design');
+    assert.equal(await value(sk, 'trials'), '7');
+    assert.equal(await sk.locator('#sk-gaussian').isChecked(), false, skLink);
+    await page.click('#tab-nuclear');
+    await setField(page, 'nn-rank', '3');
+    const nnLink = page.url();
+    assert.match(nnLink, /tab=nuclear&.*rank=3/, nnLink);
+    const { page: nn } = await openPage(browser, undefined, nnLink);
+    await nn.waitForSelector('#nn-rank');
+    assert.equal(await value(nn, 'nn-rank'), '3');
+
     // Garbage: unknown keys and bad values are ignored, the defaults kept, and the page says what.
     const bad = `${URL}#/training?v=1&config.lr=abc&config.epochs=-4&%3Cimg%20src%3Dx%20onerror%3Dalert(1)%3E=1&data.noise=0.2`;
     const { page: g, errors: gErrors } = await openPage(browser, undefined, bad);

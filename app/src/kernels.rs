@@ -23,10 +23,22 @@ pub fn series(frames: &[Frame], name: &'static str, metric: &str, color: RGBColo
     (!points.is_empty()).then_some(Series { name, color, points })
 }
 
+/// What a link carries for this lab.
+#[derive(Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+struct Link {
+    #[serde(flatten)]
+    params: ReduceCheckParams,
+    backend: BackendChoice,
+}
+
 #[component]
 pub fn KernelsPage(device: Device) -> impl IntoView {
-    let params = RwSignal::new(ReduceCheckParams::default());
-    let backend = RwSignal::new(BackendChoice::Auto);
+    let defaults = Link { params: ReduceCheckParams::default(), backend: BackendChoice::Auto };
+    let restored = crate::link::restore("kernels", None, &defaults, |l: &Link| l.params.validate());
+    let notices = restored.notices;
+    let params = RwSignal::new(restored.value.params);
+    let backend = RwSignal::new(restored.value.backend);
+    crate::link::sync("kernels", None, Signal::derive(move || Link { params: params.get(), backend: backend.get() }), defaults);
     let factory: Factory<ReduceCheck> = Rc::new(move || {
         let p = params.get_untracked();
         let b = device.backend(backend.get_untracked());
@@ -137,6 +149,7 @@ pub fn KernelsPage(device: Device) -> impl IntoView {
                 </select>
             </form>
             <RunControls runner=runner invalid=Signal::derive(move || invalid.get().is_some()) />
+            <crate::link::LinkNotices notices=notices />
             <p id="param-error" class="error" role="alert" hidden=move || invalid.get().is_none()>{move || invalid.get()}</p>
             <p id="status" class=move || if runner.error.get().is_some() { "status error" } else { "status" } aria-live="polite">{status}</p>
             <div class="charts">

@@ -25,7 +25,12 @@ pub fn current() -> (String, String) {
 
 fn write(slug: &str, query: &str) {
     let Some(w) = web_sys::window() else { return };
-    let target = if query == format!("v={}", urlstate::VERSION) { format!("#/{slug}") } else { format!("#/{slug}?{query}") };
+    let defaults = query == format!("v={}", urlstate::VERSION);
+    // Default parameters on an address without any: leave it as it is (a plain visit stays plain).
+    if defaults && !hash().contains('?') {
+        return;
+    }
+    let target = if defaults { format!("#/{slug}") } else { format!("#/{slug}?{query}") };
     if hash() != target {
         if let Ok(history) = w.history() {
             let _ = history.replace_state_with_url(&wasm_bindgen::JsValue::NULL, "", Some(&target));

@@ -67,7 +67,25 @@ enum Mode {
     Compare,
 }
 
+/// What a link carries for this lab.
+#[derive(Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+struct Link {
+    problem: ProblemSpec,
+    solver: SolverParams,
+    /// A method's name or `compare`.
+    mode: String,
+    backend: BackendChoice,
+}
+
 impl Mode {
+    fn parse(s: &str) -> Option<Mode> {
+        if s == "compare" {
+            Some(Mode::Compare)
+        } else {
+            s.parse::<Method>().ok().map(Mode::One)
+        }
+    }
+
     fn value(self) -> &'static str {
         match self {
             Mode::One(m) => m.name(),
@@ -93,10 +111,24 @@ struct Snapshot {
 
 #[component]
 pub fn OtPage(device: Device) -> impl IntoView {
-    let spec = RwSignal::new(ProblemSpec { kind: ProblemKind::Random, n: 200, m: 200, normalize_cost: true, ..Default::default() });
-    let solver = RwSignal::new(SolverParams { eps: 1.0 / 200.0, tol: 1e-10, ..Default::default() });
-    let mode = RwSignal::new(Mode::Compare);
-    let backend = RwSignal::new(BackendChoice::Auto);
+    let defaults = Link {
+        problem: ProblemSpec { kind: ProblemKind::Random, n: 200, m: 200, normalize_cost: true, ..Default::default() },
+        solver: SolverParams { eps: 1.0 / 200.0, tol: 1e-10, ..Default::default() },
+        mode: Mode::Compare.value().to_owned(),
+        backend: BackendChoice::Auto,
+    };
+    let restored = crate::link::restore("ot", None, &defaults, |l: &Link| -> Result<(), Error> {
+        l.problem.validate()?;
+        l.solver.validate()?;
+        Mode::parse(&l.mode).map(|_| ()).ok_or_else(|| Error::Invalid { name: "mode", message: format!("`{}` is not a method or `compare`", l.mode) })
+    });
+    let notices = restored.notices;
+    let spec = RwSignal::new(restored.value.problem);
+    let solver = RwSignal::new(restored.value.solver);
+    let mode = RwSignal::new(Mode::parse(&restored.value.mode).unwrap_or(Mode::Compare));
+    let backend = RwSignal::new(restored.value.backend);
+    let linked = Signal::derive(move || Link { problem: spec.get(), solver: solver.get(), mode: mode.get().value().to_owned(), backend: backend.get() });
+    crate::link::sync("ot", None, linked, defaults);
     let upload = StoredValue::new_local(None::<(Points, Points)>);
     let halves = StoredValue::new_local([None::<(Points, String)>, None]);
     let uploaded = RwSignal::new(None::<String>);
@@ -360,6 +392,7 @@ pub fn OtPage(device: Device) -> impl IntoView {
             <p class="muted" hidden=move || uploaded.get().is_none()>{move || uploaded.get()}</p>
             <p id="upload-error" class="error" role="alert" hidden=move || upload_error.get().is_none()>{move || upload_error.get()}</p>
             <RunControls runner=runner invalid=Signal::derive(move || invalid.get().is_some()) />
+            <crate::link::LinkNotices notices=notices />
             <p id="param-error" class="error" role="alert" hidden=move || invalid.get().is_none()>{move || invalid.get()}</p>
             <p id="status" class=move || if runner.error.get().is_some() { "status error" } else { "status" } aria-live="polite">{status}</p>
             <div class="charts">

@@ -40,7 +40,7 @@ enum Tab {
 
 #[component]
 pub fn SketchPage(device: Device) -> impl IntoView {
-    let tab = RwSignal::new(Tab::Regression);
+    let tab = RwSignal::new(if crate::link::tab("sketching").as_deref() == Some("nuclear") { Tab::Nuclear } else { Tab::Regression });
     view! {
         <section class="lab" aria-labelledby="sketch-title">
             <h2 id="sketch-title">"Sketching: sketched least squares in ℓ2 and ℓ∞, sketch-and-precondition, nuclear norms"</h2>
@@ -58,8 +58,27 @@ pub fn SketchPage(device: Device) -> impl IntoView {
     }
 }
 
+/// What a link carries for the regression tab.
+#[derive(Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+struct Link {
+    #[serde(flatten)]
+    panel: Panel,
+    backend: BackendChoice,
+}
+
+/// The panel's own checks (a shape the page can hold, d < n, the sketch sizes).
+fn check(p: &Panel) -> Result<(), String> {
+    if p.n.saturating_mul(p.d + 1) > MAX_PAGE_ENTRIES {
+        return Err(format!("n·(d + 1) = {} is more than the page handles ({MAX_PAGE_ENTRIES}); the CLI takes larger problems", p.n.saturating_mul(p.d + 1)));
+    }
+    if p.d >= p.n {
+        return Err(format!("`d` must be below n = {} (got {}): the residual needs room", p.n, p.d));
+    }
+    p.config(p.n, p.d).validate(p.n, p.d).map_err(|e| e.to_string())
+}
+
 /// What the panel sets.
-#[derive(Clone, PartialEq)]
+#[derive(Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 struct Panel {
     design: Design,
     n: usize,
@@ -98,8 +117,12 @@ impl Panel {
 
 #[component]
 fn RegressionTab(device: Device) -> impl IntoView {
-    let panel = RwSignal::new(Panel::default());
-    let backend = RwSignal::new(BackendChoice::Auto);
+    let defaults = Link { panel: Panel::default(), backend: BackendChoice::Auto };
+    let restored = crate::link::restore("sketching", Some("regression"), &defaults, |l: &Link| check(&l.panel));
+    let notices = restored.notices;
+    let panel = RwSignal::new(restored.value.panel);
+    let backend = RwSignal::new(restored.value.backend);
+    crate::link::sync("sketching", Some("regression"), Signal::derive(move || Link { panel: panel.get(), backend: backend.get() }), defaults);
     let upload = StoredValue::new_local(None::<Instance>);
     let files = StoredValue::new_local([None::<(regula_core::sketch::data::Matrix, String)>, None]);
     let uploaded = RwSignal::new(None::<String>);
@@ -380,6 +403,7 @@ fn RegressionTab(device: Device) -> impl IntoView {
         <p class="muted" hidden=move || uploaded.get().is_none()>{move || uploaded.get()}</p>
         <p id="upload-error" class="error" role="alert" hidden=move || upload_error.get().is_none()>{move || upload_error.get()}</p>
         <RunControls runner=runner invalid=Signal::derive(move || invalid.get().is_some()) />
+        <crate::link::LinkNotices notices=notices />
         <p id="param-error" class="error" role="alert" hidden=move || invalid.get().is_none()>{move || invalid.get()}</p>
         <p id="status" class=move || if runner.error.get().is_some() { "status error" } else { "status" } aria-live="polite">{status}</p>
         <table id="sketch-table" class="results">
@@ -446,12 +470,31 @@ struct NuclearRow {
     report: nuclear::NuclearReport,
 }
 
+/// What a link carries for the nuclear-norm tab.
+#[derive(Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+struct NuclearLink {
+    n: usize,
+    d: usize,
+    rank: usize,
+    collapse: f64,
+}
+
 #[component]
 fn NuclearTab() -> impl IntoView {
-    let n = RwSignal::new(256usize);
-    let d = RwSignal::new(1024usize);
-    let rank = RwSignal::new(1usize);
-    let collapse = RwSignal::new(0.5f64);
+    let defaults = NuclearLink { n: 256, d: 1024, rank: 1, collapse: 0.5 };
+    let restored = crate::link::restore("sketching", Some("nuclear"), &defaults, |l: &NuclearLink| {
+        if l.n.saturating_mul(l.d) > MAX_NUCLEAR_ENTRIES || l.n == 0 || l.d == 0 || l.rank == 0 || !(0.0..=1.0).contains(&l.collapse) {
+            Err("outside what the page computes")
+        } else {
+            Ok(())
+        }
+    });
+    let notices = restored.notices;
+    let n = RwSignal::new(restored.value.n);
+    let d = RwSignal::new(restored.value.d);
+    let rank = RwSignal::new(restored.value.rank);
+    let collapse = RwSignal::new(restored.value.collapse);
+    crate::link::sync("sketching", Some("nuclear"), Signal::derive(move || NuclearLink { n: n.get(), d: d.get(), rank: rank.get(), collapse: collapse.get() }), defaults);
     let rows = RwSignal::new(Vec::<NuclearRow>::new());
     let busy = RwSignal::new(false);
     let error = RwSignal::new(None::<String>);
@@ -513,6 +556,7 @@ fn NuclearTab() -> impl IntoView {
                 } />
         </form>
         <div class="controls">
+            <crate::link::LinkNotices notices=notices />
             <button id="nn-compute" on:click=move |_| compute() disabled=move || busy.get()>{move || if busy.get() { "Computing…" } else { "Compute" }}</button>
         </div>
         <p id="nn-error" class="error" role="alert" hidden=move || error.get().is_none()>{move || error.get()}</p>
