@@ -86,6 +86,12 @@ impl<S: Stepper + 'static> Runner<S> {
         }
     }
 
+    /// False once the page that owns this runner is gone (its signals disposed): a step or run loop that
+    /// was awaiting then stops quietly instead of touching them (which would panic and kill the app).
+    fn alive(self) -> bool {
+        self.generation.try_get_value().is_some()
+    }
+
     /// One `step` of every unfinished stepper (created on first use).
     async fn advance(self, budget: Budget) -> bool {
         if self.busy.get_value() {
@@ -97,7 +103,11 @@ impl<S: Stepper + 'static> Runner<S> {
             Some(s) => s,
             None => {
                 let make = self.factory.get_value();
-                match make().await {
+                let made = make().await;
+                if !self.alive() {
+                    return false;
+                }
+                match made {
                     Ok(s) => s,
                     Err(e) => return self.fail(e.to_string()),
                 }
@@ -112,7 +122,11 @@ impl<S: Stepper + 'static> Runner<S> {
                 new_frames.push(None);
                 continue;
             }
-            match s.step(share).await {
+            let stepped = s.step(share).await;
+            if !self.alive() {
+                return false;
+            }
+            match stepped {
                 Ok(frame) => new_frames.push(Some(frame)),
                 Err(e) => {
                     failure = Some(e.to_string());
@@ -168,8 +182,11 @@ impl<S: Stepper + 'static> Runner<S> {
         self.running.set(true);
         let generation = self.generation.get_value();
         spawn_local(async move {
-            while self.running.get_untracked() && self.generation.get_value() == generation {
+            while self.alive() && self.running.get_untracked() && self.generation.get_value() == generation {
                 self.advance(Budget::millis(FRAME_BUDGET_MS)).await;
+                if !self.alive() {
+                    break;
+                }
                 if self.done() || self.error.get_untracked().is_some() {
                     self.running.set(false);
                     break;

@@ -513,16 +513,19 @@ fn NuclearTab() -> impl IntoView {
             // Let the page paint "computing…" before the SVDs (a bounded few hundred ms at most).
             next_animation_frame().await;
             next_animation_frame().await;
+            if busy.try_get_untracked().is_none() {
+                return; // the tab was closed meanwhile
+            }
             let run = |label: &'static str, rank: usize, collapse: f64| -> Result<NuclearRow, Error> {
                 let x = nuclear::generate(n, d, rank, collapse, 7)?;
                 Ok(NuclearRow { label, report: nuclear::compare(&x, n, d)? })
             };
             let result = (|| Ok::<_, Error>(vec![run("your matrix", rank, collapse)?, run("i.i.d. rows", 1, 0.0)?, run("rank 1 (collapsed)", 1, 1.0)?]))();
             match result {
-                Ok(r) => rows.set(r),
-                Err(e) => error.set(Some(e.to_string())),
+                Ok(r) => _ = rows.try_set(r),
+                Err(e) => _ = error.try_set(Some(e.to_string())),
             }
-            busy.set(false);
+            _ = busy.try_set(false);
         });
     };
     let spectrum = Signal::derive(move || {

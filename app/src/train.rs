@@ -263,6 +263,9 @@ pub fn TrainPage(device: Device) -> impl IntoView {
         leptos::task::spawn_local(async move {
             next_animation_frame().await;
             next_animation_frame().await;
+            if hessian_note.try_get_untracked().is_none() {
+                return; // the page was left meanwhile
+            }
             let view = runner.with_steppers(|s| s.first().map(|r| HessianView::of(r.trainer()))).flatten();
             match view {
                 Some(Ok(v)) => {

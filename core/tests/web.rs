@@ -90,3 +90,31 @@ async fn tiled_training_on_webgpu_matches_the_cpu_trainer() {
     assert!(worst < train_common::TOL, "θ differs by {worst}");
     assert!((lc - lg).abs() < 1e-3 * lc.max(1e-3), "loss {lc} vs {lg}");
 }
+
+/// Two labs' GPU steps in flight at once (a person switching labs mid-step): each one's error scopes must
+/// be pushed and popped without the other's in between, or wgpu panics and the page dies. The two
+/// futures are polled alternately, as the browser's event loop does.
+#[wasm_bindgen_test]
+async fn concurrent_scoped_gpu_work_does_not_interleave_error_scopes() {
+    use std::future::Future;
+    use std::task::Poll;
+    let ctx = GpuContext::new().await.unwrap();
+    let mut a = Box::pin(ctx.scoped(|| 1));
+    let mut b = Box::pin(ctx.scoped(|| 2));
+    let (mut ra, mut rb) = (None, None);
+    std::future::poll_fn(|cx| {
+        if ra.is_none() {
+            if let Poll::Ready(v) = a.as_mut().poll(cx) {
+                ra = Some(v);
+            }
+        }
+        if rb.is_none() {
+            if let Poll::Ready(v) = b.as_mut().poll(cx) {
+                rb = Some(v);
+            }
+        }
+        if ra.is_some() && rb.is_some() { Poll::Ready(()) } else { Poll::Pending }
+    })
+    .await;
+    assert_eq!((ra.unwrap().unwrap(), rb.unwrap().unwrap()), (1, 2));
+}

@@ -198,9 +198,106 @@ fn serve() -> Result {
 
 fn dist() -> Result {
     setup(Needs::Web)?;
-    run(cmd("trunk").args(["build", "--release"]))?;
-    eprintln!("xtask: dist/ is a self-contained static site");
+    build_web()?;
+    eprintln!("xtask: dist/ is a self-contained static site (with a Content-Security-Policy)");
     Ok(())
+}
+
+/// `trunk build --release`, then the Content-Security-Policy sealed into dist/index.html.
+fn build_web() -> Result {
+    run(cmd("trunk").args(["build", "--release"]))?;
+    let path = root().join("dist/index.html");
+    let html = fs::read_to_string(&path).map_err(|e| format!("{}: {e}", path.display()))?;
+    fs::write(&path, seal_csp(&html)?).map_err(|e| format!("{}: {e}", path.display()))
+}
+
+/// The page's policy: scripts only from the origin plus trunk's one inline loader (by its hash), wasm
+/// compilation ('wasm-unsafe-eval', not 'unsafe-eval'), style sheets, images and fetches from the origin
+/// only, no plugins, no base or form targets. One allowance: `style` attributes (`style-src-attr`), because
+/// plotters measures chart text with a styled `<span>`; no `<style>` element or inline script is allowed.
+fn csp(loader_hash: &str) -> String {
+    format!(
+        "default-src 'none'; script-src 'self' 'wasm-unsafe-eval' 'sha256-{loader_hash}'; style-src 'self'; \
+         style-src-attr 'unsafe-inline'; img-src 'self' data: blob:; connect-src 'self'; manifest-src 'self'; object-src 'none'; base-uri 'none'; form-action 'none'"
+    )
+}
+
+/// Inserts the CSP meta tag after `<meta charset>`, hashing the inline module script trunk writes.
+fn seal_csp(html: &str) -> std::result::Result<String, String> {
+    if html.contains("Content-Security-Policy") {
+        return Ok(html.to_owned());
+    }
+    let open = "<script type=\"module\">";
+    let start = html.find(open).ok_or("dist/index.html: trunk's inline loader script is missing")? + open.len();
+    let end = start + html[start..].find("</script>").ok_or("dist/index.html: unterminated loader script")?;
+    let hash = base64(&sha256(html[start..end].as_bytes()));
+    let anchor = "<meta charset=\"utf-8\" />";
+    let at = html.find(anchor).ok_or("dist/index.html: no <meta charset> to put the policy after")? + anchor.len();
+    Ok(format!("{}\n    <meta http-equiv=\"Content-Security-Policy\" content=\"{}\" />{}", &html[..at], csp(&hash), &html[at..]))
+}
+
+/// SHA-256 (FIPS 180-4), for the loader script's CSP hash: xtask stays std-only.
+fn sha256(data: &[u8]) -> [u8; 32] {
+    const K: [u32; 64] = [
+        0x428a2f98, 0x71374491, 0xb5c0fbcf, 0xe9b5dba5, 0x3956c25b, 0x59f111f1, 0x923f82a4, 0xab1c5ed5, 0xd807aa98, 0x12835b01, 0x243185be, 0x550c7dc3,
+        0x72be5d74, 0x80deb1fe, 0x9bdc06a7, 0xc19bf174, 0xe49b69c1, 0xefbe4786, 0x0fc19dc6, 0x240ca1cc, 0x2de92c6f, 0x4a7484aa, 0x5cb0a9dc, 0x76f988da,
+        0x983e5152, 0xa831c66d, 0xb00327c8, 0xbf597fc7, 0xc6e00bf3, 0xd5a79147, 0x06ca6351, 0x14292967, 0x27b70a85, 0x2e1b2138, 0x4d2c6dfc, 0x53380d13,
+        0x650a7354, 0x766a0abb, 0x81c2c92e, 0x92722c85, 0xa2bfe8a1, 0xa81a664b, 0xc24b8b70, 0xc76c51a3, 0xd192e819, 0xd6990624, 0xf40e3585, 0x106aa070,
+        0x19a4c116, 0x1e376c08, 0x2748774c, 0x34b0bcb5, 0x391c0cb3, 0x4ed8aa4a, 0x5b9cca4f, 0x682e6ff3, 0x748f82ee, 0x78a5636f, 0x84c87814, 0x8cc70208,
+        0x90befffa, 0xa4506ceb, 0xbef9a3f7, 0xc67178f2,
+    ];
+    let mut h: [u32; 8] = [0x6a09e667, 0xbb67ae85, 0x3c6ef372, 0xa54ff53a, 0x510e527f, 0x9b05688c, 0x1f83d9ab, 0x5be0cd19];
+    let mut msg = data.to_vec();
+    msg.push(0x80);
+    while msg.len() % 64 != 56 {
+        msg.push(0);
+    }
+    msg.extend_from_slice(&((data.len() as u64) * 8).to_be_bytes());
+    for block in msg.chunks(64) {
+        let mut w = [0u32; 64];
+        for (i, word) in block.chunks(4).enumerate() {
+            w[i] = u32::from_be_bytes([word[0], word[1], word[2], word[3]]);
+        }
+        for i in 16..64 {
+            let s0 = w[i - 15].rotate_right(7) ^ w[i - 15].rotate_right(18) ^ (w[i - 15] >> 3);
+            let s1 = w[i - 2].rotate_right(17) ^ w[i - 2].rotate_right(19) ^ (w[i - 2] >> 10);
+            w[i] = w[i - 16].wrapping_add(s0).wrapping_add(w[i - 7]).wrapping_add(s1);
+        }
+        let [mut a, mut b, mut c, mut d, mut e, mut f, mut g, mut hh] = h;
+        for i in 0..64 {
+            let s1 = e.rotate_right(6) ^ e.rotate_right(11) ^ e.rotate_right(25);
+            let ch = (e & f) ^ (!e & g);
+            let t1 = hh.wrapping_add(s1).wrapping_add(ch).wrapping_add(K[i]).wrapping_add(w[i]);
+            let s0 = a.rotate_right(2) ^ a.rotate_right(13) ^ a.rotate_right(22);
+            let maj = (a & b) ^ (a & c) ^ (b & c);
+            let t2 = s0.wrapping_add(maj);
+            (hh, g, f, e, d, c, b, a) = (g, f, e, d.wrapping_add(t1), c, b, a, t1.wrapping_add(t2));
+        }
+        for (x, y) in h.iter_mut().zip([a, b, c, d, e, f, g, hh]) {
+            *x = x.wrapping_add(y);
+        }
+    }
+    let mut out = [0u8; 32];
+    for (i, x) in h.iter().enumerate() {
+        out[4 * i..4 * i + 4].copy_from_slice(&x.to_be_bytes());
+    }
+    out
+}
+
+fn base64(bytes: &[u8]) -> String {
+    const A: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    let mut s = String::new();
+    for c in bytes.chunks(3) {
+        let n = (u32::from(c[0]) << 16) | (u32::from(*c.get(1).unwrap_or(&0)) << 8) | u32::from(*c.get(2).unwrap_or(&0));
+        for k in 0..4 {
+            if k <= c.len() {
+                s.push(A[(n >> (18 - 6 * k)) as usize & 63] as char);
+            } else {
+                s.push('=');
+            }
+        }
+    }
+    s
 }
 
 fn test() -> Result {
@@ -223,8 +320,8 @@ fn test() -> Result {
         .env("CHROMEDRIVER", CHROMEDRIVER)
         .env("WASM_BINDGEN_TEST_TIMEOUT", "300"))?;
 
-    eprintln!("xtask: [3/3] end-to-end: build the app, serve it on 127.0.0.1, drive headless Chromium");
-    run(cmd("trunk").args(["build", "--release"]))?;
+    eprintln!("xtask: [3/3] end-to-end: build the app (with its CSP), serve it on 127.0.0.1, drive headless Chromium");
+    build_web()?;
     let url = serve_static(root().join("dist"))?;
     let artifacts = root().join("e2e/artifacts");
     fs::create_dir_all(&artifacts).map_err(|e| e.to_string())?;
@@ -285,5 +382,27 @@ fn mime(path: &Path) -> &'static str {
         Some("json") => "application/json",
         Some("csv") => "text/csv",
         _ => "application/octet-stream",
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sha256_and_base64_match_known_vectors() {
+        assert_eq!(base64(&sha256(b"abc")), "ungWv48Bz+pBQUDeXa4iI7ADYaOWF3qctBD/YfIAFa0=");
+        assert_eq!(base64(&sha256(b"")), "47DEQpj8HBSa+/TImW+5JCeuQeRkm5NMpJWZG3hSuFU=");
+        assert_eq!(base64(b"ab"), "YWI=");
+    }
+
+    #[test]
+    fn the_policy_goes_after_the_charset_and_hashes_the_loader() {
+        let html = "<head>\n<meta charset=\"utf-8\" />\n<script type=\"module\">abc</script></head>";
+        let sealed = seal_csp(html).unwrap();
+        assert!(sealed.contains("'sha256-ungWv48Bz+pBQUDeXa4iI7ADYaOWF3qctBD/YfIAFa0='"), "{sealed}");
+        assert!(sealed.find("Content-Security-Policy").unwrap() < sealed.find("<script").unwrap());
+        assert!(!sealed.contains("'unsafe-eval'") && !sealed.contains("script-src 'unsafe-inline'"));
+        assert_eq!(seal_csp(&sealed).unwrap(), sealed, "sealing twice changes nothing");
     }
 }

@@ -335,8 +335,12 @@ impl GpuContext {
         let oom = self.device.push_error_scope(wgpu::ErrorFilter::OutOfMemory);
         let validation = self.device.push_error_scope(wgpu::ErrorFilter::Validation);
         let value = f();
-        let validation_error = validation.pop().await;
-        let oom_error = oom.pop().await;
+        // Pop both scopes before the first await: popping is what must stay LIFO on the device, and an
+        // await between the pops would let another task (a second lab's step) push its own scopes in
+        // between — wgpu panics on the mismatch. The results are awaited afterwards.
+        let validation_error = validation.pop();
+        let oom_error = oom.pop();
+        let (validation_error, oom_error) = (validation_error.await, oom_error.await);
         if let Some(e) = oom_error {
             return Err(Error::Gpu(format!("out of GPU memory: {e}")));
         }
