@@ -4,6 +4,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
+import { readFile } from 'node:fs/promises';
 import { launch, openPage, waitForDone, ARTIFACTS } from './browser.mjs';
 
 async function setField(page, id, value) {
@@ -139,6 +140,22 @@ test('generalization lab: student–teacher, double descent, noisy labels, self-
     assert.equal(await points(page, 'chart-q-sweep'), 3 * 2 + 2, 'three series over two α and the threshold line');
     assert.ok(await points(page, 'chart-q-curve') > 10);
     await page.screenshot({ path: join(ARTIFACTS, 'gen-quadratic.png'), fullPage: true });
+    // Export: the chart's data as CSV (one row per point) and JSON, the chart as PNG.
+    const saved = async (button) => {
+      const [download] = await Promise.all([page.waitForEvent('download'), page.click(button)]);
+      return { name: download.suggestedFilename(), text: await readFile(await download.path()) };
+    };
+    const csv = await saved('#chart-q-sweep-csv');
+    assert.equal(csv.name, 'chart-q-sweep.csv');
+    const rows = csv.text.toString().trim().split('\n');
+    assert.equal(rows[0], 'series,x,y');
+    assert.equal(rows.length, 1 + 3 * 2 + 2, rows.join('\n'));
+    assert.match(rows[1], /^"one gradient-descent run",0\.15,0\.\d+/, rows[1]);
+    const json = JSON.parse((await saved('#chart-q-sweep-json')).text.toString());
+    assert.deepEqual(json.map((s) => s.points.length), [2, 2, 2, 2]);
+    const png = await saved('#chart-q-sweep-png');
+    assert.equal(png.name, 'chart-q-sweep.png');
+    assert.deepEqual([...png.text.subarray(0, 4)], [0x89, 0x50, 0x4e, 0x47], 'a PNG file');
     await setField(page, 'q-kappa', '-1');
     assert.match(await page.locator('#param-error').textContent(), /`kappa`/);
     assert.deepEqual(errors, [], 'console errors');

@@ -13,6 +13,75 @@ pub struct Series {
     pub points: Vec<(f64, f64)>,
 }
 
+/// Starts a download of `href` (a data: URL) as `file`.
+fn download(href: &str, file: &str) {
+    use wasm_bindgen::JsCast;
+    let Some(doc) = web_sys::window().and_then(|w| w.document()) else { return };
+    let Ok(a) = doc.create_element("a") else { return };
+    let _ = a.set_attribute("href", href);
+    let _ = a.set_attribute("download", file);
+    if let Ok(a) = a.dyn_into::<web_sys::HtmlElement>() {
+        a.click();
+    }
+}
+
+/// The chart's data as CSV, one row per point: `series,x,y` (non-finite values written as empty cells).
+pub fn series_csv(lines: &[Series]) -> String {
+    let cell = |v: f64| if v.is_finite() { v.to_string() } else { String::new() };
+    let mut out = String::from("series,x,y\n");
+    for l in lines {
+        for &(x, y) in &l.points {
+            out.push_str(&format!("\"{}\",{},{}\n", l.name.replace('"', "\"\""), cell(x), cell(y)));
+        }
+    }
+    out
+}
+
+/// The chart's data as JSON: `[{"series": name, "points": [[x, y], …]}, …]` (non-finite values as null).
+pub fn series_json(lines: &[Series]) -> String {
+    let num = |v: f64| if v.is_finite() { v.to_string() } else { "null".to_owned() };
+    let body: Vec<String> = lines
+        .iter()
+        .map(|l| {
+            let pts: Vec<String> = l.points.iter().map(|&(x, y)| format!("[{},{}]", num(x), num(y))).collect();
+            format!("{{\"series\":\"{}\",\"points\":[{}]}}", l.name.replace('\\', "\\\\").replace('"', "\\\""), pts.join(","))
+        })
+        .collect();
+    format!("[{}]", body.join(","))
+}
+
+/// PNG, CSV and JSON buttons under a chart (ids `{id}-png`, `{id}-csv`, `{id}-json`; files `{id}.png` …).
+#[component]
+fn ExportBar(id: &'static str, canvas: NodeRef<Canvas>, #[prop(optional)] series: Option<Signal<Vec<Series>>>) -> impl IntoView {
+    let png = move |_| {
+        if let Some(c) = canvas.get() {
+            if let Ok(url) = c.to_data_url() {
+                download(&url, &format!("{id}.png"));
+            }
+        }
+    };
+    let data = series.map(|series| {
+        let csv = move |_| {
+            let text = series.with(|s| series_csv(s));
+            download(&format!("data:text/csv;charset=utf-8,{}", js_sys::encode_uri_component(&text)), &format!("{id}.csv"));
+        };
+        let json = move |_| {
+            let text = series.with(|s| series_json(s));
+            download(&format!("data:application/json;charset=utf-8,{}", js_sys::encode_uri_component(&text)), &format!("{id}.json"));
+        };
+        view! {
+            <button type="button" id=format!("{id}-csv") on:click=csv aria-label="Download the chart's data as CSV">"CSV"</button>
+            <button type="button" id=format!("{id}-json") on:click=json aria-label="Download the chart's data as JSON">"JSON"</button>
+        }
+    });
+    view! {
+        <div class="export" role="group" aria-label="Export">
+            <button type="button" id=format!("{id}-png") on:click=png aria-label="Download the chart as PNG">"PNG"</button>
+            {data}
+        </div>
+    }
+}
+
 /// Smallest value drawn on a log axis by default; zeros and negatives are drawn at the floor, and
 /// non-finite values are left out (never plotted as a number they are not).
 pub const LOG_FLOOR: f64 = 1e-6;
@@ -47,6 +116,7 @@ pub fn LogChart(
     view! {
         <figure class="chart" data-points=points>
             <canvas id=id node_ref=canvas width="600" height="320" role="img" aria-label=title></canvas>
+            <ExportBar id=id canvas=canvas series=series />
         </figure>
     }
 }
@@ -164,6 +234,7 @@ pub fn BandChart(
     view! {
         <figure class="chart" data-points=points>
             <canvas id=id node_ref=canvas width="600" height="320" role="img" aria-label=title></canvas>
+            <ExportBar id=id canvas=canvas />
         </figure>
     }
 }
@@ -254,6 +325,7 @@ pub fn HistogramChart(id: &'static str, title: &'static str, x_label: &'static s
     view! {
         <figure class="chart" data-points=points>
             <canvas id=id node_ref=canvas width="600" height="320" role="img" aria-label=title></canvas>
+            <ExportBar id=id canvas=canvas series=series />
         </figure>
     }
 }
