@@ -151,6 +151,8 @@ pub fn App() -> impl IntoView {
     let device = Device { gpu, report };
 
     let (lab, set_lab) = signal(Lab::from_hash(&location_hash()));
+    let remount = RwSignal::new(0u64);
+    provide_context(crate::link::Remount(remount));
     let go = move |l: Lab| {
         set_lab.set(l);
         if let Some(w) = web_sys::window() {
@@ -194,6 +196,7 @@ pub fn App() -> impl IntoView {
         </nav>
         <main>
             {move || {
+                remount.track();
                 let l = lab.get();
                 match l {
                     Lab::Ot => view! { <OtPage device=device /> }.into_any(),

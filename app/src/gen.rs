@@ -33,15 +33,28 @@ enum Tab {
 const SLUG: &str = "generalization";
 
 /// A tab's parameters from the link (or defaults) as a signal kept in the link, and the link's notices.
-fn linked<T>(tab: &'static str, default: T, validate: impl Fn(&T) -> Result<(), Error>) -> (RwSignal<T>, Vec<String>)
+fn linked<T>(tab: &'static str, default: T, validate: impl Fn(&T) -> Result<(), Error>) -> (RwSignal<T>, Vec<String>, bool)
 where
     T: serde::Serialize + serde::de::DeserializeOwned + Clone + Send + Sync + 'static,
 {
     let d = crate::link::restore(SLUG, Some(tab), &default, validate);
     let signal = RwSignal::new(d.value);
     crate::link::sync(SLUG, Some(tab), signal.into(), default);
-    (signal, d.notices)
+    (signal, d.notices, d.run)
 }
+
+/// The papers' experiments, one click each (REFERENCE.md §3).
+const PRESETS: &[crate::link::Preset] = &[
+    crate::link::Preset { title: "Overtraining peak at α = 1", source: "Advani & Saxe 2017 (SNR 5, N = 400): best early-stopped ≈ 0.57 at t ≈ 3, ≈ 13 at t = 10⁴", query: "tab=student-teacher&config.alpha=1" },
+    crate::link::Preset { title: "Long run at α = 2", source: "Advani & Saxe 2017: σ²/(α − 1) + σ² = 0.40", query: "tab=student-teacher&config.alpha=2" },
+    crate::link::Preset { title: "The α sweep", source: "Advani & Saxe 2017: the peak at α = 1 and the early-stopping optimum", query: "tab=student-teacher&sweep=true&config.n_inputs=100" },
+    crate::link::Preset { title: "Ridgeless double descent", source: "Hastie, Montanari, Rosset & Tibshirani 2019 (isotropic features)", query: "tab=double-descent&n=200&trials=20" },
+    crate::link::Preset { title: "ELR vs cross-entropy, 40 % noise", source: "Liu et al. 2020 (REFERENCE's mixture check): CE 0.73 → 0.53, ELR 0.76–0.82", query: "tab=noisy-labels" },
+    crate::link::Preset { title: "Forward correction, asymmetric noise", source: "Patrini et al. 2017: −log (Tᵀp)_ỹ with the true T", query: "tab=noisy-labels&noise_kind=asymmetric&forward=given" },
+    crate::link::Preset { title: "Self-distillation and calibration", source: "Kim et al. 2021 (PS-KD, α_T = 0.8): ECE and the reliability diagram", query: "tab=pskd" },
+    crate::link::Preset { title: "EWC and its LoRA variant", source: "Kirkpatrick et al. 2017; the Fisher penalty of CSTRL and AlignGuard-LoRA", query: "tab=continual" },
+    crate::link::Preset { title: "Quadratic teacher, d = 20, κ = ½", source: "Maillard et al. 2024: recovery above α_PR = 0.375", query: "tab=quadratic" },
+];
 
 #[component]
 pub fn GenPage() -> impl IntoView {
@@ -56,6 +69,7 @@ pub fn GenPage() -> impl IntoView {
     view! {
         <section class="lab" aria-labelledby="gen-title">
             <h2 id="gen-title">"Generalization: theory over simulation"</h2>
+            <crate::link::Presets slug=SLUG presets=PRESETS />
             <div class="tabs" role="tablist">
                 <button id="tab-student-teacher" role="tab" aria-selected=move || (tab.get() == Tab::StudentTeacher).to_string()
                     on:click=move |_| tab.set(Tab::StudentTeacher)>"Student–teacher (Advani & Saxe)"</button>
@@ -109,7 +123,7 @@ fn line(name: &'static str, color: RGBColor, points: Vec<(f64, f64)>) -> Series 
 
 #[component]
 fn StudentTeacherTab() -> impl IntoView {
-    let (panel, notices) = linked("student-teacher", StPanel { config: student_teacher::Config::default(), sweep: false }, |p| p.config.validate());
+    let (panel, notices, autorun) = linked("student-teacher", StPanel { config: student_teacher::Config::default(), sweep: false }, |p| p.config.validate());
     let factory: Factory<StRun> = std::rc::Rc::new(move || {
         let p = panel.get_untracked();
         Box::pin(async move {
@@ -121,6 +135,9 @@ fn StudentTeacherTab() -> impl IntoView {
         })
     });
     let runner = Runner::new(factory);
+    if autorun {
+        runner.run();
+    }
     let edit = move |f: Box<dyn FnOnce(&mut StPanel)>| {
         runner.reset();
         panel.update(|p| f(p));
@@ -235,12 +252,15 @@ fn StudentTeacherTab() -> impl IntoView {
 
 #[component]
 fn DoubleDescentTab() -> impl IntoView {
-    let (config, notices) = linked("double-descent", double_descent::Config::default(), |c| c.validate());
+    let (config, notices, autorun) = linked("double-descent", double_descent::Config::default(), |c| c.validate());
     let factory: Factory<double_descent::Sweep> = std::rc::Rc::new(move || {
         let c = config.get_untracked();
         Box::pin(async move { Ok(vec![double_descent::Sweep::new(c)?]) })
     });
     let runner = Runner::new(factory);
+    if autorun {
+        runner.run();
+    }
     let edit = move |f: Box<dyn FnOnce(&mut double_descent::Config)>| {
         runner.reset();
         config.update(|c| f(c));
@@ -309,12 +329,15 @@ fn DoubleDescentTab() -> impl IntoView {
 
 #[component]
 fn NoisyLabelsTab() -> impl IntoView {
-    let (config, notices) = linked("noisy-labels", noisy_labels::Config::default(), |c| c.validate());
+    let (config, notices, autorun) = linked("noisy-labels", noisy_labels::Config::default(), |c| c.validate());
     let factory: Factory<noisy_labels::Experiment> = std::rc::Rc::new(move || {
         let c = config.get_untracked();
         Box::pin(async move { Ok(vec![noisy_labels::Experiment::new(c)?]) })
     });
     let runner = Runner::new(factory);
+    if autorun {
+        runner.run();
+    }
     let edit = move |f: Box<dyn FnOnce(&mut noisy_labels::Config)>| {
         runner.reset();
         config.update(|c| f(c));
@@ -463,12 +486,15 @@ const LS: RGBColor = RGBColor(30, 150, 90);
 
 #[component]
 fn PskdTab() -> impl IntoView {
-    let (config, notices) = linked("pskd", pskd::Config::default(), |c| c.validate());
+    let (config, notices, autorun) = linked("pskd", pskd::Config::default(), |c| c.validate());
     let factory: Factory<pskd::Experiment> = std::rc::Rc::new(move || {
         let c = config.get_untracked();
         Box::pin(async move { Ok(vec![pskd::Experiment::new(c)?]) })
     });
     let runner = Runner::new(factory);
+    if autorun {
+        runner.run();
+    }
     let edit = move |f: Box<dyn FnOnce(&mut pskd::Config)>| {
         runner.reset();
         config.update(|c| f(c));
@@ -576,12 +602,15 @@ fn PskdTab() -> impl IntoView {
 
 #[component]
 fn ContinualTab() -> impl IntoView {
-    let (config, notices) = linked("continual", continual::Config::default(), |c| c.validate());
+    let (config, notices, autorun) = linked("continual", continual::Config::default(), |c| c.validate());
     let factory: Factory<continual::Experiment> = std::rc::Rc::new(move || {
         let c = config.get_untracked();
         Box::pin(async move { Ok(vec![continual::Experiment::new(c)?]) })
     });
     let runner = Runner::new(factory);
+    if autorun {
+        runner.run();
+    }
     let edit = move |f: Box<dyn FnOnce(&mut continual::Config)>| {
         runner.reset();
         config.update(|c| f(c));
@@ -714,12 +743,15 @@ fn ContinualTab() -> impl IntoView {
 
 #[component]
 fn QuadraticTab() -> impl IntoView {
-    let (config, notices) = linked("quadratic", quadratic::Config::default(), |c| c.validate());
+    let (config, notices, autorun) = linked("quadratic", quadratic::Config::default(), |c| c.validate());
     let factory: Factory<quadratic::Sweep> = std::rc::Rc::new(move || {
         let c = config.get_untracked();
         Box::pin(async move { Ok(vec![quadratic::Sweep::new(c)?]) })
     });
     let runner = Runner::new(factory);
+    if autorun {
+        runner.run();
+    }
     let edit = move |f: Box<dyn FnOnce(&mut quadratic::Config)>| {
         runner.reset();
         config.update(|c| f(c));

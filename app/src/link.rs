@@ -51,7 +51,7 @@ where
     T: Serialize + DeserializeOwned + Clone,
 {
     let (s, q) = current();
-    let fresh = Decoded { value: default.clone(), tab: None, notices: vec![] };
+    let fresh = Decoded { value: default.clone(), tab: None, run: false, notices: vec![] };
     if s != slug {
         return fresh;
     }
@@ -82,5 +82,53 @@ pub fn LinkNotices(notices: Vec<String>) -> impl IntoView {
             <p>"From the link:"</p>
             <ul>{notices.into_iter().map(|n| view! { <li>{n}</li> }).collect_view()}</ul>
         </div>
+    }
+}
+
+/// Bumped to rebuild the current lab's page from the address (a preset was opened).
+#[derive(Clone, Copy)]
+pub struct Remount(pub RwSignal<u64>);
+
+/// One of a lab's paper presets: what it reproduces and the link part that sets it up.
+pub struct Preset {
+    pub title: &'static str,
+    /// The paper and figure (or table) it reproduces.
+    pub source: &'static str,
+    /// The parameters, as a link's `key=value&…` (the tab included), without `v` and `run`.
+    pub query: &'static str,
+}
+
+/// Opens `query` in lab `slug`: the address takes it (with `run=1`) and the page is rebuilt from it.
+fn open(slug: &str, query: &str, remount: Option<Remount>) {
+    let Some(w) = web_sys::window() else { return };
+    if let Ok(history) = w.history() {
+        let target = format!("#/{slug}?v={}&{query}&run=1", urlstate::VERSION);
+        let _ = history.replace_state_with_url(&wasm_bindgen::JsValue::NULL, "", Some(&target));
+    }
+    if let Some(Remount(r)) = remount {
+        r.update(|g| *g += 1);
+    }
+}
+
+/// The lab's gallery of paper presets: each button loads the parameters and starts the run (ids
+/// `preset-{k}`).
+#[component]
+pub fn Presets(slug: &'static str, presets: &'static [Preset]) -> impl IntoView {
+    let remount = use_context::<Remount>();
+    view! {
+        <details class="presets" id="presets">
+            <summary>"Paper presets"</summary>
+            <ul>
+                {presets.iter().enumerate().map(|(k, p)| {
+                    let query = p.query;
+                    view! {
+                        <li>
+                            <button type="button" id=format!("preset-{k}") on:click=move |_| open(slug, query, remount)>{p.title}</button>
+                            <span class="source">{p.source}</span>
+                        </li>
+                    }
+                }).collect_view()}
+            </ul>
+        </details>
     }
 }

@@ -109,6 +109,16 @@ struct Snapshot {
     keep: usize,
 }
 
+/// The papers' settings, one click each (REFERENCE.md §1).
+const PRESETS: &[crate::link::Preset] = &[
+    crate::link::Preset {
+        title: "SNS paper: random assignment, n = 500, ε = 1/1200",
+        source: "Tang et al. 2024 (Sinkhorn–Newton–Sparse), Table 1's row: SNS ≤ 35 iterations to 1e-12 (Sinkhorn: 56,199)",
+        query: "problem.kind=random&problem.n=500&problem.m=500&problem.seed=1&problem.normalize_cost=false&solver.eps=0.0008333333333333334&solver.tol=0.000000000001&mode=sns",
+    },
+    crate::link::Preset { title: "Two moons, compare", source: "log-domain Sinkhorn (GPU) and SNS (CPU) side by side, ε = 0.005", query: "problem.kind=moons&problem.n=400&problem.m=400" },
+];
+
 #[component]
 pub fn OtPage(device: Device) -> impl IntoView {
     let defaults = Link {
@@ -122,7 +132,7 @@ pub fn OtPage(device: Device) -> impl IntoView {
         l.solver.validate()?;
         Mode::parse(&l.mode).map(|_| ()).ok_or_else(|| Error::Invalid { name: "mode", message: format!("`{}` is not a method or `compare`", l.mode) })
     });
-    let notices = restored.notices;
+    let (notices, autorun) = (restored.notices, restored.run);
     let spec = RwSignal::new(restored.value.problem);
     let solver = RwSignal::new(restored.value.solver);
     let mode = RwSignal::new(Mode::parse(&restored.value.mode).unwrap_or(Mode::Compare));
@@ -182,6 +192,9 @@ pub fn OtPage(device: Device) -> impl IntoView {
         })
     });
     let runner = Runner::new(factory);
+    if autorun {
+        runner.run();
+    }
     // A problem parameter invalidates the problem and the run; a solver parameter only the run.
     let edit_problem = move |f: Box<dyn FnOnce(&mut ProblemSpec)>| {
         runner.reset();
@@ -393,6 +406,7 @@ pub fn OtPage(device: Device) -> impl IntoView {
             <p id="upload-error" class="error" role="alert" hidden=move || upload_error.get().is_none()>{move || upload_error.get()}</p>
             <RunControls runner=runner invalid=Signal::derive(move || invalid.get().is_some()) />
             <crate::link::LinkNotices notices=notices />
+            <crate::link::Presets slug="ot" presets=PRESETS />
             <p id="param-error" class="error" role="alert" hidden=move || invalid.get().is_none()>{move || invalid.get()}</p>
             <p id="status" class=move || if runner.error.get().is_some() { "status error" } else { "status" } aria-live="polite">{status}</p>
             <div class="charts">

@@ -92,11 +92,31 @@ impl Default for Panel {
     }
 }
 
+/// The papers' experiments and the benchmark settings, one click each (REFERENCE.md §3).
+const PRESETS: &[crate::link::Preset] = &[
+    crate::link::Preset {
+        title: "Edge of stability, η = 0.1",
+        source: "Cohen et al. 2021; Wu & Su 2023 (REFERENCE): 2-32-32-1 tanh, 200-point spiral, full-batch GD on ½·MSE — λmax → 2/η = 20",
+        query: "data.train_ratio=1&config.hidden=32,32&config.batch=0&config.lr=0.1&config.epochs=4000&config.hessian_every=100",
+    },
+    crate::link::Preset {
+        title: "Edge of stability, η = 0.2",
+        source: "the same at η = 0.2 — λmax → 10",
+        query: "data.train_ratio=1&config.hidden=32,32&config.batch=0&config.lr=0.2&config.epochs=4000&config.hessian_every=100",
+    },
+    crate::link::Preset {
+        title: "Mini-batches: η = 0.2, batch 20",
+        source: "Wu & Su 2023: tr(H)/B + (1 − 1/B)λmax ≤ 2/η (REFERENCE: λmax 7.9)",
+        query: "data.train_ratio=1&config.hidden=32,32&config.batch=20&config.lr=0.2&config.epochs=400&config.hessian_every=100",
+    },
+    crate::link::Preset { title: "Digits, 64-32-10", source: "the benchmark setting (scikit-learn's 8×8 digits, softmax cross-entropy, batch 32)", query: "data.kind=digits&config.hidden=32&config.loss=xent&config.batch=32&config.epochs=30" },
+];
+
 #[component]
 pub fn TrainPage(device: Device) -> impl IntoView {
     let defaults = Link { data: Panel::default().data, config: Panel::default().config, backend: BackendChoice::Auto };
     let restored = crate::link::restore("training", None, &defaults, |l: &Link| l.config.validate(&l.data.build()?));
-    let notices = restored.notices;
+    let (notices, autorun) = (restored.notices, restored.run);
     let panel = RwSignal::new(Panel { data: restored.value.data, config: restored.value.config });
     let backend = RwSignal::new(restored.value.backend);
     let linked = Signal::derive(move || {
@@ -139,6 +159,9 @@ pub fn TrainPage(device: Device) -> impl IntoView {
         })
     });
     let runner = Runner::new(factory);
+    if autorun {
+        runner.run();
+    }
     // Data and architecture changes reset; optimisation hyperparameters apply mid-run.
     let edit_data = move |f: Box<dyn FnOnce(&mut Panel)>| {
         runner.reset();
@@ -412,6 +435,7 @@ pub fn TrainPage(device: Device) -> impl IntoView {
             </form>
             <RunControls runner=runner invalid=Signal::derive(move || invalid.get().is_some()) />
             <crate::link::LinkNotices notices=notices />
+            <crate::link::Presets slug="training" presets=PRESETS />
             <p id="param-error" class="error" role="alert" hidden=move || invalid.get().is_none()>{move || invalid.get()}</p>
             <p id="status" class=move || if runner.error.get().is_some() { "status error" } else { "status" } aria-live="polite">{status}</p>
             <p id="train-note" class="muted" hidden=move || note.get().is_none()>{move || note.get()}</p>

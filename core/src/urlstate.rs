@@ -20,8 +20,9 @@ use serde_json::{Map, Value};
 /// match, with a notice.
 pub const VERSION: u32 = 1;
 
-/// Keys the labs reserve next to their parameters (the tab of a multi-tab lab).
-pub const RESERVED: [&str; 2] = ["v", "tab"];
+/// Keys the labs reserve next to their parameters: the version, the tab of a multi-tab lab, and `run=1`
+/// (start the run on opening: the paper presets use it).
+pub const RESERVED: [&str; 3] = ["v", "tab", "run"];
 
 /// Longest link part read (a longer one is cut, with a notice): no real parameter set comes near it.
 pub const MAX_LEN: usize = 4096;
@@ -32,6 +33,8 @@ pub struct Decoded<T> {
     pub value: T,
     /// The reserved `tab` key, if present.
     pub tab: Option<String>,
+    /// `run=1`: start the run once the lab has opened.
+    pub run: bool,
     /// What was ignored or replaced by a default, one line each, for the page to show.
     pub notices: Vec<String>,
 }
@@ -62,6 +65,7 @@ where
 {
     let mut notices = Vec::new();
     let mut tab = None;
+    let mut run = false;
     let query = if query.len() > MAX_LEN {
         notices.push(format!("the link's parameters are longer than {MAX_LEN} characters: the rest was ignored"));
         &query[..query.char_indices().map(|(i, _)| i).take_while(|&i| i <= MAX_LEN).last().unwrap_or(0)]
@@ -89,6 +93,10 @@ where
             }
             "tab" => {
                 tab = Some(text);
+                continue;
+            }
+            "run" => {
+                run = text == "1";
                 continue;
             }
             _ => {}
@@ -124,7 +132,7 @@ where
     for (key, text) in pending {
         notices.push(format!("`{key}` = `{}` is incomplete (its group's other fields are missing): the default was kept", shorten(&text)));
     }
-    Decoded { value, tab, notices }
+    Decoded { value, tab, run, notices }
 }
 
 /// The default's leaf kind at `key`. A key under an unset option (`elr.beta` when the default has
@@ -341,7 +349,8 @@ mod tests {
         let link = encode(&p, &base(), Some("quadratic"));
         assert!(link.starts_with("v=1&tab=quadratic&"), "{link}");
         let d = decode(&link, &base(), ok);
-        assert_eq!((d.value, d.tab.as_deref(), d.notices), (p, Some("quadratic"), vec![]));
+        assert_eq!((d.value, d.tab.as_deref(), d.run, d.notices), (p, Some("quadratic"), false, vec![]));
+        assert!(decode("v=1&run=1", &base(), ok).run);
         // Only what differs is written.
         assert_eq!(encode(&base(), &base(), None), "v=1");
     }
