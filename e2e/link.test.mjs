@@ -27,6 +27,9 @@ test('a link reproduces a generalization tab and a training run; garbage in a li
     await page.click('#run');
     await waitForDone(page);
     const status = await page.locator('#status').textContent();
+    // The same run headless: the command line the page shows (the CLI's tests run these lines).
+    assert.equal(await page.locator('#cli-line').textContent(),
+      'regula gen quadratic --d 10 --kappa 0.5 --student-kappa 0 --alphas 0.15,1 --restarts 2 --steps 1500 --lr 1 --init-scale 1 --seed 7 --json');
     const link = page.url();
     assert.match(link, /#\/generalization\?v=1&tab=quadratic&/, link);
     for (const part of ['d=10', 'alphas=0.15,1', 'restarts=2', 'steps=1500', 'seed=7']) assert.ok(link.includes(part), `${part} in ${link}`);

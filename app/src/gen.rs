@@ -226,6 +226,7 @@ fn StudentTeacherTab() -> impl IntoView {
         </form>
         <RunControls runner=runner invalid=Signal::derive(move || invalid.get().is_some()) />
         <crate::link::LinkNotices notices=notices />
+        <crate::link::CliLine lines=Signal::derive(move || panel.with(|p| vec![regula_core::cli_line::student_teacher(&p.config, p.sweep)])) />
         <p id="param-error" class="error" role="alert" hidden=move || invalid.get().is_none()>{move || invalid.get()}</p>
         <p id="status" class=move || if runner.error.get().is_some() { "status error" } else { "status" } aria-live="polite">{status}</p>
         <div class="charts">
@@ -310,6 +311,7 @@ fn DoubleDescentTab() -> impl IntoView {
         </form>
         <RunControls runner=runner invalid=Signal::derive(move || invalid.get().is_some()) />
         <crate::link::LinkNotices notices=notices />
+        <crate::link::CliLine lines=Signal::derive(move || config.with(|c| vec![regula_core::cli_line::double_descent(c)])) />
         <p id="param-error" class="error" role="alert" hidden=move || invalid.get().is_none()>{move || invalid.get()}</p>
         <p id="status" class=move || if runner.error.get().is_some() { "status error" } else { "status" } aria-live="polite">{status}</p>
         <div class="charts">
@@ -445,6 +447,7 @@ fn NoisyLabelsTab() -> impl IntoView {
         </form>
         <RunControls runner=runner invalid=Signal::derive(move || invalid.get().is_some()) />
         <crate::link::LinkNotices notices=notices />
+        <crate::link::CliLine lines=Signal::derive(move || config.with(|c| vec![regula_core::cli_line::noisy_labels(c)])) />
         <p id="param-error" class="error" role="alert" hidden=move || invalid.get().is_none()>{move || invalid.get()}</p>
         <p id="status" class=move || if runner.error.get().is_some() { "status error" } else { "status" } aria-live="polite">{status}</p>
         <div class="charts">
@@ -574,6 +577,7 @@ fn PskdTab() -> impl IntoView {
         </form>
         <RunControls runner=runner invalid=Signal::derive(move || invalid.get().is_some()) />
         <crate::link::LinkNotices notices=notices />
+        <crate::link::CliLine lines=Signal::derive(move || config.with(|c| vec![regula_core::cli_line::pskd(c)])) />
         <p id="param-error" class="error" role="alert" hidden=move || invalid.get().is_none()>{move || invalid.get()}</p>
         <p id="status" class=move || if runner.error.get().is_some() { "status error" } else { "status" } aria-live="polite">{status}</p>
         <div class="charts">
@@ -709,6 +713,7 @@ fn ContinualTab() -> impl IntoView {
         </form>
         <RunControls runner=runner invalid=Signal::derive(move || invalid.get().is_some()) />
         <crate::link::LinkNotices notices=notices />
+        <crate::link::CliLine lines=Signal::derive(move || config.with(|c| vec![regula_core::cli_line::continual(c)])) />
         <p id="param-error" class="error" role="alert" hidden=move || invalid.get().is_none()>{move || invalid.get()}</p>
         <p id="status" class=move || if runner.error.get().is_some() { "status error" } else { "status" } aria-live="polite">{status}</p>
         <div class="charts">
@@ -837,6 +842,7 @@ fn QuadraticTab() -> impl IntoView {
         </form>
         <RunControls runner=runner invalid=Signal::derive(move || invalid.get().is_some()) />
         <crate::link::LinkNotices notices=notices />
+        <crate::link::CliLine lines=Signal::derive(move || config.with(|c| vec![regula_core::cli_line::quadratic(c)])) />
         <p id="param-error" class="error" role="alert" hidden=move || invalid.get().is_none()>{move || invalid.get()}</p>
         <p id="status" class=move || if runner.error.get().is_some() { "status error" } else { "status" } aria-live="polite">{status}</p>
         <div class="charts">

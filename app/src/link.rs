@@ -132,3 +132,14 @@ pub fn Presets(slug: &'static str, presets: &'static [Preset]) -> impl IntoView 
         </details>
     }
 }
+
+/// The `regula …` command line(s) that reproduce this run headless (`regula_core::cli_line`), to copy.
+#[component]
+pub fn CliLine(lines: Signal<Vec<String>>) -> impl IntoView {
+    view! {
+        <details class="cli">
+            <summary>"Run it headless"</summary>
+            <pre id="cli-line">{move || lines.get().join("\n")}</pre>
+        </details>
+    }
+}

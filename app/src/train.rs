@@ -436,6 +436,7 @@ pub fn TrainPage(device: Device) -> impl IntoView {
             <RunControls runner=runner invalid=Signal::derive(move || invalid.get().is_some()) />
             <crate::link::LinkNotices notices=notices />
             <crate::link::Presets slug="training" presets=PRESETS />
+            <crate::link::CliLine lines=Signal::derive(move || panel.with(|p| vec![regula_core::cli_line::train(&p.data, &p.config, backend.get())])) />
             <p id="param-error" class="error" role="alert" hidden=move || invalid.get().is_none()>{move || invalid.get()}</p>
             <p id="status" class=move || if runner.error.get().is_some() { "status error" } else { "status" } aria-live="polite">{status}</p>
             <p id="train-note" class="muted" hidden=move || note.get().is_none()>{move || note.get()}</p>

@@ -376,6 +376,15 @@ struct TrainArgs {
     /// Label smoothing α in [0, 1): targets (1 − α)·y + α/K.
     #[arg(long, default_value_t = 0.0)]
     label_smoothing: f64,
+    /// Input features of the 2-D sets (x, y, x2, y2, xy, sinx, siny).
+    #[arg(long, value_delimiter = ',', default_value = "x,y", value_parser = parse::<regula_core::train::Feature>)]
+    features: Vec<regula_core::train::Feature>,
+    /// Momentum β of `--optimizer momentum`.
+    #[arg(long, default_value_t = 0.9)]
+    momentum: f64,
+    /// Which wrong class a flipped label takes: symmetric (any other) or asymmetric (c → c + 1).
+    #[arg(long, default_value = "symmetric", value_parser = parse::<regula_core::train::NoiseKind>)]
+    noise_kind: regula_core::train::NoiseKind,
     #[arg(long, default_value_t = 0)]
     seed: u64,
     /// Measure sharpness and trace every K steps (0: only at the end).
@@ -1162,9 +1171,9 @@ async fn train(args: TrainArgs) -> Result<(), Error> {
             noise: args.noise,
             train_ratio: args.train_ratio,
             label_noise: args.label_noise,
-            noise_kind: Default::default(),
+            noise_kind: args.noise_kind,
+            features: args.features.clone(),
             seed: args.seed,
-            ..DatasetSpec::default()
         }
         .build()?,
     };
@@ -1181,6 +1190,7 @@ async fn train(args: TrainArgs) -> Result<(), Error> {
         reg_rate: args.reg_rate,
         hessian_every: args.hessian_every,
         label_smoothing: args.label_smoothing,
+        momentum: args.momentum,
         layer_activations: args.activations.clone(),
         elr: args.elr.then_some(regula_core::train::elr::Elr { beta: args.elr_beta, lambda: args.elr_lambda }),
         seed: args.seed,

@@ -334,3 +334,38 @@ fn gen_student_teacher_prints_simulation_and_theory() {
     }
     std::fs::remove_dir_all(&dir).ok();
 }
+
+/// The command lines the page shows (`regula_core::cli_line`) run as printed and reproduce the page's
+/// parameters: every flag exists, every value parses, and the JSON echoes what was asked.
+#[test]
+fn the_pages_command_lines_run_as_printed() {
+    use regula_core::cli_line;
+    use regula_core::gen::{continual, double_descent, noisy_labels, pskd, quadratic, student_teacher};
+    use regula_core::train::{DatasetKind, DatasetSpec, Feature, NoiseKind, Optimizer, TrainConfig};
+    let run = |line: &str| {
+        let args: Vec<&str> = line.split_whitespace().skip(1).collect();
+        let (ok, stdout, stderr) = regula(&args);
+        assert!(ok, "{line}\n{stderr}");
+        last_json(&stdout)
+    };
+    let data = DatasetSpec { kind: DatasetKind::Circle, n: 120, noise: 0.1, train_ratio: 0.75, label_noise: 0.1, noise_kind: NoiseKind::Asymmetric, features: vec![Feature::X, Feature::Y, Feature::Xy], seed: 3 };
+    let config = TrainConfig { hidden: vec![5, 3], optimizer: Optimizer::Momentum, momentum: 0.8, lr: 0.05, batch: 12, epochs: 7, seed: 3, ..TrainConfig::default() };
+    let v = run(&cli_line::train(&data, &config, regula_core::BackendChoice::Cpu));
+    assert_eq!((v["epochs"].as_f64(), v["params"].as_u64(), v["backend"].as_str()), (Some(7.0), Some(3 * 5 + 5 + 5 * 3 + 3 + 3 + 1), Some("cpu")), "{v}");
+    let problem = regula_core::ot::ProblemSpec { kind: regula_core::ot::ProblemKind::Moons, n: 60, m: 50, ..Default::default() };
+    let solver = regula_core::ot::SolverParams { eps: 0.05, tol: 1e-8, density: Some(0.2), ..Default::default() };
+    for line in cli_line::ot(&problem, &solver, &[regula_core::ot::Method::LogSinkhorn, regula_core::ot::Method::Sns], regula_core::BackendChoice::Cpu) {
+        let v = run(&line);
+        assert_eq!((v["n"].as_u64(), v["m"].as_u64(), v["eps"].as_f64()), (Some(60), Some(50), Some(0.05)), "{v}");
+    }
+    let v = run(&cli_line::student_teacher(&student_teacher::Config { alpha: 1.5, n_inputs: 80, points: 30, ..Default::default() }, false));
+    assert_eq!(v["alpha"].as_f64(), Some(1.5));
+    run(&cli_line::double_descent(&double_descent::Config { n: 30, trials: 2, points: 6, ..Default::default() }));
+    let v = run(&cli_line::noisy_labels(&noisy_labels::Config { n: 200, hidden: 8, epochs: 3, warmup: 1, forward: noisy_labels::Forward::Given, ..Default::default() }));
+    assert_eq!(v["forward"].as_str(), Some("given"));
+    run(&cli_line::pskd(&pskd::Config { hidden: 8, epochs: 2, ..Default::default() }));
+    let v = run(&cli_line::continual(&continual::Config { lambdas: vec![0.0, 10.0], epochs_a: 5, epochs_b: 5, lora_rank: 1, ..Default::default() }));
+    assert_eq!(v["outcomes"].as_array().map(Vec::len), Some(2));
+    let v = run(&cli_line::quadratic(&quadratic::Config { d: 8, alphas: vec![0.5], restarts: 1, steps: 200, ..Default::default() }));
+    assert_eq!(v["d"].as_u64(), Some(8));
+}

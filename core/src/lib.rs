@@ -9,10 +9,12 @@
 //! - [`sketch`]: the sketching lab (sketches on both backends, sketched least squares, nuclear norms);
 //! - [`train`]: the training lab (MLPs, optimizers, Hessian tools);
 //! - [`gen`]: the generalization lab (theory over simulation);
-//! - [`urlstate`]: any lab's parameters ↔ a versioned, strictly parsed link.
+//! - [`urlstate`]: any lab's parameters ↔ a versioned, strictly parsed link; [`cli_line`]: the `regula`
+//!   command line that reproduces a page's run.
 
 pub mod backend;
 pub mod choice;
+pub mod cli_line;
 pub mod cpu;
 pub mod demo;
 pub mod error;
