@@ -865,10 +865,13 @@ fn QuadraticTab() -> impl IntoView {
     }
 }
 
+/// F_i and the layers as (weight offset, bias offset, fan-in, fan-out).
+type FisherByLayer = (Vec<f64>, Vec<(usize, usize, usize, usize)>);
+
 /// The diagonal Fisher information as one heatmap block per layer (fan-out rows × fan-in columns plus a
 /// bias column), log colour scale over 6 decades below the largest entry.
 #[component]
-fn FisherHeatmap(fisher: Signal<Option<(Vec<f64>, Vec<(usize, usize, usize, usize)>)>>) -> impl IntoView {
+fn FisherHeatmap(fisher: Signal<Option<FisherByLayer>>) -> impl IntoView {
     let canvas = NodeRef::<Canvas>::new();
     let cells = move || fisher.with(|f| f.as_ref().map_or(0, |(v, _)| v.len()));
     Effect::new(move |_| {

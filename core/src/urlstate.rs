@@ -374,6 +374,23 @@ mod tests {
         assert!(decode(&long, &base(), ok).notices.iter().any(|n| n.contains("longer than")));
     }
 
+    /// 20,000 random links over an alphabet of the codec's own delimiters, escapes, digits, words and
+    /// multi-byte characters: decoding never panics and always yields a set the lab accepts.
+    #[test]
+    fn random_links_never_panic_and_always_decode_to_valid_parameters() {
+        let mut rng = crate::rng::SplitMix64::new(11);
+        let atoms = ["&", "=", "%", "%2", "%ZZ", "%41", ".", ",", "-", "1", "0.5", "1e400", "NaN", "none", "true", "alpha", "steps", "hidden", "inner", "inner.n", "inner.rate", "density", "method", "asymmetric", "words", "x2", "v", "tab", "run", "é", "∞", "\u{0}", "+", " "];
+        let valid = |p: &Params| if p.alpha > 0.0 && p.steps < 1000 { Ok(()) } else { Err("out of range") };
+        for _ in 0..20_000 {
+            let len = (rng.next_u64() % 24) as usize;
+            let q: String = (0..len).map(|_| atoms[(rng.next_u64() % atoms.len() as u64) as usize]).collect();
+            let d = decode(&q, &base(), valid);
+            assert!(valid(&d.value).is_ok(), "{q:?} gave {:?}", d.value);
+            let again = decode(&encode(&d.value, &base(), d.tab.as_deref()), &base(), valid);
+            assert_eq!(again.value, d.value, "{q:?}: what a link decodes to re-encodes to itself");
+        }
+    }
+
     #[test]
     fn options_take_none_or_a_value() {
         let d = decode("density=0.5", &base(), ok);

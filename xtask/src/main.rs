@@ -230,7 +230,7 @@ fn seal_csp(html: &str) -> std::result::Result<String, String> {
     let open = "<script type=\"module\">";
     let start = html.find(open).ok_or("dist/index.html: trunk's inline loader script is missing")? + open.len();
     let end = start + html[start..].find("</script>").ok_or("dist/index.html: unterminated loader script")?;
-    let hash = base64(&sha256(html[start..end].as_bytes()));
+    let hash = base64(&sha256(&html.as_bytes()[start..end]));
     let anchor = "<meta charset=\"utf-8\" />";
     let at = html.find(anchor).ok_or("dist/index.html: no <meta charset> to put the policy after")? + anchor.len();
     Ok(format!("{}\n    <meta http-equiv=\"Content-Security-Policy\" content=\"{}\" />{}", &html[..at], csp(&hash), &html[at..]))
