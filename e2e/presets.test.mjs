@@ -12,7 +12,7 @@ test('every paper preset loads cleanly and starts; the α = 1 preset reproduces 
   const browser = await launch();
   try {
     const { page, errors } = await openPage(browser);
-    for (const lab of ['ot', 'training', 'generalization']) {
+    for (const lab of ['ot', 'sketching', 'training', 'generalization']) {
       await page.click(`nav.labs a[href="#/${lab}"]`);
       await page.waitForSelector('#presets');
       const count = await page.locator('#presets li').count();

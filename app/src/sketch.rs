@@ -58,6 +58,13 @@ pub fn SketchPage(device: Device) -> impl IntoView {
     }
 }
 
+/// The paper's settings, one click each (REFERENCE.md §2).
+const PRESETS: &[crate::link::Preset] = &[
+    crate::link::Preset { title: "ℓ∞ guarantees: coherent A with a spiky residual", source: "Song, Ye, Yin & Zhang 2023: dense sketches meet ℓ∞, sparse ones can fail it (n 4096, d 32, m 1024)", query: "tab=regression" },
+    crate::link::Preset { title: "A = [I; 0]: CountSketch fails even ℓ2", source: "Song et al. 2023 (REFERENCE: CountSketch p99 ε₂ ≈ 2.5)", query: "tab=regression&design=coherent" },
+    crate::link::Preset { title: "Sketch-and-precondition to machine precision", source: "Blendenpik (Avron, Maymounkov & Toledo 2010) / LSRN: QR of SA, then LSQR on AR⁻¹", query: "tab=regression&solver=precondition&trials=20" },
+];
+
 /// What a link carries for the regression tab.
 #[derive(Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 struct Link {
@@ -119,7 +126,7 @@ impl Panel {
 fn RegressionTab(device: Device) -> impl IntoView {
     let defaults = Link { panel: Panel::default(), backend: BackendChoice::Auto };
     let restored = crate::link::restore("sketching", Some("regression"), &defaults, |l: &Link| check(&l.panel));
-    let notices = restored.notices;
+    let (notices, autorun) = (restored.notices, restored.run);
     let panel = RwSignal::new(restored.value.panel);
     let backend = RwSignal::new(restored.value.backend);
     crate::link::sync("sketching", Some("regression"), Signal::derive(move || Link { panel: panel.get(), backend: backend.get() }), defaults);
@@ -146,6 +153,9 @@ fn RegressionTab(device: Device) -> impl IntoView {
         })
     });
     let runner = Runner::new(factory);
+    if autorun {
+        runner.run();
+    }
     let edit = move |f: Box<dyn FnOnce(&mut Panel)>| {
         runner.reset();
         panel.update(|p| f(p));
@@ -404,6 +414,7 @@ fn RegressionTab(device: Device) -> impl IntoView {
         <p id="upload-error" class="error" role="alert" hidden=move || upload_error.get().is_none()>{move || upload_error.get()}</p>
         <RunControls runner=runner invalid=Signal::derive(move || invalid.get().is_some()) />
         <crate::link::LinkNotices notices=notices />
+        <crate::link::Presets slug="sketching" presets=PRESETS />
         <p id="param-error" class="error" role="alert" hidden=move || invalid.get().is_none()>{move || invalid.get()}</p>
         <p id="status" class=move || if runner.error.get().is_some() { "status error" } else { "status" } aria-live="polite">{status}</p>
         <table id="sketch-table" class="results">
