@@ -128,6 +128,8 @@ pub struct Experiment {
     /// T used by the forward run (set at the start when given, after the warm-up when estimated).
     pub transition: Option<Vec<f64>>,
     elapsed_ms: f64,
+    /// The last frame, once done (further steps return it).
+    finished: Option<Frame>,
 }
 
 /// The experiment's headline numbers (`regula gen noisy-labels --json`).
@@ -159,7 +161,7 @@ impl Experiment {
         if config.forward != Forward::Off {
             runs.push(Trainer::new(data, TrainConfig { forward_correction: transition.clone(), ..ce })?.without_final_hessian());
         }
-        Ok(Self { config, runs, rows: Vec::new(), pending: Vec::new(), transition, elapsed_ms: 0.0 })
+        Ok(Self { config, runs, rows: Vec::new(), pending: Vec::new(), transition, elapsed_ms: 0.0, finished: None })
     }
 
     pub fn config(&self) -> &Config {
@@ -191,6 +193,9 @@ impl Stepper for Experiment {
     /// One epoch of one run: cross-entropy, ELR, then forward correction (which completes the epoch's
     /// row) — a fraction of the work per call, so a browser frame stays short.
     async fn step(&mut self, _budget: Budget) -> Result<Frame> {
+        if let Some(f) = &self.finished {
+            return Ok(f.clone());
+        }
         let start = web_time::Instant::now();
         let k = self.pending.len();
         let f = self.runs[k].run_epoch().await?;
@@ -219,7 +224,11 @@ impl Stepper for Experiment {
             let diverged = self.pending.iter().any(|f| f.stop == Some(StopReason::Divergence));
             self.pending.clear();
             self.elapsed_ms += start.elapsed().as_secs_f64() * 1e3;
-            return Ok(self.frame(done, diverged));
+            let frame = self.frame(done, diverged);
+            if done {
+                self.finished = Some(frame.clone());
+            }
+            return Ok(frame);
         }
         self.elapsed_ms += start.elapsed().as_secs_f64() * 1e3;
         Ok(self.frame(false, false))

@@ -124,6 +124,8 @@ pub struct Experiment {
     pub last: Vec<Calibration>,
     pending: Vec<Calibration>,
     elapsed_ms: f64,
+    /// The last frame, once done (further steps return it).
+    finished: Option<Frame>,
 }
 
 pub const RUNS: [&str; 3] = ["cross-entropy", "label smoothing", "PS-KD"];
@@ -138,7 +140,7 @@ impl Experiment {
             Trainer::new(data.clone(), ls)?.without_final_hessian(),
             Trainer::new(data, kd)?.without_final_hessian(),
         ];
-        Ok(Self { config, runs, next: 0, rows: Vec::new(), last: Vec::new(), pending: Vec::new(), elapsed_ms: 0.0 })
+        Ok(Self { config, runs, next: 0, rows: Vec::new(), last: Vec::new(), pending: Vec::new(), elapsed_ms: 0.0, finished: None })
     }
 
     /// PS-KD's targets for the coming epoch t (1-based): (1 − α_t)·onehot + α_t·softmax of the current
@@ -164,6 +166,9 @@ impl Experiment {
 
 impl Stepper for Experiment {
     async fn step(&mut self, _budget: Budget) -> Result<Frame> {
+        if let Some(f) = &self.finished {
+            return Ok(f.clone());
+        }
         let start = web_time::Instant::now();
         let k = self.next;
         if k == 2 {
@@ -193,7 +198,7 @@ impl Stepper for Experiment {
                 }
             }
         }
-        Ok(Frame {
+        let frame = Frame {
             iteration: self.rows.len() as u64,
             metrics,
             elapsed_ms: self.elapsed_ms,
@@ -201,7 +206,11 @@ impl Stepper for Experiment {
             converged: done,
             stop: done.then_some(StopReason::Completed),
             phase: Some(RUNS[self.next].to_owned()),
-        })
+        };
+        if done {
+            self.finished = Some(frame.clone());
+        }
+        Ok(frame)
     }
 }
 

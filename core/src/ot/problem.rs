@@ -262,6 +262,15 @@ impl ProblemSpec {
                 return Err(Error::TooBig { name, value: v as i64, max: MAX_POINTS as i64 });
             }
         }
+        // The random problem stores its n × m cost; point clouds compute theirs on the fly (GPU) or are
+        // refused later by the CPU solver's own limit.
+        if self.kind == ProblemKind::Random && self.n.saturating_mul(self.m) > crate::ot::solver::MAX_CPU_ENTRIES {
+            return Err(Error::TooBig {
+                name: "n × m of the random cost",
+                value: self.n.saturating_mul(self.m) as i64,
+                max: crate::ot::solver::MAX_CPU_ENTRIES as i64,
+            });
+        }
         Ok(())
     }
 

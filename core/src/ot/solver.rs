@@ -127,6 +127,9 @@ pub struct OtSolver {
     /// The ε of the current ε-scaling stage (= params.eps without scaling, and in SNS's Newton phase).
     eps_now: f64,
     stage_iters: u64,
+    /// ε just changed: the row marginals are no longer exact, so the next column error is not the
+    /// marginal error and must not stop the run.
+    rows_stale: bool,
     /// Error of the current iterate, when known.
     error: Option<f64>,
     elapsed_ms: f64,
@@ -193,6 +196,7 @@ impl OtSolver {
             newton_steps: 0,
             eps_now: start_eps,
             stage_iters: 0,
+            rows_stale: false,
             error: None,
             elapsed_ms: 0.0,
             last: None,
@@ -283,6 +287,7 @@ impl OtSolver {
         let old = self.eps_now;
         self.eps_now = eps;
         self.stage_iters = 0;
+        self.rows_stale = true;
         if let State::Kernel { k, u, v, ktu } = &mut self.state {
             let rescale = |x: &mut f64| *x = (x.ln() * old / eps).exp();
             u.iter_mut().for_each(rescale);
@@ -304,7 +309,8 @@ impl OtSolver {
         let eps = self.eps_now;
         let (n, m) = (self.n, self.m);
         // The tolerance counts only at the target ε (not during ε-scaling's coarser stages).
-        let first = self.iteration == 0 || eps != self.params.eps;
+        let first = self.iteration == 0 || eps != self.params.eps || self.rows_stale;
+        self.rows_stale = false;
         match &mut self.state {
             State::Kernel { k, u, v, ktu } => {
                 // ktu = Kᵀu was accumulated by the previous pass; rows are exact after the u-update.
@@ -445,7 +451,10 @@ impl Stepper for OtSolver {
             }
             self.error = Some(err);
             if met {
-                stop = Some(StopReason::Tolerance);
+                // The step's own error met the tolerance; the frame's (both marginals of the plan) must
+                // too. At tiny ε the two differ by rounding (|f|/ε·1e-16): then this is the precision floor.
+                let full = self.summary().marginal_error;
+                stop = Some(if full <= self.params.tol { StopReason::Tolerance } else { StopReason::Stalled });
                 break;
             }
             self.iteration += 1;

@@ -595,6 +595,9 @@ impl Trainer {
     /// Memorisation: the fraction of training rows whose label noise flipped that the network fits with
     /// their wrong label — `None` without label noise.
     pub fn noisy_subset_accuracy(&self) -> Option<f64> {
+        if self.data.class.is_empty() || self.data.clean_class.len() != self.data.class.len() {
+            return None; // regression: no labels to flip
+        }
         let noisy: Vec<usize> = self.data.train.iter().copied().filter(|&r| self.data.class[r] != self.data.clean_class[r]).collect();
         (!noisy.is_empty()).then(|| self.fraction_fitting(&noisy))
     }
@@ -602,6 +605,9 @@ impl Trainer {
     /// The fraction of training rows whose label noise left them clean that the network fits — `None`
     /// without label noise.
     pub fn clean_subset_accuracy(&self) -> Option<f64> {
+        if self.data.class.is_empty() || self.data.clean_class.len() != self.data.class.len() {
+            return None;
+        }
         let clean: Vec<usize> = self.data.train.iter().copied().filter(|&r| self.data.class[r] == self.data.clean_class[r]).collect();
         (self.noisy_subset_accuracy().is_some() && !clean.is_empty()).then(|| self.fraction_fitting(&clean))
     }
