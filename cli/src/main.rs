@@ -44,7 +44,13 @@ impl regula_core::Stepper for TrainStepper {
 use regula_core::{Backend, BackendChoice, Budget, Error, Frame};
 
 #[derive(Parser)]
-#[command(name = "regula", version, about = "Regula: regularization labs on WebGPU and CPU, headless")]
+#[command(
+    name = "regula",
+    version,
+    about = "Regula: regularization labs on WebGPU and CPU, headless",
+    after_help = "Every command also takes --config FILE.toml: a run file whose keys are the command's flags \
+                  (eps = 0.01, hidden = [8, 8], normalize-cost = true); flags on the command line win."
+)]
 struct Cli {
     #[command(subcommand)]
     command: Command,
@@ -516,7 +522,16 @@ fn parse<T: std::str::FromStr<Err = Error>>(s: &str) -> Result<T, String> {
 }
 
 fn main() -> ExitCode {
-    let cli = Cli::parse();
+    // `--config FILE.toml` (any command): the file's flags, under the command line's own.
+    let args: Vec<String> = std::env::args().collect();
+    let expanded = match regula_core::config::expand(&args[1..], |p| std::fs::read_to_string(p)) {
+        Ok(a) => a,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    let cli = Cli::parse_from(std::iter::once(args[0].clone()).chain(expanded));
     match pollster::block_on(run(cli.command)) {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {

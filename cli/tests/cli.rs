@@ -369,3 +369,32 @@ fn the_pages_command_lines_run_as_printed() {
     let v = run(&cli_line::quadratic(&quadratic::Config { d: 8, alphas: vec![0.5], restarts: 1, steps: 200, ..Default::default() }));
     assert_eq!(v["d"].as_u64(), Some(8));
 }
+
+#[test]
+fn a_run_file_sets_flags_and_the_command_line_overrides_it() {
+    let dir = std::env::temp_dir().join(format!("regula-config-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let file = dir.join("run.toml");
+    std::fs::write(&file, "# a small SNS run\nproblem = \"random\"\nn = 40\neps = 0.05\nmethod = \"sns\"\ntol = 1e-10\nbackend = \"cpu\"\njson = true\n").unwrap();
+    let path = file.to_str().unwrap();
+    let (ok, stdout, stderr) = regula(&["ot", "--config", path]);
+    assert!(ok, "{stderr}");
+    let v = last_json(&stdout);
+    assert_eq!((v["method"].as_str(), v["n"].as_u64(), v["eps"].as_f64()), (Some("sns"), Some(40), Some(0.05)), "{v}");
+    assert_eq!(v["converged"], true);
+    // The command line wins: same file, another ε and method.
+    let (ok, stdout, stderr) = regula(&["ot", "--config", path, "--eps", "0.1", "--method", "log-sinkhorn"]);
+    assert!(ok, "{stderr}");
+    let v = last_json(&stdout);
+    assert_eq!((v["method"].as_str(), v["eps"].as_f64()), (Some("log-sinkhorn"), Some(0.1)), "{v}");
+    // A bad file is a message naming the file and line; an unknown key is clap's own message.
+    std::fs::write(&file, "n = 40\neps = [[1]]\n").unwrap();
+    let (ok, _, stderr) = regula(&["ot", "--config", path]);
+    assert!(!ok && stderr.contains("run.toml, line 2"), "{stderr}");
+    std::fs::write(&file, "n = 40\nepsilon = 0.1\n").unwrap();
+    let (ok, _, stderr) = regula(&["ot", "--config", path]);
+    assert!(!ok && stderr.contains("--epsilon"), "{stderr}");
+    let (ok, _, stderr) = regula(&["ot", "--config", dir.join("missing.toml").to_str().unwrap()]);
+    assert!(!ok && stderr.contains("cannot read it"), "{stderr}");
+    std::fs::remove_dir_all(&dir).ok();
+}

@@ -41,6 +41,10 @@ pub enum Error {
     #[error("{file}, line {line}: {message}")]
     Csv { file: String, line: usize, message: String },
 
+    /// A run's configuration file (`--config FILE.toml`) could not be used; `line` is 1-based.
+    #[error("{file}, line {line}: {message}")]
+    Config { file: String, line: usize, message: String },
+
     /// Kernel-mode Sinkhorn would underflow: exp(−C/ε) is 0 in floating point for some entries.
     #[error(
         "kernel Sinkhorn underflows at eps = {eps}: C/eps reaches {ratio:.0} but exp(−x) is 0 beyond {limit:.0} \

@@ -15,6 +15,8 @@
 pub mod backend;
 pub mod choice;
 pub mod cli_line;
+#[cfg(not(target_arch = "wasm32"))]
+pub mod config;
 pub mod cpu;
 pub mod demo;
 pub mod error;
