@@ -87,7 +87,7 @@ where
         match key.as_str() {
             "v" => {
                 if text != VERSION.to_string() {
-                    notices.push(format!("this link is from format version {} (this page reads {VERSION}): its parameters were read as far as they still match", shorten(&text)));
+                    notices.push(format!("this link is from format version `{}` (this page reads {VERSION}): its parameters were read as far as they still match", shorten(&text)));
                 }
                 continue;
             }
@@ -106,7 +106,7 @@ where
             continue;
         };
         let Some(parsed) = read_value(&kind, &text) else {
-            notices.push(format!("`{key}` = `{}` is not a valid value: the default was kept", shorten(&text)));
+            notices.push(format!("`{}` = `{}` is not a valid value: the default was kept", shorten(&key), shorten(&text)));
             continue;
         };
         // A struct under an unset option needs all its fields before it deserialises: such keys wait in
@@ -120,17 +120,17 @@ where
                     value = t;
                     pending.clear();
                 }
-                Err(e) => notices.push(format!("`{key}` = `{}` was refused ({e}): the default was kept", shorten(&text))),
+                Err(e) => notices.push(format!("`{}` = `{}` was refused ({e}): the default was kept", shorten(&key), shorten(&text))),
             },
             Err(e) if e.to_string().contains("missing field") => {
                 trial = candidate;
                 pending.push((key, text));
             }
-            Err(_) => notices.push(format!("`{key}` = `{}` is not a valid value: the default was kept", shorten(&text))),
+            Err(_) => notices.push(format!("`{}` = `{}` is not a valid value: the default was kept", shorten(&key), shorten(&text))),
         }
     }
     for (key, text) in pending {
-        notices.push(format!("`{key}` = `{}` is incomplete (its group's other fields are missing): the default was kept", shorten(&text)));
+        notices.push(format!("`{}` = `{}` is incomplete (its group's other fields are missing): the default was kept", shorten(&key), shorten(&text)));
     }
     Decoded { value, tab, run, notices }
 }
@@ -154,11 +154,13 @@ fn kind_of(types: &Map<String, Value>, key: &str) -> Option<Value> {
 }
 
 /// A value as a notice shows it: at most 40 characters.
+/// A link's text for a notice: at most 40 characters, control characters shown as `�`.
 fn shorten(s: &str) -> String {
+    let clean = |c: char| if c.is_control() { '\u{FFFD}' } else { c };
     if s.chars().count() > 40 {
-        format!("{}…", s.chars().take(40).collect::<String>())
+        format!("{}…", s.chars().take(40).map(clean).collect::<String>())
     } else {
-        s.to_owned()
+        s.chars().map(clean).collect()
     }
 }
 
