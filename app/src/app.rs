@@ -18,13 +18,19 @@ use crate::train::TrainPage;
 pub struct Device {
     pub gpu: StoredValue<Option<Rc<GpuContext>>, LocalStorage>,
     /// Banner text and details; `None` while probing.
-    pub report: ReadSignal<Option<DeviceReport>>,
+    pub report: RwSignal<Option<DeviceReport>>,
 }
 
 impl Device {
     /// The backend a page should run on for the person's choice; the CPU (with the reason) when the GPU is
-    /// asked for but absent.
+    /// asked for but absent. A device that was lost is dropped here: the banner says so and every run
+    /// built from now on (after Reset) runs on the CPU.
     pub fn backend(&self, choice: BackendChoice) -> Backend {
+        if let Some(reason) = self.gpu.get_value().and_then(|ctx| ctx.lost_reason()) {
+            self.gpu.set_value(None);
+            let fallback = format!("the GPU device was lost: {reason}");
+            self.report.set(Some(Backend::Cpu { fallback: Some(fallback) }.report()));
+        }
         match (choice, self.gpu.get_value()) {
             (BackendChoice::Cpu, _) => Backend::Cpu { fallback: None },
             (_, Some(ctx)) => Backend::Gpu(ctx),
@@ -93,6 +99,22 @@ async fn browser_adapter_name() -> Option<String> {
 
 /// Keyboard: space run/pause, `s` step, `r` reset — forwarded as clicks on the visible page's buttons,
 /// so every page with run controls gets them. Ignored while typing in a field.
+/// Fault injection for the end-to-end tests (README "Guarantees"): `regulaFaults.loseDevice()` marks the
+/// GPU device lost exactly as the driver's callback does; a running GPU step then fails with the typed
+/// error, and Reset continues on the CPU. It changes nothing else and reaches nothing outside the page.
+fn install_fault_hook(gpu: StoredValue<Option<Rc<GpuContext>>, LocalStorage>) {
+    use wasm_bindgen::closure::Closure;
+    use wasm_bindgen::JsCast;
+    let Some(w) = web_sys::window() else { return };
+    let lose = Closure::<dyn Fn() -> bool>::new(move || {
+        gpu.try_get_value().flatten().map(|ctx| ctx.simulate_device_loss()).is_some()
+    });
+    let hooks = js_sys::Object::new();
+    let _ = js_sys::Reflect::set(&hooks, &"loseDevice".into(), lose.as_ref().unchecked_ref());
+    let _ = js_sys::Reflect::set(&w, &"regulaFaults".into(), &hooks);
+    lose.forget(); // lives as long as the page
+}
+
 fn install_shortcuts() {
     use wasm_bindgen::JsCast;
     let handle = window_event_listener(leptos::ev::keydown, |ev| {
@@ -133,19 +155,20 @@ fn location_hash() -> String {
 #[component]
 pub fn App() -> impl IntoView {
     let gpu = StoredValue::new_local(None::<Rc<GpuContext>>);
-    let (report, set_report) = signal(None::<DeviceReport>);
+    let report = RwSignal::new(None::<DeviceReport>);
     leptos::task::spawn_local(async move {
         let backend = Backend::acquire(BackendChoice::Auto).await.unwrap_or_else(|e| Backend::Cpu { fallback: Some(e.to_string()) });
         gpu.set_value(backend.gpu().cloned());
-        let mut report = backend.report();
-        if let Some(adapter) = report.adapter.as_mut().filter(|a| a.name.is_empty()) {
+        install_fault_hook(gpu);
+        let mut found = backend.report();
+        if let Some(adapter) = found.adapter.as_mut().filter(|a| a.name.is_empty()) {
             // wgpu passes on only GPUAdapterInfo.description, which Chromium leaves empty; ask the page.
             if let Some(name) = browser_adapter_name().await {
                 adapter.name = name;
-                report.label = adapter.label();
+                found.label = adapter.label();
             }
         }
-        set_report.set(Some(report));
+        report.set(Some(found));
     });
     install_shortcuts();
     let device = Device { gpu, report };

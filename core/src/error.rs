@@ -61,7 +61,7 @@ pub enum Error {
     DeviceRequest(String),
 
     /// The device was lost (driver reset, tab in background too long, test hook): reset to continue.
-    #[error("the GPU device was lost ({0}): reset the run, or switch to the CPU backend")]
+    #[error("the GPU device was lost ({0}): press Reset to continue on the CPU")]
     DeviceLost(String),
 
     /// A GPU operation failed validation or ran out of memory.

@@ -193,6 +193,11 @@ impl GpuContext {
         Ok(())
     }
 
+    /// Why the device was lost, once it has been (the driver's callback or the test hook).
+    pub fn lost_reason(&self) -> Option<String> {
+        self.lost.lock().ok().and_then(|s| s.clone())
+    }
+
     /// Test hook for fault injection: marks the device lost, as the driver would. Every later operation
     /// returns [`Error::DeviceLost`]; the caller falls back to the CPU or asks for a reset.
     pub fn simulate_device_loss(&self) {
