@@ -9,6 +9,10 @@
 //!   GPU-vs-CPU comparison in headless Chromium's WebGPU (wasm-bindgen-test-runner), and the end-to-end
 //!   test that builds the app, serves it on 127.0.0.1 and drives Chromium with playwright-core.
 //! - `dist`: a self-contained static folder in `dist/` (release build, wasm-opt -Oz).
+//! - `soak`: the long checks of README "Guarantees": the property sweeps at 10,000 cases per lab
+//!   (`--cases`), then every lab's default run for 600 s each (`--seconds`) in headless Chromium with the
+//!   tab's memory and frame times sampled (e2e/soak.mjs; figures in e2e/artifacts/soak.json).
+//! - `fuzz`: installs cargo-fuzz and runs each fuzz target for 600 s (`--seconds`) on its kept corpus.
 
 use std::env;
 use std::fs;
@@ -25,6 +29,9 @@ const BINARYEN_VERSION: &str = "132";
 const APT_PACKAGES: &[&str] = &["chromium", "chromium-driver", "mesa-vulkan-drivers", "libvulkan1"];
 const CHROMIUM: &str = "/usr/bin/chromium";
 const CHROMEDRIVER: &str = "/usr/bin/chromedriver";
+const CARGO_DENY_VERSION: &str = "0.20.2";
+const CARGO_FUZZ_VERSION: &str = "0.13.2";
+const FUZZ_TARGETS: &[&str] = &["urlstate", "readers", "config"];
 
 fn main() -> ExitCode {
     let args: Vec<String> = env::args().skip(1).collect();
@@ -33,7 +40,9 @@ fn main() -> ExitCode {
         Some("serve") => serve(),
         Some("test") => test(),
         Some("dist") => dist(),
-        _ => Err("usage: cargo xtask <setup | serve | test | dist>".to_owned()),
+        Some("soak") => soak(&args[1..]),
+        Some("fuzz") => fuzz(&args[1..]),
+        _ => Err("usage: cargo xtask <setup | serve | test | dist | soak [--seconds N] [--cases N] | fuzz [--seconds N]>".to_owned()),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
@@ -98,6 +107,7 @@ fn setup(needs: Needs) -> Result {
     binaryen()?;
     if needs == Needs::All {
         e2e_packages()?;
+        cargo_deny()?;
     }
     eprintln!("xtask: set-up complete");
     Ok(())
@@ -181,6 +191,76 @@ fn binaryen() -> Result {
     }
     fs::create_dir_all(root().join(".tools")).map_err(|e| e.to_string())?;
     run(cmd("npm").args(["install", "--no-audit", "--no-fund", "--prefix", ".tools", &format!("binaryen@{BINARYEN_VERSION}")]))
+}
+
+/// `cargo deny` (licences, bans, sources; see deny.toml), without its default features (no git, no TLS
+/// stack it does not need here).
+fn cargo_deny() -> Result {
+    let have = output(cmd("cargo").args(["deny", "--version"])).unwrap_or_default();
+    if have.split_whitespace().nth(1) == Some(CARGO_DENY_VERSION) {
+        return Ok(());
+    }
+    run(cmd("cargo").args(["install", "--locked", "--no-default-features", &format!("cargo-deny@{CARGO_DENY_VERSION}")]))
+}
+
+/// Value of `--name N` in `args`, or `default`.
+fn flag(args: &[String], name: &str, default: u64) -> Result<u64> {
+    match args.iter().position(|a| a == name) {
+        None => Ok(default),
+        Some(i) => args.get(i + 1).and_then(|v| v.parse().ok()).ok_or_else(|| format!("{name} takes a whole number")),
+    }
+}
+
+fn soak(args: &[String]) -> Result {
+    let seconds = flag(args, "--seconds", 600)?;
+    let cases = flag(args, "--cases", 10_000)?;
+    setup(Needs::All)?;
+    let xdg = xdg_dir()?;
+    eprintln!("xtask: soak [1/2] property sweeps, {cases} cases per lab");
+    run(cmd("cargo")
+        .args(["test", "-p", "regula-core", "--test", "sweeps", "--", "--nocapture", "--test-threads=1"])
+        .env("REGULA_SWEEP_CASES", cases.to_string())
+        .env("REGULA_SWEEP_SEED", "1")
+        .env("XDG_RUNTIME_DIR", &xdg))?;
+    eprintln!("xtask: soak [2/2] every lab's default run for {seconds} s in headless Chromium");
+    build_web()?;
+    let url = serve_static(root().join("dist"))?;
+    let artifacts = root().join("e2e/artifacts");
+    fs::create_dir_all(&artifacts).map_err(|e| e.to_string())?;
+    run(cmd("node")
+        .args(["e2e/soak.mjs", "--seconds", &seconds.to_string()])
+        .env("REGULA_URL", &url)
+        .env("REGULA_CHROMIUM", CHROMIUM)
+        .env("REGULA_ARTIFACTS", &artifacts))
+}
+
+fn fuzz(args: &[String]) -> Result {
+    let seconds = flag(args, "--seconds", 600)?;
+    let have = output(cmd("cargo").args(["fuzz", "--version"])).unwrap_or_default();
+    if !have.contains(CARGO_FUZZ_VERSION) {
+        run(cmd("cargo").args(["install", "--locked", &format!("cargo-fuzz@{CARGO_FUZZ_VERSION}")]))?;
+    }
+    for target in FUZZ_TARGETS {
+        // libFuzzer's instrumentation takes unstable flags: RUSTC_BOOTSTRAP lets the stable toolchain
+        // (the only one this machine has) accept them.
+        run(cmd("cargo")
+            .args(["fuzz", "run", "-O", target, &format!("fuzz/corpus/{target}"), "--"])
+            .args([format!("-max_total_time={seconds}"), "-rss_limit_mb=4096".into(), "-max_len=4096".into(), "-print_final_stats=1".into()])
+            .env("RUSTC_BOOTSTRAP", "1"))?;
+    }
+    eprintln!("xtask: fuzzing found nothing; new inputs are in fuzz/corpus/ (commit them after `cargo fuzz cmin`)");
+    Ok(())
+}
+
+fn xdg_dir() -> Result<PathBuf> {
+    let xdg = env::temp_dir().join("regula-xdg");
+    fs::create_dir_all(&xdg).map_err(|e| e.to_string())?;
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let _ = fs::set_permissions(&xdg, fs::Permissions::from_mode(0o700));
+    }
+    Ok(xdg)
 }
 
 fn e2e_packages() -> Result {
@@ -302,13 +382,10 @@ fn base64(bytes: &[u8]) -> String {
 
 fn test() -> Result {
     setup(Needs::All)?;
-    let xdg = env::temp_dir().join("regula-xdg");
-    fs::create_dir_all(&xdg).map_err(|e| e.to_string())?;
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::PermissionsExt;
-        let _ = fs::set_permissions(&xdg, fs::Permissions::from_mode(0o700));
-    }
+    let xdg = xdg_dir()?;
+
+    eprintln!("xtask: [0/3] supply chain: cargo deny (licences, banned and duplicate crates, sources)");
+    run(cmd("cargo").args(["deny", "--offline", "check", "licenses", "bans", "sources"]))?;
 
     eprintln!("xtask: [1/3] native tests: real WGSL on the native adapter (lavapipe), CLI, units");
     run(cmd("cargo").args(["test", "--workspace", "--exclude", "regula-app"]).env("XDG_RUNTIME_DIR", &xdg))?;
