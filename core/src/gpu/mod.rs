@@ -94,6 +94,8 @@ pub struct GpuContext {
     lost: Arc<Mutex<Option<String>>>,
     /// The last error no error scope caught (wgpu would otherwise panic on it natively).
     uncaptured: Arc<Mutex<Option<String>>>,
+    /// Fault injection: this many of the next buffer allocations fail ([`Self::simulate_allocation_failures`]).
+    failing_allocations: std::cell::Cell<u32>,
 }
 
 impl GpuContext {
@@ -154,6 +156,7 @@ impl GpuContext {
             pipelines: RefCell::new(HashMap::new()),
             lost,
             uncaptured,
+            failing_allocations: std::cell::Cell::new(0),
         }))
     }
 
@@ -206,6 +209,22 @@ impl GpuContext {
         }
     }
 
+    /// Test hook for fault injection: the next `count` buffer allocations fail as a refused allocation
+    /// does — each asks the device for one byte more than its largest buffer, so wgpu itself raises the
+    /// error (caught by [`Self::scoped`] or recorded for [`Self::health`]), and nothing is allocated.
+    pub fn simulate_allocation_failures(&self, count: u32) {
+        self.failing_allocations.set(count);
+    }
+
+    /// The refused allocation of the hook above, when one is due.
+    fn injected_failure(&self, label: &str, usage: wgpu::BufferUsages) -> Option<wgpu::Buffer> {
+        let due = self.failing_allocations.get();
+        (due > 0).then(|| {
+            self.failing_allocations.set(due - 1);
+            self.device.create_buffer(&wgpu::BufferDescriptor { label: Some(label), size: self.limits.max_buffer_size + 4, usage, mapped_at_creation: false })
+        })
+    }
+
     /// A storage buffer holding `data` (usable as kernel input, copy source and copy destination).
     pub fn upload_f32(&self, label: &str, data: &[f32]) -> wgpu::Buffer {
         self.upload(label, data)
@@ -215,6 +234,10 @@ impl GpuContext {
     /// zero-sized bindings are invalid.
     pub fn upload<T: bytemuck::Pod>(&self, label: &str, data: &[T]) -> wgpu::Buffer {
         let bytes: &[u8] = bytemuck::cast_slice(data);
+        let usage = wgpu::BufferUsages::STORAGE | wgpu::BufferUsages::COPY_SRC | wgpu::BufferUsages::COPY_DST;
+        if let Some(refused) = self.injected_failure(label, usage) {
+            return refused;
+        }
         self.device.create_buffer_init(&wgpu::util::BufferInitDescriptor {
             label: Some(label),
             contents: if bytes.is_empty() { &[0; 4] } else { bytes },
@@ -224,6 +247,10 @@ impl GpuContext {
 
     /// An uninitialised storage buffer of `bytes` bytes (at least 4: zero-sized bindings are invalid).
     pub fn storage(&self, label: &str, bytes: u64) -> wgpu::Buffer {
+        let usage = wgpu::BufferUsages::STORAGE | wgpu::BufferUsages::COPY_SRC | wgpu::BufferUsages::COPY_DST;
+        if let Some(refused) = self.injected_failure(label, usage) {
+            return refused;
+        }
         self.device.create_buffer(&wgpu::BufferDescriptor {
             label: Some(label),
             size: bytes.max(4),
