@@ -385,6 +385,8 @@ fn test() -> Result {
     let xdg = xdg_dir()?;
 
     eprintln!("xtask: [0/3] supply chain: cargo deny (licences, banned and duplicate crates, sources)");
+    // cargo deny reads every crate's manifest: fetch them all (every target) first, then check offline.
+    run(cmd("cargo").args(["fetch", "--locked"]))?;
     run(cmd("cargo").args(["deny", "--offline", "check", "licenses", "bans", "sources"]))?;
 
     eprintln!("xtask: [1/3] native tests: real WGSL on the native adapter (lavapipe), CLI, units");
