@@ -194,6 +194,8 @@ fn StudentTeacherTab() -> impl IntoView {
             if panel.with(|p| p.sweep) {
                 format!("{state} (CPU, f64): {} of {} values of α · last α = {:.3}: best {:.4} (theory {:.4}), at T {:.4} (theory {:.4})",
                     f.iteration, student_teacher::Sweep::default_alphas().len(), m("alpha"), m("best_test_error"), m("theory_best_test_error"), m("final_test_error"), m("theory_final_test_error"))
+            } else if let Some(progress) = f.metric("setup_progress") {
+                format!("{state} (CPU, f64): sampling X and decomposing XᵀX, {:.0}% (spread over frames)", 100.0 * progress)
             } else if f.iteration == 0 {
                 format!("{state} (CPU, f64): sampled X and decomposed XᵀX")
             } else {

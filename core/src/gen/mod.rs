@@ -5,11 +5,13 @@
 //! - [`noisy_labels`]: cross-entropy vs early-learning regularization under label noise (memorisation);
 //! - [`pskd`]: progressive self-knowledge distillation vs cross-entropy and label smoothing (calibration);
 //! - [`continual`]: task A then task B with elastic weight consolidation (forgetting vs λ);
-//! - [`quadratic`]: a quadratic-activation teacher learnt by gradient descent from n = αd² samples.
+//! - [`quadratic`]: a quadratic-activation teacher learnt by gradient descent from n = αd² samples;
+//! - [`spectral`]: a symmetric eigen-decomposition in resumable units (the student–teacher set-up).
 
 pub mod continual;
 pub mod double_descent;
 pub mod noisy_labels;
 pub mod pskd;
 pub mod quadratic;
+pub mod spectral;
 pub mod student_teacher;

@@ -20,6 +20,8 @@ use crate::error::{Error, Result};
 use crate::frame::{Budget, Frame, StopReason, Stepper};
 use crate::rng::SplitMix64;
 
+use super::spectral;
+
 /// Parameters of one run (defaults: REFERENCE.md's N = 400, T = 10⁴, SNR 5, α = 1).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Config {
@@ -190,35 +192,15 @@ pub struct Instance {
 }
 
 impl Instance {
-    /// Draws X, w̄ and ε from the seed and decomposes XᵀX (faer, f64).
+    /// Draws X, w̄ and ε from the seed and decomposes XᵀX, all at once (the CLI, tests); a page uses
+    /// [`Builder`] to spread the same work over frames.
     pub fn generate(config: &Config) -> Result<Self> {
-        config.validate()?;
-        let (n, p) = (config.n_inputs, config.samples());
-        let noise_var = config.noise_var();
-        let mut rng = SplitMix64::new(config.seed ^ 0x5EED_AD5A);
-        let scale = 1.0 / (n as f64).sqrt();
-        let x = faer::Mat::<f64>::from_fn(p, n, |_, _| 0.0);
-        let mut x = x;
-        for i in 0..p {
-            for j in 0..n {
-                x[(i, j)] = rng.normal() * scale;
+        let mut b = Builder::new(config)?;
+        loop {
+            if let Some(inst) = b.advance()? {
+                return Ok(inst);
             }
         }
-        let teacher: Vec<f64> = (0..n).map(|_| rng.normal()).collect();
-        let sd = noise_var.sqrt();
-        let y: Vec<f64> = (0..p).map(|i| (0..n).map(|j| x[(i, j)] * teacher[j]).sum::<f64>() + sd * rng.normal()).collect();
-        let gram = x.transpose() * &x;
-        let eig = gram
-            .self_adjoint_eigen(faer::Side::Lower)
-            .map_err(|e| Error::Invalid { name: "X", message: format!("eigen-decomposition failed: {e:?}") })?;
-        let (s, v) = (eig.S().column_vector(), eig.U());
-        let xty: Vec<f64> = (0..n).map(|j| (0..p).map(|i| x[(i, j)] * y[i]).sum()).collect();
-        let lambdas: Vec<f64> = (0..n).map(|k| s[k].max(0.0)).collect();
-        let z: Vec<f64> = (0..n).map(|k| (0..n).map(|j| v[(j, k)] * xty[j]).sum()).collect();
-        let u: Vec<f64> = (0..n).map(|k| (0..n).map(|j| v[(j, k)] * teacher[j]).sum()).collect();
-        let y2 = y.iter().map(|a| a * a).sum();
-        crate::cpu::clear_upper_simd_state(); // the curve's exp calls follow: see the function's note
-        Ok(Self { lambdas, z, u, y2, n, p, noise_var })
     }
 
     /// Coefficient of w(t) along eigendirection k; λ ≈ 0 (rank deficiency) leaves it at 0 — z_k is 0 there
@@ -248,6 +230,128 @@ impl Instance {
     }
 }
 
+/// Samples an [`Instance`] in units of bounded work (O(N) to O(N²) flops each): the rows of X; the teacher;
+/// per row, y_r, its rank-1 term of XᵀX and of Xᵀy; then the eigen-decomposition of XᵀX in
+/// [`spectral::Projector`]'s units. The random stream is drawn in the same order in every case (X row by
+/// row, w̄, then ε row by row), so an instance depends on the seed only.
+pub struct Builder {
+    n: usize,
+    p: usize,
+    noise_sd: f64,
+    noise_var: f64,
+    rng: SplitMix64,
+    /// X, row-major P × N, drawn row by row.
+    x: Vec<f64>,
+    teacher: Vec<f64>,
+    /// Lower triangle of XᵀX, row-major N × N.
+    gram: Vec<f64>,
+    xty: Vec<f64>,
+    y2: f64,
+    stage: BuildStage,
+}
+
+/// Rows of X per unit of XᵀX (~GRAM_ROWS·N²/2 flops).
+const GRAM_ROWS: usize = 8;
+
+enum BuildStage {
+    /// Drawing row r of X.
+    Rows(usize),
+    /// Adding row r's terms to XᵀX and Xᵀy.
+    Gram(usize),
+    Decompose(Box<spectral::Projector>),
+    Done,
+}
+
+impl Builder {
+    pub fn new(config: &Config) -> Result<Self> {
+        config.validate()?;
+        let (n, p) = (config.n_inputs, config.samples());
+        Ok(Self {
+            n,
+            p,
+            noise_sd: config.noise_var().sqrt(),
+            noise_var: config.noise_var(),
+            rng: SplitMix64::new(config.seed ^ 0x5EED_AD5A),
+            x: Vec::with_capacity(n * p),
+            teacher: Vec::new(),
+            gram: Vec::new(),
+            xty: Vec::new(),
+            y2: 0.0,
+            stage: BuildStage::Rows(0),
+        })
+    }
+
+    /// Share of the set-up done, in [0, 1] by flops (XᵀX ≈ PN², the decomposition ≈ N³).
+    pub fn progress(&self) -> f64 {
+        let (n, p) = (self.n as f64, self.p as f64);
+        let (gram, decomp) = (p * n * n / 2.0, n * n * n);
+        let total = p * n + gram + decomp;
+        let done = match &self.stage {
+            BuildStage::Rows(r) => *r as f64 * n,
+            BuildStage::Gram(r) => p * n + *r as f64 * n * n / 2.0,
+            BuildStage::Decompose(d) => p * n + gram + d.progress() * decomp,
+            BuildStage::Done => total,
+        };
+        done / total
+    }
+
+    /// One unit of work; the instance once the last unit is done.
+    pub fn advance(&mut self) -> Result<Option<Instance>> {
+        let n = self.n;
+        match &mut self.stage {
+            BuildStage::Rows(r) => {
+                let scale = 1.0 / (n as f64).sqrt();
+                for _ in 0..n {
+                    self.x.push(self.rng.normal() * scale);
+                }
+                *r += 1;
+                if *r == self.p {
+                    self.teacher = (0..n).map(|_| self.rng.normal()).collect();
+                    self.gram = vec![0.0; n * n];
+                    self.xty = vec![0.0; n];
+                    self.stage = BuildStage::Gram(0);
+                }
+            }
+            BuildStage::Gram(r) => {
+                // GRAM_ROWS rows per unit: XᵀX's lower triangle is streamed once per block, not per row.
+                let rows = GRAM_ROWS.min(self.p - *r);
+                let block = &self.x[*r * n..(*r + rows) * n];
+                for row in block.chunks_exact(n) {
+                    let y = row.iter().zip(&self.teacher).map(|(a, b)| a * b).sum::<f64>() + self.noise_sd * self.rng.normal();
+                    self.y2 += y * y;
+                    self.xty.iter_mut().zip(row).for_each(|(t, xi)| *t += xi * y);
+                }
+                for i in 0..n {
+                    let g = &mut self.gram[i * n..i * n + i + 1];
+                    for row in block.chunks_exact(n) {
+                        let xi = row[i];
+                        g.iter_mut().zip(&row[..=i]).for_each(|(g, xj)| *g += xi * xj);
+                    }
+                }
+                *r += rows;
+                if *r == self.p {
+                    let gram = std::mem::take(&mut self.gram);
+                    let ys = vec![std::mem::take(&mut self.xty), std::mem::take(&mut self.teacher)];
+                    self.x = Vec::new();
+                    self.stage = BuildStage::Decompose(Box::new(spectral::Projector::new(gram, n, ys)?));
+                }
+            }
+            BuildStage::Decompose(d) => {
+                if d.advance()? {
+                    if let BuildStage::Decompose(d) = std::mem::replace(&mut self.stage, BuildStage::Done) {
+                        let (s, proj) = d.finish()?;
+                        let [z, u]: [Vec<f64>; 2] = proj.try_into().map_err(|_| Error::Invalid { name: "instance", message: "two projections expected".into() })?;
+                        let lambdas = s.iter().map(|v| v.max(0.0)).collect();
+                        return Ok(Some(Instance { lambdas, z, u, y2: self.y2, n, p: self.p, noise_var: self.noise_var }));
+                    }
+                }
+            }
+            BuildStage::Done => return Err(Error::Invalid { name: "instance", message: "the instance was already built".into() }),
+        }
+        Ok(None)
+    }
+}
+
 /// The headline numbers of one run (the CLI's JSON keys).
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
 pub struct Summary {
@@ -264,7 +368,8 @@ fn best(times: &[f64], values: &[f64]) -> (f64, f64) {
     values.iter().zip(times).fold((f64::INFINITY, f64::NAN), |(bv, bt), (&v, &t)| if v < bv { (v, t) } else { (bv, bt) })
 }
 
-/// The run as a stepper: the first step samples and decomposes (the only heavy work, O(N²P + N³)); each
+/// The run as a stepper: the first steps sample and decompose (the only heavy work, O(N²P + N³), in
+/// [`Builder`]'s units within the time budget, phase `sampling` with `setup_progress` in [0, 1]); each
 /// later step evaluates up to the budget's iterations time points (O(N) each for the simulation, O(nodes)
 /// for the theory). Frame metrics: `t`, `test_error`, `train_error`, `theory_test_error`,
 /// `theory_train_error`, and the running `best_*` of both.
@@ -272,6 +377,8 @@ pub struct Run {
     config: Config,
     times: Vec<f64>,
     instance: Option<Instance>,
+    /// The instance being sampled (before the first time point).
+    builder: Option<Builder>,
     quadrature: MpQuadrature,
     /// Per evaluated time: (t, sim test, sim train, theory test, theory train).
     pub curve: Vec<[f64; 5]>,
@@ -282,7 +389,7 @@ impl Run {
     pub fn new(config: Config) -> Result<Self> {
         config.validate()?;
         let quadrature = MpQuadrature::new(config.alpha);
-        Ok(Self { times: config.times(), config, instance: None, quadrature, curve: Vec::new(), elapsed_ms: 0.0 })
+        Ok(Self { times: config.times(), config, instance: None, builder: None, quadrature, curve: Vec::new(), elapsed_ms: 0.0 })
     }
 
     pub fn config(&self) -> &Config {
@@ -310,6 +417,9 @@ impl Run {
             metrics.insert("best_time".into(), s.best_time);
             metrics.insert("theory_best_test_error".into(), s.theory_best_test_error);
             metrics.insert("theory_best_time".into(), s.theory_best_time);
+        }
+        if let Some(b) = &self.builder {
+            metrics.insert("setup_progress".into(), b.progress());
         }
         // Infinite at α = 1: left out (frames carry finite numbers only).
         let long = theory_long_run(self.config.alpha, self.config.noise_var());
@@ -344,7 +454,21 @@ impl Stepper for Run {
                 }
             }
         } else {
-            self.instance = Some(Instance::generate(&self.config)?);
+            let builder = match self.builder.as_mut() {
+                Some(b) => b,
+                None => self.builder.insert(Builder::new(&self.config)?),
+            };
+            // Set-up units until the time budget is spent (an iteration budget finishes the set-up).
+            loop {
+                if let Some(inst) = builder.advance()? {
+                    self.instance = Some(inst);
+                    self.builder = None;
+                    break;
+                }
+                if start.elapsed().as_secs_f64() * 1e3 >= budget.max_millis {
+                    break;
+                }
+            }
         }
         self.elapsed_ms += start.elapsed().as_secs_f64() * 1e3;
         Ok(self.frame())
@@ -352,13 +476,45 @@ impl Stepper for Run {
 }
 
 /// The α sweep (Advani & Saxe's Fig. 2 style): for each α, the best early-stopped and the final test error
-/// at `t_max`, simulated and in theory; one α per step.
+/// at `t_max`, simulated and in theory. Within the time budget a step samples the next α's instance (in
+/// [`Builder`]'s units) and evaluates its curve a time point at a time; an iteration budget of k finishes
+/// k α's.
 pub struct Sweep {
     base: Config,
     alphas: Vec<f64>,
     /// Per α: (α, sim best, sim final, theory best, theory final).
     pub rows: Vec<[f64; 5]>,
+    current: Option<SweepPoint>,
     elapsed_ms: f64,
+}
+
+/// The α being computed: its instance (or builder) and the curve so far.
+struct SweepPoint {
+    config: Config,
+    builder: Builder,
+    instance: Option<Instance>,
+    quadrature: MpQuadrature,
+    times: Vec<f64>,
+    sim: Vec<f64>,
+    theory: Vec<f64>,
+}
+
+impl SweepPoint {
+    /// One unit of work; the finished row once the last time point is in.
+    fn advance(&mut self) -> Result<Option<[f64; 5]>> {
+        let Some(inst) = self.instance.as_ref() else {
+            self.instance = self.builder.advance()?;
+            return Ok(None);
+        };
+        let t = self.times[self.sim.len()];
+        self.sim.push(inst.test_error(t));
+        self.theory.push(self.quadrature.test_error(self.config.noise_var(), t));
+        if self.sim.len() < self.times.len() {
+            return Ok(None);
+        }
+        let last = |v: &[f64]| v.last().copied().unwrap_or(f64::NAN);
+        Ok(Some([self.config.alpha, best(&self.times, &self.sim).0, last(&self.sim), best(&self.times, &self.theory).0, last(&self.theory)]))
+    }
 }
 
 impl Sweep {
@@ -370,7 +526,7 @@ impl Sweep {
         for &a in &alphas {
             Config { alpha: a, ..base.clone() }.validate()?;
         }
-        Ok(Self { base, alphas, rows: Vec::new(), elapsed_ms: 0.0 })
+        Ok(Self { base, alphas, rows: Vec::new(), current: None, elapsed_ms: 0.0 })
     }
 
     /// The default grid: 0.1 … 4 with extra points around α = 1.
@@ -383,17 +539,38 @@ impl Sweep {
 }
 
 impl Stepper for Sweep {
-    async fn step(&mut self, _budget: Budget) -> Result<Frame> {
+    async fn step(&mut self, budget: Budget) -> Result<Frame> {
         let start = web_time::Instant::now();
-        if self.rows.len() < self.alphas.len() {
-            let k = self.rows.len();
-            let config = Config { alpha: self.alphas[k], seed: self.base.seed.wrapping_add(k as u64), ..self.base.clone() };
-            let inst = Instance::generate(&config)?;
-            let q = MpQuadrature::new(config.alpha);
-            let times = config.times();
-            let sim: Vec<f64> = times.iter().map(|&t| inst.test_error(t)).collect();
-            let th: Vec<f64> = times.iter().map(|&t| q.test_error(config.noise_var(), t)).collect();
-            self.rows.push([config.alpha, best(&times, &sim).0, *sim.last().expect("≥ 2 points"), best(&times, &th).0, *th.last().expect("≥ 2 points")]);
+        let mut finished = 0u64;
+        while self.rows.len() < self.alphas.len() {
+            let point = match self.current.as_mut() {
+                Some(p) => p,
+                None => {
+                    let k = self.rows.len();
+                    let config = Config { alpha: self.alphas[k], seed: self.base.seed.wrapping_add(k as u64), ..self.base.clone() };
+                    let point = SweepPoint {
+                        builder: Builder::new(&config)?,
+                        instance: None,
+                        quadrature: MpQuadrature::new(config.alpha),
+                        times: config.times(),
+                        sim: Vec::new(),
+                        theory: Vec::new(),
+                        config,
+                    };
+                    self.current.insert(point)
+                }
+            };
+            if let Some(row) = point.advance()? {
+                self.rows.push(row);
+                self.current = None;
+                finished += 1;
+                if finished >= budget.max_iterations {
+                    break;
+                }
+            }
+            if start.elapsed().as_secs_f64() * 1e3 >= budget.max_millis {
+                break;
+            }
         }
         self.elapsed_ms += start.elapsed().as_secs_f64() * 1e3;
         let done = self.rows.len() == self.alphas.len();
@@ -485,6 +662,88 @@ mod tests {
             assert!(matches!(Run::new(c.clone()), Err(Error::Invalid { .. })), "{c:?}");
         }
         assert!(Sweep::new(Config::default(), vec![]).is_err());
+    }
+
+    /// The instance comes from faer's dense eigen-decomposition of the same XᵀX (an independent
+    /// implementation) to rounding: eigenvalues, and the curves (which do not depend on the eigenvectors'
+    /// signs or on the basis chosen within a repeated eigenvalue — α < 1 has N − P zero eigenvalues).
+    #[test]
+    fn the_resumable_set_up_matches_a_dense_decomposition() {
+        for (alpha, n) in [(0.5, 40usize), (1.0, 60), (2.5, 30)] {
+            let config = Config { alpha, n_inputs: n, seed: 9, ..Config::default() };
+            let inst = Instance::generate(&config).unwrap();
+            let p = config.samples();
+            let mut rng = SplitMix64::new(9 ^ 0x5EED_AD5A);
+            let x = faer::Mat::<f64>::from_fn(p, n, |_, _| 0.0);
+            let mut x = x;
+            for i in 0..p {
+                for j in 0..n {
+                    x[(i, j)] = rng.normal() / (n as f64).sqrt();
+                }
+            }
+            let teacher: Vec<f64> = (0..n).map(|_| rng.normal()).collect();
+            let y: Vec<f64> = (0..p).map(|i| (0..n).map(|j| x[(i, j)] * teacher[j]).sum::<f64>() + config.noise_var().sqrt() * rng.normal()).collect();
+            let eig = (x.transpose() * &x).self_adjoint_eigen(faer::Side::Lower).unwrap();
+            let (s, v) = (eig.S().column_vector(), eig.U());
+            let xty: Vec<f64> = (0..n).map(|j| (0..p).map(|i| x[(i, j)] * y[i]).sum()).collect();
+            let dense = Instance {
+                lambdas: (0..n).map(|k| s[k].max(0.0)).collect(),
+                z: (0..n).map(|k| (0..n).map(|j| v[(j, k)] * xty[j]).sum()).collect(),
+                u: (0..n).map(|k| (0..n).map(|j| v[(j, k)] * teacher[j]).sum()).collect(),
+                y2: y.iter().map(|a| a * a).sum(),
+                n,
+                p,
+                noise_var: config.noise_var(),
+            };
+            for k in 0..n {
+                assert!((inst.lambdas[k] - dense.lambdas[k]).abs() < 1e-12 * n as f64 * dense.lambdas[n - 1], "α {alpha} λ{k}");
+            }
+            for t in [0.01, 0.3, 3.0, 100.0, 1e4] {
+                for (ours, theirs) in [(inst.test_error(t), dense.test_error(t)), (inst.train_error(t), dense.train_error(t))] {
+                    assert!((ours - theirs).abs() < 1e-9 * theirs.max(1e-3), "α {alpha} t {t}: {ours} vs {theirs}");
+                }
+            }
+        }
+    }
+
+    /// Under a time budget the set-up spreads over frames (phase `sampling`, `setup_progress` rising) and
+    /// the run ends with the same curve as one done in a single call; the sweep likewise.
+    #[test]
+    fn a_time_budget_spreads_the_set_up_over_frames() {
+        let config = Config { n_inputs: 120, points: 20, ..Config::default() };
+        let mut whole = Run::new(config.clone()).unwrap();
+        let whole_end = poll_ready(crate::frame::run_to_end(&mut whole, Budget::iterations(1000), |_| {}));
+        let mut split = Run::new(config).unwrap();
+        let (mut sampling, mut last_progress) = (0, 0.0);
+        loop {
+            let f = poll_ready(split.step(Budget::millis(0.01))).unwrap();
+            if f.phase.as_deref() == Some("sampling") {
+                sampling += 1;
+                let p = f.metrics["setup_progress"];
+                assert!(p >= last_progress && p <= 1.0, "{p} after {last_progress}");
+                last_progress = p;
+            }
+            if f.done {
+                assert_eq!(f.metrics, whole_end.unwrap().metrics);
+                break;
+            }
+        }
+        assert!(sampling > 10, "the set-up took {sampling} frames");
+        assert_eq!(split.curve, whole.curve);
+
+        let base = Config { n_inputs: 40, points: 10, ..Config::default() };
+        let alphas = vec![0.5, 1.0, 2.0];
+        let mut by_alpha = Sweep::new(base.clone(), alphas.clone()).unwrap();
+        let one = poll_ready(by_alpha.step(Budget::iterations(1))).unwrap();
+        assert_eq!(one.iteration, 1, "an iteration budget of 1 finishes one α");
+        while !poll_ready(by_alpha.step(Budget::iterations(1))).unwrap().done {}
+        let mut by_time = Sweep::new(base, alphas).unwrap();
+        let mut frames = 0;
+        while !poll_ready(by_time.step(Budget::millis(0.01))).unwrap().done {
+            frames += 1;
+        }
+        assert!(frames > 30, "{frames} frames");
+        assert_eq!(by_time.rows, by_alpha.rows);
     }
 
     #[test]
