@@ -554,12 +554,12 @@ impl GpuTrainer {
 
 impl Stepper for GpuTrainer {
     /// One dispatch (one or more whole epochs) per call, then a frame from the CPU trainer.
-    async fn step(&mut self, _budget: Budget) -> Result<Frame> {
+    async fn step(&mut self, budget: Budget) -> Result<Frame> {
         if let Some(f) = self.cpu.finished_frame() {
             return Ok(f);
         }
         let start = web_time::Instant::now();
-        if self.cpu.steps() < self.cpu.total_steps() && self.cpu.stopped().is_none() {
+        if self.cpu.steps() < self.cpu.total_steps() && self.cpu.stopped().is_none() && !self.cpu.measuring() {
             let before = self.cpu.params().to_vec();
             self.dispatch_epochs().await?;
             if self.cpu.diverged() {
@@ -567,6 +567,6 @@ impl Stepper for GpuTrainer {
                 self.cpu.stop(StopReason::Divergence);
             }
         }
-        Ok(self.cpu.frame_after(start.elapsed().as_secs_f64() * 1e3))
+        Ok(self.cpu.frame_after(start, budget.max_millis))
     }
 }

@@ -25,39 +25,84 @@ fn normalise(v: &mut [f64]) -> f64 {
 /// successive Rayleigh quotients differ by less than `rtol` relative, or after `max_iter` products
 /// (PyHessian: 100 iterations, rtol 1e-3). Returns (λ, products used).
 pub fn top_eigenvalue(p: usize, mut hvp: impl FnMut(&[f64]) -> Vec<f64>, max_iter: usize, rtol: f64, seed: u64) -> (f64, usize) {
-    let mut rng = SplitMix64::new(seed);
-    let mut v: Vec<f64> = (0..p).map(|_| rng.normal()).collect();
-    normalise(&mut v);
-    let mut lambda = 0.0;
-    for k in 1..=max_iter.max(1) {
-        let mut w = hvp(&v);
-        let next = dot(&v, &w);
-        let norm = normalise(&mut w);
-        if norm == 0.0 {
-            return (0.0, k);
+    let mut it = PowerIteration::new(p, max_iter, rtol, seed);
+    loop {
+        if let Some(done) = it.advance(&mut hvp) {
+            return done;
         }
-        v = w;
-        if k > 1 && (next - lambda).abs() <= rtol * next.abs().max(f64::MIN_POSITIVE) {
-            return (next, k);
-        }
-        lambda = next;
     }
-    (lambda, max_iter)
+}
+
+/// [`top_eigenvalue`] one Hessian-vector product at a time (a page spreads it over frames).
+pub struct PowerIteration {
+    v: Vec<f64>,
+    lambda: f64,
+    k: usize,
+    max_iter: usize,
+    rtol: f64,
+}
+
+impl PowerIteration {
+    pub fn new(p: usize, max_iter: usize, rtol: f64, seed: u64) -> Self {
+        let mut rng = SplitMix64::new(seed);
+        let mut v: Vec<f64> = (0..p).map(|_| rng.normal()).collect();
+        normalise(&mut v);
+        Self { v, lambda: 0.0, k: 0, max_iter: max_iter.max(1), rtol }
+    }
+
+    /// One product; (λ, products used) once it has converged or used `max_iter` products.
+    pub fn advance(&mut self, mut hvp: impl FnMut(&[f64]) -> Vec<f64>) -> Option<(f64, usize)> {
+        self.k += 1;
+        let k = self.k;
+        let mut w = hvp(&self.v);
+        let next = dot(&self.v, &w);
+        if normalise(&mut w) == 0.0 {
+            return Some((0.0, k));
+        }
+        self.v = w;
+        if k > 1 && (next - self.lambda).abs() <= self.rtol * next.abs().max(f64::MIN_POSITIVE) {
+            return Some((next, k));
+        }
+        self.lambda = next;
+        (k >= self.max_iter).then_some((next, k))
+    }
 }
 
 /// Hutchinson's trace estimate (1/K) Σ zᵀHz over K Rademacher probes; returns (mean, standard error).
 pub fn hutchinson_trace(p: usize, mut hvp: impl FnMut(&[f64]) -> Vec<f64>, probes: usize, seed: u64) -> (f64, f64) {
-    let mut rng = SplitMix64::new(seed);
-    let samples: Vec<f64> = (0..probes.max(1))
-        .map(|_| {
-            let z: Vec<f64> = (0..p).map(|_| if rng.next_u64() & 1 == 0 { 1.0 } else { -1.0 }).collect();
-            dot(&z, &hvp(&z))
-        })
-        .collect();
-    let k = samples.len() as f64;
-    let mean = samples.iter().sum::<f64>() / k;
-    let var = if samples.len() > 1 { samples.iter().map(|s| (s - mean).powi(2)).sum::<f64>() / (k - 1.0) } else { 0.0 };
-    (mean, (var / k).sqrt())
+    let mut h = Hutchinson::new(p, probes, seed);
+    loop {
+        if let Some(done) = h.advance(&mut hvp) {
+            return done;
+        }
+    }
+}
+
+/// [`hutchinson_trace`] one probe at a time.
+pub struct Hutchinson {
+    rng: SplitMix64,
+    p: usize,
+    probes: usize,
+    samples: Vec<f64>,
+}
+
+impl Hutchinson {
+    pub fn new(p: usize, probes: usize, seed: u64) -> Self {
+        Self { rng: SplitMix64::new(seed), p, probes: probes.max(1), samples: Vec::new() }
+    }
+
+    /// One probe; (mean, standard error) after the last.
+    pub fn advance(&mut self, mut hvp: impl FnMut(&[f64]) -> Vec<f64>) -> Option<(f64, f64)> {
+        let z: Vec<f64> = (0..self.p).map(|_| if self.rng.next_u64() & 1 == 0 { 1.0 } else { -1.0 }).collect();
+        self.samples.push(dot(&z, &hvp(&z)));
+        if self.samples.len() < self.probes {
+            return None;
+        }
+        let k = self.samples.len() as f64;
+        let mean = self.samples.iter().sum::<f64>() / k;
+        let var = if self.samples.len() > 1 { self.samples.iter().map(|s| (s - mean).powi(2)).sum::<f64>() / (k - 1.0) } else { 0.0 };
+        Some((mean, (var / k).sqrt()))
+    }
 }
 
 /// The full Hessian (p × p, row-major) from p products with the unit vectors, symmetrised.

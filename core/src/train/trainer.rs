@@ -12,7 +12,7 @@ use serde::{Deserialize, Serialize};
 use web_time::Instant;
 
 use super::data::Dataset;
-use super::hessian::{hutchinson_trace, top_eigenvalue};
+use super::hessian::{Hutchinson, PowerIteration};
 use super::mlp::{hvp, loss_grad, predict, Activation, Architecture, Batch, Loss};
 use crate::error::{Error, Result};
 use crate::frame::{Budget, Frame, StopReason, Stepper};
@@ -251,6 +251,36 @@ pub struct Trainer {
     hessian_marks: u64,
     /// Milliseconds spent in parameter updates only (no evaluation, no Hessian).
     train_ms: f64,
+    /// The Hessian measurement in progress, if any.
+    measuring: Option<Box<Measurement>>,
+}
+
+/// Sharpness (power iteration) then trace (Hutchinson) at the current θ, one Hessian-vector product per
+/// `advance`; seeded by the step count, so a measurement spread over frames equals one done at once.
+struct Measurement {
+    power: PowerIteration,
+    sharpness: Option<f64>,
+    trace: Hutchinson,
+    /// The measurement at the end of the run: the run completes with it.
+    last: bool,
+}
+
+impl Measurement {
+    fn new(t: &Trainer, last: bool) -> Self {
+        let (p, seed) = (t.theta.len(), t.config.seed ^ t.steps);
+        Self { power: PowerIteration::new(p, POWER_ITERS, POWER_RTOL, seed), sharpness: None, trace: Hutchinson::new(p, TRACE_PROBES, seed ^ 1), last }
+    }
+
+    /// One product; (sharpness, trace) after the last.
+    fn advance(&mut self, hvp: impl FnMut(&[f64]) -> Vec<f64>) -> Option<(f64, f64)> {
+        match self.sharpness {
+            None => {
+                self.sharpness = self.power.advance(hvp).map(|(l, _)| l);
+                None
+            }
+            Some(l) => self.trace.advance(hvp).map(|(t, _)| (l, t)),
+        }
+    }
 }
 
 impl Trainer {
@@ -290,6 +320,7 @@ impl Trainer {
             stopped: None,
             hessian_marks: 0,
             train_ms: 0.0,
+            measuring: None,
             data,
         })
     }
@@ -387,25 +418,50 @@ impl Trainer {
         self.last.clone().filter(|f| f.done)
     }
 
-    /// Ends the run when the epochs are done (measuring the Hessian) and makes the frame, adding
-    /// `elapsed_ms` of work.
-    pub fn frame_after(&mut self, elapsed_ms: f64) -> Frame {
-        if self.stopped.is_none() && self.steps >= self.total_steps() {
-            if self.final_hessian {
-                self.measure_hessian();
-            }
-            self.stopped = Some(StopReason::Completed);
-        } else if self.config.hessian_every > 0 && self.stopped.is_none() {
-            let every = self.config.hessian_every as u64;
-            if self.steps / every > self.hessian_marks {
-                self.measure_hessian();
+    /// Ends the run when the epochs are done (measuring the Hessian) and makes the frame. A Hessian
+    /// measurement (due every `hessian_every` steps, and at the end) runs one Hessian-vector product at a
+    /// time until `budget_ms` since `start` is spent; training waits until it is complete (it measures one
+    /// θ), so a page spreads it over frames while an iteration budget (no time bound) finishes it at once.
+    pub fn frame_after(&mut self, start: Instant, budget_ms: f64) -> Frame {
+        if self.stopped.is_some() {
+            self.measuring = None;
+        } else if self.measuring.is_none() {
+            if self.steps >= self.total_steps() {
+                if self.final_hessian {
+                    self.measuring = Some(Box::new(Measurement::new(self, true)));
+                } else {
+                    self.stopped = Some(StopReason::Completed);
+                }
+            } else if self.config.hessian_every > 0 && self.steps / self.config.hessian_every as u64 > self.hessian_marks {
+                self.measuring = Some(Box::new(Measurement::new(self, false)));
             }
         }
         self.hessian_marks = self.steps / (self.config.hessian_every.max(1) as u64);
-        self.elapsed_ms += elapsed_ms;
+        if let Some(mut m) = self.measuring.take() {
+            loop {
+                if let Some((l, t)) = m.advance(|v| self.hessian_vector(v)) {
+                    self.sharpness = Some(l);
+                    self.trace = Some(t);
+                    if m.last {
+                        self.stopped = Some(StopReason::Completed);
+                    }
+                    break;
+                }
+                if start.elapsed().as_secs_f64() * 1e3 >= budget_ms {
+                    self.measuring = Some(m);
+                    break;
+                }
+            }
+        }
+        self.elapsed_ms += start.elapsed().as_secs_f64() * 1e3;
         let frame = self.frame(self.stopped.is_some());
         self.last = Some(frame.clone());
         frame
+    }
+
+    /// True while a Hessian measurement is in progress (training waits for it).
+    pub fn measuring(&self) -> bool {
+        self.measuring.is_some()
     }
 
     /// The mini-batch size in use (the training set for full-batch GD).
@@ -558,13 +614,14 @@ impl Trainer {
 
     /// (λmax, tr H) of the full training objective now.
     pub fn measure_hessian(&mut self) -> (f64, f64) {
-        let p = self.theta.len();
-        let seed = self.config.seed ^ self.steps;
-        let (l, _) = top_eigenvalue(p, |v| self.hessian_vector(v), POWER_ITERS, POWER_RTOL, seed);
-        let (t, _) = hutchinson_trace(p, |v| self.hessian_vector(v), TRACE_PROBES, seed ^ 1);
-        self.sharpness = Some(l);
-        self.trace = Some(t);
-        (l, t)
+        let mut m = Measurement::new(self, false);
+        loop {
+            if let Some((l, t)) = m.advance(|v| self.hessian_vector(v)) {
+                self.sharpness = Some(l);
+                self.trace = Some(t);
+                return (l, t);
+            }
+        }
     }
 
     /// Mean loss and accuracy (classification) over `rows`.
@@ -747,7 +804,11 @@ impl Trainer {
             done,
             converged: done && self.stopped != Some(StopReason::Divergence),
             stop: self.stopped,
-            phase: Some(format!("epoch {:.1}", self.steps as f64 / self.steps_per_epoch() as f64)),
+            phase: Some(format!(
+                "epoch {:.1}{}",
+                self.steps as f64 / self.steps_per_epoch() as f64,
+                if self.measuring.is_some() { ", measuring the Hessian" } else { "" }
+            )),
         }
     }
 }
@@ -766,7 +827,7 @@ impl Stepper for Trainer {
         let start = Instant::now();
         let limit = self.divergence_limit();
         let mut ran = 0;
-        while self.stopped.is_none() && ran < budget.max_iterations && self.steps < self.total_steps() {
+        while self.stopped.is_none() && self.measuring.is_none() && ran < budget.max_iterations && self.steps < self.total_steps() {
             let backup = self.theta.clone();
             let t = Instant::now();
             let loss = self.update_step();
@@ -784,7 +845,7 @@ impl Stepper for Trainer {
                 break;
             }
         }
-        Ok(self.frame_after(start.elapsed().as_secs_f64() * 1e3))
+        Ok(self.frame_after(start, budget.max_millis))
     }
 }
 
@@ -925,6 +986,46 @@ mod tests {
         let off: f64 = (0..p).flat_map(|i| (0..p).map(move |j| (i, j))).filter(|(i, j)| i != j).map(|(i, j)| h[i * p + j].powi(2)).sum();
         let se = (2.0 * off / 20.0).sqrt();
         assert!((tr - trace).abs() <= 4.0 * se, "trace {tr} vs exact {trace} (se {se})");
+    }
+
+    /// Under a time budget a Hessian measurement spreads over frames (training waits at the measured θ),
+    /// and the run gives the same weights and the same sharpness and trace readings as one whose
+    /// measurements each finish within a step.
+    #[test]
+    fn a_time_budget_spreads_hessian_measurements_over_frames() {
+        let data = DatasetSpec { kind: DatasetKind::Xor, n: 100, ..DatasetSpec::default() }.build().unwrap();
+        // Measurements at multiples of 20 steps, where both budgets end a frame (frames every 10 updates).
+        let config = TrainConfig { hidden: vec![6], epochs: 12, batch: 10, hessian_every: 20, ..TrainConfig::default() };
+        let readings = |t: &mut Trainer, budget: Budget| {
+            let (mut seen, mut frames, mut waiting) = (Vec::new(), 0, 0);
+            loop {
+                let before = t.steps;
+                let f = poll_ready(t.step(budget)).unwrap();
+                frames += 1;
+                if t.steps == before && !f.done {
+                    waiting += 1;
+                }
+                let r = (f.metric("sharpness"), f.metric("hessian_trace"));
+                if r.0.is_some() && seen.last() != Some(&r) {
+                    seen.push(r);
+                }
+                if f.done {
+                    return (seen, frames, waiting, f);
+                }
+            }
+        };
+        let mut whole = Trainer::new(data.clone(), config.clone()).unwrap();
+        let (at_once, _, waited, last_whole) = readings(&mut whole, Budget::iterations(1000));
+        assert_eq!(waited, 0, "an iteration budget finishes each measurement in its step");
+        let mut split = Trainer::new(data, config).unwrap();
+        let (spread, frames, waiting, last_split) = readings(&mut split, Budget::millis(1e-6));
+        assert!(at_once.len() >= 3, "{at_once:?}");
+        assert_eq!(spread, at_once);
+        assert!(waiting > 20 * at_once.len(), "{waiting} frames of {frames} waited for a measurement");
+        assert_eq!(split.params(), whole.params());
+        let numbers = |f: &Frame| f.metrics.iter().filter(|(k, _)| !k.ends_with("seconds")).map(|(k, v)| (k.clone(), *v)).collect::<Vec<_>>();
+        assert_eq!(numbers(&last_split), numbers(&last_whole));
+        assert_eq!(last_split.stop, Some(StopReason::Completed));
     }
 
     #[test]
