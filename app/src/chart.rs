@@ -13,6 +13,48 @@ pub struct Series {
     pub points: Vec<(f64, f64)>,
 }
 
+/// Paints a `cols × rows` raster of RGB cells (row 0 at the top) over `area`, a chart's plotting area in
+/// canvas pixels (`chart.plotting_area().get_pixel_range()`): one `putImageData` into a small canvas and
+/// one scaled `drawImage`, instead of a plotters rectangle per cell — thousands of calls into JavaScript,
+/// each with a colour string, which made a heatmap frame take tens of milliseconds.
+pub fn draw_raster(
+    canvas: &web_sys::HtmlCanvasElement,
+    area: (std::ops::Range<i32>, std::ops::Range<i32>),
+    cols: usize,
+    rows: usize,
+    rgb: &[[u8; 3]],
+) -> Result<(), Box<dyn std::error::Error>> {
+    use wasm_bindgen::JsCast;
+    if cols == 0 || rows == 0 || rgb.len() != cols * rows {
+        return Err(format!("a {cols} × {rows} raster needs {} cells, got {}", cols * rows, rgb.len()).into());
+    }
+    let js = |e: wasm_bindgen::JsValue| format!("{e:?}");
+    let doc = web_sys::window().and_then(|w| w.document()).ok_or("no document")?;
+    let small: web_sys::HtmlCanvasElement = doc.create_element("canvas").map_err(js)?.dyn_into().map_err(|_| "not a canvas")?;
+    small.set_width(cols as u32);
+    small.set_height(rows as u32);
+    let context = |c: &web_sys::HtmlCanvasElement| -> Result<web_sys::CanvasRenderingContext2d, String> {
+        c.get_context("2d").map_err(js)?.ok_or("no 2-D context")?.dyn_into().map_err(|_| "not a 2-D context".to_owned())
+    };
+    let rgba: Vec<u8> = rgb.iter().flat_map(|c| [c[0], c[1], c[2], 255]).collect();
+    let image = web_sys::ImageData::new_with_u8_clamped_array_and_sh(wasm_bindgen::Clamped(&rgba), cols as u32, rows as u32).map_err(js)?;
+    context(&small)?.put_image_data(&image, 0.0, 0.0).map_err(js)?;
+    let target = context(canvas)?;
+    target.set_image_smoothing_enabled(false);
+    let (x, y) = area;
+    target
+        .draw_image_with_html_canvas_element_and_dw_and_dh(&small, x.start as f64, y.start as f64, (x.end - x.start) as f64, (y.end - y.start) as f64)
+        .map_err(js)?;
+    Ok(())
+}
+
+/// `color` at opacity `alpha` over white, as an opaque RGB cell for [`draw_raster`].
+pub fn over_white(color: RGBColor, alpha: f64) -> [u8; 3] {
+    let a = alpha.clamp(0.0, 1.0);
+    let mix = |c: u8| (255.0 * (1.0 - a) + c as f64 * a).round() as u8;
+    [mix(color.0), mix(color.1), mix(color.2)]
+}
+
 /// Starts a download of `href` (a data: URL) as `file`.
 fn download(href: &str, file: &str) {
     use wasm_bindgen::JsCast;

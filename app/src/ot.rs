@@ -439,7 +439,7 @@ fn PlanView(snapshot: Signal<Option<Snapshot>>) -> impl IntoView {
 }
 
 fn draw_plan(canvas: web_sys::HtmlCanvasElement, s: &Snapshot) -> Result<(), Box<dyn std::error::Error>> {
-    let root = CanvasBackend::with_canvas_object(canvas).ok_or("no 2-D context")?.into_drawing_area();
+    let root = CanvasBackend::with_canvas_object(canvas.clone()).ok_or("no 2-D context")?.into_drawing_area();
     root.fill(&WHITE)?;
     let (n, m) = (s.problem.n(), s.problem.m());
     let max = s.p.iter().copied().fold(0.0, f64::max).max(f64::MIN_POSITIVE);
@@ -477,16 +477,15 @@ fn draw_plan(canvas: web_sys::HtmlCanvasElement, s: &Snapshot) -> Result<(), Box
                 }
             }
             let cmax = cells.iter().copied().fold(0.0, f64::max).max(f64::MIN_POSITIVE);
-            let mut chart = ChartBuilder::on(&root)
+            let chart = ChartBuilder::on(&root)
                 .caption("Transport plan P (rows i, columns j)", ("sans-serif", 16))
                 .margin(10)
                 .build_cartesian_2d(0..cols, 0..rows)?;
-            chart.draw_series(cells.iter().enumerate().filter(|(_, v)| **v > 0.0).map(|(k, v)| {
-                let (r, c) = (k / cols, k % cols);
-                let t = (v / cmax).sqrt();
-                let shade = (255.0 * (1.0 - t)) as u8;
-                Rectangle::new([(c, rows - r - 1), (c + 1, rows - r)], RGBColor(shade, shade, 255).filled())
-            }))?;
+            let shades: Vec<[u8; 3]> = cells
+                .iter()
+                .map(|v| if *v > 0.0 { let shade = (255.0 * (1.0 - (v / cmax).sqrt())) as u8; [shade, shade, 255] } else { [255, 255, 255] })
+                .collect();
+            crate::chart::draw_raster(&canvas, chart.plotting_area().get_pixel_range(), cols, rows, &shades)?;
         }
     }
     root.present()?;

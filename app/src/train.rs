@@ -263,11 +263,10 @@ pub fn TrainPage(device: Device) -> impl IntoView {
         runner.with_steppers(|s| s.first().and_then(|r| Boundary::of(r.trainer())).map(Arc::new)).flatten()
     });
 
-    // The network's weights, on the same cadence.
+    // The network's weights, on the same cadence but two frames later (one heavy redraw per frame).
     let network = Signal::derive(move || -> Option<Arc<Network>> {
-        boundary.track();
         let n = runner.frames.with(|fs| fs.first().map_or(0, |f| f.len()));
-        if n == 0 || (runner.running.get() && n % 4 != 1) {
+        if n == 0 || (runner.running.get() && n % 4 != 3) {
             return None;
         }
         runner.with_steppers(|s| s.first().map(|r| Arc::new(Network::of(r.trainer())))).flatten()
@@ -675,21 +674,22 @@ fn BoundaryView(boundary: Signal<Option<Arc<Boundary>>>) -> impl IntoView {
 }
 
 fn draw_boundary(canvas: web_sys::HtmlCanvasElement, b: &Boundary) -> Result<(), Box<dyn std::error::Error>> {
-    let root = CanvasBackend::with_canvas_object(canvas).ok_or("no 2-D context")?.into_drawing_area();
+    let root = CanvasBackend::with_canvas_object(canvas.clone()).ok_or("no 2-D context")?.into_drawing_area();
     root.fill(&WHITE)?;
     let mut chart = ChartBuilder::on(&root)
         .caption("Decision boundary (blue > 0 > orange); test points hollow", ("sans-serif", 16))
         .margin(10)
         .build_cartesian_2d(b.lo.0..b.hi.0, b.lo.1..b.hi.1)?;
-    let (w, h) = ((b.hi.0 - b.lo.0) / b.size as f64, (b.hi.1 - b.lo.1) / b.size as f64);
-    chart.draw_series(b.grid.iter().enumerate().map(|(k, &v)| {
-        let (r, c) = (k / b.size, k % b.size);
-        let t = v.clamp(-1.0, 1.0);
-        let color = if t >= 0.0 { RGBColor(40, 110, 200).mix(0.15 + 0.5 * t) } else { RGBColor(214, 90, 40).mix(0.15 + 0.5 * -t) };
-        let x = b.lo.0 + c as f64 * w;
-        let y = b.hi.1 - (r + 1) as f64 * h;
-        Rectangle::new([(x, y), (x + w, y + h)], color.filled())
-    }))?;
+    // The grid's row 0 is the top (y = hi), as a raster's.
+    let cells: Vec<[u8; 3]> = b
+        .grid
+        .iter()
+        .map(|&v| {
+            let t = v.clamp(-1.0, 1.0);
+            if t >= 0.0 { crate::chart::over_white(RGBColor(40, 110, 200), 0.15 + 0.5 * t) } else { crate::chart::over_white(RGBColor(214, 90, 40), 0.15 + 0.5 * -t) }
+        })
+        .collect();
+    crate::chart::draw_raster(&canvas, chart.plotting_area().get_pixel_range(), b.size, b.size, &cells)?;
     chart.draw_series(b.points.iter().map(|&(x, y, class, test)| {
         let color = if b.regression { RGBColor(60, 60, 60) } else if class == 1 { RGBColor(40, 110, 200) } else { RGBColor(214, 90, 40) };
         let style = if test { color.stroke_width(1) } else { color.filled() };
