@@ -1,8 +1,8 @@
 // A short soak in the test command (guarantee 6; `cargo xtask soak` runs 600 s per lab): every lab's
 // default run, restarted when it ends, for REGULA_SOAK_SECONDS (default 20) each. No error; the wasm heap
-// and the JS heap stay within the stated bounds; the page keeps drawing frames. Frame times are printed,
-// not asserted: the 100 ms bound is not met yet where a run's set-up is one long computation on the main
-// thread (README "Guarantees" gives the measured figures); `cargo xtask soak` reports them against it.
+// and the JS heap stay within the stated bounds; the page keeps drawing frames. Frame gaps and main-thread
+// tasks are printed, not asserted, here: 20 s on the CI machine's two shared cores is too noisy a sample for
+// a 100 ms bound; `cargo xtask soak` (600 s per lab) asserts them (README "Guarantees" has the figures).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { launch } from './browser.mjs';
