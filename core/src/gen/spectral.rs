@@ -115,15 +115,17 @@ impl Projector {
             return;
         }
         let (lo, len) = (c + 1, n - c - 1);
-        let x: Vec<f64> = (lo..n).map(|i| self.a[i * n + c]).collect();
-        let norm = x.iter().map(|v| v * v).sum::<f64>().sqrt();
+        // v starts as the column below the diagonal (no allocation per column: this runs n times per set-up).
+        let v = &mut self.v[..len];
+        for (k, t) in v.iter_mut().enumerate() {
+            *t = self.a[(lo + k) * n + c];
+        }
+        let norm = v.iter().map(|t| t * t).sum::<f64>().sqrt();
         if len == 1 || norm == 0.0 {
-            self.e[c] = x[0];
+            self.e[c] = v[0];
             return;
         }
-        let alpha = if x[0] > 0.0 { -norm } else { norm };
-        let v = &mut self.v[..len];
-        v.copy_from_slice(&x);
+        let alpha = if v[0] > 0.0 { -norm } else { norm };
         v[0] -= alpha;
         let vv: f64 = v.iter().map(|t| t * t).sum();
         let beta = 2.0 / vv;

@@ -621,18 +621,25 @@ mod tests {
         assert!((theory_long_run(2.0, 0.2) - 0.4).abs() < 1e-12);
     }
 
+    /// X (row-major P × N), w̄ and y drawn again from the config's seed in `Builder`'s order (X row by row,
+    /// w̄, then ε row by row): the instance's raw data, for checks against independent computations.
+    fn redraw(config: &Config) -> (Vec<f64>, Vec<f64>, Vec<f64>) {
+        let (n, p) = (config.n_inputs, config.samples());
+        let mut rng = SplitMix64::new(config.seed ^ 0x5EED_AD5A);
+        let x: Vec<f64> = (0..p * n).map(|_| rng.normal() / (n as f64).sqrt()).collect();
+        let teacher: Vec<f64> = (0..n).map(|_| rng.normal()).collect();
+        let sd = config.noise_var().sqrt();
+        let y = (0..p).map(|i| (0..n).map(|j| x[i * n + j] * teacher[j]).sum::<f64>() + sd * rng.normal()).collect();
+        (x, teacher, y)
+    }
+
     /// The exact flow solution matches explicit Euler gradient descent on the same instance (small N).
     #[test]
     fn the_flow_solution_matches_gradient_descent() {
         let config = Config { alpha: 1.5, n_inputs: 30, snr: 5.0, seed: 3, ..Config::default() };
         let inst = Instance::generate(&config).unwrap();
-        // Rebuild X, y from the same seed the way `generate` draws them.
         let (n, p) = (30, 45);
-        let mut rng = SplitMix64::new(3 ^ 0x5EED_AD5A);
-        let x: Vec<f64> = (0..p * n).map(|_| rng.normal() / (n as f64).sqrt()).collect();
-        let teacher: Vec<f64> = (0..n).map(|_| rng.normal()).collect();
-        let sd = (0.2f64).sqrt();
-        let y: Vec<f64> = (0..p).map(|i| (0..n).map(|j| x[i * n + j] * teacher[j]).sum::<f64>() + sd * rng.normal()).collect();
+        let (x, teacher, y) = redraw(&config);
         let (dt, t_end) = (1e-3, 2.0);
         let mut w = vec![0.0; n];
         for _ in 0..(t_end / dt) as usize {
@@ -673,16 +680,8 @@ mod tests {
             let config = Config { alpha, n_inputs: n, seed: 9, ..Config::default() };
             let inst = Instance::generate(&config).unwrap();
             let p = config.samples();
-            let mut rng = SplitMix64::new(9 ^ 0x5EED_AD5A);
-            let x = faer::Mat::<f64>::from_fn(p, n, |_, _| 0.0);
-            let mut x = x;
-            for i in 0..p {
-                for j in 0..n {
-                    x[(i, j)] = rng.normal() / (n as f64).sqrt();
-                }
-            }
-            let teacher: Vec<f64> = (0..n).map(|_| rng.normal()).collect();
-            let y: Vec<f64> = (0..p).map(|i| (0..n).map(|j| x[(i, j)] * teacher[j]).sum::<f64>() + config.noise_var().sqrt() * rng.normal()).collect();
+            let (x, teacher, y) = redraw(&config);
+            let x = faer::Mat::<f64>::from_fn(p, n, |i, j| x[i * n + j]);
             let eig = (x.transpose() * &x).self_adjoint_eigen(faer::Side::Lower).unwrap();
             let (s, v) = (eig.S().column_vector(), eig.U());
             let xty: Vec<f64> = (0..n).map(|j| (0..p).map(|i| x[(i, j)] * y[i]).sum()).collect();

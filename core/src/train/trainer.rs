@@ -437,26 +437,31 @@ impl Trainer {
             }
         }
         self.hessian_marks = self.steps / (self.config.hessian_every.max(1) as u64);
-        if let Some(mut m) = self.measuring.take() {
-            loop {
-                if let Some((l, t)) = m.advance(|v| self.hessian_vector(v)) {
-                    self.sharpness = Some(l);
-                    self.trace = Some(t);
-                    if m.last {
-                        self.stopped = Some(StopReason::Completed);
-                    }
-                    break;
-                }
-                if start.elapsed().as_secs_f64() * 1e3 >= budget_ms {
-                    self.measuring = Some(m);
-                    break;
-                }
-            }
-        }
+        self.advance_measurement(start, budget_ms);
         self.elapsed_ms += start.elapsed().as_secs_f64() * 1e3;
         let frame = self.frame(self.stopped.is_some());
         self.last = Some(frame.clone());
         frame
+    }
+
+    /// Advances the measurement in progress, one product at a time, until it completes (recording
+    /// sharpness and trace; the last one completes the run) or `budget_ms` since `start` is spent.
+    fn advance_measurement(&mut self, start: Instant, budget_ms: f64) {
+        let Some(mut m) = self.measuring.take() else { return };
+        loop {
+            if let Some((l, t)) = m.advance(|v| self.hessian_vector(v)) {
+                self.sharpness = Some(l);
+                self.trace = Some(t);
+                if m.last {
+                    self.stopped = Some(StopReason::Completed);
+                }
+                return;
+            }
+            if start.elapsed().as_secs_f64() * 1e3 >= budget_ms {
+                self.measuring = Some(m);
+                return;
+            }
+        }
     }
 
     /// True while a Hessian measurement is in progress (training waits for it).
@@ -614,14 +619,10 @@ impl Trainer {
 
     /// (λmax, tr H) of the full training objective now.
     pub fn measure_hessian(&mut self) -> (f64, f64) {
-        let mut m = Measurement::new(self, false);
-        loop {
-            if let Some((l, t)) = m.advance(|v| self.hessian_vector(v)) {
-                self.sharpness = Some(l);
-                self.trace = Some(t);
-                return (l, t);
-            }
-        }
+        let last = self.measuring.as_ref().is_some_and(|m| m.last);
+        self.measuring = Some(Box::new(Measurement::new(self, last)));
+        self.advance_measurement(Instant::now(), f64::INFINITY);
+        (self.sharpness.unwrap_or(f64::NAN), self.trace.unwrap_or(f64::NAN))
     }
 
     /// Mean loss and accuracy (classification) over `rows`.
