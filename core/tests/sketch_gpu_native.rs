@@ -13,8 +13,8 @@ use regula_core::Error;
 fn gpu_draws_the_same_sketches_as_the_cpu() {
     let ctx = pollster::block_on(GpuContext::new()).expect("no GPU adapter: install mesa-vulkan-drivers (lavapipe)");
     for kind in SketchKind::ALL {
-        // n not a multiple of 256 (SRHT: padded, two transform passes at n′ = 1024), d not a multiple of 8,
-        // a one-row sketch of a one-row matrix.
+        // n not a multiple of 256 (dense: a short last block of partial sums; SRHT: padded, ten butterfly
+        // passes at n′ = 1024), d not a multiple of 8, a one-row sketch of a one-row matrix.
         for (m, n, d, seed) in [(7, 300, 5, 1), (1, 1, 1, 2), (33, 513, 17, u64::MAX - 3)] {
             pollster::block_on(sketch_common::check(&ctx, kind, m, n, d, seed));
         }
@@ -24,11 +24,16 @@ fn gpu_draws_the_same_sketches_as_the_cpu() {
 #[test]
 fn large_fast_sketches_match_the_cpu() {
     let ctx = pollster::block_on(GpuContext::new()).expect("no GPU adapter");
-    // n′ = 2¹⁷: three transform passes (8 + 8 + 1 stages), a grid of more than 65,535 workgroups in the
-    // sign pass; CountSketch rows with many nonzeros each.
+    // n′ = 2¹⁷: 17 butterfly passes, grids of more than 65,535 workgroups in the sign and butterfly
+    // passes; CountSketch rows with many nonzeros each.
     for kind in [SketchKind::Srht, SketchKind::CountSketch, SketchKind::Osnap] {
         let sketch = Sketch::new(kind, 96, 70_000, 4, 7).unwrap();
         pollster::block_on(sketch_common::check_apply(&ctx, &sketch, 3));
+    }
+    // Dense sketches at n = 20,000: the most partial sums (64) of 313 rows each, the last one short.
+    for kind in [SketchKind::Gaussian, SketchKind::Rademacher] {
+        let sketch = Sketch::new(kind, 5, 20_000, 1, 11).unwrap();
+        pollster::block_on(sketch_common::check_apply(&ctx, &sketch, 9));
     }
 }
 

@@ -6,10 +6,16 @@
 // entries exactly, Gaussian ones up to WGSL's accuracy for log and cos (cos: 2⁻¹¹ absolute, so |ΔN| ≲ 3e-3;
 // lavapipe is far better, browsers' SwiftShader about 1e-5).
 //
-// One workgroup per (row i of Y, chunk of 8 columns): its 256 threads stride over j, each draws S_ij once
-// and adds S_ij·A_jc to 8 private sums; a tree in workgroup memory (256 × 8 f32 = 8 KiB, under the 16 KiB
-// WebGPU default) folds them. Bindings: 0 Params (uniform), 1 A (n × d, read), 2 Y (m × d, write).
-// Workgroup ids are flattened (id.x + id.y · num_workgroups.x) for grids over 65,535.
+// Two passes, neither with a workgroup barrier (a barrier makes SwiftShader — Chromium's WebGPU on the
+// CPU — spend ~1 s compiling the pipeline on the GPU process's main thread, which stalls the page's
+// frames; without one it compiles in ~50 ms):
+//   dense_partial  one thread per (row i of Y, chunk of 8 columns, block of `block` rows of A): draws
+//                  S_ij once per j of its block and adds S_ij·A_jc to 8 private sums, written to
+//                  P[(b·m + i)·d + c]. Consecutive threads take consecutive i (same j block and columns),
+//                  so they read the same rows of A.
+//   dense_sum      one thread per entry (i, c) of Y: Y_ic = Σ_b P[(b·m + i)·d + c] / √m.
+// Bindings: 0 Params (uniform), 1 A (n × d, read), 2 P (blocks × m × d, read_write), 3 Y (m × d, write).
+// Invocation ids are flattened (id.x + id.y · num_workgroups.x · 64) for grids over 65,535 workgroups.
 
 struct Params {
     m: u32,
@@ -20,16 +26,19 @@ struct Params {
     seed_hi: u32,
     stream: u32,
     chunks: u32,    // ceil(d / 8)
+    block: u32,     // rows of A per partial sum
+    blocks: u32,    // ceil(n / block)
+    pad0: u32,
+    pad1: u32,
 }
 
 @group(0) @binding(0) var<uniform> prm: Params;
 @group(0) @binding(1) var<storage, read> a: array<f32>;
-@group(0) @binding(2) var<storage, read_write> y: array<f32>;
+@group(0) @binding(2) var<storage, read_write> part: array<f32>;
+@group(0) @binding(3) var<storage, read_write> y: array<f32>;
 
-const WG: u32 = 256u;
+const WG: u32 = 64u;
 const COLS: u32 = 8u;
-
-var<workgroup> scratch: array<f32, 2048>; // WG × COLS
 
 // mulhilo, philox and unit come from philox.wgsl, prepended by core/src/sketch/gpu.rs.
 
@@ -45,40 +54,39 @@ fn entry(i: u32, j: u32) -> f32 {
     return select(-1.0, 1.0, (w.x & 1u) == 0u);
 }
 
-@compute @workgroup_size(256)
-fn dense_apply(
-    @builtin(workgroup_id) wid: vec3<u32>,
-    @builtin(num_workgroups) nwg: vec3<u32>,
-    @builtin(local_invocation_index) lid: u32,
-) {
-    let g = wid.x + wid.y * nwg.x;
-    if (g >= prm.m * prm.chunks) {
+@compute @workgroup_size(64)
+fn dense_partial(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
+    let g = gid.x + gid.y * nwg.x * WG;
+    if (g >= prm.m * prm.chunks * prm.blocks) {
         return;
     }
-    let i = g / prm.chunks;
-    let c0 = (g % prm.chunks) * COLS;
+    let i = g % prm.m;
+    let rest = g / prm.m;
+    let c0 = (rest % prm.chunks) * COLS;
+    let b = rest / prm.chunks;
+    let j_end = min(prm.n, (b + 1u) * prm.block);
     var acc = array<f32, 8>(0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0);
-    for (var j = lid; j < prm.n; j += WG) {
+    let cols = min(COLS, prm.d - c0);
+    for (var j = b * prm.block; j < j_end; j += 1u) {
         let s = entry(i, j);
-        for (var t = 0u; t < COLS; t += 1u) {
-            if (c0 + t < prm.d) {
-                acc[t] += s * a[j * prm.d + c0 + t];
-            }
+        for (var t = 0u; t < cols; t += 1u) {
+            acc[t] += s * a[j * prm.d + c0 + t];
         }
     }
-    for (var t = 0u; t < COLS; t += 1u) {
-        scratch[lid * COLS + t] = acc[t];
+    for (var t = 0u; t < cols; t += 1u) {
+        part[(b * prm.m + i) * prm.d + c0 + t] = acc[t];
     }
-    workgroupBarrier();
-    for (var stride = WG / 2u; stride > 0u; stride /= 2u) {
-        if (lid < stride) {
-            for (var t = 0u; t < COLS; t += 1u) {
-                scratch[lid * COLS + t] += scratch[(lid + stride) * COLS + t];
-            }
-        }
-        workgroupBarrier();
+}
+
+@compute @workgroup_size(64)
+fn dense_sum(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
+    let e = gid.x + gid.y * nwg.x * WG;
+    if (e >= prm.m * prm.d) {
+        return;
     }
-    if (lid < COLS && c0 + lid < prm.d) {
-        y[i * prm.d + c0 + lid] = scratch[lid] / sqrt(f32(prm.m));
+    var sum = 0.0;
+    for (var b = 0u; b < prm.blocks; b += 1u) {
+        sum += part[b * prm.m * prm.d + e];
     }
+    y[e] = sum / sqrt(f32(prm.m));
 }

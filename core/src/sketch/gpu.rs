@@ -2,10 +2,15 @@
 //! [`super::operators::Sketch`], with A uploaded once ([`GpuMatrix`]) and kept there across trials.
 //!
 //! - Gaussian / Rademacher (`shaders/sketch/dense_apply.wgsl`): S drawn on the device from the same Philox
-//!   bits as the CPU, never stored or uploaded (memory O((n + m)·d)).
+//!   bits as the CPU, never stored or uploaded: partial sums over blocks of A's rows, then their sum
+//!   (memory O((n + blocks·m)·d), blocks ≤ 64).
 //! - SRHT (`shaders/sketch/srht.wgsl` then `gather.wgsl`): random signs (Philox on the device) and padding,
-//!   the Walsh–Hadamard transform in ⌈log₂ n′ / 8⌉ passes of 8 butterfly stages in workgroup memory, then a
-//!   gather of the m sampled rows scaled by 1/√m.
+//!   the Walsh–Hadamard transform in log₂ n′ butterfly passes, then a gather of the m sampled rows scaled
+//!   by 1/√m.
+//!
+//! No kernel here uses workgroup memory or a barrier: SwiftShader (Chromium's WebGPU on the CPU) compiles a
+//! pipeline with a barrier in ~1 s on the GPU process's main thread, during which the page cannot draw a
+//! frame; these compile in under 100 ms (`e2e/probe_compile.mjs` measures it).
 //! - CountSketch / OSNAP (`gather.wgsl`): WGSL has no float atomics, so the scatter becomes a gather over
 //!   S's nonzeros grouped by output row ([`super::operators::Sketch::gather_plan`], O(n·s) indices built on
 //!   the CPU from the same Philox draws).
@@ -31,10 +36,14 @@ pub const SRHT_SHADER: Shader = Shader {
 /// `shaders/sketch/gather.wgsl`.
 pub const GATHER_SHADER: Shader = Shader { path: "sketch/gather.wgsl", source: include_str!("../../../shaders/sketch/gather.wgsl") };
 
-/// Output columns per workgroup in dense_apply and fwht_block.
+/// Output columns per thread in dense_partial.
 const COLS: usize = 8;
-/// Butterfly stages per fwht_block pass (2⁸ rows × 8 columns in workgroup memory).
-const STAGES_PER_PASS: u32 = 8;
+/// Rows of A per partial sum in dense_partial, at least (more when n would need over MAX_BLOCKS).
+const BLOCK_ROWS: usize = 256;
+/// Most partial sums per entry of Y (bounds the partial buffer to MAX_BLOCKS·m·d floats).
+const MAX_BLOCKS: usize = 64;
+/// Threads per workgroup of dense_partial and dense_sum (fwht_stage and srht_signs use 256).
+const DENSE_WG: usize = 64;
 /// Philox stream of SRHT's signs (as in operators.rs).
 const SRHT_SIGNS_STREAM: u32 = 2;
 
@@ -49,6 +58,9 @@ struct DenseParams {
     seed_hi: u32,
     stream: u32,
     chunks: u32,
+    block: u32,
+    blocks: u32,
+    pad: [u32; 2],
 }
 
 #[repr(C)]
@@ -122,6 +134,11 @@ pub async fn apply(ctx: &GpuContext, sketch: &Sketch, a: &GpuMatrix) -> Result<V
                 SketchKind::Gaussian | SketchKind::Rademacher => {
                     let kind = u32::from(sketch.kind == SketchKind::Rademacher);
                     let chunks = d.div_ceil(COLS);
+                    // Fewer, longer blocks when MAX_BLOCKS partial copies of Y would not fit one binding.
+                    let limit = ctx.limits().max_storage_buffer_binding_size.min(ctx.limits().max_buffer_size) as usize;
+                    let fit = (limit / (m * d * 4).max(1)).clamp(1, MAX_BLOCKS);
+                    let block = BLOCK_ROWS.max(n.div_ceil(fit));
+                    let blocks = n.div_ceil(block);
                     let params = DenseParams {
                         m: m as u32,
                         n: n as u32,
@@ -131,11 +148,20 @@ pub async fn apply(ctx: &GpuContext, sketch: &Sketch, a: &GpuMatrix) -> Result<V
                         seed_hi: seed.1,
                         stream: kind,
                         chunks: chunks as u32,
+                        block: block as u32,
+                        blocks: blocks as u32,
+                        pad: [0; 2],
                     };
+                    let part = ctx.storage("sketch partial sums", (blocks * m * d) as u64 * 4);
                     let y = ctx.storage("sketch Y", (m * d) as u64 * 4);
                     let uniform = ctx.uniform("dense params", &params);
-                    let pipeline = ctx.pipeline(DENSE_APPLY_SHADER, "dense_apply");
-                    dispatch(&mut encoder, &pipeline, &ctx.bind(&pipeline, &[(0, &uniform), (1, &a.buffer), (2, &y)]), ctx.grid((m * chunks) as u32)?);
+                    let partial = ctx.pipeline(DENSE_APPLY_SHADER, "dense_partial");
+                    let bind = ctx.bind(&partial, &[(0, &uniform), (1, &a.buffer), (2, &part)]);
+                    dispatch(&mut encoder, &partial, &bind, ctx.grid((m * chunks * blocks).div_ceil(DENSE_WG) as u32)?);
+                    let sum = ctx.pipeline(DENSE_APPLY_SHADER, "dense_sum");
+                    let bind = ctx.bind(&sum, &[(0, &uniform), (2, &part), (3, &y)]);
+                    dispatch(&mut encoder, &sum, &bind, ctx.grid((m * d).div_ceil(DENSE_WG) as u32)?);
+                    keep.extend([uniform, part]);
                     y
                 }
                 SketchKind::Srht => {
@@ -158,16 +184,12 @@ pub async fn apply(ctx: &GpuContext, sketch: &Sketch, a: &GpuMatrix) -> Result<V
                     let grid = ctx.grid((padded * d).div_ceil(256) as u32)?;
                     dispatch(&mut encoder, &pipeline, &ctx.bind(&pipeline, &[(0, &uniform), (1, &a.buffer), (2, &x)]), grid);
                     keep.push(uniform);
-                    let levels = padded.trailing_zeros();
-                    let fwht = ctx.pipeline(SRHT_SHADER, "fwht_block");
-                    let mut bit_lo = 0;
-                    while bit_lo < levels {
-                        let bits = STAGES_PER_PASS.min(levels - bit_lo);
-                        let uniform = ctx.uniform("fwht pass", &SrhtParams { bit_lo, bits, ..base });
-                        let groups = (padded >> bits) * chunks;
-                        dispatch(&mut encoder, &fwht, &ctx.bind(&fwht, &[(0, &uniform), (2, &x)]), ctx.grid(groups as u32)?);
+                    let fwht = ctx.pipeline(SRHT_SHADER, "fwht_stage");
+                    let pairs = ctx.grid((padded / 2 * d).div_ceil(256) as u32)?;
+                    for bit in 0..padded.trailing_zeros() {
+                        let uniform = ctx.uniform("fwht stage", &SrhtParams { bit_lo: bit, ..base });
+                        dispatch(&mut encoder, &fwht, &ctx.bind(&fwht, &[(0, &uniform), (2, &x)]), pairs);
                         keep.push(uniform);
-                        bit_lo += bits;
                     }
                     let y = gather(ctx, &mut encoder, plan.as_ref().expect("SRHT has a gather plan"), &x, m, d, &mut keep)?;
                     keep.push(x);
