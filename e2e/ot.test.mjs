@@ -3,6 +3,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
+import { readFile } from 'node:fs/promises';
 import { launch, openPage, canvasData, waitForDone, ARTIFACTS, URL } from './browser.mjs';
 
 async function setField(page, id, value) {
@@ -29,6 +30,48 @@ test('OT lab: compare log-sinkhorn (GPU) with SNS (CPU), plan and sparsity views
     assert.notEqual(await canvasData(page, 'chart-plan'), emptyPlan, 'the plan was not drawn');
     assert.match(await page.locator('#sparsity-caption').textContent(), /hold 0\.\d+ of P's mass/);
     await page.screenshot({ path: join(ARTIFACTS, 'ot-compare.png'), fullPage: true });
+
+    // Chart tools. Hover: sweep the pointer over the chart until the read-out names a drawn point.
+    const readout = await page.locator('#chart-error-iter').evaluate(async (canvas) => {
+      const box = canvas.getBoundingClientRect();
+      const out = document.querySelector('#chart-error-iter-readout');
+      for (let y = box.top + 4; y < box.bottom; y += 12) {
+        for (let x = box.left + 4; x < box.right; x += 12) {
+          canvas.dispatchEvent(new MouseEvent('mousemove', { clientX: x, clientY: y, bubbles: true }));
+          await new Promise((r) => setTimeout(r, 0));
+          if (out.textContent) return out.textContent;
+        }
+      }
+      return '';
+    });
+    assert.match(readout, /^(log-sinkhorn|sns)[^:]*: iteration = \d+, error = [0-9.e-]+$/, readout);
+    await page.locator('#chart-error-iter').dispatchEvent('mouseleave');
+    assert.equal(await page.locator('#chart-error-iter-readout').textContent(), '');
+    // A linear y axis and a hidden series each redraw the chart; undoing both restores it.
+    const before = await canvasData(page, 'chart-error-iter');
+    await page.uncheck('#chart-error-iter-logy');
+    const linear = await canvasData(page, 'chart-error-iter');
+    assert.notEqual(linear, before, 'log → linear did not redraw');
+    await page.uncheck('#chart-error-iter-show-0');
+    assert.notEqual(await canvasData(page, 'chart-error-iter'), linear, 'hiding a series did not redraw');
+    await page.check('#chart-error-iter-show-0');
+    await page.check('#chart-error-iter-logy');
+    assert.equal(await canvasData(page, 'chart-error-iter'), before, 'the toggles did not round-trip');
+    // Export: the chart as SVG (the same drawing: title, axis label, one polyline per series), the plan
+    // picture as PNG.
+    const saved = async (button) => {
+      const [download] = await Promise.all([page.waitForEvent('download'), page.click(button)]);
+      return { name: download.suggestedFilename(), text: await readFile(await download.path()) };
+    };
+    const svg = await saved('#chart-error-iter-svg');
+    assert.equal(svg.name, 'chart-error-iter.svg');
+    const text = svg.text.toString();
+    assert.match(text, /^<svg[^>]+width="600" height="320"/, text.slice(0, 120));
+    assert.match(text, /Marginal error \(ℓ1\) vs iteration/);
+    assert.ok((text.match(/<polyline/g) ?? []).length >= 2, 'a polyline per series');
+    const plan = await saved('#chart-plan-png');
+    assert.equal(plan.name, 'chart-plan.png');
+    assert.deepEqual([...plan.text.subarray(0, 4)], [0x89, 0x50, 0x4e, 0x47], 'a PNG file');
 
     // A new stopping rule continues the run instead of restarting it.
     await page.selectOption('#method', 'sns');

@@ -886,6 +886,7 @@ fn FisherHeatmap(fisher: Signal<Option<FisherByLayer>>) -> impl IntoView {
     view! {
         <figure class="chart" data-cells=cells>
             <canvas id="chart-fisher-heatmap" node_ref=canvas width="600" height="320" role="img" aria-label="Fisher information heatmap by layer"></canvas>
+        <crate::chart::ExportBar id="chart-fisher-heatmap" canvas=canvas />
         </figure>
     }
 }

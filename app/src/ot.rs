@@ -434,6 +434,7 @@ fn PlanView(snapshot: Signal<Option<Snapshot>>) -> impl IntoView {
     view! {
         <figure class="chart">
             <canvas id="chart-plan" node_ref=canvas width="600" height="320" role="img" aria-label="transport plan"></canvas>
+        <crate::chart::ExportBar id="chart-plan" canvas=canvas />
         </figure>
     }
 }
@@ -508,6 +509,7 @@ fn SparsityView(snapshot: Signal<Option<Snapshot>>) -> impl IntoView {
     view! {
         <figure class="chart">
             <canvas id="chart-sparsity" node_ref=canvas width="600" height="320" role="img" aria-label="Hessian sparsity"></canvas>
+            <crate::chart::ExportBar id="chart-sparsity" canvas=canvas />
             <figcaption id="sparsity-caption">{move || captured.get()}</figcaption>
         </figure>
     }

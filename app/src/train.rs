@@ -573,6 +573,7 @@ fn NetworkView(network: Signal<Option<Arc<Network>>>) -> impl IntoView {
     view! {
         <figure class="chart">
             <canvas id="chart-network" node_ref=canvas width="600" height="320" role="img" aria-label="network weights"></canvas>
+        <crate::chart::ExportBar id="chart-network" canvas=canvas />
         </figure>
     }
 }
@@ -669,6 +670,7 @@ fn BoundaryView(boundary: Signal<Option<Arc<Boundary>>>) -> impl IntoView {
     view! {
         <figure class="chart">
             <canvas id="chart-boundary" node_ref=canvas width="600" height="320" role="img" aria-label="decision boundary"></canvas>
+        <crate::chart::ExportBar id="chart-boundary" canvas=canvas />
         </figure>
     }
 }
@@ -744,6 +746,7 @@ fn HessianHeatmap(hessian: Signal<Option<Arc<HessianView>>>, threshold: Signal<f
     view! {
         <figure class="chart">
             <canvas id="chart-hessian" node_ref=canvas width="600" height="420" role="img" aria-label="Hessian sparsity"></canvas>
+            <crate::chart::ExportBar id="chart-hessian" canvas=canvas />
             <figcaption id="hessian-caption">{move || caption.get()}</figcaption>
         </figure>
     }

@@ -41,6 +41,7 @@ impl regula_core::Stepper for TrainStepper {
         }
     }
 }
+use regula_charts::{LineSpec, Series};
 use regula_core::{Backend, BackendChoice, Budget, Error, Frame};
 
 #[derive(Parser)]
@@ -115,6 +116,9 @@ struct GenOut {
     /// Write the curve as CSV (one row per time point or grid value).
     #[arg(long)]
     trace: Option<std::path::PathBuf>,
+    /// Draw the run's main chart (the page's drawing, 600 × 320) into a PNG file.
+    #[arg(long)]
+    png: Option<std::path::PathBuf>,
 }
 
 #[derive(Subcommand)]
@@ -405,6 +409,9 @@ struct TrainArgs {
     /// Write one CSV row per frame (step, epoch, losses, accuracies, lr, sharpness, trace).
     #[arg(long)]
     trace: Option<std::path::PathBuf>,
+    /// Draw the run's main chart (the page's drawing, 600 × 320) into a PNG file.
+    #[arg(long)]
+    png: Option<std::path::PathBuf>,
     /// GPU kernel: auto (one workgroup per epoch for widths ≤ 64, ≤ 6 hidden layers and batches ≤ 256,
     /// else tiled), one-workgroup, or tiled (one tiled matrix multiply per layer and pass).
     #[arg(long, default_value = "auto", value_parser = parse_gpu_kernel)]
@@ -432,6 +439,9 @@ fn parse_gpu_kernel(s: &str) -> std::result::Result<GpuKernel, String> {
 struct SketchArgs {
     #[command(flatten)]
     common: Common,
+    /// Draw the run's main chart (the page's drawing, 600 × 320) into a PNG file.
+    #[arg(long)]
+    png: Option<std::path::PathBuf>,
     /// Design: gaussian (orthonormalised), coherent ([I; 0]), spiky ([I; 0], 4-spike residual), heavy (Student-t).
     #[arg(long, default_value = "gaussian", value_parser = parse::<Design>, conflicts_with = "matrix")]
     design: Design,
@@ -515,6 +525,9 @@ struct OtArgs {
     /// Write one CSV row per iteration.
     #[arg(long)]
     trace: Option<std::path::PathBuf>,
+    /// Draw the run's main chart (the page's drawing, 600 × 320) into a PNG file.
+    #[arg(long)]
+    png: Option<std::path::PathBuf>,
 }
 
 fn parse<T: std::str::FromStr<Err = Error>>(s: &str) -> Result<T, String> {
@@ -707,13 +720,17 @@ async fn ot(args: OtArgs) -> Result<(), Error> {
         }
         None => None,
     };
-    // With a trace, one frame per iteration; otherwise frames every 200 ms for the progress bar.
-    let budget = if trace.is_some() { Budget::iterations(1) } else { Budget::millis(200.0) };
+    // With a trace or a chart, one frame per iteration; otherwise frames every 200 ms for the progress bar.
+    let budget = if trace.is_some() || args.png.is_some() { Budget::iterations(1) } else { Budget::millis(200.0) };
     let bar = progress(params.max_iter, "ot");
     let mut write_error = None;
     let mut traced = None;
+    let mut errors: Vec<(f64, f64)> = Vec::new();
     let last = regula_core::frame::run_to_end(&mut solver, budget, |f| {
         bar.set_position(f.iteration);
+        if let Some(e) = f.metric("marginal_error").filter(|_| errors.last().is_none_or(|p| p.0 != f.iteration as f64)) {
+            errors.push((f.iteration as f64, e));
+        }
         bar.set_message(format!("marginal error {:.2e}", f.metric("marginal_error").unwrap_or(f64::NAN)));
         // The frame that finds the tolerance met repeats the last iterate: one row per iterate.
         if let Some(w) = trace.as_mut().filter(|_| traced.replace(f.iteration) != Some(f.iteration)) {
@@ -745,6 +762,10 @@ async fn ot(args: OtArgs) -> Result<(), Error> {
     }
     if let Some(e) = write_error {
         return Err(Error::Invalid { name: "trace", message: e });
+    }
+    if let Some(path) = &args.png {
+        let spec = spec("Marginal error (ℓ1) vs iteration", "iteration", "error", 1e-16);
+        save_png(path, LineSpec { guide: Some(params.tol), ..spec }, &[line(params.method.to_string(), 0, errors)], (false, true))?;
     }
     let metric = |k: &str| last.metric(k).unwrap_or(f64::NAN);
     let stop = last.stop.map(|r| format!("{r:?}")).unwrap_or_default();
@@ -835,6 +856,30 @@ async fn sketch(args: SketchArgs) -> Result<(), Error> {
     })
     .await?;
     bar.finish_and_clear();
+    if let Some(path) = &args.png {
+        let bands: Vec<regula_charts::Band> = args
+            .sketch
+            .iter()
+            .enumerate()
+            .map(|(k, &kind)| regula_charts::Band {
+                name: kind.to_string(),
+                color: regula_charts::PALETTE[k % regula_charts::PALETTE.len()],
+                points: experiment
+                    .cells()
+                    .iter()
+                    .filter(|c| c.sketch == kind && !c.trials.is_empty())
+                    .map(|c| {
+                        let s = c.stats(|t| t.metrics.epsinf);
+                        (c.m as f64, s.p10, s.median, s.p90)
+                    })
+                    .collect(),
+            })
+            .collect();
+        let spec = regula_charts::BandSpec { title: "ε∞ = √d‖x′ − x*‖∞ / (‖Ax* − b‖‖A†‖) vs m", x_label: "m", y_label: "ε∞", floor: 1e-3 };
+        regula_charts::png::write(path, |root| regula_charts::draw_bands(root, spec, &bands, true).map(drop))
+            .map_err(|e| Error::Invalid { name: "png", message: format!("{}: {e}", path.display()) })?;
+        eprintln!("chart: {}", path.display());
+    }
     let exact = experiment.exact().expect("computed in the first step");
     if exact.rank_deficient {
         eprintln!("warning: A is rank-deficient: x* is the minimum-norm solution, ‖A†‖ uses the smallest nonzero singular value");
@@ -949,6 +994,29 @@ fn write_csv(path: &std::path::Path, header: &str, rows: impl Iterator<Item = Ve
     w.flush().map_err(err)
 }
 
+/// A named line for a chart (a CLI process draws once, so leaking the name is fine).
+fn line(name: impl Into<String>, color: usize, points: Vec<(f64, f64)>) -> Series {
+    Series { name: Box::leak(name.into().into_boxed_str()), color: regula_charts::PALETTE[color % regula_charts::PALETTE.len()], points }
+}
+
+/// Column `k` of `rows` against column 0, mapped by `f`.
+fn column<const N: usize>(rows: &[[f64; N]], k: usize, f: impl Fn(f64) -> f64) -> Vec<(f64, f64)> {
+    rows.iter().map(|r| (r[0], f(r[k]))).collect()
+}
+
+/// `--png`: draws a line chart (the page's `LogChart`) into `path` and says so on stderr.
+fn save_png(path: &std::path::Path, spec: LineSpec, lines: &[Series], (log_x, log_y): (bool, bool)) -> Result<(), Error> {
+    regula_charts::png::write(path, |root| regula_charts::draw_lines(root, spec, lines, (log_x, log_y)).map(drop))
+        .map_err(|e| Error::Invalid { name: "png", message: format!("{}: {e}", path.display()) })?;
+    eprintln!("chart: {}", path.display());
+    Ok(())
+}
+
+/// A line chart's labels (the page's titles).
+fn spec(title: &'static str, x_label: &'static str, y_label: &'static str, floor: f64) -> LineSpec {
+    LineSpec { title, x_label, y_label, guide: None, floor }
+}
+
 async fn gen(which: GenWhich) -> Result<(), Error> {
     use regula_core::gen::{double_descent, student_teacher};
     match which {
@@ -964,6 +1032,16 @@ async fn gen(which: GenWhich) -> Result<(), Error> {
             println!("       test error at t = {t_max}: {:.4} (theory {:.4}; long run {:.4})", s.final_test_error, s.theory_final_test_error, student_teacher::theory_long_run(alpha, config.noise_var()));
             if let Some(path) = &out.trace {
                 write_csv(path, "t,test_error,train_error,theory_test_error,theory_train_error", run.curve.iter().map(|r| r.to_vec()))?;
+            }
+            if let Some(path) = &out.png {
+                let c = &run.curve;
+                let lines = [
+                    line("test error (simulated)", 0, column(c, 1, |v| v)),
+                    line("test error (theory)", 1, column(c, 3, |v| v)),
+                    line("training error (simulated)", 2, column(c, 2, |v| v)),
+                    line("training error (theory)", 3, column(c, 4, |v| v)),
+                ];
+                save_png(path, spec("Error vs time: theory (Marchenko–Pastur) over simulation", "t (gradient-flow time)", "error", 1e-4), &lines, (true, true))?;
             }
             let mut json = json!({
                 "best_test_error": s.best_test_error, "best_time": s.best_time, "final_test_error": s.final_test_error,
@@ -1004,6 +1082,13 @@ async fn gen(which: GenWhich) -> Result<(), Error> {
                 let header = "epoch,ce_test_accuracy,ce_memorised,ce_clean_fit,elr_test_accuracy,elr_memorised,elr_clean_fit,fwd_test_accuracy,fwd_memorised,fwd_clean_fit";
                 write_csv(path, header, e.rows.iter().map(|r| r.to_vec()))?;
             }
+            if let Some(path) = &out.png {
+                let mut lines = vec![line("cross-entropy", 0, column(&e.rows, 1, |a| 1.0 - a)), line("ELR", 1, column(&e.rows, 4, |a| 1.0 - a))];
+                if forward != noisy_labels::Forward::Off {
+                    lines.push(line("forward correction", 2, column(&e.rows, 7, |a| 1.0 - a)));
+                }
+                save_png(path, spec("Test error (1 − accuracy): cross-entropy vs ELR vs forward correction", "epoch", "test error", 1e-2), &lines, (false, true))?;
+            }
             if out.json {
                 let mut j = serde_json::to_value(s).expect("summary serialises");
                 j["transition"] = json!(e.transition);
@@ -1026,6 +1111,10 @@ async fn gen(which: GenWhich) -> Result<(), Error> {
             }
             if let Some(path) = &out.trace {
                 write_csv(path, "epoch,ce_accuracy,ce_nll,ce_ece,ls_accuracy,ls_nll,ls_ece,pskd_accuracy,pskd_nll,pskd_ece", e.rows.iter().map(|r| r.to_vec()))?;
+            }
+            if let Some(path) = &out.png {
+                let lines = [line("cross-entropy", 0, column(&e.rows, 3, |v| v)), line("label smoothing", 2, column(&e.rows, 6, |v| v)), line("PS-KD", 1, column(&e.rows, 9, |v| v))];
+                save_png(path, spec("Expected calibration error (15 bins) vs epoch", "epoch", "ECE", 1e-3), &lines, (false, true))?;
             }
             if out.json {
                 let mut j = json!({"epochs": epochs, "alpha_t": alpha_t, "smoothing": smoothing});
@@ -1055,6 +1144,11 @@ async fn gen(which: GenWhich) -> Result<(), Error> {
             if let Some(path) = &out.trace {
                 write_csv(path, "lambda,forgetting,a_accuracy,b_accuracy", e.outcomes.iter().map(|o| vec![o.lambda, o.forgetting, o.a_accuracy, o.b_accuracy]))?;
             }
+            if let Some(path) = &out.png {
+                let col = |f: fn(&continual::Outcome) -> f64| e.outcomes.iter().map(|o| (o.lambda, f(o))).collect::<Vec<_>>();
+                let lines = [line("forgetting of A", 0, col(|o| o.forgetting)), line("A's accuracy after B", 2, col(|o| o.a_accuracy)), line("B's accuracy", 1, col(|o| o.b_accuracy))];
+                save_png(path, spec("Forgetting and accuracy vs the penalty weight λ (λ = 0 in the table)", "λ", "fraction", 1e-3), &lines, (true, false))?;
+            }
             if out.json {
                 println!("{}", json!({"a_accuracy_after_a": acc_a, "outcomes": e.outcomes}));
             }
@@ -1078,6 +1172,15 @@ async fn gen(which: GenWhich) -> Result<(), Error> {
             if let Some(path) = &out.trace {
                 write_csv(path, "alpha,single_test_error,mean_test_error,averaged_test_error,train_error", sweep.rows.iter().map(|r| r.to_vec()))?;
             }
+            if let Some(path) = &out.png {
+                let lines = [
+                    line("one gradient-descent run", 0, column(&sweep.rows, 1, |v| v)),
+                    line("mean over runs", 2, column(&sweep.rows, 2, |v| v)),
+                    line("averaged predictor", 1, column(&sweep.rows, 3, |v| v)),
+                    line("recovery threshold α_PR", 3, vec![(threshold, 1e-6), (threshold, 2.0)]),
+                ];
+                save_png(path, spec("Test error vs α = n/d²: one run, the average over runs, and the averaged predictor", "α = n/d²", "test error", 1e-6), &lines, (false, true))?;
+            }
             if out.json {
                 let rows: Vec<_> = sweep.rows.iter().map(|r| json!({"alpha": r[0], "single_test_error": r[1], "mean_test_error": r[2], "averaged_test_error": r[3], "train_error": r[4]})).collect();
                 println!("{}", json!({"d": d, "kappa": kappa, "restarts": restarts, "recovery_threshold": threshold, "diverged_at": sweep.diverged_at(), "rows": rows}));
@@ -1097,6 +1200,10 @@ async fn gen(which: GenWhich) -> Result<(), Error> {
             println!("peak of the median risk: {:.4} at γ = {:.3}", peak[2], peak[0]);
             if let Some(path) = &out.trace {
                 write_csv(path, "gamma,risk_mean,risk_median,theory_risk", sweep.rows.iter().map(|r| r.to_vec()))?;
+            }
+            if let Some(path) = &out.png {
+                let lines = [line("median risk (simulated)", 0, column(&sweep.rows, 2, |v| v)), line("mean risk (simulated)", 2, column(&sweep.rows, 1, |v| v)), line("theory", 1, column(&sweep.rows, 3, |v| v))];
+                save_png(path, spec("Excess test risk of ridgeless regression vs γ = p/n", "γ = p/n", "E‖β̂ − β‖²", 1e-3), &lines, (true, true))?;
             }
             if out.json {
                 let rows: Vec<_> = sweep.rows.iter().map(|r| json!({"gamma": r[0], "risk_mean": r[1], "risk_median": r[2], "theory_risk": r[3]})).collect();
@@ -1247,10 +1354,16 @@ async fn train(args: TrainArgs) -> Result<(), Error> {
         None => None,
     };
     let mut write_error = None;
-    let budget = if trace.is_some() { Budget::iterations(spe) } else { Budget::millis(200.0) };
+    // With a trace or a chart, one frame per epoch.
+    let budget = if trace.is_some() || args.png.is_some() { Budget::iterations(spe) } else { Budget::millis(200.0) };
+    let (mut train_loss, mut test_loss) = (Vec::new(), Vec::new());
     let last = regula_core::frame::run_to_end(&mut trainer, budget, |f| {
         bar.set_position(f.iteration);
         bar.set_message(format!("train loss {:.4}", f.metric("train_loss").unwrap_or(f64::NAN)));
+        if train_loss.last().is_none_or(|p: &(f64, f64)| p.0 != f.iteration as f64) {
+            train_loss.extend(f.metric("train_loss").map(|v| (f.iteration as f64, v)));
+            test_loss.extend(f.metric("test_loss").map(|v| (f.iteration as f64, v)));
+        }
         if let Some(w) = trace.as_mut() {
             use std::io::Write;
             let opt = |k: &str| f.metric(k).map(|v| v.to_string()).unwrap_or_default();
@@ -1282,6 +1395,9 @@ async fn train(args: TrainArgs) -> Result<(), Error> {
     }
     if let Some(e) = write_error {
         return Err(Error::Invalid { name: "trace", message: e });
+    }
+    if let Some(path) = &args.png {
+        save_png(path, spec("Loss vs step", "step", "loss", 1e-8), &[line("train", 0, train_loss), line("test", 1, test_loss)], (false, true))?;
     }
     let m = |k: &str| last.metric(k);
     let seconds = last.elapsed_ms / 1e3;

@@ -398,3 +398,52 @@ fn a_run_file_sets_flags_and_the_command_line_overrides_it() {
     assert!(!ok && stderr.contains("cannot read it"), "{stderr}");
     std::fs::remove_dir_all(&dir).ok();
 }
+
+/// Decodes a PNG file: (width, height, RGB pixels).
+fn read_png(path: &std::path::Path) -> (u32, u32, Vec<[u8; 3]>) {
+    let file = std::fs::File::open(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+    let mut reader = png::Decoder::new(std::io::BufReader::new(file)).read_info().expect("a PNG file");
+    let mut buf = vec![0; reader.output_buffer_size().expect("a size")];
+    let info = reader.next_frame(&mut buf).expect("one frame");
+    assert_eq!(info.color_type, png::ColorType::Rgb);
+    let rgb = buf[..info.buffer_size()].chunks(3).map(|p| [p[0], p[1], p[2]]).collect();
+    (info.width, info.height, rgb)
+}
+
+#[test]
+fn every_lab_draws_its_main_chart_into_a_png() {
+    let dir = std::env::temp_dir().join(format!("regula-png-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let runs: [(&str, &[&str]); 9] = [
+        ("ot", &["ot", "--problem", "random", "--n", "100", "--eps", "0.01", "--method", "sns", "--tol", "1e-10"]),
+        ("sketch", &["sketch", "--design", "spiky", "--n", "1024", "--d", "8", "--m", "32,64,128", "--sketch", "gaussian,countsketch", "--trials", "3", "--backend", "cpu"]),
+        ("train", &["train", "--dataset", "xor", "--n", "200", "--hidden", "8", "--lr", "0.05", "--epochs", "5", "--backend", "cpu"]),
+        ("student-teacher", &["gen", "student-teacher", "--n-inputs", "60", "--points", "40"]),
+        ("double-descent", &["gen", "double-descent", "--n", "40", "--trials", "3"]),
+        ("noisy-labels", &["gen", "noisy-labels", "--n", "200", "--hidden", "16", "--epochs", "3", "--warmup", "1"]),
+        ("pskd", &["gen", "pskd", "--hidden", "16", "--epochs", "2"]),
+        ("continual", &["gen", "continual", "--lambdas", "0,10,100", "--epochs-a", "5", "--epochs-b", "5"]),
+        ("quadratic", &["gen", "quadratic", "--d", "8", "--alphas", "0.3,1", "--restarts", "1", "--steps", "300"]),
+    ];
+    for (name, args) in runs {
+        let path = dir.join(format!("{name}.png"));
+        let path_arg = path.to_str().unwrap().to_owned();
+        let mut argv: Vec<&str> = args.to_vec();
+        argv.extend(["--png", &path_arg]);
+        let (ok, _, stderr) = regula(&argv);
+        assert!(ok, "{name}: {stderr}");
+        assert!(stderr.contains(&format!("chart: {path_arg}")), "{name}: {stderr}");
+        let (w, h, rgb) = read_png(&path);
+        assert_eq!((w, h), (600, 320), "{name}");
+        // The first series is drawn in the palette's blue, and there is text (dark pixels): not a blank file.
+        let blue = rgb.iter().filter(|p| p[0] < 60 && (100..140).contains(&p[1]) && p[2] > 160).count();
+        let dark = rgb.iter().filter(|p| p.iter().all(|&c| c < 80)).count();
+        assert!(blue > 40, "{name}: {blue} blue pixels");
+        assert!(dark > 300, "{name}: {dark} dark pixels");
+    }
+    // A file that cannot be written is an error naming the flag, after the run.
+    let (ok, _, stderr) = regula(&["ot", "--problem", "random", "--n", "20", "--eps", "0.1", "--method", "sinkhorn", "--png", "/nonexistent-dir/x.png"]);
+    assert!(!ok);
+    assert!(stderr.contains("`png`") && stderr.contains("/nonexistent-dir/x.png"), "{stderr}");
+    std::fs::remove_dir_all(&dir).ok();
+}

@@ -1,0 +1,495 @@
+//! Regula's charts, drawn with plotters on any backend: the page draws them on its canvas (and into SVG
+//! for export), the CLI into PNG files (`png` feature). One function per chart kind, so the page, its SVG
+//! and the CLI's PNG are the same drawing. Each returns the points as drawn (pixel and label) for the
+//! page's hover read-out.
+
+use plotters::coord::Shift;
+use plotters::prelude::*;
+
+#[cfg(feature = "png")]
+pub mod png;
+
+/// A chart's drawing size in pixels (canvas, SVG and PNG alike).
+pub const SIZE: (u32, u32) = (600, 320);
+
+/// A plotters error (any backend) as a boxed error.
+pub type DrawResult<T> = Result<T, Box<dyn std::error::Error>>;
+
+/// Colours for series that have no colour of their own (the CLI's charts).
+pub const PALETTE: [RGBColor; 6] =
+    [RGBColor(31, 119, 180), RGBColor(214, 39, 40), RGBColor(44, 160, 44), RGBColor(255, 127, 14), RGBColor(148, 103, 189), RGBColor(140, 86, 75)];
+
+/// Smallest value drawn on a log axis by default; zeros and negatives are drawn at the floor, and
+/// non-finite values are left out (never plotted as a number they are not).
+pub const LOG_FLOOR: f64 = 1e-6;
+
+/// One named line.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Series {
+    pub name: &'static str,
+    pub color: RGBColor,
+    pub points: Vec<(f64, f64)>,
+}
+
+/// A point as drawn: its pixel on the chart and its data, for the hover read-out.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Drawn {
+    pub px: (i32, i32),
+    /// What the read-out says: the series and the point's values.
+    pub label: String,
+}
+
+/// The drawn point nearest to pixel `at`, if one lies within `radius` pixels.
+pub fn nearest(drawn: &[Drawn], at: (f64, f64), radius: f64) -> Option<&Drawn> {
+    let d2 = |p: &Drawn| (p.px.0 as f64 - at.0).powi(2) + (p.px.1 as f64 - at.1).powi(2);
+    drawn.iter().filter(|p| d2(p) <= radius * radius).min_by(|a, b| d2(a).total_cmp(&d2(b)))
+}
+
+/// A number for the read-out: four significant digits, in exponent form outside [1e-3, 1e5).
+pub fn readout_number(v: f64) -> String {
+    if v == 0.0 || !v.is_finite() {
+        return format!("{v}");
+    }
+    let a = v.abs();
+    if (1e-3..1e5).contains(&a) {
+        let decimals = (3 - a.log10().floor() as i32).clamp(0, 6) as usize;
+        let s = format!("{v:.decimals$}");
+        if s.contains('.') { s.trim_end_matches('0').trim_end_matches('.').to_owned() } else { s }
+    } else {
+        format!("{v:.3e}")
+    }
+}
+
+/// Draws into an SVG document of the chart's size.
+pub fn svg(draw: impl FnOnce(DrawingArea<SVGBackend<'_>, Shift>) -> DrawResult<()>) -> Result<String, String> {
+    // With the `png` feature plotters measures text with the bundled font, natively, for SVG too.
+    #[cfg(feature = "png")]
+    png::register_font().map_err(|e| e.to_string())?;
+    let mut out = String::new();
+    draw(SVGBackend::with_string(&mut out, SIZE).into_drawing_area()).map_err(|e| e.to_string())?;
+    Ok(out)
+}
+
+/// CSV: `header`, then one row `"name",v1,v2,…` per point (quotes doubled; non-finite values as empty cells).
+fn named_csv<'a>(header: &str, rows: impl Iterator<Item = (&'a str, Vec<f64>)>) -> String {
+    let cell = |v: &f64| if v.is_finite() { v.to_string() } else { String::new() };
+    let mut out = format!("{header}\n");
+    for (name, values) in rows {
+        let cells: Vec<String> = values.iter().map(cell).collect();
+        out.push_str(&format!("\"{}\",{}\n", name.replace('"', "\"\""), cells.join(",")));
+    }
+    out
+}
+
+/// JSON: `[{"series": name, "points": [[v1, v2, …], …]}, …]` (non-finite values as null).
+fn named_json<'a>(groups: impl Iterator<Item = (&'a str, Vec<Vec<f64>>)>) -> String {
+    let num = |v: &f64| if v.is_finite() { v.to_string() } else { "null".to_owned() };
+    let body: Vec<String> = groups
+        .map(|(name, points)| {
+            let pts: Vec<String> = points.iter().map(|p| format!("[{}]", p.iter().map(num).collect::<Vec<_>>().join(","))).collect();
+            format!("{{\"series\":\"{}\",\"points\":[{}]}}", name.replace('\\', "\\\\").replace('"', "\\\""), pts.join(","))
+        })
+        .collect();
+    format!("[{}]", body.join(","))
+}
+
+/// The chart's data as CSV, one row per point: `series,x,y` (non-finite values written as empty cells).
+pub fn series_csv(lines: &[Series]) -> String {
+    named_csv("series,x,y", lines.iter().flat_map(|l| l.points.iter().map(move |&(x, y)| (l.name, vec![x, y]))))
+}
+
+/// The chart's data as JSON: `[{"series": name, "points": [[x, y], …]}, …]` (non-finite values as null).
+pub fn series_json(lines: &[Series]) -> String {
+    named_json(lines.iter().map(|l| (l.name, l.points.iter().map(|&(x, y)| vec![x, y]).collect())))
+}
+
+/// Bands as CSV, one row per point: `series,x,p10,median,p90` (non-finite values as empty cells).
+pub fn bands_csv(bands: &[Band]) -> String {
+    named_csv("series,x,p10,median,p90", bands.iter().flat_map(|b| b.points.iter().map(move |&(x, lo, mid, hi)| (b.name.as_str(), vec![x, lo, mid, hi]))))
+}
+
+/// Bands as JSON: `[{"series": name, "points": [[x, p10, median, p90], …]}, …]` (non-finite as null).
+pub fn bands_json(bands: &[Band]) -> String {
+    named_json(bands.iter().map(|b| (b.name.as_str(), b.points.iter().map(|&(x, lo, mid, hi)| vec![x, lo, mid, hi]).collect())))
+}
+
+/// What a line chart draws besides its series.
+#[derive(Clone, Copy)]
+pub struct LineSpec {
+    pub title: &'static str,
+    pub x_label: &'static str,
+    pub y_label: &'static str,
+    pub guide: Option<f64>,
+    pub floor: f64,
+}
+
+/// Labels only the powers of ten on a log axis ("1e-3"); the minor ticks stay unlabelled.
+fn decade_label(v: &f64) -> String {
+    let e = v.log10();
+    if (e - e.round()).abs() < 1e-6 {
+        format!("1e{}", e.round())
+    } else {
+        String::new()
+    }
+}
+
+/// Draws a line chart on any plotters backend; returns the points as drawn (for the read-out).
+pub fn draw_lines<DB: DrawingBackend>(root: DrawingArea<DB, Shift>, spec: LineSpec, lines: &[Series], (log_x, log_y): (bool, bool)) -> DrawResult<Vec<Drawn>>
+where
+    DB::ErrorType: 'static,
+{
+    let LineSpec { title, x_label, y_label, guide, floor } = spec;
+    let linear_y = !log_y;
+    root.fill(&WHITE)?;
+    let clamp = |y: f64| if linear_y { y } else { y.max(floor) };
+    let finite = |p: &&(f64, f64)| p.0.is_finite() && p.1.is_finite() && (!log_x || p.0 > 0.0);
+    let x_max = lines.iter().flat_map(|l| l.points.iter().filter(finite).map(|p| p.0)).fold(if log_x { f64::MIN_POSITIVE } else { 1.0 }, f64::max);
+    let x_min = lines.iter().flat_map(|l| l.points.iter().filter(finite).map(|p| p.0)).fold(f64::INFINITY, f64::min);
+    let ys = lines.iter().flat_map(|l| l.points.iter().filter(finite).map(|p| clamp(p.1))).chain(guide);
+    let (lo, hi) = ys.fold((f64::INFINITY, f64::NEG_INFINITY), |(lo, hi), y| (lo.min(y), hi.max(y)));
+    let (lo, hi) = match (lo.is_finite(), linear_y) {
+        (true, false) => (lo / 2.0, hi * 2.0),
+        (false, false) => (0.1, 10.0),
+        (true, true) => (lo.min(0.0), if hi > lo.min(0.0) { hi * 1.05 } else { 1.0 }),
+        (false, true) => (0.0, 1.0),
+    };
+    let mut drawn = Vec::new();
+    let mut builder = ChartBuilder::on(&root);
+    builder.caption(title, ("sans-serif", 16)).margin(10).x_label_area_size(36).y_label_area_size(64);
+    // The same drawing on a linear or a log x axis (plotters types the two differently).
+    macro_rules! plot {
+        ($chart:expr, $x0:expr, $fmt:expr, $yfmt:expr) => {{
+            let mut chart = $chart;
+            chart
+                .configure_mesh()
+                .x_desc(x_label)
+                .y_desc(y_label)
+                .light_line_style(RGBColor(238, 240, 243))
+                .x_label_formatter($fmt)
+                .y_label_formatter($yfmt)
+                .draw()?;
+            if let Some(g) = guide {
+                chart.draw_series(DashedLineSeries::new([($x0, g), (x_max, g)], 6, 4, BLACK.stroke_width(1)))?;
+            }
+            for line in lines {
+                let color = line.color;
+                chart
+                    .draw_series(LineSeries::new(line.points.iter().filter(finite).map(|&(x, y)| (x, clamp(y))), color.stroke_width(2)))?
+                    .label(line.name)
+                    .legend(move |(x, y)| PathElement::new([(x, y), (x + 16, y)], color.stroke_width(2)));
+                for &(x, y) in line.points.iter().filter(finite) {
+                    let label = format!("{}: {} = {}, {} = {}", line.name, x_label, readout_number(x), y_label, readout_number(y));
+                    drawn.push(Drawn { px: chart.backend_coord(&(x, clamp(y))), label });
+                }
+            }
+            if !lines.is_empty() {
+                chart.configure_series_labels().background_style(WHITE.mix(0.8)).border_style(BLACK).draw()?;
+            }
+        }};
+    }
+    let linear = |v: &f64| format!("{v:.2}");
+    let whole = |v: &f64| format!("{v:.0}");
+    let x0 = if x_min.is_finite() && x_min < x_max { x_min } else { x_max / 10.0 };
+    // Fractions on a linear x (a reliability diagram's confidence) get two decimals.
+    let x_fmt: &dyn Fn(&f64) -> String = if x_max <= 1.0 { &linear } else { &whole };
+    match (log_x, linear_y) {
+        (true, false) => plot!(builder.build_cartesian_2d((x0..x_max).log_scale(), (lo..hi).log_scale())?, x0, &decade_label, &decade_label),
+        (false, false) => plot!(builder.build_cartesian_2d(0f64..x_max, (lo..hi).log_scale())?, 0.0, x_fmt, &decade_label),
+        (true, true) => plot!(builder.build_cartesian_2d((x0..x_max).log_scale(), lo..hi)?, x0, &decade_label, &linear),
+        (false, true) => plot!(builder.build_cartesian_2d(0f64..x_max, lo..hi)?, 0.0, x_fmt, &linear),
+    }
+    root.present()?;
+    Ok(drawn)
+}
+
+/// One line with a shaded band: (x, low, middle, high) per point (p10, median, p90 of trials, say).
+#[derive(Clone, Debug, PartialEq)]
+pub struct Band {
+    pub name: String,
+    pub color: RGBColor,
+    pub points: Vec<(f64, f64, f64, f64)>,
+}
+
+/// What a band chart draws besides its bands.
+#[derive(Clone, Copy)]
+pub struct BandSpec {
+    pub title: &'static str,
+    pub x_label: &'static str,
+    pub y_label: &'static str,
+    pub floor: f64,
+}
+
+/// Draws a band chart on any plotters backend; returns the medians as drawn (for the read-out).
+pub fn draw_bands<DB: DrawingBackend>(root: DrawingArea<DB, Shift>, spec: BandSpec, lines: &[Band], log_y: bool) -> DrawResult<Vec<Drawn>>
+where
+    DB::ErrorType: 'static,
+{
+    let BandSpec { title, x_label, y_label, floor } = spec;
+    root.fill(&WHITE)?;
+    let ok = |p: &&(f64, f64, f64, f64)| p.0 > 0.0 && p.1.is_finite() && p.2.is_finite() && p.3.is_finite();
+    let pts = || lines.iter().flat_map(|l| l.points.iter().filter(ok));
+    let (x_lo, x_hi) = pts().fold((f64::INFINITY, f64::NEG_INFINITY), |(a, b), p| (a.min(p.0), b.max(p.0)));
+    let (x_lo, x_hi) = if x_lo.is_finite() { (x_lo / 1.2, x_hi * 1.2) } else { (1.0, 10.0) };
+    let clamp = |y: f64| if log_y { y.max(floor) } else { y };
+    let (y_lo, y_hi) = pts().fold((f64::INFINITY, f64::NEG_INFINITY), |(a, b), p| (a.min(clamp(p.1)), b.max(clamp(p.3))));
+    let finite = y_lo.is_finite();
+    let x_fmt = |v: &f64| format!("{v:.0}");
+    let mut drawn = Vec::new();
+    macro_rules! draw_all {
+        ($x:expr, $y:expr) => {{
+            let mut chart = ChartBuilder::on(&root)
+                .caption(title, ("sans-serif", 16))
+                .margin(10)
+                .x_label_area_size(36)
+                .y_label_area_size(56)
+                .build_cartesian_2d($x, $y)?;
+            chart
+                .configure_mesh()
+                .x_desc(x_label)
+                .y_desc(y_label)
+                .x_labels(12)
+                .light_line_style(RGBColor(238, 240, 243))
+                .x_label_formatter(&x_fmt)
+                .draw()?;
+            for line in lines {
+                let color = line.color;
+                let p: Vec<_> = line.points.iter().filter(ok).copied().collect();
+                let polygon: Vec<(f64, f64)> =
+                    p.iter().map(|q| (q.0, clamp(q.3))).chain(p.iter().rev().map(|q| (q.0, clamp(q.1)))).collect();
+                if p.len() > 1 {
+                    chart.draw_series(std::iter::once(Polygon::new(polygon, color.mix(0.18).filled())))?;
+                }
+                chart
+                    .draw_series(LineSeries::new(p.iter().map(|q| (q.0, clamp(q.2))), color.stroke_width(2)))?
+                    .label(line.name.clone())
+                    .legend(move |(x, y)| PathElement::new([(x, y), (x + 16, y)], color.stroke_width(2)));
+                chart.draw_series(p.iter().map(|q| Circle::new((q.0, clamp(q.2)), 3, color.filled())))?;
+                for q in &p {
+                    let label = format!(
+                        "{}: {} = {}, {} median {} (p10 {}, p90 {})",
+                        line.name,
+                        x_label,
+                        readout_number(q.0),
+                        y_label,
+                        readout_number(q.2),
+                        readout_number(q.1),
+                        readout_number(q.3)
+                    );
+                    drawn.push(Drawn { px: chart.backend_coord(&(q.0, clamp(q.2))), label });
+                }
+            }
+            if !lines.is_empty() {
+                chart
+                    .configure_series_labels()
+                    .position(SeriesLabelPosition::UpperRight)
+                    .background_style(WHITE.mix(0.8))
+                    .border_style(BLACK)
+                    .draw()?;
+            }
+        }};
+    }
+    if log_y {
+        let (lo, hi) = if finite { (y_lo / 1.5, y_hi * 1.5) } else { (0.1, 10.0) };
+        draw_all!((x_lo..x_hi).log_scale(), (lo..hi).log_scale());
+    } else {
+        let (lo, hi) = if finite { (y_lo.min(0.0), y_hi * 1.1 + 1e-9) } else { (0.0, 1.0) };
+        draw_all!((x_lo..x_hi).log_scale(), lo..hi);
+    }
+    root.present()?;
+    Ok(drawn)
+}
+
+/// Draws the histograms on any plotters backend; returns each bin's top as drawn (for the read-out).
+pub fn draw_histogram<DB: DrawingBackend>(root: DrawingArea<DB, Shift>, title: &str, x_label: &str, lines: &[Series]) -> DrawResult<Vec<Drawn>>
+where
+    DB::ErrorType: 'static,
+{
+    const BINS: usize = 30;
+    root.fill(&WHITE)?;
+    let values = || lines.iter().flat_map(|l| l.points.iter().map(|p| p.0).filter(|v| v.is_finite()));
+    let hi = values().fold(0.0f64, f64::max).max(1e-9) * 1.02;
+    let width = hi / BINS as f64;
+    let counts: Vec<Vec<f64>> = lines
+        .iter()
+        .map(|l| {
+            let mut c = vec![0.0; BINS];
+            let total = l.points.iter().filter(|p| p.0.is_finite()).count().max(1) as f64;
+            for p in l.points.iter().filter(|p| p.0.is_finite()) {
+                c[((p.0 / width) as usize).min(BINS - 1)] += 1.0 / total;
+            }
+            c
+        })
+        .collect();
+    let top = counts.iter().flatten().copied().fold(0.0f64, f64::max).max(0.05) * 1.1;
+    let mut chart = ChartBuilder::on(&root)
+        .caption(title, ("sans-serif", 16))
+        .margin(10)
+        .x_label_area_size(36)
+        .y_label_area_size(56)
+        .build_cartesian_2d(0f64..hi, 0f64..top)?;
+    chart.configure_mesh().x_desc(x_label).y_desc("fraction of trials").light_line_style(RGBColor(238, 240, 243)).draw()?;
+    let mut drawn = Vec::new();
+    for (line, c) in lines.iter().zip(&counts) {
+        let color = line.color;
+        let steps: Vec<(f64, f64)> = c.iter().enumerate().flat_map(|(k, &h)| [(k as f64 * width, h), ((k + 1) as f64 * width, h)]).collect();
+        chart
+            .draw_series(LineSeries::new(steps, color.stroke_width(2)))?
+            .label(line.name)
+            .legend(move |(x, y)| PathElement::new([(x, y), (x + 16, y)], color.stroke_width(2)));
+        for (k, &h) in c.iter().enumerate().filter(|(_, &h)| h > 0.0) {
+            let (a, b) = (k as f64 * width, (k + 1) as f64 * width);
+            let label = format!("{}: {} in [{}, {}): {:.1}% of trials", line.name, x_label, readout_number(a), readout_number(b), 100.0 * h);
+            drawn.push(Drawn { px: chart.backend_coord(&((a + b) / 2.0, h)), label });
+        }
+    }
+    if !lines.is_empty() {
+        chart
+            .configure_series_labels()
+            .position(SeriesLabelPosition::UpperRight)
+            .background_style(WHITE.mix(0.8))
+            .border_style(BLACK)
+            .draw()?;
+    }
+    root.present()?;
+    Ok(drawn)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn spec() -> LineSpec {
+        LineSpec { title: "Marginal error", x_label: "iteration", y_label: "error", guide: Some(1e-3), floor: LOG_FLOOR }
+    }
+
+    fn lines() -> Vec<Series> {
+        vec![
+            Series { name: "sinkhorn", color: RGBColor(200, 0, 0), points: vec![(1.0, 1.0), (2.0, 0.1), (3.0, 0.01), (4.0, f64::NAN)] },
+            Series { name: "sns \"fast\"", color: RGBColor(0, 0, 200), points: vec![(1.0, 1.0), (2.0, 1e-4), (3.0, 0.0)] },
+        ]
+    }
+
+    #[test]
+    fn read_out_numbers_keep_four_significant_digits() {
+        assert_eq!(readout_number(0.0), "0");
+        assert_eq!(readout_number(1.0), "1");
+        assert_eq!(readout_number(1234.5678), "1235");
+        assert_eq!(readout_number(0.012346), "0.01235");
+        assert_eq!(readout_number(-2.5), "-2.5");
+        assert_eq!(readout_number(1.5e-7), "1.500e-7");
+        assert_eq!(readout_number(2.0e6), "2.000e6");
+        assert_eq!(readout_number(f64::NAN), "NaN");
+    }
+
+    #[test]
+    fn the_nearest_point_within_the_radius_is_read_out() {
+        let drawn = vec![
+            Drawn { px: (10, 10), label: "a".into() },
+            Drawn { px: (20, 10), label: "b".into() },
+            Drawn { px: (100, 100), label: "c".into() },
+        ];
+        assert_eq!(nearest(&drawn, (14.0, 10.0), 12.0).unwrap().label, "a");
+        assert_eq!(nearest(&drawn, (16.0, 11.0), 12.0).unwrap().label, "b");
+        assert_eq!(nearest(&drawn, (60.0, 60.0), 12.0), None);
+        assert_eq!(nearest(&[], (0.0, 0.0), 12.0), None);
+    }
+
+    #[test]
+    fn data_exports_quote_names_and_blank_non_finite_values() {
+        let csv = series_csv(&lines());
+        let rows: Vec<&str> = csv.lines().collect();
+        assert_eq!(rows[0], "series,x,y");
+        assert_eq!(rows.len(), 1 + 4 + 3);
+        assert_eq!(rows[1], "\"sinkhorn\",1,1");
+        assert_eq!(rows[4], "\"sinkhorn\",4,", "NaN is an empty cell");
+        assert_eq!(rows[5], "\"sns \"\"fast\"\"\",1,1");
+        let json = series_json(&lines());
+        assert!(json.starts_with("[{\"series\":\"sinkhorn\",\"points\":[[1,1],[2,0.1],[3,0.01],[4,null]]}"), "{json}");
+        assert!(json.contains("\"series\":\"sns \\\"fast\\\"\""), "{json}");
+        let bands = vec![Band { name: "gaussian".into(), color: RGBColor(0, 0, 0), points: vec![(64.0, 0.1, 0.2, 0.3), (128.0, 0.05, f64::INFINITY, 0.2)] }];
+        let csv = bands_csv(&bands);
+        assert_eq!(csv.lines().collect::<Vec<_>>(), ["series,x,p10,median,p90", "\"gaussian\",64,0.1,0.2,0.3", "\"gaussian\",128,0.05,,0.2"]);
+        assert_eq!(bands_json(&bands), "[{\"series\":\"gaussian\",\"points\":[[64,0.1,0.2,0.3],[128,0.05,null,0.2]]}]");
+    }
+
+    fn svg_lines(lines: &[Series], axes: (bool, bool)) -> (String, Vec<Drawn>) {
+        let mut drawn = Vec::new();
+        let svg = svg(|root| {
+            drawn = draw_lines(root, spec(), lines, axes)?;
+            Ok(())
+        })
+        .unwrap();
+        (svg, drawn)
+    }
+
+    #[test]
+    fn a_line_chart_draws_every_finite_point_once_and_maps_it_inside_the_chart() {
+        let (svg, drawn) = svg_lines(&lines(), (false, true));
+        assert!(svg.starts_with("<svg"), "{}", &svg[..40]);
+        assert!(svg.contains("Marginal error") && svg.contains("iteration") && svg.contains("sinkhorn"));
+        assert!(svg.matches("<polyline").count() >= 2, "one polyline per series");
+        // 3 finite points of the first series, 3 of the second (0 is drawn at the log floor).
+        assert_eq!(drawn.len(), 6);
+        for d in &drawn {
+            assert!((0..SIZE.0 as i32).contains(&d.px.0) && (0..SIZE.1 as i32).contains(&d.px.1), "{d:?}");
+        }
+        assert_eq!(drawn[0].label, "sinkhorn: iteration = 1, error = 1");
+        assert_eq!(drawn[5].label, "sns \"fast\": iteration = 3, error = 0");
+        // Smaller errors are lower on the chart; a later iteration further right.
+        assert!(drawn[1].px.1 > drawn[0].px.1 && drawn[2].px.1 > drawn[1].px.1);
+        assert!(drawn[1].px.0 > drawn[0].px.0);
+    }
+
+    #[test]
+    fn the_axis_switches_move_the_points() {
+        let (_, log) = svg_lines(&lines(), (false, true));
+        let (_, linear) = svg_lines(&lines(), (false, false));
+        // On a linear y, 0.1 and 0.01 sit near the bottom together; on a log y a decade apart.
+        let gap = |d: &[Drawn]| d[2].px.1 - d[1].px.1;
+        assert!(gap(&log) > 20, "log gap {}", gap(&log));
+        assert!(gap(&linear) < 30, "linear gap {}", gap(&linear));
+        // A log x leaves out x ≤ 0.
+        let with_zero = vec![Series { name: "t", color: RGBColor(0, 0, 0), points: vec![(0.0, 1.0), (10.0, 0.5), (100.0, 0.1)] }];
+        assert_eq!(svg_lines(&with_zero, (true, true)).1.len(), 2);
+        assert_eq!(svg_lines(&with_zero, (false, true)).1.len(), 3);
+    }
+
+    #[test]
+    fn band_and_histogram_charts_read_out_their_medians_and_bins() {
+        let bands = vec![Band { name: "gaussian".into(), color: RGBColor(0, 0, 0), points: vec![(64.0, 0.1, 0.2, 0.3), (128.0, 0.05, 0.1, 0.2)] }];
+        let mut drawn = Vec::new();
+        let text = svg(|root| {
+            drawn = draw_bands(root, BandSpec { title: "eps", x_label: "m", y_label: "ε∞", floor: 1e-3 }, &bands, true)?;
+            Ok(())
+        })
+        .unwrap();
+        assert!(text.contains("<polygon"), "the p10–p90 band");
+        assert_eq!(drawn.len(), 2);
+        assert_eq!(drawn[0].label, "gaussian: m = 64, ε∞ median 0.2 (p10 0.1, p90 0.3)");
+        let hist = vec![Series { name: "srht", color: RGBColor(0, 0, 0), points: vec![(0.1, 0.0), (0.1, 0.0), (0.9, 0.0), (f64::NAN, 0.0)] }];
+        let mut bins = Vec::new();
+        svg(|root| {
+            bins = draw_histogram(root, "ε∞", "ε∞", &hist)?;
+            Ok(())
+        })
+        .unwrap();
+        assert_eq!(bins.len(), 2, "two non-empty bins");
+        assert!(bins[0].label.ends_with("66.7% of trials"), "{}", bins[0].label);
+    }
+
+    #[cfg(feature = "png")]
+    #[test]
+    fn a_png_file_of_the_same_chart() {
+        let bytes = png::render(|root| draw_lines(root, spec(), &lines(), (false, true)).map(drop)).unwrap();
+        assert_eq!(&bytes[..8], b"\x89PNG\r\n\x1a\n");
+        let decoder = ::png::Decoder::new(std::io::Cursor::new(&bytes));
+        let mut reader = decoder.read_info().unwrap();
+        let mut pixels = vec![0; reader.output_buffer_size().unwrap()];
+        let info = reader.next_frame(&mut pixels).unwrap();
+        assert_eq!((info.width, info.height), SIZE);
+        // Drawn, not blank: the series' red is there, and text (dark pixels) too.
+        let rgb: Vec<&[u8]> = pixels[..info.buffer_size()].chunks(3).collect();
+        assert!(rgb.iter().filter(|p| p[0] > 150 && p[1] < 60 && p[2] < 60).count() > 100, "the red line");
+        assert!(rgb.iter().filter(|p| p[0] < 60 && p[1] < 60 && p[2] < 60).count() > 500, "text and axes");
+    }
+}
