@@ -113,6 +113,13 @@ pub fn bands_json(bands: &[Band]) -> String {
     named_json(bands.iter().map(|b| (b.name.as_str(), b.points.iter().map(|&(x, lo, mid, hi)| vec![x, lo, mid, hi]).collect())))
 }
 
+/// The legend box in the upper right corner (band charts and histograms).
+macro_rules! legend_upper_right {
+    ($chart:expr) => {
+        $chart.configure_series_labels().position(SeriesLabelPosition::UpperRight).background_style(WHITE.mix(0.8)).border_style(BLACK).draw()?
+    };
+}
+
 /// What a line chart draws besides its series.
 #[derive(Clone, Copy)]
 pub struct LineSpec {
@@ -279,12 +286,7 @@ where
                 }
             }
             if !lines.is_empty() {
-                chart
-                    .configure_series_labels()
-                    .position(SeriesLabelPosition::UpperRight)
-                    .background_style(WHITE.mix(0.8))
-                    .border_style(BLACK)
-                    .draw()?;
+                legend_upper_right!(chart);
             }
         }};
     }
@@ -343,12 +345,7 @@ where
         }
     }
     if !lines.is_empty() {
-        chart
-            .configure_series_labels()
-            .position(SeriesLabelPosition::UpperRight)
-            .background_style(WHITE.mix(0.8))
-            .border_style(BLACK)
-            .draw()?;
+        legend_upper_right!(chart);
     }
     root.present()?;
     Ok(drawn)
