@@ -98,6 +98,19 @@ test('OT lab: compare log-sinkhorn (GPU) with SNS (CPU), plan and sparsity views
     // Bad input: eps is checked, and a malformed CSV names its line.
     await setField(page, 'tol', '-1');
     assert.match(await page.locator('#param-error').textContent(), /`tol` is invalid/);
+    // Own point clouds: each file's preview shows its first rows as read (weights normalised).
+    await page.setInputFiles('#source-file', { name: 'a.csv', mimeType: 'text/csv', buffer: Buffer.from('x,y,weight\n0,0,1\n1,0,3\n') });
+    await page.setInputFiles('#target-file', { name: 'b.csv', mimeType: 'text/csv', buffer: Buffer.from('0,1\n1,1\n') });
+    await page.waitForFunction(() => document.querySelectorAll('.previews table').length === 2);
+    const previews = await page.locator('.previews table').evaluateAll((ts) => ts.map((t) => ({
+      caption: t.caption.textContent,
+      head: [...t.tHead.rows[0].cells].map((c) => c.textContent),
+      rows: [...t.tBodies[0].rows].map((r) => [...r.cells].map((c) => c.textContent)),
+    })));
+    assert.deepEqual(previews, [
+      { caption: 'a.csv: 2 rows read', head: ['x1', 'x2', 'weight (normalised)'], rows: [['0', '0', '0.2500'], ['1', '0', '0.7500']] },
+      { caption: 'b.csv: 2 rows read', head: ['x1', 'x2', 'weight (normalised)'], rows: [['0', '1', '0.5000'], ['1', '1', '0.5000']] },
+    ]);
     await page.setInputFiles('#source-file', { name: 'bad.csv', mimeType: 'text/csv', buffer: Buffer.from('0,0\n1,zz\n') });
     await page.waitForFunction(() => !document.querySelector('#upload-error').hidden);
     assert.equal(await page.locator('#upload-error').textContent(), 'bad.csv, line 2: field 2 (`zz`) is not a number');

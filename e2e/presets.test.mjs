@@ -1,5 +1,6 @@
 // Paper presets: every preset of every lab loads without a notice (its link part names real parameters
-// with valid values) and starts its run; one is followed to the end and checked against the paper.
+// with valid values) and starts its run; one is followed to the end and checked against the paper. Each
+// lab's update and stopping rules are typeset as MathML.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { launch, openPage, waitForDone } from './browser.mjs';
@@ -12,9 +13,24 @@ test('every paper preset loads cleanly and starts; the α = 1 preset reproduces 
   const browser = await launch();
   try {
     const { page, errors } = await openPage(browser);
-    for (const lab of ['ot', 'sketching', 'training', 'generalization']) {
+    for (const lab of ['kernels', 'ot', 'sketching', 'training', 'generalization']) {
       await page.click(`nav.labs a[href="#/${lab}"]`);
       await page.waitForSelector('#presets');
+      // The update and stopping rules are typeset by the browser (MathML), nothing fetched: a fraction's
+      // numerator sits above its denominator.
+      const math = await page.locator('.equations math').evaluateAll((ms) => ms.map((m) => {
+        const f = m.querySelector('mfrac');
+        const [num, den] = f ? [...f.children].map((c) => c.getBoundingClientRect()) : [];
+        return { ns: m.namespaceURI, display: getComputedStyle(m).display, height: m.getBoundingClientRect().height, stacked: f ? num.bottom <= den.top + 1 : null };
+      }));
+      assert.ok(math.length >= 2, `${lab}: ${math.length} equations`);
+      for (const m of math) {
+        assert.equal(m.ns, 'http://www.w3.org/1998/Math/MathML', lab);
+        assert.match(m.display, /^block/, `${lab}: ${m.display}`);
+        assert.ok(m.height > 10, `${lab}: height ${m.height}`);
+        assert.notEqual(m.stacked, false, `${lab}: a fraction drawn inline`);
+      }
+      assert.ok(math.some((m) => m.stacked === true) || lab === 'kernels', `${lab}: no typeset fraction`);
       const count = await page.locator('#presets li').count();
       assert.ok(count >= 2, `${lab}: ${count} presets`);
       for (let k = 0; k < count; k++) {
@@ -27,7 +43,24 @@ test('every paper preset loads cleanly and starts; the α = 1 preset reproduces 
         await page.click('#pause').catch(() => {});
       }
     }
+    // The nuclear-norm tab's presets compute on opening: the first at the paper's 512 × 2048.
+    await page.click('nav.labs a[href="#/sketching"]');
+    await page.click('#tab-nuclear');
+    for (let k = 0; k < 2; k++) {
+      await openGallery(page);
+      await page.click(`#preset-${k}`);
+      await page.waitForSelector('#nn-table');
+      assert.equal(await page.locator('#tab-nuclear').getAttribute('aria-selected'), 'true');
+      assert.equal(await page.locator('#link-notice').isHidden(), true, `nuclear preset ${k}: ${await page.locator('#link-notice').textContent()}`);
+      await page.waitForFunction(() => document.querySelectorAll('#nn-table tbody tr').length === 3, null, { timeout: 60_000 });
+    }
+    await openGallery(page);
+    await page.click('#preset-0');
+    await page.waitForFunction(() => document.querySelectorAll('#nn-table tbody tr').length === 3, null, { timeout: 60_000 });
+    assert.equal(await page.locator('#nn-n').inputValue(), '512');
+    assert.equal(await page.locator('#nn-d').inputValue(), '2048');
     // Advani & Saxe's α = 1 (SNR 5, N = 400): best early-stopped ≈ 0.57 at t ≈ 3 in theory.
+    await page.click('nav.labs a[href="#/generalization"]');
     await openGallery(page);
     await page.click('#preset-0');
     await page.waitForSelector('#chart-st-curve');

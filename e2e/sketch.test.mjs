@@ -91,6 +91,15 @@ test('sketching lab: an uploaded A and b, and the nuclear-norm tab', async () =>
     await page.setInputFiles('#matrix-file', { name: 'A.csv', mimeType: 'text/csv', buffer: Buffer.from(a) });
     await page.setInputFiles('#rhs-file', { name: 'b.csv', mimeType: 'text/csv', buffer: Buffer.from(b) });
     await page.waitForFunction(() => document.body.textContent.includes('Uploaded: A 200 × 3'));
+    const previews = await page.locator('.previews table').evaluateAll((ts) => ts.map((t) => ({
+      caption: t.caption.textContent,
+      head: [...t.tHead.rows[0].cells].map((c) => c.textContent),
+      first: [...t.tBodies[0].rows[0].cells].map((c) => c.textContent),
+    })));
+    assert.deepEqual(previews, [
+      { caption: 'A.csv: 200 rows read, the first 5 shown', head: ['a1', 'a2', 'a3'], first: ['0', '1', '-3'] },
+      { caption: 'b.csv: 200 rows read, the first 5 shown', head: ['b'], first: ['0'] },
+    ]);
     await page.uncheck('#sk-srht');
     await page.uncheck('#sk-countsketch');
     await setField(page, 'm-exact', '24');

@@ -133,6 +133,16 @@ test('training lab without WebGPU: the CPU path runs and says so', async () => {
     await page.setInputFiles('#train-file', { name: 'mine.csv', mimeType: 'text/csv', buffer: Buffer.from(csv) });
     await page.waitForFunction(() => !document.querySelector('#train-uploaded').hidden);
     assert.match(await page.locator('#train-uploaded').textContent(), /Uploaded mine\.csv: 100 rows × 2 inputs, 2 classes/);
+    // The preview: the file's first rows as read, its columns named by their role.
+    const preview = await page.locator('#train-preview-0').evaluate((t) => ({
+      caption: t.caption.textContent,
+      head: [...t.tHead.rows[0].cells].map((c) => c.textContent),
+      rows: [...t.tBodies[0].rows].map((r) => [...r.cells].map((c) => c.textContent)),
+    }));
+    assert.equal(preview.caption, 'mine.csv: 100 rows read, the first 5 shown');
+    assert.deepEqual(preview.head, ['x1', 'x2', 'class']);
+    assert.equal(preview.rows.length, 5);
+    assert.deepEqual(preview.rows[1], [(Math.sin(1.7) * 3).toFixed(4), (Math.cos(2.3) * 3).toFixed(4), '0']);
     await setField(page, 'label-smoothing', '0.1');
     await page.click('#run');
     await waitForDone(page);

@@ -1,5 +1,5 @@
 //! Form pieces every lab's panel shares: a labelled text field that parses on change and reports a parse
-//! error, the parse helpers, and reading a chosen file as text.
+//! error, the parse helpers, reading a chosen file as text, and the preview of an uploaded file.
 
 use std::rc::Rc;
 
@@ -64,5 +64,51 @@ pub fn backend_select(
             <option value="auto" selected=move || backend.get() == BackendChoice::Auto>{auto_label}</option>
             <option value="cpu" selected=move || backend.get() == BackendChoice::Cpu>"CPU only (f64)"</option>
         </select>
+    }
+}
+
+/// Rows an upload preview shows.
+pub const PREVIEW_ROWS: usize = 5;
+
+/// The first rows of an uploaded file as the lab read it (columns named by their role), so a person sees
+/// how the file was understood before running anything.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Preview {
+    /// The file's name.
+    pub file: String,
+    pub header: Vec<String>,
+    /// At most [`PREVIEW_ROWS`] rows, as read.
+    pub rows: Vec<Vec<f64>>,
+    /// Rows in the whole file.
+    pub total: usize,
+}
+
+impl Preview {
+    /// The preview of a row-major `rows × cols` table (`values.len() == rows · cols`).
+    pub fn of(file: &str, header: Vec<String>, values: &[f64], cols: usize) -> Self {
+        let cols = cols.max(1);
+        Self { file: file.to_owned(), header, rows: values.chunks(cols).take(PREVIEW_ROWS).map(<[f64]>::to_vec).collect(), total: values.len() / cols }
+    }
+}
+
+/// Numbered column names: `prefix1 … prefixN`.
+pub fn numbered(prefix: &str, n: usize) -> Vec<String> {
+    (1..=n).map(|k| format!("{prefix}{k}")).collect()
+}
+
+/// The uploaded files' previews, one table each (ids `{id}-0`, `{id}-1`, …), under the upload fields.
+#[component]
+pub fn UploadPreviews(id: &'static str, previews: RwSignal<Vec<Preview>>) -> impl IntoView {
+    let cell = |v: f64| if v.fract() == 0.0 && v.abs() < 1e9 { format!("{v:.0}") } else { format!("{v:.4}") };
+    view! {
+        <div class="previews" hidden=move || previews.with(Vec::is_empty)>
+            {move || previews.get().into_iter().enumerate().map(|(k, p)| view! {
+                <table id=format!("{id}-{k}") class="results preview">
+                    <caption>{format!("{}: {} rows read{}", p.file, p.total, if p.total > p.rows.len() { format!(", the first {} shown", p.rows.len()) } else { String::new() })}</caption>
+                    <thead><tr>{p.header.iter().map(|h| view! { <th scope="col">{h.clone()}</th> }).collect_view()}</tr></thead>
+                    <tbody>{p.rows.iter().map(|r| view! { <tr>{r.iter().map(|&v| view! { <td>{cell(v)}</td> }).collect_view()}</tr> }).collect_view()}</tbody>
+                </table>
+            }).collect_view()}
+        </div>
     }
 }

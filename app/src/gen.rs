@@ -249,6 +249,7 @@ fn StudentTeacherTab() -> impl IntoView {
                 "0, so the error peaks — early stopping (best ≈ 0.57 at t ≈ 3 for SNR 5) beats the long run (≈ 13 at "
                 "t = 10⁴); at α = 2 the long run is σ_ε²/(α − 1) + σ_ε² = 0.40. The sweep draws one instance per α."
             </p>
+            <crate::math::Equations id="eq-student-teacher" equations=crate::math::STUDENT_TEACHER />
         </div>
     }
 }

@@ -31,6 +31,25 @@ struct Link {
     backend: BackendChoice,
 }
 
+/// The checks worth one click: the reduction inside each lab's solver, at the shapes that stress it.
+const PRESETS: &[crate::link::Preset] = &[
+    crate::link::Preset {
+        title: "The log-domain Sinkhorn half-step: LSE down 2048 columns",
+        source: "REFERENCE §1 (Schmitzer 2019; Cuturi 2013): g_j ← ε log b_j − ε LSE_i((f_i − C_ij)/ε), one LSE per column",
+        query: "rows=2048&cols=2048&op=lse&axis=cols&trials=20",
+    },
+    crate::link::Preset {
+        title: "Ragged shapes: one row of 65,537 (a workgroup and one)",
+        source: "Guarantee 3: sizes that are not multiples of the workgroup (256) or of the chunk",
+        query: "rows=1&cols=65537&op=sum&axis=rows&trials=30",
+    },
+    crate::link::Preset {
+        title: "Tall and thin: max over each row of 8192 × 7",
+        source: "Guarantee 3: many short lines, one per workgroup",
+        query: "rows=8192&cols=7&op=max&axis=rows&trials=30",
+    },
+];
+
 #[component]
 pub fn KernelsPage(device: Device) -> impl IntoView {
     let defaults = Link { params: ReduceCheckParams::default(), backend: BackendChoice::Auto };
@@ -45,6 +64,9 @@ pub fn KernelsPage(device: Device) -> impl IntoView {
         Box::pin(async move { Ok(vec![ReduceCheck::new(p, &b).await?]) })
     });
     let runner = Runner::new(factory);
+    if restored.run {
+        runner.run();
+    }
     let invalid = Memo::new(move |_| params.with(|p| p.validate().err().map(|e| e.to_string())));
     // Every parameter invalidates the whole run here (the data and the kernels depend on all of them).
     let edit = move |f: Box<dyn FnOnce(&mut ReduceCheckParams)>| {
@@ -115,6 +137,7 @@ pub fn KernelsPage(device: Device) -> impl IntoView {
                 "The chart shows the worst |gpu − cpu| over lines divided by the tolerance derived from f32 rounding: "
                 "below the dashed line at 1, the twins agree. Exact matches (common for max) are drawn at 1e-6."
             </p>
+            <crate::math::Equations id="eq-kernels" equations=crate::math::KERNELS />
             <form class="panel" on:submit=|ev| ev.prevent_default() aria-label="Parameters">
                 {number("rows", "rows", |p| p.rows as u64, |p, v| p.rows = v as usize)}
                 {number("cols", "cols", |p| p.cols as u64, |p, v| p.cols = v as usize)}
@@ -150,6 +173,7 @@ pub fn KernelsPage(device: Device) -> impl IntoView {
             </form>
             <RunControls runner=runner invalid=Signal::derive(move || invalid.get().is_some()) />
             <crate::link::LinkNotices notices=notices />
+            <crate::link::Presets slug="kernels" presets=PRESETS />
             <p id="param-error" class="error" role="alert" hidden=move || invalid.get().is_none()>{move || invalid.get()}</p>
             <p id="status" class=move || if runner.error.get().is_some() { "status error" } else { "status" } aria-live="polite">{status}</p>
             <div class="charts">

@@ -7,6 +7,7 @@ mod form;
 mod gen;
 mod kernels;
 mod link;
+mod math;
 mod ot;
 mod runner;
 mod sketch;

@@ -143,6 +143,8 @@ pub fn OtPage(device: Device) -> impl IntoView {
     let halves = StoredValue::new_local([None::<(Points, String)>, None]);
     let uploaded = RwSignal::new(None::<String>);
     let upload_error = RwSignal::new(None::<String>);
+    let previews = RwSignal::new(Vec::<crate::form::Preview>::new());
+    let preview_slots = StoredValue::new([None::<crate::form::Preview>, None]);
     let problem_cache = StoredValue::new_local(None::<Arc<OtProblem>>);
 
     let build_problem = move || -> Result<Arc<OtProblem>, Error> {
@@ -297,6 +299,12 @@ pub fn OtPage(device: Device) -> impl IntoView {
             match parse_points(&name, &text) {
                 Ok(points) => {
                     upload_error.set(None);
+                    let mut header = crate::form::numbered("x", points.dim);
+                    header.push("weight (normalised)".into());
+                    let rows: Vec<f64> = points.coords.chunks(points.dim.max(1)).zip(&points.weights).flat_map(|(c, w)| c.iter().copied().chain([*w])).collect();
+                    let preview = crate::form::Preview::of(&name, header, &rows, points.dim + 1);
+                    preview_slots.update_value(|s| s[which] = Some(preview));
+                    previews.set(preview_slots.with_value(|s| s.iter().flatten().cloned().collect()));
                     halves.update_value(|h| h[which] = Some((points, name)));
                     halves.with_value(|h| match h {
                         [Some((x, xn)), Some((y, yn))] => {
@@ -327,6 +335,7 @@ pub fn OtPage(device: Device) -> impl IntoView {
                 "kernel Sinkhorn and SNS run on the CPU in f64, because the Newton polish to 1e-12 needs f64 and the sparse CG "
                 "is a sequential, memory-bound loop."
             </p>
+            <crate::math::Equations id="eq-ot" equations=crate::math::OT />
             <form class="panel" on:submit=|ev| ev.prevent_default() aria-label="Parameters">
                 <label for="problem">"problem"</label>
                 <select id="problem" on:change=move |ev| {
@@ -334,6 +343,8 @@ pub fn OtPage(device: Device) -> impl IntoView {
                         Ok(kind) => {
                             upload.set_value(None);
                             uploaded.set(None);
+                            previews.set(Vec::new());
+                            preview_slots.set_value([None, None]);
                             edit_problem(Box::new(move |s| s.kind = kind));
                         }
                         Err(e) => runner.error.set(Some(e.to_string())),
@@ -403,6 +414,7 @@ pub fn OtPage(device: Device) -> impl IntoView {
                 <input id="target-file" type="file" accept=".csv,text/csv" on:change=move |ev| on_file(1, ev) />
             </form>
             <p class="muted" hidden=move || uploaded.get().is_none()>{move || uploaded.get()}</p>
+            <crate::form::UploadPreviews id="ot-preview" previews=previews />
             <p id="upload-error" class="error" role="alert" hidden=move || upload_error.get().is_none()>{move || upload_error.get()}</p>
             <RunControls runner=runner invalid=Signal::derive(move || invalid.get().is_some()) />
             <crate::link::LinkNotices notices=notices />

@@ -65,6 +65,20 @@ const PRESETS: &[crate::link::Preset] = &[
     crate::link::Preset { title: "Sketch-and-precondition to machine precision", source: "Blendenpik (Avron, Maymounkov & Toledo 2010) / LSRN: QR of SA, then LSQR on AR⁻¹", query: "tab=regression&solver=precondition&trials=20" },
 ];
 
+/// The nuclear-norm tab's checks (REFERENCE.md §2, Matrix Nuclear-Norm 2024).
+const NUCLEAR_PRESETS: &[crate::link::Preset] = &[
+    crate::link::Preset {
+        title: "MNN vs the SVD at 512 × 2048",
+        source: "Matrix Nuclear-Norm (2024): the claimed speed-up (REFERENCE: 0.4 ms vs 353 ms), and proxy/true from 0.55 (i.i.d.) to 11.4 (rank 1)",
+        query: "tab=nuclear&n=512&d=2048",
+    },
+    crate::link::Preset {
+        title: "A fully collapsed representation (rank 1)",
+        source: "Matrix Nuclear-Norm (2024): the proxy overstates a collapsed matrix's nuclear norm",
+        query: "tab=nuclear&collapse=1",
+    },
+];
+
 /// What a link carries for the regression tab.
 #[derive(Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 struct Link {
@@ -133,6 +147,8 @@ fn RegressionTab(device: Device) -> impl IntoView {
     let upload = StoredValue::new_local(None::<Instance>);
     let files = StoredValue::new_local([None::<(regula_core::sketch::data::Matrix, String)>, None]);
     let uploaded = RwSignal::new(None::<String>);
+    let previews = RwSignal::new(Vec::<crate::form::Preview>::new());
+    let preview_slots = StoredValue::new([None::<crate::form::Preview>, None]);
     let upload_error = RwSignal::new(None::<String>);
 
     // The instance's shape: the upload's, or the panel's.
@@ -299,6 +315,9 @@ fn RegressionTab(device: Device) -> impl IntoView {
                     return;
                 }
             };
+            let header = if which == 1 && matrix.cols == 1 { vec!["b".to_owned()] } else { crate::form::numbered(if which == 0 { "a" } else { "b" }, matrix.cols) };
+            preview_slots.update_value(|s| s[which] = Some(crate::form::Preview::of(&name, header, &matrix.data, matrix.cols)));
+            previews.set(preview_slots.with_value(|s| s.iter().flatten().cloned().collect()));
             files.update_value(|f| f[which] = Some((matrix, name)));
             let both = files.with_value(|f| match f {
                 [Some((a, an)), Some((b, bn))] => Some((a.clone(), an.clone(), b.clone(), bn.clone())),
@@ -331,6 +350,8 @@ fn RegressionTab(device: Device) -> impl IntoView {
                     Ok(design) => {
                         upload.set_value(None);
                         uploaded.set(None);
+                        previews.set(Vec::new());
+                        preview_slots.set_value([None, None]);
                         edit(Box::new(move |p| p.design = design));
                     }
                     Err(e) => runner.error.set(Some(e.to_string())),
@@ -411,6 +432,7 @@ fn RegressionTab(device: Device) -> impl IntoView {
             <input id="rhs-file" type="file" accept=".csv,text/csv" on:change=move |ev| on_file(1, ev) />
         </form>
         <p class="muted" hidden=move || uploaded.get().is_none()>{move || uploaded.get()}</p>
+        <crate::form::UploadPreviews id="sketch-preview" previews=previews />
         <p id="upload-error" class="error" role="alert" hidden=move || upload_error.get().is_none()>{move || upload_error.get()}</p>
         <RunControls runner=runner invalid=Signal::derive(move || invalid.get().is_some()) />
         <crate::link::LinkNotices notices=notices />
@@ -446,6 +468,7 @@ fn RegressionTab(device: Device) -> impl IntoView {
                 "CountSketch (one ±1 per column) and OSNAP (s entries ±1/√s per column). For a subspace embedding, ε₂ ≲ √(d/m): "
                 "every sketch here meets it on an incoherent A once m is a few times d."
             </p>
+            <crate::math::Equations id="eq-sketch" equations=crate::math::SKETCH />
             <p>
                 "Song, Ye, Yin & Zhang (ICML 2023) ask for more: ‖x′ − x*‖∞ ≤ (ε/√d)‖Ax* − b‖‖A†‖, i.e. the error spread over the "
                 "coordinates. Dense sketches give it; sparse ones can fail it while meeting ℓ2: with A = [I; 0] and a residual made "
@@ -558,6 +581,9 @@ fn NuclearTab() -> impl IntoView {
                 } />
         }
     };
+    if restored.run {
+        compute();
+    }
     view! {
         <form class="panel" on:submit=|ev| ev.prevent_default() aria-label="Nuclear-norm parameters">
             {number("N (rows)", "nn-n", n)}
@@ -573,6 +599,7 @@ fn NuclearTab() -> impl IntoView {
             <crate::link::LinkNotices notices=notices />
             <button id="nn-compute" on:click=move |_| compute() disabled=move || busy.get()>{move || if busy.get() { "Computing…" } else { "Compute" }}</button>
         </div>
+        <crate::link::Presets slug="sketching" presets=NUCLEAR_PRESETS />
         <p id="nn-error" class="error" role="alert" hidden=move || error.get().is_none()>{move || error.get()}</p>
         <table id="nn-table" class="results">
             <thead><tr><th>"matrix"</th><th>"‖R̂‖_* / N (SVD)"</th><th>"MNN proxy"</th><th>"proxy / true"</th><th>"SVD ms"</th><th>"proxy ms"</th></tr></thead>
@@ -598,6 +625,7 @@ fn NuclearTab() -> impl IntoView {
                 "by N here) needs an SVD: O(N d min(N, d)). The Matrix Nuclear-Norm proxy (2024) sums the top min(N, d) column "
                 "norms of R̂ instead: O(N d), hundreds of times faster (the two timing columns)."
             </p>
+            <crate::math::Equations id="eq-nuclear" equations=crate::math::NUCLEAR />
             <p>
                 "But it is not the nuclear norm, and it can rank matrices the wrong way round: i.i.d. rows have a large nuclear "
                 "norm and a proxy about half of it, while rows collapsed onto one direction (rank 1) have a tiny nuclear norm "

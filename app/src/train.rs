@@ -128,6 +128,7 @@ pub fn TrainPage(device: Device) -> impl IntoView {
     // A person's CSV (inputs…, target last), replacing the generated dataset until another is chosen.
     let upload = StoredValue::new_local(None::<regula_core::train::Dataset>);
     let uploaded = RwSignal::new(None::<String>);
+    let previews = RwSignal::new(Vec::<crate::form::Preview>::new());
     let upload_error = RwSignal::new(None::<String>);
     let classify = RwSignal::new(true);
     let dataset = move |p: &Panel| -> Result<regula_core::train::Dataset, Error> {
@@ -188,6 +189,11 @@ pub fn TrainPage(device: Device) -> impl IntoView {
             match regula_core::train::data::from_csv(&name, &text, classify.get_untracked(), p.data.train_ratio, p.config.seed) {
                 Ok(d) => {
                     upload_error.set(None);
+                    let mut header = crate::form::numbered("x", d.inputs);
+                    header.push(if d.classes > 0 { "class".to_owned() } else { "target".to_owned() });
+                    let labels: Vec<f64> = if d.classes > 0 { d.clean_class.iter().map(|&c| c as f64).collect() } else { d.target.clone() };
+                    let rows: Vec<f64> = d.x.chunks(d.inputs.max(1)).zip(&labels).flat_map(|(r, y)| r.iter().copied().chain([*y])).collect();
+                    previews.set(vec![crate::form::Preview::of(&name, header, &rows, d.inputs + 1)]);
                     uploaded.set(Some(format!(
                         "Uploaded {name}: {} rows × {} inputs, {}",
                         d.rows(),
@@ -338,6 +344,7 @@ pub fn TrainPage(device: Device) -> impl IntoView {
                 {select!("dataset", DatasetKind, |p: &Panel| p.data.kind, move |k| edit_data(Box::new(move |p: &mut Panel| {
                     upload.set_value(None);
                     uploaded.set(None);
+                    previews.set(Vec::new());
                     p.data.kind = k;
                     // Regression sets train on MSE; digits is 10-class.
                     if matches!(k, DatasetKind::Plane | DatasetKind::Multigauss | DatasetKind::Teacher) { p.config.loss = Loss::Mse; }
@@ -440,6 +447,7 @@ pub fn TrainPage(device: Device) -> impl IntoView {
             <p id="status" class=move || if runner.error.get().is_some() { "status error" } else { "status" } aria-live="polite">{status}</p>
             <p id="train-note" class="muted" hidden=move || note.get().is_none()>{move || note.get()}</p>
             <p id="train-uploaded" class="muted" hidden=move || uploaded.get().is_none()>{move || uploaded.get()}</p>
+            <crate::form::UploadPreviews id="train-preview" previews=previews />
             <p id="train-upload-error" class="error" role="alert" hidden=move || upload_error.get().is_none()>{move || upload_error.get()}</p>
             <div class="charts">
                 <LogChart id="chart-loss" title="Loss vs step" x_label="step" y_label="loss" series=losses floor=1e-8 />
@@ -473,6 +481,7 @@ pub fn TrainPage(device: Device) -> impl IntoView {
                     "matrix multiplies, and only the weights come back per frame; the losses, accuracies and the Hessian "
                     "tools then run on the CPU in f64 on those weights. Without WebGPU everything runs on the CPU in f64."
                 </p>
+                <crate::math::Equations id="eq-train" equations=crate::math::TRAIN />
             </div>
         </section>
     }
