@@ -31,6 +31,9 @@ test('every paper preset loads cleanly and starts; the α = 1 preset reproduces 
         assert.notEqual(m.stacked, false, `${lab}: a fraction drawn inline`);
       }
       assert.ok(math.some((m) => m.stacked === true) || lab === 'kernels', `${lab}: no typeset fraction`);
+      // What each knob does, in words.
+      const knobs = await page.locator('details.knobs dt').count();
+      assert.ok(knobs >= 3, `${lab}: ${knobs} knobs explained`);
       const count = await page.locator('#presets li').count();
       assert.ok(count >= 2, `${lab}: ${count} presets`);
       for (let k = 0; k < count; k++) {

@@ -250,6 +250,7 @@ fn StudentTeacherTab() -> impl IntoView {
                 "t = 10⁴); at α = 2 the long run is σ_ε²/(α − 1) + σ_ε² = 0.40. The sweep draws one instance per α."
             </p>
             <crate::math::Equations id="eq-student-teacher" equations=crate::math::STUDENT_TEACHER />
+            <crate::math::KnobHelp id="knobs-student-teacher" knobs=crate::math::STUDENT_TEACHER_KNOBS />
         </div>
     }
 }
@@ -328,6 +329,7 @@ fn DoubleDescentTab() -> impl IntoView {
                 "above; the risk is unbounded at γ = 1 (the grid skips p = n) and descends a second time as the "
                 "model grows past interpolation. Each point is the median (and mean) over the trials."
             </p>
+            <crate::math::KnobHelp id="knobs-double-descent" knobs=crate::math::DOUBLE_DESCENT_KNOBS />
         </div>
     }
 }
@@ -474,6 +476,7 @@ fn NoisyLabelsTab() -> impl IntoView {
                 "ELR holds 0.76–0.82 with memorisation 0.10–0.17. Each run trains on the CPU in f64 (ELR's per-example "
                 "targets live beside the trainer); an epoch of one run per animation frame."
             </p>
+            <crate::math::KnobHelp id="knobs-noisy-labels" knobs=crate::math::NOISY_LABELS_KNOBS />
             <p>
                 "Forward loss correction (Patrini et al. 2017): with T_ij = P(noisy label j | clean class i), train on "
                 "−log (Tᵀp)_ỹ, so the network's p models the clean classes while Tᵀp models the noisy labels it sees. "
@@ -603,6 +606,7 @@ fn PskdTab() -> impl IntoView {
                 "reliability diagram a calibrated net lies on the diagonal. Label smoothing's targets cap the top "
                 "probability at 1 − α + α/K, so it sits above the diagonal (under-confident)."
             </p>
+            <crate::math::KnobHelp id="knobs-pskd" knobs=crate::math::PSKD_KNOBS />
         </div>
     }
 }
@@ -738,6 +742,7 @@ fn ContinualTab() -> impl IntoView {
                 "own curvature makes plain SGD diverge (reported). 2-16-16-1 tanh, ½·MSE, SGD (or momentum), batch 1; "
                 "every λ starts from the same θ*_A and batch order."
             </p>
+            <crate::math::KnobHelp id="knobs-continual" knobs=crate::math::CONTINUAL_KNOBS />
             <p>
                 "LoRA variant (AlignGuard-LoRA's setting): task B is learned only through rank-r adapters, "
                 "W_l = W*_A,l + B_l A_l on every weight matrix (biases frozen; B_l = 0 at the start), and the Fisher "
@@ -864,6 +869,7 @@ fn QuadraticTab() -> impl IntoView {
                 "error. Reference (d = 20, κ = ½; single/average): 0.64/0.48, 0.63/0.37, 0.07/0.03, 0.004/0.001 at "
                 "α = 0.125, 0.25, 0.375, 0.5; measured here with seed 0: 0.89/0.53, 0.37/0.21, 0.04/0.03, 0.000/0.000."
             </p>
+            <crate::math::KnobHelp id="knobs-quadratic" knobs=crate::math::QUADRATIC_KNOBS />
         </div>
     }
 }

@@ -138,6 +138,7 @@ pub fn KernelsPage(device: Device) -> impl IntoView {
                 "below the dashed line at 1, the twins agree. Exact matches (common for max) are drawn at 1e-6."
             </p>
             <crate::math::Equations id="eq-kernels" equations=crate::math::KERNELS />
+            <crate::math::KnobHelp id="knobs-kernels" knobs=crate::math::KERNELS_KNOBS />
             <form class="panel" on:submit=|ev| ev.prevent_default() aria-label="Parameters">
                 {number("rows", "rows", |p| p.rows as u64, |p, v| p.rows = v as usize)}
                 {number("cols", "cols", |p| p.cols as u64, |p, v| p.cols = v as usize)}

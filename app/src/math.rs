@@ -94,3 +94,132 @@ pub const STUDENT_TEACHER: &[Equation] = &[
         mathml: "<msub><mi>E</mi><mi>g</mi></msub><mo>(</mo><mi>t</mi><mo>)</mo><mo>=</mo><mo>∫</mo><mi>ρ</mi><mo>(</mo><mi>λ</mi><mo>)</mo><mo>[</mo><msubsup><mi>σ</mi><mover><mi>w</mi><mo>¯</mo></mover><mn>2</mn></msubsup><msup><mi>e</mi><mrow><mo>−</mo><mn>2</mn><mi>λ</mi><mi>t</mi></mrow></msup><mo>+</mo><mfrac><msubsup><mi>σ</mi><mi>ε</mi><mn>2</mn></msubsup><mi>λ</mi></mfrac><msup><mrow><mo>(</mo><mn>1</mn><mo>−</mo><msup><mi>e</mi><mrow><mo>−</mo><mi>λ</mi><mi>t</mi></mrow></msup><mo>)</mo></mrow><mn>2</mn></msup><mo>]</mo><mi>d</mi><mi>λ</mi><mo>+</mo><msubsup><mi>σ</mi><mi>ε</mi><mn>2</mn></msubsup>",
     },
 ];
+
+/// What each knob of a panel does: (the knob's label, what it changes).
+pub type Knobs = &'static [(&'static str, &'static str)];
+
+/// A lab's "What each knob does" list (collapsed by default; `id` on the `<details>`).
+#[component]
+pub fn KnobHelp(id: &'static str, knobs: Knobs) -> impl IntoView {
+    view! {
+        <details class="knobs" id=id>
+            <summary>"What each knob does"</summary>
+            <dl>
+                {knobs.iter().map(|(k, v)| view! { <dt>{*k}</dt><dd>{*v}</dd> }).collect_view()}
+            </dl>
+        </details>
+    }
+}
+
+pub const KERNELS_KNOBS: Knobs = &[
+    ("rows, cols", "The matrix X reduced, filled from the seed; rows × cols up to 2²⁴."),
+    ("operation", "sum, max, or log-sum-exp (the Sinkhorn half-step's reduction)."),
+    ("one result per", "Reduce along each row (one result per row) or down each column."),
+    ("trials", "How many fresh matrices are checked; each is one point on the charts."),
+    ("seed", "The random matrices; the same seed gives the same numbers on every backend."),
+    ("backend", "auto/GPU runs the WGSL kernel beside its CPU twin; CPU runs the twin alone."),
+];
+
+pub const OT_KNOBS: Knobs = &[
+    ("problem", "Random assignment (C ~ U[0,1]), 2-D point clouds, or 28×28 digit images as grid densities."),
+    ("n, m", "Points (or cells) of the source and the target."),
+    ("seed", "The random problem; the same seed draws the same points."),
+    ("ground cost", "C_ij = ‖x_i − y_j‖² or ‖x_i − y_j‖."),
+    ("normalise C", "Divide C by its largest entry, so ε is relative to the cost's scale."),
+    ("ε", "Entropic regularisation: smaller is closer to exact OT, slower for Sinkhorn, and underflows kernel mode."),
+    ("method", "Kernel Sinkhorn, log-domain Sinkhorn, SNS, or compare (log-domain Sinkhorn and SNS side by side)."),
+    ("N1", "Sinkhorn steps SNS takes before its Newton steps."),
+    ("kept density λ", "Fraction of P's entries SNS keeps in its sparsified Hessian (empty: the 10 largest per row)."),
+    ("tolerance", "Stop when the ℓ1 marginal error falls below it; a new value applies to the running solver."),
+    ("max iterations", "Stop after this many iterations (the frame says MaxIterations)."),
+    ("ε-scaling", "Anneal ε from max C down to the chosen ε, halving per stage (CPU)."),
+    ("backend", "auto runs log-domain Sinkhorn on the GPU (f32) and the others on the CPU (f64); CPU runs all in f64."),
+    ("source / target CSV", "Your own clouds: x,y[,…] per line, an optional header naming a weight column."),
+];
+
+pub const SKETCH_KNOBS: Knobs = &[
+    ("design", "The regression problem: incoherent Gaussian A, A = [I; 0], [I; 0] with a spiky residual, heavy-tailed rows."),
+    ("n, d", "Rows and columns of A."),
+    ("m", "The largest sketch size: the page sweeps 2d, 4d, … up to it; the table shows this m."),
+    ("sketches", "Which random S to compare: Gaussian, Rademacher, SRHT, CountSketch, OSNAP."),
+    ("s", "OSNAP's nonzeros per column of S (s = 1 is CountSketch-like; larger behaves dense)."),
+    ("trials", "Independent sketches per (sketch, m); the bands are their p10–p90."),
+    ("seed", "The design and every sketch; the same seed gives the same trials on CPU and GPU."),
+    ("solver", "Sketch-and-solve (x′ from the sketched problem) or sketch-and-precondition (LSQR to x*)."),
+    ("backend", "auto applies S on the GPU (f32) and solves on the CPU (f64); CPU does both in f64."),
+    ("your A, your b", "CSV files (one row per line) replacing the design."),
+];
+
+pub const NUCLEAR_KNOBS: Knobs = &[
+    ("N, d", "Rows (samples) and columns (features) of your matrix X."),
+    ("rank of the low-rank part", "The rank of L in X = (1 − c)G + c·L."),
+    ("collapse c", "0: i.i.d. Gaussian rows; 1: the low-rank part only (a collapsed representation)."),
+];
+
+pub const TRAIN_KNOBS: Knobs = &[
+    ("dataset", "Playground's circle, xor, gauss, spiral; plane and multigauss (regression); a teacher net; 8×8 digits."),
+    ("points, noise", "How many points are drawn and the noise added to them."),
+    ("train ratio", "The share of points used for training; the rest is the test set."),
+    ("label noise", "The share of training labels flipped to another class."),
+    ("features", "Inputs computed from (x, y): x, y, x², y², xy, sin x, sin y."),
+    ("hidden layers", "Widths, optionally with an activation each: 8,8 or 8:relu,4:tanh."),
+    ("activation, loss", "The hidden layers' nonlinearity; ½·MSE or softmax cross-entropy."),
+    ("optimizer, learning rate, schedule", "SGD, momentum or Adam; η; constant, step or cosine decay."),
+    ("batch, epochs", "Mini-batch size (0: full batch, gradient descent) and passes over the data."),
+    ("regularization, reg. rate", "L1 or L2 on the weights and its strength."),
+    ("label smoothing α", "Targets (1 − α)·y + α/K."),
+    ("Hessian every", "Measure sharpness and trace every so many steps (0: only at the end)."),
+    ("seed", "Data, initial weights and batches."),
+    ("backend", "auto trains on the GPU (f32) when it can; CPU trains in f64. Hessians are measured in f64."),
+    ("your data", "A CSV with the inputs first and the target last (a class number or a value)."),
+];
+
+pub const STUDENT_TEACHER_KNOBS: Knobs = &[
+    ("show", "One run's error over time, or the sweep over α."),
+    ("α = P/N", "Samples per input: the overtraining peak sits at α = 1."),
+    ("SNR", "Signal-to-noise ratio: label noise σ_ε² = 1/SNR."),
+    ("inputs N", "The problem's size (the theory is N → ∞)."),
+    ("time T", "How long the gradient flow runs (the stopping time)."),
+    ("seed", "X, the teacher and the noise."),
+];
+
+pub const DOUBLE_DESCENT_KNOBS: Knobs = &[
+    ("samples n", "Training points; the model has p = γn features."),
+    ("noise σ², signal r²", "Label noise variance and ‖β‖²."),
+    ("γ max", "The sweep's largest p/n (the peak is at γ = 1)."),
+    ("trials per γ", "Independent draws averaged at each γ."),
+    ("seed", "The draws."),
+];
+
+pub const NOISY_LABELS_KNOBS: Knobs = &[
+    ("label noise rate, noise", "The share of training labels flipped, symmetric (any other class) or asymmetric (c → c + 1)."),
+    ("forward correction T", "Off, the true transition matrix, or one estimated after the warm-up."),
+    ("warm-up epochs", "Epochs of plain cross-entropy before T is estimated."),
+    ("class spread σ, points", "The 4-class 20-d Gaussian mixture: the classes' spread and how many points."),
+    ("hidden units, epochs", "The 20-h-4 ReLU network and how long it trains (Adam)."),
+    ("ELR β, ELR λ", "The running average's momentum of the targets t and the penalty's weight."),
+    ("seed", "Data, noise and initial weights (shared by the runs compared)."),
+];
+
+pub const PSKD_KNOBS: Knobs = &[
+    ("PS-KD α_T", "The final weight of the previous epoch's predictions in the target (α_t = α_T·t/T)."),
+    ("label smoothing α", "The label-smoothing run's α, for comparison."),
+    ("train ratio, hidden units, epochs", "The digits split, the 64-h-10 network, and how long it trains."),
+    ("seed", "Split and initial weights (shared by the three runs)."),
+];
+
+pub const CONTINUAL_KNOBS: Knobs = &[
+    ("λ values", "The Fisher penalty's weights to compare (λ = 0: plain fine-tuning on B)."),
+    ("epochs on A, epochs on B", "Training on the circle, then on xor."),
+    ("learning rate, momentum", "SGD's step and momentum 0.9 on or off."),
+    ("LoRA rank", "Train B through rank-r adapters with the penalty on their update (0: off)."),
+    ("seed", "Data and initial weights."),
+];
+
+pub const QUADRATIC_KNOBS: Knobs = &[
+    ("α values", "Samples n = α·d² at each point of the sweep."),
+    ("input dimension d, teacher width κ", "The teacher has κd hidden units with activation h²."),
+    ("gradient-descent starts, steps per start", "Restarts averaged per α, and their length."),
+    ("learning rate, initial scale", "Gradient descent's step and the student's initial weight scale."),
+    ("seed", "Data and starts."),
+];

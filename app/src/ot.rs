@@ -336,6 +336,7 @@ pub fn OtPage(device: Device) -> impl IntoView {
                 "is a sequential, memory-bound loop."
             </p>
             <crate::math::Equations id="eq-ot" equations=crate::math::OT />
+            <crate::math::KnobHelp id="knobs-ot" knobs=crate::math::OT_KNOBS />
             <form class="panel" on:submit=|ev| ev.prevent_default() aria-label="Parameters">
                 <label for="problem">"problem"</label>
                 <select id="problem" on:change=move |ev| {

@@ -469,6 +469,7 @@ fn RegressionTab(device: Device) -> impl IntoView {
                 "every sketch here meets it on an incoherent A once m is a few times d."
             </p>
             <crate::math::Equations id="eq-sketch" equations=crate::math::SKETCH />
+            <crate::math::KnobHelp id="knobs-sketch" knobs=crate::math::SKETCH_KNOBS />
             <p>
                 "Song, Ye, Yin & Zhang (ICML 2023) ask for more: ‖x′ − x*‖∞ ≤ (ε/√d)‖Ax* − b‖‖A†‖, i.e. the error spread over the "
                 "coordinates. Dense sketches give it; sparse ones can fail it while meeting ℓ2: with A = [I; 0] and a residual made "
@@ -626,6 +627,7 @@ fn NuclearTab() -> impl IntoView {
                 "norms of R̂ instead: O(N d), hundreds of times faster (the two timing columns)."
             </p>
             <crate::math::Equations id="eq-nuclear" equations=crate::math::NUCLEAR />
+            <crate::math::KnobHelp id="knobs-nuclear" knobs=crate::math::NUCLEAR_KNOBS />
             <p>
                 "But it is not the nuclear norm, and it can rank matrices the wrong way round: i.i.d. rows have a large nuclear "
                 "norm and a proxy about half of it, while rows collapsed onto one direction (rank 1) have a tiny nuclear norm "

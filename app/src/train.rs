@@ -482,6 +482,7 @@ pub fn TrainPage(device: Device) -> impl IntoView {
                     "tools then run on the CPU in f64 on those weights. Without WebGPU everything runs on the CPU in f64."
                 </p>
                 <crate::math::Equations id="eq-train" equations=crate::math::TRAIN />
+                <crate::math::KnobHelp id="knobs-train" knobs=crate::math::TRAIN_KNOBS />
             </div>
         </section>
     }
