@@ -72,6 +72,9 @@ test('OT lab: compare log-sinkhorn (GPU) with SNS (CPU), plan and sparsity views
     const plan = await saved('#chart-plan-png');
     assert.equal(plan.name, 'chart-plan.png');
     assert.deepEqual([...plan.text.subarray(0, 4)], [0x89, 0x50, 0x4e, 0x47], 'a PNG file');
+    const planSvg = (await saved('#chart-plan-svg')).text.toString();
+    assert.match(planSvg, /^<svg[^>]+width="600" height="320"/, planSvg.slice(0, 120));
+    assert.ok((planSvg.match(/<rect/g) ?? []).length > 100, "the plan's cells as rectangles");
 
     // A new stopping rule continues the run instead of restarting it.
     await page.selectOption('#method', 'sns');

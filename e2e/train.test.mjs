@@ -3,6 +3,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
+import { readFile } from 'node:fs/promises';
 import { launch, openPage, canvasData, waitForDone, ARTIFACTS } from './browser.mjs';
 
 async function setField(page, id, value) {
@@ -30,6 +31,13 @@ test('training lab: train, continue, Hessian, divergence', async () => {
     assert.ok(await points(page, 'chart-loss') > 4);
     assert.ok(await points(page, 'chart-error') > 4);
     assert.notEqual(await canvasData(page, 'chart-boundary'), empty, 'decision boundary not drawn');
+    // The pictures export as vectors too: the boundary's cells as rectangles, the points as circles.
+    const [download] = await Promise.all([page.waitForEvent('download'), page.click('#chart-boundary-svg')]);
+    assert.equal(download.suggestedFilename(), 'chart-boundary.svg');
+    const svg = (await readFile(await download.path())).toString();
+    assert.match(svg, /^<svg[^>]+width="600" height="320"/, svg.slice(0, 120));
+    assert.ok((svg.match(/<rect/g) ?? []).length > 100, 'the boundary raster as rectangles');
+    assert.ok((svg.match(/<circle/g) ?? []).length > 20, 'the points');
     assert.notEqual(await canvasData(page, 'chart-network'), emptyNet, 'weights not drawn');
     await page.screenshot({ path: join(ARTIFACTS, 'train-xor.png'), fullPage: true });
 

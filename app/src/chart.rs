@@ -12,7 +12,7 @@ pub use regula_charts::{Band, Series, LOG_FLOOR};
 use regula_charts::{bands_csv, bands_json, nearest, series_csv, series_json, BandSpec, DrawResult, Drawn, LineSpec, SIZE};
 
 /// The canvas's 2-D drawing area.
-fn canvas_root(canvas: web_sys::HtmlCanvasElement) -> DrawResult<DrawingArea<CanvasBackend, Shift>> {
+pub fn canvas_root(canvas: web_sys::HtmlCanvasElement) -> DrawResult<DrawingArea<CanvasBackend, Shift>> {
     Ok(CanvasBackend::with_canvas_object(canvas).ok_or("no 2-D context on the canvas")?.into_drawing_area())
 }
 
@@ -50,6 +50,54 @@ pub fn draw_raster(
         .map_err(js)?;
     Ok(())
 }
+
+/// Where a picture's raster goes: onto its canvas as one image ([`draw_raster`]), or into a vector
+/// drawing (SVG export) as one rectangle per non-white cell.
+pub enum Painter {
+    Canvas(web_sys::HtmlCanvasElement),
+    Vector,
+}
+
+impl Painter {
+    /// Paints a `cols × rows` raster (row 0 at the top) over `area`, in `root`'s pixels.
+    pub fn raster<DB: DrawingBackend>(
+        &self,
+        root: &DrawingArea<DB, Shift>,
+        area: (std::ops::Range<i32>, std::ops::Range<i32>),
+        cols: usize,
+        rows: usize,
+        rgb: &[[u8; 3]],
+    ) -> DrawResult<()>
+    where
+        DB::ErrorType: 'static,
+    {
+        match self {
+            Painter::Canvas(canvas) => draw_raster(canvas, area, cols, rows, rgb),
+            Painter::Vector => {
+                if cols == 0 || rows == 0 || rgb.len() != cols * rows {
+                    return Err(format!("a {cols} × {rows} raster needs {} cells, got {}", cols * rows, rgb.len()).into());
+                }
+                let (x, y) = area;
+                let edge = |start: i32, len: i32, k: usize, n: usize| start + (len as f64 * k as f64 / n as f64).round() as i32;
+                for r in 0..rows {
+                    for c in 0..cols {
+                        let [red, green, blue] = rgb[r * cols + c];
+                        if [red, green, blue] == [255, 255, 255] {
+                            continue; // the picture's background
+                        }
+                        let (x0, x1) = (edge(x.start, x.end - x.start, c, cols), edge(x.start, x.end - x.start, c + 1, cols));
+                        let (y0, y1) = (edge(y.start, y.end - y.start, r, rows), edge(y.start, y.end - y.start, r + 1, rows));
+                        root.draw(&Rectangle::new([(x0, y0), (x1, y1)], RGBColor(red, green, blue).filled()))?;
+                    }
+                }
+                Ok(())
+            }
+        }
+    }
+}
+
+/// A picture's SVG export: draws the current state into an SVG document, or says why it cannot.
+pub type SvgExport = std::rc::Rc<dyn Fn() -> Result<String, String>>;
 
 /// `color` at opacity `alpha` over white, as an opaque RGB cell for [`draw_raster`].
 pub fn over_white(color: RGBColor, alpha: f64) -> [u8; 3] {

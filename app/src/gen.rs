@@ -7,7 +7,7 @@
 use leptos::html::Canvas;
 use leptos::prelude::*;
 use plotters::prelude::*;
-use plotters_canvas::CanvasBackend;
+use plotters::coord::Shift;
 use regula_core::gen::{continual, double_descent, noisy_labels, pskd, quadratic, student_teacher};
 use regula_core::{Budget, Error, Frame, Stepper};
 
@@ -885,21 +885,26 @@ fn FisherHeatmap(fisher: Signal<Option<FisherByLayer>>) -> impl IntoView {
     let cells = move || fisher.with(|f| f.as_ref().map_or(0, |(v, _)| v.len()));
     Effect::new(move |_| {
         if let (Some((f, layers)), Some(c)) = (fisher.get(), canvas.get()) {
-            if let Err(e) = draw_fisher(c, &f, &layers) {
+            if let Err(e) = crate::chart::canvas_root(c).and_then(|root| draw_fisher(root, &f, &layers)) {
                 leptos::logging::warn!("fisher heatmap: {e}");
             }
         }
     });
+    let svg: crate::chart::SvgExport = std::rc::Rc::new(move || {
+        fisher.with_untracked(|f| f.as_ref().ok_or_else(|| "nothing drawn yet".to_owned()).and_then(|(f, layers)| regula_charts::svg(|root| draw_fisher(root, f, layers))))
+    });
     view! {
         <figure class="chart" data-cells=cells>
             <canvas id="chart-fisher-heatmap" node_ref=canvas width="600" height="320" role="img" aria-label="Fisher information heatmap by layer"></canvas>
-        <crate::chart::ExportBar id="chart-fisher-heatmap" canvas=canvas />
+            <crate::chart::ExportBar id="chart-fisher-heatmap" canvas=canvas svg=svg />
         </figure>
     }
 }
 
-fn draw_fisher(canvas: web_sys::HtmlCanvasElement, f: &[f64], layers: &[(usize, usize, usize, usize)]) -> Result<(), Box<dyn std::error::Error>> {
-    let root = CanvasBackend::with_canvas_object(canvas).ok_or("no 2-D context")?.into_drawing_area();
+fn draw_fisher<DB: DrawingBackend>(root: DrawingArea<DB, Shift>, f: &[f64], layers: &[(usize, usize, usize, usize)]) -> Result<(), Box<dyn std::error::Error>>
+where
+    DB::ErrorType: 'static,
+{
     root.fill(&WHITE)?;
     let width: usize = layers.iter().map(|&(_, _, i, _)| i + 2).sum::<usize>().max(1);
     let height = layers.iter().map(|&(_, _, _, o)| o).max().unwrap_or(1);

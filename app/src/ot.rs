@@ -7,7 +7,7 @@ use std::sync::Arc;
 use leptos::html::Canvas;
 use leptos::prelude::*;
 use plotters::prelude::*;
-use plotters_canvas::CanvasBackend;
+use plotters::coord::Shift;
 use regula_core::ot::analysis::{mass_captured, plan, top_k_pattern};
 use regula_core::ot::{
     csv::parse_points, GpuSinkhorn, GroundCost, Method, OtProblem, OtSolver, Points, ProblemKind, ProblemSpec, SolverParams,
@@ -439,21 +439,27 @@ fn PlanView(snapshot: Signal<Option<Snapshot>>) -> impl IntoView {
     let canvas = NodeRef::<Canvas>::new();
     Effect::new(move |_| {
         if let (Some(s), Some(c)) = (snapshot.get(), canvas.get()) {
-            if let Err(e) = draw_plan(c, &s) {
+            let painter = crate::chart::Painter::Canvas(c.clone());
+            if let Err(e) = crate::chart::canvas_root(c).and_then(|root| draw_plan(root, &painter, &s)) {
                 leptos::logging::warn!("plan view: {e}");
             }
         }
     });
+    let svg: crate::chart::SvgExport = std::rc::Rc::new(move || {
+        snapshot.with_untracked(|s| s.as_ref().ok_or_else(|| "nothing drawn yet".to_owned()).and_then(|s| regula_charts::svg(|root| draw_plan(root, &crate::chart::Painter::Vector, s))))
+    });
     view! {
         <figure class="chart">
             <canvas id="chart-plan" node_ref=canvas width="600" height="320" role="img" aria-label="transport plan"></canvas>
-        <crate::chart::ExportBar id="chart-plan" canvas=canvas />
+            <crate::chart::ExportBar id="chart-plan" canvas=canvas svg=svg />
         </figure>
     }
 }
 
-fn draw_plan(canvas: web_sys::HtmlCanvasElement, s: &Snapshot) -> Result<(), Box<dyn std::error::Error>> {
-    let root = CanvasBackend::with_canvas_object(canvas.clone()).ok_or("no 2-D context")?.into_drawing_area();
+fn draw_plan<DB: DrawingBackend>(root: DrawingArea<DB, Shift>, painter: &crate::chart::Painter, s: &Snapshot) -> Result<(), Box<dyn std::error::Error>>
+where
+    DB::ErrorType: 'static,
+{
     root.fill(&WHITE)?;
     let (n, m) = (s.problem.n(), s.problem.m());
     let max = s.p.iter().copied().fold(0.0, f64::max).max(f64::MIN_POSITIVE);
@@ -499,7 +505,7 @@ fn draw_plan(canvas: web_sys::HtmlCanvasElement, s: &Snapshot) -> Result<(), Box
                 .iter()
                 .map(|v| if *v > 0.0 { let shade = (255.0 * (1.0 - (v / cmax).sqrt())) as u8; [shade, shade, 255] } else { [255, 255, 255] })
                 .collect();
-            crate::chart::draw_raster(&canvas, chart.plotting_area().get_pixel_range(), cols, rows, &shades)?;
+            painter.raster(&root, chart.plotting_area().get_pixel_range(), cols, rows, &shades)?;
         }
     }
     root.present()?;
@@ -513,24 +519,29 @@ fn SparsityView(snapshot: Signal<Option<Snapshot>>) -> impl IntoView {
     let captured = RwSignal::new(String::new());
     Effect::new(move |_| {
         if let (Some(s), Some(c)) = (snapshot.get(), canvas.get()) {
-            match draw_sparsity(c, &s) {
+            match crate::chart::canvas_root(c).and_then(|root| draw_sparsity(root, &s)) {
                 Ok(text) => captured.set(text),
                 Err(e) => leptos::logging::warn!("sparsity view: {e}"),
             }
         }
     });
+    let svg: crate::chart::SvgExport = std::rc::Rc::new(move || {
+        snapshot.with_untracked(|s| s.as_ref().ok_or_else(|| "nothing drawn yet".to_owned()).and_then(|s| regula_charts::svg(|root| draw_sparsity(root, s).map(drop))))
+    });
     view! {
         <figure class="chart">
             <canvas id="chart-sparsity" node_ref=canvas width="600" height="320" role="img" aria-label="Hessian sparsity"></canvas>
-            <crate::chart::ExportBar id="chart-sparsity" canvas=canvas />
+            <crate::chart::ExportBar id="chart-sparsity" canvas=canvas svg=svg />
             <figcaption id="sparsity-caption">{move || captured.get()}</figcaption>
         </figure>
     }
 }
 
-fn draw_sparsity(canvas: web_sys::HtmlCanvasElement, s: &Snapshot) -> Result<String, Box<dyn std::error::Error>> {
+fn draw_sparsity<DB: DrawingBackend>(root: DrawingArea<DB, Shift>, s: &Snapshot) -> Result<String, Box<dyn std::error::Error>>
+where
+    DB::ErrorType: 'static,
+{
     let (n, m) = (s.problem.n(), s.problem.m());
-    let root = CanvasBackend::with_canvas_object(canvas).ok_or("no 2-D context")?.into_drawing_area();
     root.fill(&WHITE)?;
     let (left, right) = root.split_horizontally(300);
     // Left: kept off-diagonal block P_s (n × m) of the (n+m)² Hessian, binned to ≤ 150 × 150.

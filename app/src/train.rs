@@ -9,7 +9,7 @@ use std::sync::Arc;
 use leptos::html::Canvas;
 use leptos::prelude::*;
 use plotters::prelude::*;
-use plotters_canvas::CanvasBackend;
+use plotters::coord::Shift;
 use regula_core::train::gpu::{GpuKernel, GpuTrainer};
 use regula_core::train::hessian::{full_hessian, slq_density};
 use regula_core::{BackendChoice, Budget, Error, Frame, Stepper};
@@ -575,22 +575,27 @@ fn NetworkView(network: Signal<Option<Arc<Network>>>) -> impl IntoView {
     let canvas = NodeRef::<Canvas>::new();
     Effect::new(move |_| {
         if let (Some(n), Some(c)) = (network.get(), canvas.get()) {
-            if let Err(e) = draw_network(c, &n) {
+            if let Err(e) = crate::chart::canvas_root(c).and_then(|root| draw_network(root, &n)) {
                 leptos::logging::warn!("network view: {e}");
             }
         }
     });
+    let svg: crate::chart::SvgExport = std::rc::Rc::new(move || {
+        network.with_untracked(|n| n.as_ref().ok_or_else(|| "nothing drawn yet".to_owned()).and_then(|n| regula_charts::svg(|root| draw_network(root, n))))
+    });
     view! {
         <figure class="chart">
             <canvas id="chart-network" node_ref=canvas width="600" height="320" role="img" aria-label="network weights"></canvas>
-        <crate::chart::ExportBar id="chart-network" canvas=canvas />
+            <crate::chart::ExportBar id="chart-network" canvas=canvas svg=svg />
         </figure>
     }
 }
 
 /// Neurons as dots in columns, weights as lines: blue positive, orange negative, width ∝ |w| / max |w|.
-fn draw_network(canvas: web_sys::HtmlCanvasElement, n: &Network) -> Result<(), Box<dyn std::error::Error>> {
-    let root = CanvasBackend::with_canvas_object(canvas).ok_or("no 2-D context")?.into_drawing_area();
+fn draw_network<DB: DrawingBackend>(root: DrawingArea<DB, Shift>, n: &Network) -> Result<(), Box<dyn std::error::Error>>
+where
+    DB::ErrorType: 'static,
+{
     root.fill(&WHITE)?;
     let mut chart = ChartBuilder::on(&root)
         .caption("Weights (blue > 0, orange < 0, width ∝ |w|)", ("sans-serif", 16))
@@ -672,21 +677,27 @@ fn BoundaryView(boundary: Signal<Option<Arc<Boundary>>>) -> impl IntoView {
     let canvas = NodeRef::<Canvas>::new();
     Effect::new(move |_| {
         if let (Some(b), Some(c)) = (boundary.get(), canvas.get()) {
-            if let Err(e) = draw_boundary(c, &b) {
+            let painter = crate::chart::Painter::Canvas(c.clone());
+            if let Err(e) = crate::chart::canvas_root(c).and_then(|root| draw_boundary(root, &painter, &b)) {
                 leptos::logging::warn!("boundary view: {e}");
             }
         }
     });
+    let svg: crate::chart::SvgExport = std::rc::Rc::new(move || {
+        boundary.with_untracked(|b| b.as_ref().ok_or_else(|| "nothing drawn yet".to_owned()).and_then(|b| regula_charts::svg(|root| draw_boundary(root, &crate::chart::Painter::Vector, b))))
+    });
     view! {
         <figure class="chart">
             <canvas id="chart-boundary" node_ref=canvas width="600" height="320" role="img" aria-label="decision boundary"></canvas>
-        <crate::chart::ExportBar id="chart-boundary" canvas=canvas />
+            <crate::chart::ExportBar id="chart-boundary" canvas=canvas svg=svg />
         </figure>
     }
 }
 
-fn draw_boundary(canvas: web_sys::HtmlCanvasElement, b: &Boundary) -> Result<(), Box<dyn std::error::Error>> {
-    let root = CanvasBackend::with_canvas_object(canvas.clone()).ok_or("no 2-D context")?.into_drawing_area();
+fn draw_boundary<DB: DrawingBackend>(root: DrawingArea<DB, Shift>, painter: &crate::chart::Painter, b: &Boundary) -> Result<(), Box<dyn std::error::Error>>
+where
+    DB::ErrorType: 'static,
+{
     root.fill(&WHITE)?;
     let mut chart = ChartBuilder::on(&root)
         .caption("Decision boundary (blue > 0 > orange); test points hollow", ("sans-serif", 16))
@@ -701,7 +712,7 @@ fn draw_boundary(canvas: web_sys::HtmlCanvasElement, b: &Boundary) -> Result<(),
             if t >= 0.0 { crate::chart::over_white(RGBColor(40, 110, 200), 0.15 + 0.5 * t) } else { crate::chart::over_white(RGBColor(214, 90, 40), 0.15 + 0.5 * -t) }
         })
         .collect();
-    crate::chart::draw_raster(&canvas, chart.plotting_area().get_pixel_range(), b.size, b.size, &cells)?;
+    painter.raster(&root, chart.plotting_area().get_pixel_range(), b.size, b.size, &cells)?;
     chart.draw_series(b.points.iter().map(|&(x, y, class, test)| {
         let color = if b.regression { RGBColor(60, 60, 60) } else if class == 1 { RGBColor(40, 110, 200) } else { RGBColor(214, 90, 40) };
         let style = if test { color.stroke_width(1) } else { color.filled() };
@@ -747,23 +758,29 @@ fn HessianHeatmap(hessian: Signal<Option<Arc<HessianView>>>, threshold: Signal<f
     Effect::new(move |_| {
         let t = threshold.get();
         if let (Some(h), Some(c)) = (hessian.get(), canvas.get()) {
-            match draw_hessian(c, &h, t) {
+            match crate::chart::canvas_root(c).and_then(|root| draw_hessian(root, &h, t)) {
                 Ok(text) => caption.set(text),
                 Err(e) => leptos::logging::warn!("hessian view: {e}"),
             }
         }
     });
+    let svg: crate::chart::SvgExport = std::rc::Rc::new(move || {
+        let t = threshold.get_untracked();
+        hessian.with_untracked(|h| h.as_ref().ok_or_else(|| "nothing drawn yet".to_owned()).and_then(|h| regula_charts::svg_sized((600, 420), |root| draw_hessian(root, h, t).map(drop))))
+    });
     view! {
         <figure class="chart">
             <canvas id="chart-hessian" node_ref=canvas width="600" height="420" role="img" aria-label="Hessian sparsity"></canvas>
-            <crate::chart::ExportBar id="chart-hessian" canvas=canvas />
+            <crate::chart::ExportBar id="chart-hessian" canvas=canvas svg=svg />
             <figcaption id="hessian-caption">{move || caption.get()}</figcaption>
         </figure>
     }
 }
 
-fn draw_hessian(canvas: web_sys::HtmlCanvasElement, v: &HessianView, log_threshold: f64) -> Result<String, Box<dyn std::error::Error>> {
-    let root = CanvasBackend::with_canvas_object(canvas).ok_or("no 2-D context")?.into_drawing_area();
+fn draw_hessian<DB: DrawingBackend>(root: DrawingArea<DB, Shift>, v: &HessianView, log_threshold: f64) -> Result<String, Box<dyn std::error::Error>>
+where
+    DB::ErrorType: 'static,
+{
     root.fill(&WHITE)?;
     let p = v.p;
     let max = v.h.iter().fold(0.0f64, |m, x| m.max(x.abs())).max(f64::MIN_POSITIVE);

@@ -62,11 +62,16 @@ pub fn readout_number(v: f64) -> String {
 
 /// Draws into an SVG document of the chart's size.
 pub fn svg(draw: impl FnOnce(DrawingArea<SVGBackend<'_>, Shift>) -> DrawResult<()>) -> Result<String, String> {
+    svg_sized(SIZE, draw)
+}
+
+/// Draws into an SVG document of `size` pixels (a picture taller than a chart, say).
+pub fn svg_sized(size: (u32, u32), draw: impl FnOnce(DrawingArea<SVGBackend<'_>, Shift>) -> DrawResult<()>) -> Result<String, String> {
     // With the `png` feature plotters measures text with the bundled font, natively, for SVG too.
     #[cfg(feature = "png")]
     png::register_font().map_err(|e| e.to_string())?;
     let mut out = String::new();
-    draw(SVGBackend::with_string(&mut out, SIZE).into_drawing_area()).map_err(|e| e.to_string())?;
+    draw(SVGBackend::with_string(&mut out, size).into_drawing_area()).map_err(|e| e.to_string())?;
     Ok(out)
 }
 
