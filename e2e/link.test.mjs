@@ -12,7 +12,7 @@ async function setField(page, id, value) {
 
 const value = (page, id) => page.locator(`#${id}`).inputValue();
 
-test('a link reproduces a generalization tab and a training run; garbage in a link is refused with notices', async () => {
+test('a link reproduces every lab\'s parameters in a fresh page; garbage in a link is refused with notices', async () => {
   const browser = await launch();
   try {
     // The quadratic teacher, changed and run.
@@ -68,6 +68,18 @@ test('a link reproduces a generalization tab and a training run; garbage in a li
       [await copy.locator('#dataset').inputValue(), await value(copy, 'hidden'), await value(copy, 'lr'), await value(copy, 'train-seed')],
       ['xor', '4,3', '0.03', '5'],
     );
+
+    // Kernels: sizes, the operation and the axis travel.
+    await page.click('nav.labs a[href="#/kernels"]');
+    await page.waitForSelector('#rows');
+    await setField(page, 'rows', '300');
+    await page.selectOption('#op', 'max');
+    await page.selectOption('#axis', 'rows');
+    const kLink = page.url();
+    assert.match(kLink, /#\/kernels\?v=1&/, kLink);
+    const { page: k } = await openPage(browser, undefined, kLink);
+    await k.waitForSelector('#rows');
+    assert.deepEqual([await value(k, 'rows'), await k.locator('#op').inputValue(), await k.locator('#axis').inputValue()], ['300', 'max', 'rows']);
 
     // Optimal transport: problem, sizes, method and the ε slider travel.
     await page.click('nav.labs a[href="#/ot"]');
