@@ -16,8 +16,11 @@ pub(crate) fn register_font() -> DrawResult<()> {
     if ok { Ok(()) } else { Err("the bundled font could not be read".into()) }
 }
 
+/// The drawing area a PNG chart is drawn on.
+pub type PngArea<'a> = DrawingArea<BitMapBackend<'a>, Shift>;
+
 /// Draws one chart into a PNG file's bytes (RGB, the chart's size).
-pub fn render(draw: impl FnOnce(DrawingArea<BitMapBackend<'_>, Shift>) -> DrawResult<()>) -> DrawResult<Vec<u8>> {
+pub fn render(draw: impl FnOnce(PngArea<'_>) -> DrawResult<()>) -> DrawResult<Vec<u8>> {
     register_font()?;
     let (w, h) = SIZE;
     let mut rgb = vec![255u8; (w * h * 3) as usize];
@@ -33,7 +36,7 @@ pub fn render(draw: impl FnOnce(DrawingArea<BitMapBackend<'_>, Shift>) -> DrawRe
 }
 
 /// Draws one chart into the PNG file at `path`.
-pub fn write(path: &std::path::Path, draw: impl FnOnce(DrawingArea<BitMapBackend<'_>, Shift>) -> DrawResult<()>) -> DrawResult<()> {
+pub fn write(path: &std::path::Path, draw: impl FnOnce(PngArea<'_>) -> DrawResult<()>) -> DrawResult<()> {
     let bytes = render(draw)?;
     std::fs::write(path, bytes).map_err(|e| format!("cannot write {}: {e}", path.display()))?;
     Ok(())

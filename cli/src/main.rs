@@ -876,9 +876,7 @@ async fn sketch(args: SketchArgs) -> Result<(), Error> {
             })
             .collect();
         let spec = regula_charts::BandSpec { title: "ε∞ = √d‖x′ − x*‖∞ / (‖Ax* − b‖‖A†‖) vs m", x_label: "m", y_label: "ε∞", floor: 1e-3 };
-        regula_charts::png::write(path, |root| regula_charts::draw_bands(root, spec, &bands, true).map(drop))
-            .map_err(|e| Error::Invalid { name: "png", message: format!("{}: {e}", path.display()) })?;
-        eprintln!("chart: {}", path.display());
+        write_png(path, |root| regula_charts::draw_bands(root, spec, &bands, true).map(drop))?;
     }
     let exact = experiment.exact().expect("computed in the first step");
     if exact.rank_deficient {
@@ -1004,12 +1002,16 @@ fn column<const N: usize>(rows: &[[f64; N]], k: usize, f: impl Fn(f64) -> f64) -
     rows.iter().map(|r| (r[0], f(r[k]))).collect()
 }
 
-/// `--png`: draws a line chart (the page's `LogChart`) into `path` and says so on stderr.
-fn save_png(path: &std::path::Path, spec: LineSpec, lines: &[Series], (log_x, log_y): (bool, bool)) -> Result<(), Error> {
-    regula_charts::png::write(path, |root| regula_charts::draw_lines(root, spec, lines, (log_x, log_y)).map(drop))
-        .map_err(|e| Error::Invalid { name: "png", message: format!("{}: {e}", path.display()) })?;
+/// `--png`: draws a chart into `path` and says so on stderr.
+fn write_png(path: &std::path::Path, draw: impl FnOnce(regula_charts::png::PngArea<'_>) -> regula_charts::DrawResult<()>) -> Result<(), Error> {
+    regula_charts::png::write(path, draw).map_err(|e| Error::Invalid { name: "png", message: format!("{}: {e}", path.display()) })?;
     eprintln!("chart: {}", path.display());
     Ok(())
+}
+
+/// `--png` for a line chart (the page's `LogChart`).
+fn save_png(path: &std::path::Path, spec: LineSpec, lines: &[Series], axes: (bool, bool)) -> Result<(), Error> {
+    write_png(path, |root| regula_charts::draw_lines(root, spec, lines, axes).map(drop))
 }
 
 /// A line chart's labels (the page's titles).
