@@ -98,6 +98,17 @@ test('OT lab: compare log-sinkhorn (GPU) with SNS (CPU), plan and sparsity views
     assert.match(await page.locator('#status').textContent(), /sns \(CPU, f64\)/);
     await page.screenshot({ path: join(ARTIFACTS, 'ot-moons.png'), fullPage: true });
 
+    // A tolerance f32 can meet puts SNS's dense passes on the GPU (its CG stays on the CPU, in f64).
+    await page.selectOption('#problem', 'random');
+    await setField(page, 'eps', '-2.7');
+    await setField(page, 'tol', '1e-5');
+    await page.click('#run');
+    await waitForDone(page);
+    const split = await page.locator('#status').textContent();
+    assert.match(split, /sns \(dense passes: GPU f32; CG: CPU f64\): iteration \d+ \[newton\] · marginal error [0-9.]+e-[0-9]+ .*\(Tolerance\)/, split);
+    assert.ok(Number(split.match(/iteration (\d+)/)[1]) < 60, split);
+    await setField(page, 'tol', '1e-10');
+
     // Bad input: eps is checked, and a malformed CSV names its line.
     await setField(page, 'tol', '-1');
     assert.match(await page.locator('#param-error').textContent(), /`tol` is invalid/);
@@ -117,6 +128,30 @@ test('OT lab: compare log-sinkhorn (GPU) with SNS (CPU), plan and sparsity views
     await page.setInputFiles('#source-file', { name: 'bad.csv', mimeType: 'text/csv', buffer: Buffer.from('0,0\n1,zz\n') });
     await page.waitForFunction(() => !document.querySelector('#upload-error').hidden);
     assert.equal(await page.locator('#upload-error').textContent(), 'bad.csv, line 2: field 2 (`zz`) is not a number');
+    assert.deepEqual(errors, [], 'console errors');
+  } finally {
+    await browser.close();
+  }
+});
+
+test('OT lab: 20,000 × 20,000 point clouds run on WebGPU, costs computed on the fly', async () => {
+  // A dense f32 cost would need 1.6 GB (over the browser's storage-buffer limit); the kernels recompute
+  // ‖x_i − y_j‖² from the points. One iteration (2 × 4·10⁸ log-sum-exp terms, plus ⟨C,P⟩'s pass) takes
+  // ~35 s on SwiftShader's CPU emulation here, milliseconds on a GPU.
+  const browser = await launch();
+  try {
+    const { page, errors } = await openPage(browser);
+    await page.click('nav.labs a[href="#/ot"]');
+    await page.waitForSelector('#chart-error-iter');
+    await page.selectOption('#problem', 'gaussian');
+    await page.selectOption('#method', 'log-sinkhorn');
+    await setField(page, 'n', '20000');
+    await setField(page, 'm', '20000');
+    await setField(page, 'max-iter', '1');
+    await page.click('#run');
+    await waitForDone(page, 300_000);
+    const status = await page.locator('#status').textContent();
+    assert.match(status, /log-sinkhorn \(GPU, f32\): iteration 1 \[sinkhorn\] · marginal error [0-9.]+e[-0-9]+ · ⟨C,P⟩ 0\.\d+ \(MaxIterations\)/, status);
     assert.deepEqual(errors, [], 'console errors');
   } finally {
     await browser.close();

@@ -1,9 +1,10 @@
-// Diagnostic (not a test): how long each sketch pipeline takes to compile in this Chromium, and the
+// Diagnostic (not a test): how long each sketch and OT pipeline takes to compile in this Chromium, and the
 // animation-frame gaps while it does (a canvas redrawn every frame), for createComputePipeline (`sync`,
 // what wgpu calls) or createComputePipelineAsync (`async`). Serve any page on the origin and run
 //   PROBE_URL=http://127.0.0.1:8080/ node probe_compile.mjs sync
 // On SwiftShader a kernel with a workgroup barrier took ~1 s to compile (and stalled the page's frames
 // while the GPU process's main thread was busy with it); the barrier-free sketch kernels take < 100 ms.
+// PROBE_OLD_LSE=FILE adds the entry points of an older sinkhorn_lse.wgsl (to compare side by side).
 import { launch } from './browser.mjs';
 import { readFileSync } from 'node:fs';
 const sh = (p) => readFileSync(new URL(`../shaders/${p}`, import.meta.url), 'utf8');
@@ -14,7 +15,15 @@ const cases = [
   ['srht_signs', philox + sh('sketch/srht.wgsl'), 'srht_signs'],
   ['fwht_stage', philox + sh('sketch/srht.wgsl'), 'fwht_stage'],
   ['gather', sh('sketch/gather.wgsl'), 'csr_gather'],
+  ...['lse_partial', 'lse_finish', 'cost_partial', 'mass_partial', 'sum_finish', 'top_rows'].map((e) => [e, sh('ot/sinkhorn_lse.wgsl'), e]),
+  ['reduce partial_cols', sh('reduce/reduce.wgsl'), 'partial_cols'],
+  ['reduce finish', sh('reduce/reduce.wgsl'), 'finish'],
 ];
+if (process.env.PROBE_OLD_LSE) {
+  const old = readFileSync(process.env.PROBE_OLD_LSE, 'utf8');
+  cases.push(['old lse_update', old, 'lse_update'], ['old plan_cost', old, 'plan_cost']);
+  cases.push(['reduce partial_rows', sh('reduce/reduce.wgsl'), 'partial_rows']);
+}
 const mode = process.argv[2] ?? 'sync';
 const browser = await launch();
 const page = await browser.newPage();

@@ -133,7 +133,7 @@ pub const OT_KNOBS: Knobs = &[
     ("tolerance", "Stop when the ℓ1 marginal error falls below it; a new value applies to the running solver."),
     ("max iterations", "Stop after this many iterations (the frame says MaxIterations)."),
     ("ε-scaling", "Anneal ε from max C down to the chosen ε, halving per stage (CPU)."),
-    ("backend", "auto runs log-domain Sinkhorn on the GPU (f32) and the others on the CPU (f64); CPU runs all in f64."),
+    ("backend", "auto runs log-domain Sinkhorn on the GPU (f32); SNS's dense passes too when tol ≥ 1e-6 (its CG stays on the CPU in f64), else SNS all in f64 on the CPU; kernel Sinkhorn on the CPU. gpu forces the GPU (stopping at f32's floor); CPU runs all in f64."),
     ("source / target CSV", "Your own clouds: x,y[,…] per line, an optional header naming a weight column."),
 ];
 

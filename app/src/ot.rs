@@ -10,7 +10,7 @@ use plotters::prelude::*;
 use plotters::coord::Shift;
 use regula_core::ot::analysis::{mass_captured, plan, top_k_pattern};
 use regula_core::ot::{
-    csv::parse_points, GpuSinkhorn, GroundCost, Method, OtProblem, OtSolver, Points, ProblemKind, ProblemSpec, SolverParams,
+    auto_runs_on_gpu, csv::parse_points, GpuSinkhorn, GroundCost, Method, OtProblem, OtSolver, Points, ProblemKind, ProblemSpec, SolverParams,
 };
 use regula_core::{BackendChoice, Budget, Error, Frame, Stepper};
 
@@ -176,9 +176,14 @@ pub fn OtPage(device: Device) -> impl IntoView {
             let mut runs = Vec::new();
             for method in methods {
                 let p = SolverParams { method, ..params.clone() };
-                // The GPU runs log-domain Sinkhorn; kernel Sinkhorn and SNS run on the CPU in f64.
+                // The GPU runs log-domain Sinkhorn and SNS's dense passes (`auto` as `auto_runs_on_gpu`);
+                // kernel Sinkhorn and ε-scaling run on the CPU in f64.
+                let on_gpu = !params.eps_scaling && (choice == BackendChoice::Gpu || auto_runs_on_gpu(&p, &problem));
                 let run = match (&gpu, method) {
-                    (Some(ctx), Method::LogSinkhorn) if !params.eps_scaling => OtRun::Gpu(GpuSinkhorn::new(ctx.clone(), &problem, p).await?, "log-sinkhorn (GPU, f32)"),
+                    (Some(ctx), Method::LogSinkhorn) if on_gpu => OtRun::Gpu(GpuSinkhorn::new(ctx.clone(), &problem, p).await?, "log-sinkhorn (GPU, f32)"),
+                    (Some(ctx), Method::Sns) if on_gpu => {
+                        OtRun::Gpu(GpuSinkhorn::new(ctx.clone(), &problem, p).await?, "sns (dense passes: GPU f32; CG: CPU f64)")
+                    }
                     _ => OtRun::Cpu(
                         OtSolver::new(&problem, p)?,
                         match method {
@@ -331,9 +336,13 @@ pub fn OtPage(device: Device) -> impl IntoView {
                 "SNS (Tang et al., ICLR 2024) runs N1 Sinkhorn steps, then Newton steps on F(f,g) = ⟨a,f⟩ + ⟨b,g⟩ − ε ΣP "
                 "with the Hessian −(1/ε)[[diag P1, P],[Pᵀ, diag Pᵀ1]] sparsified to the k largest entries of P per row, "
                 "solved by conjugate gradients, with Armijo backtracking. Stop: ‖P1 − a‖₁ + ‖Pᵀ1 − b‖₁ ≤ tol. "
-                "Where it runs: log-domain Sinkhorn runs on the GPU (f32 — it stops at f32's floor near 1e-6 and says so); "
-                "kernel Sinkhorn and SNS run on the CPU in f64, because the Newton polish to 1e-12 needs f64 and the sparse CG "
-                "is a sequential, memory-bound loop."
+                "Where it runs: log-domain Sinkhorn runs on the GPU (f32 — it stops at f32's floor near 1e-6 and says so). "
+                "SNS splits: the dense passes over P (row and column sums, the k largest entries per row, ΣP for each Armijo "
+                "trial) run on the GPU in f32, and only those n + m sums and n·k entries come back; the sparse CG runs on the "
+                "CPU in f64, because it is a sequential, latency-bound loop of small steps. With backend auto, SNS uses the "
+                "GPU when the tolerance is at least 1e-6 (what f32 can vouch for) or n·m is too large for the CPU; a tighter "
+                "tolerance runs it all on the CPU in f64, since the Newton polish to 1e-12 needs f64. "
+                "Kernel Sinkhorn runs on the CPU in f64 (in f32 exp(−C/ε) underflows already at C/ε ≈ 87)."
             </p>
             <crate::math::Equations id="eq-ot" equations=crate::math::OT />
             <crate::math::KnobHelp id="knobs-ot" knobs=crate::math::OT_KNOBS />

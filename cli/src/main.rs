@@ -694,12 +694,13 @@ async fn ot(args: OtArgs) -> Result<(), Error> {
         }
         .build()?,
     };
-    // The GPU runs log-sinkhorn (f32); kernel Sinkhorn and SNS run on the CPU in f64. `auto` picks the
-    // GPU for log-sinkhorn when an adapter opens.
-    let backend = match (args.common.backend, params.method) {
-        (BackendChoice::Cpu, _) | (BackendChoice::Auto, Method::Sinkhorn | Method::Sns) => Backend::Cpu { fallback: None },
-        (BackendChoice::Auto, _) if params.eps_scaling => Backend::Cpu { fallback: None },
-        (choice, _) => Backend::acquire(choice).await?,
+    // The GPU runs log-sinkhorn and SNS's dense passes (f32); kernel Sinkhorn runs on the CPU in f64.
+    // `auto` follows `ot::auto_runs_on_gpu` (SNS on the GPU only when f32 can meet --tol, or n·m is too
+    // large for the CPU's dense cost).
+    let backend = match args.common.backend {
+        BackendChoice::Cpu => Backend::Cpu { fallback: None },
+        BackendChoice::Auto if !regula_core::ot::auto_runs_on_gpu(&params, &problem) => Backend::Cpu { fallback: None },
+        choice => Backend::acquire(choice).await?,
     };
     let (n, m) = (problem.n(), problem.m());
     eprintln!("ot: {} on {n} × {m}, eps {}, {}", params.method, params.eps, backend.report().label);

@@ -80,6 +80,28 @@ fn ot_sns_reaches_the_tolerance_and_prints_the_json_keys() {
     assert_eq!(v["converged"], true);
     assert!(v["marginal_error"].as_f64().unwrap() <= 1e-10);
     assert!(v["newton_steps"].as_u64().unwrap() >= 1);
+    // 1e-10 is below f32's floor: `auto` ran SNS on the CPU in f64.
+    assert_eq!(v["backend"], "cpu");
+}
+
+#[test]
+fn ot_sns_runs_its_dense_passes_on_the_gpu_when_f32_can_meet_the_tolerance() {
+    let args = ["ot", "--problem", "random", "--n", "300", "--eps", "0.00083", "--normalize-cost", "--method", "sns", "--tol", "1e-5", "--json"];
+    let (ok, stdout, stderr) = regula(&args);
+    assert!(ok, "{stderr}");
+    let v = last_json(&stdout);
+    assert_eq!((v["backend"].as_str(), v["converged"].as_bool()), (Some("gpu"), Some(true)), "{v}");
+    assert!(v["marginal_error"].as_f64().unwrap() <= 1e-5);
+    let newton = v["newton_steps"].as_u64().unwrap();
+    assert!((1..=15).contains(&newton), "{v}");
+    // Asked for 1e-12 on the GPU explicitly: it stops at f32's floor and says so, not converged.
+    let mut strict = args.to_vec();
+    strict.splice(strict.len() - 3.., ["--tol", "1e-12", "--backend", "gpu", "--json"]);
+    let (ok, stdout, stderr) = regula(&strict);
+    assert!(ok, "{stderr}");
+    let v = last_json(&stdout);
+    assert_eq!((v["backend"].as_str(), v["converged"].as_bool()), (Some("gpu"), Some(false)), "{v}");
+    assert!(stderr.contains("Stalled") || stdout.contains("Stalled"), "{stdout}\n{stderr}");
 }
 
 #[test]

@@ -62,12 +62,81 @@ fn large_point_clouds_need_no_cost_matrix() {
 }
 
 #[test]
-fn gpu_refuses_methods_it_does_not_run() {
+fn gpu_refuses_what_it_does_not_run() {
     let ctx = ctx();
     let problem = ProblemSpec { n: 10, m: 10, ..Default::default() }.build().unwrap();
-    for method in [Method::Sinkhorn, Method::Sns] {
-        let params = SolverParams { method, ..Default::default() };
-        let err = pollster::block_on(GpuSinkhorn::new(ctx.clone(), &problem, params)).err().unwrap();
-        assert!(matches!(err, Error::Invalid { name: "method", .. }), "{err}");
+    let params = SolverParams { method: Method::Sinkhorn, ..Default::default() };
+    let err = pollster::block_on(GpuSinkhorn::new(ctx.clone(), &problem, params)).err().unwrap();
+    assert!(matches!(err, Error::Invalid { name: "method", .. }), "{err}");
+    // The GPU's top-k keeps at most 64 per row.
+    let problem = ProblemSpec { n: 10, m: 200, ..Default::default() }.build().unwrap();
+    let params = SolverParams { method: Method::Sns, density: Some(0.5), ..Default::default() };
+    let err = pollster::block_on(GpuSinkhorn::new(ctx.clone(), &problem, params)).err().unwrap();
+    assert!(matches!(err, Error::Invalid { name: "density", .. }), "{err}");
+    assert!(err.to_string().contains("64"), "{err}");
+}
+
+#[test]
+fn sns_dense_passes_on_the_gpu_match_f64_sums() {
+    let ctx = ctx();
+    for (name, problem) in ot_common::problems() {
+        let keep = problem.m().min(10);
+        let worst = pollster::block_on(ot_common::newton_system_error(&ctx, &problem, 0.05, 5, keep));
+        assert!(worst < 1e-4, "{name}: relative error {worst}");
     }
+    // The most the GPU keeps (64 per row), on a dense problem.
+    let problem = ProblemSpec { kind: ProblemKind::Random, n: 90, m: 130, seed: 2, ..Default::default() }.build().unwrap();
+    let worst = pollster::block_on(ot_common::newton_system_error(&ctx, &problem, 0.02, 3, 64));
+    assert!(worst < 1e-4, "k = 64: relative error {worst}");
+}
+
+#[test]
+fn gpu_sns_follows_its_cpu_twin_and_beats_sinkhorn_on_sparse_plans() {
+    let ctx = ctx();
+    // (problem, ε, least ratio of GPU Sinkhorn's iterations to SNS's). Random assignment has a sparse
+    // plan (SNS's case: 26 vs 1117 iterations when measured); a Gaussian cloud at ε = 0.01 has a spread one,
+    // where 10 kept entries per row give linear convergence on both backends alike.
+    for (kind, n, eps, ratio) in [(ProblemKind::Random, 300, 1.0 / 1200.0, 10), (ProblemKind::Gaussian, 400, 0.01, 0)] {
+        let problem = ProblemSpec { kind, n, m: n, normalize_cost: true, seed: 3, ..Default::default() }.build().unwrap();
+        let params = SolverParams { method: Method::Sns, eps, n1: 20, tol: 1e-5, max_iter: 5_000, ..Default::default() };
+        let mut gpu = pollster::block_on(GpuSinkhorn::new(ctx.clone(), &problem, params.clone())).unwrap();
+        let f = pollster::block_on(run_to_end(&mut gpu, Budget::iterations(4), |_| {})).unwrap();
+        assert!(f.converged, "{kind}: {f:?}");
+        assert_eq!(f.stop, Some(StopReason::Tolerance));
+        assert_eq!(f.phase.as_deref(), Some("newton"));
+        assert!(f.metric("nnz").unwrap() >= (n * 10) as f64 && f.metric("cg_iterations").unwrap() > 0.0, "{f:?}");
+        // The CPU twin (f64) from the same start takes the same path: iteration counts within a few
+        // (the f32 error estimate may cross the tolerance a step earlier or later), same cost and dual.
+        let mut cpu = OtSolver::new(&problem, params.clone()).unwrap();
+        let c = pollster::block_on(run_to_end(&mut cpu, Budget::iterations(50), |_| {})).unwrap();
+        assert!(c.converged);
+        assert!(f.iteration.abs_diff(c.iteration) <= 3, "{kind}: gpu {} vs cpu {} iterations", f.iteration, c.iteration);
+        let (gn, cn) = (f.metric("newton_steps").unwrap(), c.metric("newton_steps").unwrap());
+        assert!((gn - cn).abs() <= 3.0, "{kind}: gpu {gn} vs cpu {cn} Newton steps");
+        let (gc, cc) = (f.metric("transport_cost").unwrap(), c.metric("transport_cost").unwrap());
+        assert!((gc - cc).abs() <= 1e-4 * cc.abs(), "{kind}: cost gpu {gc} vs cpu {cc}");
+        let (gd, cd) = (f.metric("dual_objective").unwrap(), c.metric("dual_objective").unwrap());
+        assert!((gd - cd).abs() <= 1e-5, "{kind}: dual gpu {gd} vs cpu {cd}");
+        if ratio > 0 {
+            let sinkhorn = SolverParams { method: Method::LogSinkhorn, max_iter: 20_000, ..params };
+            let mut plain = pollster::block_on(GpuSinkhorn::new(ctx.clone(), &problem, sinkhorn)).unwrap();
+            let s = pollster::block_on(run_to_end(&mut plain, Budget::iterations(256), |_| {})).unwrap();
+            assert!(s.converged);
+            assert!(s.iteration > ratio * f.iteration, "{kind}: sinkhorn {} vs sns {} iterations", s.iteration, f.iteration);
+        }
+    }
+}
+
+#[test]
+fn gpu_sns_at_its_floor_says_stalled() {
+    // Asked for 1e-12, f32 cannot get there: the run stops at its floor and says so.
+    let ctx = ctx();
+    let problem = ProblemSpec { kind: ProblemKind::Random, n: 200, m: 200, normalize_cost: true, ..Default::default() }.build().unwrap();
+    let params = SolverParams { method: Method::Sns, eps: 1.0 / 200.0, n1: 20, tol: 1e-12, max_iter: 2_000, ..Default::default() };
+    let mut gpu = pollster::block_on(GpuSinkhorn::new(ctx, &problem, params)).unwrap();
+    let f = pollster::block_on(run_to_end(&mut gpu, Budget::iterations(4), |_| {})).unwrap();
+    assert_eq!(f.stop, Some(StopReason::Stalled), "{f:?}");
+    assert!(!f.converged);
+    assert!(f.iteration < 200, "stalled only after {} iterations", f.iteration);
+    assert!(f.metric("marginal_error").unwrap() < 1e-4, "{f:?}");
 }

@@ -59,6 +59,16 @@ async fn log_sinkhorn_on_webgpu_tracks_the_cpu_twin() {
 }
 
 #[wasm_bindgen_test]
+async fn sns_dense_passes_on_webgpu_match_f64_sums() {
+    let ctx = GpuContext::new().await.unwrap();
+    for (name, problem) in ot_common::problems() {
+        let keep = problem.m().min(10);
+        let worst = ot_common::newton_system_error(&ctx, &problem, 0.05, 5, keep).await;
+        assert!(worst < 1e-4, "{name}: relative error {worst}");
+    }
+}
+
+#[wasm_bindgen_test]
 async fn every_sketch_on_webgpu_matches_the_cpu_draws() {
     let ctx = GpuContext::new().await.unwrap();
     for kind in regula_core::sketch::operators::SketchKind::ALL {

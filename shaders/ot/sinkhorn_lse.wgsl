@@ -1,25 +1,37 @@
-// Log-domain Sinkhorn half-step, f32, one workgroup per updated potential entry:
+// Log-domain Sinkhorn half-step, f32, without workgroup memory or barriers:
 //
 //   out_i ← ε log w_i − ε LSE_j((p_j − C_ij)/ε)
 //
-// For the f-update: rows = n, cols = m, p = g, w = a, C as given. For the g-update the same kernel runs on
-// the transposed geometry (rows = m, cols = n, p = f, w = b): a transposed cost buffer, or the two point
+// For the f-update: rows = n, cols = m, p = g, w = a. For the g-update the same kernels run on the
+// transposed geometry (rows = m, cols = n, p = f, w = b): the other dense cost buffer, or the two point
 // clouds swapped. The cost C_ij is read from a dense buffer (mode 0) or computed on the fly from point
 // coordinates (mode 1: scale·‖x_i − y_j‖², mode 2: scale·‖x_i − y_j‖), so point clouds need O(n + m)
 // memory and n is not capped by the storage-buffer limit.
 //
+// Two dispatches per half-step. `lse_partial`: one thread per (row i, block b of `chunk` columns) folds
+// its block into an LSE pair partials[b·rows + i] = (running max, Σ exp(x − max)). `lse_finish`: one thread
+// per row merges its `blocks` pairs and writes out_i. Consecutive threads own consecutive rows, so a dense
+// cost is bound in column-major order for this geometry — cost[j·rows + i] = C_ij, i.e. Cᵀ's buffer for the
+// f-update and C's for the g-update — and every read is coalesced. (A workgroup tree reduction needs
+// barriers, and Chromium's SwiftShader took ~1 s to compile such a kernel on its GPU process's main thread,
+// stalling the page's frames; these kernels compile in tens of milliseconds. See e2e/probe_compile.mjs.)
+//
 // The same pass yields the marginal error for free: before the update, the row sums of P are
 // w_i · exp((out_i − out'_i)/ε) (out = old value, out' = new), so err_i = |w_i·exp((old − new)/ε) − w_i|.
-// `plan_cost` instead writes Σ_j P_ij C_ij with P_ij = exp((q_i + p_j − C_ij)/ε), q = out (the current
-// potential of this side), for ⟨C, P⟩.
+// `cost_partial` + `sum_finish` instead write err_i = Σ_j P_ij C_ij with P_ij = exp((q_i + p_j − C_ij)/ε),
+// q = out (the current potential of this side), for ⟨C, P⟩; `mass_partial` + `sum_finish` write the row
+// sums err_i = Σ_j P_ij (SNS's marginals and its potential F = ⟨a,f⟩ + ⟨b,g⟩ − ε Σ P).
 //
-// LSE is accumulated online as a pair (m, s) = (running max, Σ exp(x − m)); pairs merge as in
-// shaders/reduce/reduce.wgsl.
+// SNS's sparsified Hessian: `top_rows`, one thread per row, streams row i of P once and writes its row sum
+// (compensated) to err_i and its k largest entries, in descending order, to top_val/top_idx[i·k ..]
+// (k = `blocks` in that pass's Params, ≤ KMAX). Ties keep the lower column index.
 //
-// Bindings (group 0): 0 Params (uniform), 1 cost (dense mode; 4-byte dummy otherwise), 2 x coords
-// (rows × dim), 3 y coords (cols × dim), 4 p (cols), 5 w (rows), 6 out (rows, read-modify-write),
-// 7 err (rows); `plan_cost` does not use w. 7 storage buffers: within the browser's 8 (and SwiftShader's 10).
-// Workgroup size 256 (the WebGPU default limit); more rows than 65,535 use a 2-D grid, flattened.
+// Pairs merge as in shaders/reduce/reduce.wgsl: m = max(m₁, m₂), s = s₁·exp(m₁ − m) + s₂·exp(m₂ − m).
+//
+// Bindings (group 0): 0 Params (uniform), 1 cost (dense mode, column-major as above; 4-byte dummy
+// otherwise), 2 x coords (rows × dim), 3 y coords (cols × dim), 4 p (cols), 5 w (rows), 6 out (rows),
+// 7 err (rows), 8 partials (blocks × rows pairs), 9 top_idx and 10 top_val (rows × k). Each entry point
+// uses at most 7 storage buffers: within the browser's 8. Workgroup size 64; more than 65,535 workgroups use a 2-D grid, flattened.
 
 struct Params {
     rows: u32,
@@ -28,8 +40,8 @@ struct Params {
     mode: u32,    // 0 dense, 1 sqeuclidean points, 2 euclidean points
     eps: f32,
     scale: f32,   // multiplies point costs (1 / max C when normalised)
-    _pad0: u32,
-    _pad1: u32,
+    blocks: u32,  // column blocks per row (top_rows: k, entries kept per row)
+    chunk: u32,   // columns per block
 }
 
 @group(0) @binding(0) var<uniform> prm: Params;
@@ -40,15 +52,18 @@ struct Params {
 @group(0) @binding(5) var<storage, read> w: array<f32>;
 @group(0) @binding(6) var<storage, read_write> out: array<f32>;
 @group(0) @binding(7) var<storage, read_write> err: array<f32>;
+@group(0) @binding(8) var<storage, read_write> partials: array<vec2<f32>>;
+@group(0) @binding(9) var<storage, read_write> top_idx: array<u32>;
+@group(0) @binding(10) var<storage, read_write> top_val: array<f32>;
 
-const WG: u32 = 256u;
+const WG: u32 = 64u;
 const NEG: f32 = -3.0e38;
-
-var<workgroup> scratch: array<vec2<f32>, WG>;
+/// Most entries `top_rows` keeps per row (the host refuses more on this backend).
+const KMAX: u32 = 64u;
 
 fn c(i: u32, j: u32) -> f32 {
     if (prm.mode == 0u) {
-        return cost[i * prm.cols + j];
+        return cost[j * prm.rows + i];
     }
     var d2 = 0.0;
     for (var k = 0u; k < prm.dim; k += 1u) {
@@ -66,68 +81,156 @@ fn merge(a: vec2<f32>, b: vec2<f32>) -> vec2<f32> {
     return vec2<f32>(m, a.y * exp(a.x - m) + b.y * exp(b.x - m));
 }
 
-fn row_id(wid: vec3<u32>, nwg: vec3<u32>) -> u32 {
-    return wid.x + wid.y * nwg.x;
+fn thread_id(wid: vec3<u32>, nwg: vec3<u32>, lid: u32) -> u32 {
+    return (wid.x + wid.y * nwg.x) * WG + lid;
 }
 
-/// Tree-reduces the workgroup's pairs — merged as LSE pairs, or added when `sum` — into scratch[0].
-fn fold(lid: u32, sum: bool) {
-    workgroupBarrier();
-    for (var stride = WG / 2u; stride > 0u; stride /= 2u) {
-        if (lid < stride) {
-            let a = scratch[lid];
-            let b = scratch[lid + stride];
-            scratch[lid] = select(merge(a, b), a + b, sum);
-        }
-        workgroupBarrier();
-    }
-}
-
-@compute @workgroup_size(256)
-fn lse_update(
+@compute @workgroup_size(64)
+fn lse_partial(
     @builtin(workgroup_id) wid: vec3<u32>,
     @builtin(num_workgroups) nwg: vec3<u32>,
     @builtin(local_invocation_index) lid: u32,
 ) {
-    let i = row_id(wid, nwg);
-    if (i >= prm.rows) {
+    let t = thread_id(wid, nwg, lid);
+    if (t >= prm.rows * prm.blocks) {
         return;
     }
+    let i = t % prm.rows;
+    let start = (t / prm.rows) * prm.chunk;
+    let end = min(start + prm.chunk, prm.cols);
     let inv_eps = 1.0 / prm.eps;
     var acc = vec2<f32>(NEG, 0.0);
-    for (var j = lid; j < prm.cols; j += WG) {
+    for (var j = start; j < end; j += 1u) {
         acc = merge(acc, vec2<f32>((p[j] - c(i, j)) * inv_eps, 1.0));
     }
-    scratch[lid] = acc;
-    fold(lid, false);
-    if (lid == 0u) {
-        let lse = scratch[0].x + log(scratch[0].y);
-        let old = out[i];
-        let new_value = prm.eps * (log(w[i]) - lse);
-        out[i] = new_value;
-        err[i] = abs(w[i] * exp((old - new_value) * inv_eps) - w[i]);
-    }
+    partials[t] = acc;
 }
 
-@compute @workgroup_size(256)
-fn plan_cost(
+@compute @workgroup_size(64)
+fn lse_finish(
     @builtin(workgroup_id) wid: vec3<u32>,
     @builtin(num_workgroups) nwg: vec3<u32>,
     @builtin(local_invocation_index) lid: u32,
 ) {
-    let i = row_id(wid, nwg);
+    let i = thread_id(wid, nwg, lid);
     if (i >= prm.rows) {
         return;
     }
-    let inv_eps = 1.0 / prm.eps;
-    var acc = 0.0;
-    for (var j = lid; j < prm.cols; j += WG) {
-        let cij = c(i, j);
-        acc += exp((out[i] + p[j] - cij) * inv_eps) * cij;
+    var acc = vec2<f32>(NEG, 0.0);
+    for (var b = 0u; b < prm.blocks; b += 1u) {
+        acc = merge(acc, partials[b * prm.rows + i]);
     }
-    scratch[lid] = vec2<f32>(0.0, acc);
-    fold(lid, true);
-    if (lid == 0u) {
-        err[i] = scratch[0].y;
+    let inv_eps = 1.0 / prm.eps;
+    let lse = acc.x + log(acc.y);
+    let old = out[i];
+    let new_value = prm.eps * (log(w[i]) - lse);
+    out[i] = new_value;
+    err[i] = abs(w[i] * exp((old - new_value) * inv_eps) - w[i]);
+}
+
+/// Σ_j over row i's block of P_ij·C_ij (`weighted`) or P_ij, into partials[t] = (0, sum).
+fn plan_block(t: u32, weighted: bool) {
+    let i = t % prm.rows;
+    let start = (t / prm.rows) * prm.chunk;
+    let end = min(start + prm.chunk, prm.cols);
+    let inv_eps = 1.0 / prm.eps;
+    let q = out[i];
+    var acc = 0.0;
+    for (var j = start; j < end; j += 1u) {
+        let cij = c(i, j);
+        let pij = exp((q + p[j] - cij) * inv_eps);
+        acc += select(pij, pij * cij, weighted);
+    }
+    partials[t] = vec2<f32>(0.0, acc);
+}
+
+@compute @workgroup_size(64)
+fn cost_partial(
+    @builtin(workgroup_id) wid: vec3<u32>,
+    @builtin(num_workgroups) nwg: vec3<u32>,
+    @builtin(local_invocation_index) lid: u32,
+) {
+    let t = thread_id(wid, nwg, lid);
+    if (t < prm.rows * prm.blocks) {
+        plan_block(t, true);
+    }
+}
+
+@compute @workgroup_size(64)
+fn mass_partial(
+    @builtin(workgroup_id) wid: vec3<u32>,
+    @builtin(num_workgroups) nwg: vec3<u32>,
+    @builtin(local_invocation_index) lid: u32,
+) {
+    let t = thread_id(wid, nwg, lid);
+    if (t < prm.rows * prm.blocks) {
+        plan_block(t, false);
+    }
+}
+
+@compute @workgroup_size(64)
+fn sum_finish(
+    @builtin(workgroup_id) wid: vec3<u32>,
+    @builtin(num_workgroups) nwg: vec3<u32>,
+    @builtin(local_invocation_index) lid: u32,
+) {
+    let i = thread_id(wid, nwg, lid);
+    if (i >= prm.rows) {
+        return;
+    }
+    var acc = 0.0;
+    for (var b = 0u; b < prm.blocks; b += 1u) {
+        acc += partials[b * prm.rows + i].y;
+    }
+    err[i] = acc;
+}
+
+@compute @workgroup_size(64)
+fn top_rows(
+    @builtin(workgroup_id) wid: vec3<u32>,
+    @builtin(num_workgroups) nwg: vec3<u32>,
+    @builtin(local_invocation_index) lid: u32,
+) {
+    let i = thread_id(wid, nwg, lid);
+    if (i >= prm.rows) {
+        return;
+    }
+    let k = min(prm.blocks, KMAX);
+    var vals: array<f32, KMAX>;
+    var idx: array<u32, KMAX>;
+    for (var r = 0u; r < k; r += 1u) {
+        vals[r] = -1.0; // below every entry of P (P ≥ 0)
+        idx[r] = 0u;
+    }
+    let inv_eps = 1.0 / prm.eps;
+    let q = out[i];
+    // Kahan-compensated row sum: a row of 20,000 terms keeps ~1e-7 relative accuracy.
+    var sum = 0.0;
+    var comp = 0.0;
+    for (var j = 0u; j < prm.cols; j += 1u) {
+        let v = exp((q + p[j] - c(i, j)) * inv_eps);
+        let y = v - comp;
+        let s = sum + y;
+        comp = (s - sum) - y;
+        sum = s;
+        if (v > vals[k - 1u]) {
+            // Insertion into the descending list; equal values stay ahead (lower j first).
+            var pos = k - 1u;
+            loop {
+                if (pos == 0u || vals[pos - 1u] >= v) {
+                    break;
+                }
+                vals[pos] = vals[pos - 1u];
+                idx[pos] = idx[pos - 1u];
+                pos -= 1u;
+            }
+            vals[pos] = v;
+            idx[pos] = j;
+        }
+    }
+    err[i] = sum;
+    for (var r = 0u; r < k; r += 1u) {
+        top_val[i * k + r] = vals[r];
+        top_idx[i * k + r] = idx[r];
     }
 }

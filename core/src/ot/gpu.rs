@@ -1,14 +1,22 @@
-//! Log-domain Sinkhorn on the GPU (f32, `shaders/ot/sinkhorn_lse.wgsl`) — the same updates as the CPU
-//! twin [`super::solver::OtSolver`] with `Method::LogSinkhorn`:
+//! Log-domain Sinkhorn and Sinkhorn–Newton–Sparse with their dense passes on the GPU (f32,
+//! `shaders/ot/sinkhorn_lse.wgsl`) — the same updates as the CPU twin [`super::solver::OtSolver`]:
 //! g_j ← ε log b_j − ε LSE_i((f_i − C_ij)/ε), then f_i ← ε log a_i − ε LSE_j((g_j − C_ij)/ε).
+//!
+//! SNS: N1 of those iterations, then Newton steps. Per step the GPU streams P twice — once by rows
+//! (`top_rows`: row sums and the k largest entries per row), once by columns (column sums) — and the
+//! host reads back only those n + m sums and n·k entries; the sparsified system is solved by the CPU twin's
+//! Jacobi-preconditioned CG in f64 (a sparse, latency-bound solve of a few hundred small iterations: no
+//! work for a GPU), and each Armijo trial costs one GPU pass for F's Σ P (one number read back). The
+//! Newton polish is limited by f32: SNS on this backend stops at the same floor as Sinkhorn, with fewer
+//! iterations; to 1e-12 it runs on the CPU in f64.
 //!
 //! Data stays on the device: potentials, marginals and the geometry (a dense C and Cᵀ, or two point
 //! clouds whose costs are recomputed on the fly, O(n + m) memory) are uploaded once. Many iterations are
 //! recorded into one command buffer; each writes its marginal error (a by-product of the g-update, summed
 //! by the reduction kernel) into a history buffer, and only that history is read back per step.
 //! Stopping rule: ℓ1 marginal error ≤ tol, max_iter, or — since f32 bottoms out near 1e-6 — a stall
-//! (error below [`F32_FLOOR`] when tol asks for less, or no 1 % improvement in 200 iterations), reported
-//! as `StopReason::Stalled`.
+//! (error below [`F32_FLOOR`] when tol asks for less, or no 1 % improvement in 200 iterations — 10 Newton
+//! steps), reported as `StopReason::Stalled`.
 
 use std::collections::BTreeMap;
 use std::rc::Rc;
@@ -17,7 +25,7 @@ use bytemuck::{Pod, Zeroable};
 use web_time::Instant;
 
 use super::problem::{Geometry, GroundCost, OtProblem};
-use super::solver::{Method, SolverParams};
+use super::solver::{dot, pcg, Csr, Method, NewtonReport, SolverParams};
 use crate::error::{Error, Result};
 use crate::frame::{Budget, Frame, StopReason, Stepper};
 use crate::gpu::reduce::Reduction;
@@ -34,6 +42,19 @@ const MAX_BATCH: u64 = 256;
 pub const F32_FLOOR: f64 = 1e-6;
 /// Iterations without a 1 % improvement after which the run is declared stalled.
 const STALL_WINDOW: u64 = 200;
+/// The same for Newton steps (each one should cut the error by far more than 1 %).
+const NEWTON_STALL_WINDOW: u64 = 10;
+/// Most entries per row the GPU's top-k keeps (`KMAX` in the shader).
+pub const GPU_MAX_KEEP: usize = 64;
+/// Armijo halvings on this backend before a Newton step gives way to a Sinkhorn step (each is a GPU
+/// round trip; α ≥ 2⁻¹² ≈ 2.4e-4).
+const GPU_HALVINGS: usize = 12;
+/// CG's relative residual: the f32 gradient carries ~1e-7 relative noise, so solving tighter buys nothing.
+const GPU_CG_RTOL: f64 = 1e-7;
+/// Most CG iterations per Newton step. CG runs on the page's main thread; truncated CG from 0 still gives
+/// an ascent direction (an inexact Newton step), and this bounds the solve at n = 20,000, k = 10 to
+/// ~0.2 s in wasm (each iteration streams the n·k + n + m kept entries twice).
+const GPU_CG_MAX_ITER: usize = 500;
 
 #[repr(C)]
 #[derive(Debug, Clone, Copy, Pod, Zeroable)]
@@ -44,25 +65,101 @@ struct Params {
     mode: u32,
     eps: f32,
     scale: f32,
-    _pad: [u32; 2],
+    blocks: u32,
+    chunk: u32,
 }
 
+/// Threads per workgroup of `shaders/ot/sinkhorn_lse.wgsl`.
+const WG: usize = 64;
+/// Threads the partial pass aims for (enough to fill a discrete GPU), and the most column blocks per row.
+const TARGET_THREADS: usize = 32_768;
+const MAX_BLOCKS: usize = 64;
+/// Fewest columns per block, unless a row has fewer (below this the finishing pass's merges would dominate).
+const MIN_CHUNK: usize = 16;
+
+/// How a half-step over `rows` × `cols` splits the columns: (blocks, columns per block). Every block is
+/// non-empty; `blocks` ≥ 1.
+pub fn column_blocks(rows: usize, cols: usize) -> (usize, usize) {
+    let want = TARGET_THREADS.div_ceil(rows.max(1)).clamp(1, MAX_BLOCKS);
+    let most = (cols / MIN_CHUNK).max(1);
+    let chunk = cols.max(1).div_ceil(want.min(most));
+    (cols.max(1).div_ceil(chunk), chunk)
+}
+
+/// One half-step's two dispatches (partial pairs per column block, then one thread per row).
 struct Pass {
-    pipeline: wgpu::ComputePipeline,
-    bind: wgpu::BindGroup,
-    grid: (u32, u32),
+    partial: (wgpu::ComputePipeline, wgpu::BindGroup, (u32, u32)),
+    finish: (wgpu::ComputePipeline, wgpu::BindGroup, (u32, u32)),
 }
 
 impl Pass {
     fn encode(&self, encoder: &mut wgpu::CommandEncoder) {
+        // WebGPU makes each dispatch's writes visible to the next one (as in `Reduction::encode`).
         let mut pass = encoder.begin_compute_pass(&Default::default());
-        pass.set_pipeline(&self.pipeline);
-        pass.set_bind_group(0, &self.bind, &[]);
-        pass.dispatch_workgroups(self.grid.0, self.grid.1, 1);
+        for (pipeline, bind, grid) in [&self.partial, &self.finish] {
+            pass.set_pipeline(pipeline);
+            pass.set_bind_group(0, bind, &[]);
+            pass.dispatch_workgroups(grid.0, grid.1, 1);
+        }
     }
 }
 
-/// The GPU log-domain Sinkhorn stepper.
+/// Where the `auto` backend runs a method when a GPU is there: log-domain Sinkhorn on the GPU; SNS on the
+/// GPU when f32 can meet the tolerance (tol ≥ [`F32_FLOOR`]) with at most [`GPU_MAX_KEEP`] kept entries
+/// per row, or when the problem is too large for the CPU solver's dense f64 cost (n·m > `MAX_CPU_ENTRIES`),
+/// else on the CPU in f64 (the Newton polish to 1e-12 needs it); kernel Sinkhorn (no headroom in f32) and ε-scaling on the CPU. An explicit `gpu` choice
+/// runs log-sinkhorn and SNS on the GPU whatever the tolerance (stopping at f32's floor, saying so).
+pub fn auto_runs_on_gpu(params: &SolverParams, problem: &OtProblem) -> bool {
+    match params.method {
+        Method::Sinkhorn => false,
+        _ if params.eps_scaling => false,
+        Method::LogSinkhorn => true,
+        Method::Sns => {
+            let too_big = problem.n().saturating_mul(problem.m()) > super::solver::MAX_CPU_ENTRIES;
+            too_big || (params.tol >= F32_FLOOR && params.keep_per_row(problem.m()) <= GPU_MAX_KEEP)
+        }
+    }
+}
+
+/// Row sums, column sums and the k largest entries per row of P at the device's potentials: what one
+/// Newton step of SNS reads back (n + m + 2·n·k numbers), also for tests against the CPU twin.
+#[derive(Debug, Clone)]
+pub struct NewtonSystem {
+    pub f: Vec<f64>,
+    pub g: Vec<f64>,
+    pub row_sums: Vec<f64>,
+    pub col_sums: Vec<f64>,
+    /// Entries kept per row.
+    pub k: usize,
+    /// Row i's kept columns and values, largest first, at [i·k, (i + 1)·k).
+    pub top_idx: Vec<u32>,
+    pub top_val: Vec<f64>,
+}
+
+impl NewtonSystem {
+    fn csr(&self) -> Csr {
+        let n = self.row_sums.len();
+        Csr {
+            starts: (0..=n).map(|i| i * self.k).collect(),
+            cols: self.top_idx.iter().map(|&j| j as usize).collect(),
+            values: self.top_val.clone(),
+        }
+    }
+}
+
+/// SNS's extra passes (built only for `Method::Sns`).
+struct NewtonPasses {
+    /// Row sums and top-k per row, one thread per row (f-side geometry).
+    top_rows: (wgpu::ComputePipeline, wgpu::BindGroup, (u32, u32)),
+    /// Column sums into the g-side's error buffer; row sums (for F's Σ P) into the f-side's.
+    mass_g: Pass,
+    mass_f: Pass,
+    top_idx: wgpu::Buffer,
+    top_val: wgpu::Buffer,
+    k: usize,
+}
+
+/// The GPU stepper: log-domain Sinkhorn, or SNS with its dense passes here and its CG on the CPU.
 pub struct GpuSinkhorn {
     ctx: Rc<GpuContext>,
     params: SolverParams,
@@ -70,13 +167,22 @@ pub struct GpuSinkhorn {
     b: Vec<f64>,
     f: wgpu::Buffer,
     g: wgpu::Buffer,
+    err_f: wgpu::Buffer,
+    err_g: wgpu::Buffer,
     update_g: Pass,
     update_f: Pass,
     cost_f: Pass,
     col_error: Reduction,
-    cost_sum: Reduction,
+    /// Σ of the f-side's row buffer: ⟨C, P⟩ after `cost_f`, Σ P after `mass_f`.
+    row_sum: Reduction,
+    newton_passes: Option<NewtonPasses>,
     history: wgpu::Buffer,
     iteration: u64,
+    newton_steps: u64,
+    /// The system at the current potentials, when already read back (a frame computes it; the next
+    /// Newton step starts from it).
+    system: Option<NewtonSystem>,
+    newton: Option<NewtonReport>,
     /// Iterations recorded per submission, adapted to the time budget.
     batch: u64,
     best: f64,
@@ -87,18 +193,24 @@ pub struct GpuSinkhorn {
     last_potentials: Option<(Vec<f64>, Vec<f64>)>,
 }
 
+fn widen(v: &[f32]) -> Vec<f64> {
+    v.iter().map(|&x| f64::from(x)).collect()
+}
+
+fn narrow(v: &[f64]) -> Vec<f32> {
+    v.iter().map(|&x| x as f32).collect()
+}
+
 impl GpuSinkhorn {
-    /// Uploads the problem and builds the passes. Only `Method::LogSinkhorn` runs on the GPU.
+    /// Uploads the problem and builds the passes. Runs `Method::LogSinkhorn` and `Method::Sns`.
     pub async fn new(ctx: Rc<GpuContext>, problem: &OtProblem, params: SolverParams) -> Result<Self> {
         params.validate()?;
-        if params.method != Method::LogSinkhorn {
+        if params.method == Method::Sinkhorn {
             return Err(Error::Invalid {
                 name: "method",
-                message: format!(
-                    "{} runs on the CPU (f64); the GPU runs log-sinkhorn (f32 has no headroom for kernel mode, and \
-                     SNS's Newton polish needs f64)",
-                    params.method
-                ),
+                message: "sinkhorn (kernel mode) runs on the CPU (f64); the GPU runs log-sinkhorn and sns in the log \
+                          domain (f32 has no headroom for kernel mode: exp(−C/ε) underflows at C/ε ≈ 87)"
+                    .into(),
             });
         }
         if params.eps_scaling {
@@ -108,9 +220,20 @@ impl GpuSinkhorn {
             });
         }
         let (n, m) = (problem.n(), problem.m());
+        let keep = params.keep_per_row(m);
+        if params.method == Method::Sns && keep > GPU_MAX_KEEP {
+            return Err(Error::Invalid {
+                name: "density",
+                message: format!(
+                    "the GPU's SNS keeps at most {GPU_MAX_KEEP} entries per row, and density {} keeps {keep} of {m}; \
+                     lower it, or run SNS on the CPU",
+                    params.density.unwrap_or_default()
+                ),
+            });
+        }
         let f32s = |v: &[f64]| v.iter().map(|&x| x as f32).collect::<Vec<f32>>();
-        // (mode, dim, scale, cost for the f-side, cost for the g-side, x coords, y coords)
-        let (mode, dim, scale, c_rows, c_cols, xs, ys) = match &problem.geometry {
+        // (mode, dim, scale, C (read by the g-side), Cᵀ (read by the f-side), x coords, y coords)
+        let (mode, dim, scale, c_buf, ct_buf, xs, ys) = match &problem.geometry {
             Geometry::Dense { cost, .. } => {
                 ctx.check_storage_size(|| format!("a dense {n} × {m} f32 cost"), (n * m) as u64 * 4)?;
                 let mut ct = vec![0f32; n * m];
@@ -141,33 +264,66 @@ impl GpuSinkhorn {
         let err_g = ctx.storage("column errors", m as u64 * 4);
         let history = ctx.storage("error history", MAX_BATCH * 4);
         let eps = params.eps as f32;
-        let uniform = |rows: usize, cols: usize| {
-            ctx.uniform("sinkhorn params", &Params { rows: rows as u32, cols: cols as u32, dim, mode, eps, scale, _pad: [0; 2] })
+        let (blocks_f, chunk_f) = column_blocks(n, m);
+        let (blocks_g, chunk_g) = column_blocks(m, n);
+        let pairs = (n * blocks_f).max(m * blocks_g) as u64;
+        ctx.check_storage_size(|| format!("{pairs} partial log-sum-exp pairs"), pairs * 8)?;
+        let partials = ctx.storage("LSE partials", pairs * 8);
+        let uniform = |rows: usize, cols: usize, (blocks, chunk): (usize, usize)| {
+            let prm = Params { rows: rows as u32, cols: cols as u32, dim, mode, eps, scale, blocks: blocks as u32, chunk: chunk as u32 };
+            ctx.uniform("sinkhorn params", &prm)
         };
-        let p_f = uniform(n, m);
-        let p_g = uniform(m, n);
-        let lse = ctx.pipeline(SINKHORN_SHADER, "lse_update");
-        let cost_pipe = ctx.pipeline(SINKHORN_SHADER, "plan_cost");
-        let grid_n = ctx.grid(n as u32)?;
-        let grid_m = ctx.grid(m as u32)?;
-        // g-side: rows = m over Cᵀ (or y against x), p = f, w = b, out = g.
+        let p_f = uniform(n, m, (blocks_f, chunk_f));
+        let p_g = uniform(m, n, (blocks_g, chunk_g));
+        let pipe = |entry| ctx.pipeline(SINKHORN_SHADER, entry);
+        let (lse_partial, lse_finish) = (pipe("lse_partial"), pipe("lse_finish"));
+        let (cost_partial, sum_finish) = (pipe("cost_partial"), pipe("sum_finish"));
+        let threads = |count: usize| ctx.grid(count.div_ceil(WG) as u32);
+        let (grid_n, grid_m) = (threads(n)?, threads(m)?);
+        let (grid_nb, grid_mb) = (threads(n * blocks_f)?, threads(m * blocks_g)?);
+        // The kernels read a dense cost column-major for their geometry (cost[j·rows + i] = C_ij): the
+        // f-side (rows = n) reads Cᵀ's buffer, the g-side (rows = m, cols = n) reads C's.
+        // g-side: rows = m, y against x, p = f, w = b, out = g.
         let update_g = Pass {
-            bind: ctx.bind(&lse, &[(0, &p_g), (1, &c_cols), (2, &ys), (3, &xs), (4, &f), (5, &b_buf), (6, &g), (7, &err_g)]),
-            pipeline: lse.clone(),
-            grid: grid_m,
+            partial: (lse_partial.clone(), ctx.bind(&lse_partial, &[(0, &p_g), (1, &c_buf), (2, &ys), (3, &xs), (4, &f), (8, &partials)]), grid_mb),
+            finish: (lse_finish.clone(), ctx.bind(&lse_finish, &[(0, &p_g), (5, &b_buf), (6, &g), (7, &err_g), (8, &partials)]), grid_m),
         };
         let update_f = Pass {
-            bind: ctx.bind(&lse, &[(0, &p_f), (1, &c_rows), (2, &xs), (3, &ys), (4, &g), (5, &a_buf), (6, &f), (7, &err_f)]),
-            pipeline: lse,
-            grid: grid_n,
+            partial: (lse_partial.clone(), ctx.bind(&lse_partial, &[(0, &p_f), (1, &ct_buf), (2, &xs), (3, &ys), (4, &g), (8, &partials)]), grid_nb),
+            finish: (lse_finish.clone(), ctx.bind(&lse_finish, &[(0, &p_f), (5, &a_buf), (6, &f), (7, &err_f), (8, &partials)]), grid_n),
         };
         let cost_f = Pass {
-            bind: ctx.bind(&cost_pipe, &[(0, &p_f), (1, &c_rows), (2, &xs), (3, &ys), (4, &g), (6, &f), (7, &err_f)]),
-            pipeline: cost_pipe,
-            grid: grid_n,
+            partial: (cost_partial.clone(), ctx.bind(&cost_partial, &[(0, &p_f), (1, &ct_buf), (2, &xs), (3, &ys), (4, &g), (6, &f), (8, &partials)]), grid_nb),
+            finish: (sum_finish.clone(), ctx.bind(&sum_finish, &[(0, &p_f), (7, &err_f), (8, &partials)]), grid_n),
         };
-        let col_error = Reduction::new(&ctx, &err_g, 1, m, ReduceOp::Sum, ReduceAxis::Rows).await?;
-        let cost_sum = Reduction::new(&ctx, &err_f, 1, n, ReduceOp::Sum, ReduceAxis::Rows).await?;
+        // Sums of one column (n × 1): the reduction's barrier-free column kernel.
+        let col_error = Reduction::new(&ctx, &err_g, m, 1, ReduceOp::Sum, ReduceAxis::Cols).await?;
+        let row_sum = Reduction::new(&ctx, &err_f, n, 1, ReduceOp::Sum, ReduceAxis::Cols).await?;
+        let newton_passes = if params.method == Method::Sns {
+            ctx.check_storage_size(|| format!("{n} × {keep} kept Hessian entries"), (n * keep) as u64 * 4)?;
+            let top_idx = ctx.storage("top-k columns", (n * keep) as u64 * 4);
+            let top_val = ctx.storage("top-k values", (n * keep) as u64 * 4);
+            let p_top = uniform(n, m, (keep, m));
+            let top = pipe("top_rows");
+            let mass_partial = pipe("mass_partial");
+            let bind_top = ctx.bind(&top, &[(0, &p_top), (1, &ct_buf), (2, &xs), (3, &ys), (4, &g), (6, &f), (7, &err_f), (9, &top_idx), (10, &top_val)]);
+            Some(NewtonPasses {
+                top_rows: (top, bind_top, grid_n),
+                mass_g: Pass {
+                    partial: (mass_partial.clone(), ctx.bind(&mass_partial, &[(0, &p_g), (1, &c_buf), (2, &ys), (3, &xs), (4, &f), (6, &g), (8, &partials)]), grid_mb),
+                    finish: (sum_finish.clone(), ctx.bind(&sum_finish, &[(0, &p_g), (7, &err_g), (8, &partials)]), grid_m),
+                },
+                mass_f: Pass {
+                    partial: (mass_partial.clone(), ctx.bind(&mass_partial, &[(0, &p_f), (1, &ct_buf), (2, &xs), (3, &ys), (4, &g), (6, &f), (8, &partials)]), grid_nb),
+                    finish: (sum_finish.clone(), ctx.bind(&sum_finish, &[(0, &p_f), (7, &err_f), (8, &partials)]), grid_n),
+                },
+                top_idx,
+                top_val,
+                k: keep,
+            })
+        } else {
+            None
+        };
         ctx.health()?;
         Ok(Self {
             ctx,
@@ -176,13 +332,19 @@ impl GpuSinkhorn {
             b: problem.b.clone(),
             f,
             g,
+            err_f,
+            err_g,
             update_g,
             update_f,
             cost_f,
             col_error,
-            cost_sum,
+            row_sum,
+            newton_passes,
             history,
             iteration: 0,
+            newton_steps: 0,
+            system: None,
+            newton: None,
             batch: 1,
             best: f64::INFINITY,
             best_at: 0,
@@ -216,6 +378,7 @@ impl GpuSinkhorn {
 
     /// Records `k` iterations and returns the marginal error measured at the start of each.
     async fn run_batch(&mut self, k: u64) -> Result<Vec<f32>> {
+        self.system = None;
         let mut encoder = self.ctx.device().create_command_encoder(&Default::default());
         for t in 0..k {
             self.update_g.encode(&mut encoder);
@@ -227,24 +390,142 @@ impl GpuSinkhorn {
         self.ctx.read_f32(&self.history, k as usize).await
     }
 
+    fn newton_phase(&self) -> bool {
+        self.params.method == Method::Sns && self.iteration >= self.params.n1
+    }
+
+    /// SNS's dense passes at the device's potentials: row sums and top-k per row, column sums.
+    /// Fails with a typed error for log-sinkhorn (no Newton passes were built).
+    pub async fn newton_system(&mut self) -> Result<NewtonSystem> {
+        if let Some(s) = &self.system {
+            return Ok(s.clone());
+        }
+        let Some(np) = &self.newton_passes else {
+            return Err(Error::Invalid { name: "method", message: "the Newton system exists for sns only".into() });
+        };
+        let mut encoder = self.ctx.device().create_command_encoder(&Default::default());
+        {
+            let mut pass = encoder.begin_compute_pass(&Default::default());
+            let (pipeline, bind, grid) = &np.top_rows;
+            pass.set_pipeline(pipeline);
+            pass.set_bind_group(0, bind, &[]);
+            pass.dispatch_workgroups(grid.0, grid.1, 1);
+        }
+        np.mass_g.encode(&mut encoder);
+        self.ctx.queue().submit([encoder.finish()]);
+        let (n, m, k) = (self.a.len(), self.b.len(), np.k);
+        let row_sums = widen(&self.ctx.read_f32(&self.err_f, n).await?);
+        let col_sums = widen(&self.ctx.read_f32(&self.err_g, m).await?);
+        let top_val = widen(&self.ctx.read_f32(&np.top_val, n * k).await?);
+        // The u32 indices travel as f32 bit patterns.
+        let top_idx = self.ctx.read_f32(&np.top_idx, n * k).await?.iter().map(|x| x.to_bits()).collect();
+        let (f, g) = self.potentials().await?;
+        let system = NewtonSystem { f: widen(&f), g: widen(&g), row_sums, col_sums, k, top_idx, top_val };
+        self.system = Some(system.clone());
+        Ok(system)
+    }
+
+    /// Σ P at potentials (f, g), written to the device first (one pass and one number read back).
+    async fn mass_at(&mut self, f: &[f32], g: &[f32]) -> Result<f64> {
+        self.system = None;
+        let np = self.newton_passes.as_ref().expect("SNS passes");
+        self.ctx.queue().write_buffer(&self.f, 0, bytemuck::cast_slice(f));
+        self.ctx.queue().write_buffer(&self.g, 0, bytemuck::cast_slice(g));
+        let mut encoder = self.ctx.device().create_command_encoder(&Default::default());
+        np.mass_f.encode(&mut encoder);
+        self.row_sum.encode(&mut encoder);
+        self.ctx.queue().submit([encoder.finish()]);
+        Ok(f64::from(self.ctx.read_f32(self.row_sum.output(), 1).await?[0]))
+    }
+
+    /// One SNS Newton step from the device's potentials, as [`super::OtSolver`]'s: returns the error at
+    /// the starting iterate and whether the tolerance was met there (then nothing moves).
+    async fn newton_step(&mut self) -> Result<(f64, bool)> {
+        let sys = self.newton_system().await?;
+        let (n, m) = (self.a.len(), self.b.len());
+        let eps = self.params.eps;
+        let grad: Vec<f64> = self
+            .a
+            .iter()
+            .zip(&sys.row_sums)
+            .map(|(a, r)| a - r)
+            .chain(self.b.iter().zip(&sys.col_sums).map(|(b, c)| b - c))
+            .collect();
+        let err: f64 = grad.iter().map(|x| x.abs()).sum();
+        if err <= self.params.tol || !err.is_finite() {
+            return Ok((err, err.is_finite()));
+        }
+        let mass: f64 = sys.row_sums.iter().sum();
+        let value = dot(&self.a, &sys.f) + dot(&self.b, &sys.g) - eps * mass;
+        let rhs: Vec<f64> = grad.iter().map(|x| eps * x).collect();
+        let (d, cg_iterations) = pcg(&sys.csr(), &sys.row_sums, &sys.col_sums, &rhs, GPU_CG_RTOL, GPU_CG_MAX_ITER.min(4 * (n + m)));
+        let slope = dot(&grad, &d);
+        // F is evaluated from an f32 Σ P (relative rounding ~1e-6): trials within that noise count as
+        // ascent, so near the optimum the full Newton step is taken.
+        let slack = 1e-5 * eps * mass.max(1.0);
+        let (f0, g0) = (narrow(&sys.f), narrow(&sys.g));
+        let mut alpha = 1.0;
+        let mut accepted = false;
+        if slope.is_finite() && slope > 0.0 {
+            for _ in 0..GPU_HALVINGS {
+                let f_try: Vec<f32> = sys.f.iter().zip(&d[..n]).map(|(x, di)| (x + alpha * di) as f32).collect();
+                let g_try: Vec<f32> = sys.g.iter().zip(&d[n..]).map(|(x, di)| (x + alpha * di) as f32).collect();
+                let mass = self.mass_at(&f_try, &g_try).await?;
+                let v = dot(&self.a, &widen(&f_try)) + dot(&self.b, &widen(&g_try)) - eps * mass;
+                if v.is_finite() && v >= value + 1e-4 * alpha * slope - slack {
+                    accepted = true;
+                    break;
+                }
+                alpha *= 0.5;
+            }
+        }
+        let nnz = sys.top_val.len() + n + m;
+        if !accepted {
+            // The sparsified direction failed to ascend: back to the start, and a Sinkhorn step instead
+            // (the CPU twin's safeguard); the frame shows step size 0.
+            self.ctx.queue().write_buffer(&self.f, 0, bytemuck::cast_slice(&f0));
+            self.ctx.queue().write_buffer(&self.g, 0, bytemuck::cast_slice(&g0));
+            self.run_batch(1).await?;
+            self.newton = Some(NewtonReport { step_size: 0.0, nnz, cg_iterations });
+            return Ok((err, false));
+        }
+        self.newton = Some(NewtonReport { step_size: alpha, nnz, cg_iterations });
+        Ok((err, false))
+    }
+
     async fn frame(&mut self, error: f64, done: bool, stop: Option<StopReason>) -> Result<Frame> {
+        // In SNS's Newton phase the frame shows the error at the current iterate (the step's own error
+        // is one iterate old); the system it reads is the next step's starting point, so nothing is lost.
+        let newton_phase = self.newton_phase() && self.newton_steps > 0;
+        let (error, mass) = if newton_phase {
+            let sys = self.newton_system().await?;
+            let e = self.a.iter().zip(&sys.row_sums).map(|(a, r)| (a - r).abs()).sum::<f64>()
+                + self.b.iter().zip(&sys.col_sums).map(|(b, c)| (b - c).abs()).sum::<f64>();
+            (e, sys.row_sums.iter().sum::<f64>())
+        } else {
+            // After an f-update the rows of P are exact, so Σ P = Σ a = 1 (up to the marginal error).
+            (error, 1.0)
+        };
         let mut encoder = self.ctx.device().create_command_encoder(&Default::default());
         self.cost_f.encode(&mut encoder);
-        self.cost_sum.encode(&mut encoder);
+        self.row_sum.encode(&mut encoder);
         self.ctx.queue().submit([encoder.finish()]);
-        let cost = f64::from(self.ctx.read_f32(self.cost_sum.output(), 1).await?[0]);
+        let cost = f64::from(self.ctx.read_f32(self.row_sum.output(), 1).await?[0]);
         let (f, g) = self.potentials().await?;
-        let dot = |w: &[f64], v: &[f32]| w.iter().zip(v).map(|(a, b)| a * f64::from(*b)).sum::<f64>();
-        // After an f-update the rows of P are exact, so Σ P = Σ a = 1 (up to the marginal error).
-        let dual = dot(&self.a, &f) + dot(&self.b, &g) - self.params.eps;
-        let widen = |v: &[f32]| v.iter().map(|&x| f64::from(x)).collect::<Vec<f64>>();
-        self.last_potentials = Some((widen(&f), widen(&g)));
+        let (f, g) = (widen(&f), widen(&g));
+        let dual = dot(&self.a, &f) + dot(&self.b, &g) - self.params.eps * mass;
+        self.last_potentials = Some((f, g));
         let mut metrics = BTreeMap::new();
         metrics.insert("marginal_error".into(), error);
         metrics.insert("transport_cost".into(), cost);
         metrics.insert("dual_objective".into(), dual);
-        metrics.insert("newton_steps".into(), 0.0);
+        metrics.insert("newton_steps".into(), self.newton_steps as f64);
         metrics.insert("precision_floor".into(), F32_FLOOR);
+        if let (true, Some(r)) = (newton_phase, self.newton) {
+            metrics.insert("step_size".into(), r.step_size);
+            metrics.insert("nnz".into(), r.nnz as f64);
+            metrics.insert("cg_iterations".into(), r.cg_iterations as f64);
+        }
         Ok(Frame {
             iteration: self.iteration,
             metrics,
@@ -252,25 +533,14 @@ impl GpuSinkhorn {
             done,
             converged: error <= self.params.tol,
             stop,
-            phase: Some("sinkhorn".into()),
+            phase: Some(if newton_phase { "newton" } else { "sinkhorn" }.into()),
         })
     }
-}
 
-impl Stepper for GpuSinkhorn {
-    async fn step(&mut self, budget: Budget) -> Result<Frame> {
-        if let Some(last) = self.last.as_ref().filter(|f| f.done) {
-            return Ok(last.clone());
-        }
-        let start = Instant::now();
-        let remaining = self.params.max_iter.saturating_sub(self.iteration);
-        if remaining == 0 {
-            let error = self.last.as_ref().and_then(|f| f.metric("marginal_error")).unwrap_or(f64::NAN);
-            let frame = self.frame(error, true, Some(StopReason::MaxIterations)).await?;
-            self.last = Some(frame.clone());
-            return Ok(frame);
-        }
-        let k = self.batch.min(budget.max_iterations).min(remaining).clamp(1, MAX_BATCH);
+    /// Sinkhorn iterations (log-sinkhorn, or SNS's warm-up up to `limit`): returns the last error and
+    /// the stop, if any.
+    async fn sinkhorn_steps(&mut self, budget: Budget, limit: u64, start: Instant) -> Result<(f64, Option<StopReason>)> {
+        let k = self.batch.min(budget.max_iterations).min(limit).clamp(1, MAX_BATCH);
         let errors = self.run_batch(k).await?;
         let spent = start.elapsed().as_secs_f64() * 1e3;
         // Aim the next batch at the time budget (double or halve at most).
@@ -292,37 +562,131 @@ impl Stepper for GpuSinkhorn {
                 break;
             }
             error = e;
-            // The batch ran past `it`; the device iterate is at least as converged as iterate `it`.
-            if it >= 1 && e <= self.params.tol && self.params.tol >= F32_FLOOR {
+            if let Some(reason) = self.judge(it, e, STALL_WINDOW) {
                 self.iteration = it;
-                stop = Some(StopReason::Tolerance);
-                break;
-            }
-            // Below the floor the measured change is rounding (it can read exactly 0 at an f32 fixed
-            // point): claiming a tighter tolerance would be a silent wrong answer.
-            if it >= 1 && e <= F32_FLOOR {
-                self.iteration = it;
-                stop = Some(StopReason::Stalled);
-                break;
-            }
-            if e < 0.99 * self.best {
-                self.best = e;
-                self.best_at = it;
-            } else if it - self.best_at >= STALL_WINDOW {
-                self.iteration = it;
-                stop = Some(StopReason::Stalled);
+                stop = Some(reason);
                 break;
             }
         }
         if stop.is_none() {
             self.iteration = first + k;
-            if self.iteration >= self.params.max_iter {
-                stop = Some(StopReason::MaxIterations);
+        }
+        Ok((error, stop))
+    }
+
+    /// The stopping rule for the error `e` measured at iterate `it`.
+    fn judge(&mut self, it: u64, e: f64, window: u64) -> Option<StopReason> {
+        // The batch ran past `it`; the device iterate is at least as converged as iterate `it`.
+        if it >= 1 && e <= self.params.tol && self.params.tol >= F32_FLOOR {
+            return Some(StopReason::Tolerance);
+        }
+        // Below the floor the measured change is rounding (it can read exactly 0 at an f32 fixed
+        // point): claiming a tighter tolerance would be a silent wrong answer.
+        if it >= 1 && e <= F32_FLOOR {
+            return Some(StopReason::Stalled);
+        }
+        if e < 0.99 * self.best {
+            self.best = e;
+            self.best_at = it;
+        } else if it - self.best_at >= window {
+            return Some(StopReason::Stalled);
+        }
+        None
+    }
+}
+
+impl Stepper for GpuSinkhorn {
+    async fn step(&mut self, budget: Budget) -> Result<Frame> {
+        if let Some(last) = self.last.as_ref().filter(|f| f.done) {
+            return Ok(last.clone());
+        }
+        let start = Instant::now();
+        let remaining = self.params.max_iter.saturating_sub(self.iteration);
+        if remaining == 0 {
+            let error = self.last.as_ref().and_then(|f| f.metric("marginal_error")).unwrap_or(f64::NAN);
+            let frame = self.frame(error, true, Some(StopReason::MaxIterations)).await?;
+            self.last = Some(frame.clone());
+            return Ok(frame);
+        }
+        let mut stop = None;
+        let mut error = f64::NAN;
+        if !self.newton_phase() {
+            let limit = if self.params.method == Method::Sns { self.params.n1 - self.iteration } else { remaining };
+            (error, stop) = self.sinkhorn_steps(budget, limit.min(remaining), start).await?;
+            if self.newton_phase() {
+                // Newton's progress is judged against Newton's own history.
+                self.best = f64::INFINITY;
+                self.best_at = self.iteration;
             }
+        } else {
+            let mut ran = 0;
+            while ran < budget.max_iterations && self.iteration < self.params.max_iter {
+                let (e, met) = self.newton_step().await?;
+                if !e.is_finite() {
+                    stop = Some(StopReason::Divergence);
+                    break;
+                }
+                error = e;
+                if met {
+                    stop = Some(StopReason::Tolerance);
+                    break;
+                }
+                if let Some(reason) = self.judge(self.iteration, e, NEWTON_STALL_WINDOW) {
+                    stop = Some(reason);
+                    break;
+                }
+                self.iteration += 1;
+                self.newton_steps += 1;
+                ran += 1;
+                if start.elapsed().as_secs_f64() * 1e3 >= budget.max_millis {
+                    break;
+                }
+            }
+        }
+        if stop.is_none() && self.iteration >= self.params.max_iter {
+            stop = Some(StopReason::MaxIterations);
         }
         self.elapsed_ms += start.elapsed().as_secs_f64() * 1e3;
         let frame = self.frame(error, stop.is_some(), stop).await?;
         self.last = Some(frame.clone());
         Ok(frame)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn column_blocks_cover_every_column_with_non_empty_blocks() {
+        for rows in [1, 2, 63, 64, 65, 500, 1000, 20_000, 100_000] {
+            for cols in [1, 2, 15, 16, 17, 77, 1000, 3001, 20_000] {
+                let (blocks, chunk) = column_blocks(rows, cols);
+                assert!((1..=MAX_BLOCKS).contains(&blocks), "{rows}×{cols}: {blocks}");
+                assert!(blocks * chunk >= cols, "{rows}×{cols}: {blocks}×{chunk} misses columns");
+                assert!((blocks - 1) * chunk < cols, "{rows}×{cols}: the last of {blocks} blocks of {chunk} is empty");
+                assert!(chunk >= MIN_CHUNK.min(cols), "{rows}×{cols}: chunk {chunk}");
+            }
+        }
+        assert_eq!(column_blocks(70, 3001), (64, 47));
+        assert_eq!(column_blocks(513, 65), (4, 17));
+        // Many rows already fill the device: one block per row.
+        assert_eq!(column_blocks(100_000, 20_000), (1, 20_000));
+    }
+
+    #[test]
+    fn auto_puts_sns_on_the_gpu_only_where_f32_suffices_or_the_cpu_cannot() {
+        use crate::ot::{ProblemKind, ProblemSpec};
+        let small = ProblemSpec { kind: ProblemKind::Random, n: 100, m: 100, ..Default::default() }.build().unwrap();
+        let big = ProblemSpec { kind: ProblemKind::Uniform, n: 20_000, m: 20_000, ..Default::default() }.build().unwrap();
+        let sns = |tol: f64, density: Option<f64>| SolverParams { method: Method::Sns, tol, density, ..Default::default() };
+        assert!(auto_runs_on_gpu(&sns(1e-5, None), &small));
+        assert!(!auto_runs_on_gpu(&sns(1e-10, None), &small), "1e-10 needs f64");
+        assert!(!auto_runs_on_gpu(&sns(1e-5, Some(0.9)), &small), "90 kept per row: more than the GPU keeps");
+        assert!(auto_runs_on_gpu(&sns(1e-10, None), &big), "4·10⁸ entries: too large for the CPU");
+        let log = SolverParams { method: Method::LogSinkhorn, tol: 1e-10, ..Default::default() };
+        assert!(auto_runs_on_gpu(&log, &small));
+        assert!(!auto_runs_on_gpu(&SolverParams { eps_scaling: true, ..log }, &small));
+        assert!(!auto_runs_on_gpu(&SolverParams { method: Method::Sinkhorn, ..Default::default() }, &small));
     }
 }

@@ -32,7 +32,7 @@ pub const MAX_CPU_ENTRIES: usize = 1 << 25;
 const STAGE_TOL: f64 = 1e-3;
 const STAGE_MAX: u64 = 100;
 /// Armijo halvings before a Newton step gives way to a Sinkhorn step.
-const MAX_HALVINGS: usize = 30;
+pub(crate) const MAX_HALVINGS: usize = 30;
 /// exp(−x) underflows to 0 in f64 beyond x ≈ 708; kernel mode refuses C/ε above this.
 pub const KERNEL_LIMIT_F64: f64 = 700.0;
 
@@ -139,10 +139,10 @@ pub struct OtSolver {
 }
 
 #[derive(Debug, Clone, Copy)]
-struct NewtonReport {
-    step_size: f64,
-    nnz: usize,
-    cg_iterations: usize,
+pub(crate) struct NewtonReport {
+    pub(crate) step_size: f64,
+    pub(crate) nnz: usize,
+    pub(crate) cg_iterations: usize,
 }
 
 /// The final numbers of a run (`regula ot --json`).
@@ -490,7 +490,7 @@ fn transpose_times(k: &[f64], u: &[f64], m: usize) -> Vec<f64> {
     out
 }
 
-fn dot(x: &[f64], y: &[f64]) -> f64 {
+pub(crate) fn dot(x: &[f64], y: &[f64]) -> f64 {
     x.iter().zip(y).map(|(a, b)| a * b).sum()
 }
 
@@ -531,10 +531,10 @@ fn marginals(p: &[f64], n: usize, m: usize) -> (Vec<f64>, Vec<f64>) {
 }
 
 /// A row-compressed sparse n × m matrix.
-struct Csr {
-    starts: Vec<usize>,
-    cols: Vec<usize>,
-    values: Vec<f64>,
+pub(crate) struct Csr {
+    pub(crate) starts: Vec<usize>,
+    pub(crate) cols: Vec<usize>,
+    pub(crate) values: Vec<f64>,
 }
 
 impl Csr {
@@ -566,7 +566,7 @@ fn top_k_rows(p: &[f64], n: usize, m: usize, k: usize) -> Csr {
 
 /// Solves [[diag r, S], [Sᵀ, diag c]] d = rhs by Jacobi-preconditioned CG from d = 0, to relative
 /// residual `rtol` or `max_iter` iterations. Returns d and the iterations used.
-fn pcg(s: &Csr, r: &[f64], c: &[f64], rhs: &[f64], rtol: f64, max_iter: usize) -> (Vec<f64>, usize) {
+pub(crate) fn pcg(s: &Csr, r: &[f64], c: &[f64], rhs: &[f64], rtol: f64, max_iter: usize) -> (Vec<f64>, usize) {
     let (n, m) = (r.len(), c.len());
     let apply = |x: &[f64], out: &mut [f64]| {
         out[..n].iter_mut().zip(r).zip(&x[..n]).for_each(|((o, ri), xi)| *o = ri * xi);

@@ -5,7 +5,7 @@ use std::rc::Rc;
 use regula_core::frame::run_to_end;
 use regula_core::gpu::GpuContext;
 use regula_core::ot::{GpuSinkhorn, Method, OtProblem, OtSolver, ProblemKind, ProblemSpec, SolverParams};
-use regula_core::{Budget, StopReason};
+use regula_core::{Budget, Stepper, StopReason};
 
 /// Runs `iters` log-domain iterations from f = g = 0 on both backends and returns the largest
 /// |f_gpu − f_cpu| and |g_gpu − g_cpu|.
@@ -35,12 +35,71 @@ pub async fn max_potential_diff(ctx: &Rc<GpuContext>, problem: &OtProblem, eps: 
     diff(&fg, &fc).max(diff(&gg, &gc))
 }
 
-/// Point-cloud and dense problems with sizes that are not multiples of 256, and a 1-point source.
+/// Point-cloud and dense problems with sizes that are not multiples of the workgroup (64), a 1-point
+/// source, and shapes whose columns split into uneven blocks (`ot::column_blocks`: 70 × 3001 gives 64
+/// blocks of 47 columns, the last of 40; 513 × 65 gives 4 blocks of 17, the last of 14).
 pub fn problems() -> Vec<(String, OtProblem)> {
     let mut out = Vec::new();
-    for (kind, n, m) in [(ProblemKind::Gaussian, 300, 257), (ProblemKind::Random, 129, 77), (ProblemKind::Moons, 1, 50)] {
+    for (kind, n, m) in [
+        (ProblemKind::Gaussian, 300, 257),
+        (ProblemKind::Random, 129, 77),
+        (ProblemKind::Moons, 1, 50),
+        (ProblemKind::Random, 70, 3001),
+        (ProblemKind::Uniform, 513, 65),
+    ] {
         let spec = ProblemSpec { kind, n, m, seed: 4, ..Default::default() };
         out.push((format!("{kind} {n}×{m}"), spec.build().unwrap()));
     }
     out
+}
+
+/// SNS's dense passes on the GPU against f64 sums over the same (f32) potentials, after `n1` warm-up
+/// iterations: returns the largest relative error of the row sums, column sums and kept values, and
+/// checks that every kept index holds the value reported for it and that the kept values are the row's
+/// k largest (compared by value, so ties may pick either column).
+///
+/// Tolerance used by callers: every P_ij is exp of an f32 argument (|f + g − C|/ε ≲ 100 here) whose
+/// rounding is ~6e-8 relative, i.e. ~1e-5 relative on P_ij; the sums are compensated (rows) or blocked
+/// (columns, ≤ 64 terms per partial), adding ≲ 1e-6. So 1e-4 relative holds with margin.
+pub async fn newton_system_error(ctx: &Rc<GpuContext>, problem: &OtProblem, eps: f64, n1: u64, keep: usize) -> f64 {
+    let density = Some(keep as f64 / problem.m() as f64);
+    let params = SolverParams { method: Method::Sns, eps, n1, density, tol: 1e-30, max_iter: n1 + 1, ..Default::default() };
+    let k = params.keep_per_row(problem.m());
+    assert_eq!(k, keep, "density {density:?} keeps {k}, not {keep}");
+    let mut gpu = GpuSinkhorn::new(ctx.clone(), problem, params).await.expect("gpu sns");
+    let warm = gpu.step(Budget::iterations(n1)).await.unwrap();
+    assert_eq!(warm.phase.as_deref(), Some("sinkhorn"));
+    let sys = gpu.newton_system().await.unwrap();
+    let (n, m) = (problem.n(), problem.m());
+    let c = problem.cost_matrix(1 << 24).unwrap();
+    let p = |i: usize, j: usize| ((sys.f[i] + sys.g[j] - c[i * m + j]) / eps).exp();
+    let rel = |got: f64, want: f64| (got - want).abs() / want.abs().max(1e-30);
+    let mut worst: f64 = 0.0;
+    let mut cols = vec![0.0; m];
+    for i in 0..n {
+        let mut row: Vec<f64> = (0..m).map(|j| p(i, j)).collect();
+        for (j, v) in row.iter().enumerate() {
+            cols[j] += v;
+        }
+        worst = worst.max(rel(sys.row_sums[i], row.iter().sum()));
+        for r in 0..k {
+            let (j, v) = (sys.top_idx[i * k + r] as usize, sys.top_val[i * k + r]);
+            assert!(j < m, "row {i}: kept column {j} of {m}");
+            worst = worst.max(rel(v, p(i, j)));
+            if r > 0 {
+                assert!(v <= sys.top_val[i * k + r - 1], "row {i}: kept values not in descending order");
+            }
+        }
+        row.sort_by(|a, b| b.total_cmp(a));
+        for r in 0..k {
+            // The r-th largest value, within rounding (the GPU may swap near-equal entries).
+            let got = sys.top_val[i * k + r];
+            assert!(rel(got, row[r]) < 1e-3 || (got - row[r]).abs() < 1e-12, "row {i}: rank {r} is {got}, want {}", row[r]);
+            worst = worst.max(rel(got, row[r]).min((got - row[r]).abs() / row[0]));
+        }
+    }
+    for j in 0..m {
+        worst = worst.max(rel(sys.col_sums[j], cols[j]));
+    }
+    worst
 }
