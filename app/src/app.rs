@@ -158,6 +158,10 @@ pub fn App() -> impl IntoView {
     let report = RwSignal::new(None::<DeviceReport>);
     leptos::task::spawn_local(async move {
         let backend = Backend::acquire(BackendChoice::Auto).await.unwrap_or_else(|e| Backend::Cpu { fallback: Some(e.to_string()) });
+        if let Some(ctx) = backend.gpu() {
+            // One new pipeline compile per animation frame (see `GpuContext::pipeline_paced`).
+            ctx.set_pacer(Rc::new(|| Box::pin(crate::runner::next_animation_frame())));
+        }
         gpu.set_value(backend.gpu().cloned());
         install_fault_hook(gpu);
         let mut found = backend.report();

@@ -140,3 +140,25 @@ fn gpu_sns_at_its_floor_says_stalled() {
     assert!(f.iteration < 200, "stalled only after {} iterations", f.iteration);
     assert!(f.metric("marginal_error").unwrap() < 1e-4, "{f:?}");
 }
+
+#[test]
+fn each_new_pipeline_yields_to_the_pacer_once() {
+    // The page's pacer waits for an animation frame: one new compile per frame. Cached pipelines pass.
+    let ctx = ctx();
+    let calls = std::rc::Rc::new(std::cell::Cell::new(0));
+    let counter = calls.clone();
+    ctx.set_pacer(std::rc::Rc::new(move || {
+        counter.set(counter.get() + 1);
+        Box::pin(async {})
+    }));
+    let problem = ProblemSpec { n: 20, m: 30, ..Default::default() }.build().unwrap();
+    let log = SolverParams { method: Method::LogSinkhorn, ..Default::default() };
+    pollster::block_on(GpuSinkhorn::new(ctx.clone(), &problem, log.clone())).unwrap();
+    // lse_partial, lse_finish, cost_partial, sum_finish, and the reduction's column kernel and finish.
+    assert_eq!(calls.get(), 6);
+    pollster::block_on(GpuSinkhorn::new(ctx.clone(), &problem, log)).unwrap();
+    assert_eq!(calls.get(), 6, "cached pipelines do not yield");
+    let sns = SolverParams { method: Method::Sns, ..Default::default() };
+    pollster::block_on(GpuSinkhorn::new(ctx.clone(), &problem, sns)).unwrap();
+    assert_eq!(calls.get(), 8, "SNS adds top_rows and mass_partial");
+}

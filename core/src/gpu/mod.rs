@@ -81,6 +81,10 @@ impl AdapterSummary {
     }
 }
 
+/// Yields to the host between pipeline compiles ([`GpuContext::set_pacer`]; the page passes "the next
+/// animation frame").
+pub type Pacer = Rc<dyn Fn() -> std::pin::Pin<Box<dyn std::future::Future<Output = ()>>>>;
+
 /// An open GPU device with its queue, limits and compiled pipelines.
 ///
 /// Cheap to share: hold it in an `Rc`. Not `Send` on the web (WebGPU objects live on one thread).
@@ -96,6 +100,7 @@ pub struct GpuContext {
     uncaptured: Arc<Mutex<Option<String>>>,
     /// Fault injection: this many of the next buffer allocations fail ([`Self::simulate_allocation_failures`]).
     failing_allocations: std::cell::Cell<u32>,
+    pacer: RefCell<Option<Pacer>>,
 }
 
 impl GpuContext {
@@ -157,6 +162,7 @@ impl GpuContext {
             lost,
             uncaptured,
             failing_allocations: std::cell::Cell::new(0),
+            pacer: RefCell::new(None),
         }))
     }
 
@@ -287,6 +293,28 @@ impl GpuContext {
         });
         self.pipelines.borrow_mut().insert((shader.path, entry), pipeline.clone());
         pipeline
+    }
+
+    /// Sets what [`Self::pipeline_paced`] awaits after each new compile.
+    pub fn set_pacer(&self, pacer: Pacer) {
+        *self.pacer.borrow_mut() = Some(pacer);
+    }
+
+    /// As [`Self::pipeline`], for steppers being built: a pipeline not yet cached is compiled inside an
+    /// error scope (a failed compile is a typed error) and followed by the pacer's yield. In the browser
+    /// each compile runs on the GPU process's main thread, which the compositor waits on: a lab's kernels
+    /// compiled back to back held one frame for their sum (183 ms measured for OT's six on SwiftShader);
+    /// one compile per animation frame holds each frame for one.
+    pub async fn pipeline_paced(&self, shader: Shader, entry: &'static str) -> Result<wgpu::ComputePipeline> {
+        if let Some(p) = self.pipelines.borrow().get(&(shader.path, entry)) {
+            return Ok(p.clone());
+        }
+        let pipeline = self.scoped(|| self.pipeline(shader, entry)).await?;
+        let pacer = self.pacer.borrow().clone();
+        if let Some(pace) = pacer {
+            pace().await;
+        }
+        Ok(pipeline)
     }
 
     /// Number of cached pipelines (for tests of the cache).

@@ -111,6 +111,9 @@ impl Reduction {
             ReduceAxis::Rows => "partial_rows",
             ReduceAxis::Cols => "partial_cols",
         };
+        // Compiled ahead, one per paced step (the page's frames keep coming); cached for the scope below.
+        ctx.pipeline_paced(REDUCE_SHADER, entry1).await?;
+        ctx.pipeline_paced(REDUCE_SHADER, "finish").await?;
         ctx.scoped(|| {
             let partials = ctx.storage("reduce partials", (plan.outputs * plan.num_chunks) as u64 * 8);
             let out = ctx.storage("reduce output", plan.outputs as u64 * 4);

@@ -275,6 +275,10 @@ impl GpuSinkhorn {
         };
         let p_f = uniform(n, m, (blocks_f, chunk_f));
         let p_g = uniform(m, n, (blocks_g, chunk_g));
+        let sns = params.method == Method::Sns;
+        for entry in ["lse_partial", "lse_finish", "cost_partial", "sum_finish"].into_iter().chain(if sns { ["top_rows", "mass_partial"].as_slice() } else { &[] }.iter().copied()) {
+            ctx.pipeline_paced(SINKHORN_SHADER, entry).await?;
+        }
         let pipe = |entry| ctx.pipeline(SINKHORN_SHADER, entry);
         let (lse_partial, lse_finish) = (pipe("lse_partial"), pipe("lse_finish"));
         let (cost_partial, sum_finish) = (pipe("cost_partial"), pipe("sum_finish"));
@@ -299,7 +303,7 @@ impl GpuSinkhorn {
         // Sums of one column (n × 1): the reduction's barrier-free column kernel.
         let col_error = Reduction::new(&ctx, &err_g, m, 1, ReduceOp::Sum, ReduceAxis::Cols).await?;
         let row_sum = Reduction::new(&ctx, &err_f, n, 1, ReduceOp::Sum, ReduceAxis::Cols).await?;
-        let newton_passes = if params.method == Method::Sns {
+        let newton_passes = if sns {
             ctx.check_storage_size(|| format!("{n} × {keep} kept Hessian entries"), (n * keep) as u64 * 4)?;
             let top_idx = ctx.storage("top-k columns", (n * keep) as u64 * 4);
             let top_val = ctx.storage("top-k values", (n * keep) as u64 * 4);
