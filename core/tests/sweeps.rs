@@ -184,6 +184,40 @@ fn ot_lab_sweep() {
     tally.report("ot", 0.3);
 }
 
+/// The OT lab's GPU stepper (log-domain Sinkhorn and SNS in f32, on the native adapter) over the same
+/// space: f32 at ε = 1e-6 or with exploding potentials must still give finite frames or a typed error.
+#[test]
+fn ot_gpu_sweep() {
+    use regula_core::gpu::GpuContext;
+    use regula_core::ot::problem::{GroundCost, MAX_POINTS};
+    use regula_core::ot::{GpuSinkhorn, Method, ProblemKind, ProblemSpec, SolverParams};
+    std::env::set_var("XDG_RUNTIME_DIR", std::env::var("XDG_RUNTIME_DIR").unwrap_or_else(|_| "/tmp".into()));
+    let Ok(ctx) = pollster::block_on(GpuContext::new()) else {
+        println!("sweep ot (GPU): no adapter here, skipped");
+        return;
+    };
+    let tally = Tally::default();
+    let spec = (pick(&ProblemKind::ALL), size(0, 40, MAX_POINTS), size(0, 40, MAX_POINTS), any::<u64>(), pick(&GroundCost::ALL), any::<bool>());
+    let params = (
+        pick(&Method::ALL),
+        prop_oneof![8 => log_uniform(-6.0, 3.0), 1 => Just(0.0), 1 => Just(f64::NAN)],
+        0u64..40,
+        prop::option::of(prop_oneof![4 => 1e-4..=1.0f64, 1 => Just(0.0), 1 => 1.0..2.0f64]),
+        log_uniform(-13.0, 0.0),
+        prop_oneof![1 => Just(0u64), 20 => 1u64..400],
+    );
+    runner(300)
+        .run(&(spec, params), |((kind, (n, big_n), (m, big_m), seed, cost, normalize_cost), (method, eps, n1, density, tol, max_iter))| {
+            let kind = if kind == ProblemKind::Digits { ProblemKind::Moons } else { kind };
+            let spec = ProblemSpec { kind, n, m, seed, cost, normalize_cost };
+            let params = SolverParams { method, eps, n1, density, tol, max_iter, eps_scaling: false };
+            let setup = || pollster::block_on(GpuSinkhorn::new(ctx.clone(), &spec.build()?, params));
+            case(&tally, big_n.max(big_m), setup, Budget::iterations(64), 8)
+        })
+        .unwrap();
+    tally.report("ot (GPU)", 0.3);
+}
+
 #[test]
 fn sketching_lab_sweep() {
     use regula_core::sketch::experiment::{Config as SketchConfig, Experiment, Solver};
