@@ -38,6 +38,11 @@ fn ot(ctx: &Rc<GpuContext>) -> Result<Frame> {
     let params = SolverParams { method: Method::LogSinkhorn, eps: 0.05, tol: 1e-4, max_iter: 400, ..Default::default() };
     build_and_run(|| pollster::block_on(GpuSinkhorn::new(ctx.clone(), &problem, params)))
 }
+fn ot_sns(ctx: &Rc<GpuContext>) -> Result<Frame> {
+    let problem = ProblemSpec { kind: ProblemKind::Random, n: 60, m: 50, normalize_cost: true, ..Default::default() }.build()?;
+    let params = SolverParams { method: Method::Sns, eps: 0.02, n1: 5, tol: 1e-5, max_iter: 400, ..Default::default() };
+    build_and_run(|| pollster::block_on(GpuSinkhorn::new(ctx.clone(), &problem, params)))
+}
 fn ot_cpu() -> Result<Frame> {
     let problem = ProblemSpec { kind: ProblemKind::Gaussian, n: 50, m: 40, ..Default::default() }.build()?;
     let params = SolverParams { method: Method::LogSinkhorn, eps: 0.05, tol: 1e-4, max_iter: 400, ..Default::default() };
@@ -65,6 +70,7 @@ fn a_refused_allocation_is_a_typed_error_and_the_device_stays_usable() {
     type Lab = (&'static str, Box<dyn Fn(&Rc<GpuContext>) -> Result<Frame>>);
     let labs: Vec<Lab> = vec![
         ("ot", Box::new(ot)),
+        ("ot sns", Box::new(ot_sns)),
         ("training", Box::new(train)),
         ("sketching", Box::new(|c: &Rc<GpuContext>| sketch(Backend::Gpu(c.clone())))),
         ("kernels", Box::new(|c: &Rc<GpuContext>| kernels(Backend::Gpu(c.clone())))),
@@ -101,6 +107,11 @@ fn a_device_lost_mid_run_is_a_typed_error_and_the_cpu_runs_the_same_parameters()
     let mut g = pollster::block_on(GpuSinkhorn::new(c.clone(), &problem, params)).unwrap();
     lose_after_first_step(Box::new(move |b| pollster::block_on(g.step(b))), &c);
     assert!(ot_cpu().unwrap().done);
+    // SNS lost in its Newton phase (n1 = 0: the first step is a Newton step).
+    let c = ctx();
+    let params = SolverParams { method: Method::Sns, eps: 0.05, n1: 0, tol: 1e-12, max_iter: 400, ..Default::default() };
+    let mut g = pollster::block_on(GpuSinkhorn::new(c.clone(), &problem, params)).unwrap();
+    lose_after_first_step(Box::new(move |b| pollster::block_on(g.step(b))), &c);
 
     let c = ctx();
     let mut g = GpuTrainer::new(c.clone(), Trainer::new(train_data().build().unwrap(), TrainConfig { epochs: 50, ..Default::default() }).unwrap()).unwrap();
