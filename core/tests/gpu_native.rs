@@ -110,3 +110,14 @@ fn kernel_check_stepper_reports_agreement_within_budget() {
     // A finished run keeps answering with its last frame.
     assert_eq!(pollster::block_on(check.step(Budget::iterations(1))).unwrap(), f);
 }
+
+#[test]
+fn read_many_returns_each_prefix_from_one_transfer() {
+    let ctx = ctx();
+    let a: Vec<f32> = (0..70).map(|i| i as f32 * 0.5).collect();
+    let b: Vec<f32> = vec![-1.0, 2.5, f32::MAX];
+    let (ba, bb) = (ctx.upload_f32("a", &a), ctx.upload_f32("b", &b));
+    let parts = pollster::block_on(ctx.read_many(&[(&ba, 70), (&bb, 0), (&bb, 2), (&ba, 5)])).unwrap();
+    assert_eq!(parts, vec![a.clone(), vec![], b[..2].to_vec(), a[..5].to_vec()]);
+    assert_eq!(pollster::block_on(ctx.read_f32(&bb, 3)).unwrap(), b);
+}

@@ -354,8 +354,15 @@ impl GpuContext {
     /// Reads `len` f32 values from the start of `buffer` back to the host (copy to a staging buffer, map,
     /// await). On the web the await yields to the browser; natively it blocks on `device.poll`.
     pub async fn read_f32(&self, buffer: &wgpu::Buffer, len: usize) -> Result<Vec<f32>> {
+        Ok(self.read_many(&[(buffer, len)]).await?.pop().unwrap_or_default())
+    }
+
+    /// Reads the first `len` f32 values of each buffer in one transfer: every part is copied into one
+    /// staging buffer and mapped once (one round trip to the device instead of one per buffer).
+    pub async fn read_many(&self, parts: &[(&wgpu::Buffer, usize)]) -> Result<Vec<Vec<f32>>> {
         self.health()?;
-        let bytes = (len as u64 * 4).max(4);
+        let total: usize = parts.iter().map(|(_, len)| len).sum();
+        let bytes = (total as u64 * 4).max(4);
         let staging = self.device.create_buffer(&wgpu::BufferDescriptor {
             label: Some("readback"),
             size: bytes,
@@ -363,7 +370,13 @@ impl GpuContext {
             mapped_at_creation: false,
         });
         let mut encoder = self.device.create_command_encoder(&Default::default());
-        encoder.copy_buffer_to_buffer(buffer, 0, &staging, 0, bytes);
+        let mut offset = 0u64;
+        for (buffer, len) in parts {
+            if *len > 0 {
+                encoder.copy_buffer_to_buffer(buffer, 0, &staging, offset, *len as u64 * 4);
+            }
+            offset += *len as u64 * 4;
+        }
         self.queue.submit([encoder.finish()]);
 
         let (tx, rx) = futures_channel::oneshot::channel();
@@ -382,7 +395,16 @@ impl GpuContext {
                 .slice(..)
                 .get_mapped_range()
                 .map_err(|e| Error::Gpu(format!("reading the mapped buffer failed: {e}")))?;
-            bytemuck::cast_slice::<u8, f32>(&view)[..len].to_vec()
+            let all = bytemuck::cast_slice::<u8, f32>(&view);
+            let mut at = 0;
+            parts
+                .iter()
+                .map(|(_, len)| {
+                    let part = all[at..at + len].to_vec();
+                    at += len;
+                    part
+                })
+                .collect()
         };
         staging.unmap();
         Ok(values)

@@ -375,9 +375,9 @@ impl GpuSinkhorn {
 
     /// The potentials (f, g) read back from the device.
     pub async fn potentials(&self) -> Result<(Vec<f32>, Vec<f32>)> {
-        let f = self.ctx.read_f32(&self.f, self.a.len()).await?;
-        let g = self.ctx.read_f32(&self.g, self.b.len()).await?;
-        Ok((f, g))
+        let mut fg = self.ctx.read_many(&[(&self.f, self.a.len()), (&self.g, self.b.len())]).await?;
+        let g = fg.pop().unwrap_or_default();
+        Ok((fg.pop().unwrap_or_default(), g))
     }
 
     /// Records `k` iterations and returns the marginal error measured at the start of each.
@@ -418,12 +418,16 @@ impl GpuSinkhorn {
         np.mass_g.encode(&mut encoder);
         self.ctx.queue().submit([encoder.finish()]);
         let (n, m, k) = (self.a.len(), self.b.len(), np.k);
-        let row_sums = widen(&self.ctx.read_f32(&self.err_f, n).await?);
-        let col_sums = widen(&self.ctx.read_f32(&self.err_g, m).await?);
-        let top_val = widen(&self.ctx.read_f32(&np.top_val, n * k).await?);
-        // The u32 indices travel as f32 bit patterns.
-        let top_idx = self.ctx.read_f32(&np.top_idx, n * k).await?.iter().map(|x| x.to_bits()).collect();
-        let (f, g) = self.potentials().await?;
+        // One transfer: row and column sums, the kept entries (u32 indices as f32 bit patterns), f and g.
+        let mut parts = self
+            .ctx
+            .read_many(&[(&self.err_f, n), (&self.err_g, m), (&np.top_val, n * k), (&np.top_idx, n * k), (&self.f, n), (&self.g, m)])
+            .await?
+            .into_iter();
+        let mut next = || parts.next().unwrap_or_default();
+        let (row_sums, col_sums, top_val) = (widen(&next()), widen(&next()), widen(&next()));
+        let top_idx = next().iter().map(|x| x.to_bits()).collect();
+        let (f, g) = (next(), next());
         let system = NewtonSystem { f: widen(&f), g: widen(&g), row_sums, col_sums, k, top_idx, top_val };
         self.system = Some(system.clone());
         Ok(system)
@@ -514,9 +518,11 @@ impl GpuSinkhorn {
         self.cost_f.encode(&mut encoder);
         self.row_sum.encode(&mut encoder);
         self.ctx.queue().submit([encoder.finish()]);
-        let cost = f64::from(self.ctx.read_f32(self.row_sum.output(), 1).await?[0]);
-        let (f, g) = self.potentials().await?;
-        let (f, g) = (widen(&f), widen(&g));
+        let (n, m) = (self.a.len(), self.b.len());
+        let parts = self.ctx.read_many(&[(self.row_sum.output(), 1), (&self.f, n), (&self.g, m)]).await?;
+        let cost = f64::from(parts[0][0]);
+        let (f, g) = (&parts[1], &parts[2]);
+        let (f, g) = (widen(f), widen(g));
         let dual = dot(&self.a, &f) + dot(&self.b, &g) - self.params.eps * mass;
         self.last_potentials = Some((f, g));
         let mut metrics = BTreeMap::new();
