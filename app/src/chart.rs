@@ -239,7 +239,7 @@ fn Plot(id: &'static str, title: &'static str, canvas: NodeRef<Canvas>, drawn: S
         let Some(c) = canvas.get() else { return };
         let scale = c.width() as f64 / c.client_width().max(1) as f64;
         let at = (ev.offset_x() as f64 * scale, ev.offset_y() as f64 * scale);
-        readout.set(drawn.with_value(|d| nearest(d, at, 12.0 * scale).map(|p| p.label.clone())).unwrap_or_default());
+        readout.set(drawn.with_value(|d| nearest(d, at, 12.0 * scale).map(|p| p.label())).unwrap_or_default());
     };
     view! {
         <canvas id=id node_ref=canvas width=SIZE.0 height=SIZE.1 role="img" aria-label=title

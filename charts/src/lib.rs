@@ -1,7 +1,9 @@
 //! Regula's charts, drawn with plotters on any backend: the page draws them on its canvas (and into SVG
 //! for export), the CLI into PNG files (`png` feature). One function per chart kind, so the page, its SVG
-//! and the CLI's PNG are the same drawing. Each returns the points as drawn (pixel and label) for the
+//! and the CLI's PNG are the same drawing. Each returns the points as drawn (pixel and data) for the
 //! page's hover read-out.
+
+use std::sync::Arc;
 
 use plotters::coord::Shift;
 use plotters::prelude::*;
@@ -35,8 +37,36 @@ pub struct Series {
 #[derive(Clone, Debug, PartialEq)]
 pub struct Drawn {
     pub px: (i32, i32),
+    /// The series and the point's values; formatted by [`Drawn::label`] only when a read-out shows it
+    /// (a redraw of a long run's chart records thousands of points and formats none).
+    pub what: Readout,
+}
+
+/// The data behind a read-out.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Readout {
+    /// A line chart's point.
+    Point { series: &'static str, x_label: &'static str, y_label: &'static str, x: f64, y: f64 },
+    /// A band chart's median with its p10–p90 band.
+    Band { series: Arc<str>, x_label: &'static str, y_label: &'static str, x: f64, p10: f64, median: f64, p90: f64 },
+    /// A histogram's bin [lo, hi) holding `fraction` of the trials.
+    Bin { series: &'static str, x_label: Arc<str>, lo: f64, hi: f64, fraction: f64 },
+}
+
+impl Drawn {
     /// What the read-out says: the series and the point's values.
-    pub label: String,
+    pub fn label(&self) -> String {
+        let n = readout_number;
+        match &self.what {
+            Readout::Point { series, x_label, y_label, x, y } => format!("{series}: {x_label} = {}, {y_label} = {}", n(*x), n(*y)),
+            Readout::Band { series, x_label, y_label, x, p10, median, p90 } => {
+                format!("{series}: {x_label} = {}, {y_label} median {} (p10 {}, p90 {})", n(*x), n(*median), n(*p10), n(*p90))
+            }
+            Readout::Bin { series, x_label, lo, hi, fraction } => {
+                format!("{series}: {x_label} in [{}, {}): {:.1}% of trials", n(*lo), n(*hi), 100.0 * fraction)
+            }
+        }
+    }
 }
 
 /// The drawn point nearest to pixel `at`, if one lies within `radius` pixels.
@@ -190,8 +220,8 @@ where
                     .label(line.name)
                     .legend(move |(x, y)| PathElement::new([(x, y), (x + 16, y)], color.stroke_width(2)));
                 for &(x, y) in line.points.iter().filter(finite) {
-                    let label = format!("{}: {} = {}, {} = {}", line.name, x_label, readout_number(x), y_label, readout_number(y));
-                    drawn.push(Drawn { px: chart.backend_coord(&(x, clamp(y))), label });
+                    let what = Readout::Point { series: line.name, x_label, y_label, x, y };
+                    drawn.push(Drawn { px: chart.backend_coord(&(x, clamp(y))), what });
                 }
             }
             if !lines.is_empty() {
@@ -276,18 +306,10 @@ where
                     .label(line.name.clone())
                     .legend(move |(x, y)| PathElement::new([(x, y), (x + 16, y)], color.stroke_width(2)));
                 chart.draw_series(p.iter().map(|q| Circle::new((q.0, clamp(q.2)), 3, color.filled())))?;
+                let series: Arc<str> = Arc::from(line.name.as_str());
                 for q in &p {
-                    let label = format!(
-                        "{}: {} = {}, {} median {} (p10 {}, p90 {})",
-                        line.name,
-                        x_label,
-                        readout_number(q.0),
-                        y_label,
-                        readout_number(q.2),
-                        readout_number(q.1),
-                        readout_number(q.3)
-                    );
-                    drawn.push(Drawn { px: chart.backend_coord(&(q.0, clamp(q.2))), label });
+                    let what = Readout::Band { series: series.clone(), x_label, y_label, x: q.0, p10: q.1, median: q.2, p90: q.3 };
+                    drawn.push(Drawn { px: chart.backend_coord(&(q.0, clamp(q.2))), what });
                 }
             }
             if !lines.is_empty() {
@@ -336,6 +358,7 @@ where
         .build_cartesian_2d(0f64..hi, 0f64..top)?;
     chart.configure_mesh().x_desc(x_label).y_desc("fraction of trials").light_line_style(RGBColor(238, 240, 243)).draw()?;
     let mut drawn = Vec::new();
+    let x_name: Arc<str> = Arc::from(x_label);
     for (line, c) in lines.iter().zip(&counts) {
         let color = line.color;
         let steps: Vec<(f64, f64)> = c.iter().enumerate().flat_map(|(k, &h)| [(k as f64 * width, h), ((k + 1) as f64 * width, h)]).collect();
@@ -345,8 +368,8 @@ where
             .legend(move |(x, y)| PathElement::new([(x, y), (x + 16, y)], color.stroke_width(2)));
         for (k, &h) in c.iter().enumerate().filter(|(_, &h)| h > 0.0) {
             let (a, b) = (k as f64 * width, (k + 1) as f64 * width);
-            let label = format!("{}: {} in [{}, {}): {:.1}% of trials", line.name, x_label, readout_number(a), readout_number(b), 100.0 * h);
-            drawn.push(Drawn { px: chart.backend_coord(&((a + b) / 2.0, h)), label });
+            let what = Readout::Bin { series: line.name, x_label: x_name.clone(), lo: a, hi: b, fraction: h };
+            drawn.push(Drawn { px: chart.backend_coord(&((a + b) / 2.0, h)), what });
         }
     }
     if !lines.is_empty() {
@@ -385,13 +408,10 @@ mod tests {
 
     #[test]
     fn the_nearest_point_within_the_radius_is_read_out() {
-        let drawn = vec![
-            Drawn { px: (10, 10), label: "a".into() },
-            Drawn { px: (20, 10), label: "b".into() },
-            Drawn { px: (100, 100), label: "c".into() },
-        ];
-        assert_eq!(nearest(&drawn, (14.0, 10.0), 12.0).unwrap().label, "a");
-        assert_eq!(nearest(&drawn, (16.0, 11.0), 12.0).unwrap().label, "b");
+        let at = |px, series| Drawn { px, what: Readout::Point { series, x_label: "x", y_label: "y", x: 1.0, y: 2.0 } };
+        let drawn = vec![at((10, 10), "a"), at((20, 10), "b"), at((100, 100), "c")];
+        assert_eq!(nearest(&drawn, (14.0, 10.0), 12.0).unwrap().label(), "a: x = 1, y = 2");
+        assert_eq!(nearest(&drawn, (16.0, 11.0), 12.0).unwrap().label(), "b: x = 1, y = 2");
         assert_eq!(nearest(&drawn, (60.0, 60.0), 12.0), None);
         assert_eq!(nearest(&[], (0.0, 0.0), 12.0), None);
     }
@@ -435,8 +455,8 @@ mod tests {
         for d in &drawn {
             assert!((0..SIZE.0 as i32).contains(&d.px.0) && (0..SIZE.1 as i32).contains(&d.px.1), "{d:?}");
         }
-        assert_eq!(drawn[0].label, "sinkhorn: iteration = 1, error = 1");
-        assert_eq!(drawn[5].label, "sns \"fast\": iteration = 3, error = 0");
+        assert_eq!(drawn[0].label(), "sinkhorn: iteration = 1, error = 1");
+        assert_eq!(drawn[5].label(), "sns \"fast\": iteration = 3, error = 0");
         // Smaller errors are lower on the chart; a later iteration further right.
         assert!(drawn[1].px.1 > drawn[0].px.1 && drawn[2].px.1 > drawn[1].px.1);
         assert!(drawn[1].px.0 > drawn[0].px.0);
@@ -467,7 +487,7 @@ mod tests {
         .unwrap();
         assert!(text.contains("<polygon"), "the p10–p90 band");
         assert_eq!(drawn.len(), 2);
-        assert_eq!(drawn[0].label, "gaussian: m = 64, ε∞ median 0.2 (p10 0.1, p90 0.3)");
+        assert_eq!(drawn[0].label(), "gaussian: m = 64, ε∞ median 0.2 (p10 0.1, p90 0.3)");
         let hist = vec![Series { name: "srht", color: RGBColor(0, 0, 0), points: vec![(0.1, 0.0), (0.1, 0.0), (0.9, 0.0), (f64::NAN, 0.0)] }];
         let mut bins = Vec::new();
         svg(|root| {
@@ -476,7 +496,7 @@ mod tests {
         })
         .unwrap();
         assert_eq!(bins.len(), 2, "two non-empty bins");
-        assert!(bins[0].label.ends_with("66.7% of trials"), "{}", bins[0].label);
+        assert!(bins[0].label().ends_with("66.7% of trials"), "{}", bins[0].label());
     }
 
     #[cfg(feature = "png")]
