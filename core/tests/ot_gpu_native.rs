@@ -162,3 +162,28 @@ fn each_new_pipeline_yields_to_the_pacer_once() {
     pollster::block_on(GpuSinkhorn::new(ctx.clone(), &problem, sns)).unwrap();
     assert_eq!(calls.get(), 8, "SNS adds top_rows and mass_partial");
 }
+
+#[test]
+fn a_problem_f32_cannot_resolve_is_refused_with_what_to_change() {
+    // Points 10⁴ apart (costs ~10⁸, f32 spacing 8 there) at ε = 1e-3: each exponent (f + g − C)/ε would
+    // carry rounding in the thousands. Before the guard the GPU's f32 fixed point read a marginal error
+    // of exactly 0 and claimed convergence with a plan whose true marginals were off by 2.
+    use regula_core::ot::{f32_resolution, GroundCost, OtProblem, Points, GPU_MAX_RESOLUTION};
+    let ctx = ctx();
+    let coords = |shift: f64| (0..40).flat_map(|i| [1e4 * (i as f64).sin() + shift, 1e4 * (i as f64 * 0.7).cos()]).collect::<Vec<_>>();
+    let wide = OtProblem::points(Points::new(2, coords(0.0), None).unwrap(), Points::new(2, coords(300.0), None).unwrap(), GroundCost::SqEuclidean).unwrap();
+    for method in [Method::LogSinkhorn, Method::Sns] {
+        let params = SolverParams { method, eps: 1e-3, tol: 1e-5, ..Default::default() };
+        let err = pollster::block_on(GpuSinkhorn::new(ctx.clone(), &wide, params.clone())).err().expect("refused");
+        assert!(matches!(&err, Error::Invalid { name: "eps", .. }) && err.to_string().contains("normalise the cost"), "{err}");
+        assert!(!regula_core::ot::auto_runs_on_gpu(&params, &wide), "auto runs it on the CPU instead");
+    }
+    // Normalised, the same clouds run on the GPU at ε = 1e-3.
+    let mut unit = wide.clone();
+    unit.normalise_cost();
+    assert!(f32_resolution(&unit, 1e-3) < GPU_MAX_RESOLUTION);
+    let params = SolverParams { method: Method::Sns, eps: 1e-3, tol: 1e-5, max_iter: 3000, ..Default::default() };
+    let mut gpu = pollster::block_on(GpuSinkhorn::new(ctx, &unit, params)).unwrap();
+    let f = pollster::block_on(run_to_end(&mut gpu, Budget::iterations(64), |f| assert!(f.metrics.values().all(|v| v.is_finite()), "{f:?}"))).unwrap();
+    assert!(f.done && f.metric("marginal_error").unwrap() < 1e-3, "{f:?}");
+}

@@ -104,6 +104,37 @@ impl Pass {
     }
 }
 
+/// The most rounding f32 may add to an exponent (f + g − C)/ε: max C·2⁻²³/ε ≤ 0.01, i.e. P's entries
+/// within ~1 %. Normalised costs pass down to ε ≈ 1.2e-5; measured there, the marginal error of the f32
+/// potentials evaluated in f64 stays within 2× of what the GPU reports (ε from 1e-4 to 0.05).
+pub const GPU_MAX_RESOLUTION: f64 = 0.01;
+
+/// An upper bound of max C (exact for a dense cost; the bounding box of both clouds for points, O(n + m)).
+fn cost_bound(problem: &OtProblem) -> f64 {
+    match &problem.geometry {
+        Geometry::Dense { cost, .. } => cost.iter().copied().fold(0.0, f64::max),
+        Geometry::Points { x, y, cost, scale } => {
+            let d2: f64 = (0..x.dim)
+                .map(|k| {
+                    let coords = x.coords.iter().skip(k).step_by(x.dim).chain(y.coords.iter().skip(k).step_by(y.dim));
+                    let (lo, hi) = coords.fold((f64::INFINITY, f64::NEG_INFINITY), |(lo, hi), &v| (lo.min(v), hi.max(v)));
+                    (hi - lo).powi(2)
+                })
+                .sum();
+            scale
+                * match cost {
+                    GroundCost::SqEuclidean => d2,
+                    GroundCost::Euclidean => d2.sqrt(),
+                }
+        }
+    }
+}
+
+/// How far f32 rounding moves an exponent (f + g − C)/ε: max C·2⁻²³/ε (potentials are of the size of C).
+pub fn f32_resolution(problem: &OtProblem, eps: f64) -> f64 {
+    cost_bound(problem) * f64::from(f32::EPSILON) / eps
+}
+
 /// Where the `auto` backend runs a method when a GPU is there: log-domain Sinkhorn on the GPU; SNS on the
 /// GPU when f32 can meet the tolerance (tol ≥ [`F32_FLOOR`]) with at most [`GPU_MAX_KEEP`] kept entries
 /// per row, or when the problem is too large for the CPU solver's dense f64 cost (n·m > `MAX_CPU_ENTRIES`),
@@ -113,6 +144,8 @@ pub fn auto_runs_on_gpu(params: &SolverParams, problem: &OtProblem) -> bool {
     match params.method {
         Method::Sinkhorn => false,
         _ if params.eps_scaling => false,
+        // f32 cannot resolve the plan: the CPU's f64 does (or says why not).
+        _ if f32_resolution(problem, params.eps) > GPU_MAX_RESOLUTION => false,
         Method::LogSinkhorn => true,
         Method::Sns => {
             let too_big = problem.n().saturating_mul(problem.m()) > super::solver::MAX_CPU_ENTRIES;
@@ -217,6 +250,19 @@ impl GpuSinkhorn {
             return Err(Error::Invalid {
                 name: "eps-scaling",
                 message: "ε-scaling runs on the CPU backend; the GPU solver runs at a fixed ε".into(),
+            });
+        }
+        let resolution = f32_resolution(problem, params.eps);
+        if resolution > GPU_MAX_RESOLUTION {
+            return Err(Error::Invalid {
+                name: "eps",
+                message: format!(
+                    "f32 cannot resolve this problem on the GPU: max C / ε ≈ {:.1e}, so rounding moves each exponent \
+                     (f + g − C)/ε by up to {resolution:.2} (P off by {:.0} %) — normalise the cost (C / max C), use a \
+                     larger ε, or the CPU backend (f64)",
+                    cost_bound(problem) / params.eps,
+                    100.0 * resolution.exp_m1().min(1e6)
+                ),
             });
         }
         let (n, m) = (problem.n(), problem.m());
@@ -460,8 +506,15 @@ impl GpuSinkhorn {
             .chain(self.b.iter().zip(&sys.col_sums).map(|(b, c)| b - c))
             .collect();
         let err: f64 = grad.iter().map(|x| x.abs()).sum();
-        if err <= self.params.tol || !err.is_finite() {
-            return Ok((err, err.is_finite()));
+        if !err.is_finite() {
+            return Ok((err, false));
+        }
+        // As for Sinkhorn: below f32's floor a tolerance is never claimed (the step loop says Stalled).
+        if err <= self.params.tol && self.params.tol >= F32_FLOOR {
+            return Ok((err, true));
+        }
+        if err <= F32_FLOOR {
+            return Ok((err, false));
         }
         let mass: f64 = sys.row_sums.iter().sum();
         let value = dot(&self.a, &sys.f) + dot(&self.b, &sys.g) - eps * mass;
@@ -535,6 +588,17 @@ impl GpuSinkhorn {
             metrics.insert("step_size".into(), r.step_size);
             metrics.insert("nnz".into(), r.nnz as f64);
             metrics.insert("cg_iterations".into(), r.cg_iterations as f64);
+        }
+        // Never a NaN plot: an f32 overflow (a plan entry or potential at ±∞) is a typed error that says
+        // what to change.
+        if let Some((name, _)) = metrics.iter().find(|(_, v)| !v.is_finite()) {
+            return Err(Error::Invalid {
+                name: "eps",
+                message: format!(
+                    "f32 overflowed at ε = {} ({name} is not finite): use a larger ε, or the CPU backend (f64)",
+                    self.params.eps
+                ),
+            });
         }
         Ok(Frame {
             iteration: self.iteration,
@@ -698,5 +762,24 @@ mod tests {
         assert!(auto_runs_on_gpu(&log, &small));
         assert!(!auto_runs_on_gpu(&SolverParams { eps_scaling: true, ..log }, &small));
         assert!(!auto_runs_on_gpu(&SolverParams { method: Method::Sinkhorn, ..Default::default() }, &small));
+        // Normalised costs resolve down to ε ≈ 1.2e-5; an unnormalised cloud 10⁴ wide does not at 1e-3.
+        let unit = ProblemSpec { kind: ProblemKind::Random, n: 10, m: 10, normalize_cost: true, ..Default::default() }.build().unwrap();
+        assert!(f32_resolution(&unit, 1e-4) < GPU_MAX_RESOLUTION && f32_resolution(&unit, 1e-6) > GPU_MAX_RESOLUTION);
+        assert!(!auto_runs_on_gpu(&SolverParams { eps: 1e-6, ..log.clone() }, &unit));
+    }
+
+    #[test]
+    fn the_cost_bound_covers_every_pair() {
+        use crate::ot::{Points, ProblemKind, ProblemSpec};
+        for cost in [GroundCost::SqEuclidean, GroundCost::Euclidean] {
+            for kind in [ProblemKind::Gaussian, ProblemKind::Moons, ProblemKind::Uniform] {
+                let p = ProblemSpec { kind, n: 60, m: 45, cost, normalize_cost: false, seed: 5, ..Default::default() }.build().unwrap();
+                let (bound, max) = (cost_bound(&p), p.max_cost());
+                assert!(bound >= max && bound <= 2.0 * max, "{kind} {cost}: bound {bound}, max {max}");
+            }
+        }
+        let x = Points::new(3, vec![0.0, 0.0, 0.0, 1.0, 2.0, 2.0], None).unwrap();
+        let p = OtProblem::points(x.clone(), x, GroundCost::SqEuclidean).unwrap();
+        assert_eq!(cost_bound(&p), 9.0);
     }
 }

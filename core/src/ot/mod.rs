@@ -10,5 +10,5 @@ pub mod problem;
 pub mod solver;
 
 pub use problem::{GroundCost, OtProblem, Points, ProblemKind, ProblemSpec};
-pub use gpu::{auto_runs_on_gpu, GpuSinkhorn, NewtonSystem, F32_FLOOR, GPU_MAX_KEEP};
+pub use gpu::{auto_runs_on_gpu, f32_resolution, GpuSinkhorn, NewtonSystem, F32_FLOOR, GPU_MAX_KEEP, GPU_MAX_RESOLUTION};
 pub use solver::{Method, OtSolver, OtSummary, SolverParams};
