@@ -105,8 +105,8 @@ impl Pass {
 }
 
 /// The most rounding f32 may add to an exponent (f + g − C)/ε: max C·2⁻²³/ε ≤ 0.01, i.e. P's entries
-/// within ~1 %. Normalised costs pass down to ε ≈ 1.2e-5; measured there, the marginal error of the f32
-/// potentials evaluated in f64 stays within 2× of what the GPU reports (ε from 1e-4 to 0.05).
+/// within ~1 %. Normalised costs pass down to ε ≈ 1.2e-5. Measured on normalised problems at ε from 1e-4
+/// to 0.05, the marginal error of the GPU's f32 potentials evaluated in f64 stayed within 2× of its report.
 pub const GPU_MAX_RESOLUTION: f64 = 0.01;
 
 /// An upper bound of max C (exact for a dense cost; the bounding box of both clouds for points, O(n + m)).
@@ -138,8 +138,10 @@ pub fn f32_resolution(problem: &OtProblem, eps: f64) -> f64 {
 /// Where the `auto` backend runs a method when a GPU is there: log-domain Sinkhorn on the GPU; SNS on the
 /// GPU when f32 can meet the tolerance (tol ≥ [`F32_FLOOR`]) with at most [`GPU_MAX_KEEP`] kept entries
 /// per row, or when the problem is too large for the CPU solver's dense f64 cost (n·m > `MAX_CPU_ENTRIES`),
-/// else on the CPU in f64 (the Newton polish to 1e-12 needs it); kernel Sinkhorn (no headroom in f32) and ε-scaling on the CPU. An explicit `gpu` choice
-/// runs log-sinkhorn and SNS on the GPU whatever the tolerance (stopping at f32's floor, saying so).
+/// else on the CPU in f64 (the Newton polish to 1e-12 needs it); kernel Sinkhorn (no headroom in f32),
+/// ε-scaling, and problems f32 cannot resolve ([`f32_resolution`] > [`GPU_MAX_RESOLUTION`]) on the CPU.
+/// An explicit `gpu` choice runs log-sinkhorn and SNS on the GPU whatever the tolerance (stopping at f32's
+/// floor, saying so).
 pub fn auto_runs_on_gpu(params: &SolverParams, problem: &OtProblem) -> bool {
     match params.method {
         Method::Sinkhorn => false,
@@ -258,10 +260,9 @@ impl GpuSinkhorn {
                 name: "eps",
                 message: format!(
                     "f32 cannot resolve this problem on the GPU: max C / ε ≈ {:.1e}, so rounding moves each exponent \
-                     (f + g − C)/ε by up to {resolution:.2} (P off by {:.0} %) — normalise the cost (C / max C), use a \
-                     larger ε, or the CPU backend (f64)",
+                     (f + g − C)/ε by up to {resolution:.1e} (at most {GPU_MAX_RESOLUTION} keeps P's entries within ~1 %) — \
+                     normalise the cost (C / max C), use a larger ε, or the CPU backend (f64)",
                     cost_bound(problem) / params.eps,
-                    100.0 * resolution.exp_m1().min(1e6)
                 ),
             });
         }
@@ -322,7 +323,11 @@ impl GpuSinkhorn {
         let p_f = uniform(n, m, (blocks_f, chunk_f));
         let p_g = uniform(m, n, (blocks_g, chunk_g));
         let sns = params.method == Method::Sns;
-        for entry in ["lse_partial", "lse_finish", "cost_partial", "sum_finish"].into_iter().chain(if sns { ["top_rows", "mass_partial"].as_slice() } else { &[] }.iter().copied()) {
+        let mut entries = vec!["lse_partial", "lse_finish", "cost_partial", "sum_finish"];
+        if sns {
+            entries.extend(["top_rows", "mass_partial"]);
+        }
+        for entry in entries {
             ctx.pipeline_paced(SINKHORN_SHADER, entry).await?;
         }
         let pipe = |entry| ctx.pipeline(SINKHORN_SHADER, entry);
