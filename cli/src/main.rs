@@ -780,7 +780,12 @@ async fn ot(args: OtArgs) -> Result<(), Error> {
         last.elapsed_ms / 1e3
     );
     if last.stop == Some(regula_core::StopReason::Stalled) {
-        eprintln!("ot: the error stopped improving above --tol: f32's precision floor; use --backend cpu to go further");
+        match backend {
+            Backend::Cpu { .. } => eprintln!(
+                "ot: the error stopped improving above --tol: f64's precision floor at this eps (rounding of the potentials); loosen --tol or raise --eps"
+            ),
+            _ => eprintln!("ot: the error stopped improving above --tol: f32's precision floor; use --backend cpu to go further"),
+        }
     }
     if args.common.json {
         println!(
