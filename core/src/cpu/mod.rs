@@ -2,6 +2,7 @@
 //! against, and the path that runs when no GPU adapter exists.
 
 pub mod fused;
+pub mod pool;
 pub mod reduce;
 
 /// Clears the upper halves of the AVX registers (`vzeroupper`). faer's SIMD kernels can return with them
