@@ -73,25 +73,7 @@ impl Painter {
     {
         match self {
             Painter::Canvas(canvas) => draw_raster(canvas, area, cols, rows, rgb),
-            Painter::Vector => {
-                if cols == 0 || rows == 0 || rgb.len() != cols * rows {
-                    return Err(format!("a {cols} × {rows} raster needs {} cells, got {}", cols * rows, rgb.len()).into());
-                }
-                let (x, y) = area;
-                let edge = |start: i32, len: i32, k: usize, n: usize| start + (len as f64 * k as f64 / n as f64).round() as i32;
-                for r in 0..rows {
-                    for c in 0..cols {
-                        let [red, green, blue] = rgb[r * cols + c];
-                        if [red, green, blue] == [255, 255, 255] {
-                            continue; // the picture's background
-                        }
-                        let (x0, x1) = (edge(x.start, x.end - x.start, c, cols), edge(x.start, x.end - x.start, c + 1, cols));
-                        let (y0, y1) = (edge(y.start, y.end - y.start, r, rows), edge(y.start, y.end - y.start, r + 1, rows));
-                        root.draw(&Rectangle::new([(x0, y0), (x1, y1)], RGBColor(red, green, blue).filled()))?;
-                    }
-                }
-                Ok(())
-            }
+            Painter::Vector => regula_charts::raster_rects(root, area, cols, rows, rgb),
         }
     }
 }

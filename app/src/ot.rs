@@ -19,7 +19,7 @@ use crate::chart::LogChart;
 use crate::kernels::series;
 use crate::runner::{Factory, RunControls, Runner};
 
-const COLORS: [RGBColor; 2] = [RGBColor(40, 110, 200), RGBColor(214, 90, 40)];
+use regula_charts::ot::{PlanLayout, OT_COLORS as COLORS};
 /// Largest n·m the plan and Hessian views draw (they evaluate every P_ij).
 const MAX_DRAWN: usize = 400_000;
 
@@ -469,56 +469,12 @@ fn draw_plan<DB: DrawingBackend>(root: DrawingArea<DB, Shift>, painter: &crate::
 where
     DB::ErrorType: 'static,
 {
-    root.fill(&WHITE)?;
-    let (n, m) = (s.problem.n(), s.problem.m());
-    let max = s.p.iter().copied().fold(0.0, f64::max).max(f64::MIN_POSITIVE);
-    match &s.problem.geometry {
-        regula_core::ot::problem::Geometry::Points { x, y, .. } if x.dim == 2 => {
-            let coords = x.coords.chunks(2).chain(y.coords.chunks(2));
-            let (mut lo, mut hi) = ((f64::INFINITY, f64::INFINITY), (f64::NEG_INFINITY, f64::NEG_INFINITY));
-            for c in coords {
-                lo = (lo.0.min(c[0]), lo.1.min(c[1]));
-                hi = (hi.0.max(c[0]), hi.1.max(c[1]));
-            }
-            let mut chart = ChartBuilder::on(&root)
-                .caption("Transport plan: lines ∝ P_ij", ("sans-serif", 16))
-                .margin(10)
-                .build_cartesian_2d(lo.0..hi.0 + 1e-9, lo.1..hi.1 + 1e-9)?;
-            let mut lines: Vec<(usize, usize, f64)> =
-                (0..n).flat_map(|i| (0..m).map(move |j| (i, j))).map(|(i, j)| (i, j, s.p[i * m + j] / max)).filter(|t| t.2 > 0.02).collect();
-            lines.sort_by(|a, b| b.2.total_cmp(&a.2));
-            lines.truncate(4000);
-            chart.draw_series(lines.iter().map(|&(i, j, w)| {
-                let (p, q) = (x.point(i), y.point(j));
-                PathElement::new([(p[0], p[1]), (q[0], q[1])], RGBAColor(60, 60, 60, w.min(1.0)))
-            }))?;
-            chart.draw_series(x.coords.chunks(2).map(|c| Circle::new((c[0], c[1]), 2, COLORS[0].filled())))?;
-            chart.draw_series(y.coords.chunks(2).map(|c| Circle::new((c[0], c[1]), 2, COLORS[1].filled())))?;
-        }
-        _ => {
-            // Heatmap of P, binned to at most 100 × 100 cells.
-            let (bi, bj) = (n.div_ceil(100), m.div_ceil(100));
-            let (rows, cols) = (n.div_ceil(bi), m.div_ceil(bj));
-            let mut cells = vec![0.0f64; rows * cols];
-            for i in 0..n {
-                for j in 0..m {
-                    cells[(i / bi) * cols + j / bj] += s.p[i * m + j];
-                }
-            }
-            let cmax = cells.iter().copied().fold(0.0, f64::max).max(f64::MIN_POSITIVE);
-            let chart = ChartBuilder::on(&root)
-                .caption("Transport plan P (rows i, columns j)", ("sans-serif", 16))
-                .margin(10)
-                .build_cartesian_2d(0..cols, 0..rows)?;
-            let shades: Vec<[u8; 3]> = cells
-                .iter()
-                .map(|v| if *v > 0.0 { let shade = (255.0 * (1.0 - (v / cmax).sqrt())) as u8; [shade, shade, 255] } else { [255, 255, 255] })
-                .collect();
-            painter.raster(&root, chart.plotting_area().get_pixel_range(), cols, rows, &shades)?;
-        }
-    }
-    root.present()?;
-    Ok(())
+    let layout = match &s.problem.geometry {
+        regula_core::ot::problem::Geometry::Points { x, y, .. } if x.dim == 2 => PlanLayout::Points { x: &x.coords, y: &y.coords },
+        _ => PlanLayout::Matrix,
+    };
+    let raster = |root: &DrawingArea<DB, Shift>, area, cols, rows, rgb: &[[u8; 3]]| painter.raster(root, area, cols, rows, rgb);
+    regula_charts::ot::draw_plan(root, &raster, &s.p, s.problem.n(), s.problem.m(), layout)
 }
 
 /// The sparsified Hessian's kept entries (top k of P per row), and the mass they capture vs k.
@@ -551,40 +507,7 @@ where
     DB::ErrorType: 'static,
 {
     let (n, m) = (s.problem.n(), s.problem.m());
-    root.fill(&WHITE)?;
-    let (left, right) = root.split_horizontally(300);
-    // Left: kept off-diagonal block P_s (n × m) of the (n+m)² Hessian, binned to ≤ 150 × 150.
-    let (bi, bj) = (n.div_ceil(150), m.div_ceil(150));
-    let (rows, cols) = (n.div_ceil(bi), m.div_ceil(bj));
-    let mut hit = vec![false; rows * cols];
-    for (i, j) in top_k_pattern(&s.p, n, m, s.keep) {
-        hit[(i / bi) * cols + j / bj] = true;
-    }
-    let mut chart = ChartBuilder::on(&left)
-        .caption(format!("Kept entries of P (k = {} per row)", s.keep), ("sans-serif", 14))
-        .margin(8)
-        .build_cartesian_2d(0..cols, 0..rows)?;
-    chart.draw_series(hit.iter().enumerate().filter(|(_, h)| **h).map(|(k, _)| {
-        let (r, c) = (k / cols, k % cols);
-        Rectangle::new([(c, rows - r - 1), (c + 1, rows - r)], COLORS[1].filled())
-    }))?;
-    // Right: fraction of P's mass in the top k per row, vs k.
+    let pattern = top_k_pattern(&s.p, n, m, s.keep);
     let ks: Vec<usize> = (1..=m.min(40)).collect();
-    let frac = mass_captured(&s.p, n, m, &ks);
-    let mut chart = ChartBuilder::on(&right)
-        .caption("Mass captured vs kept per row", ("sans-serif", 14))
-        .margin(8)
-        .x_label_area_size(28)
-        .y_label_area_size(40)
-        .build_cartesian_2d(1f64..ks.len().max(2) as f64, 0f64..1.0)?;
-    chart.configure_mesh().x_desc("k").light_line_style(RGBColor(238, 240, 243)).draw()?;
-    chart.draw_series(LineSeries::new(ks.iter().zip(&frac).map(|(&k, &f)| (k as f64, f)), COLORS[0].stroke_width(2)))?;
-    chart.draw_series(std::iter::once(Circle::new((s.keep.min(ks.len()) as f64, frac[s.keep.min(ks.len()) - 1]), 4, COLORS[1].filled())))?;
-    root.present()?;
-    Ok(format!(
-        "The kept entries (k = {} per row, {:.2} % of P) hold {:.4} of P's mass.",
-        s.keep,
-        100.0 * s.keep as f64 / m as f64,
-        frac[s.keep.min(ks.len()) - 1]
-    ))
+    regula_charts::ot::draw_sparsity(root, n, m, s.keep, &pattern, &mass_captured(&s.p, n, m, &ks))
 }

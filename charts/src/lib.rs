@@ -8,6 +8,7 @@ use std::sync::Arc;
 use plotters::coord::Shift;
 use plotters::prelude::*;
 
+pub mod ot;
 #[cfg(feature = "png")]
 pub mod png;
 
@@ -24,6 +25,36 @@ pub const PALETTE: [RGBColor; 6] =
 /// Smallest value drawn on a log axis by default; zeros and negatives are drawn at the floor, and
 /// non-finite values are left out (never plotted as a number they are not).
 pub const LOG_FLOOR: f64 = 1e-6;
+
+/// A raster as one filled rectangle per non-white cell (SVG export, PNG).
+pub fn raster_rects<DB: DrawingBackend>(
+    root: &DrawingArea<DB, Shift>,
+    area: (std::ops::Range<i32>, std::ops::Range<i32>),
+    cols: usize,
+    rows: usize,
+    rgb: &[[u8; 3]],
+) -> DrawResult<()>
+where
+    DB::ErrorType: 'static,
+{
+    if cols == 0 || rows == 0 || rgb.len() != cols * rows {
+        return Err(format!("a {cols} × {rows} raster needs {} cells, got {}", cols * rows, rgb.len()).into());
+    }
+    let (x, y) = area;
+    let edge = |start: i32, len: i32, k: usize, n: usize| start + (len as f64 * k as f64 / n as f64).round() as i32;
+    for r in 0..rows {
+        for c in 0..cols {
+            let [red, green, blue] = rgb[r * cols + c];
+            if [red, green, blue] == [255, 255, 255] {
+                continue; // the picture's background
+            }
+            let (x0, x1) = (edge(x.start, x.end - x.start, c, cols), edge(x.start, x.end - x.start, c + 1, cols));
+            let (y0, y1) = (edge(y.start, y.end - y.start, r, rows), edge(y.start, y.end - y.start, r + 1, rows));
+            root.draw(&Rectangle::new([(x0, y0), (x1, y1)], RGBColor(red, green, blue).filled()))?;
+        }
+    }
+    Ok(())
+}
 
 /// One named line.
 #[derive(Clone, Debug, PartialEq)]

@@ -727,10 +727,12 @@ async fn ot(args: OtArgs) -> Result<(), Error> {
     let mut write_error = None;
     let mut traced = None;
     let mut errors: Vec<(f64, f64)> = Vec::new();
+    let mut errors_in_time: Vec<(f64, f64)> = Vec::new();
     let last = regula_core::frame::run_to_end(&mut solver, budget, |f| {
         bar.set_position(f.iteration);
         if let Some(e) = f.metric("marginal_error").filter(|_| errors.last().is_none_or(|p| p.0 != f.iteration as f64)) {
             errors.push((f.iteration as f64, e));
+            errors_in_time.push((f.elapsed_ms, e));
         }
         bar.set_message(format!("marginal error {:.2e}", f.metric("marginal_error").unwrap_or(f64::NAN)));
         // The frame that finds the tolerance met repeats the last iterate: one row per iterate.
@@ -765,8 +767,12 @@ async fn ot(args: OtArgs) -> Result<(), Error> {
         return Err(Error::Invalid { name: "trace", message: e });
     }
     if let Some(path) = &args.png {
-        let spec = spec("Marginal error (ℓ1) vs iteration", "iteration", "error", 1e-16);
-        save_png(path, LineSpec { guide: Some(params.tol), ..spec }, &[line(params.method.to_string(), 0, errors)], (false, true))?;
+        // The page's four charts: FILE (error vs iteration), FILE-time, FILE-plan, FILE-sparsity.
+        let spec_iter = spec("Marginal error (ℓ1) vs iteration", "iteration", "error", 1e-16);
+        save_png(path, LineSpec { guide: Some(params.tol), ..spec_iter }, &[line(params.method.to_string(), 0, errors)], (false, true))?;
+        let spec_time = spec("Marginal error (ℓ1) vs wall time", "ms", "error", 1e-16);
+        save_png(&sibling(path, "time"), LineSpec { guide: Some(params.tol), ..spec_time }, &[line(params.method.to_string(), 0, errors_in_time)], (false, true))?;
+        ot_pictures(path, &solver, &problem, &params).await?;
     }
     let metric = |k: &str| last.metric(k).unwrap_or(f64::NAN);
     let stop = last.stop.map(|r| format!("{r:?}")).unwrap_or_default();
@@ -800,6 +806,45 @@ async fn ot(args: OtArgs) -> Result<(), Error> {
         );
     }
     Ok(())
+}
+
+/// `FILE.png` → `FILE-<what>.png`, beside it (the further charts of a lab's `--png`).
+fn sibling(path: &std::path::Path, what: &str) -> std::path::PathBuf {
+    let stem = path.file_stem().map(|s| s.to_string_lossy().into_owned()).unwrap_or_default();
+    let ext = path.extension().map(|e| format!(".{}", e.to_string_lossy())).unwrap_or_default();
+    path.with_file_name(format!("{stem}-{what}{ext}"))
+}
+
+/// Largest n × m whose plan the pictures draw (the page's limit: each picture evaluates all of P).
+const MAX_DRAWN: usize = 400_000;
+
+/// The OT page's pictures of the final iterate: the transport plan (`FILE-plan.png`) and the sparsified
+/// Hessian's kept entries with the mass they capture (`FILE-sparsity.png`).
+async fn ot_pictures(path: &std::path::Path, solver: &OtStepper, problem: &OtProblem, params: &SolverParams) -> Result<(), Error> {
+    use regula_core::ot::analysis::{mass_captured, plan, top_k_pattern};
+    let (n, m) = (problem.n(), problem.m());
+    if n * m > MAX_DRAWN {
+        eprintln!("ot: the plan and sparsity pictures are drawn up to n × m = {MAX_DRAWN} (this run: {}); skipped", n * m);
+        return Ok(());
+    }
+    let (f, g) = match solver {
+        OtStepper::Cpu(s) => s.potentials(),
+        OtStepper::Gpu(s) => {
+            let (f, g) = s.potentials().await?;
+            (f.into_iter().map(f64::from).collect(), g.into_iter().map(f64::from).collect())
+        }
+    };
+    let p = plan(problem, &f, &g, params.eps);
+    let layout = match &problem.geometry {
+        regula_core::ot::problem::Geometry::Points { x, y, .. } if x.dim == 2 => regula_charts::ot::PlanLayout::Points { x: &x.coords, y: &y.coords },
+        _ => regula_charts::ot::PlanLayout::Matrix,
+    };
+    let raster = |root: &regula_charts::png::PngArea<'_>, area, cols, rows, rgb: &[[u8; 3]]| regula_charts::raster_rects(root, area, cols, rows, rgb);
+    write_png(&sibling(path, "plan"), |root| regula_charts::ot::draw_plan(root, &raster, &p, n, m, layout))?;
+    let keep = params.keep_per_row(m);
+    let ks: Vec<usize> = (1..=m.min(40)).collect();
+    let captured = mass_captured(&p, n, m, &ks);
+    write_png(&sibling(path, "sparsity"), |root| regula_charts::ot::draw_sparsity(root, n, m, keep, &top_k_pattern(&p, n, m, keep), &captured).map(drop))
 }
 
 /// The CPU or GPU OT solver behind one stepper.

@@ -433,7 +433,7 @@ fn read_png(path: &std::path::Path) -> (u32, u32, Vec<[u8; 3]>) {
 }
 
 #[test]
-fn every_lab_draws_its_main_chart_into_a_png() {
+fn every_lab_draws_its_charts_into_pngs() {
     let dir = std::env::temp_dir().join(format!("regula-png-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
     let runs: [(&str, &[&str]); 9] = [
@@ -462,6 +462,28 @@ fn every_lab_draws_its_main_chart_into_a_png() {
         let dark = rgb.iter().filter(|p| p.iter().all(|&c| c < 80)).count();
         assert!(blue > 40, "{name}: {blue} blue pixels");
         assert!(dark > 300, "{name}: {dark} dark pixels");
+    }
+    // OT draws the page's four charts: FILE, then FILE-time, FILE-plan and FILE-sparsity beside it.
+    for what in ["time", "plan", "sparsity"] {
+        let path = dir.join(format!("ot-{what}.png"));
+        let (w, h, rgb) = read_png(&path);
+        assert_eq!((w, h), (600, 320), "ot-{what}");
+        let count = |f: &dyn Fn(&[u8; 3]) -> bool| rgb.iter().filter(|p| f(p)).count();
+        match what {
+            "time" => assert!(count(&|p| p[0] < 60 && (100..140).contains(&p[1]) && p[2] > 160) > 40, "the error line"),
+            // The random problem's plan is a heatmap: shades of blue (r = g < 255, b = 255) in most cells.
+            "plan" => {
+                let tinted = count(&|p| p[2] == 255 && p[0] == p[1] && p[0] < 255);
+                let strong = count(&|p| p[2] == 255 && p[0] == p[1] && p[0] < 230);
+                assert!(tinted > 50_000 && strong > 2_000, "a heatmap of P: {tinted} tinted, {strong} strong pixels");
+            }
+            // Kept entries (k = 10 of 100 per row) in orange, and the mass-captured curve in blue.
+            _ => {
+                let orange = count(&|p| p[0] > 200 && (80..100).contains(&p[1]) && p[2] < 60);
+                assert!(orange > 2_000, "{orange} orange pixels of kept entries");
+                assert!(count(&|p| p[0] < 60 && (100..120).contains(&p[1]) && p[2] > 190) > 100, "the mass-captured curve");
+            }
+        }
     }
     // A file that cannot be written is an error naming the flag, after the run.
     let (ok, _, stderr) = regula(&["ot", "--problem", "random", "--n", "20", "--eps", "0.1", "--method", "sinkhorn", "--png", "/nonexistent-dir/x.png"]);
