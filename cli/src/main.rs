@@ -847,6 +847,65 @@ async fn ot_pictures(path: &std::path::Path, solver: &OtStepper, problem: &OtPro
     write_png(&sibling(path, "sparsity"), |root| regula_charts::ot::draw_sparsity(root, n, m, keep, &top_k_pattern(&p, n, m, keep), &captured).map(drop))
 }
 
+/// The sketching page's charts. Sketch-and-solve: ε∞ vs m into FILE, ε₂ (FILE-eps2) and the spike score
+/// (FILE-spike) vs m, and ε∞'s distribution at the largest m (FILE-hist). Sketch-and-precondition: LSQR's
+/// excess residual per iteration at the largest m into FILE (the page shows only that chart then).
+fn sketch_charts(path: &std::path::Path, experiment: &Experiment, sketches: &[SketchKind], solver: Solver) -> Result<(), Error> {
+    use regula_core::sketch::experiment::Trial;
+    let color = |k: usize| regula_charts::PALETTE[k % regula_charts::PALETTE.len()];
+    let cells = experiment.cells();
+    let chosen = cells.iter().map(|c| c.m).max().unwrap_or(0);
+    if solver == Solver::Precondition {
+        let r_star = experiment.exact().map_or(1.0, |x| x.residual_norm);
+        let lines: Vec<Series> = sketches
+            .iter()
+            .enumerate()
+            .filter_map(|(k, &kind)| {
+                let cell = cells.iter().find(|c| c.sketch == kind && c.m == chosen)?;
+                let t = cell.trials.last().filter(|t| !t.residuals.is_empty())?;
+                let points = t.residuals.iter().enumerate().map(|(i, r)| (i as f64, ((r - r_star) / r_star).abs())).collect();
+                Some(Series { name: kind.name(), color: color(k), points })
+            })
+            .collect();
+        return save_png(path, spec("LSQR on AR⁻¹: excess residual (‖r_k‖ − ‖r*‖)/‖r*‖", "iteration", "excess", 1e-17), &lines, (false, true));
+    }
+    let bands = |f: fn(&Trial) -> f64| -> Vec<regula_charts::Band> {
+        sketches
+            .iter()
+            .enumerate()
+            .map(|(k, &kind)| regula_charts::Band {
+                name: kind.to_string(),
+                color: color(k),
+                points: cells
+                    .iter()
+                    .filter(|c| c.sketch == kind && !c.trials.is_empty())
+                    .map(|c| {
+                        let s = c.stats(f);
+                        (c.m as f64, s.p10, s.median, s.p90)
+                    })
+                    .collect(),
+            })
+            .collect()
+    };
+    let band_chart = |path: &std::path::Path, title, y_label, f: fn(&Trial) -> f64, log_y| {
+        let spec = regula_charts::BandSpec { title, x_label: "m", y_label, floor: 1e-3 };
+        write_png(path, |root| regula_charts::draw_bands(root, spec, &bands(f), log_y).map(drop))
+    };
+    band_chart(path, "ε∞ = √d‖x′ − x*‖∞ / (‖Ax* − b‖‖A†‖) vs m", "ε∞", |t| t.metrics.epsinf, true)?;
+    band_chart(&sibling(path, "eps2"), "ε₂ = ‖A(x′ − x*)‖ / ‖Ax* − b‖ vs m (median, p10–p90)", "ε₂", |t| t.metrics.eps2, true)?;
+    band_chart(&sibling(path, "spike"), "Spike score √d‖e‖∞/‖e‖₂ (1 spread … √d one coordinate)", "spike", |t| t.metrics.spike, false)?;
+    let hist: Vec<Series> = sketches
+        .iter()
+        .enumerate()
+        .filter_map(|(k, &kind)| {
+            let cell = cells.iter().find(|c| c.sketch == kind && c.m == chosen && !c.trials.is_empty())?;
+            Some(Series { name: kind.name(), color: color(k), points: cell.trials.iter().map(|t| (t.metrics.epsinf, 0.0)).collect() })
+        })
+        .collect();
+    let title = format!("Distribution of ε∞ at m = {chosen}");
+    write_png(&sibling(path, "hist"), |root| regula_charts::draw_histogram(root, &title, "ε∞", &hist).map(drop))
+}
+
 /// The CPU or GPU OT solver behind one stepper.
 enum OtStepper {
     Cpu(OtSolver),
@@ -908,26 +967,7 @@ async fn sketch(args: SketchArgs) -> Result<(), Error> {
     .await?;
     bar.finish_and_clear();
     if let Some(path) = &args.png {
-        let bands: Vec<regula_charts::Band> = args
-            .sketch
-            .iter()
-            .enumerate()
-            .map(|(k, &kind)| regula_charts::Band {
-                name: kind.to_string(),
-                color: regula_charts::PALETTE[k % regula_charts::PALETTE.len()],
-                points: experiment
-                    .cells()
-                    .iter()
-                    .filter(|c| c.sketch == kind && !c.trials.is_empty())
-                    .map(|c| {
-                        let s = c.stats(|t| t.metrics.epsinf);
-                        (c.m as f64, s.p10, s.median, s.p90)
-                    })
-                    .collect(),
-            })
-            .collect();
-        let spec = regula_charts::BandSpec { title: "ε∞ = √d‖x′ − x*‖∞ / (‖Ax* − b‖‖A†‖) vs m", x_label: "m", y_label: "ε∞", floor: 1e-3 };
-        write_png(path, |root| regula_charts::draw_bands(root, spec, &bands, true).map(drop))?;
+        sketch_charts(path, &experiment, &args.sketch, args.solver)?;
     }
     let exact = experiment.exact().expect("computed in the first step");
     if exact.rank_deficient {
@@ -1409,13 +1449,17 @@ async fn train(args: TrainArgs) -> Result<(), Error> {
     let mut write_error = None;
     // With a trace or a chart, one frame per epoch.
     let budget = if trace.is_some() || args.png.is_some() { Budget::iterations(spe) } else { Budget::millis(200.0) };
-    let (mut train_loss, mut test_loss) = (Vec::new(), Vec::new());
+    // The page's line charts, one list of (step, value) per metric.
+    let charted = ["train_loss", "test_loss", "train_accuracy", "test_accuracy", "sharpness", "stability_threshold", "batch_bound"];
+    let mut curves: Vec<Vec<(f64, f64)>> = vec![Vec::new(); charted.len()];
+    let mut last_charted = None;
     let last = regula_core::frame::run_to_end(&mut trainer, budget, |f| {
         bar.set_position(f.iteration);
         bar.set_message(format!("train loss {:.4}", f.metric("train_loss").unwrap_or(f64::NAN)));
-        if train_loss.last().is_none_or(|p: &(f64, f64)| p.0 != f.iteration as f64) {
-            train_loss.extend(f.metric("train_loss").map(|v| (f.iteration as f64, v)));
-            test_loss.extend(f.metric("test_loss").map(|v| (f.iteration as f64, v)));
+        if last_charted.replace(f.iteration) != Some(f.iteration) {
+            for (curve, key) in curves.iter_mut().zip(charted) {
+                curve.extend(f.metric(key).map(|v| (f.iteration as f64, v)));
+            }
         }
         if let Some(w) = trace.as_mut() {
             use std::io::Write;
@@ -1450,7 +1494,19 @@ async fn train(args: TrainArgs) -> Result<(), Error> {
         return Err(Error::Invalid { name: "trace", message: e });
     }
     if let Some(path) = &args.png {
+        // FILE: loss; FILE-error: error rate (1 − accuracy); FILE-sharpness: λmax against 2/η (when measured).
+        let [train_loss, test_loss, train_acc, test_acc, sharp, threshold, bound] = <[Vec<(f64, f64)>; 7]>::try_from(curves).expect("seven curves");
         save_png(path, spec("Loss vs step", "step", "loss", 1e-8), &[line("train", 0, train_loss), line("test", 1, test_loss)], (false, true))?;
+        let error = |c: Vec<(f64, f64)>| c.into_iter().map(|(x, a)| (x, 1.0 - a)).collect();
+        let errors = [line("train error", 0, error(train_acc)), line("test error", 1, error(test_acc))];
+        save_png(&sibling(path, "error"), spec("Error rate (1 − accuracy) vs step", "step", "error", 1e-3), &errors, (false, true))?;
+        if sharp.is_empty() {
+            eprintln!("train: no sharpness was measured (add --hessian-every K), so there is no sharpness chart");
+        } else {
+            let lines = [line("λmax (sharpness)", 0, sharp), line("stability threshold 2/η", 1, threshold), line("tr(H)/B + (1 − 1/B)λmax", 2, bound)];
+            let lines: Vec<Series> = lines.into_iter().filter(|l| !l.points.is_empty()).collect();
+            save_png(&sibling(path, "sharpness"), spec("Sharpness λmax vs the stability threshold", "step", "λ", 1e-6), &lines, (false, true))?;
+        }
     }
     let m = |k: &str| last.metric(k);
     let seconds = last.elapsed_ms / 1e3;

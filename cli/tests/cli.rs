@@ -485,6 +485,17 @@ fn every_lab_draws_its_charts_into_pngs() {
             }
         }
     }
+    // Sketching and training draw their page's further line charts beside FILE too.
+    for (file, blue_line) in [("sketch-eps2", true), ("sketch-spike", true), ("sketch-hist", true), ("train-error", true), ("train-sharpness", false)] {
+        let (w, h, rgb) = read_png(&dir.join(format!("{file}.png")));
+        assert_eq!((w, h), (600, 320), "{file}");
+        let blue = rgb.iter().filter(|p| p[0] < 60 && (100..140).contains(&p[1]) && p[2] > 160).count();
+        let dark = rgb.iter().filter(|p| p.iter().all(|&c| c < 80)).count();
+        assert!(dark > 300, "{file}: {dark} dark pixels (title and axes)");
+        if blue_line {
+            assert!(blue > 40, "{file}: {blue} blue pixels");
+        }
+    }
     // A file that cannot be written is an error naming the flag, after the run.
     let (ok, _, stderr) = regula(&["ot", "--problem", "random", "--n", "20", "--eps", "0.1", "--method", "sinkhorn", "--png", "/nonexistent-dir/x.png"]);
     assert!(!ok);
