@@ -1151,6 +1151,16 @@ async fn gen(which: GenWhich) -> Result<(), Error> {
                     println!("{:>7.3} {:>10.4} {:>10.4} {:>10.4} {:>10.4}", r[0], r[1], r[3], r[2], r[4]);
                 }
                 json["sweep"] = json!(sw.rows.iter().map(|r| json!({"alpha": r[0], "best_test_error": r[1], "final_test_error": r[2], "theory_best_test_error": r[3], "theory_final_test_error": r[4]})).collect::<Vec<_>>());
+                if let Some(path) = &out.png {
+                    let c = &sw.rows;
+                    let lines = [
+                        line("best early-stopped (simulated)", 0, column(c, 1, |v| v)),
+                        line("best early-stopped (theory)", 1, column(c, 3, |v| v)),
+                        line("at t = T (simulated)", 2, column(c, 2, |v| v)),
+                        line("at t = T (theory)", 3, column(c, 4, |v| v)),
+                    ];
+                    save_png(&sibling(path, "sweep"), spec("Test error vs α: best early-stopped and at t = T", "α = P/N", "test error", 1e-3), &lines, (false, true))?;
+                }
             }
             if out.json {
                 println!("{json}");
@@ -1181,6 +1191,16 @@ async fn gen(which: GenWhich) -> Result<(), Error> {
                     lines.push(line("forward correction", 2, column(&e.rows, 7, |a| 1.0 - a)));
                 }
                 save_png(path, spec("Test error (1 − accuracy): cross-entropy vs ELR vs forward correction", "epoch", "test error", 1e-2), &lines, (false, true))?;
+                let mut fit = vec![
+                    line("noisy labels fitted, CE", 0, column(&e.rows, 2, |v| v)),
+                    line("noisy labels fitted, ELR", 1, column(&e.rows, 5, |v| v)),
+                    line("clean labels fitted, CE", 2, column(&e.rows, 3, |v| v)),
+                    line("clean labels fitted, ELR", 3, column(&e.rows, 6, |v| v)),
+                ];
+                if forward != noisy_labels::Forward::Off {
+                    fit.push(line("noisy labels fitted, forward", 4, column(&e.rows, 8, |v| v)));
+                }
+                save_png(&sibling(path, "fit"), spec("Training labels fitted: noisy (memorisation) and clean", "epoch", "fraction", 1e-2), &fit, (false, false))?;
             }
             if out.json {
                 let mut j = serde_json::to_value(s).expect("summary serialises");
@@ -1208,6 +1228,15 @@ async fn gen(which: GenWhich) -> Result<(), Error> {
             if let Some(path) = &out.png {
                 let lines = [line("cross-entropy", 0, column(&e.rows, 3, |v| v)), line("label smoothing", 2, column(&e.rows, 6, |v| v)), line("PS-KD", 1, column(&e.rows, 9, |v| v))];
                 save_png(path, spec("Expected calibration error (15 bins) vs epoch", "epoch", "ECE", 1e-3), &lines, (false, true))?;
+                let nll = [line("cross-entropy", 0, column(&e.rows, 2, |v| v)), line("label smoothing", 2, column(&e.rows, 5, |v| v)), line("PS-KD", 1, column(&e.rows, 8, |v| v))];
+                save_png(&sibling(path, "nll"), spec("Test negative log-likelihood vs epoch", "epoch", "NLL", 1e-3), &nll, (false, true))?;
+                let bins = |c: &pskd::Calibration| c.bins.iter().filter(|b| b.0 > 0).map(|b| (b.1, b.2)).collect::<Vec<_>>();
+                let mut reliability = vec![line("perfect calibration", 3, vec![(0.0, 0.0), (1.0, 1.0)])];
+                for ((name, color), c) in [("cross-entropy", 0), ("label smoothing", 2), ("PS-KD", 1)].into_iter().zip(&e.last) {
+                    reliability.push(line(name, color, bins(c)));
+                }
+                let title = "Reliability diagram (last epoch): accuracy vs confidence";
+                save_png(&sibling(path, "reliability"), spec(title, "confidence (top probability)", "accuracy", 1e-3), &reliability, (false, false))?;
             }
             if out.json {
                 let mut j = json!({"epochs": epochs, "alpha_t": alpha_t, "smoothing": smoothing});
@@ -1241,6 +1270,11 @@ async fn gen(which: GenWhich) -> Result<(), Error> {
                 let col = |f: fn(&continual::Outcome) -> f64| e.outcomes.iter().map(|o| (o.lambda, f(o))).collect::<Vec<_>>();
                 let lines = [line("forgetting of A", 0, col(|o| o.forgetting)), line("A's accuracy after B", 2, col(|o| o.a_accuracy)), line("B's accuracy", 1, col(|o| o.b_accuracy))];
                 save_png(path, spec("Forgetting and accuracy vs the penalty weight λ (λ = 0 in the table)", "λ", "fraction", 1e-3), &lines, (true, false))?;
+                if let Some((_, _, fisher)) = &e.after_a {
+                    let points = fisher.iter().enumerate().map(|(i, v)| (i as f64, *v)).collect();
+                    let x_label = "parameter index (layer by layer: weights, then biases)";
+                    save_png(&sibling(path, "fisher"), spec("Diagonal Fisher information of task A per parameter", x_label, "F_i", 1e-10), &[line("F_i (task A, at θ*_A)", 0, points)], (false, true))?;
+                }
             }
             if out.json {
                 println!("{}", json!({"a_accuracy_after_a": acc_a, "outcomes": e.outcomes}));
@@ -1273,6 +1307,11 @@ async fn gen(which: GenWhich) -> Result<(), Error> {
                     line("recovery threshold α_PR", 3, vec![(threshold, 1e-6), (threshold, 2.0)]),
                 ];
                 save_png(path, spec("Test error vs α = n/d²: one run, the average over runs, and the averaged predictor", "α = n/d²", "test error", 1e-6), &lines, (false, true))?;
+                if !sweep.curve.is_empty() {
+                    let c = &sweep.curve;
+                    let lines = [line("test error", 0, column(c, 2, |v| v)), line("training error", 1, column(c, 1, |v| v))];
+                    save_png(&sibling(path, "curve"), spec("The last start: errors vs gradient-descent step", "step", "relative error", 1e-10), &lines, (false, true))?;
+                }
             }
             if out.json {
                 let rows: Vec<_> = sweep.rows.iter().map(|r| json!({"alpha": r[0], "single_test_error": r[1], "mean_test_error": r[2], "averaged_test_error": r[3], "train_error": r[4]})).collect();

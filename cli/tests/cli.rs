@@ -485,8 +485,21 @@ fn every_lab_draws_its_charts_into_pngs() {
             }
         }
     }
-    // Sketching and training draw their page's further line charts beside FILE too.
-    for (file, blue_line) in [("sketch-eps2", true), ("sketch-spike", true), ("sketch-hist", true), ("train-error", true), ("train-sharpness", false)] {
+    // Sketching, training and the generalization experiments draw their pages' further line charts
+    // beside FILE too.
+    let further = [
+        ("sketch-eps2", true),
+        ("sketch-spike", true),
+        ("sketch-hist", true),
+        ("train-error", true),
+        ("train-sharpness", false),
+        ("noisy-labels-fit", true),
+        ("pskd-nll", true),
+        ("pskd-reliability", true),
+        ("continual-fisher", true),
+        ("quadratic-curve", true),
+    ];
+    for (file, blue_line) in further {
         let (w, h, rgb) = read_png(&dir.join(format!("{file}.png")));
         assert_eq!((w, h), (600, 320), "{file}");
         let blue = rgb.iter().filter(|p| p[0] < 60 && (100..140).contains(&p[1]) && p[2] > 160).count();
