@@ -81,13 +81,6 @@ impl Painter {
 /// A picture's SVG export: draws the current state into an SVG document, or says why it cannot.
 pub type SvgExport = std::rc::Rc<dyn Fn() -> Result<String, String>>;
 
-/// `color` at opacity `alpha` over white, as an opaque RGB cell for [`draw_raster`].
-pub fn over_white(color: RGBColor, alpha: f64) -> [u8; 3] {
-    let a = alpha.clamp(0.0, 1.0);
-    let mix = |c: u8| (255.0 * (1.0 - a) + c as f64 * a).round() as u8;
-    [mix(color.0), mix(color.1), mix(color.2)]
-}
-
 /// Starts a download of `href` (a data: URL) as `file`.
 fn download(href: &str, file: &str) {
     use wasm_bindgen::JsCast;

@@ -11,7 +11,7 @@ use leptos::prelude::*;
 use plotters::prelude::*;
 use plotters::coord::Shift;
 use regula_core::train::gpu::{GpuKernel, GpuTrainer};
-use regula_core::train::hessian::{full_hessian, slq_density};
+use regula_core::train::picture::{BoundaryPicture, HessianPicture, NetworkPicture};
 use regula_core::{BackendChoice, Budget, Error, Frame, Stepper};
 use regula_core::train::{
     Activation, DatasetKind, DatasetSpec, Feature, Loss, Optimizer, Regularization, Schedule, TrainConfig, Trainer,
@@ -25,7 +25,6 @@ use crate::runner::{next_animation_frame, Factory, RunControls, Runner};
 const TRAIN: RGBColor = RGBColor(40, 110, 200);
 const TEST: RGBColor = RGBColor(214, 90, 40);
 /// Largest parameter count for the exact Hessian view (p Hessian-vector products on the main thread).
-const MAX_HESSIAN_PARAMS: usize = 600;
 
 /// A training run on either backend.
 pub enum TrainRun {
@@ -261,26 +260,26 @@ pub fn TrainPage(device: Device) -> impl IntoView {
     };
 
     // The decision boundary, redrawn every few frames and on pause.
-    let boundary = Signal::derive(move || -> Option<Arc<Boundary>> {
+    let boundary = Signal::derive(move || -> Option<Arc<BoundaryPicture>> {
         let n = runner.frames.with(|fs| fs.first().map_or(0, |f| f.len()));
         if n == 0 || (runner.running.get() && n % 4 != 1) {
             return None;
         }
-        runner.with_steppers(|s| s.first().and_then(|r| Boundary::of(r.trainer())).map(Arc::new)).flatten()
+        runner.with_steppers(|s| s.first().and_then(|r| BoundaryPicture::of(r.trainer())).map(Arc::new)).flatten()
     });
 
     // The network's weights, on the same cadence but two frames later (one heavy redraw per frame).
-    let network = Signal::derive(move || -> Option<Arc<Network>> {
+    let network = Signal::derive(move || -> Option<Arc<NetworkPicture>> {
         let n = runner.frames.with(|fs| fs.first().map_or(0, |f| f.len()));
         if n == 0 || (runner.running.get() && n % 4 != 3) {
             return None;
         }
-        runner.with_steppers(|s| s.first().map(|r| Arc::new(Network::of(r.trainer())))).flatten()
+        runner.with_steppers(|s| s.first().map(|r| Arc::new(NetworkPicture::of(r.trainer())))).flatten()
     });
 
     // The exact Hessian on demand.
     let threshold = RwSignal::new(-3.0f64);
-    let hessian = RwSignal::new(None::<Arc<HessianView>>);
+    let hessian = RwSignal::new(None::<Arc<HessianPicture>>);
     let hessian_note = RwSignal::new(String::new());
     let compute_hessian = move || {
         if runner.running.get_untracked() {
@@ -294,7 +293,7 @@ pub fn TrainPage(device: Device) -> impl IntoView {
             if hessian_note.try_get_untracked().is_none() {
                 return; // the page was left meanwhile
             }
-            let view = runner.with_steppers(|s| s.first().map(|r| HessianView::of(r.trainer()))).flatten();
+            let view = runner.with_steppers(|s| s.first().map(|r| HessianPicture::of(r.trainer()))).flatten();
             match view {
                 Some(Ok(v)) => {
                     hessian_note.set(format!(
@@ -303,7 +302,7 @@ pub fn TrainPage(device: Device) -> impl IntoView {
                     ));
                     hessian.set(Some(Arc::new(v)));
                 }
-                Some(Err(e)) => hessian_note.set(e),
+                Some(Err(e)) => hessian_note.set(e.to_string()),
                 None => hessian_note.set("Run or step once first.".into()),
             }
         });
@@ -553,25 +552,8 @@ fn parse_layers(text: &str, default: Activation) -> Result<(Vec<usize>, Vec<Acti
     Ok((widths, if named { acts } else { vec![] }))
 }
 
-/// The weights for the network view: widths, θ and the input names.
-struct Network {
-    widths: Vec<usize>,
-    layers: Vec<(usize, usize, usize, usize)>,
-    theta: Vec<f64>,
-    inputs: Vec<String>,
-}
-
-impl Network {
-    fn of(t: &Trainer) -> Network {
-        let arch = t.architecture();
-        let features = &t.data().features;
-        let inputs = (0..arch.inputs).map(|k| if arch.inputs == features.len() { features[k].name().to_owned() } else { String::new() }).collect();
-        Network { widths: arch.widths(), layers: arch.layers(), theta: t.params().to_vec(), inputs }
-    }
-}
-
 #[component]
-fn NetworkView(network: Signal<Option<Arc<Network>>>) -> impl IntoView {
+fn NetworkView(network: Signal<Option<Arc<NetworkPicture>>>) -> impl IntoView {
     let canvas = NodeRef::<Canvas>::new();
     Effect::new(move |_| {
         if let (Some(n), Some(c)) = (network.get(), canvas.get()) {
@@ -591,89 +573,15 @@ fn NetworkView(network: Signal<Option<Arc<Network>>>) -> impl IntoView {
     }
 }
 
-/// Neurons as dots in columns, weights as lines: blue positive, orange negative, width ∝ |w| / max |w|.
-fn draw_network<DB: DrawingBackend>(root: DrawingArea<DB, Shift>, n: &Network) -> Result<(), Box<dyn std::error::Error>>
+fn draw_network<DB: DrawingBackend>(root: DrawingArea<DB, Shift>, n: &NetworkPicture) -> Result<(), Box<dyn std::error::Error>>
 where
     DB::ErrorType: 'static,
 {
-    root.fill(&WHITE)?;
-    let mut chart = ChartBuilder::on(&root)
-        .caption("Weights (blue > 0, orange < 0, width ∝ |w|)", ("sans-serif", 16))
-        .margin(10)
-        .build_cartesian_2d(-0.6f64..(n.widths.len() as f64 - 0.4), 0f64..1f64)?;
-    let pos = |layer: usize, k: usize| -> (f64, f64) {
-        let w = n.widths[layer];
-        (layer as f64, 1.0 - (k as f64 + 1.0) / (w as f64 + 1.0))
-    };
-    let max = n.layers.iter().flat_map(|&(w, _, i, o)| n.theta[w..w + i * o].iter()).fold(0.0f64, |m, v| m.max(v.abs())).max(1e-12);
-    for (l, &(w, _, i, o)) in n.layers.iter().enumerate() {
-        chart.draw_series((0..o).flat_map(|r| (0..i).map(move |c| (r, c))).map(|(r, c)| {
-            let v = n.theta[w + r * i + c];
-            let color = if v >= 0.0 { RGBColor(40, 110, 200) } else { RGBColor(214, 90, 40) };
-            let a = (v.abs() / max).sqrt();
-            PathElement::new([pos(l, c), pos(l + 1, r)], color.mix(0.15 + 0.85 * a).stroke_width(1 + (3.0 * a) as u32))
-        }))?;
-    }
-    for (l, &w) in n.widths.iter().enumerate() {
-        chart.draw_series((0..w).map(|k| Circle::new(pos(l, k), 4, RGBColor(29, 39, 51).filled())))?;
-    }
-    chart.draw_series(n.inputs.iter().enumerate().filter(|(_, s)| !s.is_empty()).map(|(k, s)| {
-        let (x, y) = pos(0, k);
-        Text::new(s.clone(), (x - 0.45, y + 0.02), ("sans-serif", 12))
-    }))?;
-    root.present()?;
-    Ok(())
-}
-
-/// A grid of network outputs over the data's 2-D box, and the points.
-struct Boundary {
-    grid: Vec<f64>,
-    size: usize,
-    lo: (f64, f64),
-    hi: (f64, f64),
-    points: Vec<(f64, f64, usize, bool)>,
-    regression: bool,
-}
-
-impl Boundary {
-    fn of(t: &Trainer) -> Option<Boundary> {
-        let d = t.data();
-        if d.points.is_empty() {
-            return None;
-        }
-        let xs = d.points.chunks(2);
-        let (mut lo, mut hi) = ((f64::INFINITY, f64::INFINITY), (f64::NEG_INFINITY, f64::NEG_INFINITY));
-        for p in xs {
-            lo = (lo.0.min(p[0]), lo.1.min(p[1]));
-            hi = (hi.0.max(p[0]), hi.1.max(p[1]));
-        }
-        let pad = 0.05 * (hi.0 - lo.0).max(hi.1 - lo.1).max(1e-9);
-        let (lo, hi) = ((lo.0 - pad, lo.1 - pad), (hi.0 + pad, hi.1 + pad));
-        let size = 48;
-        let mut grid = Vec::with_capacity(size * size);
-        for r in 0..size {
-            for c in 0..size {
-                let x = lo.0 + (c as f64 + 0.5) / size as f64 * (hi.0 - lo.0);
-                let y = hi.1 - (r as f64 + 0.5) / size as f64 * (hi.1 - lo.1);
-                let o = t.predict(&d.featurize(x, y));
-                grid.push(if o.len() == 1 { o[0] } else { 2.0 * softmax1(&o) - 1.0 });
-            }
-        }
-        let test: std::collections::HashSet<usize> = d.test.iter().copied().collect();
-        let points = (0..d.rows()).map(|r| (d.points[2 * r], d.points[2 * r + 1], d.class.get(r).copied().unwrap_or(0), test.contains(&r))).collect();
-        Some(Boundary { grid, size, lo, hi, points, regression: d.classes == 0 })
-    }
-}
-
-/// p(class 1) from two or more logits (the multiclass views colour by class 1 vs rest).
-fn softmax1(o: &[f64]) -> f64 {
-    let m = o.iter().copied().fold(f64::NEG_INFINITY, f64::max);
-    let s: f64 = o.iter().map(|v| (v - m).exp()).sum();
-    (o[1] - m).exp() / s
+    regula_charts::train::draw_network(root, &n.widths, &n.layers, &n.theta, &n.inputs)
 }
 
 #[component]
-fn BoundaryView(boundary: Signal<Option<Arc<Boundary>>>) -> impl IntoView {
+fn BoundaryView(boundary: Signal<Option<Arc<BoundaryPicture>>>) -> impl IntoView {
     let canvas = NodeRef::<Canvas>::new();
     Effect::new(move |_| {
         if let (Some(b), Some(c)) = (boundary.get(), canvas.get()) {
@@ -694,65 +602,16 @@ fn BoundaryView(boundary: Signal<Option<Arc<Boundary>>>) -> impl IntoView {
     }
 }
 
-fn draw_boundary<DB: DrawingBackend>(root: DrawingArea<DB, Shift>, painter: &crate::chart::Painter, b: &Boundary) -> Result<(), Box<dyn std::error::Error>>
+fn draw_boundary<DB: DrawingBackend>(root: DrawingArea<DB, Shift>, painter: &crate::chart::Painter, b: &BoundaryPicture) -> Result<(), Box<dyn std::error::Error>>
 where
     DB::ErrorType: 'static,
 {
-    root.fill(&WHITE)?;
-    let mut chart = ChartBuilder::on(&root)
-        .caption("Decision boundary (blue > 0 > orange); test points hollow", ("sans-serif", 16))
-        .margin(10)
-        .build_cartesian_2d(b.lo.0..b.hi.0, b.lo.1..b.hi.1)?;
-    // The grid's row 0 is the top (y = hi), as a raster's.
-    let cells: Vec<[u8; 3]> = b
-        .grid
-        .iter()
-        .map(|&v| {
-            let t = v.clamp(-1.0, 1.0);
-            if t >= 0.0 { crate::chart::over_white(RGBColor(40, 110, 200), 0.15 + 0.5 * t) } else { crate::chart::over_white(RGBColor(214, 90, 40), 0.15 + 0.5 * -t) }
-        })
-        .collect();
-    painter.raster(&root, chart.plotting_area().get_pixel_range(), b.size, b.size, &cells)?;
-    chart.draw_series(b.points.iter().map(|&(x, y, class, test)| {
-        let color = if b.regression { RGBColor(60, 60, 60) } else if class == 1 { RGBColor(40, 110, 200) } else { RGBColor(214, 90, 40) };
-        let style = if test { color.stroke_width(1) } else { color.filled() };
-        Circle::new((x, y), 3, style)
-    }))?;
-    root.present()?;
-    Ok(())
-}
-
-/// The exact Hessian of the current training objective and its spectrum.
-struct HessianView {
-    p: usize,
-    h: Vec<f64>,
-    eigenvalues: Vec<f64>,
-    /// Smoothed SLQ density, (λ − λmin + floor-friendly shift, density).
-    density: Vec<(f64, f64)>,
-    layers: Vec<usize>,
-}
-
-impl HessianView {
-    fn of(t: &Trainer) -> Result<HessianView, String> {
-        let p = t.params().len();
-        if p > MAX_HESSIAN_PARAMS {
-            return Err(format!("{p} parameters: the exact Hessian view is limited to {MAX_HESSIAN_PARAMS} (use a smaller net)"));
-        }
-        let h = full_hessian(p, |v| t.hessian_vector(v));
-        let eigenvalues = regula_core::train::hessian::symmetric_eigenvalues(&h, p).map_err(|e| e.to_string())?;
-        let dens = slq_density(p, |v| t.hessian_vector(v), 40.min(p), 4, 11).map_err(|e| e.to_string())?;
-        let (lo, hi) = (eigenvalues[0], eigenvalues[p - 1]);
-        let sigma = ((hi - lo) / 60.0).max(1e-6);
-        let xs: Vec<f64> = (0..200).map(|k| lo - 3.0 * sigma + (hi - lo + 6.0 * sigma) * k as f64 / 199.0).collect();
-        let ys = dens.smoothed(&xs, sigma);
-        let density = xs.iter().zip(ys).map(|(x, y)| (x - lo + 3.0 * sigma, y)).collect();
-        let layers = t.architecture().layers().iter().map(|&(w, _, _, _)| w).chain(std::iter::once(p)).collect();
-        Ok(HessianView { p, h, eigenvalues, density, layers })
-    }
+    let raster = |root: &DrawingArea<DB, Shift>, area, cols, rows, rgb: &[[u8; 3]]| painter.raster(root, area, cols, rows, rgb);
+    regula_charts::train::draw_boundary(root, &raster, &b.grid, b.size, (b.lo, b.hi), &b.points, b.regression)
 }
 
 #[component]
-fn HessianHeatmap(hessian: Signal<Option<Arc<HessianView>>>, threshold: Signal<f64>) -> impl IntoView {
+fn HessianHeatmap(hessian: Signal<Option<Arc<HessianPicture>>>, threshold: Signal<f64>) -> impl IntoView {
     let canvas = NodeRef::<Canvas>::new();
     let caption = RwSignal::new(String::new());
     Effect::new(move |_| {
@@ -777,42 +636,9 @@ fn HessianHeatmap(hessian: Signal<Option<Arc<HessianView>>>, threshold: Signal<f
     }
 }
 
-fn draw_hessian<DB: DrawingBackend>(root: DrawingArea<DB, Shift>, v: &HessianView, log_threshold: f64) -> Result<String, Box<dyn std::error::Error>>
+fn draw_hessian<DB: DrawingBackend>(root: DrawingArea<DB, Shift>, v: &HessianPicture, log_threshold: f64) -> Result<String, Box<dyn std::error::Error>>
 where
     DB::ErrorType: 'static,
 {
-    root.fill(&WHITE)?;
-    let p = v.p;
-    let max = v.h.iter().fold(0.0f64, |m, x| m.max(x.abs())).max(f64::MIN_POSITIVE);
-    let cut = max * 10f64.powf(log_threshold);
-    let bin = p.div_ceil(200);
-    let cells = p.div_ceil(bin);
-    let mut grid = vec![0.0f64; cells * cells];
-    let mut kept = 0usize;
-    for i in 0..p {
-        for j in 0..p {
-            let a = v.h[i * p + j].abs();
-            if a >= cut {
-                kept += 1;
-                let k = (i / bin) * cells + j / bin;
-                grid[k] = grid[k].max(a);
-            }
-        }
-    }
-    let mut chart = ChartBuilder::on(&root)
-        .caption("|H| by parameter (layer blocks outlined)", ("sans-serif", 16))
-        .margin(10)
-        .build_cartesian_2d(0..cells, 0..cells)?;
-    chart.draw_series(grid.iter().enumerate().filter(|(_, a)| **a > 0.0).map(|(k, a)| {
-        let (r, c) = (k / cells, k % cells);
-        let t = ((a / max).log10() - log_threshold) / (-log_threshold).max(1e-9);
-        let shade = (230.0 * (1.0 - t.clamp(0.0, 1.0))) as u8;
-        Rectangle::new([(c, cells - r - 1), (c + 1, cells - r)], RGBColor(shade, shade, 255).filled())
-    }))?;
-    for w in v.layers.windows(2) {
-        let (a, b) = (w[0] / bin, w[1].div_ceil(bin));
-        chart.draw_series(std::iter::once(Rectangle::new([(a, cells - b), (b, cells - a)], RGBColor(214, 90, 40).stroke_width(1))))?;
-    }
-    root.present()?;
-    Ok(format!("{:.1} % of the {}² entries have |H_ij| ≥ 10^{:.1} of the largest.", 100.0 * kept as f64 / (p * p) as f64, p, log_threshold))
+    regula_charts::train::draw_hessian(root, v.p, &v.h, &v.layers, log_threshold)
 }

@@ -9,6 +9,7 @@ use plotters::coord::Shift;
 use plotters::prelude::*;
 
 pub mod ot;
+pub mod train;
 #[cfg(feature = "png")]
 pub mod png;
 
@@ -25,6 +26,13 @@ pub const PALETTE: [RGBColor; 6] =
 /// Smallest value drawn on a log axis by default; zeros and negatives are drawn at the floor, and
 /// non-finite values are left out (never plotted as a number they are not).
 pub const LOG_FLOOR: f64 = 1e-6;
+
+/// `color` at opacity `alpha` over white, as opaque RGB (a raster cell's colour).
+pub fn over_white(color: RGBColor, alpha: f64) -> [u8; 3] {
+    let a = alpha.clamp(0.0, 1.0);
+    let mix = |c: u8| (255.0 * (1.0 - a) + c as f64 * a).round() as u8;
+    [mix(color.0), mix(color.1), mix(color.2)]
+}
 
 /// A raster as one filled rectangle per non-white cell (SVG export, PNG).
 pub fn raster_rects<DB: DrawingBackend>(

@@ -21,10 +21,15 @@ pub type PngArea<'a> = DrawingArea<BitMapBackend<'a>, Shift>;
 
 /// Draws one chart into a PNG file's bytes (RGB, the chart's size).
 pub fn render(draw: impl FnOnce(PngArea<'_>) -> DrawResult<()>) -> DrawResult<Vec<u8>> {
+    render_sized(SIZE, draw)
+}
+
+/// `render` at another size (the Hessian picture is 600 × 420, as on the page).
+pub fn render_sized(size: (u32, u32), draw: impl FnOnce(PngArea<'_>) -> DrawResult<()>) -> DrawResult<Vec<u8>> {
     register_font()?;
-    let (w, h) = SIZE;
+    let (w, h) = size;
     let mut rgb = vec![255u8; (w * h * 3) as usize];
-    draw(BitMapBackend::with_buffer(&mut rgb, SIZE).into_drawing_area())?;
+    draw(BitMapBackend::with_buffer(&mut rgb, size).into_drawing_area())?;
     let mut out = Vec::new();
     let mut encoder = ::png::Encoder::new(&mut out, w, h);
     encoder.set_color(::png::ColorType::Rgb);
@@ -37,7 +42,12 @@ pub fn render(draw: impl FnOnce(PngArea<'_>) -> DrawResult<()>) -> DrawResult<Ve
 
 /// Draws one chart into the PNG file at `path`.
 pub fn write(path: &std::path::Path, draw: impl FnOnce(PngArea<'_>) -> DrawResult<()>) -> DrawResult<()> {
-    let bytes = render(draw)?;
+    write_sized(path, SIZE, draw)
+}
+
+/// `write` at another size.
+pub fn write_sized(path: &std::path::Path, size: (u32, u32), draw: impl FnOnce(PngArea<'_>) -> DrawResult<()>) -> DrawResult<()> {
+    let bytes = render_sized(size, draw)?;
     std::fs::write(path, bytes).map_err(|e| format!("cannot write {}: {e}", path.display()))?;
     Ok(())
 }

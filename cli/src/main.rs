@@ -906,6 +906,33 @@ fn sketch_charts(path: &std::path::Path, experiment: &Experiment, sketches: &[Sk
     write_png(&sibling(path, "hist"), |root| regula_charts::draw_histogram(root, &title, "ε∞", &hist).map(drop))
 }
 
+/// The training page's pictures of the final network: FILE-network (weights), FILE-boundary (decision
+/// boundary, for 2-D data), and — for networks of at most 600 parameters, as on the page — FILE-hessian
+/// (|H| down to 10⁻³ of the largest entry, the page's default; 600 × 420) and FILE-density (its eigenvalue density).
+fn train_pictures(path: &std::path::Path, t: &Trainer) -> Result<(), Error> {
+    use regula_core::train::picture::{BoundaryPicture, HessianPicture, NetworkPicture, MAX_HESSIAN_PARAMS};
+    let n = NetworkPicture::of(t);
+    write_png(&sibling(path, "network"), |root| regula_charts::train::draw_network(root, &n.widths, &n.layers, &n.theta, &n.inputs))?;
+    match BoundaryPicture::of(t) {
+        Some(b) => {
+            let raster = |root: &regula_charts::png::PngArea<'_>, area, cols, rows, rgb: &[[u8; 3]]| regula_charts::raster_rects(root, area, cols, rows, rgb);
+            write_png(&sibling(path, "boundary"), |root| regula_charts::train::draw_boundary(root, &raster, &b.grid, b.size, (b.lo, b.hi), &b.points, b.regression))?;
+        }
+        None => eprintln!("train: the data have no 2-D points, so there is no decision-boundary picture"),
+    }
+    if t.params().len() > MAX_HESSIAN_PARAMS {
+        eprintln!("train: {} parameters: the Hessian pictures are drawn up to {MAX_HESSIAN_PARAMS}", t.params().len());
+        return Ok(());
+    }
+    let h = HessianPicture::of(t)?;
+    let hessian = sibling(path, "hessian");
+    regula_charts::png::write_sized(&hessian, (600, 420), |root| regula_charts::train::draw_hessian(root, h.p, &h.h, &h.layers, -3.0).map(drop))
+        .map_err(|e| Error::Invalid { name: "png", message: format!("{}: {e}", hessian.display()) })?;
+    eprintln!("chart: {}", hessian.display());
+    let title = "Eigenvalue density of H (stochastic Lanczos quadrature)";
+    save_png(&sibling(path, "density"), spec(title, "λ (shifted: λ − λmin)", "density", 1e-6), &[line("density (SLQ, smoothed)", 0, h.density)], (false, true))
+}
+
 /// The CPU or GPU OT solver behind one stepper.
 enum OtStepper {
     Cpu(OtSolver),
@@ -1546,6 +1573,11 @@ async fn train(args: TrainArgs) -> Result<(), Error> {
             let lines: Vec<Series> = lines.into_iter().filter(|l| !l.points.is_empty()).collect();
             save_png(&sibling(path, "sharpness"), spec("Sharpness λmax vs the stability threshold", "step", "λ", 1e-6), &lines, (false, true))?;
         }
+        let t = match &trainer {
+            TrainStepper::Cpu(t) => &**t,
+            TrainStepper::Gpu(g) => g.cpu(),
+        };
+        train_pictures(path, t)?;
     }
     let m = |k: &str| last.metric(k);
     let seconds = last.elapsed_ms / 1e3;

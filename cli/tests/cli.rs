@@ -509,6 +509,19 @@ fn every_lab_draws_its_charts_into_pngs() {
             assert!(blue > 40, "{file}: {blue} blue pixels");
         }
     }
+    // Training's pictures of the final network: weights, decision boundary, exact Hessian and its spectrum.
+    let count = |rgb: &[[u8; 3]], f: &dyn Fn(&[u8; 3]) -> bool| rgb.iter().filter(|p| f(p)).count();
+    let (w, h, rgb) = read_png(&dir.join("train-network.png"));
+    assert_eq!((w, h), (600, 320));
+    assert!(count(&rgb, &|p| *p == [29, 39, 51]) > 50, "neurons drawn as dark dots");
+    let (_, _, rgb) = read_png(&dir.join("train-boundary.png"));
+    let tinted = count(&rgb, &|p| p[0].abs_diff(p[2]) > 40);
+    assert!(tinted > 50_000, "the boundary's blue and orange regions fill the plot: {tinted}");
+    let (w, h, rgb) = read_png(&dir.join("train-hessian.png"));
+    assert_eq!((w, h), (600, 420), "the Hessian picture keeps the page's size");
+    assert!(count(&rgb, &|p| p[2] == 255 && p[0] == p[1] && p[0] < 200) > 5_000, "|H| cells in blue");
+    let (_, _, rgb) = read_png(&dir.join("train-density.png"));
+    assert!(count(&rgb, &|p| p[0] < 60 && (100..140).contains(&p[1]) && p[2] > 160) > 40, "the density line");
     // A file that cannot be written is an error naming the flag, after the run.
     let (ok, _, stderr) = regula(&["ot", "--problem", "random", "--n", "20", "--eps", "0.1", "--method", "sinkhorn", "--png", "/nonexistent-dir/x.png"]);
     assert!(!ok);

@@ -7,6 +7,7 @@ pub mod elr;
 pub mod gpu;
 pub mod hessian;
 pub mod mlp;
+pub mod picture;
 pub mod trainer;
 
 pub use data::{Dataset, DatasetKind, DatasetSpec, Feature, NoiseKind};
