@@ -905,29 +905,5 @@ fn draw_fisher<DB: DrawingBackend>(root: DrawingArea<DB, Shift>, f: &[f64], laye
 where
     DB::ErrorType: 'static,
 {
-    root.fill(&WHITE)?;
-    let width: usize = layers.iter().map(|&(_, _, i, _)| i + 2).sum::<usize>().max(1);
-    let height = layers.iter().map(|&(_, _, _, o)| o).max().unwrap_or(1);
-    let max = f.iter().copied().fold(0.0f64, f64::max).max(f64::MIN_POSITIVE);
-    let mut chart = ChartBuilder::on(&root)
-        .caption("Fisher F_i of task A by layer (log scale; last column of each block: biases)", ("sans-serif", 15))
-        .margin(10)
-        .build_cartesian_2d(0..width, 0..height)?;
-    let shade = |v: f64| {
-        let t = if v > 0.0 { ((v / max).log10() + 6.0) / 6.0 } else { 0.0 };
-        let s = (235.0 * (1.0 - t.clamp(0.0, 1.0))) as u8;
-        RGBColor(s, s, 255)
-    };
-    let mut x0 = 0;
-    for &(w, b, i, o) in layers {
-        let block = (0..o).flat_map(|r| (0..=i).map(move |c| (r, c))).map(|(r, c)| {
-            let v = if c < i { f[w + r * i + c] } else { f[b + r] };
-            Rectangle::new([(x0 + c, height - r - 1), (x0 + c + 1, height - r)], shade(v).filled())
-        });
-        chart.draw_series(block)?;
-        chart.draw_series(std::iter::once(Rectangle::new([(x0, height - o), (x0 + i + 1, height)], RGBColor(214, 90, 40).stroke_width(1))))?;
-        x0 += i + 2;
-    }
-    root.present()?;
-    Ok(())
+    regula_charts::train::draw_fisher(root, f, layers)
 }

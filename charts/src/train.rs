@@ -1,5 +1,6 @@
-//! The training lab's pictures — network weights, decision boundary, exact Hessian — drawn from plain
-//! numbers (computed by `regula_core::train::picture`) so the page and `regula train --png` draw the same.
+//! The training lab's pictures — network weights, decision boundary, exact Hessian — and the continual
+//! experiment's Fisher heatmap, drawn from plain numbers (computed by `regula_core::train::picture` and
+//! `regula_core::gen::continual`) so the page and `regula … --png` draw the same.
 
 use plotters::coord::Shift;
 use plotters::prelude::*;
@@ -133,6 +134,43 @@ where
     Ok(format!("{:.1} % of the {}² entries have |H_ij| ≥ 10^{:.1} of the largest.", 100.0 * kept as f64 / (p * p) as f64, p, log_threshold))
 }
 
+/// A diagonal Fisher information F (one value per parameter) as one heatmap block per layer (fan-out
+/// rows × fan-in columns plus a bias column; `layers[l]` = (weight offset, bias offset, fan-in,
+/// fan-out)), log colour scale over 6 decades below the largest entry.
+pub fn draw_fisher<DB: DrawingBackend>(root: DrawingArea<DB, Shift>, f: &[f64], layers: &[(usize, usize, usize, usize)]) -> DrawResult<()>
+where
+    DB::ErrorType: 'static,
+{
+    if layers.iter().any(|&(w, b, i, o)| w + i * o > f.len() || b + o > f.len()) {
+        return Err(format!("the layers index past the {} Fisher values", f.len()).into());
+    }
+    root.fill(&WHITE)?;
+    let width: usize = layers.iter().map(|&(_, _, i, _)| i + 2).sum::<usize>().max(1);
+    let height = layers.iter().map(|&(_, _, _, o)| o).max().unwrap_or(1);
+    let max = f.iter().copied().fold(0.0f64, f64::max).max(f64::MIN_POSITIVE);
+    let mut chart = ChartBuilder::on(&root)
+        .caption("Fisher F_i of task A by layer (log scale; last column of each block: biases)", ("sans-serif", 15))
+        .margin(10)
+        .build_cartesian_2d(0..width, 0..height)?;
+    let shade = |v: f64| {
+        let t = if v > 0.0 { ((v / max).log10() + 6.0) / 6.0 } else { 0.0 };
+        let s = (235.0 * (1.0 - t.clamp(0.0, 1.0))) as u8;
+        RGBColor(s, s, 255)
+    };
+    let mut x0 = 0;
+    for &(w, b, i, o) in layers {
+        let block = (0..o).flat_map(|r| (0..=i).map(move |c| (r, c))).map(|(r, c)| {
+            let v = if c < i { f[w + r * i + c] } else { f[b + r] };
+            Rectangle::new([(x0 + c, height - r - 1), (x0 + c + 1, height - r)], shade(v).filled())
+        });
+        chart.draw_series(block)?;
+        chart.draw_series(std::iter::once(Rectangle::new([(x0, height - o), (x0 + i + 1, height)], NEGATIVE.stroke_width(1))))?;
+        x0 += i + 2;
+    }
+    root.present()?;
+    Ok(())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -150,6 +188,8 @@ mod tests {
         assert!(crate::svg(|root| draw_network(root, &[2, 3, 1], &[(0, 6, 2, 3)], &[0.5; 9], &[])).is_err(), "a layer missing");
         assert!(crate::svg(|root| draw_boundary(root, &rects, &[0.0; 5], 2, ((0.0, 0.0), (1.0, 1.0)), &[], false)).is_err());
         assert!(crate::svg(|root| draw_hessian(root, 3, &[1.0; 8], &[0, 3], -2.0).map(drop)).is_err());
+        assert!(crate::svg(|root| draw_fisher(root, &[1.0; 3], &[(0, 2, 2, 1)])).is_ok());
+        assert!(crate::svg(|root| draw_fisher(root, &[1.0; 2], &[(0, 2, 2, 1)])).is_err(), "the bias is past the end");
     }
 
     #[test]

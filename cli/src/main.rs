@@ -41,7 +41,7 @@ impl regula_core::Stepper for TrainStepper {
         }
     }
 }
-use regula_charts::{LineSpec, Series};
+use regula_charts::{LineSpec, Series, LOG_FLOOR};
 use regula_core::{Backend, BackendChoice, Budget, Error, Frame};
 
 #[derive(Parser)]
@@ -89,6 +89,10 @@ enum Command {
         trials: u64,
         #[arg(long, default_value_t = ReduceCheckParams::default().seed)]
         seed: u64,
+        /// Draw the page's two charts: |gpu − cpu| / tolerance per trial into FILE, time per trial into
+        /// FILE-time.
+        #[arg(long, value_name = "FILE")]
+        png: Option<std::path::PathBuf>,
     },
     /// Optimal transport: kernel Sinkhorn, log-domain Sinkhorn or Sinkhorn–Newton–Sparse.
     Ot(OtArgs),
@@ -557,8 +561,8 @@ fn main() -> ExitCode {
 async fn run(command: Command) -> Result<(), Error> {
     match command {
         Command::Device(common) => device(common).await,
-        Command::Check { common, rows, cols, op, axis, trials, seed } => {
-            check(common, ReduceCheckParams { rows, cols, op, axis, trials, seed }).await
+        Command::Check { common, rows, cols, op, axis, trials, seed, png } => {
+            check(common, ReduceCheckParams { rows, cols, op, axis, trials, seed }, png).await
         }
         Command::Ot(args) => ot(args).await,
         Command::Sketch(args) => sketch(args).await,
@@ -605,7 +609,7 @@ fn progress(total: u64, what: &str) -> ProgressBar {
     bar
 }
 
-async fn check(common: Common, params: ReduceCheckParams) -> Result<(), Error> {
+async fn check(common: Common, params: ReduceCheckParams, png: Option<std::path::PathBuf>) -> Result<(), Error> {
     params.validate()?;
     let backend = Backend::acquire(common.backend).await?;
     let report = backend.report();
@@ -614,17 +618,30 @@ async fn check(common: Common, params: ReduceCheckParams) -> Result<(), Error> {
     let bar = progress(params.trials, "check");
     let mut worst = 0.0f64;
     let (mut gpu_ms, mut cpu_ms) = (Vec::new(), Vec::new());
-    let last: Frame = regula_core::frame::run_to_end(&mut stepper, Budget::millis(100.0), |f| {
+    // With a chart, one frame per trial (the page's); each curve is (trial, value).
+    let budget = if png.is_some() { Budget::iterations(1) } else { Budget::millis(100.0) };
+    let mut curves: [Vec<(f64, f64)>; 3] = Default::default();
+    let last: Frame = regula_core::frame::run_to_end(&mut stepper, budget, |f| {
         bar.set_position(f.iteration);
         worst = worst.max(f.metric("diff_over_tolerance").unwrap_or(0.0));
         gpu_ms.extend(f.metric("gpu_ms"));
         cpu_ms.push(f.metric("cpu_ms").unwrap_or(f64::NAN));
+        for (curve, key) in curves.iter_mut().zip(["diff_over_tolerance", "gpu_ms", "cpu_ms"]) {
+            curve.extend(f.metric(key).map(|v| (f.iteration as f64, v)));
+        }
         if let Some(d) = f.metric("max_abs_diff") {
             bar.set_message(format!("max |gpu−cpu| {d:.2e}"));
         }
     })
     .await?;
     bar.finish_and_clear();
+    if let Some(path) = &png {
+        let [diff, gpu, cpu] = curves;
+        let diff: Vec<Series> = (!diff.is_empty()).then(|| line("|gpu − cpu| / tolerance", 0, diff)).into_iter().collect();
+        save_png(path, LineSpec { guide: Some(1.0), ..spec("GPU vs CPU: worst difference / tolerance", "trial", "ratio", LOG_FLOOR) }, &diff, (false, true))?;
+        let times: Vec<Series> = [line("gpu (dispatch + readback)", 0, gpu), line("cpu twin (f64)", 1, cpu)].into_iter().filter(|l| !l.points.is_empty()).collect();
+        save_png(&sibling(path, "time"), spec("Time per trial", "trial", "ms", LOG_FLOOR), &times, (false, true))?;
+    }
     let median = |v: &mut Vec<f64>| -> Option<f64> {
         v.sort_by(f64::total_cmp);
         (!v.is_empty()).then(|| v[v.len() / 2])
@@ -1301,6 +1318,8 @@ async fn gen(which: GenWhich) -> Result<(), Error> {
                     let points = fisher.iter().enumerate().map(|(i, v)| (i as f64, *v)).collect();
                     let x_label = "parameter index (layer by layer: weights, then biases)";
                     save_png(&sibling(path, "fisher"), spec("Diagonal Fisher information of task A per parameter", x_label, "F_i", 1e-10), &[line("F_i (task A, at θ*_A)", 0, points)], (false, true))?;
+                    let layers = e.layer_shapes();
+                    write_png(&sibling(path, "fisher-heatmap"), |root| regula_charts::train::draw_fisher(root, fisher, &layers))?;
                 }
             }
             if out.json {

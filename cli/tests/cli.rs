@@ -520,8 +520,19 @@ fn every_lab_draws_its_charts_into_pngs() {
     let (w, h, rgb) = read_png(&dir.join("train-hessian.png"));
     assert_eq!((w, h), (600, 420), "the Hessian picture keeps the page's size");
     assert!(count(&rgb, &|p| p[2] == 255 && p[0] == p[1] && p[0] < 200) > 5_000, "|H| cells in blue");
+    let (_, _, rgb) = read_png(&dir.join("continual-fisher-heatmap.png"));
+    assert!(count(&rgb, &|p| p[2] == 255 && p[0] == p[1] && p[0] < 235) > 3_000, "Fisher cells in blue");
     let (_, _, rgb) = read_png(&dir.join("train-density.png"));
     assert!(count(&rgb, &|p| p[0] < 60 && (100..140).contains(&p[1]) && p[2] > 160) > 40, "the density line");
+    // The kernel check draws its page's two charts (GPU vs CPU difference, time per trial).
+    let check = dir.join("check.png");
+    let (ok, _, stderr) = regula(&["check", "--rows", "64", "--cols", "64", "--trials", "5", "--png", check.to_str().unwrap()]);
+    assert!(ok, "{stderr}");
+    let (w, h, _) = read_png(&check);
+    assert_eq!((w, h), (600, 320));
+    let (_, _, rgb) = read_png(&dir.join("check-time.png"));
+    let lines = count(&rgb, &|p| (p[0] < 60 && (100..140).contains(&p[1]) && p[2] > 160) || (p[0] > 190 && p[1] < 60 && p[2] < 60));
+    assert!(lines > 40, "a time line (GPU blue or CPU red): {lines}");
     // A file that cannot be written is an error naming the flag, after the run.
     let (ok, _, stderr) = regula(&["ot", "--problem", "random", "--n", "20", "--eps", "0.1", "--method", "sinkhorn", "--png", "/nonexistent-dir/x.png"]);
     assert!(!ok);
