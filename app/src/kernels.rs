@@ -175,6 +175,7 @@ pub fn KernelsPage(device: Device) -> impl IntoView {
             <RunControls runner=runner invalid=Signal::derive(move || invalid.get().is_some()) />
             <crate::link::LinkNotices notices=notices />
             <crate::link::Presets slug="kernels" presets=PRESETS />
+            <crate::link::CliLine lines=Signal::derive(move || vec![regula_core::cli_line::check(&params.get(), backend.get())]) />
             <p id="param-error" class="error" role="alert" hidden=move || invalid.get().is_none()>{move || invalid.get()}</p>
             <p id="status" class=move || if runner.error.get().is_some() { "status error" } else { "status" } aria-live="polite">{status}</p>
             <div class="charts">

@@ -437,6 +437,15 @@ fn RegressionTab(device: Device) -> impl IntoView {
         <RunControls runner=runner invalid=Signal::derive(move || invalid.get().is_some()) />
         <crate::link::LinkNotices notices=notices />
         <crate::link::Presets slug="sketching" presets=PRESETS />
+        <crate::link::CliLine lines=Signal::derive(move || {
+            uploaded.track();
+            let names = files.with_value(|f| match f {
+                [Some((_, a)), Some((_, b))] if upload.with_value(Option::is_some) => Some((a.clone(), b.clone())),
+                _ => None,
+            });
+            let (n, d) = shape();
+            panel.with(|p| vec![regula_core::cli_line::sketch(p.design, n, d, &p.config(n, d), names.as_ref().map(|(a, b)| (a.as_str(), b.as_str())), backend.get())])
+        }) />
         <p id="param-error" class="error" role="alert" hidden=move || invalid.get().is_none()>{move || invalid.get()}</p>
         <p id="status" class=move || if runner.error.get().is_some() { "status error" } else { "status" } aria-live="polite">{status}</p>
         <table id="sketch-table" class="results">

@@ -390,6 +390,15 @@ fn the_pages_command_lines_run_as_printed() {
     assert_eq!(v["outcomes"].as_array().map(Vec::len), Some(2));
     let v = run(&cli_line::quadratic(&quadratic::Config { d: 8, alphas: vec![0.5], restarts: 1, steps: 200, ..Default::default() }));
     assert_eq!(v["d"].as_u64(), Some(8));
+    use regula_core::sketch::{experiment::Config, operators::SketchKind, regression::Design};
+    let sketch = Config { sketches: vec![SketchKind::Gaussian, SketchKind::Osnap], ms: vec![32, 64], trials: 2, seed: 5, ..Default::default() };
+    let v = run(&cli_line::sketch(Design::Spiky, 512, 8, &sketch, None, regula_core::BackendChoice::Cpu));
+    let cells = v["cells"].as_array().expect("cells");
+    assert_eq!(cells.len(), 4, "two sketches × two sizes: {v}");
+    assert!(cells.iter().all(|c| c["trials"].as_u64() == Some(2) && c["design"].as_str() == Some("spiky")), "{v}");
+    let params = regula_core::demo::ReduceCheckParams { rows: 40, cols: 24, trials: 3, seed: 9, ..Default::default() };
+    let v = run(&cli_line::check(&params, regula_core::BackendChoice::Cpu));
+    assert_eq!((v["rows"].as_u64(), v["cols"].as_u64(), v["trials"].as_u64(), v["op"].as_str()), (Some(40), Some(24), Some(3), Some("lse")), "{v}");
 }
 
 #[test]

@@ -1,9 +1,13 @@
 //! The `regula …` command line that reproduces a lab's run headless: the page shows it beside the run
 //! controls, and the CLI's tests run what these functions print. Every flag is written (not only those
 //! that differ from the CLI's defaults), so the line stays right if a default changes; values are numbers
-//! in Rust's shortest round-trip form or choice words, so no quoting is needed.
+//! in Rust's shortest round-trip form or choice words, so no quoting is needed — except the names of a
+//! person's own files, which `shell_word` quotes for a POSIX shell when they need it.
 
+use crate::demo::ReduceCheckParams;
 use crate::gen::{continual, double_descent, noisy_labels, pskd, quadratic, student_teacher};
+use crate::sketch::experiment::Config as SketchConfig;
+use crate::sketch::regression::Design;
 use crate::ot::{Method, ProblemSpec, SolverParams};
 use crate::train::{DatasetSpec, TrainConfig};
 use crate::BackendChoice;
@@ -197,6 +201,54 @@ pub fn quadratic(c: &quadratic::Config) -> String {
     )
 }
 
+/// A file name as one POSIX shell word: as is when it is made of letters, digits and `._/-+=,:@%`,
+/// otherwise in single quotes (a quote inside written as `'\''`).
+pub fn shell_word(s: &str) -> String {
+    if !s.is_empty() && s.chars().all(|c| c.is_ascii_alphanumeric() || "._/-+=,:@%".contains(c)) {
+        s.to_owned()
+    } else {
+        format!("'{}'", s.replace('\'', "'\\''"))
+    }
+}
+
+/// `regula sketch …`: a generated design (n × d), or the person's own A and b (`files`: the names they
+/// were uploaded under; the line expects them in the working directory).
+pub fn sketch(design: Design, n: usize, d: usize, c: &SketchConfig, files: Option<(&str, &str)>, backend: BackendChoice) -> String {
+    let mut f = match files {
+        Some((a, b)) => vec![("matrix", shell_word(a)), ("rhs", shell_word(b))],
+        None => vec![("design", design.to_string()), ("n", n.to_string()), ("d", d.to_string())],
+    };
+    f.extend([
+        ("m", list(&c.ms)),
+        ("sketch", list(&c.sketches)),
+        ("s", c.s.to_string()),
+        ("trials", c.trials.to_string()),
+        ("seed", c.seed.to_string()),
+        ("solver", c.solver.to_string()),
+        ("tol", c.tol.to_string()),
+        ("backend", backend.to_string()),
+        ("json", String::new()),
+    ]);
+    line("regula sketch", f)
+}
+
+/// `regula check …`: the kernels page's reduction check.
+pub fn check(p: &ReduceCheckParams, backend: BackendChoice) -> String {
+    line(
+        "regula check",
+        vec![
+            ("rows", p.rows.to_string()),
+            ("cols", p.cols.to_string()),
+            ("op", p.op.to_string()),
+            ("axis", p.axis.to_string()),
+            ("trials", p.trials.to_string()),
+            ("seed", p.seed.to_string()),
+            ("backend", backend.to_string()),
+            ("json", String::new()),
+        ],
+    )
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -213,5 +265,21 @@ mod tests {
         let o = ot(&ProblemSpec::default(), &SolverParams::default(), &[Method::LogSinkhorn, Method::Sns], BackendChoice::Auto);
         assert_eq!(o.len(), 2);
         assert!(o[0].contains("--method log-sinkhorn") && o[1].contains("--method sns") && o[0].contains("--normalize-cost"), "{o:?}");
+        let c = SketchConfig { ms: vec![64, 128], ..Default::default() };
+        let k = sketch(Design::Spiky, 512, 8, &c, None, BackendChoice::Gpu);
+        assert!(k.starts_with("regula sketch --design spiky --n 512 --d 8 --m 64,128 --sketch ") && k.ends_with("--backend gpu --json"), "{k}");
+        let k = sketch(Design::Spiky, 512, 8, &c, Some(("my A.csv", "b.csv")), BackendChoice::Cpu);
+        assert!(k.starts_with("regula sketch --matrix 'my A.csv' --rhs b.csv --m 64,128 "), "{k}");
+        let r = check(&ReduceCheckParams::default(), BackendChoice::Auto);
+        assert_eq!(r, "regula check --rows 512 --cols 512 --op lse --axis cols --trials 60 --seed 1 --backend auto --json");
+    }
+
+    #[test]
+    fn file_names_are_quoted_only_when_a_shell_needs_it() {
+        assert_eq!(shell_word("data/A-1.csv"), "data/A-1.csv");
+        assert_eq!(shell_word("my A.csv"), "'my A.csv'");
+        assert_eq!(shell_word("it's.csv"), "'it'\\''s.csv'");
+        assert_eq!(shell_word("$(rm -rf x).csv"), "'$(rm -rf x).csv'");
+        assert_eq!(shell_word(""), "''");
     }
 }
