@@ -610,6 +610,7 @@ fn NuclearTab() -> impl IntoView {
             <button id="nn-compute" on:click=move |_| compute() disabled=move || busy.get()>{move || if busy.get() { "Computing…" } else { "Compute" }}</button>
         </div>
         <crate::link::Presets slug="sketching" presets=NUCLEAR_PRESETS />
+        <crate::link::CliLine lines=Signal::derive(move || vec![regula_core::cli_line::nuclear(n.get(), d.get(), rank.get(), collapse.get())]) />
         <p id="nn-error" class="error" role="alert" hidden=move || error.get().is_none()>{move || error.get()}</p>
         <table id="nn-table" class="results">
             <thead><tr><th>"matrix"</th><th>"‖R̂‖_* / N (SVD)"</th><th>"MNN proxy"</th><th>"proxy / true"</th><th>"SVD ms"</th><th>"proxy ms"</th></tr></thead>

@@ -100,6 +100,28 @@ enum Command {
     Sketch(SketchArgs),
     /// Train a small network (GPU f32 or CPU f64) and measure its Hessian: sharpness against 2/η.
     Train(TrainArgs),
+    /// Nuclear norm of a representation vs the Matrix Nuclear-Norm proxy (the sketching page's panel):
+    /// X = (1 − c)·G + c·L of rank r, and the two reference matrices (i.i.d. rows, rank 1).
+    Nuclear {
+        /// Rows N.
+        #[arg(long, default_value_t = 256)]
+        n: usize,
+        /// Columns d.
+        #[arg(long, default_value_t = 1024)]
+        d: usize,
+        /// Rank r of the low-rank part L.
+        #[arg(long, default_value_t = 1)]
+        rank: usize,
+        /// Collapse c ∈ [0, 1]: 0 gives i.i.d. rows, 1 rows in an r-dimensional subspace.
+        #[arg(long, default_value_t = 0.5)]
+        collapse: f64,
+        /// Make the last line of stdout one JSON object with the results.
+        #[arg(long)]
+        json: bool,
+        /// Draw the page's chart (singular values of your matrix's R̂) into a PNG file.
+        #[arg(long, value_name = "FILE")]
+        png: Option<std::path::PathBuf>,
+    },
     /// Generalization experiments: closed-form theory over simulation (CPU, f64).
     Gen {
         #[command(subcommand)]
@@ -568,6 +590,7 @@ async fn run(command: Command) -> Result<(), Error> {
         Command::Sketch(args) => sketch(args).await,
         Command::Train(args) => train(args).await,
         Command::Gen { which } => gen(which).await,
+        Command::Nuclear { n, d, rank, collapse, json, png } => nuclear(n, d, rank, collapse, json, png),
         Command::Bench { which: BenchWhich::SketchApply { common, n, d, reps } } => bench_sketch_apply(common, n, d, reps).await,
         Command::Bench { which: BenchWhich::TrainGpu { common, epochs, max_width } } => bench_train_gpu(common, epochs, max_width).await,
     }
@@ -948,6 +971,31 @@ fn train_pictures(path: &std::path::Path, t: &Trainer) -> Result<(), Error> {
     eprintln!("chart: {}", hessian.display());
     let title = "Eigenvalue density of H (stochastic Lanczos quadrature)";
     save_png(&sibling(path, "density"), spec(title, "λ (shifted: λ − λmin)", "density", 1e-6), &[line("density (SLQ, smoothed)", 0, h.density)], (false, true))
+}
+
+/// The sketching page's nuclear-norm panel, headless: the same three matrices (seed 7), the same table.
+fn nuclear(n: usize, d: usize, rank: usize, collapse: f64, json: bool, png: Option<std::path::PathBuf>) -> Result<(), Error> {
+    use regula_core::sketch::nuclear;
+    let run = |label: &'static str, rank: usize, collapse: f64| -> Result<(&'static str, nuclear::NuclearReport), Error> {
+        Ok((label, nuclear::compare(&nuclear::generate(n, d, rank, collapse, 7)?, n, d)?))
+    };
+    let rows = [run("your matrix", rank, collapse)?, run("i.i.d. rows", 1, 0.0)?, run("rank 1 (collapsed)", 1, 1.0)?];
+    println!("{:<20} {:>16} {:>10} {:>12} {:>9} {:>9}", "matrix", "‖R̂‖_* / N (SVD)", "MNN proxy", "proxy / true", "SVD ms", "proxy ms");
+    for (label, r) in &rows {
+        println!("{label:<20} {:>16.4} {:>10.4} {:>12.2} {:>9.1} {:>9.2}", r.exact, r.proxy, r.ratio, r.exact_seconds * 1e3, r.proxy_seconds * 1e3);
+    }
+    if let Some(path) = &png {
+        let points = rows[0].1.spectrum.iter().enumerate().map(|(k, s)| ((k + 1) as f64, *s)).collect();
+        save_png(path, spec("Singular values of R̂ (your matrix)", "k", "σ_k", 1e-8), &[line("σ_k(R̂)", 0, points)], (false, true))?;
+    }
+    if json {
+        let rows: Vec<_> = rows
+            .iter()
+            .map(|(label, r)| json!({"matrix": label, "exact": r.exact, "proxy": r.proxy, "ratio": r.ratio, "exact_seconds": r.exact_seconds, "proxy_seconds": r.proxy_seconds}))
+            .collect();
+        println!("{}", json!({"n": n, "d": d, "rank": rank, "collapse": collapse, "rows": rows}));
+    }
+    Ok(())
 }
 
 /// The CPU or GPU OT solver behind one stepper.

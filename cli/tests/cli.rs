@@ -396,6 +396,13 @@ fn the_pages_command_lines_run_as_printed() {
     let cells = v["cells"].as_array().expect("cells");
     assert_eq!(cells.len(), 4, "two sketches × two sizes: {v}");
     assert!(cells.iter().all(|c| c["trials"].as_u64() == Some(2) && c["design"].as_str() == Some("spiky")), "{v}");
+    let v = run(&cli_line::nuclear(64, 48, 2, 0.75));
+    let rows = v["rows"].as_array().expect("rows");
+    assert_eq!(rows.len(), 3, "your matrix and the two references: {v}");
+    assert_eq!((v["n"].as_u64(), v["d"].as_u64(), v["rank"].as_u64(), v["collapse"].as_f64()), (Some(64), Some(48), Some(2), Some(0.75)), "{v}");
+    // The page's point: the proxy overstates a collapsed (rank-1) matrix far more than i.i.d. rows.
+    let ratio = |k: usize| rows[k]["ratio"].as_f64().unwrap();
+    assert!(ratio(2) > 3.0 * ratio(1), "{v}");
     let params = regula_core::demo::ReduceCheckParams { rows: 40, cols: 24, trials: 3, seed: 9, ..Default::default() };
     let v = run(&cli_line::check(&params, regula_core::BackendChoice::Cpu));
     assert_eq!((v["rows"].as_u64(), v["cols"].as_u64(), v["trials"].as_u64(), v["op"].as_str()), (Some(40), Some(24), Some(3), Some("lse")), "{v}");
@@ -533,6 +540,12 @@ fn every_lab_draws_its_charts_into_pngs() {
     assert!(count(&rgb, &|p| p[2] == 255 && p[0] == p[1] && p[0] < 235) > 3_000, "Fisher cells in blue");
     let (_, _, rgb) = read_png(&dir.join("train-density.png"));
     assert!(count(&rgb, &|p| p[0] < 60 && (100..140).contains(&p[1]) && p[2] > 160) > 40, "the density line");
+    // The nuclear-norm panel's chart: the singular values of R̂.
+    let nn = dir.join("nuclear.png");
+    let (ok, _, stderr) = regula(&["nuclear", "--n", "64", "--d", "48", "--png", nn.to_str().unwrap()]);
+    assert!(ok, "{stderr}");
+    let (_, _, rgb) = read_png(&nn);
+    assert!(count(&rgb, &|p| p[0] < 60 && (100..140).contains(&p[1]) && p[2] > 160) > 40, "the spectrum's line");
     // The kernel check draws its page's two charts (GPU vs CPU difference, time per trial).
     let check = dir.join("check.png");
     let (ok, _, stderr) = regula(&["check", "--rows", "64", "--cols", "64", "--trials", "5", "--png", check.to_str().unwrap()]);

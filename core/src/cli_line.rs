@@ -249,6 +249,14 @@ pub fn check(p: &ReduceCheckParams, backend: BackendChoice) -> String {
     )
 }
 
+/// `regula nuclear …`: the sketching page's nuclear-norm panel.
+pub fn nuclear(n: usize, d: usize, rank: usize, collapse: f64) -> String {
+    line(
+        "regula nuclear",
+        vec![("n", n.to_string()), ("d", d.to_string()), ("rank", rank.to_string()), ("collapse", collapse.to_string()), ("json", String::new())],
+    )
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
