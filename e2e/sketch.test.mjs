@@ -32,6 +32,9 @@ test('sketching lab: sketch-and-solve live on WebGPU, then sketch-and-preconditi
     await waitForDone(page);
     const status = await page.locator('#status').textContent();
     assert.match(status, /^done: 192 \/ 192 trials on WebGPU/, status); // 4 sketches × 4 sizes × 12 trials
+    // The same run headless (the CLI's tests run this line as printed).
+    assert.equal(await page.locator('#cli-line').textContent(),
+      'regula sketch --design spiky --n 1024 --d 8 --m 16,32,64,128 --sketch gaussian,srht,countsketch,osnap --s 4 --trials 12 --seed 0 --solver solve --tol 0.00000000000001 --backend auto --json');
     const rows = await table(page);
     assert.deepEqual(Object.keys(rows).sort(), ['countsketch', 'gaussian', 'osnap', 'srht']);
     for (const [name, cells] of Object.entries(rows)) {
@@ -108,6 +111,8 @@ test('sketching lab: an uploaded A and b, and the nuclear-norm tab', async () =>
     await waitForDone(page);
     const status = await page.locator('#status').textContent();
     assert.match(status, /^done: 30 \/ 30 trials on CPU fallback/, status);
+    const line = await page.locator('#cli-line').textContent();
+    assert.ok(line.startsWith('regula sketch --matrix A.csv --rhs b.csv --m '), line);
     assert.deepEqual(Object.keys(await table(page)).sort(), ['gaussian', 'osnap']);
 
     // Nuclear norm: the proxy ranks the collapsed matrix above the i.i.d. one; the SVD does not.
@@ -122,6 +127,7 @@ test('sketching lab: an uploaded A and b, and the nuclear-norm tab', async () =>
     assert.ok(Number(rank1[2]) > Number(iid[2]), `proxy: rank 1 ${rank1[2]} vs iid ${iid[2]}`);
     assert.ok(Number(rank1[1]) < 0.2 * Number(iid[1]), `nuclear norm: rank 1 ${rank1[1]} vs iid ${iid[1]}`);
     assert.ok(Number(iid[3]) > 0.4 && Number(iid[3]) < 0.7, `iid ratio ${iid[3]}`);
+    assert.equal(await page.locator('#cli-line').textContent(), 'regula nuclear --n 128 --d 512 --rank 1 --collapse 0.5 --json');
     assert.ok(Number(await page.locator('#chart-spectrum').locator('xpath=..').getAttribute('data-points')) === 128);
     await page.screenshot({ path: join(ARTIFACTS, 'sketch-nuclear.png'), fullPage: true });
     assert.deepEqual(errors, [], 'console errors');
