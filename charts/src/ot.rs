@@ -127,28 +127,21 @@ where
 mod tests {
     use super::*;
 
-    fn rects<DB: DrawingBackend>(root: &DrawingArea<DB, Shift>, area: (std::ops::Range<i32>, std::ops::Range<i32>), c: usize, r: usize, rgb: &[[u8; 3]]) -> DrawResult<()>
-    where
-        DB::ErrorType: 'static,
-    {
-        crate::raster_rects(root, area, c, r, rgb)
-    }
-
     #[test]
     fn bad_shapes_are_errors_not_panics() {
-        let plan = crate::svg(|root| draw_plan(root, &rects, &[0.1; 5], 2, 3, PlanLayout::Matrix));
+        let plan = crate::svg(|root| draw_plan(root, &crate::raster_rects, &[0.1; 5], 2, 3, PlanLayout::Matrix));
         assert!(plan.unwrap_err().contains("needs 6 entries"));
         let empty = crate::svg(|root| draw_sparsity(root, 2, 3, 1, &[(0, 0)], &[]).map(drop));
         assert!(empty.is_err());
         // Points whose coordinates do not match n, m fall back to the heatmap rather than index out of range.
-        let fallback = crate::svg(|root| draw_plan(root, &rects, &[0.25; 4], 2, 2, PlanLayout::Points { x: &[0.0; 3], y: &[1.0; 4] }));
+        let fallback = crate::svg(|root| draw_plan(root, &crate::raster_rects, &[0.25; 4], 2, 2, PlanLayout::Points { x: &[0.0; 3], y: &[1.0; 4] }));
         assert!(fallback.unwrap().contains("Transport plan P"));
     }
 
     #[test]
     fn the_pictures_draw_what_they_are_given() {
         // A diagonal plan of two matched pairs of points: two lines, four dots.
-        let svg = crate::svg(|root| draw_plan(root, &rects, &[0.5, 0.0, 0.0, 0.5], 2, 2, PlanLayout::Points { x: &[0.0, 0.0, 1.0, 1.0], y: &[0.0, 1.0, 1.0, 0.0] })).unwrap();
+        let svg = crate::svg(|root| draw_plan(root, &crate::raster_rects, &[0.5, 0.0, 0.0, 0.5], 2, 2, PlanLayout::Points { x: &[0.0, 0.0, 1.0, 1.0], y: &[0.0, 1.0, 1.0, 0.0] })).unwrap();
         assert_eq!(svg.matches("<polyline").count(), 2, "one line per matched pair");
         assert_eq!(svg.matches("<circle").count(), 4);
         // Sparsity: the caption reports the captured mass at k.

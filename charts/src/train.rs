@@ -175,18 +175,11 @@ where
 mod tests {
     use super::*;
 
-    fn rects<DB: DrawingBackend>(root: &DrawingArea<DB, Shift>, area: (std::ops::Range<i32>, std::ops::Range<i32>), c: usize, r: usize, rgb: &[[u8; 3]]) -> DrawResult<()>
-    where
-        DB::ErrorType: 'static,
-    {
-        crate::raster_rects(root, area, c, r, rgb)
-    }
-
     #[test]
     fn inconsistent_inputs_are_errors_not_panics() {
         assert!(crate::svg(|root| draw_network(root, &[2, 1], &[(0, 2, 2, 1)], &[0.5], &[])).is_err(), "θ too short");
         assert!(crate::svg(|root| draw_network(root, &[2, 3, 1], &[(0, 6, 2, 3)], &[0.5; 9], &[])).is_err(), "a layer missing");
-        assert!(crate::svg(|root| draw_boundary(root, &rects, &[0.0; 5], 2, ((0.0, 0.0), (1.0, 1.0)), &[], false)).is_err());
+        assert!(crate::svg(|root| draw_boundary(root, &crate::raster_rects, &[0.0; 5], 2, ((0.0, 0.0), (1.0, 1.0)), &[], false)).is_err());
         assert!(crate::svg(|root| draw_hessian(root, 3, &[1.0; 8], &[0, 3], -2.0).map(drop)).is_err());
         assert!(crate::svg(|root| draw_fisher(root, &[1.0; 3], &[(0, 2, 2, 1)])).is_ok());
         assert!(crate::svg(|root| draw_fisher(root, &[1.0; 2], &[(0, 2, 2, 1)])).is_err(), "the bias is past the end");

@@ -879,8 +879,7 @@ async fn ot_pictures(path: &std::path::Path, solver: &OtStepper, problem: &OtPro
         regula_core::ot::problem::Geometry::Points { x, y, .. } if x.dim == 2 => regula_charts::ot::PlanLayout::Points { x: &x.coords, y: &y.coords },
         _ => regula_charts::ot::PlanLayout::Matrix,
     };
-    let raster = |root: &regula_charts::png::PngArea<'_>, area, cols, rows, rgb: &[[u8; 3]]| regula_charts::raster_rects(root, area, cols, rows, rgb);
-    write_png(&sibling(path, "plan"), |root| regula_charts::ot::draw_plan(root, &raster, &p, n, m, layout))?;
+    write_png(&sibling(path, "plan"), |root| regula_charts::ot::draw_plan(root, &regula_charts::raster_rects, &p, n, m, layout))?;
     let keep = params.keep_per_row(m);
     let ks: Vec<usize> = (1..=m.min(40)).collect();
     let captured = mass_captured(&p, n, m, &ks);
@@ -955,8 +954,9 @@ fn train_pictures(path: &std::path::Path, t: &Trainer) -> Result<(), Error> {
     write_png(&sibling(path, "network"), |root| regula_charts::train::draw_network(root, &n.widths, &n.layers, &n.theta, &n.inputs))?;
     match BoundaryPicture::of(t) {
         Some(b) => {
-            let raster = |root: &regula_charts::png::PngArea<'_>, area, cols, rows, rgb: &[[u8; 3]]| regula_charts::raster_rects(root, area, cols, rows, rgb);
-            write_png(&sibling(path, "boundary"), |root| regula_charts::train::draw_boundary(root, &raster, &b.grid, b.size, (b.lo, b.hi), &b.points, b.regression))?;
+            write_png(&sibling(path, "boundary"), |root| {
+                regula_charts::train::draw_boundary(root, &regula_charts::raster_rects, &b.grid, b.size, (b.lo, b.hi), &b.points, b.regression)
+            })?;
         }
         None => eprintln!("train: the data have no 2-D points, so there is no decision-boundary picture"),
     }
