@@ -142,8 +142,9 @@ struct GenOut {
     /// Write the curve as CSV (one row per time point or grid value).
     #[arg(long)]
     trace: Option<std::path::PathBuf>,
-    /// Draw the run's main chart (the page's drawing, 600 × 320) into a PNG file.
-    #[arg(long)]
+    /// Draw the page's charts (its drawing, 600 × 320): the main one into FILE, the others beside it as
+    /// FILE-<chart>.png.
+    #[arg(long, value_name = "FILE")]
     png: Option<std::path::PathBuf>,
 }
 
@@ -435,8 +436,9 @@ struct TrainArgs {
     /// Write one CSV row per frame (step, epoch, losses, accuracies, lr, sharpness, trace).
     #[arg(long)]
     trace: Option<std::path::PathBuf>,
-    /// Draw the run's main chart (the page's drawing, 600 × 320) into a PNG file.
-    #[arg(long)]
+    /// Draw the page's charts (its drawing, 600 × 320): the main one into FILE, the others beside it as
+    /// FILE-<chart>.png.
+    #[arg(long, value_name = "FILE")]
     png: Option<std::path::PathBuf>,
     /// GPU kernel: auto (one workgroup per epoch for widths ≤ 64, ≤ 6 hidden layers and batches ≤ 256,
     /// else tiled), one-workgroup, or tiled (one tiled matrix multiply per layer and pass).
@@ -465,8 +467,9 @@ fn parse_gpu_kernel(s: &str) -> std::result::Result<GpuKernel, String> {
 struct SketchArgs {
     #[command(flatten)]
     common: Common,
-    /// Draw the run's main chart (the page's drawing, 600 × 320) into a PNG file.
-    #[arg(long)]
+    /// Draw the page's charts (its drawing, 600 × 320): the main one into FILE, the others beside it as
+    /// FILE-<chart>.png.
+    #[arg(long, value_name = "FILE")]
     png: Option<std::path::PathBuf>,
     /// Design: gaussian (orthonormalised), coherent ([I; 0]), spiky ([I; 0], 4-spike residual), heavy (Student-t).
     #[arg(long, default_value = "gaussian", value_parser = parse::<Design>, conflicts_with = "matrix")]
@@ -551,8 +554,9 @@ struct OtArgs {
     /// Write one CSV row per iteration.
     #[arg(long)]
     trace: Option<std::path::PathBuf>,
-    /// Draw the run's main chart (the page's drawing, 600 × 320) into a PNG file.
-    #[arg(long)]
+    /// Draw the page's charts (its drawing, 600 × 320): the main one into FILE, the others beside it as
+    /// FILE-<chart>.png.
+    #[arg(long, value_name = "FILE")]
     png: Option<std::path::PathBuf>,
 }
 
