@@ -48,7 +48,7 @@ fn rows_with<F: Fn(usize, f64) -> f64>(dots: Dots, k: &[f64], v: &[f64], m: usiz
     (u, ktu)
 }
 
-/// The portable version (SSE2 on x86-64, simd128-free scalar code on wasm).
+/// The portable version (SSE2 on x86-64, scalar code on wasm).
 fn dot4_rows(lines: &[&[f64]; BLOCK], v: &[f64]) -> [f64; BLOCK] {
     lines.map(|line| dot4(line, v))
 }
@@ -89,7 +89,10 @@ fn dot4_rows_avx2(lines: &[&[f64]; BLOCK], v: &[f64]) -> [f64; BLOCK] {
             lane[0] + lane[1] + lane[2] + lane[3] + tail
         })
     }
-    // SAFETY: only reached through `rows_avx2`, which runs after AVX2 was detected.
+    // Private, and only passed as `rows_avx2`'s dot products, which run after AVX2 was detected; debug
+    // builds (the tests) check that invariant on every call.
+    debug_assert!(std::is_x86_feature_detected!("avx2"), "dot4_rows_avx2 called without AVX2");
+    // SAFETY: the processor has AVX2 (the invariant above).
     unsafe { inner(lines, v) }
 }
 
