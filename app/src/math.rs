@@ -129,7 +129,7 @@ pub const OT_KNOBS: Knobs = &[
     ("ε", "Entropic regularisation: smaller is closer to exact OT, slower for Sinkhorn, and underflows kernel mode."),
     ("method", "Kernel Sinkhorn, log-domain Sinkhorn, SNS, or compare (log-domain Sinkhorn and SNS side by side)."),
     ("N1", "Sinkhorn steps SNS takes before its Newton steps."),
-    ("kept density λ", "Fraction of P's entries SNS keeps in its sparsified Hessian (empty: the 10 largest per row)."),
+    ("kept density λ", "Fraction of P's entries SNS keeps in its sparsified Hessian (empty: automatic — the 10 largest per row, doubled until they hold 99 % of P's mass)."),
     ("tolerance", "Stop when the ℓ1 marginal error falls below it; a new value applies to the running solver."),
     ("max iterations", "Stop after this many iterations (the frame says MaxIterations)."),
     ("ε-scaling", "Anneal ε from max C down to the chosen ε, halving per stage (CPU)."),

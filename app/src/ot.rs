@@ -49,6 +49,14 @@ impl OtRun {
             OtRun::Gpu(s, _) => s.cached_potentials(),
         }
     }
+
+    /// Entries per row SNS keeps now (the automatic density grows it during the run).
+    fn keep(&self) -> usize {
+        match self {
+            OtRun::Cpu(s, _) => s.keep(),
+            OtRun::Gpu(s, _) => s.keep(),
+        }
+    }
 }
 
 impl Stepper for OtRun {
@@ -261,7 +269,9 @@ pub fn OtPage(device: Device) -> impl IntoView {
         }
         let (f, g) = runner.with_steppers(|runs| runs.first().and_then(|r| r.potentials())).flatten()?;
         let eps = solver.with_untracked(|s| s.eps);
-        let keep = solver.with_untracked(|s| s.keep_per_row(problem.m()));
+        // The run's own k (the automatic density grows it); the setting's when no run has one.
+        let running_keep = runner.with_steppers(|runs| runs.iter().map(OtRun::keep).max()).flatten().filter(|&k| k > 0);
+        let keep = running_keep.unwrap_or_else(|| solver.with_untracked(|s| s.keep_per_row(problem.m())));
         Some(Snapshot { p: Arc::new(plan(&problem, &f, &g, eps)), problem, keep })
     });
     let status = move || {
@@ -335,7 +345,10 @@ pub fn OtPage(device: Device) -> impl IntoView {
                 "(kernel mode multiplies by K = exp(−C/ε) instead, and underflows once C/ε passes ~700). "
                 "SNS (Tang et al., ICLR 2024) runs N1 Sinkhorn steps, then Newton steps on F(f,g) = ⟨a,f⟩ + ⟨b,g⟩ − ε ΣP "
                 "with the Hessian −(1/ε)[[diag P1, P],[Pᵀ, diag Pᵀ1]] sparsified to the k largest entries of P per row, "
-                "solved by conjugate gradients, with Armijo backtracking. Stop: ‖P1 − a‖₁ + ‖Pᵀ1 − b‖₁ ≤ tol. "
+                "solved by conjugate gradients, with Armijo backtracking on F's change (computed as P·expm1 of the step, "
+                "so it stays exact where F itself no longer resolves it). k: the density you set (⌈λm⌉ per row), or "
+                "automatic — 10 per row, doubled whenever the kept entries hold less than 99 % of P's mass (a point cloud's "
+                "plan spreads each row over its neighbours, and a Hessian that misses most of P gives Sinkhorn-like steps). Stop: ‖P1 − a‖₁ + ‖Pᵀ1 − b‖₁ ≤ tol. "
                 "Where it runs: log-domain Sinkhorn runs on the GPU (f32 — it stops at f32's floor near 1e-6 and says so). "
                 "SNS splits: the dense passes over P (row and column sums, the k largest entries per row, ΣP for each Armijo "
                 "trial) run on the GPU in f32, and only those n + m sums and n·k entries come back; the sparse CG runs on the "
@@ -404,7 +417,7 @@ pub fn OtPage(device: Device) -> impl IntoView {
                 </select>
                 {number("N1 (SNS warm-up)", "n1", Signal::derive(move || solver.with(|s| s.n1.to_string())),
                     Rc::new(move |v| { let k = parse_usize("n1", v)? as u64; edit_solver(Box::new(move |s| s.n1 = k)); Ok(()) }))}
-                {number("kept density λ (empty: 10 per row)", "density", Signal::derive(move || solver.with(|s| s.density.map(|d| d.to_string()).unwrap_or_default())),
+                {number("kept density λ (empty: automatic, ≥ 99 % of P's mass)", "density", Signal::derive(move || solver.with(|s| s.density.map(|d| d.to_string()).unwrap_or_default())),
                     Rc::new(move |v| {
                         let d = if v.is_empty() { None } else { Some(parse_f64("density", v)?) };
                         edit_solver(Box::new(move |s| s.density = d));
@@ -508,6 +521,6 @@ where
 {
     let (n, m) = (s.problem.n(), s.problem.m());
     let pattern = top_k_pattern(&s.p, n, m, s.keep);
-    let ks: Vec<usize> = (1..=m.min(40)).collect();
+    let ks: Vec<usize> = (1..=m.min(s.keep.max(40))).collect();
     regula_charts::ot::draw_sparsity(root, n, m, s.keep, &pattern, &mass_captured(&s.p, n, m, &ks))
 }

@@ -540,7 +540,8 @@ struct OtArgs {
     /// SNS: Sinkhorn steps before Newton.
     #[arg(long, default_value_t = SolverParams::default().n1)]
     n1: u64,
-    /// SNS: kept density of the sparsified Hessian, in (0, 1] (default: 10 entries per row).
+    /// SNS: kept density of the sparsified Hessian, in (0, 1] (default: automatic — 10 entries per row,
+    /// doubled whenever they hold less than 99 % of P's mass).
     #[arg(long)]
     density: Option<f64>,
     /// ℓ1 marginal error to stop at.
@@ -884,8 +885,13 @@ async fn ot_pictures(path: &std::path::Path, solver: &OtStepper, problem: &OtPro
         _ => regula_charts::ot::PlanLayout::Matrix,
     };
     write_png(&sibling(path, "plan"), |root| regula_charts::ot::draw_plan(root, &regula_charts::raster_rects, &p, n, m, layout))?;
-    let keep = params.keep_per_row(m);
-    let ks: Vec<usize> = (1..=m.min(40)).collect();
+    // The run's own k (the automatic density grows it during the run).
+    let keep = match solver {
+        OtStepper::Cpu(s) if params.method == Method::Sns => s.keep(),
+        OtStepper::Gpu(s) if s.keep() > 0 => s.keep(),
+        _ => params.keep_per_row(m),
+    };
+    let ks: Vec<usize> = (1..=m.min(keep.max(40))).collect();
     let captured = mass_captured(&p, n, m, &ks);
     write_png(&sibling(path, "sparsity"), |root| regula_charts::ot::draw_sparsity(root, n, m, keep, &top_k_pattern(&p, n, m, keep), &captured).map(drop))
 }

@@ -186,3 +186,46 @@ fn a_new_stopping_rule_continues_the_run_without_restarting() {
     assert!(g.done);
     assert!(s.set_stopping(-1.0, 10).is_err());
 }
+
+#[test]
+fn the_automatic_density_grows_until_the_hessian_holds_the_plan_and_sns_converges_fast() {
+    // 300 moons at ε = 0.01 (C / max C): each row of P spreads over its neighbours, so ten entries per row
+    // miss much of P's mass; the sparsified Newton direction is then little better than a Sinkhorn step.
+    let problem = ProblemSpec { kind: ProblemKind::Moons, n: 300, m: 300, ..Default::default() }.build().unwrap();
+    let base = SolverParams { method: Method::Sns, eps: 0.01, n1: 20, tol: 1e-9, max_iter: 60, ..Default::default() };
+    let (auto, f) = solve(&problem, base.clone());
+    assert!(f.converged, "automatic density: {f:?}");
+    let newton = f.metric("newton_steps").unwrap();
+    assert!(newton <= 15.0, "automatic density needed {newton} Newton steps");
+    assert!(auto.keep() > 10, "k stayed at {}", auto.keep());
+    // What it kept holds ≥ 99 % of the final plan's mass (the rule it grew by).
+    let p = auto.plan();
+    let captured = regula_core::ot::analysis::mass_captured(&p, 300, 300, &[auto.keep()])[0];
+    assert!(captured >= 0.99, "k = {} holds {captured}", auto.keep());
+    // Ten per row, fixed: 40 Newton steps and still far from the tolerance.
+    let fixed = SolverParams { density: Some(10.0 / 300.0), ..base };
+    let (ten, f) = solve(&problem, fixed);
+    assert_eq!(ten.keep(), 10);
+    assert!(!f.converged && f.metric("marginal_error").unwrap() > 1e-7, "ten per row: {f:?}");
+}
+
+#[test]
+fn sns_reaches_a_tolerance_where_f_no_longer_resolves_its_steps() {
+    // The digit pair (784 × 784, C / max C) at ε = 0.01 to 1e-12. Near 1e-8 a Newton step changes F by
+    // less than F's own rounding; Armijo on the difference of two F values then rejected every step, the run
+    // fell back to Sinkhorn steps and crawled (60 iterations left it at 4e-10). Armijo on F's change
+    // computed as Σ P·expm1(step) keeps taking Newton steps: 29 iterations.
+    let problem = ProblemSpec { kind: ProblemKind::Digits, ..Default::default() }.build().unwrap();
+    let params = SolverParams { method: Method::Sns, eps: 0.01, n1: 20, tol: 1e-12, max_iter: 40, ..Default::default() };
+    let mut s = OtSolver::new(&problem, params).unwrap();
+    let mut fallbacks = 0;
+    let f = pollster::block_on(regula_core::frame::run_to_end(&mut s, Budget::iterations(1), |f| {
+        if f.metric("step_size") == Some(0.0) {
+            fallbacks += 1;
+        }
+    }))
+    .unwrap();
+    assert!(f.converged, "{f:?}");
+    assert!(f.metric("marginal_error").unwrap() <= 1e-12);
+    assert_eq!(fallbacks, 0, "Newton steps gave way to Sinkhorn steps {fallbacks} times");
+}

@@ -6,7 +6,7 @@ mod ot_common;
 
 use regula_core::frame::run_to_end;
 use regula_core::gpu::GpuContext;
-use regula_core::ot::{GpuSinkhorn, Method, OtSolver, ProblemKind, ProblemSpec, SolverParams};
+use regula_core::ot::{GpuSinkhorn, Method, OtSolver, ProblemKind, ProblemSpec, SolverParams, GPU_MAX_KEEP};
 use regula_core::{Budget, Error, StopReason};
 
 fn ctx() -> std::rc::Rc<GpuContext> {
@@ -94,11 +94,12 @@ fn sns_dense_passes_on_the_gpu_match_f64_sums() {
 fn gpu_sns_follows_its_cpu_twin_and_beats_sinkhorn_on_sparse_plans() {
     let ctx = ctx();
     // (problem, ε, least ratio of GPU Sinkhorn's iterations to SNS's). Random assignment has a sparse
-    // plan (SNS's case: 26 vs 1117 iterations when measured); a Gaussian cloud at ε = 0.01 has a spread one,
-    // where 10 kept entries per row give linear convergence on both backends alike.
-    for (kind, n, eps, ratio) in [(ProblemKind::Random, 300, 1.0 / 1200.0, 10), (ProblemKind::Gaussian, 400, 0.01, 0)] {
+    // plan (SNS's case: 26 vs 1117 iterations when measured; the automatic density stays at 10 per row); a
+    // Gaussian cloud at ε = 0.01 has a spread one, where 10 kept entries per row (set here: the automatic
+    // density would grow the CPU's k past the GPU's 64) give linear convergence on both backends alike.
+    for (kind, n, eps, ratio, density) in [(ProblemKind::Random, 300, 1.0 / 1200.0, 10, None), (ProblemKind::Gaussian, 400, 0.01, 0, Some(10.0 / 400.0))] {
         let problem = ProblemSpec { kind, n, m: n, normalize_cost: true, seed: 3, ..Default::default() }.build().unwrap();
-        let params = SolverParams { method: Method::Sns, eps, n1: 20, tol: 1e-5, max_iter: 5_000, ..Default::default() };
+        let params = SolverParams { method: Method::Sns, eps, n1: 20, density, tol: 1e-5, max_iter: 5_000, ..Default::default() };
         let mut gpu = pollster::block_on(GpuSinkhorn::new(ctx.clone(), &problem, params.clone())).unwrap();
         let f = pollster::block_on(run_to_end(&mut gpu, Budget::iterations(4), |_| {})).unwrap();
         assert!(f.converged, "{kind}: {f:?}");
@@ -117,6 +118,9 @@ fn gpu_sns_follows_its_cpu_twin_and_beats_sinkhorn_on_sparse_plans() {
         assert!((gc - cc).abs() <= 1e-4 * cc.abs(), "{kind}: cost gpu {gc} vs cpu {cc}");
         let (gd, cd) = (f.metric("dual_objective").unwrap(), c.metric("dual_objective").unwrap());
         assert!((gd - cd).abs() <= 1e-5, "{kind}: dual gpu {gd} vs cpu {cd}");
+        if density.is_none() {
+            assert_eq!((gpu.keep(), cpu.keep()), (10, 10), "{kind}: the plan is sparse, ten per row hold it");
+        }
         if ratio > 0 {
             let sinkhorn = SolverParams { method: Method::LogSinkhorn, max_iter: 20_000, ..params };
             let mut plain = pollster::block_on(GpuSinkhorn::new(ctx.clone(), &problem, sinkhorn)).unwrap();
@@ -125,6 +129,28 @@ fn gpu_sns_follows_its_cpu_twin_and_beats_sinkhorn_on_sparse_plans() {
             assert!(s.iteration > ratio * f.iteration, "{kind}: sinkhorn {} vs sns {} iterations", s.iteration, f.iteration);
         }
     }
+}
+
+#[test]
+fn gpu_sns_automatic_density_grows_to_the_gpu_s_limit_and_beats_ten_per_row() {
+    // The Gaussian cloud above: its plan spreads each row over many entries. The automatic density doubles
+    // k while the kept entries hold less than 99 % of P's mass, up to the shader's 64 (the CPU's twin
+    // goes on to 320); 64 per row converge in fewer Newton steps than 10.
+    let ctx = ctx();
+    let problem = ProblemSpec { kind: ProblemKind::Gaussian, n: 400, m: 400, normalize_cost: true, seed: 3, ..Default::default() }.build().unwrap();
+    let steps = |density: Option<f64>| {
+        let params = SolverParams { method: Method::Sns, eps: 0.01, n1: 20, density, tol: 1e-5, max_iter: 5_000, ..Default::default() };
+        let mut gpu = pollster::block_on(GpuSinkhorn::new(ctx.clone(), &problem, params)).unwrap();
+        let f = pollster::block_on(run_to_end(&mut gpu, Budget::iterations(4), |_| {})).unwrap();
+        assert!(f.converged, "{density:?}: {f:?}");
+        (gpu.keep(), f.metric("newton_steps").unwrap(), f.metric("nnz").unwrap())
+    };
+    let (keep, auto_steps, nnz) = steps(None);
+    assert_eq!(keep, GPU_MAX_KEEP);
+    assert_eq!(nnz, (400 * GPU_MAX_KEEP + 800) as f64);
+    let (ten, fixed_steps, _) = steps(Some(10.0 / 400.0));
+    assert_eq!(ten, 10);
+    assert!(auto_steps < 0.5 * fixed_steps, "automatic {auto_steps} vs ten per row {fixed_steps} Newton steps");
 }
 
 #[test]

@@ -191,7 +191,12 @@ struct NewtonPasses {
     mass_f: Pass,
     top_idx: wgpu::Buffer,
     top_val: wgpu::Buffer,
+    /// Entries kept per row now (the automatic density grows it up to the buffers' `capacity`).
     k: usize,
+    capacity: usize,
+    /// The top-k pass's parameters (`blocks` = k) and their uniform buffer, rewritten when k grows.
+    top_params: Params,
+    p_top: wgpu::Buffer,
 }
 
 /// The GPU stepper: log-domain Sinkhorn, or SNS with its dense passes here and its CG on the CPU.
@@ -355,10 +360,13 @@ impl GpuSinkhorn {
         let col_error = Reduction::new(&ctx, &err_g, m, 1, ReduceOp::Sum, ReduceAxis::Cols).await?;
         let row_sum = Reduction::new(&ctx, &err_f, n, 1, ReduceOp::Sum, ReduceAxis::Cols).await?;
         let newton_passes = if sns {
-            ctx.check_storage_size(|| format!("{n} × {keep} kept Hessian entries"), (n * keep) as u64 * 4)?;
-            let top_idx = ctx.storage("top-k columns", (n * keep) as u64 * 4);
-            let top_val = ctx.storage("top-k values", (n * keep) as u64 * 4);
-            let p_top = uniform(n, m, (keep, m));
+            // The automatic density may grow k up to the shader's limit: room for that from the start.
+            let capacity = if params.density.is_none() { GPU_MAX_KEEP.min(m).max(keep) } else { keep };
+            ctx.check_storage_size(|| format!("{n} × {capacity} kept Hessian entries"), (n * capacity) as u64 * 4)?;
+            let top_idx = ctx.storage("top-k columns", (n * capacity) as u64 * 4);
+            let top_val = ctx.storage("top-k values", (n * capacity) as u64 * 4);
+            let top_params = Params { rows: n as u32, cols: m as u32, dim, mode, eps, scale, blocks: keep as u32, chunk: m as u32 };
+            let p_top = ctx.uniform("sinkhorn params", &top_params);
             let top = pipe("top_rows");
             let mass_partial = pipe("mass_partial");
             let bind_top = ctx.bind(&top, &[(0, &p_top), (1, &ct_buf), (2, &xs), (3, &ys), (4, &g), (6, &f), (7, &err_f), (9, &top_idx), (10, &top_val)]);
@@ -375,6 +383,9 @@ impl GpuSinkhorn {
                 top_idx,
                 top_val,
                 k: keep,
+                capacity,
+                top_params,
+                p_top,
             })
         } else {
             None
@@ -449,9 +460,31 @@ impl GpuSinkhorn {
         self.params.method == Method::Sns && self.iteration >= self.params.n1
     }
 
-    /// SNS's dense passes at the device's potentials: row sums and top-k per row, column sums.
+    /// Entries per row SNS's sparsified Hessian keeps now (the automatic density grows it; 0 without SNS).
+    pub fn keep(&self) -> usize {
+        self.newton_passes.as_ref().map_or(0, |np| np.k)
+    }
+
+    /// SNS's dense passes at the device's potentials: row sums and top-k per row, column sums. Under the
+    /// automatic density, k doubles (up to the GPU's [`GPU_MAX_KEEP`]) and the passes run again while the
+    /// kept entries hold less than [`super::solver::AUTO_KEPT_MASS`] of P's mass, as on the CPU.
     /// Fails with a typed error for log-sinkhorn (no Newton passes were built).
     pub async fn newton_system(&mut self) -> Result<NewtonSystem> {
+        loop {
+            let system = self.newton_system_at_k().await?;
+            let Some(np) = self.newton_passes.as_mut() else { return Ok(system) };
+            let (kept, total) = (system.top_val.iter().sum::<f64>(), system.row_sums.iter().sum::<f64>());
+            if self.params.density.is_some() || np.k >= np.capacity || kept >= super::solver::AUTO_KEPT_MASS * total {
+                return Ok(system);
+            }
+            np.k = (2 * np.k).min(np.capacity);
+            np.top_params.blocks = np.k as u32;
+            self.ctx.queue().write_buffer(&np.p_top, 0, bytemuck::bytes_of(&np.top_params));
+            self.system = None;
+        }
+    }
+
+    async fn newton_system_at_k(&mut self) -> Result<NewtonSystem> {
         if let Some(s) = &self.system {
             return Ok(s.clone());
         }

@@ -11,4 +11,4 @@ pub mod solver;
 
 pub use problem::{GroundCost, OtProblem, Points, ProblemKind, ProblemSpec};
 pub use gpu::{auto_runs_on_gpu, f32_resolution, GpuSinkhorn, NewtonSystem, F32_FLOOR, GPU_MAX_KEEP, GPU_MAX_RESOLUTION};
-pub use solver::{Method, OtSolver, OtSummary, SolverParams};
+pub use solver::{Method, OtSolver, OtSummary, SolverParams, AUTO_KEPT_MASS};
