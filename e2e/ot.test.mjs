@@ -95,7 +95,14 @@ test('OT lab: compare log-sinkhorn (GPU) with SNS (CPU), plan and sparsity views
     await page.selectOption('#method', 'sns');
     await page.click('#run');
     await waitForDone(page);
-    assert.match(await page.locator('#status').textContent(), /sns \(CPU, f64\)/);
+    const moons = await page.locator('#status').textContent();
+    assert.match(moons, /sns \(CPU, f64\).*\(Tolerance\)/, moons);
+    // The automatic density: ten per row hold a fraction of a moons plan's mass (SNS then crawled, 300
+    // iterations without reaching 1e-9); k doubles until 99 % is kept and SNS converges in ~30.
+    assert.ok(Number(moons.match(/iteration (\d+)/)[1]) < 60, moons);
+    const kept = await page.locator('#sparsity-caption').textContent();
+    assert.ok(Number(kept.match(/k = (\d+) per row/)[1]) > 10, kept);
+    assert.ok(Number(kept.match(/hold ([0-9.]+) of P's mass/)[1]) >= 0.99, kept);
     await page.screenshot({ path: join(ARTIFACTS, 'ot-moons.png'), fullPage: true });
 
     // A tolerance f32 can meet puts SNS's dense passes on the GPU (its CG stays on the CPU, in f64).

@@ -115,7 +115,7 @@ where
         .x_label_area_size(28)
         .y_label_area_size(40)
         .build_cartesian_2d(1f64..captured.len().max(2) as f64, 0f64..1.0)?;
-    chart.configure_mesh().x_desc("k").light_line_style(RGBColor(238, 240, 243)).draw()?;
+    chart.configure_mesh().x_desc("k").x_labels(5).x_label_formatter(&|k| format!("{k:.0}")).light_line_style(RGBColor(238, 240, 243)).draw()?;
     chart.draw_series(LineSeries::new(captured.iter().enumerate().map(|(k, &f)| ((k + 1) as f64, f)), OT_COLORS[0].stroke_width(2)))?;
     let at = keep.min(captured.len());
     chart.draw_series(std::iter::once(Circle::new((at as f64, captured[at - 1]), 4, OT_COLORS[1].filled())))?;
