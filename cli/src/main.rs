@@ -986,10 +986,16 @@ fn train_pictures(path: &std::path::Path, t: &Trainer) -> Result<(), Error> {
 /// The sketching page's nuclear-norm panel, headless: the same three matrices (seed 7), the same table.
 fn nuclear(n: usize, d: usize, rank: usize, collapse: f64, json: bool, png: Option<std::path::PathBuf>) -> Result<(), Error> {
     use regula_core::sketch::nuclear;
+    // One step per matrix (each an SVD of N × d: a few seconds at the largest N·d).
+    let bar = progress(3, "nuclear");
     let run = |label: &'static str, rank: usize, collapse: f64| -> Result<(&'static str, nuclear::NuclearReport), Error> {
-        Ok((label, nuclear::compare(&nuclear::generate(n, d, rank, collapse, 7)?, n, d)?))
+        bar.set_message(label);
+        let report = nuclear::compare(&nuclear::generate(n, d, rank, collapse, 7)?, n, d)?;
+        bar.inc(1);
+        Ok((label, report))
     };
     let rows = [run("your matrix", rank, collapse)?, run("i.i.d. rows", 1, 0.0)?, run("rank 1 (collapsed)", 1, 1.0)?];
+    bar.finish_and_clear();
     println!("{:<20} {:>16} {:>10} {:>12} {:>9} {:>9}", "matrix", "‖R̂‖_* / N (SVD)", "MNN proxy", "proxy / true", "SVD ms", "proxy ms");
     for (label, r) in &rows {
         println!("{label:<20} {:>16.4} {:>10.4} {:>12.2} {:>9.1} {:>9.2}", r.exact, r.proxy, r.ratio, r.exact_seconds * 1e3, r.proxy_seconds * 1e3);
