@@ -126,12 +126,12 @@ const PRESETS: &[crate::link::Preset] = &[
     },
     crate::link::Preset {
         title: "SNS paper: digit pair, W2, ε = 1/1200",
-        source: "Tang et al. 2024, Table 1's image row (squared-Euclidean cost): SNS 53 = 20 + 33 iterations, Sinkhorn 2,041; ours: 56 = 20 + 36 to 1e-12 (Sinkhorn 2,345 to 1e-9)",
+        source: "Tang et al. 2024, Table 1's image row (squared-Euclidean cost): SNS 53 = 20 + 33 iterations, Sinkhorn 2,041; ours: 56 = 20 + 36 to 1e-12 (log-domain Sinkhorn 2,345 to 1e-9)",
         query: "problem.kind=digits&solver.eps=0.0008333333333333334&solver.tol=0.000000000001&mode=sns",
     },
     crate::link::Preset {
         title: "SNS paper: digit pair, W1, ε = 1/1200, N1 = 700",
-        source: "Tang et al. 2024, Table 1's image row (Euclidean cost): SNS 777 = 700 + 77 iterations, Sinkhorn 5,748; ours: 828 = 700 + 128 to 1e-12 (Sinkhorn 11,110 to 1e-9)",
+        source: "Tang et al. 2024, Table 1's image row (Euclidean cost): SNS 777 = 700 + 77 iterations, Sinkhorn 5,748; ours: 828 = 700 + 128 to 1e-12 (log-domain Sinkhorn 11,110 to 1e-9)",
         query: "problem.kind=digits&problem.cost=euclidean&solver.eps=0.0008333333333333334&solver.n1=700&solver.tol=0.000000000001&mode=sns",
     },
     crate::link::Preset { title: "Two moons, compare", source: "log-domain Sinkhorn (GPU) and SNS (CPU) side by side, ε = 0.005", query: "problem.kind=moons&problem.n=400&problem.m=400" },

@@ -519,18 +519,35 @@ fn l1(x: &[f64], y: &[f64]) -> f64 {
 
 /// out_i = ε log w_i − ε LSE_j((p_j − C_ij)/ε) for C given row-major with `rows` rows of length `cols`.
 fn lse_update(c: &[f64], p: &[f64], w: &[f64], eps: f64, rows: usize, cols: usize) -> Vec<f64> {
-    (0..rows)
-        .map(|i| {
-            let line = &c[i * cols..(i + 1) * cols];
-            let max = line.iter().zip(p).map(|(cij, pj)| pj - cij).fold(f64::NEG_INFINITY, f64::max);
-            let s: f64 = line.iter().zip(p).map(|(cij, pj)| ((pj - cij - max) / eps).exp()).sum();
-            eps * w[i].ln() - max - eps * s.ln()
-        })
-        .collect()
+    by_rows(rows, cols, |range| {
+        range
+            .map(|i| {
+                let line = &c[i * cols..(i + 1) * cols];
+                let max = line.iter().zip(p).map(|(cij, pj)| pj - cij).fold(f64::NEG_INFINITY, f64::max);
+                let s: f64 = line.iter().zip(p).map(|(cij, pj)| ((pj - cij - max) / eps).exp()).sum();
+                eps * w[i].ln() - max - eps * s.ln()
+            })
+            .collect()
+    })
 }
 
 fn plan(c: &[f64], f: &[f64], g: &[f64], eps: f64, m: usize) -> Vec<f64> {
-    c.iter().enumerate().map(|(k, cij)| ((f[k / m] + g[k % m] - cij) / eps).exp()).collect()
+    by_rows(f.len(), m, |range| {
+        let start = range.start;
+        c[range.start * m..range.end * m].iter().enumerate().map(|(k, cij)| ((f[start + k / m] + g[k % m] - cij) / eps).exp()).collect()
+    })
+}
+
+/// `work(0..rows)` with the rows split over the CPU pass's threads (core::cpu::pool) once the matrix is
+/// large enough to pay for the hand-off; each row's arithmetic is the same either way, so the result is
+/// identical bit for bit. `work` returns its rows' outputs in order.
+fn by_rows<T: Send>(rows: usize, cols: usize, work: impl Fn(std::ops::Range<usize>) -> Vec<T> + Sync) -> Vec<T> {
+    let threads = if rows * cols >= 1 << 16 { crate::cpu::pool::threads().min(rows) } else { 1 };
+    if threads <= 1 {
+        return work(0..rows);
+    }
+    let chunk = rows.div_ceil(threads);
+    crate::cpu::pool::map_parts(threads, |t| work((t * chunk).min(rows)..((t + 1) * chunk).min(rows))).into_iter().flatten().collect()
 }
 
 /// F(x + αd) − F(x) for the Lyapunov potential F(x, y) = ⟨a,x⟩ + ⟨b,y⟩ − ε Σ_ij exp((x_i + y_j − C_ij)/ε),
@@ -659,6 +676,28 @@ mod tests {
         let m = g.len();
         let mass: f64 = c.chunks(m).zip(f).map(|(line, fi)| line.iter().zip(g).map(|(cij, gj)| ((fi + gj - cij) / eps).exp()).sum::<f64>()).sum();
         dot(a, f) + dot(b, g) - eps * mass
+    }
+
+    #[test]
+    fn row_split_passes_equal_the_serial_ones_bit_for_bit() {
+        // 300 × 300 is over the split threshold: the rows go to the pool's threads.
+        let (n, m, eps) = (300, 301, 0.01);
+        let mut rng = crate::rng::SplitMix64::new(8);
+        let c: Vec<f64> = (0..n * m).map(|_| rng.uniform()).collect();
+        let g: Vec<f64> = (0..m).map(|_| 0.01 * rng.normal()).collect();
+        let f: Vec<f64> = (0..n).map(|_| 0.01 * rng.normal()).collect();
+        let a = vec![1.0 / n as f64; n];
+        let serial: Vec<f64> = (0..n)
+            .map(|i| {
+                let line = &c[i * m..(i + 1) * m];
+                let max = line.iter().zip(&g).map(|(cij, pj)| pj - cij).fold(f64::NEG_INFINITY, f64::max);
+                let s: f64 = line.iter().zip(&g).map(|(cij, pj)| ((pj - cij - max) / eps).exp()).sum();
+                eps * a[i].ln() - max - eps * s.ln()
+            })
+            .collect();
+        assert_eq!(lse_update(&c, &g, &a, eps, n, m), serial);
+        let serial_plan: Vec<f64> = c.iter().enumerate().map(|(k, cij)| ((f[k / m] + g[k % m] - cij) / eps).exp()).collect();
+        assert_eq!(plan(&c, &f, &g, eps, m), serial_plan);
     }
 
     #[test]
