@@ -300,8 +300,10 @@ pub fn OtPage(device: Device) -> impl IntoView {
                 .filter_map(|(k, frames)| {
                     let f = frames.last()?;
                     let stop = f.stop.map(|s| format!(" ({s:?})")).unwrap_or_default();
+                    // SNS's Newton frames: what share of P its sparsified Hessian holds.
+                    let kept = f.metric("kept_mass").map(|k| format!(" · Hessian keeps {:.1} % of P's mass", 100.0 * k)).unwrap_or_default();
                     Some(format!(
-                        "{}: iteration {}{} · marginal error {:.2e} · ⟨C,P⟩ {:.6}{stop}",
+                        "{}: iteration {}{} · marginal error {:.2e} · ⟨C,P⟩ {:.6}{kept}{stop}",
                         names.get(k).copied().unwrap_or("run"),
                         f.iteration,
                         f.phase.as_deref().map(|p| format!(" [{p}]")).unwrap_or_default(),

@@ -760,7 +760,7 @@ async fn ot(args: OtArgs) -> Result<(), Error> {
                 message: format!("cannot create {}: {e}", path.display()),
             })?);
             use std::io::Write;
-            writeln!(w, "iteration,phase,marginal_error,transport_cost,dual_objective,step_size,nnz,cg_iterations,elapsed_ms")
+            writeln!(w, "iteration,phase,marginal_error,transport_cost,dual_objective,step_size,nnz,kept_mass,cg_iterations,elapsed_ms")
                 .map_err(|e| Error::Invalid { name: "trace", message: e.to_string() })?;
             Some(w)
         }
@@ -786,7 +786,7 @@ async fn ot(args: OtArgs) -> Result<(), Error> {
             let opt = |k: &str| f.metric(k).map(|v| v.to_string()).unwrap_or_default();
             let row = writeln!(
                 w,
-                "{},{},{},{},{},{},{},{},{}",
+                "{},{},{},{},{},{},{},{},{},{}",
                 f.iteration,
                 f.phase.as_deref().unwrap_or(""),
                 opt("marginal_error"),
@@ -794,6 +794,7 @@ async fn ot(args: OtArgs) -> Result<(), Error> {
                 opt("dual_objective"),
                 opt("step_size"),
                 opt("nnz"),
+                opt("kept_mass"),
                 opt("cg_iterations"),
                 f.elapsed_ms
             );

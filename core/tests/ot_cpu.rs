@@ -198,6 +198,7 @@ fn the_automatic_density_grows_until_the_hessian_holds_the_plan_and_sns_converge
     let newton = f.metric("newton_steps").unwrap();
     assert!(newton <= 15.0, "automatic density needed {newton} Newton steps");
     assert!(auto.keep() > 10, "k stayed at {}", auto.keep());
+    assert!(f.metric("kept_mass").unwrap() >= 0.99, "{f:?}");
     // What it kept holds ≥ 99 % of the final plan's mass (the rule it grew by).
     let p = auto.plan();
     let captured = regula_core::ot::analysis::mass_captured(&p, 300, 300, &[auto.keep()])[0];
@@ -207,6 +208,7 @@ fn the_automatic_density_grows_until_the_hessian_holds_the_plan_and_sns_converge
     let (ten, f) = solve(&problem, fixed);
     assert_eq!(ten.keep(), 10);
     assert!(!f.converged && f.metric("marginal_error").unwrap() > 1e-7, "ten per row: {f:?}");
+    assert!(f.metric("kept_mass").unwrap() < 0.9, "ten per row: {f:?}");
 }
 
 #[test]

@@ -143,6 +143,8 @@ fn gpu_sns_automatic_density_grows_to_the_gpu_s_limit_and_beats_ten_per_row() {
         let mut gpu = pollster::block_on(GpuSinkhorn::new(ctx.clone(), &problem, params)).unwrap();
         let f = pollster::block_on(run_to_end(&mut gpu, Budget::iterations(4), |_| {})).unwrap();
         assert!(f.converged, "{density:?}: {f:?}");
+        let kept = f.metric("kept_mass").unwrap();
+        assert!(kept > 0.0 && kept <= 1.0 + 1e-6, "{density:?}: {f:?}");
         (gpu.keep(), f.metric("newton_steps").unwrap(), f.metric("nnz").unwrap())
     };
     let (keep, auto_steps, nnz) = steps(None);

@@ -579,16 +579,17 @@ impl GpuSinkhorn {
             }
         }
         let nnz = sys.top_val.len() + n + m;
+        let kept_mass = sys.top_val.iter().sum::<f64>() / sys.row_sums.iter().sum::<f64>();
         if !accepted {
             // The sparsified direction failed to ascend: back to the start, and a Sinkhorn step instead
             // (the CPU twin's safeguard); the frame shows step size 0.
             self.ctx.queue().write_buffer(&self.f, 0, bytemuck::cast_slice(&f0));
             self.ctx.queue().write_buffer(&self.g, 0, bytemuck::cast_slice(&g0));
             self.run_batch(1).await?;
-            self.newton = Some(NewtonReport { step_size: 0.0, nnz, cg_iterations });
+            self.newton = Some(NewtonReport { step_size: 0.0, nnz, kept_mass, cg_iterations });
             return Ok((err, false));
         }
-        self.newton = Some(NewtonReport { step_size: alpha, nnz, cg_iterations });
+        self.newton = Some(NewtonReport { step_size: alpha, nnz, kept_mass, cg_iterations });
         Ok((err, false))
     }
 
@@ -625,6 +626,7 @@ impl GpuSinkhorn {
         if let (true, Some(r)) = (newton_phase, self.newton) {
             metrics.insert("step_size".into(), r.step_size);
             metrics.insert("nnz".into(), r.nnz as f64);
+            metrics.insert("kept_mass".into(), r.kept_mass);
             metrics.insert("cg_iterations".into(), r.cg_iterations as f64);
         }
         // Never a NaN plot: an f32 overflow (a plan entry or potential at ±∞) is a typed error that says

@@ -155,6 +155,8 @@ pub struct OtSolver {
 pub(crate) struct NewtonReport {
     pub(crate) step_size: f64,
     pub(crate) nnz: usize,
+    /// Fraction of P's mass the kept entries hold.
+    pub(crate) kept_mass: f64,
     pub(crate) cg_iterations: usize,
 }
 
@@ -408,17 +410,18 @@ impl OtSolver {
             alpha *= 0.5;
         }
         let nnz = sparse.values.len() + n + m;
+        let kept_mass = sparse.values.iter().sum::<f64>() / row.iter().sum::<f64>();
         if !accepted || !slope.is_finite() || slope <= 0.0 {
             // Far from the optimum the sparsified Newton direction can fail to ascend: take a Sinkhorn
             // step instead (the safeguard of SNS implementations); the frame shows step size 0.
-            self.newton = Some(NewtonReport { step_size: 0.0, nnz, cg_iterations });
+            self.newton = Some(NewtonReport { step_size: 0.0, nnz, kept_mass, cg_iterations });
             *g = lse_update(&self.ct, f, &self.b, eps, m, n);
             *f = lse_update(&self.c, g, &self.a, eps, n, m);
             return Ok((err, false));
         }
         f.iter_mut().zip(&d[..n]).for_each(|(x, dx)| *x += alpha * dx);
         g.iter_mut().zip(&d[n..]).for_each(|(y, dy)| *y += alpha * dy);
-        self.newton = Some(NewtonReport { step_size: alpha, nnz, cg_iterations });
+        self.newton = Some(NewtonReport { step_size: alpha, nnz, kept_mass, cg_iterations });
         Ok((err, false))
     }
 
@@ -434,6 +437,7 @@ impl OtSolver {
         if let (true, Some(r)) = (newton_phase, self.newton) {
             metrics.insert("step_size".into(), r.step_size);
             metrics.insert("nnz".into(), r.nnz as f64);
+            metrics.insert("kept_mass".into(), r.kept_mass);
             metrics.insert("cg_iterations".into(), r.cg_iterations as f64);
         }
         Frame {
