@@ -55,7 +55,7 @@ pub struct SolverParams {
     pub n1: u64,
     /// SNS: kept density λ ∈ (0, 1] of the sparsified Hessian (top ⌈λm⌉ entries per row); `None` is
     /// automatic: 10 per row to start, doubled whenever the kept entries hold less than
-    /// [`AUTO_KEPT_MASS`] of P's mass.
+    /// [`AUTO_KEPT_MASS`] of P's mass (up to [`AUTO_MAX_KEPT_ENTRIES`] in all).
     pub density: Option<f64>,
     /// ℓ1 marginal error to stop at.
     pub tol: f64,
@@ -83,6 +83,11 @@ pub const DEFAULT_KEEP_PER_ROW: usize = 10;
 /// linearly (280 Newton steps to 0.17); holding 99 % it converges in 28. (90 % still needs 74; 99.9 %
 /// keeps twice the entries for the same steps.)
 pub const AUTO_KEPT_MASS: f64 = 0.99;
+
+/// The automatic density's memory bound: at most this many kept entries in all (n·k; 64 MB of sparse
+/// Hessian in f64 with its column indices), whatever the mass they hold — on a 4000 × 4000 problem
+/// k stops at 1048 per row.
+pub const AUTO_MAX_KEPT_ENTRIES: usize = 1 << 22;
 
 impl SolverParams {
     pub fn validate(&self) -> Result<()> {
@@ -389,8 +394,9 @@ impl OtSolver {
         let mut sparse = top_k_rows(&p, n, m, self.keep);
         if self.params.density.is_none() {
             let total: f64 = row.iter().sum();
-            while self.keep < m && sparse.values.iter().sum::<f64>() < AUTO_KEPT_MASS * total {
-                self.keep = (self.keep * 2).min(m);
+            let most = (AUTO_MAX_KEPT_ENTRIES / n).clamp(DEFAULT_KEEP_PER_ROW.min(m), m);
+            while self.keep < most && sparse.values.iter().sum::<f64>() < AUTO_KEPT_MASS * total {
+                self.keep = (self.keep * 2).min(most);
                 sparse = top_k_rows(&p, n, m, self.keep);
             }
         }
