@@ -579,7 +579,7 @@ impl GpuSinkhorn {
             }
         }
         let nnz = sys.top_val.len() + n + m;
-        let kept_mass = sys.top_val.iter().sum::<f64>() / sys.row_sums.iter().sum::<f64>();
+        let kept_mass = super::solver::share(sys.top_val.iter().sum(), sys.row_sums.iter().sum());
         if !accepted {
             // The sparsified direction failed to ascend: back to the start, and a Sinkhorn step instead
             // (the CPU twin's safeguard); the frame shows step size 0.
@@ -626,7 +626,9 @@ impl GpuSinkhorn {
         if let (true, Some(r)) = (newton_phase, self.newton) {
             metrics.insert("step_size".into(), r.step_size);
             metrics.insert("nnz".into(), r.nnz as f64);
-            metrics.insert("kept_mass".into(), r.kept_mass);
+            if let Some(k) = r.kept_mass {
+                metrics.insert("kept_mass".into(), k);
+            }
             metrics.insert("cg_iterations".into(), r.cg_iterations as f64);
         }
         // Never a NaN plot: an f32 overflow (a plan entry or potential at ±∞) is a typed error that says

@@ -160,8 +160,8 @@ pub struct OtSolver {
 pub(crate) struct NewtonReport {
     pub(crate) step_size: f64,
     pub(crate) nnz: usize,
-    /// Fraction of P's mass the kept entries hold.
-    pub(crate) kept_mass: f64,
+    /// Fraction of P's mass the kept entries hold (None when P's mass underflowed to 0).
+    pub(crate) kept_mass: Option<f64>,
     pub(crate) cg_iterations: usize,
 }
 
@@ -416,7 +416,7 @@ impl OtSolver {
             alpha *= 0.5;
         }
         let nnz = sparse.values.len() + n + m;
-        let kept_mass = sparse.values.iter().sum::<f64>() / row.iter().sum::<f64>();
+        let kept_mass = share(sparse.values.iter().sum(), row.iter().sum());
         if !accepted || !slope.is_finite() || slope <= 0.0 {
             // Far from the optimum the sparsified Newton direction can fail to ascend: take a Sinkhorn
             // step instead (the safeguard of SNS implementations); the frame shows step size 0.
@@ -443,7 +443,9 @@ impl OtSolver {
         if let (true, Some(r)) = (newton_phase, self.newton) {
             metrics.insert("step_size".into(), r.step_size);
             metrics.insert("nnz".into(), r.nnz as f64);
-            metrics.insert("kept_mass".into(), r.kept_mass);
+            if let Some(k) = r.kept_mass {
+                metrics.insert("kept_mass".into(), k);
+            }
             metrics.insert("cg_iterations".into(), r.cg_iterations as f64);
         }
         Frame {
@@ -521,6 +523,11 @@ fn transpose_times(k: &[f64], u: &[f64], m: usize) -> Vec<f64> {
 
 pub(crate) fn dot(x: &[f64], y: &[f64]) -> f64 {
     x.iter().zip(y).map(|(a, b)| a * b).sum()
+}
+
+/// kept / total, when that is a number (P's mass can underflow to 0 at a tiny ε).
+pub(crate) fn share(kept: f64, total: f64) -> Option<f64> {
+    Some(kept / total).filter(|s| s.is_finite() && total > 0.0)
 }
 
 fn l1(x: &[f64], y: &[f64]) -> f64 {
