@@ -359,7 +359,7 @@ pub fn OtPage(device: Device) -> impl IntoView {
                 "with the Hessian −(1/ε)[[diag P1, P],[Pᵀ, diag Pᵀ1]] sparsified to the k largest entries of P per row, "
                 "solved by conjugate gradients, with Armijo backtracking on F's change (computed as P·expm1 of the step, "
                 "so it stays exact where F itself no longer resolves it). k: the density you set (⌈λm⌉ per row), or "
-                "automatic — 10 per row, doubled whenever the kept entries hold less than 99 % of P's mass (a point cloud's "
+                "automatic — 10 per row, doubled whenever the kept entries hold less than 99 % of P's mass, on the GPU up to 64 (a point cloud's "
                 "plan spreads each row over its neighbours, and a Hessian that misses most of P gives Sinkhorn-like steps). Stop: ‖P1 − a‖₁ + ‖Pᵀ1 − b‖₁ ≤ tol. "
                 "Where it runs: log-domain Sinkhorn runs on the GPU (f32 — it stops at f32's floor near 1e-6 and says so). "
                 "SNS splits: the dense passes over P (row and column sums, the k largest entries per row, ΣP for each Armijo "
