@@ -886,12 +886,12 @@ async fn ot_pictures(path: &std::path::Path, solver: &OtStepper, problem: &OtPro
         _ => regula_charts::ot::PlanLayout::Matrix,
     };
     write_png(&sibling(path, "plan"), |root| regula_charts::ot::draw_plan(root, &regula_charts::raster_rects, &p, n, m, layout))?;
-    // The run's own k (the automatic density grows it during the run).
+    // The run's own k (the automatic density grows it during the run; a GPU run without SNS has none).
     let keep = match solver {
-        OtStepper::Cpu(s) if params.method == Method::Sns => s.keep(),
-        OtStepper::Gpu(s) if s.keep() > 0 => s.keep(),
-        _ => params.keep_per_row(m),
+        OtStepper::Cpu(s) => s.keep(),
+        OtStepper::Gpu(s) => s.keep(),
     };
+    let keep = if keep > 0 { keep } else { params.keep_per_row(m) };
     let ks: Vec<usize> = (1..=m.min(keep.max(40))).collect();
     let captured = mass_captured(&p, n, m, &ks);
     write_png(&sibling(path, "sparsity"), |root| regula_charts::ot::draw_sparsity(root, n, m, keep, &top_k_pattern(&p, n, m, keep), &captured).map(drop))
