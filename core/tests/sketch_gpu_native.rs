@@ -14,8 +14,9 @@ fn gpu_draws_the_same_sketches_as_the_cpu() {
     let ctx = pollster::block_on(GpuContext::new()).expect("no GPU adapter: install mesa-vulkan-drivers (lavapipe)");
     for kind in SketchKind::ALL {
         // n not a multiple of 256 (dense: a short last block of partial sums; SRHT: padded, ten butterfly
-        // passes at n′ = 1024), d not a multiple of 8, a one-row sketch of a one-row matrix.
-        for (m, n, d, seed) in [(7, 300, 5, 1), (1, 1, 1, 2), (33, 513, 17, u64::MAX - 3)] {
+        // passes at n′ = 1024), d not a multiple of 8, a one-row sketch of a one-row matrix; dense sketches
+        // split d > 32 columns into equal chunks (33 = 17 + 16, the lab's [A | b]; 70 = 24 + 24 + 22).
+        for (m, n, d, seed) in [(7, 300, 5, 1), (1, 1, 1, 2), (33, 513, 17, u64::MAX - 3), (5, 260, 33, 4), (3, 100, 70, 5)] {
             pollster::block_on(sketch_common::check(&ctx, kind, m, n, d, seed));
         }
     }

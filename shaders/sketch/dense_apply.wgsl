@@ -9,10 +9,13 @@
 // Two passes, neither with a workgroup barrier (a barrier makes SwiftShader — Chromium's WebGPU on the
 // CPU — spend ~1 s compiling the pipeline on the GPU process's main thread, which stalls the page's
 // frames; without one it compiles in ~50 ms):
-//   dense_partial  one thread per (row i of Y, chunk of 8 columns, block of `block` rows of A): draws
-//                  S_ij once per j of its block and adds S_ij·A_jc to 8 private sums, written to
-//                  P[(b·m + i)·d + c]. Consecutive threads take consecutive i (same j block and columns),
-//                  so they read the same rows of A.
+//   dense_partial  one thread per (row i of Y, chunk of `width` ≤ 32 columns, block of `block` rows of A):
+//                  draws S_ij once per j of its block and adds S_ij·A_jc to `width` private sums, written
+//                  to P[(b·m + i)·d + c]. Drawing S_ij (Philox-10, and Box–Muller's log, sqrt and cos) costs
+//                  far more than a multiply-add, and each chunk draws it again, so the columns are split
+//                  into as few, equal chunks as 32 sums allow (d = 33, [A | b] for d = 32: two chunks of
+//                  17 columns rather than five of ≤ 8). Consecutive threads take consecutive i (same j block
+//                  and columns), so they read the same rows of A.
 //   dense_sum      one thread per entry (i, c) of Y: Y_ic = Σ_b P[(b·m + i)·d + c] / √m.
 // Bindings: 0 Params (uniform), 1 A (n × d, read), 2 P (blocks × m × d, read_write), 3 Y (m × d, write).
 // Invocation ids are flattened (id.x + id.y · num_workgroups.x · 64) for grids over 65,535 workgroups.
@@ -25,10 +28,10 @@ struct Params {
     seed_lo: u32,
     seed_hi: u32,
     stream: u32,
-    chunks: u32,    // ceil(d / 8)
+    chunks: u32,    // ceil(d / width)
     block: u32,     // rows of A per partial sum
     blocks: u32,    // ceil(n / block)
-    pad0: u32,
+    width: u32,     // columns per chunk, ≤ COLS; chunks = ceil(d / width), so every chunk starts below d
     pad1: u32,
 }
 
@@ -38,7 +41,7 @@ struct Params {
 @group(0) @binding(3) var<storage, read_write> y: array<f32>;
 
 const WG: u32 = 64u;
-const COLS: u32 = 8u;
+const COLS: u32 = 32u;
 
 // mulhilo, philox and unit come from philox.wgsl, prepended by core/src/sketch/gpu.rs.
 
@@ -62,15 +65,16 @@ fn dense_partial(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_wor
     }
     let i = g % prm.m;
     let rest = g / prm.m;
-    let c0 = (rest % prm.chunks) * COLS;
+    let c0 = (rest % prm.chunks) * prm.width;
     let b = rest / prm.chunks;
     let j_end = min(prm.n, (b + 1u) * prm.block);
-    var acc = array<f32, 8>(0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0);
-    let cols = min(COLS, prm.d - c0);
+    var acc: array<f32, COLS>;
+    let cols = min(prm.width, prm.d - c0);
     for (var j = b * prm.block; j < j_end; j += 1u) {
         let s = entry(i, j);
+        let row = j * prm.d + c0;
         for (var t = 0u; t < cols; t += 1u) {
-            acc[t] += s * a[j * prm.d + c0 + t];
+            acc[t] += s * a[row + t];
         }
     }
     for (var t = 0u; t < cols; t += 1u) {

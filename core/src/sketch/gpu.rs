@@ -36,8 +36,8 @@ pub const SRHT_SHADER: Shader = Shader {
 /// `shaders/sketch/gather.wgsl`.
 pub const GATHER_SHADER: Shader = Shader { path: "sketch/gather.wgsl", source: include_str!("../../../shaders/sketch/gather.wgsl") };
 
-/// Output columns per thread in dense_partial.
-const COLS: usize = 8;
+/// Most output columns per thread in dense_partial (its private sums; `COLS` in the shader).
+const DENSE_COLS: usize = 32;
 /// Rows of A per partial sum in dense_partial, at least (more when n would need over MAX_BLOCKS).
 const BLOCK_ROWS: usize = 256;
 /// Most partial sums per entry of Y (bounds the partial buffer to MAX_BLOCKS·m·d floats).
@@ -60,7 +60,8 @@ struct DenseParams {
     chunks: u32,
     block: u32,
     blocks: u32,
-    pad: [u32; 2],
+    width: u32,
+    pad: u32,
 }
 
 #[repr(C)]
@@ -133,7 +134,9 @@ pub async fn apply(ctx: &GpuContext, sketch: &Sketch, a: &GpuMatrix) -> Result<V
             let y = match sketch.kind {
                 SketchKind::Gaussian | SketchKind::Rademacher => {
                     let kind = u32::from(sketch.kind == SketchKind::Rademacher);
-                    let chunks = d.div_ceil(COLS);
+                    // Every chunk of columns draws S again: as few chunks as DENSE_COLS sums allow, equal widths.
+                    let width = d.div_ceil(d.div_ceil(DENSE_COLS));
+                    let chunks = d.div_ceil(width); // no chunk left empty (width · (chunks − 1) < d)
                     // Fewer, longer blocks when MAX_BLOCKS partial copies of Y would not fit one binding.
                     let limit = ctx.limits().max_storage_buffer_binding_size.min(ctx.limits().max_buffer_size) as usize;
                     let fit = (limit / (m * d * 4).max(1)).clamp(1, MAX_BLOCKS);
@@ -150,7 +153,8 @@ pub async fn apply(ctx: &GpuContext, sketch: &Sketch, a: &GpuMatrix) -> Result<V
                         chunks: chunks as u32,
                         block: block as u32,
                         blocks: blocks as u32,
-                        pad: [0; 2],
+                        width: width as u32,
+                        pad: 0,
                     };
                     let part = ctx.storage("sketch partial sums", (blocks * m * d) as u64 * 4);
                     let y = ctx.storage("sketch Y", (m * d) as u64 * 4);
@@ -166,12 +170,11 @@ pub async fn apply(ctx: &GpuContext, sketch: &Sketch, a: &GpuMatrix) -> Result<V
                 }
                 SketchKind::Srht => {
                     let x = ctx.storage("SRHT HDA", (padded * d) as u64 * 4);
-                    let chunks = d.div_ceil(COLS);
                     let base = SrhtParams {
                         n: n as u32,
                         len: padded as u32,
                         d: d as u32,
-                        chunks: chunks as u32,
+                        chunks: 0, // unused by the shader
                         seed_lo: seed.0,
                         seed_hi: seed.1,
                         stream: SRHT_SIGNS_STREAM,
