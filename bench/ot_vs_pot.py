@@ -40,7 +40,7 @@ def copy_bandwidth():
 
 
 print(f"POT {ot.__version__}, numpy {np.__version__}")
-ROUNDS = 5
+ROUNDS = 7
 print("\n(a) kernel Sinkhorn, seconds per iteration (eps = 0.01, C ~ U[0,1]; ours: f64, one fused pass over K per iteration,\n"
       "    rows split over the cores). Per iteration = (T(N2) - T(N1)) / (N2 - N1) for each side, so neither side's set-up\n"
       f"    (K = exp(-C/eps)) counts; ours and POT's runs alternate, {ROUNDS} rounds, each T the fastest of its rounds\n"

@@ -280,7 +280,9 @@ pub fn TrainPage(device: Device) -> impl IntoView {
     // The exact Hessian on demand.
     let threshold = RwSignal::new(-3.0f64);
     let hessian = RwSignal::new(None::<Arc<HessianPicture>>);
-    let hessian_note = RwSignal::new(String::new());
+    let hessian_note = RwSignal::new(String::from(
+        "The exact Hessian (heatmap of its entries) and its eigenvalue density are computed on demand: run or step, then press “Exact Hessian”.",
+    ));
     let compute_hessian = move || {
         if runner.running.get_untracked() {
             hessian_note.set("Pause the run first.".into());
