@@ -81,6 +81,13 @@ fn merge(a: vec2<f32>, b: vec2<f32>) -> vec2<f32> {
     return vec2<f32>(m, a.y * exp(a.x - m) + b.y * exp(b.x - m));
 }
 
+/// merge(a, (x, 1)) with one exponential instead of two: of merge's two factors, one is exp(0) = 1.
+/// The hot loop's step (one exp per entry of the n × m pass, where exp is the arithmetic bound).
+fn push(a: vec2<f32>, x: f32) -> vec2<f32> {
+    let e = exp(-abs(x - a.x));
+    return select(vec2<f32>(a.x, a.y + e), vec2<f32>(x, a.y * e + 1.0), x > a.x);
+}
+
 fn thread_id(wid: vec3<u32>, nwg: vec3<u32>, lid: u32) -> u32 {
     return (wid.x + wid.y * nwg.x) * WG + lid;
 }
@@ -101,7 +108,7 @@ fn lse_partial(
     let inv_eps = 1.0 / prm.eps;
     var acc = vec2<f32>(NEG, 0.0);
     for (var j = start; j < end; j += 1u) {
-        acc = merge(acc, vec2<f32>((p[j] - c(i, j)) * inv_eps, 1.0));
+        acc = push(acc, (p[j] - c(i, j)) * inv_eps);
     }
     partials[t] = acc;
 }

@@ -62,7 +62,12 @@ fn push(acc: vec2<f32>, v: f32) -> vec2<f32> {
     if (p.op == 0u) {
         return vec2<f32>(NEG, acc.y + v);
     }
-    return merge(acc, vec2<f32>(v, 1.0));
+    if (p.op == 1u) {
+        return vec2<f32>(max(acc.x, v), 0.0);
+    }
+    // merge(acc, (v, 1)) with one exponential: of merge's two factors, one is exp(0) = 1.
+    let e = exp(-abs(v - acc.x));
+    return select(vec2<f32>(acc.x, acc.y + e), vec2<f32>(v, acc.y * e + 1.0), v > acc.x);
 }
 
 fn flat_id(wid: vec3<u32>, nwg: vec3<u32>) -> u32 {

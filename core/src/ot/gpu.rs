@@ -71,8 +71,10 @@ struct Params {
 
 /// Threads per workgroup of `shaders/ot/sinkhorn_lse.wgsl`.
 const WG: usize = 64;
-/// Threads the partial pass aims for (enough to fill a discrete GPU), and the most column blocks per row.
-const TARGET_THREADS: usize = 32_768;
+/// Threads the partial pass aims for, and the most column blocks per row. A large discrete GPU holds
+/// ~270k resident threads (an H200: 132 SMs × 2048); each thread streams its block's columns with one load
+/// in flight, so the pass needs about that many to keep enough memory requests outstanding.
+const TARGET_THREADS: usize = 262_144;
 const MAX_BLOCKS: usize = 64;
 /// Fewest columns per block, unless a row has fewer (below this the finishing pass's merges would dominate).
 const MIN_CHUNK: usize = 16;
@@ -786,8 +788,9 @@ mod tests {
         }
         assert_eq!(column_blocks(70, 3001), (64, 47));
         assert_eq!(column_blocks(513, 65), (4, 17));
-        // Many rows already fill the device: one block per row.
-        assert_eq!(column_blocks(100_000, 20_000), (1, 20_000));
+        // Many rows already (nearly) fill the device: few blocks per row, or one.
+        assert_eq!(column_blocks(100_000, 20_000), (3, 6667));
+        assert_eq!(column_blocks(300_000, 20_000), (1, 20_000));
     }
 
     #[test]
