@@ -182,13 +182,14 @@ fn each_new_pipeline_yields_to_the_pacer_once() {
     let problem = ProblemSpec { n: 20, m: 30, ..Default::default() }.build().unwrap();
     let log = SolverParams { method: Method::LogSinkhorn, ..Default::default() };
     pollster::block_on(GpuSinkhorn::new(ctx.clone(), &problem, log.clone())).unwrap();
-    // lse_partial, lse_finish, cost_partial, sum_finish, and the reduction's column kernel and finish.
-    assert_eq!(calls.get(), 6);
+    // lse_partial, lse_finish, cost_partial, sum_finish, and the reduction's row kernel (the error
+    // history), column kernel (⟨C,P⟩'s sum) and finish.
+    assert_eq!(calls.get(), 7);
     pollster::block_on(GpuSinkhorn::new(ctx.clone(), &problem, log)).unwrap();
-    assert_eq!(calls.get(), 6, "cached pipelines do not yield");
+    assert_eq!(calls.get(), 7, "cached pipelines do not yield");
     let sns = SolverParams { method: Method::Sns, ..Default::default() };
     pollster::block_on(GpuSinkhorn::new(ctx.clone(), &problem, sns)).unwrap();
-    assert_eq!(calls.get(), 8, "SNS adds top_rows and mass_partial");
+    assert_eq!(calls.get(), 9, "SNS adds top_rows and mass_partial");
 }
 
 #[test]

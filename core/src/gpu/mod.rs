@@ -335,6 +335,25 @@ impl GpuContext {
         })
     }
 
+    /// As [`Self::bind`], with binding `window.0` seeing only bytes `window.2 .. window.2 + window.3` of
+    /// buffer `window.1` (the offset a multiple of the adapter's storage offset alignment).
+    pub fn bind_window(&self, pipeline: &wgpu::ComputePipeline, buffers: &[(u32, &wgpu::Buffer)], window: (u32, &wgpu::Buffer, u64, u64)) -> wgpu::BindGroup {
+        let (binding, buffer, offset, size) = window;
+        let mut entries: Vec<wgpu::BindGroupEntry> = buffers
+            .iter()
+            .map(|(binding, buffer)| wgpu::BindGroupEntry { binding: *binding, resource: buffer.as_entire_binding() })
+            .collect();
+        entries.push(wgpu::BindGroupEntry {
+            binding,
+            resource: wgpu::BindingResource::Buffer(wgpu::BufferBinding { buffer, offset, size: wgpu::BufferSize::new(size) }),
+        });
+        self.device.create_bind_group(&wgpu::BindGroupDescriptor {
+            label: None,
+            layout: &pipeline.get_bind_group_layout(0),
+            entries: &entries,
+        })
+    }
+
     /// Workgroup grid for `groups` workgroups: (x, y) with x ≤ the per-dimension limit. Kernels flatten
     /// the id as `id.x + id.y · num_workgroups.x` and ignore ids ≥ `groups`.
     pub fn grid(&self, groups: u32) -> Result<(u32, u32)> {

@@ -12,8 +12,9 @@
 //!
 //! Data stays on the device: potentials, marginals and the geometry (a dense C and Cᵀ, or two point
 //! clouds whose costs are recomputed on the fly, O(n + m) memory) are uploaded once. Many iterations are
-//! recorded into one command buffer; each writes its marginal error (a by-product of the g-update, summed
-//! by the reduction kernel) into a history buffer, and only that history is read back per step.
+//! recorded into one command buffer; each writes its column errors (a by-product of the g-update) into its
+//! own row of a history matrix, one row reduction per submission sums the rows, and only those sums (one
+//! marginal error per iteration) are read back per step.
 //! Stopping rule: ℓ1 marginal error ≤ tol, max_iter, or — since f32 bottoms out near 1e-6 — a stall
 //! (error below [`F32_FLOOR`] when tol asks for less, or no 1 % improvement in 200 iterations — 10 Newton
 //! steps), reported as `StopReason::Stalled`.
@@ -38,6 +39,9 @@ pub const SINKHORN_SHADER: Shader =
 
 /// Most iterations recorded into one submission.
 const MAX_BATCH: u64 = 256;
+/// Bytes the per-iteration column errors of one submission may take (fewer iterations per submission
+/// when m is so large that MAX_BATCH rows of m would not fit).
+const HISTORY_BYTES: u64 = 16 << 20;
 /// The ℓ1 marginal error f32 arithmetic can vouch for (sums of n + m terms of relative error ~6e-8).
 pub const F32_FLOOR: f64 = 1e-6;
 /// Iterations without a 1 % improvement after which the run is declared stalled.
@@ -96,14 +100,29 @@ struct Pass {
 
 impl Pass {
     fn encode(&self, encoder: &mut wgpu::CommandEncoder) {
+        self.encode_finishing_with(encoder, &self.finish.1);
+    }
+
+    /// As `encode`, with the finishing dispatch bound to `finish` (the same buffers but another window).
+    fn encode_finishing_with(&self, encoder: &mut wgpu::CommandEncoder, finish: &wgpu::BindGroup) {
         // WebGPU makes each dispatch's writes visible to the next one (as in `Reduction::encode`).
         let mut pass = encoder.begin_compute_pass(&Default::default());
-        for (pipeline, bind, grid) in [&self.partial, &self.finish] {
+        for (pipeline, bind, grid) in [(&self.partial.0, &self.partial.1, self.partial.2), (&self.finish.0, finish, self.finish.2)] {
             pass.set_pipeline(pipeline);
             pass.set_bind_group(0, bind, &[]);
             pass.dispatch_workgroups(grid.0, grid.1, 1);
         }
     }
+}
+
+/// The marginal errors of a batch of iterations: iteration t's g-update writes its m column errors into
+/// row t of a matrix (one bind group per row, built once), and one row reduction after the batch sums
+/// them all — two dispatches per batch instead of a reduction and a copy per iteration.
+struct ErrorHistory {
+    /// The g-update's finishing bind group with its error output at row t.
+    finish_at: Vec<wgpu::BindGroup>,
+    /// Row sums of the rows × stride matrix (the padding past m stays 0).
+    sums: Reduction,
 }
 
 /// The most rounding f32 may add to an exponent (f + g − C)/ε: max C·2⁻²³/ε ≤ 0.01, i.e. P's entries
@@ -214,11 +233,10 @@ pub struct GpuSinkhorn {
     update_g: Pass,
     update_f: Pass,
     cost_f: Pass,
-    col_error: Reduction,
+    history: ErrorHistory,
     /// Σ of the f-side's row buffer: ⟨C, P⟩ after `cost_f`, Σ P after `mass_f`.
     row_sum: Reduction,
     newton_passes: Option<NewtonPasses>,
-    history: wgpu::Buffer,
     iteration: u64,
     newton_steps: u64,
     /// The system at the current potentials, when already read back (a frame computes it; the next
@@ -316,7 +334,6 @@ impl GpuSinkhorn {
         let g = ctx.upload_f32("g", &vec![0.0; m]);
         let err_f = ctx.storage("row terms", n as u64 * 4);
         let err_g = ctx.storage("column errors", m as u64 * 4);
-        let history = ctx.storage("error history", MAX_BATCH * 4);
         let eps = params.eps as f32;
         let (blocks_f, chunk_f) = column_blocks(n, m);
         let (blocks_g, chunk_g) = column_blocks(m, n);
@@ -358,8 +375,21 @@ impl GpuSinkhorn {
             partial: (cost_partial.clone(), ctx.bind(&cost_partial, &[(0, &p_f), (1, &ct_buf), (2, &xs), (3, &ys), (4, &g), (6, &f), (8, &partials)]), grid_nb),
             finish: (sum_finish.clone(), ctx.bind(&sum_finish, &[(0, &p_f), (7, &err_f), (8, &partials)]), grid_n),
         };
-        // Sums of one column (n × 1): the reduction's barrier-free column kernel.
-        let col_error = Reduction::new(&ctx, &err_g, m, 1, ReduceOp::Sum, ReduceAxis::Cols).await?;
+        // Row t of the history starts at a multiple of the storage offset alignment.
+        let align = (ctx.limits().min_storage_buffer_offset_alignment as usize / 4).max(1);
+        let stride = m.div_ceil(align) * align;
+        let history_rows = (HISTORY_BYTES as usize / (stride * 4)).clamp(1, MAX_BATCH as usize);
+        ctx.check_storage_size(|| format!("{history_rows} × {stride} marginal errors"), (history_rows * stride) as u64 * 4)?;
+        let err_rows = ctx.storage("error history", (history_rows * stride) as u64 * 4);
+        let history = ErrorHistory {
+            finish_at: (0..history_rows)
+                .map(|t| {
+                    let window = (7, &err_rows, (t * stride * 4) as u64, (m * 4) as u64);
+                    ctx.bind_window(&lse_finish, &[(0, &p_g), (5, &b_buf), (6, &g), (8, &partials)], window)
+                })
+                .collect(),
+            sums: Reduction::new(&ctx, &err_rows, history_rows, stride, ReduceOp::Sum, ReduceAxis::Rows).await?,
+        };
         let row_sum = Reduction::new(&ctx, &err_f, n, 1, ReduceOp::Sum, ReduceAxis::Cols).await?;
         let newton_passes = if sns {
             // The automatic density may grow k up to the shader's limit: room for that from the start.
@@ -405,10 +435,9 @@ impl GpuSinkhorn {
             update_g,
             update_f,
             cost_f,
-            col_error,
+            history,
             row_sum,
             newton_passes,
-            history,
             iteration: 0,
             newton_steps: 0,
             system: None,
@@ -448,14 +477,13 @@ impl GpuSinkhorn {
     async fn run_batch(&mut self, k: u64) -> Result<Vec<f32>> {
         self.system = None;
         let mut encoder = self.ctx.device().create_command_encoder(&Default::default());
-        for t in 0..k {
-            self.update_g.encode(&mut encoder);
-            self.col_error.encode(&mut encoder);
-            encoder.copy_buffer_to_buffer(self.col_error.output(), 0, &self.history, t * 4, 4);
+        for finish in &self.history.finish_at[..k as usize] {
+            self.update_g.encode_finishing_with(&mut encoder, finish);
             self.update_f.encode(&mut encoder);
         }
+        self.history.sums.encode(&mut encoder);
         self.ctx.queue().submit([encoder.finish()]);
-        self.ctx.read_f32(&self.history, k as usize).await
+        self.ctx.read_f32(self.history.sums.output(), k as usize).await
     }
 
     fn newton_phase(&self) -> bool {
@@ -658,16 +686,17 @@ impl GpuSinkhorn {
     /// Sinkhorn iterations (log-sinkhorn, or SNS's warm-up up to `limit`): returns the last error and
     /// the stop, if any.
     async fn sinkhorn_steps(&mut self, budget: Budget, limit: u64, start: Instant) -> Result<(f64, Option<StopReason>)> {
-        let k = self.batch.min(budget.max_iterations).min(limit).clamp(1, MAX_BATCH);
+        let most = self.history.finish_at.len() as u64;
+        let k = self.batch.min(budget.max_iterations).min(limit).clamp(1, most);
         let errors = self.run_batch(k).await?;
         let spent = start.elapsed().as_secs_f64() * 1e3;
         // Aim the next batch at the time budget (double or halve at most).
         if budget.max_millis.is_finite() {
             let per = spent / k as f64;
             let want = (budget.max_millis / per.max(1e-3)).floor() as u64;
-            self.batch = want.clamp((self.batch / 2).max(1), self.batch * 2).clamp(1, MAX_BATCH);
+            self.batch = want.clamp((self.batch / 2).max(1), self.batch * 2).clamp(1, most);
         } else {
-            self.batch = MAX_BATCH;
+            self.batch = most;
         }
         let mut stop = None;
         let mut error = f64::NAN;
