@@ -1,5 +1,6 @@
 // Mini-batch SGD for MLPs of any width and depth, one layer per dispatch: the forward and backward passes
-// are tiled matrix multiplies (16 × 16 tiles staged in workgroup memory), everything stays on the device
+// are tiled matrix multiplies (64 × 64 blocks per workgroup, 4 × 4 per thread, K in slices of 16 staged in
+// workgroup memory), everything stays on the device
 // across the steps of an epoch, and the host records a whole epoch's dispatches into one submission. Same
 // model, loss and update as core/src/train/mlp.rs and trainer.rs (the f64 CPU twin) and sgd_epoch.wgsl (the
 // one-workgroup kernel for small nets).
@@ -106,49 +107,78 @@ fn gather(@builtin(global_invocation_id) gid: vec3<u32>) {
     }
 }
 
-var<workgroup> tile_a: array<array<f32, 16>, 16>;
-var<workgroup> tile_b: array<array<f32, 16>, 16>;
+// A 64 × 64 block of C per workgroup of 16 × 16 threads, each thread a 4 × 4 block of it in registers
+// (rows lid.y + 16r, columns lid.x + 16q: a warp's stores stay contiguous); the K dimension in slices of 16
+// staged in workgroup memory (8 KiB). Per slice a thread does 64 multiply-adds for 32 loads from
+// workgroup memory, where one output per thread did 16 for 32. Each C(i, j) still sums its k in order, so
+// the result is the same as one output per thread.
+const BLOCK: u32 = 64u;
+var<workgroup> tile_a: array<array<f32, 16>, 64>; // tile_a[r][c] = A(block row + r, slice + c)
+var<workgroup> tile_b: array<array<f32, 64>, 16>; // tile_b[r][c] = B(slice + r, block column + c)
 
 @compute @workgroup_size(16, 16)
 fn matmul(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_id) lid: vec3<u32>) {
-    let i = wid.y * TILE + lid.y;
-    let j = wid.x * TILE + lid.x;
-    var acc = 0.0;
-    let tiles = (op.k + TILE - 1u) / TILE;
-    for (var t = 0u; t < tiles; t += 1u) {
-        // tile_a[r][c] = A(wid.y·16 + r, t·16 + c); tile_b[r][c] = B(t·16 + r, wid.x·16 + c).
-        let ka = t * TILE + lid.x;
-        var va = 0.0;
-        if (i < op.m && ka < op.k) {
-            va = load(op.a_buf, op.a_off + i * op.a_rs + ka * op.a_cs);
+    let row0 = wid.y * BLOCK;
+    let col0 = wid.x * BLOCK;
+    let flat = lid.y * TILE + lid.x;
+    var acc: array<array<f32, 4>, 4>;
+    let slices = (op.k + TILE - 1u) / TILE;
+    for (var t = 0u; t < slices; t += 1u) {
+        for (var q = 0u; q < 4u; q += 1u) {
+            let e = flat + q * 256u;
+            // A's slice: 64 rows × 16 k.
+            let ra = e / TILE;
+            let ka = t * TILE + e % TILE;
+            let ia = row0 + ra;
+            var va = 0.0;
+            if (ia < op.m && ka < op.k) {
+                va = load(op.a_buf, op.a_off + ia * op.a_rs + ka * op.a_cs);
+            }
+            tile_a[ra][e % TILE] = va;
+            // B's slice: 16 k × 64 columns.
+            let kb = t * TILE + e / BLOCK;
+            let jb = col0 + e % BLOCK;
+            var vb = 0.0;
+            if (kb < op.k && jb < op.n) {
+                vb = load(op.b_buf, op.b_off + kb * op.b_rs + jb * op.b_cs);
+            }
+            tile_b[e / BLOCK][e % BLOCK] = vb;
         }
-        tile_a[lid.y][lid.x] = va;
-        let kb = t * TILE + lid.y;
-        var vb = 0.0;
-        if (kb < op.k && j < op.n) {
-            vb = load(op.b_buf, op.b_off + kb * op.b_rs + j * op.b_cs);
-        }
-        tile_b[lid.y][lid.x] = vb;
         workgroupBarrier();
         for (var c = 0u; c < TILE; c += 1u) {
-            acc += tile_a[lid.y][c] * tile_b[c][lid.x];
+            var a: array<f32, 4>;
+            var b: array<f32, 4>;
+            for (var r = 0u; r < 4u; r += 1u) {
+                a[r] = tile_a[lid.y + r * TILE][c];
+                b[r] = tile_b[c][lid.x + r * TILE];
+            }
+            for (var r = 0u; r < 4u; r += 1u) {
+                for (var q = 0u; q < 4u; q += 1u) {
+                    acc[r][q] += a[r] * b[q];
+                }
+            }
         }
         workgroupBarrier();
     }
-    if (i >= op.m || j >= op.n) {
-        return;
-    }
-    var v = acc;
-    if (op.mode == 0u) {
-        v = activate(op.act, acc + par[op.aux_off + j]);
-    } else if (op.mode == 1u) {
-        v = acc * derivative(op.act, work[op.aux_off + i * op.n + j]);
-    }
-    let at = op.c_off + i * op.n + j;
-    if (op.c_buf == 0u) {
-        work[at] = v;
-    } else {
-        par[at] = v;
+    for (var r = 0u; r < 4u; r += 1u) {
+        let i = row0 + lid.y + r * TILE;
+        for (var q = 0u; q < 4u; q += 1u) {
+            let j = col0 + lid.x + q * TILE;
+            if (i < op.m && j < op.n) {
+                var v = acc[r][q];
+                if (op.mode == 0u) {
+                    v = activate(op.act, v + par[op.aux_off + j]);
+                } else if (op.mode == 1u) {
+                    v = v * derivative(op.act, work[op.aux_off + i * op.n + j]);
+                }
+                let at = op.c_off + i * op.n + j;
+                if (op.c_buf == 0u) {
+                    work[at] = v;
+                } else {
+                    par[at] = v;
+                }
+            }
+        }
     }
 }
 

@@ -1,7 +1,8 @@
 //! The GPU trainers, f32, with θ and the optimizer state resident on the device; two kernels:
 //! - one workgroup per epoch (`shaders/train/sgd_epoch.wgsl`): every mini-batch step of an epoch in one
 //!   dispatch, a thread per sample (widths ≤ 64, ≤ 6 hidden layers, B ≤ 256) — for tiny nets;
-//! - tiled (`shaders/train/layers.wgsl`): one 16 × 16-tiled matrix multiply per layer and pass, any width,
+//! - tiled (`shaders/train/layers.wgsl`): one register-tiled matrix multiply (64 × 64 blocks, 4 × 4 per
+//!   thread) per layer and pass, any width,
 //!   depth and batch; a whole epoch's dispatches in one submission, the batch picked on the device.
 //!
 //! Between submissions only θ (P floats) is read back, into the CPU [`Trainer`] it wraps, which evaluates the
@@ -342,7 +343,8 @@ impl GpuTrainer {
             steps.push((pipeline, bind, groups));
             keep.push(uniform);
         };
-        let tiles = |rows: usize, cols: usize| (u(cols.div_ceil(16)), u(rows.div_ceil(16)));
+        // matmul's workgroups: one per 64 × 64 block of C (layers.wgsl's BLOCK).
+        let tiles = |rows: usize, cols: usize| (u(cols.div_ceil(64)), u(rows.div_ceil(64)));
         let act_code = |l: usize| if l + 1 == nl { 3 } else { activation_code(arch.activations.get(l).copied().unwrap_or(Activation::Linear)) };
         // Forward.
         for (l, &(w_off, b_off, n_i, n_o)) in layers.iter().enumerate() {
