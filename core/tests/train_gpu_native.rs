@@ -87,7 +87,7 @@ fn the_tiled_kernel_matches_the_cpu_on_small_nets() {
     }
 }
 
-/// Past the one-workgroup limits: widths 100 and 70 (not multiples of the 16 × 16 tile), a batch of 300
+/// Past the one-workgroup limits: widths 100 and 70 (not multiples of the 64 × 64 block), a batch of 300
 /// that leaves a short last batch (450 training rows), L1 on the weights, cross-entropy over 10 classes.
 #[test]
 fn the_tiled_kernel_trains_nets_past_the_one_workgroup_limits() {
