@@ -477,7 +477,9 @@ impl GpuSinkhorn {
     async fn run_batch(&mut self, k: u64) -> Result<Vec<f32>> {
         self.system = None;
         let mut encoder = self.ctx.device().create_command_encoder(&Default::default());
-        for finish in &self.history.finish_at[..k as usize] {
+        // k never exceeds the history's rows (the batch is clamped to them); `take` keeps that a bound.
+        let k = k.min(self.history.finish_at.len() as u64);
+        for finish in self.history.finish_at.iter().take(k as usize) {
             self.update_g.encode_finishing_with(&mut encoder, finish);
             self.update_f.encode(&mut encoder);
         }
