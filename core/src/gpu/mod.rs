@@ -103,6 +103,11 @@ pub struct GpuContext {
     pacer: RefCell<Option<Pacer>>,
 }
 
+/// Bind-group entries with each buffer bound whole.
+fn whole_buffers<'a>(buffers: &[(u32, &'a wgpu::Buffer)]) -> Vec<wgpu::BindGroupEntry<'a>> {
+    buffers.iter().map(|(binding, buffer)| wgpu::BindGroupEntry { binding: *binding, resource: buffer.as_entire_binding() }).collect()
+}
+
 impl GpuContext {
     /// Acquires the default adapter (high performance preferred) and opens a device with the adapter's
     /// own limits, so large labs can use the full storage-buffer size the hardware allows.
@@ -324,29 +329,22 @@ impl GpuContext {
 
     /// A bind group for `pipeline`'s group 0 with `buffers` at bindings 0, 1, 2, … in order.
     pub fn bind(&self, pipeline: &wgpu::ComputePipeline, buffers: &[(u32, &wgpu::Buffer)]) -> wgpu::BindGroup {
-        let entries: Vec<wgpu::BindGroupEntry> = buffers
-            .iter()
-            .map(|(binding, buffer)| wgpu::BindGroupEntry { binding: *binding, resource: buffer.as_entire_binding() })
-            .collect();
-        self.device.create_bind_group(&wgpu::BindGroupDescriptor {
-            label: None,
-            layout: &pipeline.get_bind_group_layout(0),
-            entries: &entries,
-        })
+        self.bind_entries(pipeline, whole_buffers(buffers))
     }
 
     /// As [`Self::bind`], with binding `window.0` seeing only bytes `window.2 .. window.2 + window.3` of
     /// buffer `window.1` (the offset a multiple of the adapter's storage offset alignment).
     pub fn bind_window(&self, pipeline: &wgpu::ComputePipeline, buffers: &[(u32, &wgpu::Buffer)], window: (u32, &wgpu::Buffer, u64, u64)) -> wgpu::BindGroup {
         let (binding, buffer, offset, size) = window;
-        let mut entries: Vec<wgpu::BindGroupEntry> = buffers
-            .iter()
-            .map(|(binding, buffer)| wgpu::BindGroupEntry { binding: *binding, resource: buffer.as_entire_binding() })
-            .collect();
+        let mut entries = whole_buffers(buffers);
         entries.push(wgpu::BindGroupEntry {
             binding,
             resource: wgpu::BindingResource::Buffer(wgpu::BufferBinding { buffer, offset, size: wgpu::BufferSize::new(size) }),
         });
+        self.bind_entries(pipeline, entries)
+    }
+
+    fn bind_entries(&self, pipeline: &wgpu::ComputePipeline, entries: Vec<wgpu::BindGroupEntry>) -> wgpu::BindGroup {
         self.device.create_bind_group(&wgpu::BindGroupDescriptor {
             label: None,
             layout: &pipeline.get_bind_group_layout(0),
