@@ -115,6 +115,15 @@ impl Pass {
     }
 }
 
+/// What a frame shows, read back with a batch's errors (one round trip per frame instead of two: in a
+/// browser each readback waits for the GPU process to map the buffer).
+struct Readout {
+    /// ⟨C, P⟩ at the batch's last iterate.
+    cost: f32,
+    f: Vec<f32>,
+    g: Vec<f32>,
+}
+
 /// The marginal errors of a batch of iterations: iteration t's g-update writes its m column errors into
 /// row t of a matrix (one bind group per row, built once), and one row reduction after the batch sums
 /// them all — two dispatches per batch instead of a reduction and a copy per iteration.
@@ -251,6 +260,8 @@ pub struct GpuSinkhorn {
     last: Option<Frame>,
     /// The potentials read back with the last frame (for plan views; no extra transfer).
     last_potentials: Option<(Vec<f64>, Vec<f64>)>,
+    /// The last batch's readout, when nothing has moved the potentials since (taken by the next frame).
+    readout: Option<Readout>,
 }
 
 fn widen(v: &[f32]) -> Vec<f64> {
@@ -448,6 +459,7 @@ impl GpuSinkhorn {
             elapsed_ms: 0.0,
             last: None,
             last_potentials: None,
+            readout: None,
         })
     }
 
@@ -473,9 +485,12 @@ impl GpuSinkhorn {
         Ok((fg.pop().unwrap_or_default(), g))
     }
 
-    /// Records `k` iterations and returns the marginal error measured at the start of each.
-    async fn run_batch(&mut self, k: u64) -> Result<Vec<f32>> {
+    /// Records `k` iterations and returns the marginal error measured at the start of each. With
+    /// `readout`, the same submission also computes ⟨C, P⟩ at the last iterate and the same readback
+    /// brings it and the potentials, for the frame.
+    async fn run_batch(&mut self, k: u64, readout: bool) -> Result<Vec<f32>> {
         self.system = None;
+        self.readout = None;
         let mut encoder = self.ctx.device().create_command_encoder(&Default::default());
         // k never exceeds the history's rows (the batch is clamped to them); `take` keeps that a bound.
         let k = k.min(self.history.finish_at.len() as u64);
@@ -484,8 +499,20 @@ impl GpuSinkhorn {
             self.update_f.encode(&mut encoder);
         }
         self.history.sums.encode(&mut encoder);
+        if !readout {
+            self.ctx.queue().submit([encoder.finish()]);
+            return self.ctx.read_f32(self.history.sums.output(), k as usize).await;
+        }
+        self.cost_f.encode(&mut encoder);
+        self.row_sum.encode(&mut encoder);
         self.ctx.queue().submit([encoder.finish()]);
-        self.ctx.read_f32(self.history.sums.output(), k as usize).await
+        let (n, m) = (self.a.len(), self.b.len());
+        let mut parts =
+            self.ctx.read_many(&[(self.history.sums.output(), k as usize), (self.row_sum.output(), 1), (&self.f, n), (&self.g, m)]).await?;
+        let (g, f) = (parts.pop().unwrap_or_default(), parts.pop().unwrap_or_default());
+        let cost = parts.pop().and_then(|c| c.first().copied()).unwrap_or(f32::NAN);
+        self.readout = Some(Readout { cost, f, g });
+        Ok(parts.pop().unwrap_or_default())
     }
 
     fn newton_phase(&self) -> bool {
@@ -552,6 +579,7 @@ impl GpuSinkhorn {
     /// Σ P at potentials (f, g), written to the device first (one pass and one number read back).
     async fn mass_at(&mut self, f: &[f32], g: &[f32]) -> Result<f64> {
         self.system = None;
+        self.readout = None;
         let np = self.newton_passes.as_ref().expect("SNS passes");
         self.ctx.queue().write_buffer(&self.f, 0, bytemuck::cast_slice(f));
         self.ctx.queue().write_buffer(&self.g, 0, bytemuck::cast_slice(g));
@@ -617,7 +645,7 @@ impl GpuSinkhorn {
             // (the CPU twin's safeguard); the frame shows step size 0.
             self.ctx.queue().write_buffer(&self.f, 0, bytemuck::cast_slice(&f0));
             self.ctx.queue().write_buffer(&self.g, 0, bytemuck::cast_slice(&g0));
-            self.run_batch(1).await?;
+            self.run_batch(1, false).await?;
             self.newton = Some(NewtonReport { step_size: 0.0, nnz, kept_mass, cg_iterations });
             return Ok((err, false));
         }
@@ -638,15 +666,20 @@ impl GpuSinkhorn {
             // After an f-update the rows of P are exact, so Σ P = Σ a = 1 (up to the marginal error).
             (error, 1.0)
         };
-        let mut encoder = self.ctx.device().create_command_encoder(&Default::default());
-        self.cost_f.encode(&mut encoder);
-        self.row_sum.encode(&mut encoder);
-        self.ctx.queue().submit([encoder.finish()]);
-        let (n, m) = (self.a.len(), self.b.len());
-        let parts = self.ctx.read_many(&[(self.row_sum.output(), 1), (&self.f, n), (&self.g, m)]).await?;
-        let cost = f64::from(parts[0][0]);
-        let (f, g) = (&parts[1], &parts[2]);
-        let (f, g) = (widen(f), widen(g));
+        // After Sinkhorn iterations the batch brought ⟨C, P⟩ and the potentials along; otherwise (Newton
+        // steps, or a frame without a batch) one more pass and readback.
+        let (cost, f, g) = match self.readout.take().filter(|_| !newton_phase) {
+            Some(r) => (f64::from(r.cost), widen(&r.f), widen(&r.g)),
+            None => {
+                let mut encoder = self.ctx.device().create_command_encoder(&Default::default());
+                self.cost_f.encode(&mut encoder);
+                self.row_sum.encode(&mut encoder);
+                self.ctx.queue().submit([encoder.finish()]);
+                let (n, m) = (self.a.len(), self.b.len());
+                let parts = self.ctx.read_many(&[(self.row_sum.output(), 1), (&self.f, n), (&self.g, m)]).await?;
+                (f64::from(parts[0][0]), widen(&parts[1]), widen(&parts[2]))
+            }
+        };
         let dual = dot(&self.a, &f) + dot(&self.b, &g) - self.params.eps * mass;
         self.last_potentials = Some((f, g));
         let mut metrics = BTreeMap::new();
@@ -690,7 +723,7 @@ impl GpuSinkhorn {
     async fn sinkhorn_steps(&mut self, budget: Budget, limit: u64, start: Instant) -> Result<(f64, Option<StopReason>)> {
         let most = self.history.finish_at.len() as u64;
         let k = self.batch.min(budget.max_iterations).min(limit).clamp(1, most);
-        let errors = self.run_batch(k).await?;
+        let errors = self.run_batch(k, true).await?;
         let spent = start.elapsed().as_secs_f64() * 1e3;
         // Aim the next batch at the time budget (double or halve at most).
         if budget.max_millis.is_finite() {
