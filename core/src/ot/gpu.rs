@@ -124,6 +124,15 @@ struct Readout {
     g: Vec<f32>,
 }
 
+impl Readout {
+    /// Takes the last three parts of a readback of [`GpuSinkhorn::readout_sources`] (⟨C, P⟩, f, g).
+    fn from_tail(parts: &mut Vec<Vec<f32>>) -> Self {
+        let (g, f) = (parts.pop().unwrap_or_default(), parts.pop().unwrap_or_default());
+        let cost = parts.pop().and_then(|c| c.first().copied()).unwrap_or(f32::NAN);
+        Self { cost, f, g }
+    }
+}
+
 /// The marginal errors of a batch of iterations: iteration t's g-update writes its m column errors into
 /// row t of a matrix (one bind group per row, built once), and one row reduction after the batch sums
 /// them all — two dispatches per batch instead of a reduction and a copy per iteration.
@@ -503,16 +512,23 @@ impl GpuSinkhorn {
             self.ctx.queue().submit([encoder.finish()]);
             return self.ctx.read_f32(self.history.sums.output(), k as usize).await;
         }
-        self.cost_f.encode(&mut encoder);
-        self.row_sum.encode(&mut encoder);
+        self.encode_cost(&mut encoder);
         self.ctx.queue().submit([encoder.finish()]);
-        let (n, m) = (self.a.len(), self.b.len());
-        let mut parts =
-            self.ctx.read_many(&[(self.history.sums.output(), k as usize), (self.row_sum.output(), 1), (&self.f, n), (&self.g, m)]).await?;
-        let (g, f) = (parts.pop().unwrap_or_default(), parts.pop().unwrap_or_default());
-        let cost = parts.pop().and_then(|c| c.first().copied()).unwrap_or(f32::NAN);
-        self.readout = Some(Readout { cost, f, g });
+        let [cost, f, g] = self.readout_sources();
+        let mut parts = self.ctx.read_many(&[(self.history.sums.output(), k as usize), cost, f, g]).await?;
+        self.readout = Some(Readout::from_tail(&mut parts));
         Ok(parts.pop().unwrap_or_default())
+    }
+
+    /// ⟨C, P⟩ at the device's potentials, into `row_sum`'s output.
+    fn encode_cost(&self, encoder: &mut wgpu::CommandEncoder) {
+        self.cost_f.encode(encoder);
+        self.row_sum.encode(encoder);
+    }
+
+    /// What a [`Readout`] reads, in its order: ⟨C, P⟩ (after `encode_cost`), f, g.
+    fn readout_sources(&self) -> [(&wgpu::Buffer, usize); 3] {
+        [(self.row_sum.output(), 1), (&self.f, self.a.len()), (&self.g, self.b.len())]
     }
 
     fn newton_phase(&self) -> bool {
@@ -672,12 +688,10 @@ impl GpuSinkhorn {
             Some(r) => (f64::from(r.cost), widen(&r.f), widen(&r.g)),
             None => {
                 let mut encoder = self.ctx.device().create_command_encoder(&Default::default());
-                self.cost_f.encode(&mut encoder);
-                self.row_sum.encode(&mut encoder);
+                self.encode_cost(&mut encoder);
                 self.ctx.queue().submit([encoder.finish()]);
-                let (n, m) = (self.a.len(), self.b.len());
-                let parts = self.ctx.read_many(&[(self.row_sum.output(), 1), (&self.f, n), (&self.g, m)]).await?;
-                (f64::from(parts[0][0]), widen(&parts[1]), widen(&parts[2]))
+                let r = Readout::from_tail(&mut self.ctx.read_many(&self.readout_sources()).await?);
+                (f64::from(r.cost), widen(&r.f), widen(&r.g))
             }
         };
         let dual = dot(&self.a, &f) + dot(&self.b, &g) - self.params.eps * mass;
