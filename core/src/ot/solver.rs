@@ -24,6 +24,7 @@ use web_time::Instant;
 
 use super::problem::OtProblem;
 use crate::error::{Error, Result};
+use crate::cpu::fused::Aligned;
 use crate::frame::{Budget, Frame, StopReason, Stepper};
 
 /// Largest n·m the CPU solvers accept (the cost matrix is held twice in f64: 2 × 8 bytes per entry).
@@ -120,9 +121,9 @@ impl SolverParams {
 
 /// What the CPU solver keeps between steps.
 enum State {
-    /// Kernel mode: scalings u, v, K = exp(−C/ε) (row-major) and Kᵀu from the last pass — potentials are
-    /// ε log u, ε log v.
-    Kernel { k: Vec<f64>, u: Vec<f64>, v: Vec<f64>, ktu: Vec<f64> },
+    /// Kernel mode: scalings u, v, K = exp(−C/ε) (row-major, starting on a cache line: the fused pass
+    /// streams it) and Kᵀu from the last pass — potentials are ε log u, ε log v.
+    Kernel { k: Aligned, u: Vec<f64>, v: Vec<f64>, ktu: Vec<f64> },
     /// Log domain (also SNS): potentials f, g.
     Log { f: Vec<f64>, g: Vec<f64> },
 }
@@ -508,8 +509,8 @@ impl Stepper for OtSolver {
 }
 
 /// K = exp(−C/ε).
-fn kernel(c: &[f64], eps: f64) -> Vec<f64> {
-    c.iter().map(|&x| (-x / eps).exp()).collect()
+fn kernel(c: &[f64], eps: f64) -> Aligned {
+    Aligned::new(c.len(), c.iter().map(|&x| (-x / eps).exp()))
 }
 
 /// Kᵀu for K with rows of length m.
