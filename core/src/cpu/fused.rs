@@ -47,6 +47,7 @@ fn lanes_sum(l: [f64; LANES]) -> f64 {
 }
 
 /// The products of `line` and v past the last whole group of eight, summed in order (`dot8`'s tail).
+#[cfg(target_arch = "x86_64")]
 #[inline(always)]
 fn tail_dot(line: &[f64], v: &[f64], body: usize) -> f64 {
     line[body..v.len()].iter().zip(&v[body..]).map(|(a, b)| a * b).sum()
