@@ -273,6 +273,62 @@ enum GenWhich {
         /// Rank of the LoRA variant's adapters (0: no LoRA runs).
         #[arg(long, default_value_t = 2)]
         lora_rank: usize,
+        /// Both tasks' coordinates (Playground's ±5) are multiplied by this.
+        #[arg(long, default_value_t = 0.2)]
+        input_scale: f64,
+        /// Independent draws (data, initial weights, batch order) averaged; draw s uses seed + s.
+        #[arg(long, default_value_t = 10)]
+        seeds: usize,
+        #[arg(long, default_value_t = 0)]
+        seed: u64,
+        #[command(flatten)]
+        out: GenOut,
+    },
+    /// Epoch-wise double descent of a small MLP under label noise (the second half of the double-descent
+    /// experiment): a fast feature, a K-category nuisance and a small slow signal, learned at three speeds;
+    /// test error at log-spaced epochs, the mean over the seeds, with a noise-free control. JSON: "noisy"
+    /// and "control", each {first_min_epoch, first_min_error, peak_epoch, peak_error, second_min_epoch,
+    /// second_min_error, final_error}.
+    EpochWise {
+        /// Probability that a training label is flipped.
+        #[arg(long, default_value_t = 0.15)]
+        label_noise: f64,
+        /// Training points.
+        #[arg(long, default_value_t = 100)]
+        n: usize,
+        /// Test points (clean labels).
+        #[arg(long, default_value_t = 4000)]
+        n_test: usize,
+        /// K nuisance categories (0: none).
+        #[arg(long, default_value_t = 20)]
+        categories: usize,
+        /// Scale of the fast and nuisance inputs.
+        #[arg(long, default_value_t = 0.7)]
+        fast_scale: f64,
+        /// Scale of the two slow inputs (0: the slow signal is hidden from the network).
+        #[arg(long, default_value_t = 0.035)]
+        slow_scale: f64,
+        /// The fast feature's weight in the clean label.
+        #[arg(long, default_value_t = 0.6)]
+        fast_weight: f64,
+        #[arg(long, value_delimiter = ',', default_value = "32")]
+        hidden: Vec<usize>,
+        #[arg(long, default_value = "relu", value_parser = parse::<regula_core::train::Activation>)]
+        activation: regula_core::train::Activation,
+        /// Learning rate of momentum 0.9, full batch.
+        #[arg(long, default_value_t = 0.05)]
+        lr: f64,
+        /// L2 rate on the weights.
+        #[arg(long, default_value_t = 1e-3)]
+        l2: f64,
+        #[arg(long, default_value_t = 3000)]
+        epochs: usize,
+        /// Independent draws averaged; draw s uses seed + s.
+        #[arg(long, default_value_t = 5)]
+        seeds: usize,
+        /// No noise-free control runs.
+        #[arg(long)]
+        no_control: bool,
         #[arg(long, default_value_t = 0)]
         seed: u64,
         #[command(flatten)]
@@ -1358,15 +1414,15 @@ async fn gen(which: GenWhich) -> Result<(), Error> {
                 println!("{j}");
             }
         }
-        GenWhich::Continual { lambdas, hidden, n, epochs_a, epochs_b, lr, batch, momentum, lora_rank, seed, out } => {
+        GenWhich::Continual { lambdas, hidden, n, epochs_a, epochs_b, lr, batch, momentum, lora_rank, input_scale, seeds, seed, out } => {
             use regula_core::gen::continual;
-            let config = continual::Config { lambdas: lambdas.clone(), hidden, n, epochs_a, epochs_b, lr, batch, momentum, lora_rank, seed };
+            let config = continual::Config { lambdas: lambdas.clone(), hidden, n, epochs_a, epochs_b, lr, batch, momentum, lora_rank, input_scale, seeds, seed };
             let mut e = continual::Experiment::new(config)?;
-            let bar = progress(lambdas.len() as u64, "λ");
+            let bar = progress((seeds * (1 + lambdas.len())) as u64, "draw × (A, λ)");
             regula_core::frame::run_to_end(&mut e, Budget::iterations(1), |f| bar.set_position(f.iteration)).await?;
             bar.finish_and_clear();
             let acc_a = e.after_a.as_ref().map_or(f64::NAN, |a| a.1);
-            println!("task A (circle) test accuracy after A: {acc_a:.3}");
+            println!("task A (circle) test accuracy after A: {acc_a:.3} (first draw); below, means over {seeds} draws");
             println!("{:>10} {:>11} {:>12} {:>12}   LoRA r = {lora_rank}: {:>10} {:>10}", "λ", "forgetting", "A after B", "B accuracy", "forgetting", "B accuracy");
             for o in &e.outcomes {
                 let lora = o.lora.map_or(String::new(), |l| format!("{:>10.3} {:>10.3}{}", l.forgetting, l.b_accuracy, if l.diverged { " (diverged)" } else { "" }));
@@ -1388,7 +1444,44 @@ async fn gen(which: GenWhich) -> Result<(), Error> {
                 }
             }
             if out.json {
-                println!("{}", json!({"a_accuracy_after_a": acc_a, "outcomes": e.outcomes}));
+                println!("{}", json!({"a_accuracy_after_a": acc_a, "seeds": seeds, "outcomes": e.outcomes}));
+            }
+        }
+        GenWhich::EpochWise { label_noise, n, n_test, categories, fast_scale, slow_scale, fast_weight, hidden, activation, lr, l2, epochs, seeds, no_control, seed, out } => {
+            use regula_core::gen::epoch_wise;
+            let config = epoch_wise::Config { n, n_test, categories, fast_scale, slow_scale, fast_weight, label_noise, hidden, activation, lr, l2, epochs, seeds, control: !no_control, seed };
+            let mut e = epoch_wise::Experiment::new(config)?;
+            eprintln!("epoch-wise double descent: {n} training points of {} inputs, {seeds} draws{}, {epochs} epochs", 1 + categories + 2, if no_control { "" } else { " (and their noise-free controls)" });
+            let bar = progress(e.eval_epochs().len() as u64, "evaluations");
+            regula_core::frame::run_to_end(&mut e, Budget::millis(200.0), |f| bar.set_position(f.iteration)).await?;
+            bar.finish_and_clear();
+            let (noisy, control) = (e.mean_curve(true), e.mean_curve(false));
+            let s = e.summary();
+            let shape = |name: &str, sh: Option<epoch_wise::Shape>| match sh {
+                Some(x) => println!("{name}: first minimum {:.4} at epoch {}, peak {:.4} at {}, second minimum {:.4} at {}, final {:.4}", x.first_min_error, x.first_min_epoch, x.peak_error, x.peak_epoch, x.second_min_error, x.second_min_epoch, x.final_error),
+                None => println!("{name}: too few evaluations for a shape"),
+            };
+            shape(&format!("label noise {label_noise} (mean test error of {seeds} draws)"), s.noisy);
+            if !no_control {
+                shape("no label noise (control)", s.control);
+            }
+            let rows: Vec<[f64; 6]> = (0..noisy.epochs.len())
+                .map(|i| [noisy.epochs[i], noisy.test_error[i], noisy.train_error[i], noisy.memorised[i], control.test_error.get(i).copied().unwrap_or(f64::NAN), control.train_error.get(i).copied().unwrap_or(f64::NAN)])
+                .collect();
+            if let Some(path) = &out.trace {
+                write_csv(path, "epoch,test_error,train_error,memorised,control_test_error,control_train_error", rows.iter().map(|r| r.to_vec()))?;
+            }
+            if let Some(path) = &out.png {
+                let mut lines = vec![line(format!("test error, label noise {label_noise}"), 0, column(&rows, 1, |v| v))];
+                if !no_control {
+                    lines.push(line("test error, no label noise", 1, column(&rows, 4, |v| v)));
+                }
+                save_png(path, spec("Test error vs epoch (mean over the draws)", "epoch", "test error (clean labels)", 1e-3), &lines, (true, false))?;
+                let fit = [line("training error (noisy labels)", 0, column(&rows, 2, |v| v)), line("flipped labels fitted", 2, column(&rows, 3, |v| v))];
+                save_png(&sibling(path, "fit"), spec("What the network fits: training error and memorised flips", "epoch", "fraction", 1e-3), &fit, (true, false))?;
+            }
+            if out.json {
+                println!("{}", json!({"label_noise": label_noise, "seeds": seeds, "epochs": epochs, "noisy": s.noisy, "control": s.control}));
             }
         }
         GenWhich::Quadratic { d, kappa, student_kappa, alphas, restarts, steps, lr, init_scale, seed, out } => {

@@ -320,7 +320,7 @@ fn gen_student_teacher_prints_simulation_and_theory() {
         assert!(!v[format!("{run}_reliability")].as_array().unwrap().is_empty(), "{v}");
     }
     // Continual learning, short.
-    let (ok, stdout, stderr) = regula(&["gen", "continual", "--lambdas", "0,100", "--epochs-a", "20", "--epochs-b", "20", "--json"]);
+    let (ok, stdout, stderr) = regula(&["gen", "continual", "--lambdas", "0,100", "--epochs-a", "20", "--epochs-b", "20", "--seeds", "2", "--json"]);
     assert!(ok, "{stderr}");
     let v = last_json(&stdout);
     assert!(v["a_accuracy_after_a"].as_f64().is_some(), "{v}");
@@ -337,6 +337,12 @@ fn gen_student_teacher_prints_simulation_and_theory() {
     // Bad input: typed errors, no panic.
     for args in [
         &["gen", "continual", "--lambdas", "-1"][..],
+        &["gen", "continual", "--seeds", "0"],
+        &["gen", "continual", "--input-scale", "0"],
+        &["gen", "epoch-wise", "--label-noise", "1"],
+        &["gen", "epoch-wise", "--seeds", "0"],
+        &["gen", "epoch-wise", "--slow-scale=-1"],
+        &["gen", "epoch-wise", "--epochs", "100000", "--seeds", "50"],
         &["gen", "pskd", "--alpha-t", "1.5"],
         &["gen", "noisy-labels", "--noise-rate", "1"],
         &["gen", "noisy-labels", "--elr-beta", "1"],
@@ -362,7 +368,7 @@ fn gen_student_teacher_prints_simulation_and_theory() {
 #[test]
 fn the_pages_command_lines_run_as_printed() {
     use regula_core::cli_line;
-    use regula_core::gen::{continual, double_descent, noisy_labels, pskd, quadratic, student_teacher};
+    use regula_core::gen::{continual, double_descent, epoch_wise, noisy_labels, pskd, quadratic, student_teacher};
     use regula_core::train::{DatasetKind, DatasetSpec, Feature, NoiseKind, Optimizer, TrainConfig};
     let run = |line: &str| {
         let args: Vec<&str> = line.split_whitespace().skip(1).collect();
@@ -386,8 +392,14 @@ fn the_pages_command_lines_run_as_printed() {
     let v = run(&cli_line::noisy_labels(&noisy_labels::Config { n: 200, hidden: 8, epochs: 3, warmup: 1, forward: noisy_labels::Forward::Given, ..Default::default() }));
     assert_eq!(v["forward"].as_str(), Some("given"));
     run(&cli_line::pskd(&pskd::Config { hidden: 8, epochs: 2, ..Default::default() }));
-    let v = run(&cli_line::continual(&continual::Config { lambdas: vec![0.0, 10.0], epochs_a: 5, epochs_b: 5, lora_rank: 1, ..Default::default() }));
-    assert_eq!(v["outcomes"].as_array().map(Vec::len), Some(2));
+    let v = run(&cli_line::continual(&continual::Config { lambdas: vec![0.0, 10.0], epochs_a: 5, epochs_b: 5, lora_rank: 1, seeds: 2, input_scale: 0.5, ..Default::default() }));
+    assert_eq!((v["outcomes"].as_array().map(Vec::len), v["seeds"].as_u64()), (Some(2), Some(2)));
+    for control in [true, false] {
+        let v = run(&cli_line::epoch_wise(&epoch_wise::Config { epochs: 30, seeds: 2, n_test: 100, label_noise: 0.2, hidden: vec![8, 4], control, ..Default::default() }));
+        assert_eq!((v["label_noise"].as_f64(), v["seeds"].as_u64(), v["epochs"].as_u64()), (Some(0.2), Some(2), Some(30)), "{v}");
+        assert_eq!(v["noisy"]["final_error"].is_f64(), true, "{v}");
+        assert_eq!(v["control"].is_null(), !control, "{v}");
+    }
     let v = run(&cli_line::quadratic(&quadratic::Config { d: 8, alphas: vec![0.5], restarts: 1, steps: 200, ..Default::default() }));
     assert_eq!(v["d"].as_u64(), Some(8));
     use regula_core::sketch::{experiment::Config, operators::SketchKind, regression::Design};
@@ -452,7 +464,7 @@ fn read_png(path: &std::path::Path) -> (u32, u32, Vec<[u8; 3]>) {
 fn every_lab_draws_its_charts_into_pngs() {
     let dir = std::env::temp_dir().join(format!("regula-png-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
-    let runs: [(&str, &[&str]); 9] = [
+    let runs: [(&str, &[&str]); 10] = [
         ("ot", &["ot", "--problem", "random", "--n", "100", "--eps", "0.01", "--method", "sns", "--tol", "1e-10"]),
         ("sketch", &["sketch", "--design", "spiky", "--n", "1024", "--d", "8", "--m", "32,64,128", "--sketch", "gaussian,countsketch", "--trials", "3", "--backend", "cpu"]),
         ("train", &["train", "--dataset", "xor", "--n", "200", "--hidden", "8", "--lr", "0.05", "--epochs", "5", "--backend", "cpu"]),
@@ -460,7 +472,8 @@ fn every_lab_draws_its_charts_into_pngs() {
         ("double-descent", &["gen", "double-descent", "--n", "40", "--trials", "3"]),
         ("noisy-labels", &["gen", "noisy-labels", "--n", "200", "--hidden", "16", "--epochs", "3", "--warmup", "1"]),
         ("pskd", &["gen", "pskd", "--hidden", "16", "--epochs", "2"]),
-        ("continual", &["gen", "continual", "--lambdas", "0,10,100", "--epochs-a", "5", "--epochs-b", "5"]),
+        ("continual", &["gen", "continual", "--lambdas", "0,10,100", "--epochs-a", "5", "--epochs-b", "5", "--seeds", "2"]),
+        ("epoch-wise", &["gen", "epoch-wise", "--epochs", "60", "--seeds", "2", "--n-test", "200"]),
         ("quadratic", &["gen", "quadratic", "--d", "8", "--alphas", "0.3,1", "--restarts", "1", "--steps", "300"]),
     ];
     for (name, args) in runs {
@@ -513,6 +526,7 @@ fn every_lab_draws_its_charts_into_pngs() {
         ("pskd-nll", true),
         ("pskd-reliability", true),
         ("continual-fisher", true),
+        ("epoch-wise-fit", true),
         ("quadratic-curve", true),
     ];
     for (file, blue_line) in further {

@@ -5,7 +5,7 @@
 //! person's own files, which `shell_word` quotes for a POSIX shell when they need it.
 
 use crate::demo::ReduceCheckParams;
-use crate::gen::{continual, double_descent, noisy_labels, pskd, quadratic, student_teacher};
+use crate::gen::{continual, double_descent, epoch_wise, noisy_labels, pskd, quadratic, student_teacher};
 use crate::sketch::experiment::Config as SketchConfig;
 use crate::sketch::regression::Design;
 use crate::ot::{Method, ProblemSpec, SolverParams};
@@ -179,8 +179,37 @@ pub fn continual(c: &continual::Config) -> String {
     if c.momentum {
         f.push(("momentum", String::new()));
     }
-    f.extend([("lora-rank", c.lora_rank.to_string()), ("seed", c.seed.to_string()), ("json", String::new())]);
+    f.extend([
+        ("lora-rank", c.lora_rank.to_string()),
+        ("input-scale", c.input_scale.to_string()),
+        ("seeds", c.seeds.to_string()),
+        ("seed", c.seed.to_string()),
+        ("json", String::new()),
+    ]);
     line("regula gen continual", f)
+}
+
+pub fn epoch_wise(c: &epoch_wise::Config) -> String {
+    let mut f = vec![
+        ("label-noise", c.label_noise.to_string()),
+        ("n", c.n.to_string()),
+        ("n-test", c.n_test.to_string()),
+        ("categories", c.categories.to_string()),
+        ("fast-scale", c.fast_scale.to_string()),
+        ("slow-scale", c.slow_scale.to_string()),
+        ("fast-weight", c.fast_weight.to_string()),
+        ("hidden", list(&c.hidden)),
+        ("activation", c.activation.to_string()),
+        ("lr", c.lr.to_string()),
+        ("l2", c.l2.to_string()),
+        ("epochs", c.epochs.to_string()),
+        ("seeds", c.seeds.to_string()),
+    ];
+    if !c.control {
+        f.push(("no-control", String::new()));
+    }
+    f.extend([("seed", c.seed.to_string()), ("json", String::new())]);
+    line("regula gen epoch-wise", f)
 }
 
 pub fn quadratic(c: &quadratic::Config) -> String {

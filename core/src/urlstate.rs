@@ -416,7 +416,8 @@ mod tests {
         check(double_descent::Config { n: 33, noise_var: 1.5, ..Default::default() }, double_descent::Config::default());
         check(noisy_labels::Config { noise_kind: crate::train::NoiseKind::Asymmetric, forward: noisy_labels::Forward::Given, elr: crate::train::elr::Elr { beta: 0.5, lambda: 1.0 }, ..Default::default() }, noisy_labels::Config::default());
         check(pskd::Config { alpha_t: 0.3, ..Default::default() }, pskd::Config::default());
-        check(continual::Config { lambdas: vec![0.0, 5.5], hidden: vec![4], lora_rank: 0, ..Default::default() }, continual::Config::default());
+        check(continual::Config { lambdas: vec![0.0, 5.5], hidden: vec![4], lora_rank: 0, input_scale: 1.0, seeds: 3, ..Default::default() }, continual::Config::default());
+        check(epoch_wise::Config { label_noise: 0.1, hidden: vec![16, 8], activation: crate::train::Activation::Tanh, control: false, ..Default::default() }, epoch_wise::Config::default());
         check(quadratic::Config { alphas: vec![0.1, 0.7], kappa: 1.5, ..Default::default() }, quadratic::Config::default());
         let data = crate::train::DatasetSpec { kind: crate::train::DatasetKind::Digits, features: vec![crate::train::Feature::Xy], label_noise: 0.1, ..Default::default() };
         check(data, crate::train::DatasetSpec::default());

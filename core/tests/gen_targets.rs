@@ -133,33 +133,62 @@ fn pskd_calibrates_better_than_cross_entropy() {
     assert!(ls.bins.iter().filter(|b| b.0 >= 20).all(|b| b.2 > b.1), "{:?}", ls.bins);
 }
 
-/// EWC, circle then xor (2-16-16-1 tanh, ½·MSE, SGD lr 0.003, batch 1, 150 epochs each). Measured: A after A
-/// 1.000; forgetting 0.325 / 0.315 / 0.295 / 0.210 / 0.080 at λ = 0 / 1 / 10 / 100 / 1000 while B's accuracy
-/// goes 1.000 / 1.000 / 0.985 / 0.865 / 0.625; at λ = 10⁴ the penalty's curvature λ·F_max exceeds 2/η and
-/// training on B diverges — reported, with finite numbers. (REFERENCE's 0.50 → 0.31 at λ = 1000 with B at 0.99
-/// is not reproduced: its Fisher's normalisation and training length are not stated, and they set λ's scale.)
-/// The LoRA variant (rank-2 adapters, penalty on their update): forgetting 0.360 / 0.310 / 0.270 / 0.170 /
-/// 0.000 with B at 1.000 / 1.000 / 0.970 / 0.745 / 0.650 — the same trade, the adapters' low rank adding
-/// its own restraint.
+/// EWC, circle then xor (2-16-16-1 tanh, inputs scaled to [−1, 1], ½·MSE, SGD lr 0.003, batch 1, 150
+/// epochs each), the mean over 10 draws — REFERENCE.md §3 and the issue: forgetting 0.50 at λ = 0 falls to
+/// ≈ 0.31 while B stays ≥ 0.95. Measured: forgetting 0.485 / 0.315 / 0.230 / 0.093 at λ = 0 / 20 / 100 /
+/// 1000 with B 0.995 / 0.950 / 0.865 / 0.563; at λ = 10⁴ the penalty's curvature λ·F_max exceeds 2/η and
+/// training on B diverges in some draws — reported. (REFERENCE puts 0.31 at λ = 1000: λ's scale is the
+/// Fisher's, whose normalisation it does not state; ours is the mean of per-example squared gradients.)
+/// The LoRA variant (rank-2 adapters, penalty on their update): forgetting 0.418 / 0.236 / 0.200 / 0.046
+/// with B 0.980 / 0.908 / 0.806 / 0.542 — the same trade, the adapters' low rank adding its own restraint.
 #[test]
 fn ewc_trades_forgetting_for_plasticity() {
     use regula_core::gen::continual::{Config, Experiment};
-    let mut e = Experiment::new(Config::default()).unwrap();
+    let mut e = Experiment::new(Config { lambdas: vec![0.0, 20.0, 100.0, 1000.0, 10_000.0], ..Config::default() }).unwrap();
     pollster::block_on(run_to_end(&mut e, Budget::iterations(1), |f| assert!(f.metrics.values().all(|v| v.is_finite())))).unwrap();
+    assert_eq!(e.seeds_done(), 10);
     let acc_a = e.after_a.as_ref().unwrap().1;
     let o = &e.outcomes;
     println!("A after A {acc_a}: {o:?}");
     assert!(acc_a > 0.95, "task A learned: {acc_a}");
-    assert!(o[0].forgetting > 0.25 && o[0].b_accuracy > 0.95, "λ = 0: {:?}", o[0]);
-    assert!(o[3].forgetting < o[0].forgetting - 0.08, "λ = 100 forgets less: {:?}", o[3]);
-    assert!(o[4].forgetting < 0.15 && o[4].b_accuracy < o[0].b_accuracy - 0.2, "λ = 1000: {:?}", o[4]);
-    assert!(o[..5].iter().all(|x| !x.diverged));
-    assert!(o[5].diverged, "λ = 1e4 must be reported as diverged: {:?}", o[5]);
+    assert!(o[0].forgetting > 0.45 && o[0].b_accuracy > 0.98, "λ = 0: {:?}", o[0]);
+    assert!((0.27..0.36).contains(&o[1].forgetting) && o[1].b_accuracy >= 0.94, "λ = 20, REFERENCE's ≈ 0.31 with B ≥ 0.95: {:?}", o[1]);
+    assert!(o[2].forgetting < o[1].forgetting && o[2].b_accuracy < o[1].b_accuracy, "λ = 100 trades further: {:?}", o[2]);
+    assert!(o[3].forgetting < 0.15 && o[3].b_accuracy < 0.7, "λ = 1000: {:?}", o[3]);
+    assert!(o[..4].iter().all(|x| !x.diverged));
+    assert!(o[4].diverged, "λ = 1e4 must be reported as diverged: {:?}", o[4]);
     let lora: Vec<_> = o.iter().map(|x| x.lora.expect("rank 2 by default")).collect();
-    assert!(lora[0].forgetting > 0.25 && lora[0].b_accuracy > 0.95, "LoRA λ = 0: {:?}", lora[0]);
-    assert!(lora[4].forgetting < 0.05 && lora[4].b_accuracy < lora[0].b_accuracy - 0.2, "LoRA λ = 1000: {:?}", lora[4]);
-    assert!(lora[..5].windows(2).all(|w| w[1].forgetting <= w[0].forgetting + 0.01), "LoRA forgetting falls with λ: {lora:?}");
+    assert!(lora[0].forgetting > 0.35 && lora[0].b_accuracy > 0.95, "LoRA λ = 0: {:?}", lora[0]);
+    assert!(lora[3].forgetting < 0.1 && lora[3].b_accuracy < lora[0].b_accuracy - 0.2, "LoRA λ = 1000: {:?}", lora[3]);
+    assert!(lora[..4].windows(2).all(|w| w[1].forgetting <= w[0].forgetting + 0.01), "LoRA forgetting falls with λ: {lora:?}");
     assert_eq!(lora[0].params, 2 * (2 + 16) + 2 * (16 + 16) + 2 * (16 + 1));
+}
+
+/// Epoch-wise double descent on a small MLP with 15 % label noise (23-32-1 ReLU, ½·MSE, momentum 0.9, full
+/// batch, L2 1e-3, 3000 epochs; the mean of 5 draws; the data's three groups of features are described in
+/// `gen::epoch_wise`). Measured (seed 0): the mean test error falls to 0.273 (epoch 20), rises to 0.376
+/// (epoch 132) as the nuisance pathway fits the flipped labels, and falls again to 0.256 at epoch 3000. The
+/// control without label noise bumps less (0.273 → 0.348) and ends far lower (0.162): the noise makes the
+/// peak higher and leaves its mark on the end. Other blocks of five seeds (5–29): bump 0.07–0.11, descent
+/// after it 0.09–0.13.
+#[test]
+fn epoch_wise_double_descent_on_a_small_mlp() {
+    use regula_core::gen::epoch_wise::{Config, Experiment};
+    let mut e = Experiment::new(Config::default()).unwrap();
+    pollster::block_on(run_to_end(&mut e, Budget::millis(200.0), |f| assert!(f.metrics.values().all(|v| v.is_finite())))).unwrap();
+    let s = e.summary();
+    println!("{s:?}");
+    let (noisy, control) = (s.noisy.unwrap(), s.control.unwrap());
+    assert!(noisy.first_min_epoch < noisy.peak_epoch && noisy.peak_epoch < noisy.second_min_epoch, "{noisy:?}");
+    assert!(noisy.first_min_epoch <= 60.0 && (60.0..=500.0).contains(&noisy.peak_epoch), "{noisy:?}");
+    assert!(noisy.peak_error - noisy.first_min_error >= 0.05, "the rise: {noisy:?}");
+    assert!(noisy.peak_error - noisy.final_error >= 0.06, "the second descent: {noisy:?}");
+    assert!(noisy.final_error <= noisy.first_min_error + 0.01, "it ends at or below the first minimum: {noisy:?}");
+    assert!(noisy.peak_error > control.peak_error + 0.01 && noisy.final_error > control.final_error + 0.05, "label noise raises the peak and the end: {noisy:?} vs {control:?}");
+    // Memorisation: by the end the network fits more of the flipped labels than at the first minimum.
+    let mean = e.mean_curve(true);
+    let at = |epoch: f64| mean.epochs.iter().position(|&x| x == epoch).unwrap();
+    assert!(mean.memorised[mean.epochs.len() - 1] > mean.memorised[at(noisy.first_min_epoch)] + 0.1, "{:?}", mean.memorised);
 }
 
 /// Quadratic-activation teacher (d = 20, κ = 0.5, 8 starts of gradient descent from the prior's scale;

@@ -359,11 +359,12 @@ fn training_zero_variance_csv_sweep() {
 
 #[test]
 fn generalization_lab_sweep() {
-    use regula_core::gen::{continual, double_descent, noisy_labels, pskd, quadratic, student_teacher};
+    use regula_core::gen::{continual, double_descent, epoch_wise, noisy_labels, pskd, quadratic, student_teacher};
     #[derive(Debug, Clone)]
     enum Gen {
         St(student_teacher::Config),
         Dd(double_descent::Config),
+        Ew(epoch_wise::Config),
         Nl(noisy_labels::Config),
         Pskd(pskd::Config),
         Cont(continual::Config),
@@ -393,11 +394,21 @@ fn generalization_lab_sweep() {
         (frac(), frac(), frac(), 0usize..12, 0usize..4, lr(), 0usize..20, any::<u64>()).prop_map(|(alpha_t, smoothing, train_ratio, hidden, epochs, lr, batch, seed)| {
             (Gen::Pskd(pskd::Config { alpha_t, smoothing, train_ratio, hidden, epochs, lr, batch, seed }), SMALL)
         }),
-        (prop::collection::vec(prop_oneof![log_uniform(-3.0, 4.0), Just(0.0), Just(-1.0)], 0..3), prop::collection::vec(0usize..8, 0..3), size(0, 60, 100_000), 0usize..3, 0usize..3, lr(), 0usize..10, any::<bool>(), 0usize..4, any::<u64>()).prop_map(
-            |(lambdas, hidden, (n, big), epochs_a, epochs_b, lr, batch, momentum, lora_rank, seed)| {
-                (Gen::Cont(continual::Config { lambdas, hidden, n, epochs_a, epochs_b, lr, batch, momentum, lora_rank, seed }), big)
+        (prop::collection::vec(prop_oneof![log_uniform(-3.0, 4.0), Just(0.0), Just(-1.0)], 0..3), prop::collection::vec(0usize..8, 0..3), size(0, 60, 100_000), 0usize..3, 0usize..3, lr(), 0usize..10, any::<bool>(), 0usize..4, (prop_oneof![4 => log_uniform(-3.0, 2.0), 1 => Just(0.0), 1 => Just(f64::INFINITY)], 0usize..3), any::<u64>()).prop_map(
+            |(lambdas, hidden, (n, big), epochs_a, epochs_b, lr, batch, momentum, lora_rank, (input_scale, seeds), seed)| {
+                (Gen::Cont(continual::Config { lambdas, hidden, n, epochs_a, epochs_b, lr, batch, momentum, lora_rank, input_scale, seeds, seed }), big)
             }
         ),
+        (
+            (size(0, 40, 2000), size(0, 200, 20_000), size(0, 30, 200)),
+            (prop_oneof![4 => log_uniform(-3.0, 1.0), 1 => Just(0.0), 1 => Just(-1.0), 1 => Just(f64::NAN)], log_uniform(-4.0, 1.0), 0.0..=2.0f64, frac()),
+            (prop::collection::vec(0usize..10, 0..3), pick(&regula_core::train::Activation::ALL), lr(), prop_oneof![3 => log_uniform(-5.0, 0.0), 1 => Just(0.0), 1 => Just(-1.0)]),
+            (0usize..60, 0usize..3, any::<bool>(), any::<u64>()),
+        )
+            .prop_map(|(((n, b1), (n_test, b2), (categories, b3)), (fast_scale, slow_scale, fast_weight, label_noise), (hidden, activation, lr, l2), (epochs, seeds, control, seed))| {
+                let c = epoch_wise::Config { n, n_test, categories, fast_scale, slow_scale, fast_weight, label_noise, hidden, activation, lr, l2, epochs, seeds, control, seed };
+                (Gen::Ew(c), b1.max(b2).max(b3))
+            }),
         (size(0, 8, quadratic::MAX_D), log_uniform(-2.0, 0.7), 0.0..=4.5f64, prop::collection::vec(prop_oneof![log_uniform(-2.0, 0.5), Just(0.0)], 0..3), 0usize..3, 0usize..200, lr(), log_uniform(-3.0, 1.0), any::<u64>()).prop_map(
             |((d, big), kappa, student_kappa, alphas, restarts, steps, lr, init_scale, seed)| {
                 (Gen::Quad(quadratic::Config { d, kappa, student_kappa, alphas, restarts, steps, lr, init_scale, seed }), big)
@@ -410,6 +421,7 @@ fn generalization_lab_sweep() {
             match gen {
                 Gen::St(c) => case(&tally, big, || student_teacher::Run::new(c), budget, 10),
                 Gen::Dd(c) => case(&tally, big, || double_descent::Sweep::new(c), budget, 10),
+                Gen::Ew(c) => case(&tally, big, || epoch_wise::Experiment::new(c), budget, 10),
                 Gen::Nl(c) => case(&tally, big, || noisy_labels::Experiment::new(c), budget, 10),
                 Gen::Pskd(c) => case(&tally, big, || pskd::Experiment::new(c), budget, 10),
                 Gen::Cont(c) => case(&tally, big, || continual::Experiment::new(c), budget, 10),

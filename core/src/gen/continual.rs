@@ -1,8 +1,12 @@
 //! Continual learning with a Fisher penalty (elastic weight consolidation, Kirkpatrick et al. 2017; the
 //! penalty CSTRL and AlignGuard-LoRA build on): a network learns task A (Playground's circle), then task B
 //! (xor) from A's weights with the loss L_B + (λ/2)·Σ_i F_i (θ_i − θ*_A,i)², F the diagonal empirical Fisher
-//! information of task A at θ*_A. Forgetting = A's test accuracy after A − after B. One λ per step, every
-//! λ from the same θ*_A and the same batch order. Built on the training lab's [`Trainer`].
+//! information of task A at θ*_A. Forgetting = A's test accuracy after A − after B. Playground's
+//! coordinates (±5) are scaled by `input_scale` (default 1/5, so the inputs lie in [−1, 1] and the first
+//! tanh layer does not start saturated). Every λ starts from the same θ*_A and batch order; the whole
+//! comparison is repeated for `seeds` draws (data, initial weights, batch order) and averaged — one draw's
+//! forgetting at λ = 0 ranges from 0.33 to 0.65 here, so a single seed says little. One step trains one
+//! draw's task A, or task B for one λ. Built on the training lab's [`Trainer`].
 //!
 //! The LoRA variant (AlignGuard-LoRA's setting: a low-rank adapter learns the new task and the Fisher
 //! penalty guards the old one): task B is learned only through rank-r adapters on every weight matrix,
@@ -33,12 +37,39 @@ pub struct Config {
     /// Rank of the LoRA variant's adapters (0: no LoRA runs).
     #[serde(default)]
     pub lora_rank: usize,
+    /// Both tasks' input coordinates are multiplied by this.
+    #[serde(default = "default_input_scale")]
+    pub input_scale: f64,
+    /// Independent draws averaged (draw s uses seed + s).
+    #[serde(default = "default_seeds")]
+    pub seeds: usize,
     pub seed: u64,
+}
+
+fn default_input_scale() -> f64 {
+    0.2
+}
+
+fn default_seeds() -> usize {
+    10
 }
 
 impl Default for Config {
     fn default() -> Self {
-        Self { lambdas: vec![0.0, 1.0, 10.0, 100.0, 1000.0, 10_000.0], hidden: vec![16, 16], n: 400, epochs_a: 150, epochs_b: 150, lr: 0.003, batch: 1, momentum: false, lora_rank: 2, seed: 0 }
+        Self {
+            lambdas: vec![0.0, 3.0, 10.0, 20.0, 30.0, 100.0, 1000.0, 10_000.0],
+            hidden: vec![16, 16],
+            n: 400,
+            epochs_a: 150,
+            epochs_b: 150,
+            lr: 0.003,
+            batch: 1,
+            momentum: false,
+            lora_rank: 2,
+            input_scale: default_input_scale(),
+            seeds: default_seeds(),
+            seed: 0,
+        }
     }
 }
 
@@ -53,14 +84,21 @@ impl Config {
         if self.lora_rank > 64 {
             return Err(Error::TooBig { name: "lora-rank", value: self.lora_rank as i64, max: 64 });
         }
-        let (a, b, ca, cb) = self.parts();
+        if !(self.input_scale.is_finite() && self.input_scale > 0.0 && self.input_scale <= 100.0) {
+            return Err(Error::Invalid { name: "input-scale", message: format!("it must lie in (0, 100], got {}", self.input_scale) });
+        }
+        if !(1..=100).contains(&self.seeds) {
+            return Err(Error::Invalid { name: "seeds", message: format!("the seeds must be 1..=100, got {}", self.seeds) });
+        }
+        let (a, b, ca, cb) = self.parts(self.seed);
         let (a, b) = (a.build()?, b.build()?);
         ca.validate(&a)?;
         cb.validate(&b)
     }
 
-    fn parts(&self) -> (DatasetSpec, DatasetSpec, TrainConfig, TrainConfig) {
-        let spec = |kind| DatasetSpec { kind, n: self.n, noise: 0.05, train_ratio: 0.5, seed: self.seed, ..DatasetSpec::default() };
+    /// Draw `seed`'s datasets (unscaled) and training configurations.
+    fn parts(&self, seed: u64) -> (DatasetSpec, DatasetSpec, TrainConfig, TrainConfig) {
+        let spec = |kind| DatasetSpec { kind, n: self.n, noise: 0.05, train_ratio: 0.5, seed, ..DatasetSpec::default() };
         let a = TrainConfig {
             hidden: self.hidden.clone(),
             activation: Activation::Tanh,
@@ -68,15 +106,25 @@ impl Config {
             lr: self.lr,
             batch: self.batch,
             epochs: self.epochs_a,
-            seed: self.seed,
+            seed,
             ..TrainConfig::default()
         };
         let b = TrainConfig { epochs: self.epochs_b, ..a.clone() };
         (spec(DatasetKind::Circle), spec(DatasetKind::Xor), a, b)
     }
+
+    /// Draw s's two tasks, inputs scaled.
+    fn tasks(&self, s: usize) -> Result<(Dataset, Dataset)> {
+        let (a, b, _, _) = self.parts(self.seed.wrapping_add(s as u64));
+        let scale = |mut d: Dataset| {
+            d.x.iter_mut().for_each(|v| *v *= self.input_scale);
+            d
+        };
+        Ok((scale(a.build()?), scale(b.build()?)))
+    }
 }
 
-/// One λ's outcome.
+/// One λ's outcome: for one draw, or the mean over the draws done ([`Experiment::outcomes`]).
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
 pub struct Outcome {
     pub lambda: f64,
@@ -86,7 +134,7 @@ pub struct Outcome {
     pub forgetting: f64,
     /// B's test accuracy after B.
     pub b_accuracy: f64,
-    /// Training on B diverged (large λ with momentum can).
+    /// Training on B diverged (large λ with momentum can) — in any draw, for a mean.
     pub diverged: bool,
     /// The same λ with the LoRA variant (`None` when `lora_rank` is 0).
     pub lora: Option<LoraOutcome>,
@@ -152,10 +200,13 @@ fn train_lora(b: &Trainer, theta_a: &[f64], fisher: &[f64], lambda: f64, rank: u
 
 pub struct Experiment {
     config: Config,
-    task_a: Dataset,
-    task_b: Dataset,
-    /// θ*_A, A's accuracy after A, the Fisher diagonal: after the first step.
+    /// The draw in progress: its tasks and, once learned, θ*_A, A's accuracy after A and the Fisher.
+    current: Option<(usize, Dataset, Dataset, Option<(Vec<f64>, f64, Vec<f64>)>)>,
+    /// The first draw's θ*_A, A's accuracy after A, the Fisher diagonal (what the page draws).
     pub after_a: Option<(Vec<f64>, f64, Vec<f64>)>,
+    /// Per draw, per λ done.
+    pub per_seed: Vec<Vec<Outcome>>,
+    /// Per λ, the mean over the draws that have it (all of them once done).
     pub outcomes: Vec<Outcome>,
     elapsed_ms: f64,
 }
@@ -163,8 +214,7 @@ pub struct Experiment {
 impl Experiment {
     pub fn new(config: Config) -> Result<Self> {
         config.validate()?;
-        let (a, b, _, _) = config.parts();
-        Ok(Self { task_a: a.build()?, task_b: b.build()?, config, after_a: None, outcomes: Vec::new(), elapsed_ms: 0.0 })
+        Ok(Self { config, current: None, after_a: None, per_seed: Vec::new(), outcomes: Vec::new(), elapsed_ms: 0.0 })
     }
 
     pub fn config(&self) -> &Config {
@@ -174,48 +224,110 @@ impl Experiment {
     /// The network's layers as (weight offset, bias offset, fan-in, fan-out) into θ and the Fisher diagonal
     /// (weights row-major, fan-out rows × fan-in columns) — to draw F layer by layer.
     pub fn layer_shapes(&self) -> Vec<(usize, usize, usize, usize)> {
-        let (_, _, ca, _) = self.config.parts();
-        ca.architecture(&self.task_a).map(|a| a.layers()).unwrap_or_default()
+        let (a, _, ca, _) = self.config.parts(self.config.seed);
+        a.build().ok().and_then(|d| ca.architecture(&d).ok()).map(|a| a.layers()).unwrap_or_default()
+    }
+
+    /// Draws finished (every λ done).
+    pub fn seeds_done(&self) -> usize {
+        self.per_seed.iter().filter(|o| o.len() == self.config.lambdas.len()).count()
+    }
+
+    fn done(&self) -> bool {
+        self.seeds_done() == self.config.seeds
+    }
+
+    /// Means over the draws per λ.
+    fn average(&mut self) {
+        self.outcomes = (0..self.config.lambdas.len())
+            .filter_map(|l| {
+                let have: Vec<&Outcome> = self.per_seed.iter().filter_map(|o| o.get(l)).collect();
+                if have.is_empty() {
+                    return None;
+                }
+                let k = have.len() as f64;
+                let mean = |f: fn(&Outcome) -> f64| have.iter().map(|o| f(o)).sum::<f64>() / k;
+                let lora = have.iter().all(|o| o.lora.is_some()).then(|| {
+                    let mean = |f: fn(&LoraOutcome) -> f64| have.iter().filter_map(|o| o.lora.as_ref()).map(f).sum::<f64>() / k;
+                    LoraOutcome {
+                        a_accuracy: mean(|x| x.a_accuracy),
+                        forgetting: mean(|x| x.forgetting),
+                        b_accuracy: mean(|x| x.b_accuracy),
+                        diverged: have.iter().any(|o| o.lora.is_some_and(|x| x.diverged)),
+                        params: have[0].lora.map_or(0, |x| x.params),
+                    }
+                });
+                Some(Outcome {
+                    lambda: self.config.lambdas[l],
+                    a_accuracy: mean(|o| o.a_accuracy),
+                    forgetting: mean(|o| o.forgetting),
+                    b_accuracy: mean(|o| o.b_accuracy),
+                    diverged: have.iter().any(|o| o.diverged),
+                    lora,
+                })
+            })
+            .collect();
     }
 }
 
 impl Stepper for Experiment {
-    /// First step: task A and its Fisher diagonal; then one λ per step (task B from θ*_A).
+    /// One unit per step: a draw's task A and its Fisher diagonal, then task B for one λ (from θ*_A);
+    /// draw by draw.
     async fn step(&mut self, _budget: Budget) -> Result<Frame> {
         let start = web_time::Instant::now();
-        let (_, _, ca, cb) = self.config.parts();
-        match &self.after_a {
-            None => {
-                let mut a = Trainer::new(self.task_a.clone(), ca)?.without_final_hessian();
-                run_to_end(&mut a, Budget::iterations(u64::MAX), |_| {}).await?;
-                let acc = a.accuracy_on(&self.task_a, &self.task_a.test);
-                self.after_a = Some((a.params().to_vec(), acc, a.fisher_diagonal()));
+        if !self.done() {
+            if self.current.is_none() {
+                let s = self.per_seed.len();
+                let (a, b) = self.config.tasks(s)?;
+                self.per_seed.push(Vec::new());
+                self.current = Some((s, a, b, None));
             }
-            Some((theta, acc_a, fisher)) if self.outcomes.len() < self.config.lambdas.len() => {
-                let lambda = self.config.lambdas[self.outcomes.len()];
-                let ewc = Ewc { lambda, anchor: theta.clone(), fisher: fisher.clone() };
-                let mut b = Trainer::new(self.task_b.clone(), TrainConfig { ewc: Some(ewc), ..cb.clone() })?.without_final_hessian();
-                b.set_state(theta.clone(), 0, 0.0);
-                let last = run_to_end(&mut b, Budget::iterations(u64::MAX), |_| {}).await?;
-                let a_accuracy = b.accuracy_on(&self.task_a, &self.task_a.test);
-                let b_accuracy = b.accuracy_on(&self.task_b, &self.task_b.test);
-                let lora = (self.config.lora_rank > 0).then(|| {
-                    let (theta_lora, diverged, params) = train_lora(&b, theta, fisher, lambda, self.config.lora_rank, &cb);
-                    b.set_state(theta_lora, 0, 0.0);
-                    let a_acc = b.accuracy_on(&self.task_a, &self.task_a.test);
-                    LoraOutcome { a_accuracy: a_acc, forgetting: acc_a - a_acc, b_accuracy: b.accuracy_on(&self.task_b, &self.task_b.test), diverged, params }
-                });
-                self.outcomes.push(Outcome { lambda, a_accuracy, forgetting: acc_a - a_accuracy, b_accuracy, diverged: last.stop == Some(StopReason::Divergence), lora });
+            let (s, task_a, task_b, learned) = self.current.as_mut().expect("a draw in progress");
+            let (_, _, ca, cb) = self.config.parts(self.config.seed.wrapping_add(*s as u64));
+            match learned {
+                None => {
+                    let mut a = Trainer::new(task_a.clone(), ca)?.without_final_hessian();
+                    run_to_end(&mut a, Budget::iterations(u64::MAX), |_| {}).await?;
+                    let acc = a.accuracy_on(task_a, &task_a.test);
+                    let fisher = a.fisher_diagonal();
+                    if *s == 0 {
+                        self.after_a = Some((a.params().to_vec(), acc, fisher.clone()));
+                    }
+                    *learned = Some((a.params().to_vec(), acc, fisher));
+                }
+                Some((theta, acc_a, fisher)) => {
+                    let done = self.per_seed[*s].len();
+                    let lambda = self.config.lambdas[done];
+                    let ewc = Ewc { lambda, anchor: theta.clone(), fisher: fisher.clone() };
+                    let mut b = Trainer::new(task_b.clone(), TrainConfig { ewc: Some(ewc), ..cb.clone() })?.without_final_hessian();
+                    b.set_state(theta.clone(), 0, 0.0);
+                    let last = run_to_end(&mut b, Budget::iterations(u64::MAX), |_| {}).await?;
+                    let a_accuracy = b.accuracy_on(task_a, &task_a.test);
+                    let b_accuracy = b.accuracy_on(task_b, &task_b.test);
+                    let lora = (self.config.lora_rank > 0).then(|| {
+                        let (theta_lora, diverged, params) = train_lora(&b, theta, fisher, lambda, self.config.lora_rank, &cb);
+                        b.set_state(theta_lora, 0, 0.0);
+                        let a_acc = b.accuracy_on(task_a, &task_a.test);
+                        LoraOutcome { a_accuracy: a_acc, forgetting: *acc_a - a_acc, b_accuracy: b.accuracy_on(task_b, &task_b.test), diverged, params }
+                    });
+                    let outcome = Outcome { lambda, a_accuracy, forgetting: *acc_a - a_accuracy, b_accuracy, diverged: last.stop == Some(StopReason::Divergence), lora };
+                    let s = *s;
+                    self.per_seed[s].push(outcome);
+                    if self.per_seed[s].len() == self.config.lambdas.len() {
+                        self.current = None;
+                    }
+                    self.average();
+                }
             }
-            Some(_) => {}
         }
         self.elapsed_ms += start.elapsed().as_secs_f64() * 1e3;
-        let done = self.outcomes.len() == self.config.lambdas.len();
+        let done = self.done();
         let mut metrics = std::collections::BTreeMap::new();
         if let Some((_, acc, _)) = &self.after_a {
             metrics.insert("a_accuracy_after_a".to_owned(), *acc);
         }
-        if let Some(o) = self.outcomes.last() {
+        metrics.insert("seeds_done".to_owned(), self.seeds_done() as f64);
+        if let Some(o) = self.per_seed.last().and_then(|o| o.last()) {
             metrics.insert("lambda".to_owned(), o.lambda);
             metrics.insert("forgetting".to_owned(), o.forgetting);
             metrics.insert("a_accuracy".to_owned(), o.a_accuracy);
@@ -225,14 +337,19 @@ impl Stepper for Experiment {
                 metrics.insert("lora_b_accuracy".to_owned(), l.b_accuracy);
             }
         }
+        let steps = self.per_seed.iter().map(|o| 1 + o.len()).sum::<usize>() - usize::from(self.current.as_ref().is_some_and(|c| c.3.is_none()));
         Ok(Frame {
-            iteration: self.outcomes.len() as u64,
+            iteration: steps as u64,
             metrics,
             elapsed_ms: self.elapsed_ms,
             done,
             converged: done,
             stop: done.then_some(StopReason::Completed),
-            phase: Some(if self.after_a.is_none() { "task A" } else { "task B" }.to_owned()),
+            phase: Some(match &self.current {
+                Some((s, _, _, None)) => format!("draw {} of {}: task A", s + 1, self.config.seeds),
+                Some((s, ..)) => format!("draw {} of {}: task B", s + 1, self.config.seeds),
+                None => format!("{} of {} draws done", self.seeds_done(), self.config.seeds),
+            }),
         })
     }
 }
@@ -250,6 +367,9 @@ mod tests {
             Config { lr: 0.0, ..Config::default() },
             Config { hidden: vec![0], ..Config::default() },
             Config { lora_rank: 65, ..Config::default() },
+            Config { input_scale: 0.0, ..Config::default() },
+            Config { input_scale: f64::INFINITY, ..Config::default() },
+            Config { seeds: 0, ..Config::default() },
         ] {
             assert!(Experiment::new(c.clone()).is_err(), "{c:?}");
         }
@@ -285,6 +405,30 @@ mod tests {
             }
             assert_eq!(&theta[bo..bo + o], &theta_a[bo..bo + o], "biases stay frozen");
         }
+    }
+
+    /// Draw by draw: task A, then one λ per step; the means are over the draws that have each λ, and the
+    /// inputs are scaled.
+    #[test]
+    fn draws_are_averaged_per_lambda() {
+        let config = Config { lambdas: vec![0.0, 50.0], n: 40, epochs_a: 5, epochs_b: 5, seeds: 3, lora_rank: 0, ..Config::default() };
+        let (a, _) = config.tasks(1).unwrap();
+        let (raw, _, _, _) = config.parts(config.seed + 1);
+        assert_eq!(a.x, raw.build().unwrap().x.iter().map(|v| v * 0.2).collect::<Vec<_>>(), "draw 1 uses seed + 1, scaled");
+        let mut e = Experiment::new(config).unwrap();
+        let mut frames = Vec::new();
+        while frames.last().is_none_or(|f: &Frame| !f.done) {
+            frames.push(crate::frame::poll_ready(e.step(Budget::iterations(1))).unwrap());
+        }
+        assert_eq!(frames.len(), 3 * 3, "A and two λ per draw");
+        assert_eq!(frames[0].phase.as_deref(), Some("draw 1 of 3: task B"));
+        assert_eq!(e.per_seed.iter().map(Vec::len).collect::<Vec<_>>(), vec![2, 2, 2]);
+        for (l, o) in e.outcomes.iter().enumerate() {
+            let mean = e.per_seed.iter().map(|d| d[l].forgetting).sum::<f64>() / 3.0;
+            assert!((o.forgetting - mean).abs() < 1e-12 && o.lambda == [0.0, 50.0][l]);
+        }
+        assert_eq!(e.seeds_done(), 3);
+        assert!(e.after_a.is_some());
     }
 
     /// The EWC gradient term is the gradient of the penalty in the objective (finite differences).

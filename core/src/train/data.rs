@@ -309,7 +309,7 @@ impl DatasetSpec {
     }
 
     /// Shuffles into train/test and flips `label_noise` of the training labels (as `noise_kind` says).
-    fn finish(&self, mut d: Dataset, mut rng: SplitMix64) -> Dataset {
+    pub(crate) fn finish(&self, mut d: Dataset, mut rng: SplitMix64) -> Dataset {
         let rows = d.rows();
         let mut order: Vec<usize> = (0..rows).collect();
         for i in (1..rows).rev() {

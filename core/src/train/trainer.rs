@@ -408,6 +408,36 @@ impl Trainer {
         DIVERGENCE_FACTOR * self.initial_loss.unwrap_or(1.0).max(1e-3)
     }
 
+    /// One update; false (and the run stopped, θ back at its last finite value so frames and views stay
+    /// finite) when it diverged — the optimizer state is not needed again.
+    fn checked_update(&mut self, limit: f64) -> bool {
+        let backup = self.theta.clone();
+        let t = Instant::now();
+        let loss = self.update_step();
+        self.train_ms += t.elapsed().as_secs_f64() * 1e3;
+        if !loss.is_finite() || loss > limit || self.theta.iter().any(|t| !t.is_finite()) {
+            self.theta = backup;
+            self.stopped = Some(StopReason::Divergence);
+            return false;
+        }
+        true
+    }
+
+    /// Up to `max` updates and no frame: for a caller that evaluates on its own schedule (at log-spaced
+    /// epochs, say) with [`Trainer::frame_after`]. Stops early at the end of the run, on divergence, or
+    /// while a Hessian measurement is due (frames run those). Returns the updates made.
+    pub fn run_updates(&mut self, max: u64) -> u64 {
+        let limit = self.divergence_limit();
+        let mut ran = 0;
+        while ran < max && self.stopped.is_none() && self.measuring.is_none() && self.steps < self.total_steps() {
+            if !self.checked_update(limit) {
+                break;
+            }
+            ran += 1;
+        }
+        ran
+    }
+
     /// Stops the run.
     pub fn stop(&mut self, reason: StopReason) {
         self.stopped = Some(reason);
@@ -829,16 +859,8 @@ impl Stepper for Trainer {
         let limit = self.divergence_limit();
         let mut ran = 0;
         while self.stopped.is_none() && self.measuring.is_none() && ran < budget.max_iterations && self.steps < self.total_steps() {
-            let backup = self.theta.clone();
-            let t = Instant::now();
-            let loss = self.update_step();
-            self.train_ms += t.elapsed().as_secs_f64() * 1e3;
             ran += 1;
-            if !loss.is_finite() || loss > limit || self.theta.iter().any(|t| !t.is_finite()) {
-                // Keep the last finite weights so the frame and the views stay finite (the run stops, so the
-                // optimizer state is not needed again).
-                self.theta = backup;
-                self.stopped = Some(StopReason::Divergence);
+            if !self.checked_update(limit) {
                 break;
             }
             // One frame per epoch (at least every FRAME_STEPS updates): the curves get a point per epoch.

@@ -2,7 +2,7 @@
 //! which replays the kept corpus and every input a fuzzer ever found in `cargo test`. Each check panics
 //! when a property fails; a typed error is always an accepted answer.
 
-use regula_core::gen::{continual, double_descent, noisy_labels, pskd, quadratic, student_teacher};
+use regula_core::gen::{continual, double_descent, epoch_wise, noisy_labels, pskd, quadratic, student_teacher};
 use regula_core::urlstate::{decode, encode};
 use serde::de::DeserializeOwned;
 use serde::Serialize;
@@ -35,6 +35,7 @@ pub fn urlstate(data: &[u8]) {
     link_round_trip(&q, &regula_core::demo::ReduceCheckParams::default());
     link_round_trip(&q, &student_teacher::Config::default());
     link_round_trip(&q, &double_descent::Config::default());
+    link_round_trip(&q, &epoch_wise::Config::default());
     link_round_trip(&q, &noisy_labels::Config::default());
     link_round_trip(&q, &pskd::Config::default());
     link_round_trip(&q, &continual::Config::default());
