@@ -1,6 +1,6 @@
 // The generalization lab end to end: the student–teacher curve with its theory, the α sweep, double
-// descent, noisy labels (CE vs ELR vs forward correction), self-distillation (calibration), continual
-// learning (EWC), the quadratic teacher, bad input.
+// descent, epoch-wise double descent, noisy labels (CE vs ELR vs forward correction), self-distillation
+// (calibration), continual learning (EWC over several draws), the quadratic teacher, bad input.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
@@ -14,7 +14,7 @@ async function setField(page, id, value) {
 
 const points = async (page, id) => Number(await page.locator(`#${id}`).locator('xpath=..').getAttribute('data-points'));
 
-test('generalization lab: student–teacher, double descent, noisy labels, self-distillation, continual, quadratic', async () => {
+test('generalization lab: student–teacher, double descent, epoch-wise, noisy labels, self-distillation, continual, quadratic', async () => {
   const browser = await launch();
   try {
     const { page, errors } = await openPage(browser);
@@ -60,6 +60,22 @@ test('generalization lab: student–teacher, double descent, noisy labels, self-
     await page.screenshot({ path: join(ARTIFACTS, 'gen-double-descent.png'), fullPage: true });
     await setField(page, 'dd-noise', '-1');
     assert.match(await page.locator('#param-error').textContent(), /`noise`/);
+
+    // Epoch-wise double descent: two draws and their controls, short; mean bands and what the net fits.
+    await page.click('#tab-epoch-wise');
+    await page.waitForSelector('#chart-ew');
+    await setField(page, 'ew-epochs', '300');
+    await setField(page, 'ew-seeds', '2');
+    await page.click('#run');
+    await waitForDone(page);
+    status = await page.locator('#status').textContent();
+    assert.match(status, /^done \(CPU, f64\): 4 runs at epoch 300 of 300 · mean test error 0\.\d+ \(control 0\.\d+\) · first minimum 0\.\d+ at epoch \d+, peak 0\.\d+ at \d+, now 0\.\d+/, status);
+    const bands = await points(page, 'chart-ew');
+    assert.ok(bands > 60 && bands % 2 === 0, `two bands (noisy, control) over the log-spaced evaluations: ${bands}`);
+    assert.equal(await points(page, 'chart-ew-fit'), bands, 'training error and memorised flips at the same epochs');
+    await page.screenshot({ path: join(ARTIFACTS, 'gen-epoch-wise.png'), fullPage: true });
+    await setField(page, 'ew-noise', '1');
+    assert.match(await page.locator('#param-error').textContent(), /`label-noise`/);
 
     // Noisy labels: cross-entropy, ELR and forward correction (T estimated after 3 epochs) side by side,
     // epoch by epoch, under asymmetric noise (small and short here).
@@ -109,10 +125,11 @@ test('generalization lab: student–teacher, double descent, noisy labels, self-
     await setField(page, 'ewc-lambdas', '0,100,1000');
     await setField(page, 'ewc-epochs-a', '30');
     await setField(page, 'ewc-epochs-b', '30');
+    await setField(page, 'ewc-seeds', '2');
     await page.click('#run');
     await waitForDone(page);
     status = await page.locator('#status').textContent();
-    assert.match(status, /^done \(CPU, f64\): 3 of 3 values of λ · λ = 1000: forgetting -?0\.\d+, B accuracy 0\.\d+/, status);
+    assert.match(status, /^done \(CPU, f64\): 2 of 2 draws done · this draw at λ = 1000: forgetting -?0\.\d+, B accuracy 0\.\d+ · chart and table: means over the draws so far/, status);
     assert.equal(await page.locator('#ewc-table tbody tr').count(), 3);
     assert.ok(await points(page, 'chart-fisher') > 300, 'the Fisher diagonal of 2-16-16-1 (337 parameters)');
     assert.equal(await points(page, 'chart-ewc'), 5 * 3, 'full-weight and LoRA curves over three λ');
@@ -123,6 +140,9 @@ test('generalization lab: student–teacher, double descent, noisy labels, self-
     await setField(page, 'ewc-lora-rank', '100');
     assert.match(await page.locator('#param-error').textContent(), /`lora-rank`/);
     await setField(page, 'ewc-lora-rank', '2');
+    await setField(page, 'ewc-seeds', '0');
+    assert.match(await page.locator('#param-error').textContent(), /`seeds`/);
+    await setField(page, 'ewc-seeds', '2');
     await setField(page, 'ewc-lambdas', '0,-1');
     assert.match(await page.locator('#param-error').textContent(), /`lambda`/);
 

@@ -213,7 +213,31 @@ pub const CONTINUAL_KNOBS: Knobs = &[
     ("epochs on A, epochs on B", "Training on the circle, then on xor."),
     ("learning rate, momentum", "SGD's step and momentum 0.9 on or off."),
     ("LoRA rank", "Train B through rank-r adapters with the penalty on their update (0: off)."),
-    ("seed", "Data and initial weights."),
+    ("input scale", "Both tasks' coordinates (Playground's ±5) are multiplied by it: 0.2 puts them in [−1, 1]."),
+    ("draws", "Independent draws of data, initial weights and batch order; the chart and table show their means."),
+    ("seed", "The first draw's data and initial weights (draw s uses seed + s)."),
+];
+
+pub const EPOCH_WISE_KNOBS: Knobs = &[
+    ("label noise", "The chance that a training label is flipped (test labels stay clean)."),
+    ("nuisance categories K", "The one-hot category's size: each category is seen ~n/K times, so its fitted mean is mostly noise (0: no nuisance inputs)."),
+    ("slow scale", "The size of the two informative slow inputs: learning speed goes with its square (0: the slow signal is hidden)."),
+    ("hidden layers, learning rate", "The MLP (momentum 0.9, full batch, ½·MSE, L2 10⁻³) and its step."),
+    ("epochs", "How long each run trains; evaluations are log-spaced up to it."),
+    ("draws", "Independent draws (data and initial weights) averaged; the band spans them."),
+    ("control", "Also train each draw without label noise."),
+    ("seed", "The first draw (draw s uses seed + s)."),
+];
+
+pub const EPOCH_WISE: &[Equation] = &[
+    Equation {
+        what: "The data: a fast feature a, a nuisance category c (no label information) and two small slow inputs g; clean label",
+        mathml: "<mi>x</mi><mo>=</mo><mo>(</mo><msub><mi>s</mi><mi>f</mi></msub><mi>a</mi><mo>,</mo><msub><mi>s</mi><mi>f</mi></msub><msub><mi>e</mi><mi>c</mi></msub><mo>,</mo><msub><mi>s</mi><mi>s</mi></msub><mi>g</mi><mo>)</mo><mo>,</mo><mspace width=\"1em\"></mspace><mi>y</mi><mo>=</mo><mi>sign</mi><mo>(</mo><msub><mi>w</mi><mi>f</mi></msub><mi>a</mi><mo>+</mo><mfrac><mrow><msub><mi>g</mi><mn>1</mn></msub><mo>+</mo><msub><mi>g</mi><mn>2</mn></msub></mrow><msqrt><mn>2</mn></msqrt></mfrac><mo>)</mo>",
+    },
+    Equation {
+        what: "Heavy-ball momentum on the full batch until the last epoch (the runs do not stop early: the curve is the point):",
+        mathml: "<mi>v</mi><mo>←</mo><mn>0.9</mn><mi>v</mi><mo>+</mo><mo>∇</mo><mo>(</mo><mfrac><mn>1</mn><mrow><mn>2</mn><mi>n</mi></mrow></mfrac><munder><mo>∑</mo><mi>i</mi></munder><msup><mrow><mo>(</mo><mi>f</mi><mo>(</mo><msub><mi>x</mi><mi>i</mi></msub><mo>)</mo><mo>−</mo><msub><mi>y</mi><mi>i</mi></msub><mo>)</mo></mrow><mn>2</mn></msup><mo>+</mo><mfrac><mi>μ</mi><mn>2</mn></mfrac><msup><mrow><mo>‖</mo><mi>W</mi><mo>‖</mo></mrow><mn>2</mn></msup><mo>)</mo><mo>,</mo><mspace width=\"1em\"></mspace><mi>θ</mi><mo>←</mo><mi>θ</mi><mo>−</mo><mi>η</mi><mi>v</mi>",
+    },
 ];
 
 pub const QUADRATIC_KNOBS: Knobs = &[
