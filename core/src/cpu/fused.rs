@@ -29,12 +29,19 @@ const LANES: usize = 8;
 /// portable, AVX2, AVX-512 — forms exactly these sums, so they agree bit for bit.
 #[inline(always)]
 pub fn dot8(x: &[f64], y: &[f64]) -> f64 {
+    lanes8(x, y, |a, b| a * b)
+}
+
+/// Σ_j h(x_j, y_j) summed as [`dot8`] sums its products: in eight lanes, then pairwise, then the tail — so
+/// the compiler can vectorise it.
+#[inline(always)]
+pub fn lanes8(x: &[f64], y: &[f64], h: impl Fn(f64, f64) -> f64) -> f64 {
     let mut acc = [0.0f64; LANES];
     let (xc, yc) = (x.chunks_exact(LANES), y.chunks_exact(LANES));
-    let tail: f64 = xc.remainder().iter().zip(yc.remainder()).map(|(a, b)| a * b).sum();
+    let tail: f64 = xc.remainder().iter().zip(yc.remainder()).map(|(a, b)| h(*a, *b)).sum();
     for (p, q) in xc.zip(yc) {
         for l in 0..LANES {
-            acc[l] += p[l] * q[l];
+            acc[l] += h(p[l], q[l]);
         }
     }
     lanes_sum(acc) + tail

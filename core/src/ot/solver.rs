@@ -24,7 +24,7 @@ use web_time::Instant;
 
 use super::problem::OtProblem;
 use crate::error::{Error, Result};
-use crate::cpu::fused::Aligned;
+use crate::cpu::fused::{dot8, lanes8, Aligned};
 use crate::frame::{Budget, Frame, StopReason, Stepper};
 
 /// Largest n·m the CPU solvers accept (the cost matrix is held twice in f64: 2 × 8 bytes per entry).
@@ -574,8 +574,8 @@ fn plan_sums(n: usize, m: usize, c: &[f64], fill: impl Fn(usize, &mut [f64]) + S
         let mut out = PlanSums { row: Vec::with_capacity(range.len()), col: vec![0.0; m], cost: 0.0 };
         for i in range {
             fill(i, &mut p);
-            out.row.push(lanes(&p, &p, |x, _| x));
-            out.cost += lanes(&p, &c[i * m..(i + 1) * m], |x, y| x * y);
+            out.row.push(lanes8(&p, &p, |x, _| x));
+            out.cost += dot8(&p, &c[i * m..(i + 1) * m]);
             out.col.iter_mut().zip(&p).for_each(|(acc, x)| *acc += x);
         }
         out
@@ -586,20 +586,6 @@ fn plan_sums(n: usize, m: usize, c: &[f64], fill: impl Fn(usize, &mut [f64]) + S
     }
     let chunk = n.div_ceil(threads);
     crate::cpu::pool::map_parts(threads, |t| part((t * chunk).min(n)..((t + 1) * chunk).min(n)))
-}
-
-/// Σ_j h(x_j, y_j) in eight lanes (then pairwise, then the tail), so the compiler can vectorise it.
-#[inline(always)]
-fn lanes(x: &[f64], y: &[f64], h: impl Fn(f64, f64) -> f64) -> f64 {
-    let mut acc = [0.0f64; 8];
-    let (xc, yc) = (x.chunks_exact(8), y.chunks_exact(8));
-    let tail: f64 = xc.remainder().iter().zip(yc.remainder()).map(|(a, b)| h(*a, *b)).sum();
-    for (p, q) in xc.zip(yc) {
-        for l in 0..8 {
-            acc[l] += h(p[l], q[l]);
-        }
-    }
-    ((acc[0] + acc[1]) + (acc[2] + acc[3])) + ((acc[4] + acc[5]) + (acc[6] + acc[7])) + tail
 }
 
 /// `work(0..rows)` with the rows split over the CPU pass's threads (core::cpu::pool) once the matrix is
