@@ -397,7 +397,7 @@ fn the_pages_command_lines_run_as_printed() {
     for control in [true, false] {
         let v = run(&cli_line::epoch_wise(&epoch_wise::Config { epochs: 30, seeds: 2, n_test: 100, label_noise: 0.2, hidden: vec![8, 4], control, ..Default::default() }));
         assert_eq!((v["label_noise"].as_f64(), v["seeds"].as_u64(), v["epochs"].as_u64()), (Some(0.2), Some(2), Some(30)), "{v}");
-        assert_eq!(v["noisy"]["final_error"].is_f64(), true, "{v}");
+        assert!(v["noisy"]["final_error"].is_f64(), "{v}");
         assert_eq!(v["control"].is_null(), !control, "{v}");
     }
     let v = run(&cli_line::quadratic(&quadratic::Config { d: 8, alphas: vec![0.5], restarts: 1, steps: 200, ..Default::default() }));

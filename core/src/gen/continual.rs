@@ -198,12 +198,22 @@ fn train_lora(b: &Trainer, theta_a: &[f64], fisher: &[f64], lambda: f64, rank: u
     (theta, diverged, params)
 }
 
+/// θ*_A, A's test accuracy after A, and the diagonal Fisher at θ*_A.
+type Learned = (Vec<f64>, f64, Vec<f64>);
+
+/// The draw in progress: its index, its two tasks and, once learned, task A's outcome.
+struct Draw {
+    index: usize,
+    task_a: Dataset,
+    task_b: Dataset,
+    learned: Option<Learned>,
+}
+
 pub struct Experiment {
     config: Config,
-    /// The draw in progress: its tasks and, once learned, θ*_A, A's accuracy after A and the Fisher.
-    current: Option<(usize, Dataset, Dataset, Option<(Vec<f64>, f64, Vec<f64>)>)>,
+    current: Option<Draw>,
     /// The first draw's θ*_A, A's accuracy after A, the Fisher diagonal (what the page draws).
-    pub after_a: Option<(Vec<f64>, f64, Vec<f64>)>,
+    pub after_a: Option<Learned>,
     /// Per draw, per λ done.
     pub per_seed: Vec<Vec<Outcome>>,
     /// Per λ, the mean over the draws that have it (all of them once done).
@@ -278,11 +288,11 @@ impl Stepper for Experiment {
         if !self.done() {
             if self.current.is_none() {
                 let s = self.per_seed.len();
-                let (a, b) = self.config.tasks(s)?;
+                let (task_a, task_b) = self.config.tasks(s)?;
                 self.per_seed.push(Vec::new());
-                self.current = Some((s, a, b, None));
+                self.current = Some(Draw { index: s, task_a, task_b, learned: None });
             }
-            let (s, task_a, task_b, learned) = self.current.as_mut().expect("a draw in progress");
+            let Draw { index: s, task_a, task_b, learned } = self.current.as_mut().expect("a draw in progress");
             let (_, _, ca, cb) = self.config.parts(self.config.seed.wrapping_add(*s as u64));
             match learned {
                 None => {
@@ -337,7 +347,7 @@ impl Stepper for Experiment {
                 metrics.insert("lora_b_accuracy".to_owned(), l.b_accuracy);
             }
         }
-        let steps = self.per_seed.iter().map(|o| 1 + o.len()).sum::<usize>() - usize::from(self.current.as_ref().is_some_and(|c| c.3.is_none()));
+        let steps = self.per_seed.iter().map(|o| 1 + o.len()).sum::<usize>() - usize::from(self.current.as_ref().is_some_and(|c| c.learned.is_none()));
         Ok(Frame {
             iteration: steps as u64,
             metrics,
@@ -346,8 +356,8 @@ impl Stepper for Experiment {
             converged: done,
             stop: done.then_some(StopReason::Completed),
             phase: Some(match &self.current {
-                Some((s, _, _, None)) => format!("draw {} of {}: task A", s + 1, self.config.seeds),
-                Some((s, ..)) => format!("draw {} of {}: task B", s + 1, self.config.seeds),
+                Some(Draw { index, learned: None, .. }) => format!("draw {} of {}: task A", index + 1, self.config.seeds),
+                Some(Draw { index, .. }) => format!("draw {} of {}: task B", index + 1, self.config.seeds),
                 None => format!("{} of {} draws done", self.seeds_done(), self.config.seeds),
             }),
         })
