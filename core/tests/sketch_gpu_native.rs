@@ -13,8 +13,9 @@ use regula_core::Error;
 fn gpu_draws_the_same_sketches_as_the_cpu() {
     let ctx = pollster::block_on(GpuContext::new()).expect("no GPU adapter: install mesa-vulkan-drivers (lavapipe)");
     for kind in SketchKind::ALL {
-        // n not a multiple of 256 (dense: a short last block of partial sums; SRHT: padded, ten butterfly
-        // passes at n′ = 1024), d not a multiple of 8, a one-row sketch of a one-row matrix; dense sketches
+        // n not a multiple of 256 (dense: a short last block of partial sums; SRHT: padded, ten butterfly stages
+        // at n′ = 1024 in four passes, 3 + 3 + 3 + 1, nine at 512, seven = 3 + 3 + 1 at 128, none at 1), d not a
+        // multiple of 8, a one-row sketch of a one-row matrix; dense sketches
         // split d > 32 columns into equal chunks (33 = 17 + 16, the lab's [A | b]; 70 = 24 + 24 + 22).
         for (m, n, d, seed) in [(7, 300, 5, 1), (1, 1, 1, 2), (33, 513, 17, u64::MAX - 3), (5, 260, 33, 4), (3, 100, 70, 5)] {
             pollster::block_on(sketch_common::check(&ctx, kind, m, n, d, seed));
@@ -25,8 +26,7 @@ fn gpu_draws_the_same_sketches_as_the_cpu() {
 #[test]
 fn large_fast_sketches_match_the_cpu() {
     let ctx = pollster::block_on(GpuContext::new()).expect("no GPU adapter");
-    // n′ = 2¹⁷: 17 butterfly passes, grids of more than 65,535 workgroups in the sign and butterfly
-    // passes; CountSketch rows with many nonzeros each.
+    // n′ = 2¹⁷: 17 butterfly stages in six passes (the last of two); CountSketch rows with many nonzeros each.
     for kind in [SketchKind::Srht, SketchKind::CountSketch, SketchKind::Osnap] {
         let sketch = Sketch::new(kind, 96, 70_000, 4, 7).unwrap();
         pollster::block_on(sketch_common::check_apply(&ctx, &sketch, 3));

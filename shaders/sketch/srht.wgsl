@@ -1,13 +1,15 @@
 // SRHT's first two factors on the device: X = H·D·A with A (n × d) padded to len = 2^L rows.
 //   srht_signs  X_jc = D_j A_jc for j < n, 0 for n ≤ j < len; D_j = ±1 from the low bit of the first Philox
 //               word of (index j, stream 2) under the seed: the CPU twin's D (core/src/sketch/operators.rs).
-//   fwht_stage  one butterfly stage (h = 2^bit_lo) of the unnormalised Walsh–Hadamard transform along the
-//               rows, in place in X; L dispatches in one command buffer make H. Deliberately without
+//   fwht_stages up to three butterfly stages (bit_lo … bit_lo + bits − 1) of the unnormalised Walsh–Hadamard
+//               transform along the rows, in place in X: a thread loads the 2^bits rows i + t·2^bit_lo
+//               (t < 2^bits) of one column, runs the stages in registers in order, and stores them — the
+//               same additions in the same order as one stage per pass, so the same bits. ⌈L/3⌉ dispatches
+//               in one command buffer make H (L = 16: 6 passes over X instead of 16). Deliberately without
 //               workgroup memory: a workgroup barrier makes SwiftShader (Chromium's WebGPU on the CPU) spend
-//               ~1 s compiling on the GPU process's main thread, stalling the page's frames; L passes over X
-//               cost L reads and writes of len × d floats, bandwidth a real GPU has to spare at these sizes.
+//               ~1 s compiling on the GPU process's main thread, stalling the page's frames.
 // Sampling rows and the 1/√m scale are the gather in gather.wgsl. Bindings: 0 Params (uniform),
-// 1 A (read; unused by fwht_stage), 2 X (len × d, read_write). Ids flattened as id.x + id.y · num_workgroups.x · 256.
+// 1 A (read; unused by fwht_stages), 2 X (len × d, read_write). Ids flattened as id.x + id.y · num_workgroups.x · 256.
 // mulhilo, philox and unit come from philox.wgsl, prepended by core/src/sketch/gpu.rs.
 
 struct Params {
@@ -18,8 +20,8 @@ struct Params {
     seed_lo: u32,
     seed_hi: u32,
     stream: u32,
-    bit_lo: u32,    // fwht_stage: the stage's bit
-    bits: u32,      // unused
+    bit_lo: u32,    // fwht_stages: the first stage's bit
+    bits: u32,      // fwht_stages: how many stages (1–3)
     pad0: u32,
     pad1: u32,
     pad2: u32,
@@ -46,20 +48,42 @@ fn srht_signs(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgr
     x[k] = select(-1.0, 1.0, (w.x & 1u) == 0u) * a[k];
 }
 
-// Butterfly stage h = 2^bit_lo: one thread per (pair, column); rows i and i + h with bit `bit_lo` of i
-// clear become (x_i + x_{i+h}, x_i − x_{i+h}).
+// Stages bit_lo + s for s < bits: one thread per (group of 2^bits rows, column). The group's base row i has
+// the bits bit_lo … bit_lo + bits − 1 clear; its rows are i + t·h (h = 2^bit_lo), and stage bit_lo + s pairs
+// t with t + 2^s (bit s of t clear): (x_t, x_{t+2^s}) → (x_t + x_{t+2^s}, x_t − x_{t+2^s}).
 @compute @workgroup_size(256)
-fn fwht_stage(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
+fn fwht_stages(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
     let e = gid.x + gid.y * nwg.x * WG;
-    if (e >= prm.len / 2u * prm.d) {
+    let group = 1u << prm.bits;
+    if (e >= prm.len / group * prm.d) {
         return;
     }
     let q = e / prm.d;
     let c = e % prm.d;
     let h = 1u << prm.bit_lo;
-    let i = (q >> prm.bit_lo) * 2u * h + (q & (h - 1u));
-    let u = x[i * prm.d + c];
-    let v = x[(i + h) * prm.d + c];
-    x[i * prm.d + c] = u + v;
-    x[(i + h) * prm.d + c] = u - v;
+    let i = ((q >> prm.bit_lo) << (prm.bit_lo + prm.bits)) | (q & (h - 1u));
+    var v: array<f32, 8>;
+    for (var t = 0u; t < 8u; t++) {
+        if (t < group) {
+            v[t] = x[(i + t * h) * prm.d + c];
+        }
+    }
+    for (var s = 0u; s < 3u; s++) {
+        if (s < prm.bits) {
+            let step = 1u << s;
+            for (var t = 0u; t < 8u; t++) {
+                if (t < group && (t & step) == 0u) {
+                    let u = v[t];
+                    let w = v[t + step];
+                    v[t] = u + w;
+                    v[t + step] = u - w;
+                }
+            }
+        }
+    }
+    for (var t = 0u; t < 8u; t++) {
+        if (t < group) {
+            x[(i + t * h) * prm.d + c] = v[t];
+        }
+    }
 }

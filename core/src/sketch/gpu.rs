@@ -5,7 +5,8 @@
 //!   bits as the CPU, never stored or uploaded: partial sums over blocks of A's rows, then their sum
 //!   (memory O((n + blocks·m)·d), blocks ≤ 64).
 //! - SRHT (`shaders/sketch/srht.wgsl` then `gather.wgsl`): random signs (Philox on the device) and padding,
-//!   the Walsh–Hadamard transform in log₂ n′ butterfly passes, then a gather of the m sampled rows scaled
+//!   the Walsh–Hadamard transform in ⌈log₂ n′ / 3⌉ passes of up to three butterfly stages (a column's eight
+//!   rows in registers), then a gather of the m sampled rows scaled
 //!   by 1/√m.
 //!
 //! No kernel here uses workgroup memory or a barrier: SwiftShader (Chromium's WebGPU on the CPU) compiles a
@@ -28,6 +29,10 @@ pub const DENSE_APPLY_SHADER: Shader = Shader {
     path: "sketch/dense_apply.wgsl",
     source: concat!(include_str!("../../../shaders/sketch/philox.wgsl"), include_str!("../../../shaders/sketch/dense_apply.wgsl")),
 };
+/// Butterfly stages of the Walsh–Hadamard transform run per pass of `fwht_stages` (its register block holds
+/// 2³ rows of a column).
+const FWHT_STAGES_PER_PASS: u32 = 3;
+
 /// `shaders/sketch/srht.wgsl`, after `philox.wgsl`.
 pub const SRHT_SHADER: Shader = Shader {
     path: "sketch/srht.wgsl",
@@ -187,12 +192,17 @@ pub async fn apply(ctx: &GpuContext, sketch: &Sketch, a: &GpuMatrix) -> Result<V
                     let grid = ctx.grid((padded * d).div_ceil(256) as u32)?;
                     dispatch(&mut encoder, &pipeline, &ctx.bind(&pipeline, &[(0, &uniform), (1, &a.buffer), (2, &x)]), grid);
                     keep.push(uniform);
-                    let fwht = ctx.pipeline(SRHT_SHADER, "fwht_stage");
-                    let pairs = ctx.grid((padded / 2 * d).div_ceil(256) as u32)?;
-                    for bit in 0..padded.trailing_zeros() {
-                        let uniform = ctx.uniform("fwht stage", &SrhtParams { bit_lo: bit, ..base });
-                        dispatch(&mut encoder, &fwht, &ctx.bind(&fwht, &[(0, &uniform), (2, &x)]), pairs);
+                    // H = the L butterfly stages, up to three per pass (the same bits as one per pass).
+                    let fwht = ctx.pipeline(SRHT_SHADER, "fwht_stages");
+                    let stages = padded.trailing_zeros();
+                    let mut bit = 0;
+                    while bit < stages {
+                        let bits = (stages - bit).min(FWHT_STAGES_PER_PASS);
+                        let uniform = ctx.uniform("fwht stages", &SrhtParams { bit_lo: bit, bits, ..base });
+                        let grid = ctx.grid(((padded >> bits) * d).div_ceil(256) as u32)?;
+                        dispatch(&mut encoder, &fwht, &ctx.bind(&fwht, &[(0, &uniform), (2, &x)]), grid);
                         keep.push(uniform);
+                        bit += bits;
                     }
                     let y = gather(ctx, &mut encoder, plan.as_ref().expect("SRHT has a gather plan"), &x, m, d, &mut keep)?;
                     keep.push(x);
