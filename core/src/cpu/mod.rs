@@ -1,9 +1,46 @@
 //! The CPU backend: f64 twins of every GPU kernel, on ndarray. It is the reference the GPU path is tested
 //! against, and the path that runs when no GPU adapter exists.
 
+pub mod exp;
 pub mod fused;
 pub mod pool;
 pub mod reduce;
+
+/// `widest! { fn name(args) -> R { body } }` defines `name`, which runs `body` compiled for AVX-512, AVX2
+/// or the baseline — whichever this processor has, checked at run time — so that its loops (over
+/// [`exp::exp`], say) vectorise as wide as they can. The body's operations are the same IEEE operations
+/// in every version (Rust does not contract a·b + c into an FMA), so are its results. Helpers the body
+/// calls must be `#[inline(always)]` to be compiled with it.
+macro_rules! widest {
+    ($(#[$m:meta])* $vis:vis fn $name:ident($($a:ident: $t:ty),* $(,)?) -> $r:ty $body:block) => {
+        $(#[$m])*
+        $vis fn $name($($a: $t),*) -> $r {
+            #[inline(always)]
+            fn body($($a: $t),*) -> $r $body
+            #[cfg(target_arch = "x86_64")]
+            {
+                #[target_feature(enable = "avx512f")]
+                unsafe fn avx512($($a: $t),*) -> $r {
+                    body($($a),*)
+                }
+                #[target_feature(enable = "avx2")]
+                unsafe fn avx2($($a: $t),*) -> $r {
+                    body($($a),*)
+                }
+                if std::is_x86_feature_detected!("avx512f") {
+                    // SAFETY: AVX-512F was detected on the line above.
+                    return unsafe { avx512($($a),*) };
+                }
+                if std::is_x86_feature_detected!("avx2") {
+                    // SAFETY: AVX2 was detected on the line above.
+                    return unsafe { avx2($($a),*) };
+                }
+            }
+            body($($a),*)
+        }
+    };
+}
+pub(crate) use widest;
 
 /// Clears the upper halves of the AVX registers (`vzeroupper`). faer's SIMD kernels can return with them
 /// dirty; every later SSE-encoded instruction (glibc's `exp` wrapper, say) then pays an AVX–SSE transition
