@@ -10,7 +10,7 @@ pub fn plan(problem: &OtProblem, f: &[f64], g: &[f64], eps: f64) -> Vec<f64> {
     let mut p = Vec::with_capacity(n * m);
     for (i, fi) in f.iter().enumerate().take(n) {
         for (j, gj) in g.iter().enumerate().take(m) {
-            p.push(crate::cpu::exp::exp((fi + gj - problem.cost(i, j)) / eps));
+            p.push(((fi + gj - problem.cost(i, j)) / eps).exp());
         }
     }
     p
