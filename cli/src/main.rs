@@ -1609,7 +1609,7 @@ async fn bench_train_gpu(common: Common, epochs: usize, max_width: usize) -> Res
         }
         rows.push(row);
     }
-    println!("bound: per step 6·P·B flops; small nets are latency-bound (one dispatch + readback per epoch, ~10 launches per step tiled), large ones flop-bound");
+    println!("bound: per step 6·P·B flops; small nets are latency-bound (one dispatch + readback per epoch, 3L + 1 launches per step tiled), large ones flop-bound");
     if common.json {
         println!("{}", json!({"device": ctx.as_ref().map(|_| backend.report().label.clone()), "nets": rows}));
     }

@@ -5,20 +5,26 @@
 // model, loss and update as core/src/train/mlp.rs and trainer.rs (the f64 CPU twin) and sgd_epoch.wgsl (the
 // one-workgroup kernel for small nets).
 //
-// Per step (the host's order; WebGPU makes each dispatch's writes visible to the next):
-//   gather        rows order[s·B + i] of x and y into the batch (rows past the last sample are zero);
-//   matmul ×L     A_{l+1} = act(A_l · W_lᵀ + b_l)                          (mode 0);
-//   output_delta  dZ_L = (o − y)/n (mse) or ((Σy) softmax(o) − y)/n (xent), zero past the batch's n rows;
+// Per step, 3L + 1 dispatches (the host's order; WebGPU makes each dispatch's writes visible to the next):
+//   matmul ×L     A_{l+1} = act(A_l · W_lᵀ + b_l)                          (mode 0); A_0 is the batch, read
+//                 from x through `order` (operand buffer 2: rows past the batch's last sample read 0);
+//   output_delta  dZ_L = (o − y)/n (mse) or ((Σy) softmax(o) − y)/n (xent), y read through `order`, zero
+//                 past the batch's n rows;
 //   per layer, last first:
-//     matmul      ∂W_l = dZ_lᵀ · A_l                                        (mode 2, into the gradient);
-//     bias_grad   ∂b_l = Σ_rows dZ_l;
+//     matmul      ∂W_l = dZ_lᵀ · A_l and ∂b_l = Σ_rows dZ_l                (mode 2, into the gradient: the
+//                 workgroups of C's first block column sum the rows of dZ_lᵀ they stage anyway);
 //     matmul      dZ_{l−1} = (dZ_l · W_l) ⊙ act'(A_l)                      (mode 1, skipped for l = 0);
-//   update        θ ← optimizer(θ, ∂θ + L1/L2 on weights) with the step count in `counter[1]`;
-//   advance       counter += 1 (the next step's batch and Adam's bias correction).
+//   update        θ ← optimizer(θ, ∂θ + L1/L2 on weights) with the step count of the step's counter
+//                 slot, and the next step's counters written to the other slot.
+// The counters (the step within `order`, the optimizer steps taken) live in two slots: step s reads slot
+// s mod 2 (`op.slot`; the host records even and odd steps with their own uniforms) and its update's first
+// thread writes slot (s + 1) mod 2, which nothing in that dispatch reads — so no dispatch of its own
+// advances them (a one-thread dispatch per step, and a race inside the update, avoided).
 //
-// Buffers: `work` holds the activations of every layer (B × Σ widths), two delta buffers (B × max width
-// each) and the batch's targets; `par` holds θ, ∂θ, the optimizer's first and second moments (P each).
-// Operands name their buffer (0 work, 1 par) and strides, so one matmul covers A·Bᵀ, Aᵀ·B and A·B.
+// Buffers: `work` holds the activations of the layers past the input (B × Σ widths) and two delta buffers
+// (B × max width each); `par` holds θ, ∂θ, the optimizer's first and second moments (P each). Operands
+// name their buffer (0 work, 1 par, 2 the batch's rows of x, row stride a_rs or b_rs) and strides, so one
+// matmul covers A·Bᵀ, Aᵀ·B and A·B.
 
 struct Op {
     m: u32,        // rows of C
@@ -37,6 +43,10 @@ struct Op {
     a_buf: u32,
     b_buf: u32,
     c_buf: u32,
+    slot: u32,     // the counter slot of this step: 0 or 1
+    pad0: u32,
+    pad1: u32,
+    pad2: u32,
 }
 
 struct Hyper {
@@ -60,7 +70,7 @@ struct Hyper {
 @group(0) @binding(3) var<storage, read> x: array<f32>;
 @group(0) @binding(4) var<storage, read> y: array<f32>;
 @group(0) @binding(5) var<storage, read> order: array<u32>;
-@group(0) @binding(6) var<storage, read_write> counter: array<u32>; // [step within `order`, optimizer steps taken]
+@group(0) @binding(6) var<storage, read_write> counter: array<u32>; // per slot: [step within `order`, optimizer steps taken]
 @group(0) @binding(7) var<uniform> hyp: Hyper;
 @group(0) @binding(8) var<storage, read> is_weight: array<u32>;   // 1 for weights, 0 for biases
 
@@ -75,36 +85,19 @@ fn load(buf: u32, i: u32) -> f32 {
     return par[i];
 }
 
+fn step_in_order() -> u32 {
+    return counter[2u * op.slot];
+}
+
 // Rows in the current batch (the last batch of an epoch may be short).
 fn batch_rows() -> u32 {
-    let start = counter[0] * hyp.batch;
+    let start = step_in_order() * hyp.batch;
     return min(hyp.batch, hyp.rows - min(start, hyp.rows));
 }
 
-// op.m = B, op.n = inputs, op.k = outputs; op.c_off = the batch's input block, op.aux_off = its targets.
-@compute @workgroup_size(256)
-fn gather(@builtin(global_invocation_id) gid: vec3<u32>) {
-    let width = op.n + op.k;
-    let id = gid.x;
-    if (id >= op.m * width) {
-        return;
-    }
-    let i = id / width;
-    let c = id % width;
-    var v = 0.0;
-    if (i < batch_rows()) {
-        let r = order[counter[0] * hyp.batch + i];
-        if (c < op.n) {
-            v = x[r * op.n + c];
-        } else {
-            v = y[r * op.k + (c - op.n)];
-        }
-    }
-    if (c < op.n) {
-        work[op.c_off + i * op.n + c] = v;
-    } else {
-        work[op.aux_off + i * op.k + (c - op.n)] = v;
-    }
+// The sample at row i of the batch: order[s·B + i].
+fn batch_row(i: u32) -> u32 {
+    return order[step_in_order() * hyp.batch + i];
 }
 
 // A 64 × 64 block of C per workgroup of 16 × 16 threads, each thread a 4 × 4 block of it in registers
@@ -122,6 +115,26 @@ fn matmul(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_id) l
     let col0 = wid.x * BLOCK;
     let flat = lid.y * TILE + lid.x;
     var acc: array<array<f32, 4>, 4>;
+    // Mode 2's bias gradient: in the workgroups of C's first block column, thread `flat` < 64 sums row
+    // flat of each staged A slice (A = dZᵀ: row i of A is column i of dZ) over k, in k's order — the same
+    // additions, in the same order, as a separate pass over dZ's rows; two whole warps of the eight.
+    let sums = op.mode == 2u && wid.x == 0u && flat < BLOCK;
+    var bias = 0.0;
+    // Operand buffer 2 (the batch's rows of x): the rows in the batch, and the x offsets of the A rows
+    // this thread stages (the same four rows in every slice), looked up once.
+    var rows = 0u;
+    var a_row: array<u32, 4>;
+    if (op.a_buf == 2u || op.b_buf == 2u) {
+        rows = batch_rows();
+    }
+    if (op.a_buf == 2u) {
+        for (var q = 0u; q < 4u; q += 1u) {
+            let ia = row0 + (flat + q * 256u) / TILE;
+            if (ia < rows) {
+                a_row[q] = batch_row(ia) * op.a_rs;
+            }
+        }
+    }
     let slices = (op.k + TILE - 1u) / TILE;
     for (var t = 0u; t < slices; t += 1u) {
         for (var q = 0u; q < 4u; q += 1u) {
@@ -132,7 +145,13 @@ fn matmul(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_id) l
             let ia = row0 + ra;
             var va = 0.0;
             if (ia < op.m && ka < op.k) {
-                va = load(op.a_buf, op.a_off + ia * op.a_rs + ka * op.a_cs);
+                if (op.a_buf == 2u) {
+                    if (ia < rows) {
+                        va = x[a_row[q] + ka];
+                    }
+                } else {
+                    va = load(op.a_buf, op.a_off + ia * op.a_rs + ka * op.a_cs);
+                }
             }
             tile_a[ra][e % TILE] = va;
             // B's slice: 16 k × 64 columns.
@@ -140,7 +159,13 @@ fn matmul(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_id) l
             let jb = col0 + e % BLOCK;
             var vb = 0.0;
             if (kb < op.k && jb < op.n) {
-                vb = load(op.b_buf, op.b_off + kb * op.b_rs + jb * op.b_cs);
+                if (op.b_buf == 2u) {
+                    if (kb < rows) {
+                        vb = x[batch_row(kb) * op.b_rs + jb];
+                    }
+                } else {
+                    vb = load(op.b_buf, op.b_off + kb * op.b_rs + jb * op.b_cs);
+                }
             }
             tile_b[e / BLOCK][e % BLOCK] = vb;
         }
@@ -158,7 +183,15 @@ fn matmul(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_id) l
                 }
             }
         }
+        if (sums) {
+            for (var c = 0u; c < TILE; c += 1u) {
+                bias += tile_a[flat][c];
+            }
+        }
         workgroupBarrier();
+    }
+    if (sums && row0 + flat < op.m) {
+        par[op.aux_off + row0 + flat] = bias;
     }
     for (var r = 0u; r < 4u; r += 1u) {
         let i = row0 + lid.y + r * TILE;
@@ -182,7 +215,7 @@ fn matmul(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_id) l
     }
 }
 
-// op.m = B, op.n = outputs; op.a_off = the network's output block, op.aux_off = the targets, op.c_off = dZ_L.
+// op.m = B, op.n = outputs; op.a_off = the network's output block, op.c_off = dZ_L; targets from y.
 @compute @workgroup_size(64)
 fn output_delta(@builtin(global_invocation_id) gid: vec3<u32>) {
     let i = gid.x;
@@ -191,7 +224,6 @@ fn output_delta(@builtin(global_invocation_id) gid: vec3<u32>) {
     }
     let n = op.n;
     let o = op.a_off + i * n;
-    let t = op.aux_off + i * n;
     let d = op.c_off + i * n;
     let rows = batch_rows();
     if (i >= rows) {
@@ -200,10 +232,11 @@ fn output_delta(@builtin(global_invocation_id) gid: vec3<u32>) {
         }
         return;
     }
+    let t = batch_row(i) * n;
     let scale = 1.0 / f32(rows);
     if (hyp.loss == 0u) {
         for (var k = 0u; k < n; k += 1u) {
-            work[d + k] = (work[o + k] - work[t + k]) * scale;
+            work[d + k] = (work[o + k] - y[t + k]) * scale;
         }
         return;
     }
@@ -215,34 +248,26 @@ fn output_delta(@builtin(global_invocation_id) gid: vec3<u32>) {
     var mass = 0.0;
     for (var k = 0u; k < n; k += 1u) {
         sum += exp(work[o + k] - mx);
-        mass += work[t + k];
+        mass += y[t + k];
     }
     for (var k = 0u; k < n; k += 1u) {
-        work[d + k] = (mass * exp(work[o + k] - mx) / sum - work[t + k]) * scale;
+        work[d + k] = (mass * exp(work[o + k] - mx) / sum - y[t + k]) * scale;
     }
 }
 
-// op.m = B, op.n = outputs of the layer; op.a_off = dZ_l, op.c_off = ∂b_l in `par`.
-@compute @workgroup_size(64)
-fn bias_grad(@builtin(global_invocation_id) gid: vec3<u32>) {
-    let j = gid.x;
-    if (j >= op.n) {
-        return;
-    }
-    var g = 0.0;
-    for (var i = 0u; i < op.m; i += 1u) {
-        g += work[op.a_off + i * op.n + j];
-    }
-    par[op.c_off + j] = g;
-}
-
-// One thread per parameter: par = [θ | ∂θ | m | v], P each.
+// One thread per parameter: par = [θ | ∂θ | m | v], P each. Its first thread writes the next step's counters.
 @compute @workgroup_size(256)
 fn update(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) groups: vec3<u32>) {
     let q = gid.x + gid.y * groups.x * 256u;
     let p = hyp.p;
     if (q >= p) {
         return;
+    }
+    let here = 2u * op.slot;
+    if (q == 0u) {
+        let next = 2u - here;
+        counter[next] = counter[here] + 1u;
+        counter[next + 1u] = counter[here + 1u] + 1u;
     }
     var g = par[p + q];
     let w = par[q];
@@ -260,7 +285,7 @@ fn update(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups
         par[2u * p + q] = m;
         par[q] = w - hyp.lr * m;
     } else {
-        let step = f32(counter[1] + 1u);
+        let step = f32(counter[here + 1u] + 1u);
         let m = 0.9 * par[2u * p + q] + 0.1 * g;
         let v = 0.999 * par[3u * p + q] + 0.001 * g * g;
         par[2u * p + q] = m;
@@ -269,10 +294,4 @@ fn update(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups
         let vh = v / (1.0 - pow(0.999, step));
         par[q] = w - hyp.lr * mh / (sqrt(vh) + 1e-8);
     }
-}
-
-@compute @workgroup_size(1)
-fn advance() {
-    counter[0] += 1u;
-    counter[1] += 1u;
 }

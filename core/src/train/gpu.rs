@@ -94,18 +94,16 @@ struct Fused {
 /// One recorded dispatch of the tiled kernel: pipeline, bind group, workgroup grid.
 type Dispatch = (wgpu::ComputePipeline, wgpu::BindGroup, (u32, u32));
 
-/// Buffers and the per-step dispatch list of the tiled kernel (step-invariant; the batch is selected on
-/// the device by `counter`).
+/// Buffers and the per-step dispatch lists of the tiled kernel (3L + 1 dispatches; the batch is selected
+/// on the device by `counter`): `steps[s % 2]` for step s, which reads counter slot s % 2 and writes the
+/// next step's counters to the other.
 struct Tiled {
     par: wgpu::Buffer, // θ | ∂θ | m | v
-    work: wgpu::Buffer,
-    x: wgpu::Buffer,
-    y: wgpu::Buffer,
     counter: wgpu::Buffer,
     hyper: wgpu::Buffer,
-    gather_op: wgpu::Buffer,
-    gather_groups: u32,
-    steps: Vec<Dispatch>,
+    order: wgpu::Buffer,
+    order_len: usize,
+    steps: [Vec<Dispatch>; 2],
     _keep: Vec<wgpu::Buffer>,
 }
 
@@ -141,6 +139,8 @@ struct Op {
     a_buf: u32,
     b_buf: u32,
     c_buf: u32,
+    slot: u32,
+    pad: [u32; 3],
 }
 
 #[repr(C)]
@@ -196,7 +196,7 @@ fn f32s(v: &[f64]) -> Vec<f32> {
 /// Past this many parameters `Auto` picks the tiled kernel on a hardware GPU. Measured on an H200
 /// (`regula bench train-gpu`): 2-8-8-1 (105 parameters, B = 10) one workgroup 30,053 vs tiled 12,576 steps/s;
 /// 64-32-10 (2,410, B = 32) 1,954 vs 12,756 — a thread walks its sample through all P weights serially, while
-/// the tiled kernel pays a fixed ~80 µs of launches per step. On software adapters (lavapipe, SwiftShader),
+/// the tiled kernel paid a fixed ~80 µs of launches per step (then 4L + 3 dispatches; 3L + 1 since 2026-12-02). On software adapters (lavapipe, SwiftShader),
 /// where launches are dear and there is no parallel hardware to fill, the one-workgroup kernel wins at both
 /// sizes (9,821 vs 1,169 and 639 vs 332), so it stays whenever the net fits.
 pub const ONE_WORKGROUP_MAX_AUTO_PARAMS: usize = 512;
@@ -295,18 +295,23 @@ impl GpuTrainer {
         let p = arch.params();
         let data = cpu.data();
         let targets = cpu.targets();
-        let (n_in, n_out) = (widths[0], widths[nl]);
-        // work = activations of every layer | two delta blocks | the batch's targets.
+        let n_out = widths[nl];
+        // work = activations of the layers past the input | two delta blocks (the batch's inputs and
+        // targets are read from x and y through `order`).
         let mut act_off = Vec::with_capacity(nl + 1);
         let mut at = 0usize;
-        for &w in &widths {
+        for (l, &w) in widths.iter().enumerate() {
             act_off.push(at);
-            at += b * w;
+            if l > 0 {
+                at += b * w;
+            }
         }
         let max_w = widths.iter().copied().max().unwrap_or(1);
         let delta_off = [at, at + b * max_w];
-        let y_off = at + 2 * b * max_w;
-        let work_len = y_off + b * n_out;
+        let work_len = at + 2 * b * max_w;
+        // The longest epoch order one submission takes (`dispatch_epochs`).
+        let (len, spe) = (data.train.len(), cpu.steps_per_epoch() as usize);
+        let order_len = len.max(1) * if len % b == 0 { MIN_STEPS_PER_DISPATCH.div_ceil(spe.max(1)) } else { 1 };
         let too_big = |what: String| Error::Invalid { name: "hidden", message: format!("{what} does not fit a 32-bit index: use the CPU") };
         if work_len > u32::MAX as usize / 2 || 4 * p > u32::MAX as usize / 2 {
             return Err(too_big(format!("a network of {p} parameters with batch {b}")));
@@ -321,6 +326,7 @@ impl GpuTrainer {
         let x = ctx.upload("train x", &f32s(&data.x));
         let y = ctx.upload("train y", &f32s(if targets.is_empty() { &[0.0] } else { targets }));
         let counter = ctx.upload("train counter", &[0u32; 4]);
+        let order = ctx.storage("train order", order_len as u64 * 4);
         let mut mask = vec![0u32; p];
         for &(w, bo, _, _) in &layers {
             mask[w..bo].iter_mut().for_each(|m| *m = 1);
@@ -328,21 +334,25 @@ impl GpuTrainer {
         let mask = ctx.upload("train weight mask", &mask);
         let hyper = ctx.uniform("train hyper", &Hyper { batch: b as u32, rows: 0, p: p as u32, loss: 0, optimizer: 0, reg: 0, lr: 0.0, reg_rate: 0.0, momentum: 0.0, pad: [0; 3] });
         let u = |v: usize| v as u32;
-        let gather_op = ctx.uniform("train gather", &Op { m: u(b), n: u(n_in), k: u(n_out), c_off: u(act_off[0]), aux_off: u(y_off), ..Op::default() });
-        let gather_groups = u((b * (n_in + n_out)).div_ceil(256));
 
         let matmul = ctx.pipeline(LAYERS_SHADER, "matmul");
-        let mut steps: Vec<Dispatch> = Vec::new();
+        let mut steps: [Vec<Dispatch>; 2] = [Vec::new(), Vec::new()];
         let mut keep = Vec::new();
+        // Each dispatch twice: for even steps (counter slot 0) and odd ones (slot 1).
         let mut push = |entry: &'static str, op: Op, bindings: &[u32], groups: (u32, u32), keep: &mut Vec<wgpu::Buffer>| {
             let pipeline = if entry == "matmul" { matmul.clone() } else { ctx.pipeline(LAYERS_SHADER, entry) };
-            let uniform = ctx.uniform(entry, &op);
-            let all: [(u32, &wgpu::Buffer); 8] = [(0, &uniform), (1, &work), (2, &par), (3, &x), (4, &y), (6, &counter), (7, &hyper), (8, &mask)];
-            let chosen: Vec<(u32, &wgpu::Buffer)> = all.iter().copied().filter(|(k, _)| bindings.contains(k)).collect();
-            let bind = ctx.bind(&pipeline, &chosen);
-            steps.push((pipeline, bind, groups));
-            keep.push(uniform);
+            for (slot, list) in steps.iter_mut().enumerate() {
+                let uniform = ctx.uniform(entry, &Op { slot: slot as u32, ..op });
+                let all: [(u32, &wgpu::Buffer); 9] =
+                    [(0, &uniform), (1, &work), (2, &par), (3, &x), (4, &y), (5, &order), (6, &counter), (7, &hyper), (8, &mask)];
+                let chosen: Vec<(u32, &wgpu::Buffer)> = all.iter().copied().filter(|(k, _)| bindings.contains(k)).collect();
+                let bind = ctx.bind(&pipeline, &chosen);
+                list.push((pipeline.clone(), bind, groups));
+                keep.push(uniform);
+            }
         };
+        // matmul reads the batch (x through `order`, with the counters and hyperparameters) in layer 0.
+        let mm = [0, 1, 2, 3, 5, 6, 7];
         // matmul's workgroups: one per 64 × 64 block of C (layers.wgsl's BLOCK).
         let tiles = |rows: usize, cols: usize| (u(cols.div_ceil(64)), u(rows.div_ceil(64)));
         let act_code = |l: usize| if l + 1 == nl { 3 } else { activation_code(arch.activations.get(l).copied().unwrap_or(Activation::Linear)) };
@@ -362,15 +372,16 @@ impl GpuTrainer {
                 aux_off: u(b_off),
                 act: act_code(l),
                 mode: 0,
-                a_buf: 0,
+                a_buf: if l == 0 { 2 } else { 0 },
                 b_buf: 1,
                 c_buf: 0,
+                ..Op::default()
             };
-            push("matmul", op, &[0, 1, 2], tiles(b, n_o), &mut keep);
+            push("matmul", op, &mm, tiles(b, n_o), &mut keep);
         }
         let delta = |l: usize| delta_off[l % 2];
-        let out = Op { m: u(b), n: u(n_out), a_off: u(act_off[nl]), aux_off: u(y_off), c_off: u(delta(nl - 1)), ..Op::default() };
-        push("output_delta", out, &[0, 1, 6, 7], (u(b.div_ceil(64)), 1), &mut keep);
+        let out = Op { m: u(b), n: u(n_out), a_off: u(act_off[nl]), c_off: u(delta(nl - 1)), ..Op::default() };
+        push("output_delta", out, &[0, 1, 4, 5, 6, 7], (u(b.div_ceil(64)), 1), &mut keep);
         // Backward, last layer first.
         for l in (0..nl).rev() {
             let (w_off, b_off, n_i, n_o) = layers[l];
@@ -385,13 +396,13 @@ impl GpuTrainer {
                 b_rs: u(n_i),
                 b_cs: 1,
                 c_off: u(p + w_off),
+                aux_off: u(p + b_off),
                 mode: 2,
+                b_buf: if l == 0 { 2 } else { 0 },
                 c_buf: 1,
                 ..Op::default()
             };
-            push("matmul", gw, &[0, 1, 2], tiles(n_o, n_i), &mut keep);
-            let gb = Op { m: u(b), n: u(n_o), a_off: u(delta(l)), c_off: u(p + b_off), ..Op::default() };
-            push("bias_grad", gb, &[0, 1, 2], (u(n_o.div_ceil(64)), 1), &mut keep);
+            push("matmul", gw, &mm, tiles(n_o, n_i), &mut keep);
             if l > 0 {
                 let da = Op {
                     m: u(b),
@@ -410,12 +421,12 @@ impl GpuTrainer {
                     b_buf: 1,
                     ..Op::default()
                 };
-                push("matmul", da, &[0, 1, 2], tiles(b, n_i), &mut keep);
+                push("matmul", da, &mm, tiles(b, n_i), &mut keep);
             }
         }
-        push("update", Op::default(), &[2, 6, 7, 8], ctx.grid(u(p.div_ceil(256)))?, &mut keep);
-        push("advance", Op::default(), &[6], (1, 1), &mut keep);
-        Ok(Tiled { par, work, x, y, counter, hyper, gather_op, gather_groups, steps, _keep: keep })
+        push("update", Op::default(), &[0, 2, 6, 7, 8], ctx.grid(u(p.div_ceil(256)))?, &mut keep);
+        keep.extend([work, x, y, mask]);
+        Ok(Tiled { par, counter, hyper, order, order_len, steps, _keep: keep })
     }
     /// Applies hyperparameters mid-run like [`Trainer::update`]; a new batch size needs a new trainer (the
     /// device's buffers are sized for it).
@@ -525,22 +536,20 @@ impl GpuTrainer {
             momentum: cfg.momentum as f32,
             pad: [0; 3],
         };
+        if order.len() > t.order_len {
+            return Err(Error::Invalid { name: "epochs", message: format!("an order of {} rows exceeds the device's {}", order.len(), t.order_len) });
+        }
         let ctx = &self.ctx;
         let steps_done = self.steps_done as u32;
         ctx.scoped(|| {
             ctx.queue().write_buffer(&t.hyper, 0, bytemuck::bytes_of(&hyper));
             ctx.queue().write_buffer(&t.counter, 0, bytemuck::cast_slice(&[0u32, steps_done, 0, 0]));
-            let order_buf = ctx.upload("train order", order);
-            let gather = ctx.pipeline(LAYERS_SHADER, "gather");
-            let gather_bind = ctx.bind(&gather, &[(0, &t.gather_op), (1, &t.work), (3, &t.x), (4, &t.y), (5, &order_buf), (6, &t.counter), (7, &t.hyper)]);
+            ctx.queue().write_buffer(&t.order, 0, bytemuck::cast_slice(order));
             let mut encoder = ctx.device().create_command_encoder(&Default::default());
             {
                 let mut pass = encoder.begin_compute_pass(&Default::default());
-                for _ in 0..total_steps {
-                    pass.set_pipeline(&gather);
-                    pass.set_bind_group(0, &gather_bind, &[]);
-                    pass.dispatch_workgroups(t.gather_groups, 1, 1);
-                    for (pipeline, bind, (gx, gy)) in &t.steps {
+                for s in 0..total_steps {
+                    for (pipeline, bind, (gx, gy)) in &t.steps[s % 2] {
                         pass.set_pipeline(pipeline);
                         pass.set_bind_group(0, bind, &[]);
                         pass.dispatch_workgroups(*gx, *gy, 1);
