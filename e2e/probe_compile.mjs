@@ -15,7 +15,7 @@ const cases = [
   ['srht_signs', philox + sh('sketch/srht.wgsl'), 'srht_signs'],
   ['fwht_stage', philox + sh('sketch/srht.wgsl'), 'fwht_stage'],
   ['gather', sh('sketch/gather.wgsl'), 'csr_gather'],
-  ...['lse_partial', 'lse_finish', 'cost_partial', 'mass_partial', 'sum_finish', 'top_rows'].map((e) => [e, sh('ot/sinkhorn_lse.wgsl'), e]),
+  ...['lse_partial', 'lse_finish', 'cost_partial', 'mass_partial', 'sum_finish', 'top_partial', 'top_finish'].map((e) => [e, sh('ot/sinkhorn_lse.wgsl'), e]),
   ['reduce partial_cols', sh('reduce/reduce.wgsl'), 'partial_cols'],
   ['reduce finish', sh('reduce/reduce.wgsl'), 'finish'],
 ];

@@ -88,6 +88,10 @@ fn sns_dense_passes_on_the_gpu_match_f64_sums() {
     let problem = ProblemSpec { kind: ProblemKind::Random, n: 90, m: 130, seed: 2, ..Default::default() }.build().unwrap();
     let worst = pollster::block_on(ot_common::newton_system_error(&ctx, &problem, 0.02, 3, 64));
     assert!(worst < 1e-4, "k = 64: relative error {worst}");
+    // Two column blocks of 129 and 128 (`top_blocks`), each list of 64 sorted and merged.
+    let problem = ProblemSpec { kind: ProblemKind::Random, n: 90, m: 257, seed: 3, ..Default::default() }.build().unwrap();
+    let worst = pollster::block_on(ot_common::newton_system_error(&ctx, &problem, 0.02, 3, 64));
+    assert!(worst < 1e-4, "k = 64 over 2 blocks: relative error {worst}");
 }
 
 #[test]
@@ -189,7 +193,7 @@ fn each_new_pipeline_yields_to_the_pacer_once() {
     assert_eq!(calls.get(), 7, "cached pipelines do not yield");
     let sns = SolverParams { method: Method::Sns, ..Default::default() };
     pollster::block_on(GpuSinkhorn::new(ctx.clone(), &problem, sns)).unwrap();
-    assert_eq!(calls.get(), 9, "SNS adds top_rows and mass_partial");
+    assert_eq!(calls.get(), 10, "SNS adds top_partial, top_finish and mass_partial");
 }
 
 #[test]

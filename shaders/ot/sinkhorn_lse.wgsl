@@ -22,15 +22,20 @@
 // q = out (the current potential of this side), for ⟨C, P⟩; `mass_partial` + `sum_finish` write the row
 // sums err_i = Σ_j P_ij (SNS's marginals and its potential F = ⟨a,f⟩ + ⟨b,g⟩ − ε Σ P).
 //
-// SNS's sparsified Hessian: `top_rows`, one thread per row, streams row i of P once and writes its row sum
-// (compensated) to err_i and its k largest entries, in descending order, to top_val/top_idx[i·k ..]
-// (k = `blocks` in that pass's Params, ≤ KMAX). Ties keep the lower column index.
+// SNS's sparsified Hessian, two dispatches (k = `keep`, ≤ KMAX; `blocks` × `chunk` columns per row).
+// `top_partial`: one thread per (row i, column block b) streams its block of row i of P once and writes its
+// block's k largest entries in descending order, then its compensated sum, to cand[t·(k + 1) ..]
+// (t = b·rows + i; pairs (value's bits, column), then (sum's bits, 0) — u32 storage, so no float store can
+// touch an index; slots past a short block's columns hold value −1, below every entry of P). `top_finish`: one thread per row merges its blocks' lists into
+// top_val/top_idx[i·k ..] and sums the blocks' sums (compensated) into err_i. Ties keep the lower column
+// index (within a block by insertion order, across blocks by taking the lower block).
 //
 // Pairs merge as in shaders/reduce/reduce.wgsl: m = max(m₁, m₂), s = s₁·exp(m₁ − m) + s₂·exp(m₂ − m).
 //
 // Bindings (group 0): 0 Params (uniform), 1 cost (dense mode, column-major as above; 4-byte dummy
 // otherwise), 2 x coords (rows × dim), 3 y coords (cols × dim), 4 p (cols), 5 w (rows), 6 out (rows),
-// 7 err (rows), 8 partials (blocks × rows pairs), 9 top_idx and 10 top_val (rows × k). Each entry point
+// 7 err (rows), 8 partials (blocks × rows pairs), 9 top_idx and 10 top_val (rows × k), 11 cand (the top-k
+// passes' blocks × rows × (k + 1) pairs). Each entry point
 // uses at most 7 storage buffers: within the browser's 8. Workgroup size 64; more than 65,535 workgroups use a 2-D grid, flattened.
 
 struct Params {
@@ -40,8 +45,12 @@ struct Params {
     mode: u32,    // 0 dense, 1 sqeuclidean points, 2 euclidean points
     eps: f32,
     scale: f32,   // multiplies point costs (1 / max C when normalised)
-    blocks: u32,  // column blocks per row (top_rows: k, entries kept per row)
+    blocks: u32,  // column blocks per row
     chunk: u32,   // columns per block
+    keep: u32,    // the top-k passes: entries kept per row
+    pad0: u32,
+    pad1: u32,
+    pad2: u32,
 }
 
 @group(0) @binding(0) var<uniform> prm: Params;
@@ -55,11 +64,14 @@ struct Params {
 @group(0) @binding(8) var<storage, read_write> partials: array<vec2<f32>>;
 @group(0) @binding(9) var<storage, read_write> top_idx: array<u32>;
 @group(0) @binding(10) var<storage, read_write> top_val: array<f32>;
+@group(0) @binding(11) var<storage, read_write> cand: array<vec2<u32>>;
 
 const WG: u32 = 64u;
 const NEG: f32 = -3.0e38;
-/// Most entries `top_rows` keeps per row (the host refuses more on this backend).
+/// Most entries the top-k passes keep per row (the host refuses more on this backend).
 const KMAX: u32 = 64u;
+/// Most column blocks per row (the host's MAX_BLOCKS).
+const BMAX: u32 = 64u;
 
 fn c(i: u32, j: u32) -> f32 {
     if (prm.mode == 0u) {
@@ -192,8 +204,95 @@ fn sum_finish(
     err[i] = acc;
 }
 
+// A block's kept entries: a min-heap under `above` (its root the lowest kept), sorted at the end. A new
+// entry replaces the root only when above it: O(log k) per insertion where a sorted list moved k/2.
+var<private> heap_v: array<f32, KMAX>;
+var<private> heap_j: array<u32, KMAX>;
+
+/// The order of the kept list: larger values first, equal values by the lower column.
+fn above(va: f32, ja: u32, vb: f32, jb: u32) -> bool {
+    return va > vb || (va == vb && ja < jb);
+}
+
+/// Restores the heap below `at` within its first `len` entries.
+fn sift_down(at: u32, len: u32) {
+    var pos = at;
+    loop {
+        let l = 2u * pos + 1u;
+        if (l >= len) {
+            break;
+        }
+        var low = l;
+        if (l + 1u < len && above(heap_v[l], heap_j[l], heap_v[l + 1u], heap_j[l + 1u])) {
+            low = l + 1u;
+        }
+        if (above(heap_v[low], heap_j[low], heap_v[pos], heap_j[pos])) {
+            break;
+        }
+        let v = heap_v[pos];
+        let j = heap_j[pos];
+        heap_v[pos] = heap_v[low];
+        heap_j[pos] = heap_j[low];
+        heap_v[low] = v;
+        heap_j[low] = j;
+        pos = low;
+    }
+}
+
 @compute @workgroup_size(64)
-fn top_rows(
+fn top_partial(
+    @builtin(workgroup_id) wid: vec3<u32>,
+    @builtin(num_workgroups) nwg: vec3<u32>,
+    @builtin(local_invocation_index) lid: u32,
+) {
+    let t = thread_id(wid, nwg, lid);
+    if (t >= prm.rows * prm.blocks) {
+        return;
+    }
+    let i = t % prm.rows;
+    let start = (t / prm.rows) * prm.chunk;
+    let end = min(start + prm.chunk, prm.cols);
+    let k = min(prm.keep, KMAX);
+    for (var r = 0u; r < k; r += 1u) {
+        heap_v[r] = -1.0; // below every entry of P (P ≥ 0)
+        heap_j[r] = 0xffffffffu;
+    }
+    let inv_eps = 1.0 / prm.eps;
+    let q = out[i];
+    // Kahan-compensated block sum.
+    var sum = 0.0;
+    var comp = 0.0;
+    for (var j = start; j < end; j += 1u) {
+        let v = exp((q + p[j] - c(i, j)) * inv_eps);
+        let y = v - comp;
+        let s = sum + y;
+        comp = (s - sum) - y;
+        sum = s;
+        if (above(v, j, heap_v[0], heap_j[0])) {
+            heap_v[0] = v;
+            heap_j[0] = j;
+            sift_down(0u, k);
+        }
+    }
+    // Heap sort: the lowest kept entry goes last, so the list ends in descending order.
+    for (var last = k; last > 1u; last -= 1u) {
+        let v = heap_v[0];
+        let j = heap_j[0];
+        heap_v[0] = heap_v[last - 1u];
+        heap_j[0] = heap_j[last - 1u];
+        heap_v[last - 1u] = v;
+        heap_j[last - 1u] = j;
+        sift_down(0u, last - 1u);
+    }
+    let base = t * (k + 1u);
+    for (var r = 0u; r < k; r += 1u) {
+        cand[base + r] = vec2<u32>(bitcast<u32>(heap_v[r]), heap_j[r]);
+    }
+    cand[base + k] = vec2<u32>(bitcast<u32>(sum), 0u);
+}
+
+@compute @workgroup_size(64)
+fn top_finish(
     @builtin(workgroup_id) wid: vec3<u32>,
     @builtin(num_workgroups) nwg: vec3<u32>,
     @builtin(local_invocation_index) lid: u32,
@@ -202,42 +301,35 @@ fn top_rows(
     if (i >= prm.rows) {
         return;
     }
-    let k = min(prm.blocks, KMAX);
-    var vals: array<f32, KMAX>;
-    var idx: array<u32, KMAX>;
-    for (var r = 0u; r < k; r += 1u) {
-        vals[r] = -1.0; // below every entry of P (P ≥ 0)
-        idx[r] = 0u;
-    }
-    let inv_eps = 1.0 / prm.eps;
-    let q = out[i];
-    // Kahan-compensated row sum: a row of 20,000 terms keeps ~1e-7 relative accuracy.
+    let k = min(prm.keep, KMAX);
+    let nb = min(prm.blocks, BMAX);
+    // Each block's next unmerged entry: its position in the block's list and its value.
+    var next: array<u32, BMAX>;
+    var head: array<f32, BMAX>;
     var sum = 0.0;
     var comp = 0.0;
-    for (var j = 0u; j < prm.cols; j += 1u) {
-        let v = exp((q + p[j] - c(i, j)) * inv_eps);
-        let y = v - comp;
+    for (var b = 0u; b < nb; b += 1u) {
+        let base = (b * prm.rows + i) * (k + 1u);
+        next[b] = 0u;
+        head[b] = bitcast<f32>(cand[base].x);
+        let y = bitcast<f32>(cand[base + k].x) - comp;
         let s = sum + y;
         comp = (s - sum) - y;
         sum = s;
-        if (v > vals[k - 1u]) {
-            // Insertion into the descending list; equal values stay ahead (lower j first).
-            var pos = k - 1u;
-            loop {
-                if (pos == 0u || vals[pos - 1u] >= v) {
-                    break;
-                }
-                vals[pos] = vals[pos - 1u];
-                idx[pos] = idx[pos - 1u];
-                pos -= 1u;
-            }
-            vals[pos] = v;
-            idx[pos] = j;
-        }
     }
     err[i] = sum;
     for (var r = 0u; r < k; r += 1u) {
-        top_val[i * k + r] = vals[r];
-        top_idx[i * k + r] = idx[r];
+        var best = 0u;
+        for (var b = 1u; b < nb; b += 1u) {
+            if (head[b] > head[best]) {
+                best = b;
+            }
+        }
+        let base = (best * prm.rows + i) * (k + 1u);
+        let e = cand[base + next[best]];
+        top_val[i * k + r] = bitcast<f32>(e.x);
+        top_idx[i * k + r] = e.y;
+        next[best] += 1u;
+        head[best] = select(-2.0, bitcast<f32>(cand[base + next[best]].x), next[best] < k);
     }
 }

@@ -3,7 +3,8 @@
 //! g_j ← ε log b_j − ε LSE_i((f_i − C_ij)/ε), then f_i ← ε log a_i − ε LSE_j((g_j − C_ij)/ε).
 //!
 //! SNS: N1 of those iterations, then Newton steps. Per step the GPU streams P twice — once by rows
-//! (`top_rows`: row sums and the k largest entries per row), once by columns (column sums) — and the
+//! (`top_partial` + `top_finish`: row sums and the k largest entries per row, the columns split into blocks
+//! as the half-steps split them), once by columns (column sums) — and the
 //! host reads back only those n + m sums and n·k entries; the sparsified system is solved by the CPU twin's
 //! Jacobi-preconditioned CG in f64 (a sparse, latency-bound solve of a few hundred small iterations: no
 //! work for a GPU), and each Armijo trial costs one GPU pass for F's Σ P (one number read back). The
@@ -71,6 +72,8 @@ struct Params {
     scale: f32,
     blocks: u32,
     chunk: u32,
+    keep: u32,
+    pad: [u32; 3],
 }
 
 /// Threads per workgroup of `shaders/ot/sinkhorn_lse.wgsl`.
@@ -89,6 +92,25 @@ pub fn column_blocks(rows: usize, cols: usize) -> (usize, usize) {
     let want = TARGET_THREADS.div_ceil(rows.max(1)).clamp(1, MAX_BLOCKS);
     let most = (cols / MIN_CHUNK).max(1);
     let chunk = cols.max(1).div_ceil(want.min(most));
+    (cols.max(1).div_ceil(chunk), chunk)
+}
+
+/// Most bytes of the top-k passes' candidate lists (blocks × rows × (k + 1) pairs of u32): fewer blocks
+/// past it (20,000 rows keeping 64 get 3 blocks).
+const TOP_CANDIDATE_BYTES: usize = 32 << 20;
+/// Fewest columns per top-k block, in multiples of the list's length: a block's first k entries all go
+/// through the heap (log₂ k steps each), later ones rarely, so short blocks multiply the total work.
+/// (Measured on lavapipe, SNS at n = 2000 with k up to 64: spans 2 and 4 and one thread per row alike.)
+const LIST_SPAN: usize = 2;
+
+/// How the top-k passes split a row of `cols` columns for `rows` rows keeping up to `capacity` entries:
+/// (blocks, columns per block) — as [`column_blocks`] aims, with at least [`LIST_SPAN`] × `capacity`
+/// columns per block and the candidate lists within [`TOP_CANDIDATE_BYTES`].
+pub fn top_blocks(rows: usize, cols: usize, capacity: usize) -> (usize, usize) {
+    let want = TARGET_THREADS.div_ceil(rows.max(1)).clamp(1, MAX_BLOCKS);
+    let most = (cols / MIN_CHUNK.max(LIST_SPAN * capacity)).max(1);
+    let room = (TOP_CANDIDATE_BYTES / (rows.max(1) * (capacity + 1) * 8)).max(1);
+    let chunk = cols.max(1).div_ceil(want.min(most).min(room));
     (cols.max(1).div_ceil(chunk), chunk)
 }
 
@@ -223,8 +245,10 @@ impl NewtonSystem {
 
 /// SNS's extra passes (built only for `Method::Sns`).
 struct NewtonPasses {
-    /// Row sums and top-k per row, one thread per row (f-side geometry).
-    top_rows: (wgpu::ComputePipeline, wgpu::BindGroup, (u32, u32)),
+    /// Row sums and top-k per row (f-side geometry): per (row, column block) a list, then a merge per row.
+    top: Pass,
+    /// The per-block candidate lists `top` writes and merges (held for its bind groups).
+    _cand: wgpu::Buffer,
     /// Column sums into the g-side's error buffer; row sums (for F's Σ P) into the f-side's.
     mass_g: Pass,
     mass_f: Pass,
@@ -233,7 +257,7 @@ struct NewtonPasses {
     /// Entries kept per row now (the automatic density grows it up to the buffers' `capacity`).
     k: usize,
     capacity: usize,
-    /// The top-k pass's parameters (`blocks` = k) and their uniform buffer, rewritten when k grows.
+    /// The top-k passes' parameters (`keep` = k) and their uniform buffer, rewritten when k grows.
     top_params: Params,
     p_top: wgpu::Buffer,
 }
@@ -361,7 +385,7 @@ impl GpuSinkhorn {
         ctx.check_storage_size(|| format!("{pairs} partial log-sum-exp pairs"), pairs * 8)?;
         let partials = ctx.storage("LSE partials", pairs * 8);
         let uniform = |rows: usize, cols: usize, (blocks, chunk): (usize, usize)| {
-            let prm = Params { rows: rows as u32, cols: cols as u32, dim, mode, eps, scale, blocks: blocks as u32, chunk: chunk as u32 };
+            let prm = Params { rows: rows as u32, cols: cols as u32, dim, mode, eps, scale, blocks: blocks as u32, chunk: chunk as u32, keep: 0, pad: [0; 3] };
             ctx.uniform("sinkhorn params", &prm)
         };
         let p_f = uniform(n, m, (blocks_f, chunk_f));
@@ -369,7 +393,7 @@ impl GpuSinkhorn {
         let sns = params.method == Method::Sns;
         let mut entries = vec!["lse_partial", "lse_finish", "cost_partial", "sum_finish"];
         if sns {
-            entries.extend(["top_rows", "mass_partial"]);
+            entries.extend(["top_partial", "top_finish", "mass_partial"]);
         }
         for entry in entries {
             ctx.pipeline_paced(SINKHORN_SHADER, entry).await?;
@@ -417,13 +441,26 @@ impl GpuSinkhorn {
             ctx.check_storage_size(|| format!("{n} × {capacity} kept Hessian entries"), (n * capacity) as u64 * 4)?;
             let top_idx = ctx.storage("top-k columns", (n * capacity) as u64 * 4);
             let top_val = ctx.storage("top-k values", (n * capacity) as u64 * 4);
-            let top_params = Params { rows: n as u32, cols: m as u32, dim, mode, eps, scale, blocks: keep as u32, chunk: m as u32 };
+            let (blocks_t, chunk_t) = top_blocks(n, m, capacity);
+            let cand_bytes = (n * blocks_t * (capacity + 1)) as u64 * 8;
+            ctx.check_storage_size(|| format!("{n} × {blocks_t} lists of {capacity} Hessian candidates"), cand_bytes)?;
+            let cand = ctx.storage("top-k candidates", cand_bytes);
+            let top_params =
+                Params { rows: n as u32, cols: m as u32, dim, mode, eps, scale, blocks: blocks_t as u32, chunk: chunk_t as u32, keep: keep as u32, pad: [0; 3] };
             let p_top = ctx.uniform("sinkhorn params", &top_params);
-            let top = pipe("top_rows");
+            let (top_partial, top_finish) = (pipe("top_partial"), pipe("top_finish"));
             let mass_partial = pipe("mass_partial");
-            let bind_top = ctx.bind(&top, &[(0, &p_top), (1, &ct_buf), (2, &xs), (3, &ys), (4, &g), (6, &f), (7, &err_f), (9, &top_idx), (10, &top_val)]);
+            let top = Pass {
+                partial: (
+                    top_partial.clone(),
+                    ctx.bind(&top_partial, &[(0, &p_top), (1, &ct_buf), (2, &xs), (3, &ys), (4, &g), (6, &f), (11, &cand)]),
+                    threads(n * blocks_t)?,
+                ),
+                finish: (top_finish.clone(), ctx.bind(&top_finish, &[(0, &p_top), (7, &err_f), (9, &top_idx), (10, &top_val), (11, &cand)]), grid_n),
+            };
             Some(NewtonPasses {
-                top_rows: (top, bind_top, grid_n),
+                top,
+                _cand: cand,
                 mass_g: Pass {
                     partial: (mass_partial.clone(), ctx.bind(&mass_partial, &[(0, &p_g), (1, &c_buf), (2, &ys), (3, &xs), (4, &f), (6, &g), (8, &partials)]), grid_mb),
                     finish: (sum_finish.clone(), ctx.bind(&sum_finish, &[(0, &p_g), (7, &err_g), (8, &partials)]), grid_m),
@@ -553,7 +590,7 @@ impl GpuSinkhorn {
                 return Ok(system);
             }
             np.k = (2 * np.k).min(np.capacity);
-            np.top_params.blocks = np.k as u32;
+            np.top_params.keep = np.k as u32;
             self.ctx.queue().write_buffer(&np.p_top, 0, bytemuck::bytes_of(&np.top_params));
             self.system = None;
         }
@@ -567,13 +604,7 @@ impl GpuSinkhorn {
             return Err(Error::Invalid { name: "method", message: "the Newton system exists for sns only".into() });
         };
         let mut encoder = self.ctx.device().create_command_encoder(&Default::default());
-        {
-            let mut pass = encoder.begin_compute_pass(&Default::default());
-            let (pipeline, bind, grid) = &np.top_rows;
-            pass.set_pipeline(pipeline);
-            pass.set_bind_group(0, bind, &[]);
-            pass.dispatch_workgroups(grid.0, grid.1, 1);
-        }
+        np.top.encode(&mut encoder);
         np.mass_g.encode(&mut encoder);
         self.ctx.queue().submit([encoder.finish()]);
         let (n, m, k) = (self.a.len(), self.b.len(), np.k);
@@ -869,6 +900,29 @@ mod tests {
         // Many rows already (nearly) fill the device: few blocks per row, or one.
         assert_eq!(column_blocks(100_000, 20_000), (3, 6667));
         assert_eq!(column_blocks(300_000, 20_000), (1, 20_000));
+    }
+
+    #[test]
+    fn top_blocks_hold_a_full_list_and_stay_within_their_memory() {
+        for rows in [1, 7, 90, 1000, 4097, 20_000, 100_000] {
+            for cols in [1, 15, 64, 65, 257, 3001, 20_000] {
+                for capacity in [1, 10, 64] {
+                    let capacity = capacity.min(cols);
+                    let (blocks, chunk) = top_blocks(rows, cols, capacity);
+                    let at = format!("{rows}×{cols} keeping {capacity}: {blocks}×{chunk}");
+                    assert!((1..=MAX_BLOCKS).contains(&blocks), "{at}");
+                    assert!(blocks * chunk >= cols && (blocks - 1) * chunk < cols, "{at}: a missed column or an empty block");
+                    assert!(blocks == 1 || chunk >= LIST_SPAN * capacity, "{at}: blocks too short for their lists");
+                    assert!(blocks == 1 || rows * blocks * (capacity + 1) * 8 <= TOP_CANDIDATE_BYTES, "{at}: too many candidates");
+                }
+            }
+        }
+        // 1000 rows keeping 64 of 1000: 7 blocks (7,000 threads where one per row ran 1,000), 63 when
+        // keeping 10; 20,000 rows: the memory cap leaves 3.
+        assert_eq!(top_blocks(1000, 1000, 64), (7, 143));
+        assert_eq!(top_blocks(1000, 1000, 10), (50, 20));
+        assert_eq!(top_blocks(20_000, 20_000, 64), (3, 6667));
+        assert_eq!(top_blocks(90, 257, 64), (2, 129));
     }
 
     #[test]

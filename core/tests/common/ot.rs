@@ -82,6 +82,10 @@ pub async fn newton_system_error(ctx: &Rc<GpuContext>, problem: &OtProblem, eps:
             cols[j] += v;
         }
         worst = worst.max(rel(sys.row_sums[i], row.iter().sum()));
+        let mut kept_cols: Vec<u32> = sys.top_idx[i * k..(i + 1) * k].to_vec();
+        kept_cols.sort_unstable();
+        kept_cols.dedup();
+        assert_eq!(kept_cols.len(), k, "row {i}: a column kept twice");
         for r in 0..k {
             let (j, v) = (sys.top_idx[i * k + r] as usize, sys.top_val[i * k + r]);
             assert!(j < m, "row {i}: kept column {j} of {m}");
