@@ -120,18 +120,20 @@ fn matmul(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_id) l
     // additions, in the same order, as a separate pass over dZ's rows; two whole warps of the eight.
     let sums = op.mode == 2u && wid.x == 0u && flat < BLOCK;
     var bias = 0.0;
-    // Operand buffer 2 (the batch's rows of x): the rows in the batch, and the x offsets of the A rows
-    // this thread stages (the same four rows in every slice), looked up once.
+    // Operand buffer 2 (the batch's rows of x): the rows in the batch and where they start in `order`
+    // (read once), and the x offsets of the A rows this thread stages (the same four in every slice).
     var rows = 0u;
+    var first = 0u;
     var a_row: array<u32, 4>;
     if (op.a_buf == 2u || op.b_buf == 2u) {
         rows = batch_rows();
+        first = step_in_order() * hyp.batch;
     }
     if (op.a_buf == 2u) {
         for (var q = 0u; q < 4u; q += 1u) {
             let ia = row0 + (flat + q * 256u) / TILE;
             if (ia < rows) {
-                a_row[q] = batch_row(ia) * op.a_rs;
+                a_row[q] = order[first + ia] * op.a_rs;
             }
         }
     }
@@ -161,7 +163,7 @@ fn matmul(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_id) l
             if (kb < op.k && jb < op.n) {
                 if (op.b_buf == 2u) {
                     if (kb < rows) {
-                        vb = x[batch_row(kb) * op.b_rs + jb];
+                        vb = x[order[first + kb] * op.b_rs + jb];
                     }
                 } else {
                     vb = load(op.b_buf, op.b_off + kb * op.b_rs + jb * op.b_cs);
