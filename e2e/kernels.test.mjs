@@ -23,7 +23,7 @@ test('kernel check runs on WebGPU and plots live', async () => {
     const status = await page.locator('#status').textContent();
     assert.match(status, /^done: trial 40\/40/, status);
     assert.match(status, /twins agree/, status);
-    assert.equal(await page.locator('#cli-line').textContent(), 'regula check --rows 300 --cols 512 --op lse --axis cols --trials 40 --seed 1 --backend auto --json');
+    assert.equal(await page.locator('#cli-line').textContent(), 'regula kernels --rows 300 --cols 512 --op lse --axis cols --trials 40 --seed 1 --backend auto --json');
     const points = Number(await page.locator('figure.chart').first().getAttribute('data-points'));
     assert.ok(points >= 1 && points <= 40, `points ${points}`);
     assert.notEqual(await canvasData(page, 'chart-diff'), emptyDiff, 'the difference chart did not change');

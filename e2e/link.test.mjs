@@ -19,19 +19,19 @@ test('a link reproduces every lab\'s parameters in a fresh page; garbage in a li
     const { page, errors } = await openPage(browser);
     await page.click('nav.labs a[href="#/generalization"]');
     await page.click('#tab-quadratic');
-    await setField(page, 'q-d', '10');
-    await setField(page, 'q-alphas', '0.15,1');
-    await setField(page, 'q-restarts', '2');
-    await setField(page, 'q-steps', '1500');
-    await setField(page, 'q-seed', '7');
+    await setField(page, 'd', '10');
+    await setField(page, 'alphas', '0.15,1');
+    await setField(page, 'restarts', '2');
+    await setField(page, 'steps', '1500');
+    await setField(page, 'seed', '7');
     await page.click('#run');
     await waitForDone(page);
     const status = await page.locator('#status').textContent();
     // The same run headless: the command line the page shows (the CLI's tests run these lines).
     assert.equal(await page.locator('#cli-line').textContent(),
-      'regula gen quadratic --d 10 --kappa 0.5 --student-kappa 0 --alphas 0.15,1 --restarts 2 --steps 1500 --lr 1 --init-scale 1 --seed 7 --json');
+      'regula generalization quadratic --d 10 --kappa 0.5 --student-kappa 0 --alphas 0.15,1 --restarts 2 --steps 1500 --lr 1 --init-scale 1 --seed 7 --json');
     const link = page.url();
-    assert.match(link, /#\/generalization\?v=1&tab=quadratic&/, link);
+    assert.match(link, /#\/generalization\?v=2&tab=quadratic&/, link);
     for (const part of ['d=10', 'alphas=0.15,1', 'restarts=2', 'steps=1500', 'seed=7']) assert.ok(link.includes(part), `${part} in ${link}`);
 
     // A fresh browser opens the link: same tab, same parameters, same result.
@@ -41,7 +41,7 @@ test('a link reproduces every lab\'s parameters in a fresh page; garbage in a li
       await fresh.waitForSelector('#chart-q-sweep');
       assert.equal(await fresh.locator('#tab-quadratic').getAttribute('aria-selected'), 'true');
       assert.deepEqual(
-        [await value(fresh, 'q-d'), await value(fresh, 'q-alphas'), await value(fresh, 'q-restarts'), await value(fresh, 'q-steps'), await value(fresh, 'q-seed')],
+        [await value(fresh, 'd'), await value(fresh, 'alphas'), await value(fresh, 'restarts'), await value(fresh, 'steps'), await value(fresh, 'seed')],
         ['10', '0.15,1', '2', '1500', '7'],
       );
       assert.equal(await fresh.locator('#link-notice').isHidden(), true, 'a clean link has no notices');
@@ -59,13 +59,13 @@ test('a link reproduces every lab\'s parameters in a fresh page; garbage in a li
     await page.selectOption('#dataset', 'xor');
     await setField(page, 'hidden', '4,3');
     await setField(page, 'lr', '0.03');
-    await setField(page, 'train-seed', '5');
+    await setField(page, 'seed', '5');
     const trainLink = page.url();
-    assert.match(trainLink, /#\/training\?v=1&/, trainLink);
+    assert.match(trainLink, /#\/training\?v=2&/, trainLink);
     const { page: copy } = await openPage(browser, undefined, trainLink);
     await copy.waitForSelector('#lr');
     assert.deepEqual(
-      [await copy.locator('#dataset').inputValue(), await value(copy, 'hidden'), await value(copy, 'lr'), await value(copy, 'train-seed')],
+      [await copy.locator('#dataset').inputValue(), await value(copy, 'hidden'), await value(copy, 'lr'), await value(copy, 'seed')],
       ['xor', '4,3', '0.03', '5'],
     );
 
@@ -76,7 +76,7 @@ test('a link reproduces every lab\'s parameters in a fresh page; garbage in a li
     await page.selectOption('#op', 'max');
     await page.selectOption('#axis', 'rows');
     const kLink = page.url();
-    assert.match(kLink, /#\/kernels\?v=1&/, kLink);
+    assert.match(kLink, /#\/kernels\?v=2&/, kLink);
     const { page: k } = await openPage(browser, undefined, kLink);
     await k.waitForSelector('#rows');
     assert.deepEqual([await value(k, 'rows'), await k.locator('#op').inputValue(), await k.locator('#axis').inputValue()], ['300', 'max', 'rows']);
@@ -87,37 +87,37 @@ test('a link reproduces every lab\'s parameters in a fresh page; garbage in a li
     await page.selectOption('#problem', 'moons');
     await setField(page, 'n', '150');
     await page.selectOption('#method', 'sns');
-    await page.locator('#eps').fill('-2.5');
-    await page.locator('#eps').dispatchEvent('change');
+    await page.locator('#eps-slider').fill('-2.5');
+    await page.locator('#eps-slider').dispatchEvent('change');
     const otLink = page.url();
-    assert.match(otLink, /#\/ot\?v=1&/, otLink);
+    assert.match(otLink, /#\/ot\?v=2&/, otLink);
     const { page: ot } = await openPage(browser, undefined, otLink);
     await ot.waitForSelector('#problem');
     assert.deepEqual(
-      [await ot.locator('#problem').inputValue(), await value(ot, 'n'), await ot.locator('#method').inputValue(), await ot.locator('#eps').inputValue()],
-      ['moons', '150', 'sns', '-2.5'],
+      [await ot.locator('#problem').inputValue(), await value(ot, 'n'), await ot.locator('#method').inputValue(), await ot.locator('#eps-slider').inputValue(), await value(ot, 'eps')],
+      ['moons', '150', 'sns', '-2.5', '0.00316'],
     );
 
     // Sketching, both tabs.
     await page.click('nav.labs a[href="#/sketching"]');
     await page.waitForSelector('#design');
     await setField(page, 'trials', '7');
-    await page.uncheck('#sk-gaussian');
+    await page.uncheck('#sketches-gaussian');
     const skLink = page.url();
     const { page: sk } = await openPage(browser, undefined, skLink);
     await sk.waitForSelector('#design');
     assert.equal(await value(sk, 'trials'), '7');
-    assert.equal(await sk.locator('#sk-gaussian').isChecked(), false, skLink);
+    assert.equal(await sk.locator('#sketches-gaussian').isChecked(), false, skLink);
     await page.click('#tab-nuclear');
-    await setField(page, 'nn-rank', '3');
+    await setField(page, 'rank', '3');
     const nnLink = page.url();
     assert.match(nnLink, /tab=nuclear&.*rank=3/, nnLink);
     const { page: nn } = await openPage(browser, undefined, nnLink);
-    await nn.waitForSelector('#nn-rank');
-    assert.equal(await value(nn, 'nn-rank'), '3');
+    await nn.waitForSelector('#rank');
+    assert.equal(await value(nn, 'rank'), '3');
 
     // Garbage: unknown keys and bad values are ignored, the defaults kept, and the page says what.
-    const bad = `${URL}#/training?v=1&config.lr=abc&config.epochs=-4&%3Cimg%20src%3Dx%20onerror%3Dalert(1)%3E=1&data.noise=0.2`;
+    const bad = `${URL}#/training?v=2&config.lr=abc&config.epochs=-4&%3Cimg%20src%3Dx%20onerror%3Dalert(1)%3E=1&data.noise=0.2`;
     const { page: g, errors: gErrors } = await openPage(browser, undefined, bad);
     await g.waitForSelector('#lr');
     assert.equal(await value(g, 'lr'), '0.1', 'the default learning rate');
@@ -128,6 +128,20 @@ test('a link reproduces every lab\'s parameters in a fresh page; garbage in a li
     assert.equal(await g.locator('#link-notice img').count(), 0, 'a link is shown as text, never as markup');
     await g.screenshot({ path: join(ARTIFACTS, 'link-notices.png'), fullPage: true });
     assert.deepEqual(gErrors, []);
+
+    // A link made before the lab kit (format 1) still opens: `mode` is now `method`, the training lab's
+    // `data.noise_kind` is `data.label_noise_kind`, and its two seeds are one.
+    const old = `${URL}#/ot?v=1&problem.kind=moons&problem.n=120&mode=sns&solver.eps=0.02`;
+    const { page: o, errors: oErrors } = await openPage(browser, undefined, old);
+    await o.waitForSelector('#method');
+    assert.deepEqual([await o.locator('#method').inputValue(), await value(o, 'n'), await value(o, 'eps')], ['sns', '120', '0.02']);
+    assert.equal(await o.locator('#link-notice').isHidden(), true, await o.locator('#link-notice').textContent());
+    const oldTrain = `${URL}#/training?v=1&data.kind=xor&data.label_noise=0.1&data.noise_kind=asymmetric&data.seed=4&config.seed=4`;
+    const { page: t } = await openPage(browser, undefined, oldTrain);
+    await t.waitForSelector('#label-noise-kind');
+    assert.deepEqual([await t.locator('#label-noise-kind').inputValue(), await value(t, 'seed')], ['asymmetric', '4']);
+    assert.equal(await t.locator('#link-notice').isHidden(), true, await t.locator('#link-notice').textContent());
+    assert.deepEqual(oErrors, []);
     assert.deepEqual(errors, []);
   } finally {
     await browser.close();

@@ -60,8 +60,8 @@ test('every paper preset loads cleanly and starts; the α = 1 preset reproduces 
     await openGallery(page);
     await page.click('#preset-0');
     await page.waitForFunction(() => document.querySelectorAll('#nn-table tbody tr').length === 3, null, { timeout: 60_000 });
-    assert.equal(await page.locator('#nn-n').inputValue(), '512');
-    assert.equal(await page.locator('#nn-d').inputValue(), '2048');
+    assert.equal(await page.locator('#n').inputValue(), '512');
+    assert.equal(await page.locator('#d').inputValue(), '2048');
     // Advani & Saxe's α = 1 (SNR 5, N = 400): best early-stopped ≈ 0.57 at t ≈ 3 in theory.
     await page.click('nav.labs a[href="#/generalization"]');
     await openGallery(page);

@@ -25,16 +25,16 @@ test('sketching lab: sketch-and-solve live on WebGPU, then sketch-and-preconditi
     const empty = await canvasData(page, 'chart-epsinf');
     await setField(page, 'n', '1024');
     await setField(page, 'd', '8');
-    await setField(page, 'm-exact', '128');
+    await setField(page, 'm', '128');
     await setField(page, 'trials', '12');
-    assert.match(await page.locator('label[for="m"]').textContent(), /sweep: 16, 32, 64, 128/);
+    assert.match(await page.locator('#m-sweep').textContent(), /m = 16, 32, 64, 128$/);
     await page.click('#run');
     await waitForDone(page);
     const status = await page.locator('#status').textContent();
     assert.match(status, /^done: 192 \/ 192 trials on WebGPU/, status); // 4 sketches × 4 sizes × 12 trials
     // The same run headless (the CLI's tests run this line as printed).
     assert.equal(await page.locator('#cli-line').textContent(),
-      'regula sketch --design spiky --n 1024 --d 8 --m 16,32,64,128 --sketch gaussian,srht,countsketch,osnap --s 4 --trials 12 --seed 0 --solver solve --tol 0.00000000000001 --backend auto --json');
+      'regula sketch --design spiky --n 1024 --d 8 --m 128 --sketches gaussian,srht,countsketch,osnap --s 4 --trials 12 --seed 0 --solver solve --tol 0.00000000000001 --backend auto --json');
     const rows = await table(page);
     assert.deepEqual(Object.keys(rows).sort(), ['countsketch', 'gaussian', 'osnap', 'srht']);
     for (const [name, cells] of Object.entries(rows)) {
@@ -67,7 +67,7 @@ test('sketching lab: sketch-and-solve live on WebGPU, then sketch-and-preconditi
     await page.screenshot({ path: join(ARTIFACTS, 'sketch-precondition.png'), fullPage: true });
 
     // Bad input: m < d is refused before a run; a malformed CSV names its line.
-    await setField(page, 'm-exact', '4');
+    await setField(page, 'm', '4');
     assert.match(await page.locator('#param-error').textContent(), /`m` must be at least 8, got 4/);
     assert.equal(await page.locator('#run').isDisabled(), true);
     await page.setInputFiles('#matrix-file', { name: 'A.csv', mimeType: 'text/csv', buffer: Buffer.from('1,2\n3\n') });
@@ -103,23 +103,23 @@ test('sketching lab: an uploaded A and b, and the nuclear-norm tab', async () =>
       { caption: 'A.csv: 200 rows read, the first 5 shown', head: ['a1', 'a2', 'a3'], first: ['0', '1', '-3'] },
       { caption: 'b.csv: 200 rows read, the first 5 shown', head: ['b'], first: ['0'] },
     ]);
-    await page.uncheck('#sk-srht');
-    await page.uncheck('#sk-countsketch');
-    await setField(page, 'm-exact', '24');
+    await page.uncheck('#sketches-srht');
+    await page.uncheck('#sketches-countsketch');
+    await setField(page, 'm', '24');
     await setField(page, 'trials', '5');
     await page.click('#run');
     await waitForDone(page);
     const status = await page.locator('#status').textContent();
     assert.match(status, /^done: 30 \/ 30 trials on CPU fallback/, status);
     const line = await page.locator('#cli-line').textContent();
-    assert.ok(line.startsWith('regula sketch --matrix A.csv --rhs b.csv --m '), line);
+    assert.ok(line.startsWith('regula sketch --design ') && line.endsWith(' --matrix A.csv --rhs b.csv --json'), line);
     assert.deepEqual(Object.keys(await table(page)).sort(), ['gaussian', 'osnap']);
 
     // Nuclear norm: the proxy ranks the collapsed matrix above the i.i.d. one; the SVD does not.
     await page.click('#tab-nuclear');
-    await setField(page, 'nn-n', '128');
-    await setField(page, 'nn-d', '512');
-    await page.click('#nn-compute');
+    await setField(page, 'n', '128');
+    await setField(page, 'd', '512');
+    await page.click('#run');
     await page.waitForFunction(() => document.querySelectorAll('#nn-table tbody tr').length === 3, null, { timeout: 60_000 });
     const rows = await page.locator('#nn-table tbody tr').evaluateAll((rs) => rs.map((r) => [...r.querySelectorAll('td')].map((t) => t.textContent)));
     const [, iid, rank1] = rows;

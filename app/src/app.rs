@@ -6,40 +6,13 @@ use leptos::prelude::*;
 use regula_core::gpu::GpuContext;
 use regula_core::{Backend, BackendChoice, DeviceReport};
 
-use crate::gen::GenPage;
+use crate::device::Device;
+
+use crate::generalization::GenPage;
 use crate::kernels::KernelsPage;
 use crate::ot::OtPage;
 use crate::sketch::SketchPage;
 use crate::train::TrainPage;
-
-/// The GPU probed once at start-up, shared by every page (WebGPU objects live on the main thread only,
-/// hence local storage). `None` inside means no adapter: pages run on the CPU and say so.
-#[derive(Clone, Copy)]
-pub struct Device {
-    pub gpu: StoredValue<Option<Rc<GpuContext>>, LocalStorage>,
-    /// Banner text and details; `None` while probing.
-    pub report: RwSignal<Option<DeviceReport>>,
-}
-
-impl Device {
-    /// The backend a page should run on for the person's choice; the CPU (with the reason) when the GPU is
-    /// asked for but absent. A device that was lost is dropped here: the banner says so and every run
-    /// built from now on (after Reset) runs on the CPU.
-    pub fn backend(&self, choice: BackendChoice) -> Backend {
-        if let Some(reason) = self.gpu.get_value().and_then(|ctx| ctx.lost_reason()) {
-            self.gpu.set_value(None);
-            let fallback = format!("the GPU device was lost: {reason}");
-            self.report.set(Some(Backend::Cpu { fallback: Some(fallback) }.report()));
-        }
-        match (choice, self.gpu.get_value()) {
-            (BackendChoice::Cpu, _) => Backend::Cpu { fallback: None },
-            (_, Some(ctx)) => Backend::Gpu(ctx),
-            (_, None) => Backend::Cpu {
-                fallback: self.report.get_untracked().and_then(|r| r.fallback_reason),
-            },
-        }
-    }
-}
 
 #[derive(Clone, Copy, PartialEq, Eq)]
 enum Lab {
@@ -157,7 +130,9 @@ pub fn App() -> impl IntoView {
     let gpu = StoredValue::new_local(None::<Rc<GpuContext>>);
     let report = RwSignal::new(None::<DeviceReport>);
     leptos::task::spawn_local(async move {
-        let backend = Backend::acquire(BackendChoice::Auto).await.unwrap_or_else(|e| Backend::Cpu { fallback: Some(e.to_string()) });
+        let backend = Backend::acquire(BackendChoice::Auto)
+            .await
+            .unwrap_or_else(|e| Backend::Cpu { fallback: Some(e.to_string()) });
         if let Some(ctx) = backend.gpu() {
             // One new pipeline compile per animation frame (see `GpuContext::pipeline_paced`).
             ctx.set_pacer(Rc::new(|| Box::pin(crate::runner::next_animation_frame())));
@@ -229,7 +204,7 @@ pub fn App() -> impl IntoView {
                     Lab::Ot => view! { <OtPage device=device /> }.into_any(),
                     Lab::Sketching => view! { <SketchPage device=device /> }.into_any(),
                     Lab::Training => view! { <TrainPage device=device /> }.into_any(),
-                    Lab::Generalization => view! { <GenPage /> }.into_any(),
+                    Lab::Generalization => view! { <GenPage device=device /> }.into_any(),
                     Lab::Kernels => view! { <KernelsPage device=device /> }.into_any(),
                 }
             }}

@@ -8,8 +8,11 @@ use leptos::prelude::*;
 use plotters::coord::Shift;
 use plotters::prelude::*;
 use plotters_canvas::CanvasBackend;
+use regula_charts::{
+    bands_csv, bands_json, nearest, series_csv, series_json, BandSpec, DrawResult, Drawn, LineSpec, SIZE,
+};
 pub use regula_charts::{Band, Series, LOG_FLOOR};
-use regula_charts::{bands_csv, bands_json, nearest, series_csv, series_json, BandSpec, DrawResult, Drawn, LineSpec, SIZE};
+use regula_core::Frame;
 
 /// The canvas's 2-D drawing area.
 pub fn canvas_root(canvas: web_sys::HtmlCanvasElement) -> DrawResult<DrawingArea<CanvasBackend, Shift>> {
@@ -33,20 +36,29 @@ pub fn draw_raster(
     }
     let js = |e: wasm_bindgen::JsValue| format!("{e:?}");
     let doc = web_sys::window().and_then(|w| w.document()).ok_or("no document")?;
-    let small: web_sys::HtmlCanvasElement = doc.create_element("canvas").map_err(js)?.dyn_into().map_err(|_| "not a canvas")?;
+    let small: web_sys::HtmlCanvasElement =
+        doc.create_element("canvas").map_err(js)?.dyn_into().map_err(|_| "not a canvas")?;
     small.set_width(cols as u32);
     small.set_height(rows as u32);
     let context = |c: &web_sys::HtmlCanvasElement| -> Result<web_sys::CanvasRenderingContext2d, String> {
         c.get_context("2d").map_err(js)?.ok_or("no 2-D context")?.dyn_into().map_err(|_| "not a 2-D context".to_owned())
     };
     let rgba: Vec<u8> = rgb.iter().flat_map(|c| [c[0], c[1], c[2], 255]).collect();
-    let image = web_sys::ImageData::new_with_u8_clamped_array_and_sh(wasm_bindgen::Clamped(&rgba), cols as u32, rows as u32).map_err(js)?;
+    let image =
+        web_sys::ImageData::new_with_u8_clamped_array_and_sh(wasm_bindgen::Clamped(&rgba), cols as u32, rows as u32)
+            .map_err(js)?;
     context(&small)?.put_image_data(&image, 0.0, 0.0).map_err(js)?;
     let target = context(canvas)?;
     target.set_image_smoothing_enabled(false);
     let (x, y) = area;
     target
-        .draw_image_with_html_canvas_element_and_dw_and_dh(&small, x.start as f64, y.start as f64, (x.end - x.start) as f64, (y.end - y.start) as f64)
+        .draw_image_with_html_canvas_element_and_dw_and_dh(
+            &small,
+            x.start as f64,
+            y.start as f64,
+            (x.end - x.start) as f64,
+            (y.end - y.start) as f64,
+        )
         .map_err(js)?;
     Ok(())
 }
@@ -98,10 +110,11 @@ pub type DataExport = (std::rc::Rc<dyn Fn() -> String>, std::rc::Rc<dyn Fn() -> 
 
 /// The data of line series for download.
 fn series_export(series: Signal<Vec<Series>>) -> DataExport {
-    (std::rc::Rc::new(move || series.with(|s| series_csv(s))), std::rc::Rc::new(move || series.with(|s| series_json(s))))
+    (
+        std::rc::Rc::new(move || series.with(|s| series_csv(s))),
+        std::rc::Rc::new(move || series.with(|s| series_json(s))),
+    )
 }
-
-
 
 /// The downloads under a chart (ids `{id}-png`, `{id}-svg`, `{id}-csv`, `{id}-json`; files `{id}.png` …):
 /// PNG of the canvas as shown, SVG of the same drawing (where the chart is drawn by plotters alone), and
@@ -208,7 +221,12 @@ fn Toolbar(
 
 /// The canvas with its hover read-out (`{id}-readout`: the nearest drawn point's series and values).
 #[component]
-fn Plot(id: &'static str, title: &'static str, canvas: NodeRef<Canvas>, drawn: StoredValue<Vec<Drawn>>) -> impl IntoView {
+fn Plot(
+    id: &'static str,
+    title: &'static str,
+    canvas: NodeRef<Canvas>,
+    drawn: StoredValue<Vec<Drawn>>,
+) -> impl IntoView {
     let readout = RwSignal::new(String::new());
     let hover = move |ev: web_sys::MouseEvent| {
         let Some(c) = canvas.get() else { return };
@@ -222,8 +240,6 @@ fn Plot(id: &'static str, title: &'static str, canvas: NodeRef<Canvas>, drawn: S
         <output id=format!("{id}-readout") class="readout" aria-live="polite">{move || readout.get()}</output>
     }
 }
-
-
 
 /// A chart of `series` (log y by default); `guide` draws a dashed horizontal line (a threshold). The
 /// toolbar switches either axis between log and linear and hides or shows each series.
@@ -250,7 +266,9 @@ pub fn LogChart(
     let hidden = RwSignal::new(Vec::<String>::new());
     let names = Memo::new(move |_| series.with(|s| s.iter().map(|l| l.name.to_owned()).collect::<Vec<_>>()));
     let drawn = StoredValue::new(Vec::new());
-    let shown = move || -> Vec<Series> { hidden.with(|h| series.with(|s| s.iter().filter(|l| !h.iter().any(|n| n == l.name)).cloned().collect())) };
+    let shown = move || -> Vec<Series> {
+        hidden.with(|h| series.with(|s| s.iter().filter(|l| !h.iter().any(|n| n == l.name)).cloned().collect()))
+    };
     let points = move || series.with(|s| s.iter().map(|l| l.points.len()).sum::<usize>());
     Effect::new(move |_| {
         let lines = shown();
@@ -262,8 +280,11 @@ pub fn LogChart(
             }
         }
     });
-    let svg: std::rc::Rc<dyn Fn() -> Result<String, String>> =
-        std::rc::Rc::new(move || regula_charts::svg(|root| regula_charts::draw_lines(root, spec, &shown(), (log_x.get_untracked(), log_y.get_untracked())).map(drop)));
+    let svg: std::rc::Rc<dyn Fn() -> Result<String, String>> = std::rc::Rc::new(move || {
+        regula_charts::svg(|root| {
+            regula_charts::draw_lines(root, spec, &shown(), (log_x.get_untracked(), log_y.get_untracked())).map(drop)
+        })
+    });
     view! {
         <figure class="chart" data-points=points>
             <Toolbar id=id names=names hidden=hidden log_x=log_x log_y=log_y />
@@ -272,10 +293,6 @@ pub fn LogChart(
         </figure>
     }
 }
-
-
-
-
 
 /// Median lines with p10–p90 bands against a log-scaled x (a sketch size m, say); y on a log scale from
 /// `floor` (values below are drawn at the floor) or linear; the toolbar switches y and hides bands.
@@ -295,7 +312,9 @@ pub fn BandChart(
     let hidden = RwSignal::new(Vec::<String>::new());
     let names = Memo::new(move |_| bands.with(|b| b.iter().map(|l| l.name.clone()).collect::<Vec<_>>()));
     let drawn = StoredValue::new(Vec::new());
-    let shown = move || -> Vec<Band> { hidden.with(|h| bands.with(|b| b.iter().filter(|l| !h.contains(&l.name)).cloned().collect())) };
+    let shown = move || -> Vec<Band> {
+        hidden.with(|h| bands.with(|b| b.iter().filter(|l| !h.contains(&l.name)).cloned().collect()))
+    };
     let points = move || bands.with(|b| b.iter().map(|l| l.points.len()).sum::<usize>());
     Effect::new(move |_| {
         let lines = shown();
@@ -307,9 +326,13 @@ pub fn BandChart(
             }
         }
     });
-    let data: DataExport = (std::rc::Rc::new(move || bands.with(|b| bands_csv(b))), std::rc::Rc::new(move || bands.with(|b| bands_json(b))));
-    let svg: std::rc::Rc<dyn Fn() -> Result<String, String>> =
-        std::rc::Rc::new(move || regula_charts::svg(|root| regula_charts::draw_bands(root, spec, &shown(), log_y.get_untracked()).map(drop)));
+    let data: DataExport = (
+        std::rc::Rc::new(move || bands.with(|b| bands_csv(b))),
+        std::rc::Rc::new(move || bands.with(|b| bands_json(b))),
+    );
+    let svg: std::rc::Rc<dyn Fn() -> Result<String, String>> = std::rc::Rc::new(move || {
+        regula_charts::svg(|root| regula_charts::draw_bands(root, spec, &shown(), log_y.get_untracked()).map(drop))
+    });
     view! {
         <figure class="chart" data-points=points>
             <Toolbar id=id names=names hidden=hidden log_y=log_y />
@@ -319,15 +342,21 @@ pub fn BandChart(
     }
 }
 
-
 /// Overlaid histograms (as step outlines) of each series' values on shared bins; the toolbar hides series.
 #[component]
-pub fn HistogramChart(id: &'static str, title: &'static str, x_label: &'static str, series: Signal<Vec<Series>>) -> impl IntoView {
+pub fn HistogramChart(
+    id: &'static str,
+    title: &'static str,
+    x_label: &'static str,
+    series: Signal<Vec<Series>>,
+) -> impl IntoView {
     let canvas = NodeRef::<Canvas>::new();
     let hidden = RwSignal::new(Vec::<String>::new());
     let names = Memo::new(move |_| series.with(|s| s.iter().map(|l| l.name.to_owned()).collect::<Vec<_>>()));
     let drawn = StoredValue::new(Vec::new());
-    let shown = move || -> Vec<Series> { hidden.with(|h| series.with(|s| s.iter().filter(|l| !h.iter().any(|n| n == l.name)).cloned().collect())) };
+    let shown = move || -> Vec<Series> {
+        hidden.with(|h| series.with(|s| s.iter().filter(|l| !h.iter().any(|n| n == l.name)).cloned().collect()))
+    };
     let points = move || series.with(|s| s.iter().map(|l| l.points.len()).sum::<usize>());
     Effect::new(move |_| {
         let lines = shown();
@@ -338,7 +367,9 @@ pub fn HistogramChart(id: &'static str, title: &'static str, x_label: &'static s
             }
         }
     });
-    let svg: std::rc::Rc<dyn Fn() -> Result<String, String>> = std::rc::Rc::new(move || regula_charts::svg(|root| regula_charts::draw_histogram(root, title, x_label, &shown()).map(drop)));
+    let svg: std::rc::Rc<dyn Fn() -> Result<String, String>> = std::rc::Rc::new(move || {
+        regula_charts::svg(|root| regula_charts::draw_histogram(root, title, x_label, &shown()).map(drop))
+    });
     view! {
         <figure class="chart" data-points=points>
             <Toolbar id=id names=names hidden=hidden />
@@ -348,3 +379,9 @@ pub fn HistogramChart(id: &'static str, title: &'static str, x_label: &'static s
     }
 }
 
+/// The series of metric `metric` over `frames` (x: the iteration), or `None` when no frame has it.
+pub fn series(frames: &[Frame], name: &'static str, metric: &str, color: RGBColor) -> Option<Series> {
+    let points: Vec<(f64, f64)> =
+        frames.iter().filter_map(|f| f.metric(metric).map(|v| (f.iteration as f64, v))).collect();
+    (!points.is_empty()).then_some(Series { name, color, points })
+}

@@ -1,37 +1,19 @@
-//! Form pieces every lab's panel shares: a labelled text field that parses on change and reports a parse
-//! error, the parse helpers, reading a chosen file as text, and the preview of an uploaded file.
-
-use std::rc::Rc;
+//! Form pieces the lab kit's panels do not draw themselves: reading a chosen file as text and the preview
+//! of an uploaded file (the fields themselves come from each lab's definition, `kit.rs`).
 
 use leptos::prelude::*;
-
-/// A setter for a text field: parses and applies the value, or says what is wrong with it.
-pub type Setter = Rc<dyn Fn(&str) -> Result<(), String>>;
-
-/// `<label>` + `<input>`; on change the trimmed text goes to `set`, and its error (if any) to `error`.
-pub fn number_field(label: &'static str, id: &'static str, value: Signal<String>, set: Setter, error: RwSignal<Option<String>>) -> impl IntoView {
-    view! {
-        <label for=id>{label}</label>
-        <input id=id type="text" inputmode="decimal" prop:value=move || value.get()
-            on:change=move |ev| {
-                if let Err(e) = set(event_target_value(&ev).trim()) {
-                    error.set(Some(e));
-                }
-            } />
-    }
-}
 
 pub fn parse_usize(id: &'static str, s: &str) -> Result<usize, String> {
     s.parse::<usize>().map_err(|_| format!("`{id}` must be a whole number"))
 }
 
-pub fn parse_f64(id: &'static str, s: &str) -> Result<f64, String> {
-    s.parse::<f64>().map_err(|_| format!("`{id}` must be a number"))
-}
-
 /// Reads the file chosen in the `<input type="file">` that fired `ev`, then calls `done` with its name and
 /// text, or `failed` with a message when the browser cannot read it.
-pub fn read_chosen_file(ev: leptos::ev::Event, done: impl FnOnce(String, String) + 'static, failed: impl FnOnce(String) + 'static) {
+pub fn read_chosen_file(
+    ev: leptos::ev::Event,
+    done: impl FnOnce(String, String) + 'static,
+    failed: impl FnOnce(String) + 'static,
+) {
     use wasm_bindgen::JsCast;
     let Some(input) = ev.target().and_then(|t| t.dyn_into::<web_sys::HtmlInputElement>().ok()) else { return };
     let Some(file) = input.files().and_then(|f| f.get(0)) else { return };
@@ -42,29 +24,6 @@ pub fn read_chosen_file(ev: leptos::ev::Event, done: impl FnOnce(String, String)
             Err(_) => failed(format!("{name}: the file could not be read")),
         }
     });
-}
-
-/// The "backend" picker of a lab panel: auto (described by `auto_label`) or CPU only; a change calls
-/// `changed` (which resets the run) after setting `backend`.
-pub fn backend_select(
-    id: &'static str,
-    auto_label: &'static str,
-    backend: RwSignal<regula_core::BackendChoice>,
-    changed: impl Fn() + 'static,
-) -> impl IntoView {
-    use regula_core::BackendChoice;
-    view! {
-        <label for=id>"backend"</label>
-        <select id=id on:change=move |ev| {
-            if let Ok(b) = event_target_value(&ev).parse::<BackendChoice>() {
-                changed();
-                backend.set(b);
-            }
-        }>
-            <option value="auto" selected=move || backend.get() == BackendChoice::Auto>{auto_label}</option>
-            <option value="cpu" selected=move || backend.get() == BackendChoice::Cpu>"CPU only (f64)"</option>
-        </select>
-    }
 }
 
 /// Rows an upload preview shows.
@@ -87,7 +46,12 @@ impl Preview {
     /// The preview of a row-major `rows × cols` table (`values.len() == rows · cols`).
     pub fn of(file: &str, header: Vec<String>, values: &[f64], cols: usize) -> Self {
         let cols = cols.max(1);
-        Self { file: file.to_owned(), header, rows: values.chunks(cols).take(PREVIEW_ROWS).map(<[f64]>::to_vec).collect(), total: values.len() / cols }
+        Self {
+            file: file.to_owned(),
+            header,
+            rows: values.chunks(cols).take(PREVIEW_ROWS).map(<[f64]>::to_vec).collect(),
+            total: values.len() / cols,
+        }
     }
 }
 

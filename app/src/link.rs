@@ -1,13 +1,11 @@
-//! The link bridge: a lab's parameters live in the location hash after `?` (`#/training?v=1&lr=0.03`),
-//! encoded by `regula_core::urlstate` (versioned, strict, only what differs from the defaults). A lab reads
-//! its state from the link once when it mounts and rewrites the link after every change, with
-//! `history.replaceState` (no new history entry, no navigation). The link is only ever parsed into
-//! parameters: nothing in it is inserted as markup or fetched.
+//! The link bridge: a lab's parameters live in the location hash after `?` (`#/training?v=2&config.lr=0.03`),
+//! encoded by `regula_core::lab::link` (versioned, strict, only what differs from the defaults). A lab
+//! reads its state from the link when it mounts (`kit::use_lab`) and rewrites the link after every
+//! change, with `history.replaceState` (no new history entry, no navigation). The link is only ever
+//! parsed into parameters: nothing in it is inserted as markup or fetched.
 
 use leptos::prelude::*;
-use regula_core::urlstate::{self, Decoded};
-use serde::de::DeserializeOwned;
-use serde::Serialize;
+use regula_core::lab::link as codec;
 
 fn hash() -> String {
     web_sys::window().and_then(|w| w.location().hash().ok()).unwrap_or_default()
@@ -23,9 +21,10 @@ pub fn current() -> (String, String) {
     }
 }
 
-fn write(slug: &str, query: &str) {
+/// Rewrites the address to lab `slug` with `query` (its parameters), without a history entry.
+pub fn write(slug: &str, query: &str) {
     let Some(w) = web_sys::window() else { return };
-    let defaults = query == format!("v={}", urlstate::VERSION);
+    let defaults = query == format!("v={}", codec::VERSION);
     // Default parameters on an address without any: leave it as it is (a plain visit stays plain).
     if defaults && !hash().contains('?') {
         return;
@@ -38,39 +37,10 @@ fn write(slug: &str, query: &str) {
     }
 }
 
-/// The tab named by the current link, if it is this lab's.
+/// The tab named by the current link, if it is lab `slug`'s.
 pub fn tab(slug: &str) -> Option<String> {
     let (s, q) = current();
-    (s == slug).then(|| urlstate::decode(&q, &(), |_| Ok::<(), String>(())).tab).flatten()
-}
-
-/// The parameters for lab `slug` (and tab, for multi-tab labs) from the current link, or the defaults when
-/// the link is another lab's or another tab's.
-pub fn restore<T, E: std::fmt::Display>(slug: &str, tab: Option<&str>, default: &T, validate: impl Fn(&T) -> Result<(), E>) -> Decoded<T>
-where
-    T: Serialize + DeserializeOwned + Clone,
-{
-    let (s, q) = current();
-    let fresh = Decoded { value: default.clone(), tab: None, run: false, notices: vec![] };
-    if s != slug {
-        return fresh;
-    }
-    let d = urlstate::decode(&q, default, validate);
-    if tab.is_some() && d.tab.as_deref() != tab {
-        return fresh;
-    }
-    d
-}
-
-/// Rewrites the link whenever `state` changes.
-pub fn sync<T>(slug: &'static str, tab: Option<&'static str>, state: Signal<T>, default: T)
-where
-    T: Serialize + Clone + Send + Sync + 'static,
-{
-    Effect::new(move |_| {
-        let q = state.with(|s| urlstate::encode(s, &default, tab));
-        write(slug, &q);
-    });
+    (s == slug).then(|| codec::reserved(&q).0).flatten()
 }
 
 /// What the link could not carry over (unknown keys, bad values), shown until the next change.
@@ -102,7 +72,7 @@ pub struct Preset {
 fn open(slug: &str, query: &str, remount: Option<Remount>) {
     let Some(w) = web_sys::window() else { return };
     if let Ok(history) = w.history() {
-        let target = format!("#/{slug}?v={}&{query}&run=1", urlstate::VERSION);
+        let target = format!("#/{slug}?v={}&{query}&run=1", codec::VERSION);
         let _ = history.replace_state_with_url(&wasm_bindgen::JsValue::NULL, "", Some(&target));
     }
     if let Some(Remount(r)) = remount {

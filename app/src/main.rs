@@ -3,9 +3,11 @@
 
 mod app;
 mod chart;
+mod device;
 mod form;
-mod gen;
+mod generalization;
 mod kernels;
+mod kit;
 mod link;
 mod math;
 mod ot;

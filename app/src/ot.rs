@@ -6,108 +6,23 @@ use std::sync::Arc;
 
 use leptos::html::Canvas;
 use leptos::prelude::*;
-use plotters::prelude::*;
 use plotters::coord::Shift;
+use plotters::prelude::*;
+use regula_core::metrics as key;
 use regula_core::ot::analysis::{mass_captured, plan, top_k_pattern};
-use regula_core::ot::{
-    auto_runs_on_gpu, csv::parse_points, GpuSinkhorn, GroundCost, Method, OtProblem, OtSolver, Points, ProblemKind, ProblemSpec, SolverParams,
-};
-use regula_core::{BackendChoice, Budget, Error, Frame, Stepper};
+use regula_core::ot::csv::parse_points;
+use regula_core::ot::lab::Params;
+use regula_core::ot::run::OtRun;
+use regula_core::ot::{OtProblem, Points, ProblemSpec};
+use regula_core::Error;
 
-use crate::app::Device;
+use crate::chart::series;
 use crate::chart::LogChart;
-use crate::kernels::series;
-use crate::runner::{Factory, RunControls, Runner};
+use crate::device::Device;
 
 use regula_charts::ot::{PlanLayout, OT_COLORS as COLORS};
 /// Largest n·m the plan and Hessian views draw (they evaluate every P_ij).
 const MAX_DRAWN: usize = 400_000;
-
-/// One OT run on either backend.
-pub enum OtRun {
-    Cpu(OtSolver, &'static str),
-    Gpu(GpuSinkhorn, &'static str),
-}
-
-impl OtRun {
-    fn label(&self) -> &'static str {
-        match self {
-            OtRun::Cpu(_, l) | OtRun::Gpu(_, l) => l,
-        }
-    }
-
-    fn set_stopping(&mut self, tol: f64, max_iter: u64) -> Result<(), Error> {
-        match self {
-            OtRun::Cpu(s, _) => s.set_stopping(tol, max_iter),
-            OtRun::Gpu(s, _) => s.set_stopping(tol, max_iter),
-        }
-    }
-
-    fn potentials(&self) -> Option<(Vec<f64>, Vec<f64>)> {
-        match self {
-            OtRun::Cpu(s, _) => Some(s.potentials()),
-            OtRun::Gpu(s, _) => s.cached_potentials(),
-        }
-    }
-
-    /// Entries per row SNS keeps now (the automatic density grows it during the run).
-    fn keep(&self) -> usize {
-        match self {
-            OtRun::Cpu(s, _) => s.keep(),
-            OtRun::Gpu(s, _) => s.keep(),
-        }
-    }
-}
-
-impl Stepper for OtRun {
-    async fn step(&mut self, budget: Budget) -> Result<Frame, Error> {
-        match self {
-            OtRun::Cpu(s, _) => s.step(budget).await,
-            OtRun::Gpu(s, _) => s.step(budget).await,
-        }
-    }
-}
-
-/// The method picker: one method, or log-domain Sinkhorn and SNS side by side.
-#[derive(Clone, Copy, PartialEq, Eq)]
-enum Mode {
-    One(Method),
-    Compare,
-}
-
-/// What a link carries for this lab.
-#[derive(Clone, PartialEq, serde::Serialize, serde::Deserialize)]
-struct Link {
-    problem: ProblemSpec,
-    solver: SolverParams,
-    /// A method's name or `compare`.
-    mode: String,
-    backend: BackendChoice,
-}
-
-impl Mode {
-    fn parse(s: &str) -> Option<Mode> {
-        if s == "compare" {
-            Some(Mode::Compare)
-        } else {
-            s.parse::<Method>().ok().map(Mode::One)
-        }
-    }
-
-    fn value(self) -> &'static str {
-        match self {
-            Mode::One(m) => m.name(),
-            Mode::Compare => "compare",
-        }
-    }
-
-    fn methods(self) -> Vec<Method> {
-        match self {
-            Mode::One(m) => vec![m],
-            Mode::Compare => vec![Method::LogSinkhorn, Method::Sns],
-        }
-    }
-}
 
 /// Everything the views need from the first run's current iterate.
 #[derive(Clone)]
@@ -117,136 +32,90 @@ struct Snapshot {
     keep: usize,
 }
 
-/// The papers' settings, one click each (REFERENCE.md §1).
+/// The papers' settings, one click each (docs/methods.md §1).
 const PRESETS: &[crate::link::Preset] = &[
     crate::link::Preset {
         title: "SNS paper: random assignment, n = 500, ε = 1/1200",
         source: "Tang et al. 2024 (Sinkhorn–Newton–Sparse), Table 1's row: SNS ≤ 35 iterations to 1e-12 (Sinkhorn: 56,199)",
-        query: "problem.kind=random&problem.n=500&problem.m=500&problem.seed=1&problem.normalize_cost=false&solver.eps=0.0008333333333333334&solver.tol=0.000000000001&mode=sns",
+        query: "problem.kind=random&problem.n=500&problem.m=500&problem.seed=1&problem.normalize_cost=false&solver.eps=0.0008333333333333334&solver.tol=0.000000000001&method=sns",
     },
     crate::link::Preset {
         title: "SNS paper: digit pair, W2, ε = 1/1200",
         source: "Tang et al. 2024, Table 1's image row (squared-Euclidean cost): SNS 53 = 20 + 33 iterations, Sinkhorn 2,041; ours: 56 = 20 + 36 to 1e-12 (log-domain Sinkhorn 2,345 to 1e-9)",
-        query: "problem.kind=digits&solver.eps=0.0008333333333333334&solver.tol=0.000000000001&mode=sns",
+        query: "problem.kind=digits&solver.eps=0.0008333333333333334&solver.tol=0.000000000001&method=sns",
     },
     crate::link::Preset {
         title: "SNS paper: digit pair, W1, ε = 1/1200, N1 = 700",
         source: "Tang et al. 2024, Table 1's image row (Euclidean cost): SNS 777 = 700 + 77 iterations, Sinkhorn 5,748; ours: 828 = 700 + 128 to 1e-12 (log-domain Sinkhorn 11,110 to 1e-9)",
-        query: "problem.kind=digits&problem.cost=euclidean&solver.eps=0.0008333333333333334&solver.n1=700&solver.tol=0.000000000001&mode=sns",
+        query: "problem.kind=digits&problem.cost=euclidean&solver.eps=0.0008333333333333334&solver.n1=700&solver.tol=0.000000000001&method=sns",
     },
     crate::link::Preset { title: "Two moons, compare", source: "log-domain Sinkhorn (GPU) and SNS (CPU) side by side, ε = 0.005", query: "problem.kind=moons&problem.n=400&problem.m=400" },
 ];
 
 #[component]
 pub fn OtPage(device: Device) -> impl IntoView {
-    let defaults = Link {
-        problem: ProblemSpec { kind: ProblemKind::Random, n: 200, m: 200, normalize_cost: true, ..Default::default() },
-        solver: SolverParams { eps: 1.0 / 200.0, tol: 1e-10, ..Default::default() },
-        mode: Mode::Compare.value().to_owned(),
-        backend: BackendChoice::Auto,
-    };
-    let restored = crate::link::restore("ot", None, &defaults, |l: &Link| -> Result<(), Error> {
-        l.problem.validate()?;
-        l.solver.validate()?;
-        Mode::parse(&l.mode).map(|_| ()).ok_or_else(|| Error::Invalid { name: "mode", message: format!("`{}` is not a method or `compare`", l.mode) })
-    });
-    let (notices, autorun) = (restored.notices, restored.run);
-    let spec = RwSignal::new(restored.value.problem);
-    let solver = RwSignal::new(restored.value.solver);
-    let mode = RwSignal::new(Mode::parse(&restored.value.mode).unwrap_or(Mode::Compare));
-    let backend = RwSignal::new(restored.value.backend);
-    let linked = Signal::derive(move || Link { problem: spec.get(), solver: solver.get(), mode: mode.get().value().to_owned(), backend: backend.get() });
-    crate::link::sync("ot", None, linked, defaults);
     let upload = StoredValue::new_local(None::<(Points, Points)>);
     let halves = StoredValue::new_local([None::<(Points, String)>, None]);
     let uploaded = RwSignal::new(None::<String>);
     let upload_error = RwSignal::new(None::<String>);
     let previews = RwSignal::new(Vec::<crate::form::Preview>::new());
     let preview_slots = StoredValue::new([None::<crate::form::Preview>, None]);
-    let problem_cache = StoredValue::new_local(None::<Arc<OtProblem>>);
-
-    let build_problem = move || -> Result<Arc<OtProblem>, Error> {
-        if let Some(p) = problem_cache.get_value() {
+    // The problem of the last run, rebuilt when its spec or the upload changes.
+    let problem_cache = StoredValue::new_local(None::<(ProblemSpec, Arc<OtProblem>)>);
+    let build_problem = move |spec: &ProblemSpec| -> Result<Arc<OtProblem>, Error> {
+        if let Some((_, p)) = problem_cache.get_value().filter(|(s, _)| s == spec) {
             return Ok(p);
         }
         let p = match upload.get_value() {
             Some((x, y)) => {
-                let mut p = OtProblem::points(x, y, spec.get_untracked().cost)?;
-                if spec.get_untracked().normalize_cost {
-                    p.normalise_cost();
+                let mut p = OtProblem::points(x, y, spec.cost)?;
+                if spec.normalize_cost {
+                    p.normalize_cost();
                 }
                 p
             }
-            None => spec.get_untracked().build()?,
+            None => spec.build()?,
         };
         let p = Arc::new(p);
-        problem_cache.set_value(Some(p.clone()));
+        problem_cache.set_value(Some((spec.clone(), p.clone())));
         Ok(p)
     };
-    let factory: Factory<OtRun> = Rc::new(move || {
-        let params = solver.get_untracked();
-        let methods = mode.get_untracked().methods();
-        let choice = backend.get_untracked();
-        let gpu = device.backend(choice).gpu().cloned();
-        let problem = build_problem();
+    let start: crate::kit::Start<Params, OtRun> = Rc::new(move |p, device| {
+        let problem = build_problem(&p.problem);
         Box::pin(async move {
             let problem = problem?;
-            let mut runs = Vec::new();
-            for method in methods {
-                let p = SolverParams { method, ..params.clone() };
-                // The GPU runs log-domain Sinkhorn and SNS's dense passes (`auto` as `auto_runs_on_gpu`);
-                // kernel Sinkhorn and ε-scaling run on the CPU in f64.
-                let on_gpu = !params.eps_scaling && (choice == BackendChoice::Gpu || auto_runs_on_gpu(&p, &problem));
-                let run = match (&gpu, method) {
-                    (Some(ctx), Method::LogSinkhorn) if on_gpu => OtRun::Gpu(GpuSinkhorn::new(ctx.clone(), &problem, p).await?, "log-sinkhorn (GPU, f32)"),
-                    (Some(ctx), Method::Sns) if on_gpu => {
-                        OtRun::Gpu(GpuSinkhorn::new(ctx.clone(), &problem, p).await?, "sns (dense passes: GPU f32; CG: CPU f64)")
-                    }
-                    _ => OtRun::Cpu(
-                        OtSolver::new(&problem, p)?,
-                        match method {
-                            Method::Sinkhorn => "sinkhorn (CPU, f64)",
-                            Method::LogSinkhorn => "log-sinkhorn (CPU, f64)",
-                            Method::Sns => "sns (CPU, f64)",
-                        },
-                    ),
-                };
-                runs.push(run);
-            }
-            Ok(runs)
+            regula_core::ot::run::start(&p, &problem, &device).await
         })
     });
-    let runner = Runner::new(factory);
-    if autorun {
-        runner.run();
-    }
-    // A problem parameter invalidates the problem and the run; a solver parameter only the run.
-    let edit_problem = move |f: Box<dyn FnOnce(&mut ProblemSpec)>| {
-        runner.reset();
-        problem_cache.set_value(None);
-        spec.update(|s| f(s));
-    };
-    let edit_solver = move |f: Box<dyn FnOnce(&mut SolverParams)>| {
-        runner.reset();
-        solver.update(|s| f(s));
-    };
-    // The stopping rule applies to a live run without restarting it (the iterate stays valid).
-    let edit_stopping = move |f: Box<dyn FnOnce(&mut SolverParams)>| {
-        let mut next = solver.get_untracked();
-        f(&mut next);
-        let (tol, max_iter) = (next.tol, next.max_iter);
-        let live = next.validate().is_ok() && runner.update_live(|r| r.set_stopping(tol, max_iter)).unwrap_or(false);
-        if !live {
-            runner.reset();
+    let lab = crate::kit::use_lab(device, start, None)
+        // The stopping rule applies to a live run without restarting it (the iterate stays valid).
+        .with_live(
+            &["solver.tol", "solver.max_iter"],
+            Rc::new(|r: &mut OtRun, p: &Params| r.set_stopping(p.solver.tol, p.solver.max_iter)),
+        );
+    let (params, runner) = (lab.params, lab.runner);
+    // Choosing a generated problem puts an uploaded pair aside.
+    let kind = Memo::new(move |_| params.with(|p| p.problem.kind));
+    Effect::new(move |previous: Option<regula_core::ot::ProblemKind>| {
+        let now = kind.get();
+        if previous.is_some_and(|k| k != now) {
+            upload.set_value(None);
+            halves.set_value([None, None]);
+            uploaded.set(None);
+            previews.set(Vec::new());
+            preview_slots.set_value([None, None]);
+            lab.files.set(Vec::new());
+            problem_cache.set_value(None);
         }
-        solver.set(next);
-    };
-    let invalid = Memo::new(move |_| {
-        spec.with(|s| s.validate().err()).or_else(|| solver.with(|s| s.validate().err())).map(|e| e.to_string())
+        now
     });
 
     let labels = Signal::derive(move || {
-        runner.frames.with(|_| runner.with_steppers(|runs| runs.iter().map(|r| r.label()).collect::<Vec<_>>()).unwrap_or_default())
+        runner.frames.with(|_| {
+            runner
+                .with_steppers(|runs| runs.iter().map(|r| r.label().to_owned()).collect::<Vec<_>>())
+                .unwrap_or_default()
+        })
     });
     let error_vs = move |x_time: bool| {
         Signal::derive(move || {
@@ -255,10 +124,14 @@ pub fn OtPage(device: Device) -> impl IntoView {
                 fs.iter()
                     .enumerate()
                     .filter_map(|(k, frames)| {
-                        let name = names.get(k).copied().unwrap_or("run");
-                        let mut s = series(frames, name, "marginal_error", COLORS[k % 2])?;
+                        let name: &'static str =
+                            Box::leak(names.get(k).cloned().unwrap_or_else(|| "run".into()).into_boxed_str());
+                        let mut s = series(frames, name, key::MARGINAL_ERROR, COLORS[k % 2])?;
                         if x_time {
-                            s.points = frames.iter().filter_map(|f| f.metric("marginal_error").map(|e| (f.elapsed_ms, e))).collect();
+                            s.points = frames
+                                .iter()
+                                .filter_map(|f| f.metric(key::MARGINAL_ERROR).map(|e| (f.elapsed_ms, e)))
+                                .collect();
                         }
                         Some(s)
                     })
@@ -273,25 +146,22 @@ pub fn OtPage(device: Device) -> impl IntoView {
         if frames == 0 || (running && frames % 8 != 1) {
             return None;
         }
-        let problem = problem_cache.get_value()?;
+        let problem = problem_cache.get_value()?.1;
         if problem.n() * problem.m() > MAX_DRAWN {
             return None;
         }
-        let (f, g) = runner.with_steppers(|runs| runs.first().and_then(|r| r.potentials())).flatten()?;
-        let eps = solver.with_untracked(|s| s.eps);
+        let (f, g) = runner.with_steppers(|runs| runs.first().and_then(|r| r.cached_potentials())).flatten()?;
+        let eps = params.with_untracked(|p| p.solver.eps);
         // The run's own k (the automatic density grows it); the setting's when no run has one.
         let running_keep = runner.with_steppers(|runs| runs.iter().map(OtRun::keep).max()).flatten().filter(|&k| k > 0);
-        let keep = running_keep.unwrap_or_else(|| solver.with_untracked(|s| s.keep_per_row(problem.m())));
+        let keep = running_keep.unwrap_or_else(|| params.with_untracked(|p| p.solver.keep_per_row(problem.m())));
         Some(Snapshot { p: Arc::new(plan(&problem, &f, &g, eps)), problem, keep })
     });
     let status = move || {
-        if let Some(e) = runner.error.get() {
-            return e;
-        }
         let names = labels.get();
         runner.frames.with(|fs| {
             if fs.is_empty() {
-                return "Ready: press Run (space) or Step.".to_owned();
+                return crate::kit::READY.to_owned();
             }
             let state = runner.state();
             let parts: Vec<String> = fs
@@ -301,14 +171,17 @@ pub fn OtPage(device: Device) -> impl IntoView {
                     let f = frames.last()?;
                     let stop = f.stop.map(|s| format!(" ({s:?})")).unwrap_or_default();
                     // SNS's Newton frames: what share of P its sparsified Hessian holds.
-                    let kept = f.metric("kept_mass").map(|k| format!(" · Hessian keeps {:.1} % of P's mass", 100.0 * k)).unwrap_or_default();
+                    let kept = f
+                        .metric(key::KEPT_MASS)
+                        .map(|k| format!(" · Hessian keeps {:.1} % of P's mass", 100.0 * k))
+                        .unwrap_or_default();
                     Some(format!(
                         "{}: iteration {}{} · marginal error {:.2e} · ⟨C,P⟩ {:.6}{kept}{stop}",
-                        names.get(k).copied().unwrap_or("run"),
+                        names.get(k).map_or("run", String::as_str),
                         f.iteration,
                         f.phase.as_deref().map(|p| format!(" [{p}]")).unwrap_or_default(),
-                        f.metric("marginal_error").unwrap_or(f64::NAN),
-                        f.metric("transport_cost").unwrap_or(f64::NAN),
+                        f.metric(key::MARGINAL_ERROR).unwrap_or(f64::NAN),
+                        f.metric(key::TRANSPORT_COST).unwrap_or(f64::NAN),
                     ))
                 })
                 .collect();
@@ -316,36 +189,50 @@ pub fn OtPage(device: Device) -> impl IntoView {
         })
     };
 
-    let number = move |label: &'static str, id: &'static str, value: Signal<String>, set: crate::form::Setter| {
-        crate::form::number_field(label, id, value, set, runner.error)
-    };
-    use crate::form::{parse_f64, parse_usize};
-
     let on_file = move |which: usize, ev: leptos::ev::Event| {
-        crate::form::read_chosen_file(ev, move |name, text| {
-            match parse_points(&name, &text) {
+        crate::form::read_chosen_file(
+            ev,
+            move |name, text| match parse_points(&name, &text) {
                 Ok(points) => {
                     upload_error.set(None);
                     let mut header = crate::form::numbered("x", points.dim);
                     header.push("weight (normalised)".into());
-                    let rows: Vec<f64> = points.coords.chunks(points.dim.max(1)).zip(&points.weights).flat_map(|(c, w)| c.iter().copied().chain([*w])).collect();
+                    let rows: Vec<f64> = points
+                        .coords
+                        .chunks(points.dim.max(1))
+                        .zip(&points.weights)
+                        .flat_map(|(c, w)| c.iter().copied().chain([*w]))
+                        .collect();
                     let preview = crate::form::Preview::of(&name, header, &rows, points.dim + 1);
                     preview_slots.update_value(|s| s[which] = Some(preview));
                     previews.set(preview_slots.with_value(|s| s.iter().flatten().cloned().collect()));
                     halves.update_value(|h| h[which] = Some((points, name)));
                     halves.with_value(|h| match h {
                         [Some((x, xn)), Some((y, yn))] => {
-                            uploaded.set(Some(format!("Uploaded: {} points from {xn} → {} points from {yn}", x.len(), y.len())));
+                            uploaded.set(Some(format!(
+                                "Uploaded: {} points from {xn} → {} points from {yn}",
+                                x.len(),
+                                y.len()
+                            )));
                             upload.set_value(Some((x.clone(), y.clone())));
                         }
                         _ => uploaded.set(Some("One file loaded: choose the other cloud too.".into())),
+                    });
+                    halves.with_value(|h| {
+                        let names: Vec<(&'static str, String)> = h
+                            .iter()
+                            .zip(["source", "target"])
+                            .filter_map(|(x, k)| x.as_ref().map(|(_, n)| (k, n.clone())))
+                            .collect();
+                        lab.files.set(if names.len() == 2 { names } else { Vec::new() });
                     });
                     runner.reset();
                     problem_cache.set_value(None);
                 }
                 Err(e) => upload_error.set(Some(e.to_string())),
-            }
-        }, move |e| upload_error.set(Some(e)));
+            },
+            move |e| upload_error.set(Some(e)),
+        );
     };
 
     view! {
@@ -370,93 +257,22 @@ pub fn OtPage(device: Device) -> impl IntoView {
                 "Kernel Sinkhorn runs on the CPU in f64 (in f32 exp(−C/ε) underflows already at C/ε ≈ 87)."
             </p>
             <crate::math::Equations id="eq-ot" equations=crate::math::OT />
-            <crate::math::KnobHelp id="knobs-ot" knobs=crate::math::OT_KNOBS />
-            <form class="panel" on:submit=|ev| ev.prevent_default() aria-label="Parameters">
-                <label for="problem">"problem"</label>
-                <select id="problem" on:change=move |ev| {
-                    match event_target_value(&ev).parse::<ProblemKind>() {
-                        Ok(kind) => {
-                            upload.set_value(None);
-                            uploaded.set(None);
-                            previews.set(Vec::new());
-                            preview_slots.set_value([None, None]);
-                            edit_problem(Box::new(move |s| s.kind = kind));
-                        }
-                        Err(e) => runner.error.set(Some(e.to_string())),
-                    }
-                }>
-                    {ProblemKind::ALL.into_iter().map(|k| view! {
-                        <option value=k.name() selected=move || spec.with(|s| s.kind == k)>{k.name()}</option>
-                    }).collect_view()}
-                </select>
-                {number("n", "n", Signal::derive(move || spec.with(|s| s.n.to_string())),
-                    Rc::new(move |v| { let n = parse_usize("n", v)?; edit_problem(Box::new(move |s| s.n = n)); Ok(()) }))}
-                {number("m", "m", Signal::derive(move || spec.with(|s| s.m.to_string())),
-                    Rc::new(move |v| { let m = parse_usize("m", v)?; edit_problem(Box::new(move |s| s.m = m)); Ok(()) }))}
-                {number("seed", "seed", Signal::derive(move || spec.with(|s| s.seed.to_string())),
-                    Rc::new(move |v| { let k = parse_usize("seed", v)? as u64; edit_problem(Box::new(move |s| s.seed = k)); Ok(()) }))}
-                <label for="cost">"ground cost"</label>
-                <select id="cost" on:change=move |ev| {
-                    if let Ok(c) = event_target_value(&ev).parse::<GroundCost>() { edit_problem(Box::new(move |s| s.cost = c)) }
-                }>
-                    <option value="sqeuclidean" selected=move || spec.with(|s| s.cost == GroundCost::SqEuclidean)>"squared Euclidean"</option>
-                    <option value="euclidean" selected=move || spec.with(|s| s.cost == GroundCost::Euclidean)>"Euclidean"</option>
-                </select>
-                <label for="normalize">"normalise C (C / max C)"</label>
-                <input id="normalize" type="checkbox" prop:checked=move || spec.with(|s| s.normalize_cost)
-                    on:change=move |ev| { let on = event_target_checked(&ev); edit_problem(Box::new(move |s| s.normalize_cost = on)) } />
-                <label for="eps">{move || format!("ε = {:.2e}", solver.with(|s| s.eps))}</label>
-                <input id="eps" type="range" min="-4" max="0" step="0.05" aria-label="epsilon, log scale"
-                    prop:value=move || solver.with(|s| s.eps.log10().to_string())
-                    on:change=move |ev| {
-                        if let Ok(l) = event_target_value(&ev).parse::<f64>() {
-                            let eps = 10f64.powf(l);
-                            edit_solver(Box::new(move |s| s.eps = eps));
-                        }
-                    } />
-                <label for="method">"method"</label>
-                <select id="method" on:change=move |ev| {
-                    let v = event_target_value(&ev);
-                    let m = if v == "compare" { Ok(Mode::Compare) } else { v.parse::<Method>().map(Mode::One) };
-                    if let Ok(m) = m { runner.reset(); mode.set(m); }
-                }>
-                    {[Mode::Compare, Mode::One(Method::Sns), Mode::One(Method::LogSinkhorn), Mode::One(Method::Sinkhorn)].into_iter().map(|m| view! {
-                        <option value=m.value() selected=move || mode.get() == m>{match m {
-                            Mode::Compare => "compare: log-sinkhorn vs sns",
-                            Mode::One(m) => m.name(),
-                        }}</option>
-                    }).collect_view()}
-                </select>
-                {number("N1 (SNS warm-up)", "n1", Signal::derive(move || solver.with(|s| s.n1.to_string())),
-                    Rc::new(move |v| { let k = parse_usize("n1", v)? as u64; edit_solver(Box::new(move |s| s.n1 = k)); Ok(()) }))}
-                {number("kept density λ (empty: automatic, ≥ 99 % of P's mass)", "density", Signal::derive(move || solver.with(|s| s.density.map(|d| d.to_string()).unwrap_or_default())),
-                    Rc::new(move |v| {
-                        let d = if v.is_empty() { None } else { Some(parse_f64("density", v)?) };
-                        edit_solver(Box::new(move |s| s.density = d));
-                        Ok(())
-                    }))}
-                {number("tolerance", "tol", Signal::derive(move || solver.with(|s| format!("{:e}", s.tol))),
-                    Rc::new(move |v| { let t = parse_f64("tol", v)?; edit_stopping(Box::new(move |s| s.tol = t)); Ok(()) }))}
-                {number("max iterations", "max-iter", Signal::derive(move || solver.with(|s| s.max_iter.to_string())),
-                    Rc::new(move |v| { let k = parse_usize("max-iter", v)? as u64; edit_stopping(Box::new(move |s| s.max_iter = k)); Ok(()) }))}
-                <label for="eps-scaling">"ε-scaling (CPU)"</label>
-                <input id="eps-scaling" type="checkbox" prop:checked=move || solver.with(|s| s.eps_scaling)
-                    on:change=move |ev| { let on = event_target_checked(&ev); edit_solver(Box::new(move |s| s.eps_scaling = on)) } />
-                {crate::form::backend_select("ot-backend", "auto (GPU for log-sinkhorn)", backend, move || runner.reset())}
-                <label for="source-file">"source CSV"</label>
-                <input id="source-file" type="file" accept=".csv,text/csv" on:change=move |ev| on_file(0, ev) />
-                <label for="target-file">"target CSV"</label>
-                <input id="target-file" type="file" accept=".csv,text/csv" on:change=move |ev| on_file(1, ev) />
-            </form>
+            {crate::kit::knobs::<Params>("knobs-ot")}
+            {crate::kit::panel(lab, &[], view! {
+                <div class="field">
+                    <label for="source-file">"source CSV"</label>
+                    <input id="source-file" type="file" accept=".csv,text/csv" on:change=move |ev| on_file(0, ev) />
+                </div>
+                <div class="field">
+                    <label for="target-file">"target CSV"</label>
+                    <input id="target-file" type="file" accept=".csv,text/csv" on:change=move |ev| on_file(1, ev) />
+                </div>
+            })}
             <p class="muted" hidden=move || uploaded.get().is_none()>{move || uploaded.get()}</p>
             <crate::form::UploadPreviews id="ot-preview" previews=previews />
             <p id="upload-error" class="error" role="alert" hidden=move || upload_error.get().is_none()>{move || upload_error.get()}</p>
-            <RunControls runner=runner invalid=Signal::derive(move || invalid.get().is_some()) />
-            <crate::link::LinkNotices notices=notices />
             <crate::link::Presets slug="ot" presets=PRESETS />
-            <crate::link::CliLine lines=Signal::derive(move || spec.with(|p| solver.with(|s| regula_core::cli_line::ot(p, s, &mode.get().methods(), backend.get())))) />
-            <p id="param-error" class="error" role="alert" hidden=move || invalid.get().is_none()>{move || invalid.get()}</p>
-            <p id="status" class=move || if runner.error.get().is_some() { "status error" } else { "status" } aria-live="polite">{status}</p>
+            {crate::kit::chrome(lab, status)}
             <div class="charts">
                 <LogChart id="chart-error-iter" title="Marginal error (ℓ1) vs iteration" x_label="iteration" y_label="error" series=error_vs(false) floor=1e-16 />
                 <LogChart id="chart-error-time" title="Marginal error (ℓ1) vs wall time" x_label="ms" y_label="error" series=error_vs(true) floor=1e-16 />
@@ -480,7 +296,11 @@ fn PlanView(snapshot: Signal<Option<Snapshot>>) -> impl IntoView {
         }
     });
     let svg: crate::chart::SvgExport = std::rc::Rc::new(move || {
-        snapshot.with_untracked(|s| s.as_ref().ok_or_else(|| "nothing drawn yet".to_owned()).and_then(|s| regula_charts::svg(|root| draw_plan(root, &crate::chart::Painter::Vector, s))))
+        snapshot.with_untracked(|s| {
+            s.as_ref()
+                .ok_or_else(|| "nothing drawn yet".to_owned())
+                .and_then(|s| regula_charts::svg(|root| draw_plan(root, &crate::chart::Painter::Vector, s)))
+        })
     });
     view! {
         <figure class="chart">
@@ -490,15 +310,22 @@ fn PlanView(snapshot: Signal<Option<Snapshot>>) -> impl IntoView {
     }
 }
 
-fn draw_plan<DB: DrawingBackend>(root: DrawingArea<DB, Shift>, painter: &crate::chart::Painter, s: &Snapshot) -> Result<(), Box<dyn std::error::Error>>
+fn draw_plan<DB: DrawingBackend>(
+    root: DrawingArea<DB, Shift>,
+    painter: &crate::chart::Painter,
+    s: &Snapshot,
+) -> Result<(), Box<dyn std::error::Error>>
 where
     DB::ErrorType: 'static,
 {
     let layout = match &s.problem.geometry {
-        regula_core::ot::problem::Geometry::Points { x, y, .. } if x.dim == 2 => PlanLayout::Points { x: &x.coords, y: &y.coords },
+        regula_core::ot::problem::Geometry::Points { x, y, .. } if x.dim == 2 => {
+            PlanLayout::Points { x: &x.coords, y: &y.coords }
+        }
         _ => PlanLayout::Matrix,
     };
-    let raster = |root: &DrawingArea<DB, Shift>, area, cols, rows, rgb: &[[u8; 3]]| painter.raster(root, area, cols, rows, rgb);
+    let raster =
+        |root: &DrawingArea<DB, Shift>, area, cols, rows, rgb: &[[u8; 3]]| painter.raster(root, area, cols, rows, rgb);
     regula_charts::ot::draw_plan(root, &raster, &s.p, s.problem.n(), s.problem.m(), layout)
 }
 
@@ -516,7 +343,11 @@ fn SparsityView(snapshot: Signal<Option<Snapshot>>) -> impl IntoView {
         }
     });
     let svg: crate::chart::SvgExport = std::rc::Rc::new(move || {
-        snapshot.with_untracked(|s| s.as_ref().ok_or_else(|| "nothing drawn yet".to_owned()).and_then(|s| regula_charts::svg(|root| draw_sparsity(root, s).map(drop))))
+        snapshot.with_untracked(|s| {
+            s.as_ref()
+                .ok_or_else(|| "nothing drawn yet".to_owned())
+                .and_then(|s| regula_charts::svg(|root| draw_sparsity(root, s).map(drop)))
+        })
     });
     view! {
         <figure class="chart">
@@ -527,7 +358,10 @@ fn SparsityView(snapshot: Signal<Option<Snapshot>>) -> impl IntoView {
     }
 }
 
-fn draw_sparsity<DB: DrawingBackend>(root: DrawingArea<DB, Shift>, s: &Snapshot) -> Result<String, Box<dyn std::error::Error>>
+fn draw_sparsity<DB: DrawingBackend>(
+    root: DrawingArea<DB, Shift>,
+    s: &Snapshot,
+) -> Result<String, Box<dyn std::error::Error>>
 where
     DB::ErrorType: 'static,
 {

@@ -88,7 +88,7 @@ impl<S: Stepper + 'static> Runner<S> {
 
     /// False once the page that owns this runner is gone (its signals disposed): a step or run loop that
     /// was awaiting then stops quietly instead of touching them (which would panic and kill the app).
-    fn alive(self) -> bool {
+    pub fn alive(self) -> bool {
         self.generation.try_get_value().is_some()
     }
 
@@ -113,7 +113,10 @@ impl<S: Stepper + 'static> Runner<S> {
                 }
             }
         };
-        let share = Budget { max_iterations: budget.max_iterations, max_millis: budget.max_millis / steppers.len().max(1) as f64 };
+        let share = Budget {
+            max_iterations: budget.max_iterations,
+            max_millis: budget.max_millis / steppers.len().max(1) as f64,
+        };
         let mut new_frames = Vec::with_capacity(steppers.len());
         let mut failure = None;
         for (k, s) in steppers.iter_mut().enumerate() {

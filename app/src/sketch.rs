@@ -6,16 +6,16 @@ use std::rc::Rc;
 
 use leptos::prelude::*;
 use plotters::style::RGBColor;
+use regula_core::metrics as key;
 use regula_core::sketch::data::parse_csv;
-use regula_core::sketch::experiment::{sweep, Cell, Config, Experiment, Solver, MAX_TRIALS};
-use regula_core::sketch::nuclear;
+use regula_core::sketch::experiment::{sweep, Cell, Experiment, Solver};
+use regula_core::sketch::lab::{NuclearParams, Params};
+use regula_core::sketch::nuclear::{Comparison, MATRICES};
 use regula_core::sketch::operators::SketchKind;
-use regula_core::sketch::regression::{Design, Instance};
-use regula_core::{BackendChoice, Error};
+use regula_core::sketch::regression::Instance;
 
-use crate::app::Device;
 use crate::chart::{Band, BandChart, HistogramChart, LogChart, Series};
-use crate::runner::{next_animation_frame, Factory, RunControls, Runner};
+use crate::device::Device;
 
 /// Largest n·(d + 1) the page accepts (the browser holds A in f64 and, on the GPU, in f32).
 const MAX_PAGE_ENTRIES: usize = 1 << 22;
@@ -40,7 +40,11 @@ enum Tab {
 
 #[component]
 pub fn SketchPage(device: Device) -> impl IntoView {
-    let tab = RwSignal::new(if crate::link::tab("sketching").as_deref() == Some("nuclear") { Tab::Nuclear } else { Tab::Regression });
+    let tab = RwSignal::new(if crate::link::tab("sketching").as_deref() == Some("nuclear") {
+        Tab::Nuclear
+    } else {
+        Tab::Regression
+    });
     view! {
         <section class="lab" aria-labelledby="sketch-title">
             <h2 id="sketch-title">"Sketching: sketched least squares in ℓ2 and ℓ∞, sketch-and-precondition, nuclear norms"</h2>
@@ -52,24 +56,36 @@ pub fn SketchPage(device: Device) -> impl IntoView {
             </div>
             {move || match tab.get() {
                 Tab::Regression => view! { <RegressionTab device=device /> }.into_any(),
-                Tab::Nuclear => view! { <NuclearTab /> }.into_any(),
+                Tab::Nuclear => view! { <NuclearTab device=device /> }.into_any(),
             }}
         </section>
     }
 }
 
-/// The paper's settings, one click each (REFERENCE.md §2).
+/// The paper's settings, one click each (docs/methods.md §2).
 const PRESETS: &[crate::link::Preset] = &[
-    crate::link::Preset { title: "ℓ∞ guarantees: coherent A with a spiky residual", source: "Song, Ye, Yin & Zhang 2023: dense sketches meet ℓ∞, sparse ones can fail it (n 4096, d 32, m 1024)", query: "tab=regression" },
-    crate::link::Preset { title: "A = [I; 0]: CountSketch fails even ℓ2", source: "Song et al. 2023 (REFERENCE: CountSketch p99 ε₂ ≈ 2.5)", query: "tab=regression&design=coherent" },
-    crate::link::Preset { title: "Sketch-and-precondition to machine precision", source: "Blendenpik (Avron, Maymounkov & Toledo 2010) / LSRN: QR of SA, then LSQR on AR⁻¹", query: "tab=regression&solver=precondition&trials=20" },
+    crate::link::Preset {
+        title: "ℓ∞ guarantees: coherent A with a spiky residual",
+        source: "Song, Ye, Yin & Zhang 2023: dense sketches meet ℓ∞, sparse ones can fail it (n 4096, d 32, m 1024)",
+        query: "tab=regression",
+    },
+    crate::link::Preset {
+        title: "A = [I; 0]: CountSketch fails even ℓ2",
+        source: "Song et al. 2023 (docs/methods.md: CountSketch p99 ε₂ ≈ 2.5)",
+        query: "tab=regression&design=coherent",
+    },
+    crate::link::Preset {
+        title: "Sketch-and-precondition to machine precision",
+        source: "Blendenpik (Avron, Maymounkov & Toledo 2010) / LSRN: QR of SA, then LSQR on AR⁻¹",
+        query: "tab=regression&solver=precondition&trials=20",
+    },
 ];
 
-/// The nuclear-norm tab's checks (REFERENCE.md §2, Matrix Nuclear-Norm 2024).
+/// The nuclear-norm tab's checks (docs/methods.md §2, Matrix Nuclear-Norm 2024).
 const NUCLEAR_PRESETS: &[crate::link::Preset] = &[
     crate::link::Preset {
         title: "MNN vs the SVD at 512 × 2048",
-        source: "Matrix Nuclear-Norm (2024): the claimed speed-up (REFERENCE: 0.4 ms vs 353 ms), and proxy/true from 0.55 (i.i.d.) to 11.4 (rank 1)",
+        source: "Matrix Nuclear-Norm (2024): the claimed speed-up (docs/methods.md: 0.4 ms vs 353 ms), and proxy/true from 0.55 (i.i.d.) to 11.4 (rank 1)",
         query: "tab=nuclear&n=512&d=2048",
     },
     crate::link::Preset {
@@ -79,114 +95,49 @@ const NUCLEAR_PRESETS: &[crate::link::Preset] = &[
     },
 ];
 
-/// What a link carries for the regression tab.
-#[derive(Clone, PartialEq, serde::Serialize, serde::Deserialize)]
-struct Link {
-    #[serde(flatten)]
-    panel: Panel,
-    backend: BackendChoice,
-}
-
-/// The panel's own checks (a shape the page can hold, d < n, the sketch sizes).
-fn check(p: &Panel) -> Result<(), String> {
-    if p.n.saturating_mul(p.d + 1) > MAX_PAGE_ENTRIES {
-        return Err(format!("n·(d + 1) = {} is more than the page handles ({MAX_PAGE_ENTRIES}); the CLI takes larger problems", p.n.saturating_mul(p.d + 1)));
-    }
-    if p.d >= p.n {
-        return Err(format!("`d` must be below n = {} (got {}): the residual needs room", p.n, p.d));
-    }
-    p.config(p.n, p.d).validate(p.n, p.d).map_err(|e| e.to_string())
-}
-
-/// What the panel sets.
-#[derive(Clone, PartialEq, serde::Serialize, serde::Deserialize)]
-struct Panel {
-    design: Design,
-    n: usize,
-    d: usize,
-    m: usize,
-    sketches: Vec<SketchKind>,
-    s: usize,
-    trials: usize,
-    seed: u64,
-    solver: Solver,
-}
-
-impl Default for Panel {
-    fn default() -> Self {
-        // REFERENCE.md's check: n = 4096, d = 32, m = 1024, coherent A with a spiky residual.
-        Self {
-            design: Design::Spiky,
-            n: 4096,
-            d: 32,
-            m: 1024,
-            sketches: vec![SketchKind::Gaussian, SketchKind::Srht, SketchKind::CountSketch, SketchKind::Osnap],
-            s: 4,
-            trials: 100,
-            seed: 0,
-            solver: Solver::Solve,
-        }
-    }
-}
-
-impl Panel {
-    fn config(&self, n: usize, d: usize) -> Config {
-        let ms = if self.solver == Solver::Precondition { vec![self.m] } else { sweep(d, self.m, n) };
-        Config { sketches: self.sketches.clone(), ms, s: self.s, trials: self.trials, seed: self.seed, solver: self.solver, ..Config::default() }
-    }
+/// The page's own limit: A as f64 (and f32 on the GPU) in the browser's memory.
+fn page_check(p: &Params) -> Option<String> {
+    (p.n.saturating_mul(p.d + 1) > MAX_PAGE_ENTRIES).then(|| {
+        format!(
+            "n·(d + 1) = {} is more than the page handles ({MAX_PAGE_ENTRIES}); the CLI takes larger problems",
+            p.n.saturating_mul(p.d + 1)
+        )
+    })
 }
 
 #[component]
 fn RegressionTab(device: Device) -> impl IntoView {
-    let defaults = Link { panel: Panel::default(), backend: BackendChoice::Auto };
-    let restored = crate::link::restore("sketching", Some("regression"), &defaults, |l: &Link| check(&l.panel));
-    let (notices, autorun) = (restored.notices, restored.run);
-    let panel = RwSignal::new(restored.value.panel);
-    let backend = RwSignal::new(restored.value.backend);
-    crate::link::sync("sketching", Some("regression"), Signal::derive(move || Link { panel: panel.get(), backend: backend.get() }), defaults);
     let upload = StoredValue::new_local(None::<Instance>);
     let files = StoredValue::new_local([None::<(regula_core::sketch::data::Matrix, String)>, None]);
     let uploaded = RwSignal::new(None::<String>);
     let previews = RwSignal::new(Vec::<crate::form::Preview>::new());
     let preview_slots = StoredValue::new([None::<crate::form::Preview>, None]);
     let upload_error = RwSignal::new(None::<String>);
-
+    let start: crate::kit::Start<Params, Experiment> = Rc::new(move |p, device| {
+        let own = upload.get_value();
+        Box::pin(async move { Ok(vec![regula_core::sketch::lab::start(&p, own, &device)?]) })
+    });
+    // More (or fewer) trials keep the ones already run.
+    let lab = crate::kit::use_lab(device, start, Some(page_check))
+        .with_live(&["trials"], Rc::new(|e: &mut Experiment, p: &Params| e.set_trials(p.trials)));
+    let (panel, runner) = (lab.params, lab.runner);
+    // A generated design puts an uploaded A and b aside.
+    let design = Memo::new(move |_| panel.with(|p| p.design));
+    Effect::new(move |previous: Option<regula_core::sketch::regression::Design>| {
+        let now = design.get();
+        if previous.is_some_and(|d| d != now) {
+            upload.set_value(None);
+            files.set_value([None, None]);
+            uploaded.set(None);
+            previews.set(Vec::new());
+            preview_slots.set_value([None, None]);
+            lab.files.set(Vec::new());
+        }
+        now
+    });
     // The instance's shape: the upload's, or the panel's.
-    let shape = move || upload.with_value(|u| u.as_ref().map(|i| (i.n, i.d))).unwrap_or_else(|| panel.with(|p| (p.n, p.d)));
-    let factory: Factory<Experiment> = Rc::new(move || {
-        let p = panel.get_untracked();
-        let backend = device.backend(backend.get_untracked());
-        let instance = upload.get_value();
-        Box::pin(async move {
-            let e = match instance {
-                Some(inst) => {
-                    let config = p.config(inst.n, inst.d);
-                    Experiment::new(inst, None, config, backend)?
-                }
-                None => Experiment::generate(p.design, p.n, p.d, p.config(p.n, p.d), backend)?,
-            };
-            Ok(vec![e])
-        })
-    });
-    let runner = Runner::new(factory);
-    if autorun {
-        runner.run();
-    }
-    let edit = move |f: Box<dyn FnOnce(&mut Panel)>| {
-        runner.reset();
-        panel.update(|p| f(p));
-    };
-    let invalid = Memo::new(move |_| {
-        let (n, d) = shape();
-        let p = panel.get();
-        if n.saturating_mul(d + 1) > MAX_PAGE_ENTRIES {
-            return Some(format!("n·(d + 1) = {} is more than the page handles ({MAX_PAGE_ENTRIES}); the CLI takes larger problems", n.saturating_mul(d + 1)));
-        }
-        if upload.with_value(|u| u.is_none()) && d >= n {
-            return Some(format!("`d` must be below n = {n} (got {d}): the residual needs room"));
-        }
-        p.config(n, d).validate(n, d).err().map(|e| e.to_string())
-    });
+    let shape =
+        move || upload.with_value(|u| u.as_ref().map(|i| (i.n, i.d))).unwrap_or_else(|| panel.with(|p| (p.n, p.d)));
 
     // Chart data, recomputed when frames arrive.
     let cells = Signal::derive(move || -> Vec<Cell> {
@@ -196,7 +147,8 @@ fn RegressionTab(device: Device) -> impl IntoView {
     let bands = move |f: fn(&regula_core::sketch::experiment::Trial) -> f64| {
         Signal::derive(move || {
             let cells = cells.get();
-            panel.with(|p| p.sketches.clone())
+            panel
+                .with(|p| p.sketches.clone())
                 .into_iter()
                 .filter_map(|kind| {
                     let points: Vec<(f64, f64, f64, f64)> = cells
@@ -213,24 +165,42 @@ fn RegressionTab(device: Device) -> impl IntoView {
         })
     };
     let chosen = move |c: &Cell| c.m == panel.with(|p| p.m);
+    let sweep_text = move || {
+        let (n, d) = shape();
+        panel.with(|p| {
+            if p.solver == Solver::Precondition {
+                p.m.to_string()
+            } else {
+                sweep(d, p.m, n).iter().map(|m| m.to_string()).collect::<Vec<_>>().join(", ")
+            }
+        })
+    };
     let histogram = Signal::derive(move || {
         cells
             .get()
             .iter()
             .filter(|c| chosen(c) && !c.trials.is_empty())
-            .map(|c| Series { name: c.sketch.name(), color: color(c.sketch), points: c.trials.iter().map(|t| (t.metrics.epsinf, 0.0)).collect() })
+            .map(|c| Series {
+                name: c.sketch.name(),
+                color: color(c.sketch),
+                points: c.trials.iter().map(|t| (t.metrics.epsinf, 0.0)).collect(),
+            })
             .collect::<Vec<_>>()
     });
     // LSQR's excess residual (‖r_k‖ − ‖r*‖)/‖r*‖ of the latest trial per sketch.
     let lsqr = Signal::derive(move || {
-        let r_star = runner.with_steppers(|s| s.first().and_then(|e| e.exact().map(|x| x.residual_norm))).flatten().unwrap_or(1.0);
+        let r_star = runner
+            .with_steppers(|s| s.first().and_then(|e| e.exact().map(|x| x.residual_norm)))
+            .flatten()
+            .unwrap_or(1.0);
         cells
             .get()
             .iter()
             .filter(|c| chosen(c))
             .filter_map(|c| {
                 let t = c.trials.last().filter(|t| !t.residuals.is_empty())?;
-                let points = t.residuals.iter().enumerate().map(|(k, r)| (k as f64, ((r - r_star) / r_star).abs())).collect();
+                let points =
+                    t.residuals.iter().enumerate().map(|(k, r)| (k as f64, ((r - r_star) / r_star).abs())).collect();
                 Some(Series { name: c.sketch.name(), color: color(c.sketch), points })
             })
             .collect::<Vec<_>>()
@@ -238,12 +208,9 @@ fn RegressionTab(device: Device) -> impl IntoView {
     let preconditioning = move || panel.with(|p| p.solver == Solver::Precondition);
 
     let status = move || {
-        if let Some(e) = runner.error.get() {
-            return e;
-        }
         runner.frames.with(|fs| {
             let Some(f) = fs.first().and_then(|f| f.last()) else {
-                return "Ready: press Run (space) or Step.".to_owned();
+                return crate::kit::READY.to_owned();
             };
             let state = runner.state();
             let warn = runner
@@ -255,13 +222,14 @@ fn RegressionTab(device: Device) -> impl IntoView {
                 runner
                     .with_steppers(|s| s.first().map(|e| match e.backend() {
                         // The banner's name for the adapter (WebGPU hides it from wgpu's summary).
-                        regula_core::Backend::Gpu(_) => format!(" on {}", device.report.get().map_or("WebGPU".to_owned(), |r| r.label)),
+                        regula_core::Backend::Gpu(_) =>
+                            format!(" on {}", device.report.get().map_or("WebGPU".to_owned(), |r| r.label)),
                         cpu => format!(" on {}", cpu.report().label),
                     }))
                     .flatten()
                     .unwrap_or_default(),
                 f.elapsed_ms / 1e3,
-                f.metric("exact_seconds").unwrap_or(f64::NAN) * 1e3,
+                f.metric(key::EXACT_SECONDS).unwrap_or(f64::NAN) * 1e3,
                 if warn { " · warning: A is rank-deficient, x* is the minimum-norm solution" } else { "" }
             )
         })
@@ -300,154 +268,73 @@ fn RegressionTab(device: Device) -> impl IntoView {
             .collect_view()
     };
 
-    let number = move |label: &'static str, id: &'static str, value: Signal<String>, set: crate::form::Setter| {
-        crate::form::number_field(label, id, value, set, runner.error)
-    };
-    use crate::form::parse_usize;
-
     let on_file = move |which: usize, ev: leptos::ev::Event| {
-        crate::form::read_chosen_file(ev, move |name, text| {
-            let parsed = parse_csv(&name, &text);
-            let matrix = match parsed {
-                Ok(m) => m,
-                Err(e) => {
-                    upload_error.set(Some(e.to_string()));
-                    return;
-                }
-            };
-            let header = if which == 1 && matrix.cols == 1 { vec!["b".to_owned()] } else { crate::form::numbered(if which == 0 { "a" } else { "b" }, matrix.cols) };
-            preview_slots.update_value(|s| s[which] = Some(crate::form::Preview::of(&name, header, &matrix.data, matrix.cols)));
-            previews.set(preview_slots.with_value(|s| s.iter().flatten().cloned().collect()));
-            files.update_value(|f| f[which] = Some((matrix, name)));
-            let both = files.with_value(|f| match f {
-                [Some((a, an)), Some((b, bn))] => Some((a.clone(), an.clone(), b.clone(), bn.clone())),
-                _ => None,
-            });
-            let Some((a, an, b, bn)) = both else {
-                upload_error.set(None);
-                uploaded.set(Some("One file loaded: choose the other one too.".into()));
-                return;
-            };
-            let instance = b.into_vector(&bn).and_then(|b| Instance::from_data(a.data, b, a.rows, a.cols));
-            match instance {
-                Ok(inst) => {
+        crate::form::read_chosen_file(
+            ev,
+            move |name, text| {
+                let parsed = parse_csv(&name, &text);
+                let matrix = match parsed {
+                    Ok(m) => m,
+                    Err(e) => {
+                        upload_error.set(Some(e.to_string()));
+                        return;
+                    }
+                };
+                let header = if which == 1 && matrix.cols == 1 {
+                    vec!["b".to_owned()]
+                } else {
+                    crate::form::numbered(if which == 0 { "a" } else { "b" }, matrix.cols)
+                };
+                preview_slots.update_value(|s| {
+                    s[which] = Some(crate::form::Preview::of(&name, header, &matrix.data, matrix.cols))
+                });
+                previews.set(preview_slots.with_value(|s| s.iter().flatten().cloned().collect()));
+                files.update_value(|f| f[which] = Some((matrix, name)));
+                let both = files.with_value(|f| match f {
+                    [Some((a, an)), Some((b, bn))] => Some((a.clone(), an.clone(), b.clone(), bn.clone())),
+                    _ => None,
+                });
+                let Some((a, an, b, bn)) = both else {
                     upload_error.set(None);
-                    uploaded.set(Some(format!("Uploaded: A {} × {} from {an}, b from {bn}", inst.n, inst.d)));
-                    runner.reset();
-                    upload.set_value(Some(inst));
-                    panel.update(|_| {}); // re-validate against the new shape
+                    uploaded.set(Some("One file loaded: choose the other one too.".into()));
+                    return;
+                };
+                let instance = b.into_vector(&bn).and_then(|b| Instance::from_data(a.data, b, a.rows, a.cols));
+                match instance {
+                    Ok(inst) => {
+                        upload_error.set(None);
+                        uploaded.set(Some(format!("Uploaded: A {} × {} from {an}, b from {bn}", inst.n, inst.d)));
+                        runner.reset();
+                        lab.files.set(vec![("matrix", an), ("rhs", bn)]);
+                        // The panel's n and d take the file's shape (the run and its checks use them).
+                        let (n, d) = (inst.n, inst.d);
+                        upload.set_value(Some(inst));
+                        panel.update(|p| (p.n, p.d) = (n, d));
+                    }
+                    Err(e) => upload_error.set(Some(e.to_string())),
                 }
-                Err(e) => upload_error.set(Some(e.to_string())),
-            }
-        }, move |e| upload_error.set(Some(e)));
+            },
+            move |e| upload_error.set(Some(e)),
+        );
     };
 
     view! {
-        <form class="panel" on:submit=|ev| ev.prevent_default() aria-label="Parameters">
-            <label for="design">"design"</label>
-            <select id="design" on:change=move |ev| {
-                match event_target_value(&ev).parse::<Design>() {
-                    Ok(design) => {
-                        upload.set_value(None);
-                        uploaded.set(None);
-                        previews.set(Vec::new());
-                        preview_slots.set_value([None, None]);
-                        edit(Box::new(move |p| p.design = design));
-                    }
-                    Err(e) => runner.error.set(Some(e.to_string())),
-                }
-            }>
-                {Design::ALL.into_iter().map(|k| view! {
-                    <option value=k.name() selected=move || panel.with(|p| p.design == k)>{match k {
-                        Design::Gaussian => "gaussian (incoherent)",
-                        Design::Coherent => "coherent: A = [I; 0]",
-                        Design::Spiky => "spiky: [I; 0], 4-spike residual",
-                        Design::Heavy => "heavy-tailed rows (Student-t)",
-                    }}</option>
-                }).collect_view()}
-            </select>
-            {number("n (rows)", "n", Signal::derive(move || panel.with(|p| p.n.to_string())),
-                Rc::new(move |v| { let n = parse_usize("n", v)?; edit(Box::new(move |p| p.n = n)); Ok(()) }))}
-            {number("d (columns)", "d", Signal::derive(move || panel.with(|p| p.d.to_string())),
-                Rc::new(move |v| { let d = parse_usize("d", v)?; edit(Box::new(move |p| p.d = d)); Ok(()) }))}
-            <label for="m">{move || format!("m = {} (sweep: {})", panel.with(|p| p.m), { let (n, d) = shape(); panel.with(|p| sweep(d, p.m, n).iter().map(|m| m.to_string()).collect::<Vec<_>>().join(", ")) })}</label>
-            <input id="m" type="range" min="0" max="20" step="0.25" aria-label="m, log2 scale"
-                prop:value=move || panel.with(|p| (p.m as f64).log2().to_string())
-                on:change=move |ev| {
-                    if let Ok(l) = event_target_value(&ev).parse::<f64>() {
-                        let m = 2f64.powf(l).round() as usize;
-                        edit(Box::new(move |p| p.m = m.max(1)));
-                    }
-                } />
-            {number("m (exact)", "m-exact", Signal::derive(move || panel.with(|p| p.m.to_string())),
-                Rc::new(move |v| { let m = parse_usize("m", v)?; edit(Box::new(move |p| p.m = m)); Ok(()) }))}
-            <span class="label">"sketches"</span>
-            <div class="checks" role="group" aria-label="sketches">
-                {SketchKind::ALL.into_iter().map(|k| view! {
-                    <label class="check">
-                        <input type="checkbox" id=format!("sk-{}", k.name()) prop:checked=move || panel.with(|p| p.sketches.contains(&k))
-                            on:change=move |ev| {
-                                let on = event_target_checked(&ev);
-                                edit(Box::new(move |p| {
-                                    p.sketches.retain(|s| *s != k);
-                                    if on {
-                                        p.sketches.push(k);
-                                        p.sketches.sort_by_key(|s| SketchKind::ALL.iter().position(|x| x == s));
-                                    }
-                                }));
-                            } />
-                        {k.name()}
-                    </label>
-                }).collect_view()}
+        {crate::kit::panel(lab, &[], view! {
+            <p class="field wide muted" id="m-sweep">{move || format!("sketch sizes run: m = {}", sweep_text())}</p>
+            <div class="field">
+                <label for="matrix-file">"your A (CSV)"</label>
+                <input id="matrix-file" type="file" accept=".csv,text/csv" on:change=move |ev| on_file(0, ev) />
             </div>
-            {number("s (OSNAP nonzeros per column)", "s", Signal::derive(move || panel.with(|p| p.s.to_string())),
-                Rc::new(move |v| { let s = parse_usize("s", v)?; edit(Box::new(move |p| p.s = s)); Ok(()) }))}
-            {number("trials", "trials", Signal::derive(move || panel.with(|p| p.trials.to_string())),
-                Rc::new(move |v| {
-                    let t = parse_usize("trials", v)?;
-                    if !(1..=MAX_TRIALS).contains(&t) {
-                        return Err(format!("`trials` must lie in 1..={MAX_TRIALS}"));
-                    }
-                    // More (or fewer) trials keep the ones already run.
-                    let live = runner.update_live(|e| e.set_trials(t)).unwrap_or(false);
-                    if !live {
-                        runner.reset();
-                    }
-                    panel.update(|p| p.trials = t);
-                    Ok(())
-                }))}
-            {number("seed", "seed", Signal::derive(move || panel.with(|p| p.seed.to_string())),
-                Rc::new(move |v| { let k = parse_usize("seed", v)? as u64; edit(Box::new(move |p| p.seed = k)); Ok(()) }))}
-            <label for="solver">"solver"</label>
-            <select id="solver" on:change=move |ev| {
-                if let Ok(s) = event_target_value(&ev).parse::<Solver>() { edit(Box::new(move |p| p.solver = s)) }
-            }>
-                <option value="solve" selected=move || panel.with(|p| p.solver == Solver::Solve)>"sketch-and-solve"</option>
-                <option value="precondition" selected=move || panel.with(|p| p.solver == Solver::Precondition)>"sketch-and-precondition (LSQR)"</option>
-            </select>
-            {crate::form::backend_select("sketch-backend", "auto (S·[A | b] on the GPU)", backend, move || runner.reset())}
-            <label for="matrix-file">"your A (CSV)"</label>
-            <input id="matrix-file" type="file" accept=".csv,text/csv" on:change=move |ev| on_file(0, ev) />
-            <label for="rhs-file">"your b (CSV)"</label>
-            <input id="rhs-file" type="file" accept=".csv,text/csv" on:change=move |ev| on_file(1, ev) />
-        </form>
+            <div class="field">
+                <label for="rhs-file">"your b (CSV)"</label>
+                <input id="rhs-file" type="file" accept=".csv,text/csv" on:change=move |ev| on_file(1, ev) />
+            </div>
+        })}
         <p class="muted" hidden=move || uploaded.get().is_none()>{move || uploaded.get()}</p>
         <crate::form::UploadPreviews id="sketch-preview" previews=previews />
         <p id="upload-error" class="error" role="alert" hidden=move || upload_error.get().is_none()>{move || upload_error.get()}</p>
-        <RunControls runner=runner invalid=Signal::derive(move || invalid.get().is_some()) />
-        <crate::link::LinkNotices notices=notices />
         <crate::link::Presets slug="sketching" presets=PRESETS />
-        <crate::link::CliLine lines=Signal::derive(move || {
-            uploaded.track();
-            let names = files.with_value(|f| match f {
-                [Some((_, a)), Some((_, b))] if upload.with_value(Option::is_some) => Some((a.clone(), b.clone())),
-                _ => None,
-            });
-            let (n, d) = shape();
-            panel.with(|p| vec![regula_core::cli_line::sketch(p.design, n, d, &p.config(n, d), names.as_ref().map(|(a, b)| (a.as_str(), b.as_str())), backend.get())])
-        }) />
-        <p id="param-error" class="error" role="alert" hidden=move || invalid.get().is_none()>{move || invalid.get()}</p>
-        <p id="status" class=move || if runner.error.get().is_some() { "status error" } else { "status" } aria-live="polite">{status}</p>
+        {crate::kit::chrome(lab, status)}
         <table id="sketch-table" class="results">
             <caption>{move || format!("At m = {}", panel.with(|p| p.m))}</caption>
             <thead><tr><th>"sketch"</th><th>"trials"</th><th>"ε₂ median"</th><th>"ε₂ p99"</th><th>"ε∞ median"</th><th>"ε∞ p99"</th><th>"spike median"</th><th>"ms / trial"</th><th></th></tr></thead>
@@ -478,7 +365,7 @@ fn RegressionTab(device: Device) -> impl IntoView {
                 "every sketch here meets it on an incoherent A once m is a few times d."
             </p>
             <crate::math::Equations id="eq-sketch" equations=crate::math::SKETCH />
-            <crate::math::KnobHelp id="knobs-sketch" knobs=crate::math::SKETCH_KNOBS />
+            {crate::kit::knobs::<Params>("knobs-sketch")}
             <p>
                 "Song, Ye, Yin & Zhang (ICML 2023) ask for more: ‖x′ − x*‖∞ ≤ (ε/√d)‖Ax* − b‖‖A†‖, i.e. the error spread over the "
                 "coordinates. Dense sketches give it; sparse ones can fail it while meeting ℓ2: with A = [I; 0] and a residual made "
@@ -507,122 +394,59 @@ fn small(v: f64) -> String {
     }
 }
 
-/// One row of the nuclear-norm comparison.
-#[derive(Clone)]
-struct NuclearRow {
-    label: &'static str,
-    report: nuclear::NuclearReport,
-}
-
-/// What a link carries for the nuclear-norm tab.
-#[derive(Clone, PartialEq, serde::Serialize, serde::Deserialize)]
-struct NuclearLink {
-    n: usize,
-    d: usize,
-    rank: usize,
-    collapse: f64,
+/// The page's own limit: three SVDs on the main thread, one per frame.
+fn nuclear_check(p: &NuclearParams) -> Option<String> {
+    (p.n.saturating_mul(p.d) > MAX_NUCLEAR_ENTRIES).then(|| {
+        format!(
+            "N·d = {} is more than the page computes ({MAX_NUCLEAR_ENTRIES}); the CLI takes up to 2²²",
+            p.n.saturating_mul(p.d)
+        )
+    })
 }
 
 #[component]
-fn NuclearTab() -> impl IntoView {
-    let defaults = NuclearLink { n: 256, d: 1024, rank: 1, collapse: 0.5 };
-    let restored = crate::link::restore("sketching", Some("nuclear"), &defaults, |l: &NuclearLink| {
-        if l.n.saturating_mul(l.d) > MAX_NUCLEAR_ENTRIES || l.n == 0 || l.d == 0 || l.rank == 0 || !(0.0..=1.0).contains(&l.collapse) {
-            Err("outside what the page computes")
-        } else {
-            Ok(())
-        }
+fn NuclearTab(device: Device) -> impl IntoView {
+    let lab = crate::kit::use_lab::<NuclearParams, Comparison>(device, crate::kit::runnable(), Some(nuclear_check));
+    let runner = lab.runner;
+    let rows = Signal::derive(move || {
+        runner.frames.track();
+        runner.with_steppers(|s| s.first().map(|c| c.rows().to_vec())).flatten().unwrap_or_default()
     });
-    let notices = restored.notices;
-    let n = RwSignal::new(restored.value.n);
-    let d = RwSignal::new(restored.value.d);
-    let rank = RwSignal::new(restored.value.rank);
-    let collapse = RwSignal::new(restored.value.collapse);
-    crate::link::sync("sketching", Some("nuclear"), Signal::derive(move || NuclearLink { n: n.get(), d: d.get(), rank: rank.get(), collapse: collapse.get() }), defaults);
-    let rows = RwSignal::new(Vec::<NuclearRow>::new());
-    let busy = RwSignal::new(false);
-    let error = RwSignal::new(None::<String>);
-    let compute = move || {
-        if busy.get_untracked() {
-            return;
-        }
-        let (n, d, rank, collapse) = (n.get_untracked(), d.get_untracked(), rank.get_untracked(), collapse.get_untracked());
-        if n.saturating_mul(d) > MAX_NUCLEAR_ENTRIES {
-            error.set(Some(format!("N·d = {} is more than the page computes ({MAX_NUCLEAR_ENTRIES})", n.saturating_mul(d))));
-            return;
-        }
-        busy.set(true);
-        error.set(None);
-        leptos::task::spawn_local(async move {
-            // Let the page paint "computing…" before the SVDs (a bounded few hundred ms at most).
-            next_animation_frame().await;
-            next_animation_frame().await;
-            if busy.try_get_untracked().is_none() {
-                return; // the tab was closed meanwhile
-            }
-            let run = |label: &'static str, rank: usize, collapse: f64| -> Result<NuclearRow, Error> {
-                let x = nuclear::generate(n, d, rank, collapse, 7)?;
-                Ok(NuclearRow { label, report: nuclear::compare(&x, n, d)? })
-            };
-            let result = (|| Ok::<_, Error>(vec![run("your matrix", rank, collapse)?, run("i.i.d. rows", 1, 0.0)?, run("rank 1 (collapsed)", 1, 1.0)?]))();
-            match result {
-                Ok(r) => _ = rows.try_set(r),
-                Err(e) => _ = error.try_set(Some(e.to_string())),
-            }
-            _ = busy.try_set(false);
-        });
-    };
     let spectrum = Signal::derive(move || {
         rows.with(|r| {
             r.first()
-                .map(|row| vec![Series { name: "σ_k(R̂)", color: RGBColor(40, 110, 200), points: row.report.spectrum.iter().enumerate().map(|(k, s)| ((k + 1) as f64, *s)).collect() }])
+                .map(|row| {
+                    vec![Series {
+                        name: "σ_k(R̂)",
+                        color: RGBColor(40, 110, 200),
+                        points: row.spectrum.iter().enumerate().map(|(k, s)| ((k + 1) as f64, *s)).collect(),
+                    }]
+                })
                 .unwrap_or_default()
         })
     });
-    let number = move |label: &'static str, id: &'static str, sig: RwSignal<usize>| {
-        view! {
-            <label for=id>{label}</label>
-            <input id=id type="text" inputmode="numeric" prop:value=move || sig.get().to_string()
-                on:change=move |ev| {
-                    match event_target_value(&ev).trim().parse::<usize>() {
-                        Ok(v) => sig.set(v),
-                        Err(_) => error.set(Some(format!("`{id}` must be a whole number"))),
-                    }
-                } />
+    let status = move || match rows.with(Vec::len) {
+        0 if !runner.running.get() => crate::kit::READY.to_owned(),
+        k if k < MATRICES.len() => {
+            format!("{} (CPU, f64): {k} of {} matrices measured (one SVD per frame)", runner.state(), MATRICES.len())
         }
+        _ => "done (CPU, f64): the three matrices measured".to_owned(),
     };
-    if restored.run {
-        compute();
-    }
     view! {
-        <form class="panel" on:submit=|ev| ev.prevent_default() aria-label="Nuclear-norm parameters">
-            {number("N (rows)", "nn-n", n)}
-            {number("d (columns)", "nn-d", d)}
-            {number("rank of the low-rank part", "nn-rank", rank)}
-            <label for="nn-collapse">{move || format!("collapse c = {:.2} (X = (1 − c)G + c·L)", collapse.get())}</label>
-            <input id="nn-collapse" type="range" min="0" max="1" step="0.05" prop:value=move || collapse.get().to_string()
-                on:change=move |ev| {
-                    if let Ok(c) = event_target_value(&ev).parse::<f64>() { collapse.set(c) }
-                } />
-        </form>
-        <div class="controls">
-            <crate::link::LinkNotices notices=notices />
-            <button id="nn-compute" on:click=move |_| compute() disabled=move || busy.get()>{move || if busy.get() { "Computing…" } else { "Compute" }}</button>
-        </div>
+        {crate::kit::panel(lab, &[], ())}
         <crate::link::Presets slug="sketching" presets=NUCLEAR_PRESETS />
-        <crate::link::CliLine lines=Signal::derive(move || vec![regula_core::cli_line::nuclear(n.get(), d.get(), rank.get(), collapse.get())]) />
-        <p id="nn-error" class="error" role="alert" hidden=move || error.get().is_none()>{move || error.get()}</p>
+        {crate::kit::chrome(lab, status)}
         <table id="nn-table" class="results">
             <thead><tr><th>"matrix"</th><th>"‖R̂‖_* / N (SVD)"</th><th>"MNN proxy"</th><th>"proxy / true"</th><th>"SVD ms"</th><th>"proxy ms"</th></tr></thead>
             <tbody>
-                {move || rows.get().into_iter().map(|r| view! {
+                {move || rows.get().into_iter().zip(MATRICES).map(|(r, label)| view! {
                     <tr>
-                        <td>{r.label}</td>
-                        <td class="nn-exact">{format!("{:.4}", r.report.exact)}</td>
-                        <td class="nn-proxy">{format!("{:.4}", r.report.proxy)}</td>
-                        <td class="nn-ratio">{format!("{:.2}", r.report.ratio)}</td>
-                        <td>{format!("{:.1}", r.report.exact_seconds * 1e3)}</td>
-                        <td>{format!("{:.2}", r.report.proxy_seconds * 1e3)}</td>
+                        <td>{label}</td>
+                        <td class="nn-exact">{format!("{:.4}", r.exact)}</td>
+                        <td class="nn-proxy">{format!("{:.4}", r.proxy)}</td>
+                        <td class="nn-ratio">{format!("{:.2}", r.ratio)}</td>
+                        <td>{format!("{:.1}", r.exact_seconds * 1e3)}</td>
+                        <td>{format!("{:.2}", r.proxy_seconds * 1e3)}</td>
                     </tr>
                 }).collect_view()}
             </tbody>
@@ -637,7 +461,7 @@ fn NuclearTab() -> impl IntoView {
                 "norms of R̂ instead: O(N d), hundreds of times faster (the two timing columns)."
             </p>
             <crate::math::Equations id="eq-nuclear" equations=crate::math::NUCLEAR />
-            <crate::math::KnobHelp id="knobs-nuclear" knobs=crate::math::NUCLEAR_KNOBS />
+            {crate::kit::knobs::<NuclearParams>("knobs-nuclear")}
             <p>
                 "But it is not the nuclear norm, and it can rank matrices the wrong way round: i.i.d. rows have a large nuclear "
                 "norm and a proxy about half of it, while rows collapsed onto one direction (rank 1) have a tiny nuclear norm "

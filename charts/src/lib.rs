@@ -9,9 +9,9 @@ use plotters::coord::Shift;
 use plotters::prelude::*;
 
 pub mod ot;
-pub mod train;
 #[cfg(feature = "png")]
 pub mod png;
+pub mod train;
 
 /// A chart's drawing size in pixels (canvas, SVG and PNG alike).
 pub const SIZE: (u32, u32) = (600, 320);
@@ -20,8 +20,14 @@ pub const SIZE: (u32, u32) = (600, 320);
 pub type DrawResult<T> = Result<T, Box<dyn std::error::Error>>;
 
 /// Colours for series that have no colour of their own (the CLI's charts).
-pub const PALETTE: [RGBColor; 6] =
-    [RGBColor(31, 119, 180), RGBColor(214, 39, 40), RGBColor(44, 160, 44), RGBColor(255, 127, 14), RGBColor(148, 103, 189), RGBColor(140, 86, 75)];
+pub const PALETTE: [RGBColor; 6] = [
+    RGBColor(31, 119, 180),
+    RGBColor(214, 39, 40),
+    RGBColor(44, 160, 44),
+    RGBColor(255, 127, 14),
+    RGBColor(148, 103, 189),
+    RGBColor(140, 86, 75),
+];
 
 /// Smallest value drawn on a log axis by default; zeros and negatives are drawn at the floor, and
 /// non-finite values are left out (never plotted as a number they are not).
@@ -97,9 +103,17 @@ impl Drawn {
     pub fn label(&self) -> String {
         let n = readout_number;
         match &self.what {
-            Readout::Point { series, x_label, y_label, x, y } => format!("{series}: {x_label} = {}, {y_label} = {}", n(*x), n(*y)),
+            Readout::Point { series, x_label, y_label, x, y } => {
+                format!("{series}: {x_label} = {}, {y_label} = {}", n(*x), n(*y))
+            }
             Readout::Band { series, x_label, y_label, x, p10, median, p90 } => {
-                format!("{series}: {x_label} = {}, {y_label} median {} (p10 {}, p90 {})", n(*x), n(*median), n(*p10), n(*p90))
+                format!(
+                    "{series}: {x_label} = {}, {y_label} median {} (p10 {}, p90 {})",
+                    n(*x),
+                    n(*median),
+                    n(*p10),
+                    n(*p90)
+                )
             }
             Readout::Bin { series, x_label, lo, hi, fraction } => {
                 format!("{series}: {x_label} in [{}, {}): {:.1}% of trials", n(*lo), n(*hi), 100.0 * fraction)
@@ -123,7 +137,11 @@ pub fn readout_number(v: f64) -> String {
     if (1e-3..1e5).contains(&a) {
         let decimals = (3 - a.log10().floor() as i32).clamp(0, 6) as usize;
         let s = format!("{v:.decimals$}");
-        if s.contains('.') { s.trim_end_matches('0').trim_end_matches('.').to_owned() } else { s }
+        if s.contains('.') {
+            s.trim_end_matches('0').trim_end_matches('.').to_owned()
+        } else {
+            s
+        }
     } else {
         format!("{v:.3e}")
     }
@@ -135,7 +153,10 @@ pub fn svg(draw: impl FnOnce(DrawingArea<SVGBackend<'_>, Shift>) -> DrawResult<(
 }
 
 /// Draws into an SVG document of `size` pixels (a picture taller than a chart, say).
-pub fn svg_sized(size: (u32, u32), draw: impl FnOnce(DrawingArea<SVGBackend<'_>, Shift>) -> DrawResult<()>) -> Result<String, String> {
+pub fn svg_sized(
+    size: (u32, u32),
+    draw: impl FnOnce(DrawingArea<SVGBackend<'_>, Shift>) -> DrawResult<()>,
+) -> Result<String, String> {
     // With the `png` feature plotters measures text with the bundled font, natively, for SVG too.
     #[cfg(feature = "png")]
     png::register_font().map_err(|e| e.to_string())?;
@@ -160,8 +181,13 @@ fn named_json<'a>(groups: impl Iterator<Item = (&'a str, Vec<Vec<f64>>)>) -> Str
     let num = |v: &f64| if v.is_finite() { v.to_string() } else { "null".to_owned() };
     let body: Vec<String> = groups
         .map(|(name, points)| {
-            let pts: Vec<String> = points.iter().map(|p| format!("[{}]", p.iter().map(num).collect::<Vec<_>>().join(","))).collect();
-            format!("{{\"series\":\"{}\",\"points\":[{}]}}", name.replace('\\', "\\\\").replace('"', "\\\""), pts.join(","))
+            let pts: Vec<String> =
+                points.iter().map(|p| format!("[{}]", p.iter().map(num).collect::<Vec<_>>().join(","))).collect();
+            format!(
+                "{{\"series\":\"{}\",\"points\":[{}]}}",
+                name.replace('\\', "\\\\").replace('"', "\\\""),
+                pts.join(",")
+            )
         })
         .collect();
     format!("[{}]", body.join(","))
@@ -179,18 +205,32 @@ pub fn series_json(lines: &[Series]) -> String {
 
 /// Bands as CSV, one row per point: `series,x,p10,median,p90` (non-finite values as empty cells).
 pub fn bands_csv(bands: &[Band]) -> String {
-    named_csv("series,x,p10,median,p90", bands.iter().flat_map(|b| b.points.iter().map(move |&(x, lo, mid, hi)| (b.name.as_str(), vec![x, lo, mid, hi]))))
+    named_csv(
+        "series,x,p10,median,p90",
+        bands
+            .iter()
+            .flat_map(|b| b.points.iter().map(move |&(x, lo, mid, hi)| (b.name.as_str(), vec![x, lo, mid, hi]))),
+    )
 }
 
 /// Bands as JSON: `[{"series": name, "points": [[x, p10, median, p90], …]}, …]` (non-finite as null).
 pub fn bands_json(bands: &[Band]) -> String {
-    named_json(bands.iter().map(|b| (b.name.as_str(), b.points.iter().map(|&(x, lo, mid, hi)| vec![x, lo, mid, hi]).collect())))
+    named_json(
+        bands
+            .iter()
+            .map(|b| (b.name.as_str(), b.points.iter().map(|&(x, lo, mid, hi)| vec![x, lo, mid, hi]).collect())),
+    )
 }
 
 /// The legend box in the upper right corner (band charts and histograms).
 macro_rules! legend_upper_right {
     ($chart:expr) => {
-        $chart.configure_series_labels().position(SeriesLabelPosition::UpperRight).background_style(WHITE.mix(0.8)).border_style(BLACK).draw()?
+        $chart
+            .configure_series_labels()
+            .position(SeriesLabelPosition::UpperRight)
+            .background_style(WHITE.mix(0.8))
+            .border_style(BLACK)
+            .draw()?
     };
 }
 
@@ -215,7 +255,12 @@ fn decade_label(v: &f64) -> String {
 }
 
 /// Draws a line chart on any plotters backend; returns the points as drawn (for the read-out).
-pub fn draw_lines<DB: DrawingBackend>(root: DrawingArea<DB, Shift>, spec: LineSpec, lines: &[Series], (log_x, log_y): (bool, bool)) -> DrawResult<Vec<Drawn>>
+pub fn draw_lines<DB: DrawingBackend>(
+    root: DrawingArea<DB, Shift>,
+    spec: LineSpec,
+    lines: &[Series],
+    (log_x, log_y): (bool, bool),
+) -> DrawResult<Vec<Drawn>>
 where
     DB::ErrorType: 'static,
 {
@@ -224,7 +269,10 @@ where
     root.fill(&WHITE)?;
     let clamp = |y: f64| if linear_y { y } else { y.max(floor) };
     let finite = |p: &&(f64, f64)| p.0.is_finite() && p.1.is_finite() && (!log_x || p.0 > 0.0);
-    let x_max = lines.iter().flat_map(|l| l.points.iter().filter(finite).map(|p| p.0)).fold(if log_x { f64::MIN_POSITIVE } else { 1.0 }, f64::max);
+    let x_max = lines
+        .iter()
+        .flat_map(|l| l.points.iter().filter(finite).map(|p| p.0))
+        .fold(if log_x { f64::MIN_POSITIVE } else { 1.0 }, f64::max);
     let x_min = lines.iter().flat_map(|l| l.points.iter().filter(finite).map(|p| p.0)).fold(f64::INFINITY, f64::min);
     let ys = lines.iter().flat_map(|l| l.points.iter().filter(finite).map(|p| clamp(p.1))).chain(guide);
     let (lo, hi) = ys.fold((f64::INFINITY, f64::NEG_INFINITY), |(lo, hi), y| (lo.min(y), hi.max(y)));
@@ -255,7 +303,10 @@ where
             for line in lines {
                 let color = line.color;
                 chart
-                    .draw_series(LineSeries::new(line.points.iter().filter(finite).map(|&(x, y)| (x, clamp(y))), color.stroke_width(2)))?
+                    .draw_series(LineSeries::new(
+                        line.points.iter().filter(finite).map(|&(x, y)| (x, clamp(y))),
+                        color.stroke_width(2),
+                    ))?
                     .label(line.name)
                     .legend(move |(x, y)| PathElement::new([(x, y), (x + 16, y)], color.stroke_width(2)));
                 for &(x, y) in line.points.iter().filter(finite) {
@@ -274,8 +325,15 @@ where
     // Fractions on a linear x (a reliability diagram's confidence) get two decimals.
     let x_fmt: &dyn Fn(&f64) -> String = if x_max <= 1.0 { &linear } else { &whole };
     match (log_x, linear_y) {
-        (true, false) => plot!(builder.build_cartesian_2d((x0..x_max).log_scale(), (lo..hi).log_scale())?, x0, &decade_label, &decade_label),
-        (false, false) => plot!(builder.build_cartesian_2d(0f64..x_max, (lo..hi).log_scale())?, 0.0, x_fmt, &decade_label),
+        (true, false) => plot!(
+            builder.build_cartesian_2d((x0..x_max).log_scale(), (lo..hi).log_scale())?,
+            x0,
+            &decade_label,
+            &decade_label
+        ),
+        (false, false) => {
+            plot!(builder.build_cartesian_2d(0f64..x_max, (lo..hi).log_scale())?, 0.0, x_fmt, &decade_label)
+        }
         (true, true) => plot!(builder.build_cartesian_2d((x0..x_max).log_scale(), lo..hi)?, x0, &decade_label, &linear),
         (false, true) => plot!(builder.build_cartesian_2d(0f64..x_max, lo..hi)?, 0.0, x_fmt, &linear),
     }
@@ -301,7 +359,12 @@ pub struct BandSpec {
 }
 
 /// Draws a band chart on any plotters backend; returns the medians as drawn (for the read-out).
-pub fn draw_bands<DB: DrawingBackend>(root: DrawingArea<DB, Shift>, spec: BandSpec, lines: &[Band], log_y: bool) -> DrawResult<Vec<Drawn>>
+pub fn draw_bands<DB: DrawingBackend>(
+    root: DrawingArea<DB, Shift>,
+    spec: BandSpec,
+    lines: &[Band],
+    log_y: bool,
+) -> DrawResult<Vec<Drawn>>
 where
     DB::ErrorType: 'static,
 {
@@ -312,7 +375,8 @@ where
     let (x_lo, x_hi) = pts().fold((f64::INFINITY, f64::NEG_INFINITY), |(a, b), p| (a.min(p.0), b.max(p.0)));
     let (x_lo, x_hi) = if x_lo.is_finite() { (x_lo / 1.2, x_hi * 1.2) } else { (1.0, 10.0) };
     let clamp = |y: f64| if log_y { y.max(floor) } else { y };
-    let (y_lo, y_hi) = pts().fold((f64::INFINITY, f64::NEG_INFINITY), |(a, b), p| (a.min(clamp(p.1)), b.max(clamp(p.3))));
+    let (y_lo, y_hi) =
+        pts().fold((f64::INFINITY, f64::NEG_INFINITY), |(a, b), p| (a.min(clamp(p.1)), b.max(clamp(p.3))));
     let finite = y_lo.is_finite();
     let x_fmt = |v: &f64| format!("{v:.0}");
     let mut drawn = Vec::new();
@@ -347,7 +411,15 @@ where
                 chart.draw_series(p.iter().map(|q| Circle::new((q.0, clamp(q.2)), 3, color.filled())))?;
                 let series: Arc<str> = Arc::from(line.name.as_str());
                 for q in &p {
-                    let what = Readout::Band { series: series.clone(), x_label, y_label, x: q.0, p10: q.1, median: q.2, p90: q.3 };
+                    let what = Readout::Band {
+                        series: series.clone(),
+                        x_label,
+                        y_label,
+                        x: q.0,
+                        p10: q.1,
+                        median: q.2,
+                        p90: q.3,
+                    };
                     drawn.push(Drawn { px: chart.backend_coord(&(q.0, clamp(q.2))), what });
                 }
             }
@@ -368,7 +440,12 @@ where
 }
 
 /// Draws the histograms on any plotters backend; returns each bin's top as drawn (for the read-out).
-pub fn draw_histogram<DB: DrawingBackend>(root: DrawingArea<DB, Shift>, title: &str, x_label: &str, lines: &[Series]) -> DrawResult<Vec<Drawn>>
+pub fn draw_histogram<DB: DrawingBackend>(
+    root: DrawingArea<DB, Shift>,
+    title: &str,
+    x_label: &str,
+    lines: &[Series],
+) -> DrawResult<Vec<Drawn>>
 where
     DB::ErrorType: 'static,
 {
@@ -395,12 +472,18 @@ where
         .x_label_area_size(36)
         .y_label_area_size(56)
         .build_cartesian_2d(0f64..hi, 0f64..top)?;
-    chart.configure_mesh().x_desc(x_label).y_desc("fraction of trials").light_line_style(RGBColor(238, 240, 243)).draw()?;
+    chart
+        .configure_mesh()
+        .x_desc(x_label)
+        .y_desc("fraction of trials")
+        .light_line_style(RGBColor(238, 240, 243))
+        .draw()?;
     let mut drawn = Vec::new();
     let x_name: Arc<str> = Arc::from(x_label);
     for (line, c) in lines.iter().zip(&counts) {
         let color = line.color;
-        let steps: Vec<(f64, f64)> = c.iter().enumerate().flat_map(|(k, &h)| [(k as f64 * width, h), ((k + 1) as f64 * width, h)]).collect();
+        let steps: Vec<(f64, f64)> =
+            c.iter().enumerate().flat_map(|(k, &h)| [(k as f64 * width, h), ((k + 1) as f64 * width, h)]).collect();
         chart
             .draw_series(LineSeries::new(steps, color.stroke_width(2)))?
             .label(line.name)
@@ -423,13 +506,27 @@ mod tests {
     use super::*;
 
     fn spec() -> LineSpec {
-        LineSpec { title: "Marginal error", x_label: "iteration", y_label: "error", guide: Some(1e-3), floor: LOG_FLOOR }
+        LineSpec {
+            title: "Marginal error",
+            x_label: "iteration",
+            y_label: "error",
+            guide: Some(1e-3),
+            floor: LOG_FLOOR,
+        }
     }
 
     fn lines() -> Vec<Series> {
         vec![
-            Series { name: "sinkhorn", color: RGBColor(200, 0, 0), points: vec![(1.0, 1.0), (2.0, 0.1), (3.0, 0.01), (4.0, f64::NAN)] },
-            Series { name: "sns \"fast\"", color: RGBColor(0, 0, 200), points: vec![(1.0, 1.0), (2.0, 1e-4), (3.0, 0.0)] },
+            Series {
+                name: "sinkhorn",
+                color: RGBColor(200, 0, 0),
+                points: vec![(1.0, 1.0), (2.0, 0.1), (3.0, 0.01), (4.0, f64::NAN)],
+            },
+            Series {
+                name: "sns \"fast\"",
+                color: RGBColor(0, 0, 200),
+                points: vec![(1.0, 1.0), (2.0, 1e-4), (3.0, 0.0)],
+            },
         ]
     }
 
@@ -467,9 +564,16 @@ mod tests {
         let json = series_json(&lines());
         assert!(json.starts_with("[{\"series\":\"sinkhorn\",\"points\":[[1,1],[2,0.1],[3,0.01],[4,null]]}"), "{json}");
         assert!(json.contains("\"series\":\"sns \\\"fast\\\"\""), "{json}");
-        let bands = vec![Band { name: "gaussian".into(), color: RGBColor(0, 0, 0), points: vec![(64.0, 0.1, 0.2, 0.3), (128.0, 0.05, f64::INFINITY, 0.2)] }];
+        let bands = vec![Band {
+            name: "gaussian".into(),
+            color: RGBColor(0, 0, 0),
+            points: vec![(64.0, 0.1, 0.2, 0.3), (128.0, 0.05, f64::INFINITY, 0.2)],
+        }];
         let csv = bands_csv(&bands);
-        assert_eq!(csv.lines().collect::<Vec<_>>(), ["series,x,p10,median,p90", "\"gaussian\",64,0.1,0.2,0.3", "\"gaussian\",128,0.05,,0.2"]);
+        assert_eq!(
+            csv.lines().collect::<Vec<_>>(),
+            ["series,x,p10,median,p90", "\"gaussian\",64,0.1,0.2,0.3", "\"gaussian\",128,0.05,,0.2"]
+        );
         assert_eq!(bands_json(&bands), "[{\"series\":\"gaussian\",\"points\":[[64,0.1,0.2,0.3],[128,0.05,null,0.2]]}]");
     }
 
@@ -510,24 +614,34 @@ mod tests {
         assert!(gap(&log) > 20, "log gap {}", gap(&log));
         assert!(gap(&linear) < 30, "linear gap {}", gap(&linear));
         // A log x leaves out x ≤ 0.
-        let with_zero = vec![Series { name: "t", color: RGBColor(0, 0, 0), points: vec![(0.0, 1.0), (10.0, 0.5), (100.0, 0.1)] }];
+        let with_zero =
+            vec![Series { name: "t", color: RGBColor(0, 0, 0), points: vec![(0.0, 1.0), (10.0, 0.5), (100.0, 0.1)] }];
         assert_eq!(svg_lines(&with_zero, (true, true)).1.len(), 2);
         assert_eq!(svg_lines(&with_zero, (false, true)).1.len(), 3);
     }
 
     #[test]
     fn band_and_histogram_charts_read_out_their_medians_and_bins() {
-        let bands = vec![Band { name: "gaussian".into(), color: RGBColor(0, 0, 0), points: vec![(64.0, 0.1, 0.2, 0.3), (128.0, 0.05, 0.1, 0.2)] }];
+        let bands = vec![Band {
+            name: "gaussian".into(),
+            color: RGBColor(0, 0, 0),
+            points: vec![(64.0, 0.1, 0.2, 0.3), (128.0, 0.05, 0.1, 0.2)],
+        }];
         let mut drawn = Vec::new();
         let text = svg(|root| {
-            drawn = draw_bands(root, BandSpec { title: "eps", x_label: "m", y_label: "ε∞", floor: 1e-3 }, &bands, true)?;
+            drawn =
+                draw_bands(root, BandSpec { title: "eps", x_label: "m", y_label: "ε∞", floor: 1e-3 }, &bands, true)?;
             Ok(())
         })
         .unwrap();
         assert!(text.contains("<polygon"), "the p10–p90 band");
         assert_eq!(drawn.len(), 2);
         assert_eq!(drawn[0].label(), "gaussian: m = 64, ε∞ median 0.2 (p10 0.1, p90 0.3)");
-        let hist = vec![Series { name: "srht", color: RGBColor(0, 0, 0), points: vec![(0.1, 0.0), (0.1, 0.0), (0.9, 0.0), (f64::NAN, 0.0)] }];
+        let hist = vec![Series {
+            name: "srht",
+            color: RGBColor(0, 0, 0),
+            points: vec![(0.1, 0.0), (0.1, 0.0), (0.9, 0.0), (f64::NAN, 0.0)],
+        }];
         let mut bins = Vec::new();
         svg(|root| {
             bins = draw_histogram(root, "ε∞", "ε∞", &hist)?;

@@ -13,7 +13,11 @@ static FONT: &[u8] = include_bytes!("../fonts/DejaVuSans.ttf");
 pub(crate) fn register_font() -> DrawResult<()> {
     static DONE: std::sync::OnceLock<bool> = std::sync::OnceLock::new();
     let ok = *DONE.get_or_init(|| plotters::style::register_font("sans-serif", FontStyle::Normal, FONT).is_ok());
-    if ok { Ok(()) } else { Err("the bundled font could not be read".into()) }
+    if ok {
+        Ok(())
+    } else {
+        Err("the bundled font could not be read".into())
+    }
 }
 
 /// The drawing area a PNG chart is drawn on.
@@ -46,7 +50,11 @@ pub fn write(path: &std::path::Path, draw: impl FnOnce(PngArea<'_>) -> DrawResul
 }
 
 /// `write` at another size.
-pub fn write_sized(path: &std::path::Path, size: (u32, u32), draw: impl FnOnce(PngArea<'_>) -> DrawResult<()>) -> DrawResult<()> {
+pub fn write_sized(
+    path: &std::path::Path,
+    size: (u32, u32),
+    draw: impl FnOnce(PngArea<'_>) -> DrawResult<()>,
+) -> DrawResult<()> {
     let bytes = render_sized(size, draw)?;
     std::fs::write(path, bytes).map_err(|e| format!("cannot write {}: {e}", path.display()))?;
     Ok(())

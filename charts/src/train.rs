@@ -1,6 +1,6 @@
 //! The training lab's pictures — network weights, decision boundary, exact Hessian — and the continual
 //! experiment's Fisher heatmap, drawn from plain numbers (computed by `regula_core::train::picture` and
-//! `regula_core::gen::continual`) so the page and `regula … --png` draw the same.
+//! `regula_core::generalization::continual`) so the page and `regula … --png` draw the same.
 
 use plotters::coord::Shift;
 use plotters::prelude::*;
@@ -14,12 +14,24 @@ const NEGATIVE: RGBColor = RGBColor(214, 90, 40);
 /// Neurons as dots in columns, weights as lines: blue positive, orange negative, width ∝ |w| / max |w|.
 /// `layers[l]` = (offset of layer l's weights in θ, bias offset, inputs, outputs); `inputs` names the
 /// input neurons (empty names are not drawn).
-pub fn draw_network<DB: DrawingBackend>(root: DrawingArea<DB, Shift>, widths: &[usize], layers: &[(usize, usize, usize, usize)], theta: &[f64], inputs: &[String]) -> DrawResult<()>
+pub fn draw_network<DB: DrawingBackend>(
+    root: DrawingArea<DB, Shift>,
+    widths: &[usize],
+    layers: &[(usize, usize, usize, usize)],
+    theta: &[f64],
+    inputs: &[String],
+) -> DrawResult<()>
 where
     DB::ErrorType: 'static,
 {
     if widths.len() != layers.len() + 1 || layers.iter().any(|&(w, _, i, o)| w + i * o > theta.len()) {
-        return Err(format!("{} widths, {} layers and {} parameters do not describe one network", widths.len(), layers.len(), theta.len()).into());
+        return Err(format!(
+            "{} widths, {} layers and {} parameters do not describe one network",
+            widths.len(),
+            layers.len(),
+            theta.len()
+        )
+        .into());
     }
     root.fill(&WHITE)?;
     let mut chart = ChartBuilder::on(&root)
@@ -30,7 +42,11 @@ where
         let w = widths[layer];
         (layer as f64, 1.0 - (k as f64 + 1.0) / (w as f64 + 1.0))
     };
-    let max = layers.iter().flat_map(|&(w, _, i, o)| theta[w..w + i * o].iter()).fold(0.0f64, |m, v| m.max(v.abs())).max(1e-12);
+    let max = layers
+        .iter()
+        .flat_map(|&(w, _, i, o)| theta[w..w + i * o].iter())
+        .fold(0.0f64, |m, v| m.max(v.abs()))
+        .max(1e-12);
     for (l, &(w, _, i, o)) in layers.iter().enumerate() {
         chart.draw_series((0..o).flat_map(|r| (0..i).map(move |c| (r, c))).map(|(r, c)| {
             let v = theta[w + r * i + c];
@@ -76,12 +92,22 @@ where
         .iter()
         .map(|&v| {
             let t = v.clamp(-1.0, 1.0);
-            if t >= 0.0 { over_white(POSITIVE, 0.15 + 0.5 * t) } else { over_white(NEGATIVE, 0.15 + 0.5 * -t) }
+            if t >= 0.0 {
+                over_white(POSITIVE, 0.15 + 0.5 * t)
+            } else {
+                over_white(NEGATIVE, 0.15 + 0.5 * -t)
+            }
         })
         .collect();
     raster(&root, chart.plotting_area().get_pixel_range(), size, size, &cells)?;
     chart.draw_series(points.iter().map(|&(x, y, class, test)| {
-        let color = if regression { RGBColor(60, 60, 60) } else if class == 1 { POSITIVE } else { NEGATIVE };
+        let color = if regression {
+            RGBColor(60, 60, 60)
+        } else if class == 1 {
+            POSITIVE
+        } else {
+            NEGATIVE
+        };
         let style = if test { color.stroke_width(1) } else { color.filled() };
         Circle::new((x, y), 3, style)
     }))?;
@@ -92,7 +118,13 @@ where
 /// |H_ij| of a p × p Hessian binned to at most 200 × 200 cells (a cell shows its largest entry), entries
 /// below 10^`log_threshold` of the largest left white, layer blocks outlined (`layers`: each layer's
 /// first parameter index, then p). Returns the caption sentence.
-pub fn draw_hessian<DB: DrawingBackend>(root: DrawingArea<DB, Shift>, p: usize, h: &[f64], layers: &[usize], log_threshold: f64) -> DrawResult<String>
+pub fn draw_hessian<DB: DrawingBackend>(
+    root: DrawingArea<DB, Shift>,
+    p: usize,
+    h: &[f64],
+    layers: &[usize],
+    log_threshold: f64,
+) -> DrawResult<String>
 where
     DB::ErrorType: 'static,
 {
@@ -128,16 +160,26 @@ where
     }))?;
     for w in layers.windows(2) {
         let (a, b) = ((w[0] / bin).min(cells), w[1].div_ceil(bin).min(cells));
-        chart.draw_series(std::iter::once(Rectangle::new([(a, cells - b), (b, cells - a)], NEGATIVE.stroke_width(1))))?;
+        chart
+            .draw_series(std::iter::once(Rectangle::new([(a, cells - b), (b, cells - a)], NEGATIVE.stroke_width(1))))?;
     }
     root.present()?;
-    Ok(format!("{:.1} % of the {}² entries have |H_ij| ≥ 10^{:.1} of the largest.", 100.0 * kept as f64 / (p * p) as f64, p, log_threshold))
+    Ok(format!(
+        "{:.1} % of the {}² entries have |H_ij| ≥ 10^{:.1} of the largest.",
+        100.0 * kept as f64 / (p * p) as f64,
+        p,
+        log_threshold
+    ))
 }
 
 /// A diagonal Fisher information F (one value per parameter) as one heatmap block per layer (fan-out
 /// rows × fan-in columns plus a bias column; `layers[l]` = (weight offset, bias offset, fan-in,
 /// fan-out)), log colour scale over 6 decades below the largest entry.
-pub fn draw_fisher<DB: DrawingBackend>(root: DrawingArea<DB, Shift>, f: &[f64], layers: &[(usize, usize, usize, usize)]) -> DrawResult<()>
+pub fn draw_fisher<DB: DrawingBackend>(
+    root: DrawingArea<DB, Shift>,
+    f: &[f64],
+    layers: &[(usize, usize, usize, usize)],
+) -> DrawResult<()>
 where
     DB::ErrorType: 'static,
 {
@@ -164,7 +206,10 @@ where
             Rectangle::new([(x0 + c, height - r - 1), (x0 + c + 1, height - r)], shade(v).filled())
         });
         chart.draw_series(block)?;
-        chart.draw_series(std::iter::once(Rectangle::new([(x0, height - o), (x0 + i + 1, height)], NEGATIVE.stroke_width(1))))?;
+        chart.draw_series(std::iter::once(Rectangle::new(
+            [(x0, height - o), (x0 + i + 1, height)],
+            NEGATIVE.stroke_width(1),
+        )))?;
         x0 += i + 2;
     }
     root.present()?;
@@ -178,8 +223,20 @@ mod tests {
     #[test]
     fn inconsistent_inputs_are_errors_not_panics() {
         assert!(crate::svg(|root| draw_network(root, &[2, 1], &[(0, 2, 2, 1)], &[0.5], &[])).is_err(), "θ too short");
-        assert!(crate::svg(|root| draw_network(root, &[2, 3, 1], &[(0, 6, 2, 3)], &[0.5; 9], &[])).is_err(), "a layer missing");
-        assert!(crate::svg(|root| draw_boundary(root, &crate::raster_rects, &[0.0; 5], 2, ((0.0, 0.0), (1.0, 1.0)), &[], false)).is_err());
+        assert!(
+            crate::svg(|root| draw_network(root, &[2, 3, 1], &[(0, 6, 2, 3)], &[0.5; 9], &[])).is_err(),
+            "a layer missing"
+        );
+        assert!(crate::svg(|root| draw_boundary(
+            root,
+            &crate::raster_rects,
+            &[0.0; 5],
+            2,
+            ((0.0, 0.0), (1.0, 1.0)),
+            &[],
+            false
+        ))
+        .is_err());
         assert!(crate::svg(|root| draw_hessian(root, 3, &[1.0; 8], &[0, 3], -2.0).map(drop)).is_err());
         assert!(crate::svg(|root| draw_fisher(root, &[1.0; 3], &[(0, 2, 2, 1)])).is_ok());
         assert!(crate::svg(|root| draw_fisher(root, &[1.0; 2], &[(0, 2, 2, 1)])).is_err(), "the bias is past the end");
@@ -200,7 +257,10 @@ mod tests {
     #[test]
     fn the_network_draws_one_line_per_weight() {
         // 2 inputs → 1 output: two weights, three neurons, one input name.
-        let svg = crate::svg(|root| draw_network(root, &[2, 1], &[(0, 2, 2, 1)], &[0.5, -0.25, 0.1], &["x".into(), String::new()])).unwrap();
+        let svg = crate::svg(|root| {
+            draw_network(root, &[2, 1], &[(0, 2, 2, 1)], &[0.5, -0.25, 0.1], &["x".into(), String::new()])
+        })
+        .unwrap();
         assert_eq!(svg.matches("<polyline").count(), 2);
         assert_eq!(svg.matches("<circle").count(), 3);
     }

@@ -34,8 +34,9 @@ fn device_on_the_cpu_says_so() {
 
 #[test]
 fn check_compares_gpu_with_cpu_and_prints_json() {
-    let (ok, stdout, stderr) =
-        regula(&["check", "--rows", "257", "--cols", "1000", "--op", "sum", "--axis", "rows", "--trials", "4", "--json"]);
+    let (ok, stdout, stderr) = regula(&[
+        "kernels", "--rows", "257", "--cols", "1000", "--op", "sum", "--axis", "rows", "--trials", "4", "--json",
+    ]);
     assert!(ok, "{stderr}");
     let v = last_json(&stdout);
     assert_eq!(v["backend"], "gpu");
@@ -47,7 +48,8 @@ fn check_compares_gpu_with_cpu_and_prints_json() {
 
 #[test]
 fn check_runs_on_the_cpu_backend() {
-    let (ok, stdout, stderr) = regula(&["check", "--backend", "cpu", "--rows", "10", "--cols", "10", "--trials", "2", "--json"]);
+    let (ok, stdout, stderr) =
+        regula(&["kernels", "--backend", "cpu", "--rows", "10", "--cols", "10", "--trials", "2", "--json"]);
     assert!(ok, "{stderr}");
     let v = last_json(&stdout);
     assert_eq!(v["backend"], "cpu");
@@ -56,24 +58,51 @@ fn check_runs_on_the_cpu_backend() {
 
 #[test]
 fn bad_input_is_a_message_and_a_failure_exit() {
-    let (ok, _, stderr) = regula(&["check", "--rows", "0"]);
+    let (ok, _, stderr) = regula(&["kernels", "--rows", "0"]);
     assert!(!ok);
     assert!(stderr.contains("`rows` must be at least 1"), "{stderr}");
-    let (ok, _, stderr) = regula(&["check", "--rows", "100000", "--cols", "100000"]);
+    let (ok, _, stderr) = regula(&["kernels", "--rows", "100000", "--cols", "100000"]);
     assert!(!ok);
     assert!(stderr.contains("must be at most"), "{stderr}");
-    let (ok, _, stderr) = regula(&["check", "--op", "mean"]);
+    let (ok, _, stderr) = regula(&["kernels", "--op", "mean"]);
     assert!(!ok);
     assert!(stderr.contains("sum, max, lse"), "{stderr}");
 }
 
 #[test]
 fn ot_sns_reaches_the_tolerance_and_prints_the_json_keys() {
-    let (ok, stdout, stderr) =
-        regula(&["ot", "--problem", "random", "--n", "60", "--eps", "0.01", "--method", "sns", "--tol", "1e-10", "--json"]);
+    let (ok, stdout, stderr) = regula(&[
+        "ot",
+        "--problem",
+        "random",
+        "--n",
+        "60",
+        "--m",
+        "60",
+        "--eps",
+        "0.01",
+        "--method",
+        "sns",
+        "--tol",
+        "1e-10",
+        "--json",
+    ]);
     assert!(ok, "{stderr}");
     let v = last_json(&stdout);
-    for key in ["method", "backend", "n", "m", "eps", "iterations", "newton_steps", "marginal_error", "transport_cost", "dual_objective", "seconds", "converged"] {
+    for key in [
+        "method",
+        "backend",
+        "n",
+        "m",
+        "eps",
+        "iterations",
+        "newton_steps",
+        "marginal_error",
+        "transport_cost",
+        "dual_objective",
+        "seconds",
+        "converged",
+    ] {
         assert!(v.get(key).is_some(), "missing {key}: {v}");
     }
     assert_eq!(v["method"], "sns");
@@ -86,7 +115,23 @@ fn ot_sns_reaches_the_tolerance_and_prints_the_json_keys() {
 
 #[test]
 fn ot_sns_runs_its_dense_passes_on_the_gpu_when_f32_can_meet_the_tolerance() {
-    let args = ["ot", "--problem", "random", "--n", "300", "--eps", "0.00083", "--normalize-cost", "--method", "sns", "--tol", "1e-5", "--json"];
+    let args = [
+        "ot",
+        "--problem",
+        "random",
+        "--n",
+        "300",
+        "--m",
+        "300",
+        "--eps",
+        "0.00083",
+        "--normalize-cost",
+        "--method",
+        "sns",
+        "--tol",
+        "1e-5",
+        "--json",
+    ];
     let (ok, stdout, stderr) = regula(&args);
     assert!(ok, "{stderr}");
     let v = last_json(&stdout);
@@ -111,7 +156,20 @@ fn ot_reads_csv_point_clouds_and_writes_a_trace() {
     let (a, b, t) = (dir.join("a.csv"), dir.join("b.csv"), dir.join("trace.csv"));
     std::fs::write(&a, "x,y,weight\n0,0,1\n1,0,1\n0,1,2\n").unwrap();
     std::fs::write(&b, "0.5,0.5\n2,2\n").unwrap();
-    let args = ["ot", "--source", a.to_str().unwrap(), "--target", b.to_str().unwrap(), "--eps", "0.05", "--method", "log-sinkhorn", "--trace", t.to_str().unwrap(), "--json"];
+    let args = [
+        "ot",
+        "--source",
+        a.to_str().unwrap(),
+        "--target",
+        b.to_str().unwrap(),
+        "--eps",
+        "0.05",
+        "--method",
+        "log-sinkhorn",
+        "--trace",
+        t.to_str().unwrap(),
+        "--json",
+    ];
     let (ok, stdout, stderr) = regula(&args);
     assert!(ok, "{stderr}");
     let v = last_json(&stdout);
@@ -133,29 +191,81 @@ fn ot_bad_input_is_a_message() {
     let (ok, _, stderr) = regula(&["ot", "--n", "10", "--eps", "0"]);
     assert!(!ok);
     assert!(stderr.contains("`eps` is invalid"), "{stderr}");
-    let (ok, _, stderr) = regula(&["ot", "--problem", "moons", "--n", "30", "--eps", "1e-4", "--method", "sinkhorn"]);
+    let (ok, _, stderr) =
+        regula(&["ot", "--problem", "moons", "--n", "30", "--m", "30", "--eps", "1e-4", "--method", "sinkhorn"]);
     assert!(!ok);
     assert!(stderr.contains("use the log domain"), "{stderr}");
 }
 
 #[test]
 fn sketch_prints_the_issue_json_keys() {
-    let (ok, stdout, stderr) =
-        regula(&["sketch", "--design", "spiky", "--n", "512", "--d", "8", "--m", "64", "--sketch", "osnap", "--s", "2", "--trials", "5", "--backend", "cpu", "--json"]);
+    let (ok, stdout, stderr) = regula(&[
+        "sketch",
+        "--design",
+        "spiky",
+        "--n",
+        "512",
+        "--d",
+        "8",
+        "--m",
+        "64",
+        "--sketches",
+        "osnap",
+        "--s",
+        "2",
+        "--trials",
+        "5",
+        "--backend",
+        "cpu",
+        "--json",
+    ]);
     assert!(ok, "{stderr}");
     let v = last_json(&stdout);
-    for key in ["sketch", "design", "n", "d", "m", "trials", "eps2_median", "epsinf_median", "epsinf_p99", "spike_median", "seconds"] {
+    for key in [
+        "sketch",
+        "design",
+        "n",
+        "d",
+        "m",
+        "trials",
+        "eps2_median",
+        "epsinf_median",
+        "epsinf_p99",
+        "spike_median",
+        "seconds",
+    ] {
         assert!(!v[key].is_null(), "missing {key}: {v}");
     }
-    assert_eq!((v["sketch"].as_str(), v["design"].as_str(), v["m"].as_u64(), v["trials"].as_u64()), (Some("osnap"), Some("spiky"), Some(64), Some(5)));
+    assert_eq!(
+        (v["sketch"].as_str(), v["design"].as_str(), v["m"].as_u64(), v["trials"].as_u64()),
+        (Some("osnap"), Some("spiky"), Some(64), Some(5))
+    );
     let eps2 = v["eps2_median"].as_f64().unwrap();
-    assert!(eps2 >= 0.0 && eps2 < 10.0, "{v}");
+    assert!((0.0..10.0).contains(&eps2), "{v}");
 }
 
 #[test]
 fn sketch_and_precondition_reaches_the_exact_solution_from_the_cli() {
-    let (ok, stdout, stderr) =
-        regula(&["sketch", "--design", "heavy", "--n", "1000", "--d", "10", "--m", "40", "--sketch", "countsketch,srht", "--trials", "2", "--solver", "precondition", "--backend", "cpu", "--json"]);
+    let (ok, stdout, stderr) = regula(&[
+        "sketch",
+        "--design",
+        "heavy",
+        "--n",
+        "1000",
+        "--d",
+        "10",
+        "--m",
+        "40",
+        "--sketches",
+        "countsketch,srht",
+        "--trials",
+        "2",
+        "--solver",
+        "precondition",
+        "--backend",
+        "cpu",
+        "--json",
+    ]);
     assert!(ok, "{stderr}");
     let v = last_json(&stdout);
     assert!(v["relative_error_vs_exact"].as_f64().unwrap() < 1e-10, "{v}");
@@ -170,28 +280,49 @@ fn sketch_reads_csv_and_npy_and_rejects_bad_input() {
     let (n, d) = (60, 3);
     let a: Vec<f64> = (0..n * d).map(|k| ((k * 37 % 101) as f64 / 50.0) - 1.0).collect();
     let b: Vec<f64> = (0..n).map(|i| (i as f64 * 0.3).sin()).collect();
-    let csv: String = a.chunks(d).map(|r| r.iter().map(|v| v.to_string()).collect::<Vec<_>>().join(",") + "\n").collect();
+    let csv: String =
+        a.chunks(d).map(|r| r.iter().map(|v| v.to_string()).collect::<Vec<_>>().join(",") + "\n").collect();
     std::fs::write(dir.join("A.csv"), format!("x1,x2,x3\n{csv}")).unwrap();
     std::fs::write(dir.join("b.csv"), b.iter().map(|v| format!("{v}\n")).collect::<String>()).unwrap();
     std::fs::write(dir.join("b.npy"), regula_core::sketch::data::write_npy(n, 1, &b)).unwrap();
     let path = |f: &str| dir.join(f).display().to_string();
     for rhs in ["b.csv", "b.npy"] {
-        let (ok, stdout, stderr) =
-            regula(&["sketch", "--matrix", &path("A.csv"), "--rhs", &path(rhs), "--m", "20", "--sketch", "gaussian", "--trials", "3", "--backend", "cpu", "--json"]);
+        let (ok, stdout, stderr) = regula(&[
+            "sketch",
+            "--matrix",
+            &path("A.csv"),
+            "--rhs",
+            &path(rhs),
+            "--m",
+            "20",
+            "--sketches",
+            "gaussian",
+            "--trials",
+            "3",
+            "--backend",
+            "cpu",
+            "--json",
+        ]);
         assert!(ok, "{stderr}");
         let v = last_json(&stdout);
         assert_eq!((v["design"].as_str(), v["n"].as_u64(), v["d"].as_u64()), (Some("data"), Some(60), Some(3)));
     }
     // Malformed CSV: the file and line are named.
     std::fs::write(dir.join("bad.csv"), "1,2,3\n4,5\n").unwrap();
-    let (ok, _, stderr) = regula(&["sketch", "--matrix", &path("bad.csv"), "--rhs", &path("b.csv"), "--m", "20", "--backend", "cpu"]);
+    let (ok, _, stderr) =
+        regula(&["sketch", "--matrix", &path("bad.csv"), "--rhs", &path("b.csv"), "--m", "20", "--backend", "cpu"]);
     assert!(!ok && stderr.contains("bad.csv") && stderr.contains("line 2"), "{stderr}");
     // NaN entries.
     std::fs::write(dir.join("nan.csv"), "1,2,3\nNaN,5,6\n").unwrap();
-    let (ok, _, stderr) = regula(&["sketch", "--matrix", &path("nan.csv"), "--rhs", &path("b.csv"), "--backend", "cpu"]);
+    let (ok, _, stderr) =
+        regula(&["sketch", "--matrix", &path("nan.csv"), "--rhs", &path("b.csv"), "--backend", "cpu"]);
     assert!(!ok && stderr.contains("line 2"), "{stderr}");
     // m < d, m > n, d > n.
-    for args in [["--m", "4", "--d", "8", "--n", "100"], ["--m", "200", "--d", "8", "--n", "100"], ["--m", "50", "--d", "120", "--n", "100"]] {
+    for args in [
+        ["--m", "4", "--d", "8", "--n", "100"],
+        ["--m", "200", "--d", "8", "--n", "100"],
+        ["--m", "50", "--d", "120", "--n", "100"],
+    ] {
         let mut full = vec!["sketch", "--trials", "1", "--backend", "cpu"];
         full.extend(args);
         let (ok, _, stderr) = regula(&full);
@@ -203,11 +334,39 @@ fn sketch_reads_csv_and_npy_and_rejects_bad_input() {
 #[test]
 fn train_prints_the_issue_json_keys() {
     let (ok, stdout, stderr) = regula(&[
-        "train", "--dataset", "xor", "--n", "200", "--noise", "0", "--train-ratio", "0.8", "--hidden", "8,8", "--lr", "0.05", "--batch", "10", "--epochs", "60", "--json",
+        "train",
+        "--dataset",
+        "xor",
+        "--n",
+        "200",
+        "--noise",
+        "0",
+        "--train-ratio",
+        "0.8",
+        "--hidden",
+        "8,8",
+        "--lr",
+        "0.05",
+        "--batch",
+        "10",
+        "--epochs",
+        "60",
+        "--json",
     ]);
     assert!(ok, "{stderr}");
     let v = last_json(&stdout);
-    for key in ["epochs", "train_loss", "test_loss", "train_accuracy", "test_accuracy", "sharpness", "hessian_trace", "params", "steps_per_second", "seconds"] {
+    for key in [
+        "epochs",
+        "train_loss",
+        "test_loss",
+        "train_accuracy",
+        "test_accuracy",
+        "sharpness",
+        "hessian_trace",
+        "params",
+        "steps_per_second",
+        "seconds",
+    ] {
         assert!(!v[key].is_null(), "missing {key}: {v}");
     }
     assert_eq!(v["params"].as_u64(), Some(2 * 8 + 8 + 8 * 8 + 8 + 8 + 1));
@@ -216,13 +375,31 @@ fn train_prints_the_issue_json_keys() {
 
 #[test]
 fn train_reports_divergence_and_bad_input() {
-    let (ok, stdout, stderr) = regula(&["train", "--dataset", "spiral", "--hidden", "32,32", "--lr", "5", "--batch", "0", "--epochs", "200", "--json"]);
+    let (ok, stdout, stderr) = regula(&[
+        "train",
+        "--dataset",
+        "spiral",
+        "--hidden",
+        "32,32",
+        "--lr",
+        "5",
+        "--batch",
+        "0",
+        "--epochs",
+        "200",
+        "--json",
+    ]);
     assert!(ok, "{stderr}");
     assert!(stderr.contains("diverged"), "{stderr}");
     let v = last_json(&stdout);
     assert_eq!(v["diverged"], true);
     assert!(v["train_loss"].as_f64().unwrap().is_finite());
-    for args in [&["--lr=-1"][..], &["--lr", "0.1", "--batch", "1000"], &["--lr", "0.1", "--hidden", "0"], &["--lr", "0.1", "--dataset", "plane", "--loss", "xent"]] {
+    for args in [
+        &["--lr=-1"][..],
+        &["--lr", "0.1", "--batch", "1000"],
+        &["--lr", "0.1", "--hidden", "0"],
+        &["--lr", "0.1", "--dataset", "plane", "--loss", "xent"],
+    ] {
         let mut full = vec!["train", "--epochs", "1"];
         full.extend(args);
         if !args.iter().any(|a| a.starts_with("--lr")) {
@@ -235,22 +412,76 @@ fn train_reports_divergence_and_bad_input() {
 
 #[test]
 fn train_runs_on_the_gpu_when_asked() {
-    let (ok, stdout, stderr) =
-        regula(&["train", "--dataset", "circle", "--n", "200", "--hidden", "8", "--lr", "0.1", "--batch", "20", "--epochs", "5", "--backend", "gpu", "--json"]);
+    let (ok, stdout, stderr) = regula(&[
+        "train",
+        "--dataset",
+        "circle",
+        "--n",
+        "200",
+        "--hidden",
+        "8",
+        "--lr",
+        "0.1",
+        "--batch",
+        "20",
+        "--epochs",
+        "5",
+        "--backend",
+        "gpu",
+        "--json",
+    ]);
     assert!(ok, "{stderr}");
     let v = last_json(&stdout);
     assert_eq!(v["backend"], "gpu");
     assert!(v["train_loss"].as_f64().unwrap().is_finite() && v["sharpness"].as_f64().is_some(), "{v}");
     // Per-layer activations.
     let (ok, stdout, stderr) = regula(&[
-        "train", "--dataset", "circle", "--hidden", "6,4", "--activations", "relu,sigmoid", "--lr", "0.1", "--epochs", "2", "--backend", "cpu", "--json",
+        "train",
+        "--dataset",
+        "circle",
+        "--hidden",
+        "6,4",
+        "--layer-activations",
+        "relu,sigmoid",
+        "--lr",
+        "0.1",
+        "--epochs",
+        "2",
+        "--backend",
+        "cpu",
+        "--json",
     ]);
     assert!(ok, "{stderr}");
     assert_eq!(last_json(&stdout)["params"].as_u64(), Some(2 * 6 + 6 + 6 * 4 + 4 + 4 + 1));
-    let (ok, _, stderr) = regula(&["train", "--dataset", "circle", "--hidden", "6,4", "--activations", "relu", "--lr", "0.1", "--epochs", "1"]);
+    let (ok, _, stderr) = regula(&[
+        "train",
+        "--dataset",
+        "circle",
+        "--hidden",
+        "6,4",
+        "--layer-activations",
+        "relu",
+        "--lr",
+        "0.1",
+        "--epochs",
+        "1",
+    ]);
     assert!(!ok && stderr.contains("activations"), "{stderr}");
     // A net past the one-workgroup kernel's limits trains layer by layer (tiled), and says so.
-    let (ok, stdout, stderr) = regula(&["train", "--dataset", "circle", "--hidden", "65", "--lr", "0.1", "--epochs", "2", "--backend", "gpu", "--json"]);
+    let (ok, stdout, stderr) = regula(&[
+        "train",
+        "--dataset",
+        "circle",
+        "--hidden",
+        "65",
+        "--lr",
+        "0.1",
+        "--epochs",
+        "2",
+        "--backend",
+        "gpu",
+        "--json",
+    ]);
     assert!(ok, "{stderr}");
     assert!(stderr.contains("tiled matmul per layer"), "{stderr}");
     let v = last_json(&stdout);
@@ -263,54 +494,110 @@ fn gen_student_teacher_prints_simulation_and_theory() {
     let dir = std::env::temp_dir().join(format!("regula-gen-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
     let trace = dir.join("st.csv");
-    let (ok, stdout, stderr) = regula(&["gen", "student-teacher", "--alpha", "2", "--snr", "5", "--json", "--trace", trace.to_str().unwrap()]);
+    let (ok, stdout, stderr) =
+        regula(&["gen", "student-teacher", "--alpha", "2", "--snr", "5", "--json", "--trace", trace.to_str().unwrap()]);
     assert!(ok, "{stderr}");
     let v = last_json(&stdout);
-    for key in ["best_test_error", "best_time", "final_test_error", "theory_best_test_error", "theory_final_test_error"] {
+    for key in ["best_test_error", "best_time", "final_test_error", "theory_best_test_error", "theory_final_test_error"]
+    {
         assert!(v[key].as_f64().is_some_and(f64::is_finite), "missing {key}: {v}");
     }
-    // REFERENCE.md: long-run 0.40 at α = 2 (SNR 5): theory exactly, one N = 400 draw within a few %.
+    // docs/methods.md: long-run 0.40 at α = 2 (SNR 5): theory exactly, one N = 400 draw within a few %.
     assert!((v["theory_final_test_error"].as_f64().unwrap() - 0.40).abs() < 0.005, "{v}");
     assert!((v["final_test_error"].as_f64().unwrap() - 0.40).abs() < 0.04, "{v}");
     let csv = std::fs::read_to_string(&trace).unwrap();
     assert!(csv.starts_with("t,test_error,train_error,theory_test_error,theory_train_error\n"), "{csv}");
     assert_eq!(csv.lines().count(), 201);
     // The α sweep and double descent.
-    let (ok, stdout, stderr) = regula(&["gen", "student-teacher", "--n-inputs", "100", "--sweep", "--json"]);
+    let (ok, stdout, stderr) = regula(&["generalization", "student-teacher", "--n-inputs", "100", "--sweep", "--json"]);
     assert!(ok, "{stderr}");
     assert_eq!(last_json(&stdout)["sweep"].as_array().map(Vec::len), Some(29));
-    let (ok, stdout, stderr) = regula(&["gen", "double-descent", "--n", "60", "--trials", "5", "--json"]);
+    let (ok, stdout, stderr) = regula(&["generalization", "double-descent", "--n", "60", "--trials", "5", "--json"]);
     assert!(ok, "{stderr}");
     let v = last_json(&stdout);
     let peak = v["peak_gamma"].as_f64().unwrap();
     assert!((0.8..1.3).contains(&peak), "the risk peaks at the threshold: {v}");
     // Noisy labels, small and short: both runs' curves and the headline keys.
-    let (ok, stdout, stderr) = regula(&["gen", "noisy-labels", "--n", "400", "--hidden", "32", "--epochs", "5", "--warmup", "2", "--noise-kind", "asymmetric", "--json", "--trace", trace.to_str().unwrap()]);
+    let (ok, stdout, stderr) = regula(&[
+        "generalization",
+        "noisy-labels",
+        "--n",
+        "400",
+        "--hidden",
+        "32",
+        "--epochs",
+        "5",
+        "--warmup",
+        "2",
+        "--label-noise-kind",
+        "asymmetric",
+        "--json",
+        "--trace",
+        trace.to_str().unwrap(),
+    ]);
     assert!(ok, "{stderr}");
     let v = last_json(&stdout);
-    for key in ["ce_peak_test_accuracy", "ce_final_test_accuracy", "ce_final_memorised", "elr_peak_test_accuracy", "elr_final_test_accuracy", "elr_final_memorised", "fwd_final_test_accuracy", "fwd_final_memorised"] {
+    for key in [
+        "ce_peak_test_accuracy",
+        "ce_final_test_accuracy",
+        "ce_final_memorised",
+        "elr_peak_test_accuracy",
+        "elr_final_test_accuracy",
+        "elr_final_memorised",
+        "fwd_final_test_accuracy",
+        "fwd_final_memorised",
+    ] {
         assert!(v[key].as_f64().is_some_and(|a| (0.0..=1.0).contains(&a)), "{key}: {v}");
     }
-    assert_eq!((v["noise_kind"].as_str(), v["forward"].as_str()), (Some("asymmetric"), Some("estimated")), "{v}");
+    assert_eq!((v["label_noise_kind"].as_str(), v["forward"].as_str()), (Some("asymmetric"), Some("estimated")), "{v}");
     assert_eq!(v["transition"].as_array().map(Vec::len), Some(16), "T̂ is 4 × 4: {v}");
     let csv = std::fs::read_to_string(&trace).unwrap();
     assert!(csv.starts_with("epoch,ce_test_accuracy,ce_memorised,ce_clean_fit,elr_test_accuracy,elr_memorised,elr_clean_fit,fwd_test_accuracy,fwd_memorised,fwd_clean_fit\n"), "{csv}");
     assert_eq!(csv.lines().count(), 6);
     // The quadratic teacher, small: far above the threshold one start recovers S*.
-    let (ok, stdout, stderr) = regula(&["gen", "quadratic", "--d", "10", "--alphas", "0.15,1", "--restarts", "2", "--steps", "3000", "--json"]);
+    let (ok, stdout, stderr) = regula(&[
+        "generalization",
+        "quadratic",
+        "--d",
+        "10",
+        "--alphas",
+        "0.15,1",
+        "--restarts",
+        "2",
+        "--steps",
+        "3000",
+        "--json",
+    ]);
     assert!(ok, "{stderr}");
     let v = last_json(&stdout);
     assert_eq!(v["recovery_threshold"].as_f64(), Some(0.375));
     let rows = v["rows"].as_array().unwrap();
     assert_eq!(rows.len(), 2);
-    assert!(rows[1]["single_test_error"].as_f64().unwrap() < 1e-3 && rows[0]["single_test_error"].as_f64().unwrap() > 0.05, "{v}");
+    assert!(
+        rows[1]["single_test_error"].as_f64().unwrap() < 1e-3 && rows[0]["single_test_error"].as_f64().unwrap() > 0.05,
+        "{v}"
+    );
     assert!(v["diverged_at"].is_null(), "{v}");
     // Too large a step: the divergence is reported, not a NaN row.
-    let (ok, stdout, stderr) = regula(&["gen", "quadratic", "--d", "10", "--alphas", "0.5", "--restarts", "1", "--steps", "500", "--lr", "1000", "--json"]);
+    let (ok, stdout, stderr) = regula(&[
+        "generalization",
+        "quadratic",
+        "--d",
+        "10",
+        "--alphas",
+        "0.5",
+        "--restarts",
+        "1",
+        "--steps",
+        "500",
+        "--lr",
+        "1000",
+        "--json",
+    ]);
     assert!(ok && stderr.contains("diverged at α = 0.5"), "{stderr}");
     assert_eq!(last_json(&stdout)["rows"].as_array().map(Vec::len), Some(0));
     // Self-distillation, small and short.
-    let (ok, stdout, stderr) = regula(&["gen", "pskd", "--hidden", "16", "--epochs", "3", "--json"]);
+    let (ok, stdout, stderr) = regula(&["generalization", "pskd", "--hidden", "16", "--epochs", "3", "--json"]);
     assert!(ok, "{stderr}");
     let v = last_json(&stdout);
     for run in ["ce", "ls", "pskd"] {
@@ -320,7 +607,19 @@ fn gen_student_teacher_prints_simulation_and_theory() {
         assert!(!v[format!("{run}_reliability")].as_array().unwrap().is_empty(), "{v}");
     }
     // Continual learning, short.
-    let (ok, stdout, stderr) = regula(&["gen", "continual", "--lambdas", "0,100", "--epochs-a", "20", "--epochs-b", "20", "--seeds", "2", "--json"]);
+    let (ok, stdout, stderr) = regula(&[
+        "generalization",
+        "continual",
+        "--lambdas",
+        "0,100",
+        "--epochs-a",
+        "20",
+        "--epochs-b",
+        "20",
+        "--seeds",
+        "2",
+        "--json",
+    ]);
     assert!(ok, "{stderr}");
     let v = last_json(&stdout);
     assert!(v["a_accuracy_after_a"].as_f64().is_some(), "{v}");
@@ -336,26 +635,26 @@ fn gen_student_teacher_prints_simulation_and_theory() {
     }
     // Bad input: typed errors, no panic.
     for args in [
-        &["gen", "continual", "--lambdas", "-1"][..],
-        &["gen", "continual", "--seeds", "0"],
-        &["gen", "continual", "--input-scale", "0"],
-        &["gen", "epoch-wise", "--label-noise", "1"],
-        &["gen", "epoch-wise", "--seeds", "0"],
-        &["gen", "epoch-wise", "--slow-scale=-1"],
-        &["gen", "epoch-wise", "--epochs", "100000", "--seeds", "50"],
-        &["gen", "pskd", "--alpha-t", "1.5"],
-        &["gen", "noisy-labels", "--noise-rate", "1"],
-        &["gen", "noisy-labels", "--elr-beta", "1"],
-        &["gen", "noisy-labels", "--noise-kind", "sideways"],
-        &["gen", "noisy-labels", "--warmup", "0"],
-        &["gen", "quadratic", "--alphas", "0"],
-        &["gen", "quadratic", "--kappa=-1"],
-        &["gen", "quadratic", "--d", "1000"],
-        &["gen", "student-teacher", "--alpha", "0"],
-        &["gen", "student-teacher", "--alpha", "-1"],
-        &["gen", "student-teacher", "--snr", "0"],
-        &["gen", "double-descent", "--noise", "-0.1"],
-        &["gen", "double-descent", "--gamma-min", "3", "--gamma-max", "2"],
+        &["generalization", "continual", "--lambdas", "-1"][..],
+        &["generalization", "continual", "--seeds", "0"],
+        &["generalization", "continual", "--input-scale", "0"],
+        &["generalization", "epoch-wise", "--label-noise", "1"],
+        &["generalization", "epoch-wise", "--seeds", "0"],
+        &["generalization", "epoch-wise", "--slow-scale=-1"],
+        &["generalization", "epoch-wise", "--epochs", "100000", "--seeds", "50"],
+        &["generalization", "pskd", "--alpha-t", "1.5"],
+        &["generalization", "noisy-labels", "--label-noise", "1"],
+        &["generalization", "noisy-labels", "--elr-beta", "1"],
+        &["generalization", "noisy-labels", "--label-noise-kind", "sideways"],
+        &["generalization", "noisy-labels", "--warmup", "0"],
+        &["generalization", "quadratic", "--alphas", "0"],
+        &["generalization", "quadratic", "--kappa=-1"],
+        &["generalization", "quadratic", "--d", "1000"],
+        &["generalization", "student-teacher", "--alpha", "0"],
+        &["generalization", "student-teacher", "--alpha", "-1"],
+        &["generalization", "student-teacher", "--snr", "0"],
+        &["generalization", "double-descent", "--noise-var", "-0.1"],
+        &["generalization", "double-descent", "--gamma-min", "3", "--gamma-max", "2"],
     ] {
         let (ok, _, stderr) = regula(args);
         assert!(!ok && stderr.starts_with("error:") && !stderr.contains("panicked"), "{args:?}: {stderr}");
@@ -363,61 +662,167 @@ fn gen_student_teacher_prints_simulation_and_theory() {
     std::fs::remove_dir_all(&dir).ok();
 }
 
-/// The command lines the page shows (`regula_core::cli_line`) run as printed and reproduce the page's
+/// The command lines the page shows (`regula_core::lab::args::line`) run as printed and reproduce the page's
 /// parameters: every flag exists, every value parses, and the JSON echoes what was asked.
 #[test]
 fn the_pages_command_lines_run_as_printed() {
-    use regula_core::cli_line;
-    use regula_core::gen::{continual, double_descent, epoch_wise, noisy_labels, pskd, quadratic, student_teacher};
+    use regula_core::generalization::{
+        continual, double_descent, epoch_wise, noisy_labels, pskd, quadratic, student_teacher,
+    };
+    use regula_core::lab::args::{line, split_words};
     use regula_core::train::{DatasetKind, DatasetSpec, Feature, NoiseKind, Optimizer, TrainConfig};
+    use regula_core::BackendChoice;
     let run = |line: &str| {
-        let args: Vec<&str> = line.split_whitespace().skip(1).collect();
+        let words = split_words(line);
+        let args: Vec<&str> = words.iter().skip(1).map(String::as_str).collect();
         let (ok, stdout, stderr) = regula(&args);
         assert!(ok, "{line}\n{stderr}");
         last_json(&stdout)
     };
-    let data = DatasetSpec { kind: DatasetKind::Circle, n: 120, noise: 0.1, train_ratio: 0.75, label_noise: 0.1, noise_kind: NoiseKind::Asymmetric, features: vec![Feature::X, Feature::Y, Feature::Xy], seed: 3 };
-    let config = TrainConfig { hidden: vec![5, 3], optimizer: Optimizer::Momentum, momentum: 0.8, lr: 0.05, batch: 12, epochs: 7, seed: 3, ..TrainConfig::default() };
-    let v = run(&cli_line::train(&data, &config, regula_core::BackendChoice::Cpu));
-    assert_eq!((v["epochs"].as_f64(), v["params"].as_u64(), v["backend"].as_str()), (Some(7.0), Some(3 * 5 + 5 + 5 * 3 + 3 + 3 + 1), Some("cpu")), "{v}");
-    let problem = regula_core::ot::ProblemSpec { kind: regula_core::ot::ProblemKind::Moons, n: 60, m: 50, ..Default::default() };
+    let data = DatasetSpec {
+        kind: DatasetKind::Circle,
+        n: 120,
+        noise: 0.1,
+        train_ratio: 0.75,
+        label_noise: 0.1,
+        label_noise_kind: NoiseKind::Asymmetric,
+        features: vec![Feature::X, Feature::Y, Feature::Xy],
+        seed: 3,
+    };
+    let config = TrainConfig {
+        hidden: vec![5, 3],
+        optimizer: Optimizer::Momentum,
+        momentum: 0.8,
+        lr: 0.05,
+        batch: 12,
+        epochs: 7,
+        seed: 3,
+        ..TrainConfig::default()
+    };
+    let train = regula_core::train::lab::Params { data, config, backend: BackendChoice::Cpu, ..Default::default() };
+    let v = run(&line(&train, &[]));
+    assert_eq!(
+        (v["epochs"].as_f64(), v["params"].as_u64(), v["backend"].as_str()),
+        (Some(7.0), Some(3 * 5 + 5 + 5 * 3 + 3 + 3 + 1), Some("cpu")),
+        "{v}"
+    );
+    let problem =
+        regula_core::ot::ProblemSpec { kind: regula_core::ot::ProblemKind::Moons, n: 60, m: 50, ..Default::default() };
     let solver = regula_core::ot::SolverParams { eps: 0.05, tol: 1e-8, density: Some(0.2), ..Default::default() };
-    for line in cli_line::ot(&problem, &solver, &[regula_core::ot::Method::LogSinkhorn, regula_core::ot::Method::Sns], regula_core::BackendChoice::Cpu) {
-        let v = run(&line);
-        assert_eq!((v["n"].as_u64(), v["m"].as_u64(), v["eps"].as_f64()), (Some(60), Some(50), Some(0.05)), "{v}");
+    let ot = regula_core::ot::lab::Params {
+        problem,
+        solver,
+        method: regula_core::ot::lab::Mode::Compare,
+        backend: BackendChoice::Cpu,
+    };
+    let v = run(&line(&ot, &[]));
+    let runs = v["runs"].as_array().expect("compare runs both methods");
+    assert_eq!(runs.iter().map(|r| r["method"].as_str().unwrap()).collect::<Vec<_>>(), ["log-sinkhorn", "sns"], "{v}");
+    for r in runs {
+        assert_eq!((r["n"].as_u64(), r["m"].as_u64(), r["eps"].as_f64()), (Some(60), Some(50), Some(0.05)), "{v}");
     }
-    let v = run(&cli_line::student_teacher(&student_teacher::Config { alpha: 1.5, n_inputs: 80, points: 30, ..Default::default() }, false));
+    let st = student_teacher::Params {
+        config: student_teacher::Config { alpha: 1.5, n_inputs: 80, points: 30, ..Default::default() },
+        sweep: false,
+    };
+    let v = run(&line(&st, &[]));
     assert_eq!(v["alpha"].as_f64(), Some(1.5));
-    run(&cli_line::double_descent(&double_descent::Config { n: 30, trials: 2, points: 6, ..Default::default() }));
-    let v = run(&cli_line::noisy_labels(&noisy_labels::Config { n: 200, hidden: 8, epochs: 3, warmup: 1, forward: noisy_labels::Forward::Given, ..Default::default() }));
+    run(&line(&double_descent::Config { n: 30, trials: 2, points: 6, ..Default::default() }, &[]));
+    let v = run(&line(
+        &noisy_labels::Config {
+            n: 200,
+            hidden: 8,
+            epochs: 3,
+            warmup: 1,
+            forward: noisy_labels::Forward::Given,
+            ..Default::default()
+        },
+        &[],
+    ));
     assert_eq!(v["forward"].as_str(), Some("given"));
-    run(&cli_line::pskd(&pskd::Config { hidden: 8, epochs: 2, ..Default::default() }));
-    let v = run(&cli_line::continual(&continual::Config { lambdas: vec![0.0, 10.0], epochs_a: 5, epochs_b: 5, lora_rank: 1, seeds: 2, input_scale: 0.5, ..Default::default() }));
+    run(&line(&pskd::Config { hidden: 8, epochs: 2, ..Default::default() }, &[]));
+    let v = run(&line(
+        &continual::Config {
+            lambdas: vec![0.0, 10.0],
+            epochs_a: 5,
+            epochs_b: 5,
+            lora_rank: 1,
+            seeds: 2,
+            input_scale: 0.5,
+            ..Default::default()
+        },
+        &[],
+    ));
     assert_eq!((v["outcomes"].as_array().map(Vec::len), v["seeds"].as_u64()), (Some(2), Some(2)));
     for control in [true, false] {
-        let v = run(&cli_line::epoch_wise(&epoch_wise::Config { epochs: 30, seeds: 2, n_test: 100, label_noise: 0.2, hidden: vec![8, 4], control, ..Default::default() }));
-        assert_eq!((v["label_noise"].as_f64(), v["seeds"].as_u64(), v["epochs"].as_u64()), (Some(0.2), Some(2), Some(30)), "{v}");
+        let v = run(&line(
+            &epoch_wise::Config {
+                epochs: 30,
+                seeds: 2,
+                n_test: 100,
+                label_noise: 0.2,
+                hidden: vec![8, 4],
+                control,
+                ..Default::default()
+            },
+            &[],
+        ));
+        assert_eq!(
+            (v["label_noise"].as_f64(), v["seeds"].as_u64(), v["epochs"].as_u64()),
+            (Some(0.2), Some(2), Some(30)),
+            "{v}"
+        );
         assert!(v["noisy"]["final_error"].is_f64(), "{v}");
         assert_eq!(v["control"].is_null(), !control, "{v}");
     }
-    let v = run(&cli_line::quadratic(&quadratic::Config { d: 8, alphas: vec![0.5], restarts: 1, steps: 200, ..Default::default() }));
+    let v =
+        run(&line(&quadratic::Config { d: 8, alphas: vec![0.5], restarts: 1, steps: 200, ..Default::default() }, &[]));
     assert_eq!(v["d"].as_u64(), Some(8));
-    use regula_core::sketch::{experiment::Config, operators::SketchKind, regression::Design};
-    let sketch = Config { sketches: vec![SketchKind::Gaussian, SketchKind::Osnap], ms: vec![32, 64], trials: 2, seed: 5, ..Default::default() };
-    let v = run(&cli_line::sketch(Design::Spiky, 512, 8, &sketch, None, regula_core::BackendChoice::Cpu));
+    use regula_core::sketch::{
+        experiment::Solver, lab::Params as SketchParams, operators::SketchKind, regression::Design,
+    };
+    let sketch = SketchParams {
+        design: Design::Spiky,
+        n: 512,
+        d: 8,
+        m: 32,
+        sketches: vec![SketchKind::Gaussian, SketchKind::Osnap],
+        trials: 2,
+        seed: 5,
+        solver: Solver::Solve,
+        backend: BackendChoice::Cpu,
+        ..Default::default()
+    };
+    let v = run(&line(&sketch, &[]));
     let cells = v["cells"].as_array().expect("cells");
-    assert_eq!(cells.len(), 4, "two sketches × two sizes: {v}");
+    assert_eq!(cells.len(), 4, "two sketches × two sizes (2d and m): {v}");
     assert!(cells.iter().all(|c| c["trials"].as_u64() == Some(2) && c["design"].as_str() == Some("spiky")), "{v}");
-    let v = run(&cli_line::nuclear(64, 48, 2, 0.75));
+    let nuclear = regula_core::sketch::lab::NuclearParams { n: 64, d: 48, rank: 2, collapse: 0.75 };
+    let v = run(&line(&nuclear, &[]));
     let rows = v["rows"].as_array().expect("rows");
     assert_eq!(rows.len(), 3, "your matrix and the two references: {v}");
-    assert_eq!((v["n"].as_u64(), v["d"].as_u64(), v["rank"].as_u64(), v["collapse"].as_f64()), (Some(64), Some(48), Some(2), Some(0.75)), "{v}");
+    assert_eq!(
+        (v["n"].as_u64(), v["d"].as_u64(), v["rank"].as_u64(), v["collapse"].as_f64()),
+        (Some(64), Some(48), Some(2), Some(0.75)),
+        "{v}"
+    );
     // The page's point: the proxy overstates a collapsed (rank-1) matrix far more than i.i.d. rows.
     let ratio = |k: usize| rows[k]["ratio"].as_f64().unwrap();
     assert!(ratio(2) > 3.0 * ratio(1), "{v}");
-    let params = regula_core::demo::ReduceCheckParams { rows: 40, cols: 24, trials: 3, seed: 9, ..Default::default() };
-    let v = run(&cli_line::check(&params, regula_core::BackendChoice::Cpu));
-    assert_eq!((v["rows"].as_u64(), v["cols"].as_u64(), v["trials"].as_u64(), v["op"].as_str()), (Some(40), Some(24), Some(3), Some("lse")), "{v}");
+    let params = regula_core::kernels::Params {
+        rows: 40,
+        cols: 24,
+        trials: 3,
+        seed: 9,
+        backend: BackendChoice::Cpu,
+        ..Default::default()
+    };
+    let v = run(&line(&params, &[]));
+    assert_eq!(
+        (v["rows"].as_u64(), v["cols"].as_u64(), v["trials"].as_u64(), v["op"].as_str()),
+        (Some(40), Some(24), Some(3), Some("lse")),
+        "{v}"
+    );
 }
 
 #[test]
@@ -465,16 +870,89 @@ fn every_lab_draws_its_charts_into_pngs() {
     let dir = std::env::temp_dir().join(format!("regula-png-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
     let runs: [(&str, &[&str]); 10] = [
-        ("ot", &["ot", "--problem", "random", "--n", "100", "--eps", "0.01", "--method", "sns", "--tol", "1e-10"]),
-        ("sketch", &["sketch", "--design", "spiky", "--n", "1024", "--d", "8", "--m", "32,64,128", "--sketch", "gaussian,countsketch", "--trials", "3", "--backend", "cpu"]),
-        ("train", &["train", "--dataset", "xor", "--n", "200", "--hidden", "8", "--lr", "0.05", "--epochs", "5", "--backend", "cpu"]),
-        ("student-teacher", &["gen", "student-teacher", "--n-inputs", "60", "--points", "40"]),
-        ("double-descent", &["gen", "double-descent", "--n", "40", "--trials", "3"]),
-        ("noisy-labels", &["gen", "noisy-labels", "--n", "200", "--hidden", "16", "--epochs", "3", "--warmup", "1"]),
-        ("pskd", &["gen", "pskd", "--hidden", "16", "--epochs", "2"]),
-        ("continual", &["gen", "continual", "--lambdas", "0,10,100", "--epochs-a", "5", "--epochs-b", "5", "--seeds", "2"]),
-        ("epoch-wise", &["gen", "epoch-wise", "--epochs", "60", "--seeds", "2", "--n-test", "200"]),
-        ("quadratic", &["gen", "quadratic", "--d", "8", "--alphas", "0.3,1", "--restarts", "1", "--steps", "300"]),
+        (
+            "ot",
+            &[
+                "ot",
+                "--problem",
+                "random",
+                "--n",
+                "100",
+                "--m",
+                "100",
+                "--eps",
+                "0.01",
+                "--method",
+                "sns",
+                "--tol",
+                "1e-10",
+            ],
+        ),
+        (
+            "sketch",
+            &[
+                "sketch",
+                "--design",
+                "spiky",
+                "--n",
+                "1024",
+                "--d",
+                "8",
+                "--m",
+                "128",
+                "--sketches",
+                "gaussian,countsketch",
+                "--trials",
+                "3",
+                "--backend",
+                "cpu",
+            ],
+        ),
+        (
+            "train",
+            &[
+                "train",
+                "--dataset",
+                "xor",
+                "--n",
+                "200",
+                "--hidden",
+                "8",
+                "--lr",
+                "0.05",
+                "--epochs",
+                "5",
+                "--backend",
+                "cpu",
+            ],
+        ),
+        ("student-teacher", &["generalization", "student-teacher", "--n-inputs", "60", "--points", "40"]),
+        ("double-descent", &["generalization", "double-descent", "--n", "40", "--trials", "3"]),
+        (
+            "noisy-labels",
+            &["generalization", "noisy-labels", "--n", "200", "--hidden", "16", "--epochs", "3", "--warmup", "1"],
+        ),
+        ("pskd", &["generalization", "pskd", "--hidden", "16", "--epochs", "2"]),
+        (
+            "continual",
+            &[
+                "generalization",
+                "continual",
+                "--lambdas",
+                "0,10,100",
+                "--epochs-a",
+                "5",
+                "--epochs-b",
+                "5",
+                "--seeds",
+                "2",
+            ],
+        ),
+        ("epoch-wise", &["generalization", "epoch-wise", "--epochs", "60", "--seeds", "2", "--n-test", "200"]),
+        (
+            "quadratic",
+            &["generalization", "quadratic", "--d", "8", "--alphas", "0.3,1", "--restarts", "1", "--steps", "300"],
+        ),
     ];
     for (name, args) in runs {
         let path = dir.join(format!("{name}.png"));
@@ -510,7 +988,10 @@ fn every_lab_draws_its_charts_into_pngs() {
             _ => {
                 let orange = count(&|p| p[0] > 200 && (80..100).contains(&p[1]) && p[2] < 60);
                 assert!(orange > 2_000, "{orange} orange pixels of kept entries");
-                assert!(count(&|p| p[0] < 60 && (100..120).contains(&p[1]) && p[2] > 190) > 100, "the mass-captured curve");
+                assert!(
+                    count(&|p| p[0] < 60 && (100..120).contains(&p[1]) && p[2] > 190) > 100,
+                    "the mass-captured curve"
+                );
             }
         }
     }
@@ -562,16 +1043,122 @@ fn every_lab_draws_its_charts_into_pngs() {
     assert!(count(&rgb, &|p| p[0] < 60 && (100..140).contains(&p[1]) && p[2] > 160) > 40, "the spectrum's line");
     // The kernel check draws its page's two charts (GPU vs CPU difference, time per trial).
     let check = dir.join("check.png");
-    let (ok, _, stderr) = regula(&["check", "--rows", "64", "--cols", "64", "--trials", "5", "--png", check.to_str().unwrap()]);
+    let (ok, _, stderr) =
+        regula(&["kernels", "--rows", "64", "--cols", "64", "--trials", "5", "--png", check.to_str().unwrap()]);
     assert!(ok, "{stderr}");
     let (w, h, _) = read_png(&check);
     assert_eq!((w, h), (600, 320));
     let (_, _, rgb) = read_png(&dir.join("check-time.png"));
-    let lines = count(&rgb, &|p| (p[0] < 60 && (100..140).contains(&p[1]) && p[2] > 160) || (p[0] > 190 && p[1] < 60 && p[2] < 60));
+    let lines = count(&rgb, &|p| {
+        (p[0] < 60 && (100..140).contains(&p[1]) && p[2] > 160) || (p[0] > 190 && p[1] < 60 && p[2] < 60)
+    });
     assert!(lines > 40, "a time line (GPU blue or CPU red): {lines}");
     // A file that cannot be written is an error naming the flag, after the run.
-    let (ok, _, stderr) = regula(&["ot", "--problem", "random", "--n", "20", "--eps", "0.1", "--method", "sinkhorn", "--png", "/nonexistent-dir/x.png"]);
+    let (ok, _, stderr) = regula(&[
+        "ot",
+        "--problem",
+        "random",
+        "--n",
+        "20",
+        "--m",
+        "20",
+        "--eps",
+        "0.1",
+        "--method",
+        "sinkhorn",
+        "--png",
+        "/nonexistent-dir/x.png",
+    ]);
     assert!(!ok);
     assert!(stderr.contains("`png`") && stderr.contains("/nonexistent-dir/x.png"), "{stderr}");
     std::fs::remove_dir_all(&dir).ok();
+}
+
+/// The page and the CLI place a run the same way: both call core's placement (`ot::run::start`,
+/// `train::run::start`), which this test runs in-process on the same device the CLI opens, for parameter
+/// sets that go each way — the CLI's reported placement must be core's, word for word.
+#[test]
+fn the_cli_places_runs_exactly_as_core_decides_for_the_page() {
+    use regula_core::lab::args::{line, split_words};
+    use regula_core::{Backend, BackendChoice};
+    let device = pollster::block_on(Backend::acquire(BackendChoice::Auto)).unwrap();
+    let run = |line: &str| {
+        let words = split_words(line);
+        let args: Vec<&str> = words.iter().skip(1).map(String::as_str).collect();
+        let (ok, stdout, stderr) = regula(&args);
+        assert!(ok, "{line}\n{stderr}");
+        last_json(&stdout)
+    };
+    // OT: SNS to 1e-10 needs f64 (CPU); to 1e-5 f32 suffices (GPU when there is one); kernel Sinkhorn is
+    // CPU-only whatever the choice; `cpu` is the CPU.
+    use regula_core::ot::lab::{Mode, Params as Ot};
+    let base = Ot {
+        problem: regula_core::ot::ProblemSpec {
+            kind: regula_core::ot::ProblemKind::Moons,
+            n: 40,
+            m: 40,
+            ..Default::default()
+        },
+        ..Default::default()
+    };
+    let cases = [
+        Ot { method: Mode::Sns, ..base.clone() },
+        Ot {
+            method: Mode::Sns,
+            solver: regula_core::ot::SolverParams { tol: 1e-5, ..base.solver.clone() },
+            ..base.clone()
+        },
+        Ot {
+            method: Mode::Compare,
+            solver: regula_core::ot::SolverParams { tol: 1e-5, ..base.solver.clone() },
+            ..base.clone()
+        },
+        Ot {
+            method: Mode::Sinkhorn,
+            backend: BackendChoice::Gpu,
+            solver: regula_core::ot::SolverParams { eps: 0.1, ..base.solver.clone() },
+            ..base.clone()
+        },
+        Ot { method: Mode::LogSinkhorn, backend: BackendChoice::Cpu, ..base.clone() },
+    ];
+    let mut seen = std::collections::BTreeSet::new();
+    for p in cases {
+        let problem = p.problem.build().unwrap();
+        let core: Vec<String> = pollster::block_on(regula_core::ot::run::start(&p, &problem, &device))
+            .unwrap()
+            .iter()
+            .map(|r| r.label().to_owned())
+            .collect();
+        let v = run(&line(&p, &[]));
+        let cli: Vec<String> = match v["runs"].as_array() {
+            Some(runs) => runs.iter().map(|r| r["placement"].as_str().unwrap().to_owned()).collect(),
+            None => vec![v["placement"].as_str().unwrap().to_owned()],
+        };
+        assert_eq!(cli, core, "{}", line(&p, &[]));
+        seen.extend(core.iter().map(|l| l.contains("GPU")));
+    }
+    assert!(seen.contains(&false), "some OT case ran on the CPU");
+    if device.gpu().is_some() {
+        assert!(seen.contains(&true), "some OT case ran on the GPU");
+    }
+    // Training: the GPU when it can take the net, the CPU with the reason when it cannot (ELR).
+    use regula_core::train::lab::Params as Train;
+    let small = Train {
+        config: regula_core::train::TrainConfig { hidden: vec![4], epochs: 2, ..Train::default().config },
+        ..Train::default()
+    };
+    let elr = Train {
+        data: regula_core::train::DatasetSpec { kind: regula_core::train::DatasetKind::Circle, ..small.data.clone() },
+        config: regula_core::train::TrainConfig {
+            loss: regula_core::train::Loss::Xent,
+            elr: Some(Default::default()),
+            ..small.config.clone()
+        },
+        ..small.clone()
+    };
+    for p in [small, elr] {
+        let core = regula_core::train::run::start(&p, p.dataset().build().unwrap(), &device).unwrap();
+        let v = run(&line(&p, &[]));
+        assert_eq!(v["placement"].as_str(), Some(core.label()), "{}", line(&p, &[]));
+    }
 }

@@ -24,7 +24,9 @@ crate::choice! {
 #[derive(Clone)]
 pub enum Backend {
     /// f64 on the CPU; `fallback` says why the GPU is not used when the person did not choose the CPU.
-    Cpu { fallback: Option<String> },
+    Cpu {
+        fallback: Option<String>,
+    },
     Gpu(Rc<GpuContext>),
 }
 
@@ -87,6 +89,20 @@ impl Backend {
                 fallback_reason: None,
             },
         }
+    }
+}
+
+/// The backend a run uses for the person's `choice` on `device` (what a front end opened: a GPU, or the
+/// CPU with the reason there is none): the CPU when chosen; the GPU when there is one; for `auto` without
+/// one, the CPU with the device's reason; `gpu` without one is an error that says why.
+pub fn place(choice: BackendChoice, device: &Backend) -> Result<Backend> {
+    match (choice, device) {
+        (BackendChoice::Cpu, _) => Ok(Backend::Cpu { fallback: None }),
+        (_, Backend::Gpu(ctx)) => Ok(Backend::Gpu(ctx.clone())),
+        (BackendChoice::Auto, cpu) => Ok(cpu.clone()),
+        (BackendChoice::Gpu, Backend::Cpu { fallback }) => Err(crate::Error::NoAdapter(
+            fallback.clone().unwrap_or_else(|| "the GPU was not opened (backend cpu)".into()),
+        )),
     }
 }
 

@@ -21,6 +21,9 @@ macro_rules! choice {
             /// Every choice, in the order the UI lists them.
             pub const ALL: [$name; [$($text),+].len()] = [$($name::$variant),+];
 
+            /// Every choice's word, in the order of [`Self::ALL`] (a lab field's accepted words).
+            pub const NAMES: &'static [&'static str] = &[$($text),+];
+
             /// The word used by the CLI, the UI, JSON and the docs.
             pub fn name(self) -> &'static str {
                 match self {

@@ -3,7 +3,7 @@
 //! Each top-level key is a long flag of the command, written as on the command line (`normalize-cost`;
 //! `normalize_cost` is accepted too) and each value its argument: a string, integer or float as is; an
 //! array of scalars joined by commas (`hidden = [8, 8]` → `--hidden 8,8`); `true` turns a switch on and
-//! `false` leaves it off. A flag given on the command line wins over the file's. Tables, dates, nested
+//! `false` is written `--flag false` (a switch that is on by default turns off). A flag given on the command line wins over the file's. Tables, dates, nested
 //! arrays, a non-finite number, an empty key or one that is not a flag's name are typed errors that
 //! name the line — nothing runs on a half-read file. The command itself is not in the file (it is the
 //! command line's), so one file can serve `regula ot` and the page's "Run it headless" line alike.
@@ -28,7 +28,10 @@ fn pairs(file: &str, text: &str) -> Result<Vec<(String, Option<String>)>> {
     for (key, value) in &table {
         let bad = |message: String| Error::Config { file: file.to_owned(), line: key_line(text, key), message };
         let flag = key.replace('_', "-");
-        if flag.is_empty() || !flag.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-') || flag.starts_with('-') {
+        if flag.is_empty()
+            || !flag.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
+            || flag.starts_with('-')
+        {
             return Err(bad(format!("`{}` is not a flag name (lower-case letters, digits and '-')", shorten(key))));
         }
         if flag == "config" {
@@ -36,17 +39,27 @@ fn pairs(file: &str, text: &str) -> Result<Vec<(String, Option<String>)>> {
         }
         match value {
             Value::Boolean(true) => out.push((format!("--{flag}"), None)),
-            Value::Boolean(false) => {}
+            Value::Boolean(false) => out.push((format!("--{flag}"), Some("false".into()))),
             Value::Array(items) => {
-                let parts = items.iter().map(|v| scalar(v).ok_or_else(|| bad(format!("`{flag}`: an array holds numbers or strings only")))).collect::<Result<Vec<_>>>()?;
+                let parts = items
+                    .iter()
+                    .map(|v| scalar(v).ok_or_else(|| bad(format!("`{flag}`: an array holds numbers or strings only"))))
+                    .collect::<Result<Vec<_>>>()?;
                 if parts.is_empty() {
                     return Err(bad(format!("`{flag}`: the list is empty")));
                 }
                 out.push((format!("--{flag}"), Some(parts.join(","))));
             }
-            Value::Table(_) => return Err(bad(format!("`[{}]` is a table: write its keys at the top level, the command comes from the command line", shorten(key)))),
+            Value::Table(_) => {
+                return Err(bad(format!(
+                    "`[{}]` is a table: write its keys at the top level, the command comes from the command line",
+                    shorten(key)
+                )))
+            }
             v => {
-                let arg = scalar(v).ok_or_else(|| bad(format!("`{flag}`: a value must be a number, a string, true/false or a list")))?;
+                let arg = scalar(v).ok_or_else(|| {
+                    bad(format!("`{flag}`: a value must be a number, a string, true/false or a list"))
+                })?;
                 out.push((format!("--{flag}"), Some(arg)));
             }
         }
@@ -64,15 +77,27 @@ pub fn expand(args: &[String], read: impl Fn(&str) -> std::io::Result<String>) -
         Some(p) => (p.to_owned(), 1),
         None => match args.get(at + 1) {
             Some(p) => (p.clone(), 2),
-            None => return Err(Error::Invalid { name: "config", message: "give the run file's path after --config".into() }),
+            None => {
+                return Err(Error::Invalid {
+                    name: "config",
+                    message: "give the run file's path after --config".into(),
+                })
+            }
         },
     };
     if args[at + consumed..].iter().any(|a| a == "--config" || a.starts_with("--config=")) {
         return Err(Error::Invalid { name: "config", message: "give one run file".into() });
     }
-    let text = read(&path).map_err(|e| Error::Config { file: path.clone(), line: 0, message: format!("cannot read it: {e}") })?;
+    let text = read(&path).map_err(|e| Error::Config {
+        file: path.clone(),
+        line: 0,
+        message: format!("cannot read it: {e}"),
+    })?;
     let given = |flag: &str| args.iter().any(|a| a == flag || a.starts_with(&format!("{flag}=")));
-    let inserted = pairs(&path, &text)?.into_iter().filter(|(flag, _)| !given(flag)).flat_map(|(flag, value)| std::iter::once(flag).chain(value));
+    let inserted = pairs(&path, &text)?
+        .into_iter()
+        .filter(|(flag, _)| !given(flag))
+        .flat_map(|(flag, value)| std::iter::once(flag).chain(value));
     let mut out = args[..at].to_vec();
     out.extend(inserted);
     out.extend_from_slice(&args[at + consumed..]);
@@ -105,7 +130,8 @@ fn key_line(text: &str, key: &str) -> usize {
                 return true;
             }
             let l = l.trim_start_matches(['"', '\'']);
-            l.starts_with(key) && l[key.len()..].trim_start().trim_start_matches(['"', '\'']).trim_start().starts_with('=')
+            l.starts_with(key)
+                && l[key.len()..].trim_start().trim_start_matches(['"', '\'']).trim_start().starts_with('=')
         })
         .map_or(1, |i| i + 1)
 }
@@ -127,7 +153,19 @@ mod tests {
         let text = "# the SNS paper's row\nproblem = \"random\"\nn = 500\neps = 8.333e-4\nnormalize_cost = true\njson = false\nhidden = [8, 8]\n";
         assert_eq!(
             flags("run.toml", text).unwrap(),
-            ["--eps", "0.0008333", "--hidden", "8,8", "--n", "500", "--normalize-cost", "--problem", "random"]
+            [
+                "--eps",
+                "0.0008333",
+                "--hidden",
+                "8,8",
+                "--json",
+                "false",
+                "--n",
+                "500",
+                "--normalize-cost",
+                "--problem",
+                "random"
+            ]
         );
     }
 
@@ -159,7 +197,10 @@ mod tests {
     fn the_command_line_wins_over_the_file() {
         let args: Vec<String> = ["ot", "--config", "run.toml", "--eps", "0.1"].map(String::from).to_vec();
         let read = |_: &str| Ok("eps = 0.5\nn = 64\nmethod = \"sns\"\nnormalize-cost = true\nseed = -3\n".to_owned());
-        assert_eq!(expand(&args, read).unwrap(), ["ot", "--method", "sns", "--n", "64", "--normalize-cost", "--seed", "-3", "--eps", "0.1"]);
+        assert_eq!(
+            expand(&args, read).unwrap(),
+            ["ot", "--method", "sns", "--n", "64", "--normalize-cost", "--seed", "-3", "--eps", "0.1"]
+        );
         // No --config: unchanged. A missing path or a second file: typed errors.
         let plain: Vec<String> = ["ot", "--n", "3"].map(String::from).to_vec();
         assert_eq!(expand(&plain, read).unwrap(), plain);

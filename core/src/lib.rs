@@ -3,33 +3,33 @@
 //!
 //! Layout (problem → solver → frames → output, as in OTT-JAX):
 //! - [`error`]: typed errors; [`frame`]: the stepper contract; [`backend`]: CPU/GPU selection;
+//! - [`lab`]: the lab kit — each lab's parameters declared once (fields, ranges, help), from which its
+//!   link, CLI flags, headless line and page panel come; [`metrics`]: the frames' metric names;
 //! - [`cpu`]: f64 twins; [`gpu`]: device, buffers, pipeline cache, kernels from `shaders/`;
-//! - [`reduce`]: the sum/max/LSE reduction every lab builds on; [`demo`]: the kernel-check stepper;
+//! - [`reduce`]: the sum/max/LSE reduction every lab builds on; [`kernels`]: the kernel-check stepper;
 //! - [`ot`]: the optimal-transport lab (Sinkhorn, log-domain Sinkhorn, SNS);
 //! - [`sketch`]: the sketching lab (sketches on both backends, sketched least squares, nuclear norms);
 //! - [`train`]: the training lab (MLPs, optimizers, Hessian tools);
-//! - [`gen`]: the generalization lab (theory over simulation);
-//! - [`urlstate`]: any lab's parameters ↔ a versioned, strictly parsed link; [`cli_line`]: the `regula`
-//!   command line that reproduces a page's run.
+//! - [`generalization`]: the generalization lab (theory over simulation).
 
 pub mod backend;
 pub mod choice;
-pub mod cli_line;
 #[cfg(not(target_arch = "wasm32"))]
 pub mod config;
 pub mod cpu;
-pub mod demo;
 pub mod error;
 pub mod frame;
-pub mod gen;
+pub mod generalization;
 pub mod gpu;
+pub mod kernels;
+pub mod lab;
+pub mod metrics;
 pub mod ot;
 pub mod reduce;
 pub mod rng;
 pub mod sketch;
 pub mod train;
-pub mod urlstate;
 
 pub use backend::{Backend, BackendChoice, DeviceReport};
 pub use error::{Error, Result};
-pub use frame::{Budget, Frame, StopReason, Stepper};
+pub use frame::{Budget, Frame, Stepper, StopReason};

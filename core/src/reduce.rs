@@ -41,11 +41,9 @@ impl ReduceAxis {
 /// Checks a matrix shape and its data: both sizes ≥ 1, `data.len() == rows·cols`, all finite.
 pub fn check_matrix(rows: usize, cols: usize, data: &[f64]) -> Result<()> {
     check_shape(rows, cols)?;
-    let want = rows.checked_mul(cols).ok_or(Error::TooBig {
-        name: "rows × cols",
-        value: i64::MAX,
-        max: usize::MAX as i64,
-    })?;
+    let want =
+        rows.checked_mul(cols)
+            .ok_or(Error::TooBig { name: "rows × cols", value: i64::MAX, max: usize::MAX as i64 })?;
     if data.len() != want {
         return Err(Error::ShapeMismatch { name: "data", got: data.len(), want });
     }
@@ -113,14 +111,8 @@ mod tests {
     fn bad_matrices_are_typed_errors() {
         assert_eq!(check_matrix(0, 3, &[]), Err(Error::TooSmall { name: "rows", value: 0, min: 1 }));
         assert_eq!(check_matrix(2, 0, &[]), Err(Error::TooSmall { name: "cols", value: 0, min: 1 }));
-        assert_eq!(
-            check_matrix(2, 2, &[1.0; 3]),
-            Err(Error::ShapeMismatch { name: "data", got: 3, want: 4 })
-        );
-        assert_eq!(
-            check_matrix(1, 3, &[1.0, f64::NAN, 0.0]),
-            Err(Error::NonFinite { name: "data", index: 1 })
-        );
+        assert_eq!(check_matrix(2, 2, &[1.0; 3]), Err(Error::ShapeMismatch { name: "data", got: 3, want: 4 }));
+        assert_eq!(check_matrix(1, 3, &[1.0, f64::NAN, 0.0]), Err(Error::NonFinite { name: "data", index: 1 }));
         assert!(check_matrix(1, 1, &[5.0]).is_ok());
     }
 }

@@ -6,9 +6,9 @@
 
 use std::rc::Rc;
 
-use regula_core::demo::{ReduceCheck, ReduceCheckParams};
 use regula_core::frame::{run_to_end, Frame, Stepper};
 use regula_core::gpu::GpuContext;
+use regula_core::kernels::{self, KernelCheck};
 use regula_core::ot::{GpuSinkhorn, Method, OtSolver, ProblemKind, ProblemSpec, SolverParams};
 use regula_core::sketch::experiment::{Config as SketchConfig, Experiment};
 use regula_core::sketch::regression::Design;
@@ -35,17 +35,20 @@ fn is_gpu_error(e: &Error) -> bool {
 /// Every GPU stepper, built on `ctx`, run to the end.
 fn ot(ctx: &Rc<GpuContext>) -> Result<Frame> {
     let problem = ProblemSpec { kind: ProblemKind::Gaussian, n: 50, m: 40, ..Default::default() }.build()?;
-    let params = SolverParams { method: Method::LogSinkhorn, eps: 0.05, tol: 1e-4, max_iter: 400, ..Default::default() };
+    let params =
+        SolverParams { method: Method::LogSinkhorn, eps: 0.05, tol: 1e-4, max_iter: 400, ..Default::default() };
     build_and_run(|| pollster::block_on(GpuSinkhorn::new(ctx.clone(), &problem, params)))
 }
 fn ot_sns(ctx: &Rc<GpuContext>) -> Result<Frame> {
-    let problem = ProblemSpec { kind: ProblemKind::Random, n: 60, m: 50, normalize_cost: true, ..Default::default() }.build()?;
+    let problem =
+        ProblemSpec { kind: ProblemKind::Random, n: 60, m: 50, normalize_cost: true, ..Default::default() }.build()?;
     let params = SolverParams { method: Method::Sns, eps: 0.02, n1: 5, tol: 1e-5, max_iter: 400, ..Default::default() };
     build_and_run(|| pollster::block_on(GpuSinkhorn::new(ctx.clone(), &problem, params)))
 }
 fn ot_cpu() -> Result<Frame> {
     let problem = ProblemSpec { kind: ProblemKind::Gaussian, n: 50, m: 40, ..Default::default() }.build()?;
-    let params = SolverParams { method: Method::LogSinkhorn, eps: 0.05, tol: 1e-4, max_iter: 400, ..Default::default() };
+    let params =
+        SolverParams { method: Method::LogSinkhorn, eps: 0.05, tol: 1e-4, max_iter: 400, ..Default::default() };
     build_and_run(|| OtSolver::new(&problem, params))
 }
 fn train_data() -> DatasetSpec {
@@ -60,8 +63,8 @@ fn sketch(backend: Backend) -> Result<Frame> {
     build_and_run(|| Experiment::generate(Design::Gaussian, 256, 8, config, backend))
 }
 fn kernels(backend: Backend) -> Result<Frame> {
-    let params = ReduceCheckParams { rows: 64, cols: 70, trials: 3, ..Default::default() };
-    build_and_run(|| pollster::block_on(ReduceCheck::new(params, &backend)))
+    let params = kernels::Params { rows: 64, cols: 70, trials: 3, ..Default::default() };
+    build_and_run(|| pollster::block_on(KernelCheck::new(params, &backend)))
 }
 
 #[test]
@@ -83,7 +86,7 @@ fn a_refused_allocation_is_a_typed_error_and_the_device_stays_usable() {
             assert!(is_gpu_error(&err), "{name}: {err}");
             ctx.simulate_allocation_failures(0);
             let _ = ctx.health(); // the error was reported; clear what the device recorded
-            // The same run on the same device, the fault gone: it completes.
+                                  // The same run on the same device, the fault gone: it completes.
             let f = run(&ctx).unwrap_or_else(|e| panic!("{name} after the fault: {e}"));
             assert!(f.done, "{name}");
         }
@@ -103,20 +106,27 @@ fn a_device_lost_mid_run_is_a_typed_error_and_the_cpu_runs_the_same_parameters()
     };
     let c = ctx();
     let problem = ProblemSpec { kind: ProblemKind::Gaussian, n: 50, m: 40, ..Default::default() }.build().unwrap();
-    let params = SolverParams { method: Method::LogSinkhorn, eps: 0.05, tol: 1e-12, max_iter: 400, ..Default::default() };
+    let params =
+        SolverParams { method: Method::LogSinkhorn, eps: 0.05, tol: 1e-12, max_iter: 400, ..Default::default() };
     let mut g = pollster::block_on(GpuSinkhorn::new(c.clone(), &problem, params)).unwrap();
     lose_after_first_step(Box::new(move |b| pollster::block_on(g.step(b))), &c);
     assert!(ot_cpu().unwrap().done);
     // SNS lost in its Newton phase (n1 = 0: the first step is a Newton step).
     let c = ctx();
-    let params = SolverParams { method: Method::Sns, eps: 0.05, n1: 0, tol: 1e-12, max_iter: 400, ..Default::default() };
+    let params =
+        SolverParams { method: Method::Sns, eps: 0.05, n1: 0, tol: 1e-12, max_iter: 400, ..Default::default() };
     let mut g = pollster::block_on(GpuSinkhorn::new(c.clone(), &problem, params)).unwrap();
     lose_after_first_step(Box::new(move |b| pollster::block_on(g.step(b))), &c);
 
     let c = ctx();
-    let mut g = GpuTrainer::new(c.clone(), Trainer::new(train_data().build().unwrap(), TrainConfig { epochs: 50, ..Default::default() }).unwrap()).unwrap();
+    let mut g = GpuTrainer::new(
+        c.clone(),
+        Trainer::new(train_data().build().unwrap(), TrainConfig { epochs: 50, ..Default::default() }).unwrap(),
+    )
+    .unwrap();
     lose_after_first_step(Box::new(move |b| pollster::block_on(g.step(b))), &c);
-    let cpu = build_and_run(|| Trainer::new(train_data().build()?, TrainConfig { epochs: 5, ..Default::default() })).unwrap();
+    let cpu =
+        build_and_run(|| Trainer::new(train_data().build()?, TrainConfig { epochs: 5, ..Default::default() })).unwrap();
     assert!(cpu.done);
 
     let c = ctx();
@@ -126,8 +136,8 @@ fn a_device_lost_mid_run_is_a_typed_error_and_the_cpu_runs_the_same_parameters()
     assert!(sketch(Backend::Cpu { fallback: Some("lost".into()) }).unwrap().done);
 
     let c = ctx();
-    let params = ReduceCheckParams { rows: 64, cols: 70, trials: 5, ..Default::default() };
-    let mut g = pollster::block_on(ReduceCheck::new(params, &Backend::Gpu(c.clone()))).unwrap();
+    let params = kernels::Params { rows: 64, cols: 70, trials: 5, ..Default::default() };
+    let mut g = pollster::block_on(KernelCheck::new(params, &Backend::Gpu(c.clone()))).unwrap();
     lose_after_first_step(Box::new(move |b| pollster::block_on(g.step(b))), &c);
     assert!(kernels(Backend::Cpu { fallback: Some("lost".into()) }).unwrap().done);
 }

@@ -17,7 +17,8 @@ fn replay(target: &str, check: fn(&[u8])) -> usize {
             let data = std::fs::read(entry.path()).unwrap();
             let name = entry.path().display().to_string();
             if let Err(e) = std::panic::catch_unwind(|| check(&data)) {
-                let msg = e.downcast_ref::<String>().cloned().or_else(|| e.downcast_ref::<&str>().map(|s| s.to_string()));
+                let msg =
+                    e.downcast_ref::<String>().cloned().or_else(|| e.downcast_ref::<&str>().map(|s| s.to_string()));
                 panic!("{name}: {}", msg.unwrap_or_default());
             }
             count += 1;

@@ -6,8 +6,8 @@ mod common;
 
 use std::rc::Rc;
 
-use regula_core::demo::{ReduceCheck, ReduceCheckParams};
 use regula_core::gpu::{reduce, GpuContext};
+use regula_core::kernels::{self, KernelCheck};
 use regula_core::reduce::{ReduceAxis, ReduceOp};
 use regula_core::{Backend, Budget, Error, Stepper};
 
@@ -68,7 +68,9 @@ fn sizes_beyond_the_adapter_limits_are_typed_errors() {
 #[test]
 fn bad_input_is_rejected_before_the_gpu_runs() {
     let ctx = ctx();
-    let run = |rows, cols, data: &[f32]| pollster::block_on(reduce::reduce(&ctx, rows, cols, data, ReduceOp::Sum, ReduceAxis::Rows));
+    let run = |rows, cols, data: &[f32]| {
+        pollster::block_on(reduce::reduce(&ctx, rows, cols, data, ReduceOp::Sum, ReduceAxis::Rows))
+    };
     assert_eq!(run(0, 4, &[]).unwrap_err(), Error::TooSmall { name: "rows", value: 0, min: 1 });
     assert_eq!(run(2, 2, &[1.0; 3]).unwrap_err(), Error::ShapeMismatch { name: "data", got: 3, want: 4 });
     assert_eq!(run(1, 2, &[1.0, f32::NAN]).unwrap_err(), Error::NonFinite { name: "data", index: 1 });
@@ -78,15 +80,16 @@ fn bad_input_is_rejected_before_the_gpu_runs() {
 fn lost_device_is_an_error_and_the_cpu_path_still_runs() {
     let ctx = ctx();
     let backend = Backend::Gpu(ctx.clone());
-    let params = ReduceCheckParams { rows: 64, cols: 64, trials: 3, ..Default::default() };
-    let mut check = pollster::block_on(ReduceCheck::new(params.clone(), &backend)).unwrap();
+    let params = kernels::Params { rows: 64, cols: 64, trials: 3, ..Default::default() };
+    let mut check = pollster::block_on(KernelCheck::new(params.clone(), &backend)).unwrap();
     let first = pollster::block_on(check.step(Budget::iterations(1))).unwrap();
     assert_eq!(first.iteration, 1);
     ctx.simulate_device_loss();
     let err = pollster::block_on(check.step(Budget::iterations(1))).unwrap_err();
     assert!(matches!(err, Error::DeviceLost(_)), "{err}");
     // Falling back to the CPU backend runs the same parameters to the end.
-    let mut cpu = pollster::block_on(ReduceCheck::new(params, &Backend::Cpu { fallback: Some(err.to_string()) })).unwrap();
+    let mut cpu =
+        pollster::block_on(KernelCheck::new(params, &Backend::Cpu { fallback: Some(err.to_string()) })).unwrap();
     let last = pollster::block_on(regula_core::frame::run_to_end(&mut cpu, Budget::iterations(2), |_| {})).unwrap();
     assert!(last.done && last.iteration == 3);
     assert!(last.metric("gpu_ms").is_none());
@@ -95,8 +98,16 @@ fn lost_device_is_an_error_and_the_cpu_path_still_runs() {
 #[test]
 fn kernel_check_stepper_reports_agreement_within_budget() {
     let ctx = ctx();
-    let params = ReduceCheckParams { rows: 300, cols: 301, op: ReduceOp::Lse, axis: ReduceAxis::Cols, trials: 5, seed: 11 };
-    let mut check = pollster::block_on(ReduceCheck::new(params, &Backend::Gpu(ctx))).unwrap();
+    let params = kernels::Params {
+        rows: 300,
+        cols: 301,
+        op: ReduceOp::Lse,
+        axis: ReduceAxis::Cols,
+        trials: 5,
+        seed: 11,
+        ..Default::default()
+    };
+    let mut check = pollster::block_on(KernelCheck::new(params, &Backend::Gpu(ctx))).unwrap();
     let f = pollster::block_on(check.step(Budget::iterations(2))).unwrap();
     assert_eq!(f.iteration, 2);
     assert!(!f.done && f.stop.is_none());

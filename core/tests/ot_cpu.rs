@@ -1,11 +1,11 @@
 //! The CPU OT solvers against independent truths: the exact LP optimum (brute force over permutations,
 //! and 1-D W2 by sorting), each other (Sinkhorn and SNS reach the same plan), and the SNS paper's
-//! random-assignment row (REFERENCE.md §1).
+//! random-assignment row (docs/methods.md §1).
 #![cfg(not(target_arch = "wasm32"))]
 
 use regula_core::ot::{GroundCost, Method, OtProblem, OtSolver, Points, ProblemKind, ProblemSpec, SolverParams};
 use regula_core::rng::SplitMix64;
-use regula_core::{Budget, Error, Frame, StopReason, Stepper};
+use regula_core::{Budget, Error, Frame, Stepper, StopReason};
 
 fn solve(problem: &OtProblem, params: SolverParams) -> (OtSolver, Frame) {
     let mut s = OtSolver::new(problem, params).unwrap();
@@ -62,11 +62,14 @@ fn one_dimensional_w2_matches_sorting() {
     let mut rng = SplitMix64::new(8);
     let mut x: Vec<f64> = (0..n).map(|_| rng.normal()).collect();
     let mut y: Vec<f64> = (0..n).map(|_| 2.0 + 0.5 * rng.normal()).collect();
-    let mut problem =
-        OtProblem::points(Points::new(1, x.clone(), None).unwrap(), Points::new(1, y.clone(), None).unwrap(), GroundCost::SqEuclidean)
-            .unwrap();
+    let mut problem = OtProblem::points(
+        Points::new(1, x.clone(), None).unwrap(),
+        Points::new(1, y.clone(), None).unwrap(),
+        GroundCost::SqEuclidean,
+    )
+    .unwrap();
     let scale = problem.max_cost();
-    problem.normalise_cost();
+    problem.normalize_cost();
     x.sort_by(f64::total_cmp);
     y.sort_by(f64::total_cmp);
     // W2² of the sorted matching, in the normalised cost's units.
@@ -103,10 +106,12 @@ fn all_three_methods_reach_the_same_plan() {
 fn sns_paper_random_assignment_row() {
     // n = 500, η = 1200 (ε = 1/1200), C ~ U[0,1], run to ℓ1 marginal error 1e-12 in f64:
     // SNS needs ≤ 35 iterations (paper: 29 = 20 Sinkhorn + 9 Newton).
-    let problem = ProblemSpec { kind: ProblemKind::Random, n: 500, m: 500, seed: 1, normalize_cost: false, ..Default::default() }
-        .build()
-        .unwrap();
-    let params = SolverParams { method: Method::Sns, eps: 1.0 / 1200.0, n1: 20, tol: 1e-12, max_iter: 35, ..Default::default() };
+    let problem =
+        ProblemSpec { kind: ProblemKind::Random, n: 500, m: 500, seed: 1, normalize_cost: false, ..Default::default() }
+            .build()
+            .unwrap();
+    let params =
+        SolverParams { method: Method::Sns, eps: 1.0 / 1200.0, n1: 20, tol: 1e-12, max_iter: 35, ..Default::default() };
     let (_, f) = solve(&problem, params);
     assert!(f.converged, "SNS did not reach 1e-12 in 35 iterations: {f:?}");
     assert!(f.iteration <= 35, "{}", f.iteration);
@@ -121,7 +126,7 @@ fn kernel_mode_underflow_is_detected_and_points_to_the_log_domain() {
     let err = OtSolver::new(&problem, params.clone()).err().unwrap();
     assert!(matches!(err, Error::KernelUnderflow { .. }), "{err}");
     assert!(err.to_string().contains("log-sinkhorn"), "{err}");
-    // The log domain stays finite at the same ε (REFERENCE.md: down to 1e-4 on normalised costs).
+    // The log domain stays finite at the same ε (docs/methods.md: down to 1e-4 on normalised costs).
     let (_, f) = solve(&problem, SolverParams { method: Method::LogSinkhorn, max_iter: 300, ..params });
     assert!(f.metric("marginal_error").unwrap().is_finite());
     assert!(f.metric("transport_cost").unwrap().is_finite());
@@ -130,7 +135,9 @@ fn kernel_mode_underflow_is_detected_and_points_to_the_log_domain() {
 #[test]
 fn bad_parameters_are_typed_errors() {
     let problem = ProblemSpec { n: 10, m: 10, ..Default::default() }.build().unwrap();
-    for (eps, tol, density) in [(0.0, 1e-9, None), (-1.0, 1e-9, None), (f64::NAN, 1e-9, None), (0.1, 0.0, None), (0.1, 1e-9, Some(1.5))] {
+    for (eps, tol, density) in
+        [(0.0, 1e-9, None), (-1.0, 1e-9, None), (f64::NAN, 1e-9, None), (0.1, 0.0, None), (0.1, 1e-9, Some(1.5))]
+    {
         let p = SolverParams { eps, tol, density, ..Default::default() };
         assert!(OtSolver::new(&problem, p).is_err(), "eps {eps} tol {tol} density {density:?} accepted");
     }
@@ -141,7 +148,8 @@ fn bad_parameters_are_typed_errors() {
 #[test]
 fn max_iterations_stop_is_reported() {
     let problem = ProblemSpec { n: 50, m: 50, ..Default::default() }.build().unwrap();
-    let params = SolverParams { method: Method::LogSinkhorn, eps: 0.001, tol: 1e-14, max_iter: 7, ..Default::default() };
+    let params =
+        SolverParams { method: Method::LogSinkhorn, eps: 0.001, tol: 1e-14, max_iter: 7, ..Default::default() };
     let (_, f) = solve(&problem, params);
     assert_eq!(f.iteration, 7);
     assert_eq!(f.stop, Some(StopReason::MaxIterations));
@@ -151,7 +159,8 @@ fn max_iterations_stop_is_reported() {
 #[test]
 fn eps_scaling_reaches_the_same_answer_in_fewer_iterations() {
     let problem = ProblemSpec { kind: ProblemKind::Uniform, n: 150, m: 150, ..Default::default() }.build().unwrap();
-    let base = SolverParams { method: Method::LogSinkhorn, eps: 2e-3, tol: 1e-8, max_iter: 100_000, ..Default::default() };
+    let base =
+        SolverParams { method: Method::LogSinkhorn, eps: 2e-3, tol: 1e-8, max_iter: 100_000, ..Default::default() };
     let (plain, fp) = solve(&problem, base.clone());
     let (scaled, fs) = solve(&problem, SolverParams { eps_scaling: true, ..base.clone() });
     assert!(fp.converged && fs.converged, "{fp:?} {fs:?}");
@@ -161,7 +170,8 @@ fn eps_scaling_reaches_the_same_answer_in_fewer_iterations() {
     assert!((cp - cs).abs() < 1e-6, "{cp} vs {cs}");
     // Kernel mode anneals too (rebuilding K per stage) and agrees with the log domain.
     let eps = 0.01;
-    let (kernel, fk) = solve(&problem, SolverParams { method: Method::Sinkhorn, eps, eps_scaling: true, ..base.clone() });
+    let (kernel, fk) =
+        solve(&problem, SolverParams { method: Method::Sinkhorn, eps, eps_scaling: true, ..base.clone() });
     let (log, _) = solve(&problem, SolverParams { method: Method::LogSinkhorn, eps, ..base });
     assert!(fk.converged, "{fk:?}");
     assert!((kernel.summary().transport_cost - log.summary().transport_cost).abs() < 1e-6);
@@ -218,7 +228,8 @@ fn sns_reaches_a_tolerance_where_f_no_longer_resolves_its_steps() {
     // fell back to Sinkhorn steps and crawled (60 iterations left it at 4e-10). Armijo on F's change
     // computed as Σ P·expm1(step) keeps taking Newton steps: 29 iterations.
     let problem = ProblemSpec { kind: ProblemKind::Digits, ..Default::default() }.build().unwrap();
-    let params = SolverParams { method: Method::Sns, eps: 0.01, n1: 20, tol: 1e-12, max_iter: 40, ..Default::default() };
+    let params =
+        SolverParams { method: Method::Sns, eps: 0.01, n1: 20, tol: 1e-12, max_iter: 40, ..Default::default() };
     let mut s = OtSolver::new(&problem, params).unwrap();
     let mut fallbacks = 0;
     let f = pollster::block_on(regula_core::frame::run_to_end(&mut s, Budget::iterations(1), |f| {
@@ -234,11 +245,12 @@ fn sns_reaches_a_tolerance_where_f_no_longer_resolves_its_steps() {
 
 #[test]
 fn sns_paper_image_row_w2_on_the_digit_pair() {
-    // REFERENCE.md §1, Table 1's image row: W2 (squared-Euclidean ground cost, C / max C) between two
+    // docs/methods.md §1, Table 1's image row: W2 (squared-Euclidean ground cost, C / max C) between two
     // 28 × 28 digits at η = 1200, to ℓ1 marginal error 1e-12 in f64: paper 53 iterations (20 Sinkhorn + 33
     // Newton; Sinkhorn 2,041). Ours (our shipped pair, automatic density): 56 = 20 + 36; allow 70.
     let problem = ProblemSpec { kind: ProblemKind::Digits, ..Default::default() }.build().unwrap();
-    let params = SolverParams { method: Method::Sns, eps: 1.0 / 1200.0, n1: 20, tol: 1e-12, max_iter: 70, ..Default::default() };
+    let params =
+        SolverParams { method: Method::Sns, eps: 1.0 / 1200.0, n1: 20, tol: 1e-12, max_iter: 70, ..Default::default() };
     let (_, f) = solve(&problem, params);
     assert!(f.converged, "SNS did not reach 1e-12 in 70 iterations: {f:?}");
     assert!(f.metric("newton_steps").unwrap() >= 10.0, "{f:?}");

@@ -26,7 +26,8 @@ fn gpu_potentials_track_the_cpu_twin() {
 fn gpu_reaches_the_cpu_cost_and_stops_at_its_precision_floor() {
     let ctx = ctx();
     let problem = ProblemSpec { kind: ProblemKind::Gaussian, n: 400, m: 300, ..Default::default() }.build().unwrap();
-    let cpu_params = SolverParams { method: Method::LogSinkhorn, eps: 0.02, tol: 1e-10, max_iter: 20_000, ..Default::default() };
+    let cpu_params =
+        SolverParams { method: Method::LogSinkhorn, eps: 0.02, tol: 1e-10, max_iter: 20_000, ..Default::default() };
     let mut cpu = OtSolver::new(&problem, cpu_params.clone()).unwrap();
     let cpu_frame = pollster::block_on(run_to_end(&mut cpu, Budget::iterations(500), |_| {})).unwrap();
     assert!(cpu_frame.converged);
@@ -48,9 +49,10 @@ fn large_point_clouds_need_no_cost_matrix() {
     // The browser target, 20,000 × 20,000: a dense f32 C would need 1.6 GB, far over lavapipe's 128 MiB
     // binding (and browsers' default); only O(n + m) is stored and costs are recomputed on the fly.
     let ctx = ctx();
-    let problem = ProblemSpec { kind: ProblemKind::Uniform, n: 20_000, m: 20_000, normalize_cost: false, ..Default::default() }
-        .build()
-        .unwrap();
+    let problem =
+        ProblemSpec { kind: ProblemKind::Uniform, n: 20_000, m: 20_000, normalize_cost: false, ..Default::default() }
+            .build()
+            .unwrap();
     assert!(20_000u64 * 20_000 * 4 > ctx.limits().max_storage_buffer_binding_size);
     let params = SolverParams { method: Method::LogSinkhorn, eps: 0.05, tol: 1e-3, max_iter: 2, ..Default::default() };
     let mut gpu = pollster::block_on(GpuSinkhorn::new(ctx, &problem, params)).unwrap();
@@ -85,11 +87,13 @@ fn sns_dense_passes_on_the_gpu_match_f64_sums() {
         assert!(worst < 1e-4, "{name}: relative error {worst}");
     }
     // The most the GPU keeps (64 per row), on a dense problem.
-    let problem = ProblemSpec { kind: ProblemKind::Random, n: 90, m: 130, seed: 2, ..Default::default() }.build().unwrap();
+    let problem =
+        ProblemSpec { kind: ProblemKind::Random, n: 90, m: 130, seed: 2, ..Default::default() }.build().unwrap();
     let worst = pollster::block_on(ot_common::newton_system_error(&ctx, &problem, 0.02, 3, 64));
     assert!(worst < 1e-4, "k = 64: relative error {worst}");
     // Two column blocks of 129 and 128 (`top_blocks`), each list of 64 sorted and merged.
-    let problem = ProblemSpec { kind: ProblemKind::Random, n: 90, m: 257, seed: 3, ..Default::default() }.build().unwrap();
+    let problem =
+        ProblemSpec { kind: ProblemKind::Random, n: 90, m: 257, seed: 3, ..Default::default() }.build().unwrap();
     let worst = pollster::block_on(ot_common::newton_system_error(&ctx, &problem, 0.02, 3, 64));
     assert!(worst < 1e-4, "k = 64 over 2 blocks: relative error {worst}");
 }
@@ -101,9 +105,20 @@ fn gpu_sns_follows_its_cpu_twin_and_beats_sinkhorn_on_sparse_plans() {
     // plan (SNS's case: 26 vs 1117 iterations when measured; the automatic density stays at 10 per row); a
     // Gaussian cloud at ε = 0.01 has a spread one, where 10 kept entries per row (set here: the automatic
     // density would grow the CPU's k past the GPU's 64) give linear convergence on both backends alike.
-    for (kind, n, eps, ratio, density) in [(ProblemKind::Random, 300, 1.0 / 1200.0, 10, None), (ProblemKind::Gaussian, 400, 0.01, 0, Some(10.0 / 400.0))] {
-        let problem = ProblemSpec { kind, n, m: n, normalize_cost: true, seed: 3, ..Default::default() }.build().unwrap();
-        let params = SolverParams { method: Method::Sns, eps, n1: 20, density, tol: 1e-5, max_iter: 5_000, ..Default::default() };
+    for (kind, n, eps, ratio, density) in
+        [(ProblemKind::Random, 300, 1.0 / 1200.0, 10, None), (ProblemKind::Gaussian, 400, 0.01, 0, Some(10.0 / 400.0))]
+    {
+        let problem =
+            ProblemSpec { kind, n, m: n, normalize_cost: true, seed: 3, ..Default::default() }.build().unwrap();
+        let params = SolverParams {
+            method: Method::Sns,
+            eps,
+            n1: 20,
+            density,
+            tol: 1e-5,
+            max_iter: 5_000,
+            ..Default::default()
+        };
         let mut gpu = pollster::block_on(GpuSinkhorn::new(ctx.clone(), &problem, params.clone())).unwrap();
         let f = pollster::block_on(run_to_end(&mut gpu, Budget::iterations(4), |_| {})).unwrap();
         assert!(f.converged, "{kind}: {f:?}");
@@ -115,7 +130,12 @@ fn gpu_sns_follows_its_cpu_twin_and_beats_sinkhorn_on_sparse_plans() {
         let mut cpu = OtSolver::new(&problem, params.clone()).unwrap();
         let c = pollster::block_on(run_to_end(&mut cpu, Budget::iterations(50), |_| {})).unwrap();
         assert!(c.converged);
-        assert!(f.iteration.abs_diff(c.iteration) <= 3, "{kind}: gpu {} vs cpu {} iterations", f.iteration, c.iteration);
+        assert!(
+            f.iteration.abs_diff(c.iteration) <= 3,
+            "{kind}: gpu {} vs cpu {} iterations",
+            f.iteration,
+            c.iteration
+        );
         let (gn, cn) = (f.metric("newton_steps").unwrap(), c.metric("newton_steps").unwrap());
         assert!((gn - cn).abs() <= 3.0, "{kind}: gpu {gn} vs cpu {cn} Newton steps");
         let (gc, cc) = (f.metric("transport_cost").unwrap(), c.metric("transport_cost").unwrap());
@@ -130,7 +150,12 @@ fn gpu_sns_follows_its_cpu_twin_and_beats_sinkhorn_on_sparse_plans() {
             let mut plain = pollster::block_on(GpuSinkhorn::new(ctx.clone(), &problem, sinkhorn)).unwrap();
             let s = pollster::block_on(run_to_end(&mut plain, Budget::iterations(256), |_| {})).unwrap();
             assert!(s.converged);
-            assert!(s.iteration > ratio * f.iteration, "{kind}: sinkhorn {} vs sns {} iterations", s.iteration, f.iteration);
+            assert!(
+                s.iteration > ratio * f.iteration,
+                "{kind}: sinkhorn {} vs sns {} iterations",
+                s.iteration,
+                f.iteration
+            );
         }
     }
 }
@@ -141,9 +166,26 @@ fn gpu_sns_automatic_density_grows_to_the_gpu_s_limit_and_beats_ten_per_row() {
     // k while the kept entries hold less than 99 % of P's mass, up to the shader's 64 (the CPU's twin
     // goes on to 320); 64 per row converge in fewer Newton steps than 10.
     let ctx = ctx();
-    let problem = ProblemSpec { kind: ProblemKind::Gaussian, n: 400, m: 400, normalize_cost: true, seed: 3, ..Default::default() }.build().unwrap();
+    let problem = ProblemSpec {
+        kind: ProblemKind::Gaussian,
+        n: 400,
+        m: 400,
+        normalize_cost: true,
+        seed: 3,
+        ..Default::default()
+    }
+    .build()
+    .unwrap();
     let steps = |density: Option<f64>| {
-        let params = SolverParams { method: Method::Sns, eps: 0.01, n1: 20, density, tol: 1e-5, max_iter: 5_000, ..Default::default() };
+        let params = SolverParams {
+            method: Method::Sns,
+            eps: 0.01,
+            n1: 20,
+            density,
+            tol: 1e-5,
+            max_iter: 5_000,
+            ..Default::default()
+        };
         let mut gpu = pollster::block_on(GpuSinkhorn::new(ctx.clone(), &problem, params)).unwrap();
         let f = pollster::block_on(run_to_end(&mut gpu, Budget::iterations(4), |_| {})).unwrap();
         assert!(f.converged, "{density:?}: {f:?}");
@@ -163,8 +205,17 @@ fn gpu_sns_automatic_density_grows_to_the_gpu_s_limit_and_beats_ten_per_row() {
 fn gpu_sns_at_its_floor_says_stalled() {
     // Asked for 1e-12, f32 cannot get there: the run stops at its floor and says so.
     let ctx = ctx();
-    let problem = ProblemSpec { kind: ProblemKind::Random, n: 200, m: 200, normalize_cost: true, ..Default::default() }.build().unwrap();
-    let params = SolverParams { method: Method::Sns, eps: 1.0 / 200.0, n1: 20, tol: 1e-12, max_iter: 2_000, ..Default::default() };
+    let problem = ProblemSpec { kind: ProblemKind::Random, n: 200, m: 200, normalize_cost: true, ..Default::default() }
+        .build()
+        .unwrap();
+    let params = SolverParams {
+        method: Method::Sns,
+        eps: 1.0 / 200.0,
+        n1: 20,
+        tol: 1e-12,
+        max_iter: 2_000,
+        ..Default::default()
+    };
     let mut gpu = pollster::block_on(GpuSinkhorn::new(ctx, &problem, params)).unwrap();
     let f = pollster::block_on(run_to_end(&mut gpu, Budget::iterations(4), |_| {})).unwrap();
     assert_eq!(f.stop, Some(StopReason::Stalled), "{f:?}");
@@ -203,20 +254,33 @@ fn a_problem_f32_cannot_resolve_is_refused_with_what_to_change() {
     // of exactly 0 and claimed convergence with a plan whose true marginals were off by 2.
     use regula_core::ot::{f32_resolution, GroundCost, OtProblem, Points, GPU_MAX_RESOLUTION};
     let ctx = ctx();
-    let coords = |shift: f64| (0..40).flat_map(|i| [1e4 * (i as f64).sin() + shift, 1e4 * (i as f64 * 0.7).cos()]).collect::<Vec<_>>();
-    let wide = OtProblem::points(Points::new(2, coords(0.0), None).unwrap(), Points::new(2, coords(300.0), None).unwrap(), GroundCost::SqEuclidean).unwrap();
+    let coords = |shift: f64| {
+        (0..40).flat_map(|i| [1e4 * (i as f64).sin() + shift, 1e4 * (i as f64 * 0.7).cos()]).collect::<Vec<_>>()
+    };
+    let wide = OtProblem::points(
+        Points::new(2, coords(0.0), None).unwrap(),
+        Points::new(2, coords(300.0), None).unwrap(),
+        GroundCost::SqEuclidean,
+    )
+    .unwrap();
     for method in [Method::LogSinkhorn, Method::Sns] {
         let params = SolverParams { method, eps: 1e-3, tol: 1e-5, ..Default::default() };
         let err = pollster::block_on(GpuSinkhorn::new(ctx.clone(), &wide, params.clone())).err().expect("refused");
-        assert!(matches!(&err, Error::Invalid { name: "eps", .. }) && err.to_string().contains("normalise the cost"), "{err}");
+        assert!(
+            matches!(&err, Error::Invalid { name: "eps", .. }) && err.to_string().contains("normalise the cost"),
+            "{err}"
+        );
         assert!(!regula_core::ot::auto_runs_on_gpu(&params, &wide), "auto runs it on the CPU instead");
     }
     // Normalised, the same clouds run on the GPU at ε = 1e-3.
     let mut unit = wide.clone();
-    unit.normalise_cost();
+    unit.normalize_cost();
     assert!(f32_resolution(&unit, 1e-3) < GPU_MAX_RESOLUTION);
     let params = SolverParams { method: Method::Sns, eps: 1e-3, tol: 1e-5, max_iter: 3000, ..Default::default() };
     let mut gpu = pollster::block_on(GpuSinkhorn::new(ctx, &unit, params)).unwrap();
-    let f = pollster::block_on(run_to_end(&mut gpu, Budget::iterations(64), |f| assert!(f.metrics.values().all(|v| v.is_finite()), "{f:?}"))).unwrap();
+    let f = pollster::block_on(run_to_end(&mut gpu, Budget::iterations(64), |f| {
+        assert!(f.metrics.values().all(|v| v.is_finite()), "{f:?}")
+    }))
+    .unwrap();
     assert!(f.done && f.metric("marginal_error").unwrap() < 1e-3, "{f:?}");
 }

@@ -17,7 +17,9 @@ fn gpu_draws_the_same_sketches_as_the_cpu() {
         // at n′ = 1024 in four passes, 3 + 3 + 3 + 1, nine at 512, seven = 3 + 3 + 1 at 128, none at 1), d not a
         // multiple of 8, a one-row sketch of a one-row matrix; dense sketches
         // split d > 32 columns into equal chunks (33 = 17 + 16, the lab's [A | b]; 70 = 24 + 24 + 22).
-        for (m, n, d, seed) in [(7, 300, 5, 1), (1, 1, 1, 2), (33, 513, 17, u64::MAX - 3), (5, 260, 33, 4), (3, 100, 70, 5)] {
+        for (m, n, d, seed) in
+            [(7, 300, 5, 1), (1, 1, 1, 2), (33, 513, 17, u64::MAX - 3), (5, 260, 33, 4), (3, 100, 70, 5)]
+        {
             pollster::block_on(sketch_common::check(&ctx, kind, m, n, d, seed));
         }
     }
@@ -56,7 +58,8 @@ fn the_experiment_on_the_gpu_matches_the_cpu_and_preconditions_to_the_exact_answ
     use regula_core::Backend;
     let ctx = pollster::block_on(GpuContext::new()).expect("no GPU adapter");
     let run = |backend: Backend, solver: Solver| {
-        let config = Config { sketches: SketchKind::ALL.to_vec(), ms: vec![64], trials: 3, solver, ..Config::default() };
+        let config =
+            Config { sketches: SketchKind::ALL.to_vec(), ms: vec![64], trials: 3, solver, ..Config::default() };
         let mut e = Experiment::generate(Design::Spiky, 600, 8, config, backend).unwrap();
         pollster::block_on(run_to_end(&mut e, Budget::iterations(100), |_| {})).unwrap();
         e.cells().to_vec()

@@ -1,4 +1,4 @@
-//! REFERENCE.md §2's table (n = 4096, d = 32, m = 1024, 200 trials), on the CPU twin: sparse sketches meet
+//! docs/methods.md §2's table (n = 4096, d = 32, m = 1024, 200 trials), on the CPU twin: sparse sketches meet
 //! ℓ2 but fail ℓ∞ (the ℓ∞-regression paper's claim), and CountSketch fails even ℓ2 on a coherent design.
 #![cfg(not(target_arch = "wasm32"))]
 
@@ -13,7 +13,9 @@ const TRIALS: u64 = 200;
 fn trials(design: Design, kind: SketchKind, s: usize) -> Vec<TrialMetrics> {
     let inst = Instance::generate(design, N, D, 7).unwrap();
     let exact = Exact::new(&inst).unwrap();
-    (0..TRIALS).map(|t| sketch_and_solve(&inst, &exact, &Sketch::new(kind, M, N, s, 100 + t).unwrap()).unwrap()).collect()
+    (0..TRIALS)
+        .map(|t| sketch_and_solve(&inst, &exact, &Sketch::new(kind, M, N, s, 100 + t).unwrap()).unwrap())
+        .collect()
 }
 
 fn column(t: &[TrialMetrics], f: fn(&TrialMetrics) -> f64) -> Vec<f64> {
@@ -27,8 +29,10 @@ fn osnap_matches_gaussian_in_l2_but_not_in_linf_on_the_spiky_design() {
     let (g2, o2) = (quantile(&column(&gauss, |t| t.eps2), 0.5), quantile(&column(&osnap, |t| t.eps2), 0.5));
     let (gi, oi) = (quantile(&column(&gauss, |t| t.epsinf), 0.99), quantile(&column(&osnap, |t| t.epsinf), 0.99));
     let (gs, os) = (quantile(&column(&gauss, |t| t.spike), 0.5), quantile(&column(&osnap, |t| t.spike), 0.5));
-    println!("spiky: eps2 median gaussian {g2:.3} osnap {o2:.3}; epsinf p99 {gi:.3} vs {oi:.3}; spike {gs:.2} vs {os:.2}");
-    // REFERENCE (check): ε₂ 0.179 vs 0.177; ε∞ p99 0.67 vs 1.41; spike 2.3 vs 4.0.
+    println!(
+        "spiky: eps2 median gaussian {g2:.3} osnap {o2:.3}; epsinf p99 {gi:.3} vs {oi:.3}; spike {gs:.2} vs {os:.2}"
+    );
+    // docs/methods.md (check): ε₂ 0.179 vs 0.177; ε∞ p99 0.67 vs 1.41; spike 2.3 vs 4.0.
     assert!((o2 - g2).abs() <= 0.1 * g2, "ε₂ medians differ by more than 10 %: {g2} vs {o2}");
     assert!(oi >= 1.5 * gi, "OSNAP ε∞ p99 {oi} is not ≥ 1.5 × Gaussian's {gi}");
     assert!(os > gs, "OSNAP's errors should be spikier: {os} vs {gs}");
@@ -40,7 +44,7 @@ fn countsketch_fails_even_l2_on_the_coherent_design() {
     let p99 = quantile(&column(&cs, |t| t.eps2), 0.99);
     let deficient = cs.iter().filter(|t| t.rank_deficient).count();
     println!("coherent: countsketch eps2 p99 {p99:.3}; SA rank-deficient in {deficient} of {TRIALS} trials (minimum-norm solution)");
-    // REFERENCE (check): p99 ≈ 2.5, against ≈ 0.2 for dense sketches.
+    // docs/methods.md (check): p99 ≈ 2.5, against ≈ 0.2 for dense sketches.
     assert!(p99 > 1.0, "CountSketch ε₂ p99 {p99}");
 }
 
@@ -62,7 +66,8 @@ fn sketch_and_precondition_reaches_the_exact_solution_with_any_sketch() {
     }
     // Too small a sketch of a coherent design cannot precondition: a typed error, not a wrong answer.
     let inst = Instance::generate(Design::Coherent, 2000, 20, 3).unwrap();
-    let err = sketch_and_precondition(&inst, &Sketch::new(SketchKind::CountSketch, 21, 2000, 1, 0).unwrap(), 1e-14, 100);
+    let err =
+        sketch_and_precondition(&inst, &Sketch::new(SketchKind::CountSketch, 21, 2000, 1, 0).unwrap(), 1e-14, 100);
     assert!(err.is_err());
 }
 

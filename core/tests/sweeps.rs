@@ -162,7 +162,14 @@ fn ot_lab_sweep() {
     use regula_core::ot::problem::{GroundCost, MAX_POINTS};
     use regula_core::ot::{Method, OtSolver, ProblemKind, ProblemSpec, SolverParams};
     let tally = Tally::default();
-    let spec = (pick(&ProblemKind::ALL), size(0, 40, MAX_POINTS), size(0, 40, MAX_POINTS), any::<u64>(), pick(&GroundCost::ALL), any::<bool>());
+    let spec = (
+        pick(&ProblemKind::ALL),
+        size(0, 40, MAX_POINTS),
+        size(0, 40, MAX_POINTS),
+        any::<u64>(),
+        pick(&GroundCost::ALL),
+        any::<bool>(),
+    );
     let params = (
         pick(&Method::ALL),
         prop_oneof![8 => log_uniform(-6.0, 3.0), 1 => Just(0.0), 1 => Just(-1.0), 1 => Just(f64::NAN)],
@@ -173,13 +180,19 @@ fn ot_lab_sweep() {
         any::<bool>(),
     );
     runner(1000)
-        .run(&(spec, params), |((kind, (n, big_n), (m, big_m), seed, cost, normalize_cost), (method, eps, n1, density, tol, max_iter, eps_scaling))| {
-            // Digits is fixed-size (784 × 784): too slow for a sweep case; it has its own tests.
-            let kind = if kind == ProblemKind::Digits { ProblemKind::Moons } else { kind };
-            let spec = ProblemSpec { kind, n, m, seed, cost, normalize_cost };
-            let params = SolverParams { method, eps, n1, density, tol, max_iter, eps_scaling };
-            case(&tally, big_n.max(big_m), || OtSolver::new(&spec.build()?, params), Budget::iterations(64), 8)
-        })
+        .run(
+            &(spec, params),
+            |(
+                (kind, (n, big_n), (m, big_m), seed, cost, normalize_cost),
+                (method, eps, n1, density, tol, max_iter, eps_scaling),
+            )| {
+                // Digits is fixed-size (784 × 784): too slow for a sweep case; it has its own tests.
+                let kind = if kind == ProblemKind::Digits { ProblemKind::Moons } else { kind };
+                let spec = ProblemSpec { kind, n, m, seed, cost, normalize_cost };
+                let params = SolverParams { method, eps, n1, density, tol, max_iter, eps_scaling };
+                case(&tally, big_n.max(big_m), || OtSolver::new(&spec.build()?, params), Budget::iterations(64), 8)
+            },
+        )
         .unwrap();
     tally.report("ot", 0.3);
 }
@@ -197,7 +210,14 @@ fn ot_gpu_sweep() {
         return;
     };
     let tally = Tally::default();
-    let spec = (pick(&ProblemKind::ALL), size(0, 40, MAX_POINTS), size(0, 40, MAX_POINTS), any::<u64>(), pick(&GroundCost::ALL), any::<bool>());
+    let spec = (
+        pick(&ProblemKind::ALL),
+        size(0, 40, MAX_POINTS),
+        size(0, 40, MAX_POINTS),
+        any::<u64>(),
+        pick(&GroundCost::ALL),
+        any::<bool>(),
+    );
     let params = (
         pick(&Method::ALL),
         prop_oneof![8 => log_uniform(-6.0, 3.0), 1 => Just(0.0), 1 => Just(f64::NAN)],
@@ -207,13 +227,19 @@ fn ot_gpu_sweep() {
         prop_oneof![1 => Just(0u64), 20 => 1u64..400],
     );
     runner(300)
-        .run(&(spec, params), |((kind, (n, big_n), (m, big_m), seed, cost, normalize_cost), (method, eps, n1, density, tol, max_iter))| {
-            let kind = if kind == ProblemKind::Digits { ProblemKind::Moons } else { kind };
-            let spec = ProblemSpec { kind, n, m, seed, cost, normalize_cost };
-            let params = SolverParams { method, eps, n1, density, tol, max_iter, eps_scaling: false };
-            let setup = || pollster::block_on(GpuSinkhorn::new(ctx.clone(), &spec.build()?, params));
-            case(&tally, big_n.max(big_m), setup, Budget::iterations(64), 8)
-        })
+        .run(
+            &(spec, params),
+            |(
+                (kind, (n, big_n), (m, big_m), seed, cost, normalize_cost),
+                (method, eps, n1, density, tol, max_iter),
+            )| {
+                let kind = if kind == ProblemKind::Digits { ProblemKind::Moons } else { kind };
+                let spec = ProblemSpec { kind, n, m, seed, cost, normalize_cost };
+                let params = SolverParams { method, eps, n1, density, tol, max_iter, eps_scaling: false };
+                let setup = || pollster::block_on(GpuSinkhorn::new(ctx.clone(), &spec.build()?, params));
+                case(&tally, big_n.max(big_m), setup, Budget::iterations(64), 8)
+            },
+        )
         .unwrap();
     tally.report("ot (GPU)", 0.3);
 }
@@ -227,7 +253,13 @@ fn sketching_lab_sweep() {
     let tally = Tally::default();
     let shape = (pick(&Design::ALL), size(0, 120, 1 << 25), 0usize..12, any::<u64>());
     let config = (
-        prop::collection::vec(pick(&SketchKind::ALL), 1..3).prop_map(|v| if v.len() == 2 && v[0] == v[1] { vec![] } else { v }),
+        prop::collection::vec(pick(&SketchKind::ALL), 1..3).prop_map(|v| {
+            if v.len() == 2 && v[0] == v[1] {
+                vec![]
+            } else {
+                v
+            }
+        }),
         // (An empty sketch list when two equal kinds are drawn, ~1 case in 8: refused.) Sketch sizes as fractions of the room between d and n (past 1: m > n, refused).
         prop::collection::vec(prop_oneof![10 => 0.0..=1.0f64, 1 => 1.0..1.5f64], 0..3),
         0usize..10,
@@ -241,7 +273,13 @@ fn sketching_lab_sweep() {
             let ms = ms.iter().map(|f| d + (f * n.saturating_sub(d) as f64).round() as usize).collect();
             let config = SketchConfig { sketches, ms, s, trials, seed, solver, tol, max_lsqr };
             // `generate` (the page's and the CLI's entry) checks n·(d + 1) before drawing the instance.
-            case(&tally, big, || Experiment::generate(design, n, d, config, Backend::Cpu { fallback: None }), Budget::iterations(4), 12)
+            case(
+                &tally,
+                big,
+                || Experiment::generate(design, n, d, config, Backend::Cpu { fallback: None }),
+                Budget::iterations(4),
+                12,
+            )
         })
         .unwrap();
     tally.report("sketching", 0.1);
@@ -251,16 +289,30 @@ fn sketching_lab_sweep() {
 fn sketching_nuclear_sweep() {
     use regula_core::sketch::nuclear;
     let tally = Tally::default();
-    let strategy = (size(0, 40, nuclear::MAX_ENTRIES), 0usize..40, 0usize..6, prop_oneof![4 => 0.0..=1.0f64, 1 => Just(-0.5), 1 => Just(2.0)], any::<u64>(), any::<bool>());
+    let strategy = (
+        size(0, 40, nuclear::MAX_ENTRIES),
+        0usize..40,
+        0usize..6,
+        prop_oneof![4 => 0.0..=1.0f64, 1 => Just(-0.5), 1 => Just(2.0)],
+        any::<u64>(),
+        any::<bool>(),
+    );
     runner(1000)
         .run(&strategy, |((n, big), d, rank, collapse, seed, zero)| {
             tally.cases.set(tally.cases.get() + 1);
             // Zero-variance data (all rows equal) as well as generated matrices.
-            let x = if zero && big != PAST_LIMIT { Ok(vec![1.0; n * d]) } else { nuclear::generate(n, d, rank, collapse, seed) };
+            let x = if zero && big != PAST_LIMIT {
+                Ok(vec![1.0; n * d])
+            } else {
+                nuclear::generate(n, d, rank, collapse, seed)
+            };
             match x.and_then(|x| nuclear::compare(&x, n, d)) {
                 Ok(r) => {
                     prop_assert!(big != PAST_LIMIT, "a size past the limit was accepted");
-                    prop_assert!(r.exact.is_finite() && r.proxy.is_finite() && r.spectrum.iter().all(|v| v.is_finite()), "{r:?}");
+                    prop_assert!(
+                        r.exact.is_finite() && r.proxy.is_finite() && r.spectrum.iter().all(|v| v.is_finite()),
+                        "{r:?}"
+                    );
                     prop_assert!(r.ratio.is_finite() || r.exact == 0.0, "{r:?}");
                     tally.ran.set(tally.ran.get() + 1);
                     tally.stopped.set(tally.stopped.get() + 1); // one-shot: a result is its end
@@ -290,41 +342,71 @@ fn training_lab_sweep() {
         prop_oneof![12 => 0.4..=1.0f64, 1 => Just(0.0), 1 => Just(1.5)],
         prop_oneof![12 => 0.0..=1.0f64, 1 => Just(1.2)],
         pick(&NoiseKind::ALL),
-        prop::collection::vec(pick(&Feature::ALL), 1..4).prop_map(|v| if v.len() == 3 && v[0] == v[2] { vec![] } else { v }),
+        prop::collection::vec(pick(&Feature::ALL), 1..4).prop_map(|v| {
+            if v.len() == 3 && v[0] == v[2] {
+                vec![]
+            } else {
+                v
+            }
+        }),
         any::<u64>(),
     );
     let config = (
-        (prop::collection::vec(prop_oneof![12 => 1usize..12, 1 => Just(0usize)], 0..3), pick(&Activation::ALL), pick(&Loss::ALL), pick(&Optimizer::ALL)),
-        (log_uniform(-6.0, 3.0), prop_oneof![12 => 0.0..1.0f64, 1 => Just(1.2)], pick(&Schedule::ALL), 0usize..16, 1usize..4),
-        (pick(&Regularization::ALL), prop_oneof![2 => Just(0.0), 3 => log_uniform(-6.0, 2.0)], 0usize..3, prop_oneof![6 => Just(0.0), 3 => 0.0..1.0f64, 1 => Just(1.1)]),
+        (
+            prop::collection::vec(prop_oneof![12 => 1usize..12, 1 => Just(0usize)], 0..3),
+            pick(&Activation::ALL),
+            pick(&Loss::ALL),
+            pick(&Optimizer::ALL),
+        ),
+        (
+            log_uniform(-6.0, 3.0),
+            prop_oneof![12 => 0.0..1.0f64, 1 => Just(1.2)],
+            pick(&Schedule::ALL),
+            0usize..16,
+            1usize..4,
+        ),
+        (
+            pick(&Regularization::ALL),
+            prop_oneof![2 => Just(0.0), 3 => log_uniform(-6.0, 2.0)],
+            0usize..3,
+            prop_oneof![6 => Just(0.0), 3 => 0.0..1.0f64, 1 => Just(1.1)],
+        ),
         (prop::option::weighted(0.15, (0.0..=1.0f64, log_uniform(-2.0, 2.0))), any::<u64>()),
     );
     runner(2000)
-        .run(&(data, config), |((kind, (n, big), noise, train_ratio, label_noise, noise_kind, features, seed), c)| {
-            let ((hidden, activation, loss, optimizer), (lr, momentum, schedule, batch, epochs), (reg, reg_rate, hessian_every, label_smoothing), (elr, tseed)) = c;
-            // Digits is fixed-size (1,797 × 64): too slow for a sweep case; it has its own tests.
-            let kind = if kind == DatasetKind::Digits { DatasetKind::Mixture } else { kind };
-            let spec = DatasetSpec { kind, n, noise, train_ratio, label_noise, noise_kind, features, seed };
-            let config = TrainConfig {
-                hidden,
-                activation,
-                loss,
-                optimizer,
-                lr,
-                momentum,
-                schedule,
-                batch,
-                epochs,
-                reg,
-                reg_rate,
-                hessian_every,
-                label_smoothing,
-                elr: elr.map(|(beta, lambda)| Elr { beta, lambda }),
-                seed: tseed,
-                ..TrainConfig::default()
-            };
-            case(&tally, big, || Trainer::new(spec.build()?, config), Budget::iterations(50), 20)
-        })
+        .run(
+            &(data, config),
+            |((kind, (n, big), noise, train_ratio, label_noise, label_noise_kind, features, seed), c)| {
+                let (
+                    (hidden, activation, loss, optimizer),
+                    (lr, momentum, schedule, batch, epochs),
+                    (reg, reg_rate, hessian_every, label_smoothing),
+                    (elr, tseed),
+                ) = c;
+                // Digits is fixed-size (1,797 × 64): too slow for a sweep case; it has its own tests.
+                let kind = if kind == DatasetKind::Digits { DatasetKind::Mixture } else { kind };
+                let spec = DatasetSpec { kind, n, noise, train_ratio, label_noise, label_noise_kind, features, seed };
+                let config = TrainConfig {
+                    hidden,
+                    activation,
+                    loss,
+                    optimizer,
+                    lr,
+                    momentum,
+                    schedule,
+                    batch,
+                    epochs,
+                    reg,
+                    reg_rate,
+                    hessian_every,
+                    label_smoothing,
+                    elr: elr.map(|(beta, lambda)| Elr { beta, lambda }),
+                    seed: tseed,
+                    ..TrainConfig::default()
+                };
+                case(&tally, big, || Trainer::new(spec.build()?, config), Budget::iterations(50), 20)
+            },
+        )
         .unwrap();
     tally.report("training", 0.25);
 }
@@ -335,12 +417,21 @@ fn training_zero_variance_csv_sweep() {
     use regula_core::train::trainer::{TrainConfig, Trainer};
     let tally = Tally::default();
     // Constant inputs (zero variance), constant or two-valued targets, any learning rate.
-    let strategy = (1usize..30, 1usize..4, -5.0..5.0f64, any::<bool>(), any::<bool>(), log_uniform(-6.0, 3.0), any::<u64>());
+    let strategy =
+        (1usize..30, 1usize..4, -5.0..5.0f64, any::<bool>(), any::<bool>(), log_uniform(-6.0, 3.0), any::<u64>());
     runner(500)
         .run(&strategy, |(rows, inputs, value, classify, two_classes, lr, seed)| {
             let text: String = (0..rows)
                 .map(|r| {
-                    let target = if classify { if two_classes { (r % 2) as f64 } else { 0.0 } } else { value };
+                    let target = if classify {
+                        if two_classes {
+                            (r % 2) as f64
+                        } else {
+                            0.0
+                        }
+                    } else {
+                        value
+                    };
                     format!("{}{target}\n", format!("{value},").repeat(inputs))
                 })
                 .collect();
@@ -348,7 +439,8 @@ fn training_zero_variance_csv_sweep() {
             let setup = || {
                 let data = from_csv("const.csv", &text, classify, 1.0, seed)?;
                 let mut config = config;
-                config.loss = if classify { regula_core::train::mlp::Loss::Xent } else { regula_core::train::mlp::Loss::Mse };
+                config.loss =
+                    if classify { regula_core::train::mlp::Loss::Xent } else { regula_core::train::mlp::Loss::Mse };
                 Trainer::new(data, config)
             };
             case(&tally, SMALL, setup, Budget::iterations(20), 10)
@@ -359,7 +451,9 @@ fn training_zero_variance_csv_sweep() {
 
 #[test]
 fn generalization_lab_sweep() {
-    use regula_core::gen::{continual, double_descent, epoch_wise, noisy_labels, pskd, quadratic, student_teacher};
+    use regula_core::generalization::{
+        continual, double_descent, epoch_wise, noisy_labels, pskd, quadratic, student_teacher,
+    };
     #[derive(Debug, Clone)]
     enum Gen {
         St(student_teacher::Config),
@@ -374,46 +468,192 @@ fn generalization_lab_sweep() {
     let lr = || prop_oneof![4 => log_uniform(-6.0, 3.0), 1 => Just(0.0), 1 => Just(f64::NAN)];
     let frac = || prop_oneof![4 => 0.0..=1.0f64, 1 => Just(-0.1), 1 => Just(1.5)];
     let strategy = prop_oneof![
-        (log_uniform(-3.0, 1.5), log_uniform(-3.0, 3.0), size(1, 60, student_teacher::MAX_INPUTS), log_uniform(-1.0, 6.0), 0usize..40, any::<u64>()).prop_map(
-            |(alpha, snr, (n_inputs, big), t_max, points, seed)| {
+        (
+            log_uniform(-3.0, 1.5),
+            log_uniform(-3.0, 3.0),
+            size(1, 60, student_teacher::MAX_INPUTS),
+            log_uniform(-1.0, 6.0),
+            0usize..40,
+            any::<u64>()
+        )
+            .prop_map(|(alpha, snr, (n_inputs, big), t_max, points, seed)| {
                 (Gen::St(student_teacher::Config { alpha, snr, n_inputs, t_max, points, seed }), big)
-            }
-        ),
-        (size(1, 40, double_descent::MAX_N), log_uniform(-3.0, 1.0), log_uniform(-2.0, 1.0), log_uniform(-2.0, 0.0), log_uniform(0.0, 1.5), 0usize..20, 0usize..4, any::<u64>()).prop_map(
-            |((n, big), noise_var, signal, gamma_min, gamma_max, points, trials, seed)| {
-                (Gen::Dd(double_descent::Config { n, noise_var, signal, gamma_min, gamma_max, points, trials, seed }), big)
-            }
-        ),
-        (frac(), log_uniform(-1.0, 1.0), size(0, 80, 20_000), 0usize..12, 0usize..4, lr(), 0usize..20, 0usize..4, any::<u64>(), 0usize..3).prop_map(
-            |(noise_rate, spread, (n, big), hidden, epochs, lr, batch, warmup, seed, forward)| {
+            }),
+        (
+            size(1, 40, double_descent::MAX_N),
+            log_uniform(-3.0, 1.0),
+            log_uniform(-2.0, 1.0),
+            log_uniform(-2.0, 0.0),
+            log_uniform(0.0, 1.5),
+            0usize..20,
+            0usize..4,
+            any::<u64>()
+        )
+            .prop_map(|((n, big), noise_var, signal, gamma_min, gamma_max, points, trials, seed)| {
+                (
+                    Gen::Dd(double_descent::Config {
+                        n,
+                        noise_var,
+                        signal,
+                        gamma_min,
+                        gamma_max,
+                        points,
+                        trials,
+                        seed,
+                    }),
+                    big,
+                )
+            }),
+        (
+            frac(),
+            log_uniform(-1.0, 1.0),
+            size(0, 80, 20_000),
+            0usize..12,
+            0usize..4,
+            lr(),
+            0usize..20,
+            0usize..4,
+            any::<u64>(),
+            0usize..3
+        )
+            .prop_map(|(label_noise, spread, (n, big), hidden, epochs, lr, batch, warmup, seed, forward)| {
                 let forward = noisy_labels::Forward::ALL[forward % noisy_labels::Forward::ALL.len()];
-                let c = noisy_labels::Config { noise_rate, spread, n, hidden, epochs, lr, batch, warmup, seed, forward, ..noisy_labels::Config::default() };
+                let c = noisy_labels::Config {
+                    label_noise,
+                    spread,
+                    n,
+                    hidden,
+                    epochs,
+                    lr,
+                    batch,
+                    warmup,
+                    seed,
+                    forward,
+                    ..noisy_labels::Config::default()
+                };
                 (Gen::Nl(c), big)
-            }
-        ),
-        (frac(), frac(), frac(), 0usize..12, 0usize..4, lr(), 0usize..20, any::<u64>()).prop_map(|(alpha_t, smoothing, train_ratio, hidden, epochs, lr, batch, seed)| {
-            (Gen::Pskd(pskd::Config { alpha_t, smoothing, train_ratio, hidden, epochs, lr, batch, seed }), SMALL)
-        }),
-        (prop::collection::vec(prop_oneof![log_uniform(-3.0, 4.0), Just(0.0), Just(-1.0)], 0..3), prop::collection::vec(0usize..8, 0..3), size(0, 60, 100_000), 0usize..3, 0usize..3, lr(), 0usize..10, any::<bool>(), 0usize..4, (prop_oneof![4 => log_uniform(-3.0, 2.0), 1 => Just(0.0), 1 => Just(f64::INFINITY)], 0usize..3), any::<u64>()).prop_map(
-            |(lambdas, hidden, (n, big), epochs_a, epochs_b, lr, batch, momentum, lora_rank, (input_scale, seeds), seed)| {
-                (Gen::Cont(continual::Config { lambdas, hidden, n, epochs_a, epochs_b, lr, batch, momentum, lora_rank, input_scale, seeds, seed }), big)
+            }),
+        (frac(), frac(), frac(), 0usize..12, 0usize..4, lr(), 0usize..20, any::<u64>()).prop_map(
+            |(alpha_t, smoothing, train_ratio, hidden, epochs, lr, batch, seed)| {
+                (Gen::Pskd(pskd::Config { alpha_t, smoothing, train_ratio, hidden, epochs, lr, batch, seed }), SMALL)
             }
         ),
         (
+            prop::collection::vec(prop_oneof![log_uniform(-3.0, 4.0), Just(0.0), Just(-1.0)], 0..3),
+            prop::collection::vec(0usize..8, 0..3),
+            size(0, 60, 100_000),
+            0usize..3,
+            0usize..3,
+            lr(),
+            0usize..10,
+            any::<bool>(),
+            0usize..4,
+            (prop_oneof![4 => log_uniform(-3.0, 2.0), 1 => Just(0.0), 1 => Just(f64::INFINITY)], 0usize..3),
+            any::<u64>()
+        )
+            .prop_map(
+                |(
+                    lambdas,
+                    hidden,
+                    (n, big),
+                    epochs_a,
+                    epochs_b,
+                    lr,
+                    batch,
+                    momentum,
+                    lora_rank,
+                    (input_scale, seeds),
+                    seed,
+                )| {
+                    (
+                        Gen::Cont(continual::Config {
+                            lambdas,
+                            hidden,
+                            n,
+                            epochs_a,
+                            epochs_b,
+                            lr,
+                            batch,
+                            momentum,
+                            lora_rank,
+                            input_scale,
+                            seeds,
+                            seed,
+                        }),
+                        big,
+                    )
+                }
+            ),
+        (
             (size(0, 40, 2000), size(0, 200, 20_000), size(0, 30, 200)),
-            (prop_oneof![4 => log_uniform(-3.0, 1.0), 1 => Just(0.0), 1 => Just(-1.0), 1 => Just(f64::NAN)], log_uniform(-4.0, 1.0), 0.0..=2.0f64, frac()),
-            (prop::collection::vec(0usize..10, 0..3), pick(&regula_core::train::Activation::ALL), lr(), prop_oneof![3 => log_uniform(-5.0, 0.0), 1 => Just(0.0), 1 => Just(-1.0)]),
+            (
+                prop_oneof![4 => log_uniform(-3.0, 1.0), 1 => Just(0.0), 1 => Just(-1.0), 1 => Just(f64::NAN)],
+                log_uniform(-4.0, 1.0),
+                0.0..=2.0f64,
+                frac()
+            ),
+            (
+                prop::collection::vec(0usize..10, 0..3),
+                pick(&regula_core::train::Activation::ALL),
+                lr(),
+                prop_oneof![3 => log_uniform(-5.0, 0.0), 1 => Just(0.0), 1 => Just(-1.0)]
+            ),
             (0usize..60, 0usize..3, any::<bool>(), any::<u64>()),
         )
-            .prop_map(|(((n, b1), (n_test, b2), (categories, b3)), (fast_scale, slow_scale, fast_weight, label_noise), (hidden, activation, lr, l2), (epochs, seeds, control, seed))| {
-                let c = epoch_wise::Config { n, n_test, categories, fast_scale, slow_scale, fast_weight, label_noise, hidden, activation, lr, l2, epochs, seeds, control, seed };
-                (Gen::Ew(c), b1.max(b2).max(b3))
+            .prop_map(
+                |(
+                    ((n, b1), (n_test, b2), (categories, b3)),
+                    (fast_scale, slow_scale, fast_weight, label_noise),
+                    (hidden, activation, lr, l2),
+                    (epochs, seeds, control, seed),
+                )| {
+                    let c = epoch_wise::Config {
+                        n,
+                        n_test,
+                        categories,
+                        fast_scale,
+                        slow_scale,
+                        fast_weight,
+                        label_noise,
+                        hidden,
+                        activation,
+                        lr,
+                        l2,
+                        epochs,
+                        seeds,
+                        control,
+                        seed,
+                    };
+                    (Gen::Ew(c), b1.max(b2).max(b3))
+                }
+            ),
+        (
+            size(0, 8, quadratic::MAX_D),
+            log_uniform(-2.0, 0.7),
+            0.0..=4.5f64,
+            prop::collection::vec(prop_oneof![log_uniform(-2.0, 0.5), Just(0.0)], 0..3),
+            0usize..3,
+            0usize..200,
+            lr(),
+            log_uniform(-3.0, 1.0),
+            any::<u64>()
+        )
+            .prop_map(|((d, big), kappa, student_kappa, alphas, restarts, steps, lr, init_scale, seed)| {
+                (
+                    Gen::Quad(quadratic::Config {
+                        d,
+                        kappa,
+                        student_kappa,
+                        alphas,
+                        restarts,
+                        steps,
+                        lr,
+                        init_scale,
+                        seed,
+                    }),
+                    big,
+                )
             }),
-        (size(0, 8, quadratic::MAX_D), log_uniform(-2.0, 0.7), 0.0..=4.5f64, prop::collection::vec(prop_oneof![log_uniform(-2.0, 0.5), Just(0.0)], 0..3), 0usize..3, 0usize..200, lr(), log_uniform(-3.0, 1.0), any::<u64>()).prop_map(
-            |((d, big), kappa, student_kappa, alphas, restarts, steps, lr, init_scale, seed)| {
-                (Gen::Quad(quadratic::Config { d, kappa, student_kappa, alphas, restarts, steps, lr, init_scale, seed }), big)
-            }
-        ),
     ];
     runner(1000)
         .run(&strategy, |(gen, big)| {
@@ -434,7 +674,7 @@ fn generalization_lab_sweep() {
 
 #[test]
 fn kernels_lab_sweep() {
-    use regula_core::demo::{ReduceCheck, ReduceCheckParams, MAX_ELEMENTS};
+    use regula_core::kernels::{self, KernelCheck, MAX_ELEMENTS};
     use regula_core::reduce::{ReduceAxis, ReduceOp};
     use regula_core::Backend;
     let tally = Tally::default();
@@ -442,20 +682,36 @@ fn kernels_lab_sweep() {
     // on the CPU alone (the fallback the page takes), which is what this sweep exercises when none exists.
     std::env::set_var("XDG_RUNTIME_DIR", std::env::var("XDG_RUNTIME_DIR").unwrap_or_else(|_| "/tmp".into()));
     let backend = pollster::block_on(Backend::acquire(regula_core::backend::BackendChoice::Auto)).unwrap();
-    let strategy = (size(0, 300, MAX_ELEMENTS), size(0, 300, MAX_ELEMENTS), pick(&ReduceOp::ALL), pick(&ReduceAxis::ALL), 0u64..4, any::<u64>());
+    let strategy = (
+        size(0, 300, MAX_ELEMENTS),
+        size(0, 300, MAX_ELEMENTS),
+        pick(&ReduceOp::ALL),
+        pick(&ReduceAxis::ALL),
+        0u64..4,
+        any::<u64>(),
+    );
     runner(500)
         .run(&strategy, |((rows, big_r), (cols, big_c), op, axis, trials, seed)| {
-            let params = ReduceCheckParams { rows, cols, op, axis, trials, seed };
-            case(&tally, big_r.max(big_c), || pollster::block_on(ReduceCheck::new(params, &backend)), Budget::iterations(2), 6)
+            let params = kernels::Params { rows, cols, op, axis, trials, seed, ..Default::default() };
+            case(
+                &tally,
+                big_r.max(big_c),
+                || pollster::block_on(KernelCheck::new(params, &backend)),
+                Budget::iterations(2),
+                6,
+            )
         })
         .unwrap();
-    tally.report(&format!("kernels ({})", if backend.gpu().is_some() { "GPU vs CPU twin" } else { "CPU fallback" }), 0.5);
+    tally.report(
+        &format!("kernels ({})", if backend.gpu().is_some() { "GPU vs CPU twin" } else { "CPU fallback" }),
+        0.5,
+    );
 }
 
 /// The minimal cases the sweeps found (each failed before its fix), kept as plain regression tests.
 #[test]
 fn cases_the_sweeps_found() {
-    use regula_core::gen::{noisy_labels, pskd};
+    use regula_core::generalization::{noisy_labels, pskd};
     use regula_core::ot::{Method, OtSolver, ProblemKind, ProblemSpec, SolverParams};
     use regula_core::train::data::{DatasetKind, DatasetSpec};
     use regula_core::train::trainer::{TrainConfig, Trainer};
@@ -473,26 +729,69 @@ fn cases_the_sweeps_found() {
     assert!(matches!(spec.build(), Err(regula_core::Error::TooBig { .. })));
     // 2. ε-scaling: right after ε changed, the column error (rows stale) met the tolerance and the run
     //    stopped "at tolerance" with a marginal error above it.
-    let spec = ProblemSpec { kind: ProblemKind::Moons, n: 9, m: 19, seed: 111287773099553539, ..ProblemSpec::default() };
-    let params = SolverParams { method: Method::Sinkhorn, eps: 0.0076790815075573155, n1: 0, density: None, tol: 0.13787004672809364, max_iter: 116, eps_scaling: true };
+    let spec =
+        ProblemSpec { kind: ProblemKind::Moons, n: 9, m: 19, seed: 111287773099553539, ..ProblemSpec::default() };
+    let params = SolverParams {
+        method: Method::Sinkhorn,
+        eps: 0.0076790815075573155,
+        n1: 0,
+        density: None,
+        tol: 0.13787004672809364,
+        max_iter: 116,
+        eps_scaling: true,
+    };
     let mut s = OtSolver::new(&spec.build().unwrap(), params).unwrap();
     let f = run(&mut || pollster::block_on(s.step(Budget::iterations(64))));
-    assert!(f.metric("marginal_error").unwrap() <= 0.13787004672809364 || f.stop != Some(StopReason::Tolerance), "{f:?}");
+    assert!(
+        f.metric("marginal_error").unwrap() <= 0.13787004672809364 || f.stop != Some(StopReason::Tolerance),
+        "{f:?}"
+    );
     // 3. At ε ≈ 3e-6 the step's error met 4e-13 while the plan's was 1e-11 (rounding): now `Stalled`.
     let spec = ProblemSpec { kind: ProblemKind::Random, n: 2, m: 1, normalize_cost: false, ..ProblemSpec::default() };
-    let params = SolverParams { method: Method::LogSinkhorn, eps: 2.7911511199172777e-6, n1: 0, density: None, tol: 4.0317066935056783e-13, max_iter: 40, eps_scaling: false };
+    let params = SolverParams {
+        method: Method::LogSinkhorn,
+        eps: 2.7911511199172777e-6,
+        n1: 0,
+        density: None,
+        tol: 4.0317066935056783e-13,
+        max_iter: 40,
+        eps_scaling: false,
+    };
     let mut s = OtSolver::new(&spec.build().unwrap(), params).unwrap();
     let f = run(&mut || pollster::block_on(s.step(Budget::iterations(64))));
     assert_eq!(f.converged, f.metric("marginal_error").unwrap() <= 4.0317066935056783e-13, "{f:?}");
     // 4. Label noise on a regression set: the memorisation metric indexed labels that do not exist.
-    let data = DatasetSpec { kind: DatasetKind::Plane, n: 40, label_noise: 0.5, ..DatasetSpec::default() }.build().unwrap();
+    let data =
+        DatasetSpec { kind: DatasetKind::Plane, n: 40, label_noise: 0.5, ..DatasetSpec::default() }.build().unwrap();
     let mut t = Trainer::new(data, TrainConfig { epochs: 2, ..TrainConfig::default() }).unwrap();
     run(&mut || pollster::block_on(t.step(Budget::iterations(50))));
     // 5. A finished experiment stepped again returned a fresh, unfinished frame.
-    let mut e = noisy_labels::Experiment::new(noisy_labels::Config { n: 21, hidden: 1, epochs: 1, lr: 1.0, batch: 0, forward: noisy_labels::Forward::Off, warmup: 0, noise_rate: 0.0, spread: 1.0, ..noisy_labels::Config::default() }).unwrap();
+    let mut e = noisy_labels::Experiment::new(noisy_labels::Config {
+        n: 21,
+        hidden: 1,
+        epochs: 1,
+        lr: 1.0,
+        batch: 0,
+        forward: noisy_labels::Forward::Off,
+        warmup: 0,
+        label_noise: 0.0,
+        spread: 1.0,
+        ..noisy_labels::Config::default()
+    })
+    .unwrap();
     let f = run(&mut || pollster::block_on(e.step(Budget::iterations(1))));
     assert_eq!(pollster::block_on(e.step(Budget::iterations(1))).unwrap(), f);
-    let mut e = pskd::Experiment::new(pskd::Config { alpha_t: 0.0, smoothing: 0.0, train_ratio: 0.8, hidden: 1, epochs: 1, lr: 1.0, batch: 0, seed: 0 }).unwrap();
+    let mut e = pskd::Experiment::new(pskd::Config {
+        alpha_t: 0.0,
+        smoothing: 0.0,
+        train_ratio: 0.8,
+        hidden: 1,
+        epochs: 1,
+        lr: 1.0,
+        batch: 0,
+        seed: 0,
+    })
+    .unwrap();
     let f = run(&mut || pollster::block_on(e.step(Budget::iterations(1))));
     let again = pollster::block_on(e.step(Budget::iterations(1))).unwrap();
     assert_eq!((again.iteration, again.done, again.stop), (f.iteration, f.done, f.stop));

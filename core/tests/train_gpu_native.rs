@@ -47,7 +47,14 @@ fn per_layer_activations_match_the_cpu() {
 #[test]
 fn full_batch_momentum_with_several_epochs_per_dispatch_matches_the_cpu() {
     let spec = DatasetSpec::default(); // spiral, 200 points, full training set
-    let config = TrainConfig { hidden: vec![32, 32], optimizer: Optimizer::Momentum, lr: 0.02, batch: 0, epochs: 25, ..TrainConfig::default() };
+    let config = TrainConfig {
+        hidden: vec![32, 32],
+        optimizer: Optimizer::Momentum,
+        lr: 0.02,
+        batch: 0,
+        epochs: 25,
+        ..TrainConfig::default()
+    };
     let (worst, lc, lg) = compare(spec, config);
     assert!(worst < TOL, "θ differs by {worst}");
     assert!((lc - lg).abs() < 1e-3 * lc.max(1e-3), "loss {lc} vs {lg}");
@@ -58,7 +65,17 @@ fn full_batch_momentum_with_several_epochs_per_dispatch_matches_the_cpu() {
 #[test]
 fn adam_cross_entropy_on_digits_matches_the_cpu() {
     let spec = DatasetSpec { kind: DatasetKind::Digits, train_ratio: 0.5, ..DatasetSpec::default() };
-    let config = TrainConfig { hidden: vec![16], activation: Activation::Relu, loss: Loss::Xent, optimizer: Optimizer::Adam, lr: 0.003, batch: 32, epochs: 1, label_smoothing: 0.1, ..TrainConfig::default() };
+    let config = TrainConfig {
+        hidden: vec![16],
+        activation: Activation::Relu,
+        loss: Loss::Xent,
+        optimizer: Optimizer::Adam,
+        lr: 0.003,
+        batch: 32,
+        epochs: 1,
+        label_smoothing: 0.1,
+        ..TrainConfig::default()
+    };
     let (worst, lc, lg) = compare(spec, config);
     assert!(worst < TOL, "θ differs by {worst}");
     assert!((lc - lg).abs() < 1e-3 * lc, "loss {lc} vs {lg}");
@@ -69,15 +86,45 @@ fn adam_cross_entropy_on_digits_matches_the_cpu() {
 #[test]
 fn the_tiled_kernel_matches_the_cpu_on_small_nets() {
     let cases = [
-        (DatasetSpec { kind: DatasetKind::Xor, n: 200, train_ratio: 0.8, ..DatasetSpec::default() }, TrainConfig { hidden: vec![8, 8], lr: 0.05, batch: 10, epochs: 3, ..TrainConfig::default() }),
+        (
+            DatasetSpec { kind: DatasetKind::Xor, n: 200, train_ratio: 0.8, ..DatasetSpec::default() },
+            TrainConfig { hidden: vec![8, 8], lr: 0.05, batch: 10, epochs: 3, ..TrainConfig::default() },
+        ),
         (
             DatasetSpec { kind: DatasetKind::Circle, n: 200, ..DatasetSpec::default() },
-            TrainConfig { hidden: vec![8, 6, 4], layer_activations: vec![Activation::Relu, Activation::Sigmoid, Activation::Linear], lr: 0.05, batch: 20, epochs: 3, ..TrainConfig::default() },
+            TrainConfig {
+                hidden: vec![8, 6, 4],
+                layer_activations: vec![Activation::Relu, Activation::Sigmoid, Activation::Linear],
+                lr: 0.05,
+                batch: 20,
+                epochs: 3,
+                ..TrainConfig::default()
+            },
         ),
-        (DatasetSpec::default(), TrainConfig { hidden: vec![32, 32], optimizer: Optimizer::Momentum, lr: 0.02, batch: 0, epochs: 25, ..TrainConfig::default() }),
+        (
+            DatasetSpec::default(),
+            TrainConfig {
+                hidden: vec![32, 32],
+                optimizer: Optimizer::Momentum,
+                lr: 0.02,
+                batch: 0,
+                epochs: 25,
+                ..TrainConfig::default()
+            },
+        ),
         (
             DatasetSpec { kind: DatasetKind::Digits, train_ratio: 0.5, ..DatasetSpec::default() },
-            TrainConfig { hidden: vec![16], activation: Activation::Relu, loss: Loss::Xent, optimizer: Optimizer::Adam, lr: 0.003, batch: 32, epochs: 1, label_smoothing: 0.1, ..TrainConfig::default() },
+            TrainConfig {
+                hidden: vec![16],
+                activation: Activation::Relu,
+                loss: Loss::Xent,
+                optimizer: Optimizer::Adam,
+                lr: 0.003,
+                batch: 32,
+                epochs: 1,
+                label_smoothing: 0.1,
+                ..TrainConfig::default()
+            },
         ),
     ];
     for (spec, config) in cases {
@@ -122,5 +169,9 @@ fn the_one_workgroup_limits_are_typed_errors() {
     let big_batch = Trainer::new(data.clone(), TrainConfig { batch: 300, ..TrainConfig::default() }).unwrap();
     assert!(GpuTrainer::with_kernel(ctx.clone(), big_batch, GpuKernel::OneWorkgroup).is_err());
     let small = Trainer::new(data, TrainConfig::default()).unwrap();
-    assert_eq!(GpuTrainer::new(ctx, small).unwrap().kernel(), GpuKernel::OneWorkgroup, "small nets keep the one-workgroup kernel");
+    assert_eq!(
+        GpuTrainer::new(ctx, small).unwrap().kernel(),
+        GpuKernel::OneWorkgroup,
+        "small nets keep the one-workgroup kernel"
+    );
 }

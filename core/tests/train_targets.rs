@@ -1,4 +1,4 @@
-//! REFERENCE.md §3's edge of stability: 2-32-32-1 tanh on the 200-point spiral, full-batch GD on ½·MSE,
+//! docs/methods.md §3's edge of stability: 2-32-32-1 tanh on the 200-point spiral, full-batch GD on ½·MSE,
 //! 4000 steps. The sharpness (λmax of the training loss's Hessian) rises until it hovers at 2/η; at η ≥ 1
 //! training diverges, and the run says so instead of plotting NaN.
 //! At η = 0.5 every initialisation starts above 2/η = 4 (λmax 6.5–8.6 for seeds 0–5): GD either catapults
@@ -24,7 +24,10 @@ fn gd(lr: f64, steps: usize, seed: u64) -> regula_core::Frame {
         ..TrainConfig::default()
     };
     let mut t = Trainer::new(data, config).unwrap();
-    pollster::block_on(run_to_end(&mut t, Budget::iterations(1000), |f| assert!(f.metrics.values().all(|v| v.is_finite())))).unwrap()
+    pollster::block_on(run_to_end(&mut t, Budget::iterations(1000), |f| {
+        assert!(f.metrics.values().all(|v| v.is_finite()))
+    }))
+    .unwrap()
 }
 
 #[test]
@@ -53,5 +56,3 @@ fn gradient_descent_diverges_at_a_large_step() {
         assert!(!f.converged);
     }
 }
-
-

@@ -11,8 +11,8 @@ mod sketch_common;
 #[path = "common/train.rs"]
 mod train_common;
 
-use regula_core::demo::{ReduceCheck, ReduceCheckParams};
 use regula_core::gpu::GpuContext;
+use regula_core::kernels::{self, KernelCheck};
 use regula_core::reduce::{ReduceAxis, ReduceOp};
 use regula_core::train::gpu::GpuKernel;
 use regula_core::{Backend, BackendChoice, Budget, Stepper};
@@ -42,8 +42,16 @@ async fn reduction_matches_cpu_twin_on_edge_shapes_in_the_browser() {
 async fn kernel_check_stepper_runs_on_webgpu() {
     let backend = Backend::acquire(BackendChoice::Auto).await.unwrap();
     assert_eq!(backend.name(), "gpu", "{:?}", backend.report().fallback_reason);
-    let params = ReduceCheckParams { rows: 129, cols: 700, op: ReduceOp::Lse, axis: ReduceAxis::Rows, trials: 3, seed: 5 };
-    let mut check = ReduceCheck::new(params, &backend).await.unwrap();
+    let params = kernels::Params {
+        rows: 129,
+        cols: 700,
+        op: ReduceOp::Lse,
+        axis: ReduceAxis::Rows,
+        trials: 3,
+        seed: 5,
+        ..Default::default()
+    };
+    let mut check = KernelCheck::new(params, &backend).await.unwrap();
     let f = check.step(Budget::iterations(10)).await.unwrap();
     assert!(f.done && f.converged, "{f:?}");
     assert!(f.metric("diff_over_tolerance").unwrap() <= 1.0);
@@ -95,7 +103,16 @@ async fn tiled_training_on_webgpu_matches_the_cpu_trainer() {
     use regula_core::train::{DatasetKind, DatasetSpec, Optimizer, Regularization, TrainConfig};
     let ctx = GpuContext::new().await.unwrap();
     let spec = DatasetSpec { kind: DatasetKind::Circle, n: 130, train_ratio: 0.8, ..DatasetSpec::default() };
-    let config = TrainConfig { hidden: vec![70, 9], optimizer: Optimizer::Adam, reg: Regularization::L2, reg_rate: 1e-3, lr: 0.01, batch: 20, epochs: 2, ..TrainConfig::default() };
+    let config = TrainConfig {
+        hidden: vec![70, 9],
+        optimizer: Optimizer::Adam,
+        reg: Regularization::L2,
+        reg_rate: 1e-3,
+        lr: 0.01,
+        batch: 20,
+        epochs: 2,
+        ..TrainConfig::default()
+    };
     let (worst, lc, lg) = train_common::compare(ctx, spec, config, GpuKernel::Tiled).await;
     assert!(worst < train_common::TOL, "θ differs by {worst}");
     assert!((lc - lg).abs() < 1e-3 * lc.max(1e-3), "loss {lc} vs {lg}");
@@ -123,8 +140,72 @@ async fn concurrent_scoped_gpu_work_does_not_interleave_error_scopes() {
                 rb = Some(v);
             }
         }
-        if ra.is_some() && rb.is_some() { Poll::Ready(()) } else { Poll::Pending }
+        if ra.is_some() && rb.is_some() {
+            Poll::Ready(())
+        } else {
+            Poll::Pending
+        }
     })
     .await;
     assert_eq!((ra.unwrap().unwrap(), rb.unwrap().unwrap()), (1, 2));
+}
+
+/// The JavaScript API (`regula_core::lab::js`, the page module's `run`/`step`) drives every lab from a
+/// plain object of parameters and returns frames as plain objects; bad parameters throw the lab's own
+/// message. Small settings keep each lab to a few steps.
+#[wasm_bindgen_test]
+async fn the_javascript_api_runs_every_lab_from_plain_objects() {
+    use regula_core::lab::catalog::ALL;
+    use regula_core::lab::js;
+    use wasm_bindgen::JsValue;
+    let obj = |json: &str| js_sys::JSON::parse(json).unwrap();
+    let small = |name: &str| -> &'static str {
+        match name {
+            "ot" => r#"{"problem":{"kind":"moons","n":40,"m":40},"method":"compare","solver":{"tol":1e-4,"eps":0.05}}"#,
+            "training" => r#"{"config":{"hidden":[4],"epochs":3}}"#,
+            "sketching/regression" => r#"{"n":256,"d":8,"m":32,"trials":2}"#,
+            "sketching/nuclear" => r#"{"n":32,"d":16}"#,
+            "generalization/student-teacher" => r#"{"config":{"n_inputs":40,"points":20}}"#,
+            "generalization/double-descent" => r#"{"n":20,"points":4,"trials":2}"#,
+            "generalization/epoch-wise" => r#"{"epochs":10,"seeds":1,"n_test":50}"#,
+            "generalization/noisy-labels" => r#"{"n":100,"hidden":4,"epochs":3,"warmup":1,"batch":16}"#,
+            "generalization/pskd" => r#"{"hidden":4,"epochs":2}"#,
+            "generalization/continual" => r#"{"lambdas":[0,10],"epochs_a":2,"epochs_b":2,"seeds":1,"hidden":[4]}"#,
+            "generalization/quadratic" => r#"{"d":6,"alphas":[0.5],"restarts":1,"steps":50}"#,
+            "kernels" => r#"{"rows":16,"cols":16,"trials":2}"#,
+            other => panic!("no small setting for {other}"),
+        }
+    };
+    let listed = js::labs().unwrap();
+    assert_eq!(js_sys::Array::from(&listed).length() as usize, ALL.len());
+    for lab in ALL {
+        let name = lab.def().name();
+        let run =
+            js::run(name.clone(), obj(small(&name))).await.unwrap_or_else(|e| panic!("{name}: {:?}", JsValue::from(e)));
+        assert!(run.line().starts_with(&format!("regula {} ", lab.def().command)), "{name}: {}", run.line());
+        let mut done = false;
+        for _ in 0..200 {
+            let frames =
+                wasm_bindgen_futures::JsFuture::from(run.step(20.0)).await.unwrap_or_else(|e| panic!("{name}: {e:?}"));
+            let frames = js_sys::Array::from(&frames);
+            assert!(frames.length() >= 1, "{name}");
+            let first = frames.get(0);
+            let iteration = js_sys::Reflect::get(&first, &"iteration".into()).unwrap().as_f64().unwrap();
+            assert!(iteration >= 0.0, "{name}");
+            assert!(
+                js_sys::Reflect::get(&first, &"metrics".into()).unwrap().is_object(),
+                "{name}: metrics are a plain object"
+            );
+            done = frames.iter().all(|f| js_sys::Reflect::get(&f, &"done".into()).unwrap().as_bool() == Some(true));
+            if done {
+                break;
+            }
+        }
+        assert!(done, "{name}: not done after 200 steps of 20 ms");
+    }
+    // A bad value throws the message the page and the CLI show; so does a lab that does not exist.
+    let e = js::run("ot".into(), obj(r#"{"solver":{"eps":-1}}"#)).await.err().map(JsValue::from).unwrap();
+    assert!(format!("{e:?}").contains("`eps`"), "{e:?}");
+    let e = js::run("nope".into(), JsValue::UNDEFINED).await.err().map(JsValue::from).unwrap();
+    assert!(format!("{e:?}").contains("not a lab"), "{e:?}");
 }

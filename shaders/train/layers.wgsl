@@ -59,9 +59,9 @@ struct Hyper {
     lr: f32,
     reg_rate: f32,
     momentum: f32,
-    pad0: u32,
-    pad1: u32,
-    pad2: u32,
+    adam_b1: f32,   // Adam's β₁, β₂, ε: the host's (core/src/train/optimizer.rs), not literals here
+    adam_b2: f32,
+    adam_eps: f32,
 }
 
 @group(0) @binding(0) var<uniform> op: Op;
@@ -288,12 +288,12 @@ fn update(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups
         par[q] = w - hyp.lr * m;
     } else {
         let step = f32(counter[here + 1u] + 1u);
-        let m = 0.9 * par[2u * p + q] + 0.1 * g;
-        let v = 0.999 * par[3u * p + q] + 0.001 * g * g;
+        let m = hyp.adam_b1 * par[2u * p + q] + (1.0 - hyp.adam_b1) * g;
+        let v = hyp.adam_b2 * par[3u * p + q] + (1.0 - hyp.adam_b2) * g * g;
         par[2u * p + q] = m;
         par[3u * p + q] = v;
-        let mh = m / (1.0 - pow(0.9, step));
-        let vh = v / (1.0 - pow(0.999, step));
-        par[q] = w - hyp.lr * mh / (sqrt(vh) + 1e-8);
+        let mh = m / (1.0 - pow(hyp.adam_b1, step));
+        let vh = v / (1.0 - pow(hyp.adam_b2, step));
+        par[q] = w - hyp.lr * mh / (sqrt(vh) + hyp.adam_eps);
     }
 }

@@ -29,9 +29,9 @@ struct Params {
     momentum: f32,
     t0: u32,          // optimizer steps already taken (Adam's bias correction)
     step0: u32,       // first step of this dispatch within `order` (batches start at (step0 + s)·B)
-    pad0: u32,
-    pad1: u32,
-    pad2: u32,
+    adam_b1: f32,     // Adam's β₁, β₂, ε: the host's (core/src/train/optimizer.rs), not literals here
+    adam_b2: f32,
+    adam_eps: f32,
 }
 
 struct Layers {
@@ -162,11 +162,11 @@ fn sgd_epoch(@builtin(local_invocation_index) t: u32) {
                 mom[q] = prm.momentum * mom[q] + g;
                 theta[q] -= prm.lr * mom[q];
             } else {
-                mom[q] = 0.9 * mom[q] + 0.1 * g;
-                sec[q] = 0.999 * sec[q] + 0.001 * g * g;
-                let mh = mom[q] / (1.0 - pow(0.9, step));
-                let vh = sec[q] / (1.0 - pow(0.999, step));
-                theta[q] -= prm.lr * mh / (sqrt(vh) + 1e-8);
+                mom[q] = prm.adam_b1 * mom[q] + (1.0 - prm.adam_b1) * g;
+                sec[q] = prm.adam_b2 * sec[q] + (1.0 - prm.adam_b2) * g * g;
+                let mh = mom[q] / (1.0 - pow(prm.adam_b1, step));
+                let vh = sec[q] / (1.0 - pow(prm.adam_b2, step));
+                theta[q] -= prm.lr * mh / (sqrt(vh) + prm.adam_eps);
             }
         }
         storageBarrier();

@@ -5,7 +5,8 @@
 //!   `wasm32-unknown-unknown` target; `wasm-bindgen-cli` at the Cargo.lock version; Trunk 0.21.14;
 //!   `wasm-opt` 132 from npm `binaryen` into `.tools/`; the end-to-end test's npm packages.
 //! - `serve`: set-up (web tools only), then `trunk serve --release` on http://127.0.0.1:8080.
-//! - `test`: set-up, then the three test layers — native `cargo test` (real WGSL on lavapipe), the same
+//! - `test`: set-up, formatting (`cargo fmt --check`, `rustfmt.toml`: 120 columns) and lints (`cargo
+//!   clippy -D warnings`, native and wasm32), then the three test layers — native `cargo test` (real WGSL on lavapipe), the same
 //!   GPU-vs-CPU comparison in headless Chromium's WebGPU (wasm-bindgen-test-runner), and the end-to-end
 //!   test that builds the app, serves it on 127.0.0.1 and drives Chromium with playwright-core.
 //! - `dist`: a self-contained static folder in `dist/` (release build, wasm-opt -Oz).
@@ -42,7 +43,10 @@ fn main() -> ExitCode {
         Some("dist") => dist(),
         Some("soak") => soak(&args[1..]),
         Some("fuzz") => fuzz(&args[1..]),
-        _ => Err("usage: cargo xtask <setup | serve | test | dist | soak [--seconds N] [--cases N] | fuzz [--seconds N]>".to_owned()),
+        _ => Err(
+            "usage: cargo xtask <setup | serve | test | dist | soak [--seconds N] [--cases N] | fuzz [--seconds N]>"
+                .to_owned(),
+        ),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
@@ -59,9 +63,9 @@ fn root() -> PathBuf {
 
 /// PATH with cargo's bin folder and `.tools/node_modules/.bin` (wasm-opt) in front.
 fn tool_path() -> String {
-    let home = env::var("CARGO_HOME").map(PathBuf::from).unwrap_or_else(|_| {
-        PathBuf::from(env::var("HOME").unwrap_or_else(|_| "/root".into())).join(".cargo")
-    });
+    let home = env::var("CARGO_HOME")
+        .map(PathBuf::from)
+        .unwrap_or_else(|_| PathBuf::from(env::var("HOME").unwrap_or_else(|_| "/root".into())).join(".cargo"));
     let mut parts = vec![root().join(".tools/node_modules/.bin"), home.join("bin")];
     parts.extend(env::split_paths(&env::var_os("PATH").unwrap_or_default()));
     env::join_paths(parts).expect("valid PATH").to_string_lossy().into_owned()
@@ -106,6 +110,7 @@ fn setup(needs: Needs) -> Result {
     trunk()?;
     binaryen()?;
     if needs == Needs::All {
+        lint_tools()?;
         e2e_packages()?;
         cargo_deny()?;
     }
@@ -146,6 +151,21 @@ fn wasm_target() -> Result {
         return Ok(());
     }
     run(Command::new("rustup").args(["target", "add", "wasm32-unknown-unknown"]))
+}
+
+/// rustfmt and clippy (`cargo xtask test` checks formatting and lints).
+fn lint_tools() -> Result {
+    let installed = output(Command::new("rustup").args(["component", "list", "--installed"])).unwrap_or_default();
+    let missing: Vec<&str> = ["rustfmt", "clippy"]
+        .into_iter()
+        .filter(|c| !installed.lines().any(|l| l.starts_with(&format!("{c}-"))))
+        .collect();
+    if missing.is_empty() {
+        return Ok(());
+    }
+    let mut c = Command::new("rustup");
+    c.args(["component", "add"]).args(&missing);
+    run(&mut c)
 }
 
 /// The wasm-bindgen version Cargo.lock pins (the CLI must match it exactly).
@@ -190,7 +210,14 @@ fn binaryen() -> Result {
         return Ok(());
     }
     fs::create_dir_all(root().join(".tools")).map_err(|e| e.to_string())?;
-    run(cmd("npm").args(["install", "--no-audit", "--no-fund", "--prefix", ".tools", &format!("binaryen@{BINARYEN_VERSION}")]))
+    run(cmd("npm").args([
+        "install",
+        "--no-audit",
+        "--no-fund",
+        "--prefix",
+        ".tools",
+        &format!("binaryen@{BINARYEN_VERSION}"),
+    ]))
 }
 
 /// `cargo deny` (licences, bans, sources; see deny.toml), without its default features (no git, no TLS
@@ -200,7 +227,12 @@ fn cargo_deny() -> Result {
     if have.split_whitespace().nth(1) == Some(CARGO_DENY_VERSION) {
         return Ok(());
     }
-    run(cmd("cargo").args(["install", "--locked", "--no-default-features", &format!("cargo-deny@{CARGO_DENY_VERSION}")]))
+    run(cmd("cargo").args([
+        "install",
+        "--locked",
+        "--no-default-features",
+        &format!("cargo-deny@{CARGO_DENY_VERSION}"),
+    ]))
 }
 
 /// Value of `--name N` in `args`, or `default`.
@@ -245,7 +277,12 @@ fn fuzz(args: &[String]) -> Result {
         // (the only one this machine has) accept them.
         run(cmd("cargo")
             .args(["fuzz", "run", "-O", target, &format!("fuzz/corpus/{target}"), "--"])
-            .args([format!("-max_total_time={seconds}"), "-rss_limit_mb=4096".into(), "-max_len=4096".into(), "-print_final_stats=1".into()])
+            .args([
+                format!("-max_total_time={seconds}"),
+                "-rss_limit_mb=4096".into(),
+                "-max_len=4096".into(),
+                "-print_final_stats=1".into(),
+            ])
             .env("RUSTC_BOOTSTRAP", "1"))?;
     }
     eprintln!("xtask: fuzzing found nothing; new inputs are in fuzz/corpus/ (commit them after `cargo fuzz cmin`)");
@@ -313,20 +350,28 @@ fn seal_csp(html: &str) -> std::result::Result<String, String> {
     let hash = base64(&sha256(&html.as_bytes()[start..end]));
     let anchor = "<meta charset=\"utf-8\" />";
     let at = html.find(anchor).ok_or("dist/index.html: no <meta charset> to put the policy after")? + anchor.len();
-    Ok(format!("{}\n    <meta http-equiv=\"Content-Security-Policy\" content=\"{}\" />{}", &html[..at], csp(&hash), &html[at..]))
+    Ok(format!(
+        "{}\n    <meta http-equiv=\"Content-Security-Policy\" content=\"{}\" />{}",
+        &html[..at],
+        csp(&hash),
+        &html[at..]
+    ))
 }
 
 /// SHA-256 (FIPS 180-4), for the loader script's CSP hash: xtask stays std-only.
 fn sha256(data: &[u8]) -> [u8; 32] {
     const K: [u32; 64] = [
-        0x428a2f98, 0x71374491, 0xb5c0fbcf, 0xe9b5dba5, 0x3956c25b, 0x59f111f1, 0x923f82a4, 0xab1c5ed5, 0xd807aa98, 0x12835b01, 0x243185be, 0x550c7dc3,
-        0x72be5d74, 0x80deb1fe, 0x9bdc06a7, 0xc19bf174, 0xe49b69c1, 0xefbe4786, 0x0fc19dc6, 0x240ca1cc, 0x2de92c6f, 0x4a7484aa, 0x5cb0a9dc, 0x76f988da,
-        0x983e5152, 0xa831c66d, 0xb00327c8, 0xbf597fc7, 0xc6e00bf3, 0xd5a79147, 0x06ca6351, 0x14292967, 0x27b70a85, 0x2e1b2138, 0x4d2c6dfc, 0x53380d13,
-        0x650a7354, 0x766a0abb, 0x81c2c92e, 0x92722c85, 0xa2bfe8a1, 0xa81a664b, 0xc24b8b70, 0xc76c51a3, 0xd192e819, 0xd6990624, 0xf40e3585, 0x106aa070,
-        0x19a4c116, 0x1e376c08, 0x2748774c, 0x34b0bcb5, 0x391c0cb3, 0x4ed8aa4a, 0x5b9cca4f, 0x682e6ff3, 0x748f82ee, 0x78a5636f, 0x84c87814, 0x8cc70208,
-        0x90befffa, 0xa4506ceb, 0xbef9a3f7, 0xc67178f2,
+        0x428a2f98, 0x71374491, 0xb5c0fbcf, 0xe9b5dba5, 0x3956c25b, 0x59f111f1, 0x923f82a4, 0xab1c5ed5, 0xd807aa98,
+        0x12835b01, 0x243185be, 0x550c7dc3, 0x72be5d74, 0x80deb1fe, 0x9bdc06a7, 0xc19bf174, 0xe49b69c1, 0xefbe4786,
+        0x0fc19dc6, 0x240ca1cc, 0x2de92c6f, 0x4a7484aa, 0x5cb0a9dc, 0x76f988da, 0x983e5152, 0xa831c66d, 0xb00327c8,
+        0xbf597fc7, 0xc6e00bf3, 0xd5a79147, 0x06ca6351, 0x14292967, 0x27b70a85, 0x2e1b2138, 0x4d2c6dfc, 0x53380d13,
+        0x650a7354, 0x766a0abb, 0x81c2c92e, 0x92722c85, 0xa2bfe8a1, 0xa81a664b, 0xc24b8b70, 0xc76c51a3, 0xd192e819,
+        0xd6990624, 0xf40e3585, 0x106aa070, 0x19a4c116, 0x1e376c08, 0x2748774c, 0x34b0bcb5, 0x391c0cb3, 0x4ed8aa4a,
+        0x5b9cca4f, 0x682e6ff3, 0x748f82ee, 0x78a5636f, 0x84c87814, 0x8cc70208, 0x90befffa, 0xa4506ceb, 0xbef9a3f7,
+        0xc67178f2,
     ];
-    let mut h: [u32; 8] = [0x6a09e667, 0xbb67ae85, 0x3c6ef372, 0xa54ff53a, 0x510e527f, 0x9b05688c, 0x1f83d9ab, 0x5be0cd19];
+    let mut h: [u32; 8] =
+        [0x6a09e667, 0xbb67ae85, 0x3c6ef372, 0xa54ff53a, 0x510e527f, 0x9b05688c, 0x1f83d9ab, 0x5be0cd19];
     let mut msg = data.to_vec();
     msg.push(0x80);
     while msg.len() % 64 != 56 {
@@ -368,7 +413,8 @@ fn base64(bytes: &[u8]) -> String {
     const A: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
     let mut s = String::new();
     for c in bytes.chunks(3) {
-        let n = (u32::from(c[0]) << 16) | (u32::from(*c.get(1).unwrap_or(&0)) << 8) | u32::from(*c.get(2).unwrap_or(&0));
+        let n =
+            (u32::from(c[0]) << 16) | (u32::from(*c.get(1).unwrap_or(&0)) << 8) | u32::from(*c.get(2).unwrap_or(&0));
         for k in 0..4 {
             if k <= c.len() {
                 s.push(A[(n >> (18 - 6 * k)) as usize & 63] as char);
@@ -388,6 +434,29 @@ fn test() -> Result {
     // cargo deny reads every crate's manifest: fetch them all (every target) first, then check offline.
     run(cmd("cargo").args(["fetch", "--locked"]))?;
     run(cmd("cargo").args(["deny", "--offline", "check", "licenses", "bans", "sources"]))?;
+
+    eprintln!("xtask: [0/3] formatting and lints: cargo fmt --check, cargo clippy -D warnings (native and wasm32)");
+    run(cmd("cargo").args(["fmt", "--all", "--check"]))?;
+    run(cmd("cargo").args([
+        "clippy",
+        "--workspace",
+        "--exclude",
+        "regula-app",
+        "--all-targets",
+        "--",
+        "-D",
+        "warnings",
+    ]))?;
+    run(cmd("cargo").args([
+        "clippy",
+        "-p",
+        "regula-app",
+        "--target",
+        "wasm32-unknown-unknown",
+        "--",
+        "-D",
+        "warnings",
+    ]))?;
 
     eprintln!("xtask: [1/3] native tests: real WGSL on the native adapter (lavapipe), CLI, units");
     run(cmd("cargo").args(["test", "--workspace", "--exclude", "regula-app"]).env("XDG_RUNTIME_DIR", &xdg))?;

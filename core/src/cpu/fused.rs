@@ -70,7 +70,13 @@ trait Block {
 /// The rows in `range`: (u, Mᵀu restricted to them). Sums are formed in the same order as one row at a
 /// time (per row: `dot8`'s lanes; per column: rows in order), so blocking changes no bit of the result.
 #[inline(always)]
-fn rows_with<B: Block, F: Fn(usize, f64) -> f64>(k: &[f64], v: &[f64], m: usize, f: &F, range: std::ops::Range<usize>) -> (Vec<f64>, Vec<f64>) {
+fn rows_with<B: Block, F: Fn(usize, f64) -> f64>(
+    k: &[f64],
+    v: &[f64],
+    m: usize,
+    f: &F,
+    range: std::ops::Range<usize>,
+) -> (Vec<f64>, Vec<f64>) {
     let mut u = Vec::with_capacity(range.len());
     let mut ktu = vec![0.0; m];
     let mut i = range.start;
@@ -120,7 +126,9 @@ impl Block for Avx2 {
     fn dots(lines: &[&[f64]; BLOCK], v: &[f64]) -> [f64; BLOCK] {
         #[target_feature(enable = "avx2")]
         unsafe fn inner(lines: &[&[f64]; BLOCK], v: &[f64]) -> [f64; BLOCK] {
-            use std::arch::x86_64::{__m256d, _mm256_add_pd, _mm256_loadu_pd, _mm256_mul_pd, _mm256_setzero_pd, _mm256_storeu_pd};
+            use std::arch::x86_64::{
+                __m256d, _mm256_add_pd, _mm256_loadu_pd, _mm256_mul_pd, _mm256_setzero_pd, _mm256_storeu_pd,
+            };
             let body = v.len() - v.len() % LANES;
             assert!(lines.iter().all(|l| l.len() >= body), "every line holds v's length");
             let mut lo: [__m256d; BLOCK] = [_mm256_setzero_pd(); BLOCK];
@@ -170,7 +178,9 @@ impl Block for Avx512 {
     fn dots(lines: &[&[f64]; BLOCK], v: &[f64]) -> [f64; BLOCK] {
         #[target_feature(enable = "avx512f")]
         unsafe fn inner(lines: &[&[f64]; BLOCK], v: &[f64]) -> [f64; BLOCK] {
-            use std::arch::x86_64::{__m512d, _mm512_add_pd, _mm512_loadu_pd, _mm512_mul_pd, _mm512_setzero_pd, _mm512_storeu_pd};
+            use std::arch::x86_64::{
+                __m512d, _mm512_add_pd, _mm512_loadu_pd, _mm512_mul_pd, _mm512_setzero_pd, _mm512_storeu_pd,
+            };
             let body = v.len() - v.len() % LANES;
             assert!(lines.iter().all(|l| l.len() >= body), "every line holds v's length");
             let mut acc: [__m512d; BLOCK] = [_mm512_setzero_pd(); BLOCK];
@@ -220,7 +230,8 @@ impl Block for Avx512 {
                 j += LANES;
             }
             for j in body..m {
-                ktu[j] = (((ktu[j] + lines[0][j] * us[0]) + lines[1][j] * us[1]) + lines[2][j] * us[2]) + lines[3][j] * us[3];
+                ktu[j] = (((ktu[j] + lines[0][j] * us[0]) + lines[1][j] * us[1]) + lines[2][j] * us[2])
+                    + lines[3][j] * us[3];
             }
         }
         debug_assert!(std::is_x86_feature_detected!("avx512f"), "the AVX-512 block runs without AVX-512F");
@@ -232,20 +243,38 @@ impl Block for Avx512 {
 /// The rows on an AVX2 processor (the whole sweep compiled for AVX2, so the update vectorises too).
 #[cfg(target_arch = "x86_64")]
 #[target_feature(enable = "avx2")]
-unsafe fn rows_avx2<F: Fn(usize, f64) -> f64>(k: &[f64], v: &[f64], m: usize, f: &F, range: std::ops::Range<usize>) -> (Vec<f64>, Vec<f64>) {
+unsafe fn rows_avx2<F: Fn(usize, f64) -> f64>(
+    k: &[f64],
+    v: &[f64],
+    m: usize,
+    f: &F,
+    range: std::ops::Range<usize>,
+) -> (Vec<f64>, Vec<f64>) {
     rows_with::<Avx2, F>(k, v, m, f, range)
 }
 
 /// The rows on an AVX-512 processor.
 #[cfg(target_arch = "x86_64")]
 #[target_feature(enable = "avx512f")]
-unsafe fn rows_avx512<F: Fn(usize, f64) -> f64>(k: &[f64], v: &[f64], m: usize, f: &F, range: std::ops::Range<usize>) -> (Vec<f64>, Vec<f64>) {
+unsafe fn rows_avx512<F: Fn(usize, f64) -> f64>(
+    k: &[f64],
+    v: &[f64],
+    m: usize,
+    f: &F,
+    range: std::ops::Range<usize>,
+) -> (Vec<f64>, Vec<f64>) {
     rows_with::<Avx512, F>(k, v, m, f, range)
 }
 
 /// The widest vector unit this processor has, checked at run time (one binary serves every x86-64).
 #[inline(always)]
-fn rows<F: Fn(usize, f64) -> f64>(k: &[f64], v: &[f64], m: usize, f: &F, range: std::ops::Range<usize>) -> (Vec<f64>, Vec<f64>) {
+fn rows<F: Fn(usize, f64) -> f64>(
+    k: &[f64],
+    v: &[f64],
+    m: usize,
+    f: &F,
+    range: std::ops::Range<usize>,
+) -> (Vec<f64>, Vec<f64>) {
     #[cfg(target_arch = "x86_64")]
     {
         if std::is_x86_feature_detected!("avx512f") {
@@ -263,7 +292,13 @@ fn rows<F: Fn(usize, f64) -> f64>(k: &[f64], v: &[f64], m: usize, f: &F, range: 
 /// (u, Mᵀu) with u_i = f(i, ⟨M_i, v⟩). M's rows are read with unaligned loads; a matrix whose rows start
 /// on 64-byte boundaries (an [`Aligned`] buffer with m a multiple of 8) is read fastest — an AVX-512 load
 /// that straddles two cache lines costs two (measured: 27 % slower at n = 1000).
-pub fn row_pass(k: &[f64], v: &[f64], n: usize, m: usize, f: impl Fn(usize, f64) -> f64 + Sync) -> (Vec<f64>, Vec<f64>) {
+pub fn row_pass(
+    k: &[f64],
+    v: &[f64],
+    n: usize,
+    m: usize,
+    f: impl Fn(usize, f64) -> f64 + Sync,
+) -> (Vec<f64>, Vec<f64>) {
     let rows = |range: std::ops::Range<usize>| rows(k, v, m, &f, range);
     let threads = pass_threads(n);
     if threads <= 1 {
@@ -339,7 +374,13 @@ mod tests {
     use super::*;
 
     /// One row at a time: the bit-for-bit reference.
-    fn row_at_a_time(k: &[f64], v: &[f64], m: usize, f: impl Fn(usize, f64) -> f64, range: std::ops::Range<usize>) -> (Vec<f64>, Vec<f64>) {
+    fn row_at_a_time(
+        k: &[f64],
+        v: &[f64],
+        m: usize,
+        f: impl Fn(usize, f64) -> f64,
+        range: std::ops::Range<usize>,
+    ) -> (Vec<f64>, Vec<f64>) {
         let mut u = Vec::new();
         let mut ktu = vec![0.0; m];
         for i in range {

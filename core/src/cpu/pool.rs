@@ -63,7 +63,11 @@ mod native {
 
     /// Threads a pass may use: the caller plus the pool's workers.
     pub fn threads() -> usize {
-        if IN_WORKER.with(|f| f.get()) { 1 } else { workers().len() + 1 }
+        if IN_WORKER.with(|f| f.get()) {
+            1
+        } else {
+            workers().len() + 1
+        }
     }
 
     /// `[f(0), f(1), …, f(parts − 1)]`, part 0 on the calling thread and the others on the workers.
@@ -103,8 +107,11 @@ mod native {
             out[part] = Some(result);
         }
         // A part missing here was dropped unrun by a worker that died: run it on this thread.
-        let results: Vec<std::thread::Result<T>> =
-            out.into_iter().enumerate().map(|(part, r)| r.unwrap_or_else(|| catch_unwind(AssertUnwindSafe(|| f(part))))).collect();
+        let results: Vec<std::thread::Result<T>> = out
+            .into_iter()
+            .enumerate()
+            .map(|(part, r)| r.unwrap_or_else(|| catch_unwind(AssertUnwindSafe(|| f(part)))))
+            .collect();
         results.into_iter().map(|r| r.unwrap_or_else(|payload| resume_unwind(payload))).collect()
     }
 }
@@ -144,7 +151,11 @@ mod tests {
     #[test]
     fn concurrent_callers_share_the_pool() {
         let handles: Vec<_> = (0..4)
-            .map(|t| std::thread::spawn(move || (0..200).map(|i| map_parts(3, |p| p * i + t).iter().sum::<usize>()).sum::<usize>()))
+            .map(|t| {
+                std::thread::spawn(move || {
+                    (0..200).map(|i| map_parts(3, |p| p * i + t).iter().sum::<usize>()).sum::<usize>()
+                })
+            })
             .collect();
         for (t, h) in handles.into_iter().enumerate() {
             // Σ_i Σ_p (p·i + t) = 3·(0+1+2)·Σi/3 … computed directly:

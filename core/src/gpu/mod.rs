@@ -105,7 +105,10 @@ pub struct GpuContext {
 
 /// Bind-group entries with each buffer bound whole.
 fn whole_buffers<'a>(buffers: &[(u32, &'a wgpu::Buffer)]) -> Vec<wgpu::BindGroupEntry<'a>> {
-    buffers.iter().map(|(binding, buffer)| wgpu::BindGroupEntry { binding: *binding, resource: buffer.as_entire_binding() }).collect()
+    buffers
+        .iter()
+        .map(|(binding, buffer)| wgpu::BindGroupEntry { binding: *binding, resource: buffer.as_entire_binding() })
+        .collect()
 }
 
 impl GpuContext {
@@ -232,7 +235,12 @@ impl GpuContext {
         let due = self.failing_allocations.get();
         (due > 0).then(|| {
             self.failing_allocations.set(due - 1);
-            self.device.create_buffer(&wgpu::BufferDescriptor { label: Some(label), size: self.limits.max_buffer_size + 4, usage, mapped_at_creation: false })
+            self.device.create_buffer(&wgpu::BufferDescriptor {
+                label: Some(label),
+                size: self.limits.max_buffer_size + 4,
+                usage,
+                mapped_at_creation: false,
+            })
         })
     }
 
@@ -334,12 +342,21 @@ impl GpuContext {
 
     /// As [`Self::bind`], with binding `window.0` seeing only bytes `window.2 .. window.2 + window.3` of
     /// buffer `window.1` (the offset a multiple of the adapter's storage offset alignment).
-    pub fn bind_window(&self, pipeline: &wgpu::ComputePipeline, buffers: &[(u32, &wgpu::Buffer)], window: (u32, &wgpu::Buffer, u64, u64)) -> wgpu::BindGroup {
+    pub fn bind_window(
+        &self,
+        pipeline: &wgpu::ComputePipeline,
+        buffers: &[(u32, &wgpu::Buffer)],
+        window: (u32, &wgpu::Buffer, u64, u64),
+    ) -> wgpu::BindGroup {
         let (binding, buffer, offset, size) = window;
         let mut entries = whole_buffers(buffers);
         entries.push(wgpu::BindGroupEntry {
             binding,
-            resource: wgpu::BindingResource::Buffer(wgpu::BufferBinding { buffer, offset, size: wgpu::BufferSize::new(size) }),
+            resource: wgpu::BindingResource::Buffer(wgpu::BufferBinding {
+                buffer,
+                offset,
+                size: wgpu::BufferSize::new(size),
+            }),
         });
         self.bind_entries(pipeline, entries)
     }

@@ -139,7 +139,8 @@ impl Reduction {
 
     /// Records both stages into `encoder` (labs fuse this with their own passes).
     pub fn encode(&self, encoder: &mut wgpu::CommandEncoder) {
-        let mut pass = encoder.begin_compute_pass(&wgpu::ComputePassDescriptor { label: Some("reduce"), timestamp_writes: None });
+        let mut pass =
+            encoder.begin_compute_pass(&wgpu::ComputePassDescriptor { label: Some("reduce"), timestamp_writes: None });
         for (pipeline, bind, (x, y)) in [&self.stage1, &self.stage2] {
             pass.set_pipeline(pipeline);
             pass.set_bind_group(0, bind, &[]);

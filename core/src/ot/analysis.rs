@@ -50,17 +50,7 @@ pub fn top_k_pattern(p: &[f64], n: usize, m: usize, k: usize) -> Vec<(usize, usi
     out
 }
 
-/// Fills `idx` with the positions of the k largest entries of `line` (in no particular order): the
-/// selection SNS sparsifies its Hessian with, O(m) per row.
-pub fn top_k_in_row(line: &[f64], k: usize, idx: &mut Vec<usize>) {
-    let k = k.clamp(1, line.len());
-    idx.clear();
-    idx.extend(0..line.len());
-    if k < line.len() {
-        idx.select_nth_unstable_by(k - 1, |&x, &y| line[y].total_cmp(&line[x]));
-        idx.truncate(k);
-    }
-}
+pub use super::sns::top_k_in_row;
 
 #[cfg(test)]
 mod tests {

@@ -1,7 +1,7 @@
 //! Point-cloud CSV: one point per line, `x,y[,...]` coordinates, optionally a header whose `weight` column
 //! holds the point's mass (weights are normalised). Every error names the file and the 1-based line.
 
-use super::problem::Points;
+use super::geometry::Points;
 use crate::error::{Error, Result};
 
 /// Parses `text` (the contents of `file`, named in errors) into a validated point cloud.
@@ -37,7 +37,8 @@ pub fn parse_points(file: &str, text: &str) -> Result<Points> {
         }
         let mut point = Vec::with_capacity(fields.len());
         for (k, field) in fields.iter().enumerate() {
-            let v: f64 = field.parse().map_err(|_| err(line, format!("field {} (`{field}`) is not a number", k + 1)))?;
+            let v: f64 =
+                field.parse().map_err(|_| err(line, format!("field {} (`{field}`) is not a number", k + 1)))?;
             if !v.is_finite() {
                 return Err(err(line, format!("field {} is not finite (`{field}`)", k + 1)));
             }

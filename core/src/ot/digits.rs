@@ -1,7 +1,7 @@
 //! Ten 28 × 28 digit images (`static/data/digits28.csv`: the UCI/scikit-learn 8 × 8 digits, CC BY 4.0,
 //! upsampled by `tools/make_digits28.py`) and their grid densities for W1/W2 between images.
 
-use super::problem::Points;
+use super::geometry::Points;
 use crate::error::Result;
 
 const CSV: &str = include_str!("../../../static/data/digits28.csv");

@@ -4,93 +4,13 @@
 
 use serde::{Deserialize, Serialize};
 
+pub use super::geometry::{normalise, Geometry, GroundCost, Points};
 use crate::error::{ensure_finite, Error, Result};
 use crate::rng::SplitMix64;
 
-crate::choice! {
-    /// The ground cost between two points.
-    pub enum GroundCost("cost") {
-        /// c(x, y) = ‖x − y‖² (gives W2² as ε → 0)
-        SqEuclidean => "sqeuclidean",
-        /// c(x, y) = ‖x − y‖ (gives W1)
-        Euclidean => "euclidean",
-    }
-}
-
-impl GroundCost {
-    pub fn eval(self, x: &[f64], y: &[f64]) -> f64 {
-        let d2: f64 = x.iter().zip(y).map(|(p, q)| (p - q) * (p - q)).sum();
-        match self {
-            GroundCost::SqEuclidean => d2,
-            GroundCost::Euclidean => d2.sqrt(),
-        }
-    }
-}
-
-/// A weighted point cloud: `n` points of dimension `dim`, row-major, weights summing to 1.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct Points {
-    pub dim: usize,
-    pub coords: Vec<f64>,
-    pub weights: Vec<f64>,
-}
-
-impl Points {
-    /// Validates shape, finiteness and weights (≥ 0, positive sum), and normalises the weights.
-    pub fn new(dim: usize, coords: Vec<f64>, weights: Option<Vec<f64>>) -> Result<Self> {
-        if dim == 0 {
-            return Err(Error::TooSmall { name: "dimension", value: 0, min: 1 });
-        }
-        if coords.is_empty() {
-            return Err(Error::TooSmall { name: "points", value: 0, min: 1 });
-        }
-        if !coords.len().is_multiple_of(dim) {
-            return Err(Error::ShapeMismatch { name: "coordinates", got: coords.len(), want: coords.len() / dim * dim + dim });
-        }
-        let n = coords.len() / dim;
-        ensure_finite("coordinates", coords.iter().copied())?;
-        let weights = weights.unwrap_or_else(|| vec![1.0; n]);
-        let weights = normalise("weights", weights, n)?;
-        Ok(Self { dim, coords, weights })
-    }
-
-    pub fn len(&self) -> usize {
-        self.weights.len()
-    }
-
-    pub fn is_empty(&self) -> bool {
-        self.weights.is_empty()
-    }
-
-    pub fn point(&self, i: usize) -> &[f64] {
-        &self.coords[i * self.dim..(i + 1) * self.dim]
-    }
-}
-
-/// Checks length, finiteness and sign of a weight vector and scales it to sum 1.
-pub fn normalise(name: &'static str, w: Vec<f64>, n: usize) -> Result<Vec<f64>> {
-    if w.len() != n {
-        return Err(Error::ShapeMismatch { name, got: w.len(), want: n });
-    }
-    ensure_finite(name, w.iter().copied())?;
-    if let Some(index) = w.iter().position(|&v| v < 0.0) {
-        return Err(Error::Invalid { name, message: format!("entry {index} is negative ({})", w[index]) });
-    }
-    let total: f64 = w.iter().sum();
-    if total <= 0.0 {
-        return Err(Error::Invalid { name, message: "they sum to zero: give at least one positive weight".into() });
-    }
-    Ok(w.into_iter().map(|v| v / total).collect())
-}
-
-/// Where the cost comes from.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub enum Geometry {
-    /// An explicit n × m cost matrix, row-major.
-    Dense { n: usize, m: usize, cost: Vec<f64> },
-    /// Two point clouds and a ground cost; C_ij = scale · c(x_i, y_j) (scale = 1 / max C when normalised).
-    Points { x: Points, y: Points, cost: GroundCost, scale: f64 },
-}
+/// Largest n·m for which the CPU solvers hold a dense f64 cost (256 MiB); point clouds on the GPU compute
+/// theirs on the fly and go further.
+pub const MAX_CPU_ENTRIES: usize = 1 << 25;
 
 /// A validated OT problem: min ⟨C,P⟩ − ε H(P) over couplings of a and b.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -156,14 +76,15 @@ impl OtProblem {
                     .map(|(i, j)| scale * cost.eval(x.point(i), y.point(j)))
                     .fold(0.0, f64::max)
             }
-            Geometry::Points { .. } => {
-                (0..self.n()).flat_map(|i| (0..self.m()).map(move |j| (i, j))).map(|(i, j)| self.cost(i, j)).fold(0.0, f64::max)
-            }
+            Geometry::Points { .. } => (0..self.n())
+                .flat_map(|i| (0..self.m()).map(move |j| (i, j)))
+                .map(|(i, j)| self.cost(i, j))
+                .fold(0.0, f64::max),
         }
     }
 
     /// Divides C by its maximum (the visible "normalise cost" switch); a zero cost is left alone.
-    pub fn normalise_cost(&mut self) {
+    pub fn normalize_cost(&mut self) {
         let max = self.max_cost();
         if max <= 0.0 {
             return;
@@ -178,11 +99,17 @@ impl OtProblem {
     pub fn cost_matrix(&self, max_entries: usize) -> Result<Vec<f64>> {
         let (n, m) = (self.n(), self.m());
         if n.saturating_mul(m) > max_entries {
-            return Err(Error::TooBig { name: "n × m on the CPU backend", value: (n * m) as i64, max: max_entries as i64 });
+            return Err(Error::TooBig {
+                name: "n × m on the CPU backend",
+                value: (n * m) as i64,
+                max: max_entries as i64,
+            });
         }
         Ok(match &self.geometry {
             Geometry::Dense { cost, .. } => cost.clone(),
-            Geometry::Points { .. } => (0..n).flat_map(|i| (0..m).map(move |j| (i, j))).map(|(i, j)| self.cost(i, j)).collect(),
+            Geometry::Points { .. } => {
+                (0..n).flat_map(|i| (0..m).map(move |j| (i, j))).map(|(i, j)| self.cost(i, j)).collect()
+            }
         })
     }
 }
@@ -204,7 +131,8 @@ fn convex_hull(points: &Points) -> Vec<usize> {
     let mut hull: Vec<usize> = Vec::with_capacity(2 * idx.len());
     for pass in 0..2 {
         let start = hull.len();
-        let order: Box<dyn Iterator<Item = &usize>> = if pass == 0 { Box::new(idx.iter()) } else { Box::new(idx.iter().rev()) };
+        let order: Box<dyn Iterator<Item = &usize>> =
+            if pass == 0 { Box::new(idx.iter()) } else { Box::new(idx.iter().rev()) };
         for &p in order {
             while hull.len() >= start + 2 && cross(hull[hull.len() - 2], hull[hull.len() - 1], p) <= 0.0 {
                 hull.pop();
@@ -248,7 +176,14 @@ pub struct ProblemSpec {
 
 impl Default for ProblemSpec {
     fn default() -> Self {
-        Self { kind: ProblemKind::Gaussian, n: 300, m: 300, seed: 0, cost: GroundCost::SqEuclidean, normalize_cost: true }
+        Self {
+            kind: ProblemKind::Gaussian,
+            n: 300,
+            m: 300,
+            seed: 0,
+            cost: GroundCost::SqEuclidean,
+            normalize_cost: true,
+        }
     }
 }
 
@@ -264,11 +199,11 @@ impl ProblemSpec {
         }
         // The random problem stores its n × m cost; point clouds compute theirs on the fly (GPU) or are
         // refused later by the CPU solver's own limit.
-        if self.kind == ProblemKind::Random && self.n.saturating_mul(self.m) > crate::ot::solver::MAX_CPU_ENTRIES {
+        if self.kind == ProblemKind::Random && self.n.saturating_mul(self.m) > MAX_CPU_ENTRIES {
             return Err(Error::TooBig {
                 name: "n × m of the random cost",
                 value: self.n.saturating_mul(self.m) as i64,
-                max: crate::ot::solver::MAX_CPU_ENTRIES as i64,
+                max: MAX_CPU_ENTRIES as i64,
             });
         }
         Ok(())
@@ -307,7 +242,7 @@ impl ProblemSpec {
             }
         };
         if self.normalize_cost {
-            problem.normalise_cost();
+            problem.normalize_cost();
         }
         Ok(problem)
     }
@@ -356,10 +291,15 @@ mod tests {
 
     #[test]
     fn hull_based_max_cost_equals_brute_force() {
-        for (kind, cost) in [(ProblemKind::Gaussian, GroundCost::SqEuclidean), (ProblemKind::Moons, GroundCost::Euclidean), (ProblemKind::Uniform, GroundCost::SqEuclidean)] {
+        for (kind, cost) in [
+            (ProblemKind::Gaussian, GroundCost::SqEuclidean),
+            (ProblemKind::Moons, GroundCost::Euclidean),
+            (ProblemKind::Uniform, GroundCost::SqEuclidean),
+        ] {
             for (n, m) in [(1, 1), (2, 2), (50, 3), (120, 90)] {
-                let p = ProblemSpec { kind, n, m, cost, normalize_cost: false, seed: 9, ..Default::default() }.build().unwrap();
-                let brute = (0..n).flat_map(|i| (0..m).map(move |j| (i, j))).map(|(i, j)| p.cost(i, j)).fold(0.0, f64::max);
+                let p = ProblemSpec { kind, n, m, cost, normalize_cost: false, seed: 9 }.build().unwrap();
+                let brute =
+                    (0..n).flat_map(|i| (0..m).map(move |j| (i, j))).map(|(i, j)| p.cost(i, j)).fold(0.0, f64::max);
                 assert_eq!(p.max_cost(), brute, "{kind} {n}×{m}");
             }
         }

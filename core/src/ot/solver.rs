@@ -1,7 +1,7 @@
 //! Entropic OT solvers on the CPU (f64): kernel Sinkhorn, log-domain Sinkhorn and
 //! Sinkhorn–Newton–Sparse, behind one stepper.
 //!
-//! Notation (REFERENCE.md §1): P_ij = exp((f_i + g_j − C_ij)/ε), potentials f ∈ ℝⁿ, g ∈ ℝᵐ.
+//! Notation (docs/methods.md §1): P_ij = exp((f_i + g_j − C_ij)/ε), potentials f ∈ ℝⁿ, g ∈ ℝᵐ.
 //! - Kernel Sinkhorn (Cuturi 2013, "Sinkhorn Distances"): K = exp(−C/ε), v ← b ⊘ Kᵀu, u ← a ⊘ Kv.
 //! - Log-domain Sinkhorn: g_j ← ε log b_j − ε LSE_i((f_i − C_ij)/ε), f_i ← ε log a_i − ε LSE_j((g_j − C_ij)/ε).
 //! - SNS (Tang et al., "Accelerating Sinkhorn Algorithm with Sparse Newton Iterations", ICLR 2024): N1
@@ -22,27 +22,30 @@
 use serde::{Deserialize, Serialize};
 use web_time::Instant;
 
-use super::problem::OtProblem;
+use super::problem::{OtProblem, MAX_CPU_ENTRIES};
+use super::sinkhorn::{kernel, l1, lse_update, marginals, plan, plan_row, plan_sums, transpose_times};
+use super::sns::{
+    armijo, ascent, direction, dot, gradient, grow_keep, share, top_k_rows, NewtonReport, AUTO_MAX_KEPT_ENTRIES,
+    DEFAULT_KEEP_PER_ROW, MAX_HALVINGS,
+};
+use crate::cpu::fused::Aligned;
 use crate::error::{Error, Result};
-use crate::cpu::exp::exp;
-use crate::cpu::fused::{dot8, lanes8, Aligned};
-use crate::frame::{Budget, Frame, StopReason, Stepper};
+use crate::frame::{Budget, Frame, Stepper, StopReason};
+use crate::metrics as key;
 
-/// Largest n·m the CPU solvers accept (the cost matrix is held twice in f64: 2 × 8 bytes per entry).
-pub const MAX_CPU_ENTRIES: usize = 1 << 25;
 /// ε-scaling: a stage ends when its marginal error is below this, or after `STAGE_MAX` iterations.
 const STAGE_TOL: f64 = 1e-3;
 const STAGE_MAX: u64 = 100;
-/// Armijo halvings before a Newton step gives way to a Sinkhorn step.
-pub(crate) const MAX_HALVINGS: usize = 30;
 /// exp(−x) underflows to 0 in f64 beyond x ≈ 708; kernel mode refuses C/ε above this.
 pub const KERNEL_LIMIT_F64: f64 = 700.0;
 
 crate::choice! {
     /// The solver (`--method`).
+    #[derive(Default)]
     pub enum Method("method") {
         Sinkhorn => "sinkhorn",
         LogSinkhorn => "log-sinkhorn",
+        #[default]
         Sns => "sns",
     }
 }
@@ -50,6 +53,8 @@ crate::choice! {
 /// Solver parameters (UI panel, CLI flags).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct SolverParams {
+    /// Set per run by the lab (whose `method` field may also say `compare`), not a link's key.
+    #[serde(skip)]
     pub method: Method,
     /// Entropic regularisation ε (POT's `reg`), > 0.
     pub eps: f64,
@@ -57,7 +62,7 @@ pub struct SolverParams {
     pub n1: u64,
     /// SNS: kept density λ ∈ (0, 1] of the sparsified Hessian (top ⌈λm⌉ entries per row); `None` is
     /// automatic: 10 per row to start, doubled whenever the kept entries hold less than
-    /// [`AUTO_KEPT_MASS`] of P's mass (up to [`AUTO_MAX_KEPT_ENTRIES`] in all).
+    /// [`super::sns::AUTO_KEPT_MASS`] of P's mass (up to [`AUTO_MAX_KEPT_ENTRIES`] in all).
     pub density: Option<f64>,
     /// ℓ1 marginal error to stop at.
     pub tol: f64,
@@ -74,30 +79,19 @@ impl Default for SolverParams {
     }
 }
 
-/// Entries kept per row at the start when no density is given (REFERENCE.md: 5n–10n reach 1e-12 on the
-/// random assignment problem).
-pub const DEFAULT_KEEP_PER_ROW: usize = 10;
-
-/// The automatic density's rule: keep doubling the entries per row until they hold this fraction of P's
-/// mass. Ten per row suit the random assignment problem (its plan is nearly a permutation), but a point
-/// cloud's plan spreads each row over its neighbours: on 500 moons at ε = 0.01, ten per row hold a third
-/// of the mass, the sparsified Newton direction is little better than a Sinkhorn step and SNS converges
-/// linearly (280 Newton steps to 0.17); holding 99 % it converges in 28. (90 % still needs 74; 99.9 %
-/// keeps twice the entries for the same steps.)
-pub const AUTO_KEPT_MASS: f64 = 0.99;
-
-/// The automatic density's memory bound: at most this many kept entries in all (n·k; 64 MB of sparse
-/// Hessian in f64 with its column indices), whatever the mass they hold — on a 4000 × 4000 problem
-/// k stops at 1048 per row.
-pub const AUTO_MAX_KEPT_ENTRIES: usize = 1 << 22;
-
 impl SolverParams {
     pub fn validate(&self) -> Result<()> {
         if !(self.eps.is_finite() && self.eps > 0.0) {
-            return Err(Error::Invalid { name: "eps", message: format!("it must be a positive number, got {}", self.eps) });
+            return Err(Error::Invalid {
+                name: "eps",
+                message: format!("it must be a positive number, got {}", self.eps),
+            });
         }
         if !(self.tol.is_finite() && self.tol > 0.0) {
-            return Err(Error::Invalid { name: "tol", message: format!("it must be a positive number, got {}", self.tol) });
+            return Err(Error::Invalid {
+                name: "tol",
+                message: format!("it must be a positive number, got {}", self.tol),
+            });
         }
         if self.max_iter == 0 {
             return Err(Error::TooSmall { name: "max-iter", value: 0, min: 1 });
@@ -156,15 +150,6 @@ pub struct OtSolver {
     newton: Option<NewtonReport>,
     /// SNS: entries per row the sparsified Hessian keeps now (grows under the automatic density).
     keep: usize,
-}
-
-#[derive(Debug, Clone, Copy)]
-pub(crate) struct NewtonReport {
-    pub(crate) step_size: f64,
-    pub(crate) nnz: usize,
-    /// Fraction of P's mass the kept entries hold (None when P's mass underflowed to 0).
-    pub(crate) kept_mass: Option<f64>,
-    pub(crate) cg_iterations: usize,
 }
 
 /// The final numbers of a run (`regula ot --json`).
@@ -274,7 +259,9 @@ impl OtSolver {
         let fill = |i: usize, p: &mut [f64]| {
             let costs = &self.c[i * m..(i + 1) * m];
             match &self.state {
-                State::Kernel { k, u, v, .. } => p.iter_mut().zip(&k[i * m..(i + 1) * m]).zip(v).for_each(|((p, kij), vj)| *p = u[i] * kij * vj),
+                State::Kernel { k, u, v, .. } => {
+                    p.iter_mut().zip(&k[i * m..(i + 1) * m]).zip(v).for_each(|((p, kij), vj)| *p = u[i] * kij * vj)
+                }
                 State::Log { .. } => plan_row(p, costs, &g, f[i], inv_eps),
             }
         };
@@ -380,8 +367,9 @@ impl OtSolver {
         }
     }
 
-    /// One SNS Newton step from the current potentials. Returns the error at the starting iterate and
-    /// whether the tolerance was met there (then nothing moves).
+    /// One SNS Newton step from the current potentials ([`super::sns`]'s step on the dense f64 plan).
+    /// Returns the error at the starting iterate and whether the tolerance was met there (then nothing
+    /// moves).
     fn newton_step(&mut self) -> Result<(f64, bool)> {
         if self.eps_now != self.params.eps {
             self.set_eps(self.params.eps)?;
@@ -391,37 +379,34 @@ impl OtSolver {
         let State::Log { f, g } = &mut self.state else { unreachable!("SNS runs in the log domain") };
         let p = plan(&self.c, f, g, eps, m);
         let (row, col) = marginals(&p, n, m);
-        let grad: Vec<f64> = self.a.iter().zip(&row).map(|(a, r)| a - r).chain(self.b.iter().zip(&col).map(|(b, c)| b - c)).collect();
-        let err: f64 = grad.iter().map(|x| x.abs()).sum();
+        let (grad, err) = gradient(&self.a, &self.b, &row, &col);
         if err <= self.params.tol {
             return Ok((err, true));
         }
-        let mut sparse = top_k_rows(&p, n, m, self.keep);
+        let mut kept = top_k_rows(&p, n, m, self.keep);
         if self.params.density.is_none() {
             let total: f64 = row.iter().sum();
             let most = (AUTO_MAX_KEPT_ENTRIES / n).clamp(DEFAULT_KEEP_PER_ROW.min(m), m);
-            while self.keep < most && sparse.values.iter().sum::<f64>() < AUTO_KEPT_MASS * total {
-                self.keep = (self.keep * 2).min(most);
-                sparse = top_k_rows(&p, n, m, self.keep);
+            while let Some(k) = grow_keep(self.keep, most, kept.values.iter().sum(), total) {
+                self.keep = k;
+                kept = top_k_rows(&p, n, m, k);
             }
         }
-        let rhs: Vec<f64> = grad.iter().map(|x| eps * x).collect();
-        let (d, cg_iterations) = pcg(&sparse, &row, &col, &rhs, 1e-10, 4 * (n + m));
-        let slope = dot(&grad, &d);
+        let (d, slope, cg_iterations) = direction(&grad, &kept, &row, &col, eps, 1e-10, 4 * (n + m));
         let mut alpha = 1.0;
         let mut accepted = false;
         for _ in 0..MAX_HALVINGS {
-            // Armijo on the concave F (maximised), with F's change computed as a change (no cancellation
-            // of two F values near the optimum, where F moves by less than its own rounding).
+            // F's change computed as a change (no cancellation of two F values near the optimum, where F
+            // moves by less than its own rounding).
             let (gain, rounding) = ascent(&p, &self.c, f, g, &d, alpha, eps, &self.a, &self.b);
-            if gain.is_finite() && gain >= 1e-4 * alpha * slope - rounding {
+            if armijo(gain, alpha, slope, rounding) {
                 accepted = true;
                 break;
             }
             alpha *= 0.5;
         }
-        let nnz = sparse.values.len() + n + m;
-        let kept_mass = share(sparse.values.iter().sum(), row.iter().sum());
+        let nnz = kept.values.len() + n + m;
+        let kept_mass = share(kept.values.iter().sum(), row.iter().sum());
         if !accepted || !slope.is_finite() || slope <= 0.0 {
             // Far from the optimum the sparsified Newton direction can fail to ascend: take a Sinkhorn
             // step instead (the safeguard of SNS implementations); the frame shows step size 0.
@@ -439,19 +424,19 @@ impl OtSolver {
     fn frame(&mut self, done: bool, stop: Option<StopReason>) -> Frame {
         let s = self.summary();
         let mut metrics = std::collections::BTreeMap::new();
-        metrics.insert("marginal_error".into(), s.marginal_error);
-        metrics.insert("transport_cost".into(), s.transport_cost);
-        metrics.insert("dual_objective".into(), s.dual_objective);
-        metrics.insert("newton_steps".into(), self.newton_steps as f64);
-        metrics.insert("eps".into(), self.eps_now);
+        metrics.insert(key::MARGINAL_ERROR.to_owned(), s.marginal_error);
+        metrics.insert(key::TRANSPORT_COST.to_owned(), s.transport_cost);
+        metrics.insert(key::DUAL_OBJECTIVE.to_owned(), s.dual_objective);
+        metrics.insert(key::NEWTON_STEPS.to_owned(), self.newton_steps as f64);
+        metrics.insert(key::EPS.to_owned(), self.eps_now);
         let newton_phase = self.params.method == Method::Sns && self.iteration > self.params.n1;
         if let (true, Some(r)) = (newton_phase, self.newton) {
-            metrics.insert("step_size".into(), r.step_size);
-            metrics.insert("nnz".into(), r.nnz as f64);
+            metrics.insert(key::STEP_SIZE.to_owned(), r.step_size);
+            metrics.insert(key::NNZ.to_owned(), r.nnz as f64);
             if let Some(k) = r.kept_mass {
-                metrics.insert("kept_mass".into(), k);
+                metrics.insert(key::KEPT_MASS.to_owned(), k);
             }
-            metrics.insert("cg_iterations".into(), r.cg_iterations as f64);
+            metrics.insert(key::CG_ITERATIONS.to_owned(), r.cg_iterations as f64);
         }
         Frame {
             iteration: self.iteration,
@@ -512,249 +497,6 @@ impl Stepper for OtSolver {
     }
 }
 
-/// K = exp(−C/ε).
-fn kernel(c: &[f64], eps: f64) -> Aligned {
-    Aligned::new(c.len(), c.iter().map(|&x| (-x / eps).exp()))
-}
-
-/// Kᵀu for K with rows of length m.
-fn transpose_times(k: &[f64], u: &[f64], m: usize) -> Vec<f64> {
-    let mut out = vec![0.0; m];
-    for (line, ui) in k.chunks(m).zip(u) {
-        out.iter_mut().zip(line).for_each(|(acc, kij)| *acc += kij * ui);
-    }
-    out
-}
-
-pub(crate) fn dot(x: &[f64], y: &[f64]) -> f64 {
-    x.iter().zip(y).map(|(a, b)| a * b).sum()
-}
-
-/// kept / total, when that is a number (P's mass can underflow to 0 at a tiny ε).
-pub(crate) fn share(kept: f64, total: f64) -> Option<f64> {
-    Some(kept / total).filter(|s| s.is_finite() && total > 0.0)
-}
-
-fn l1(x: &[f64], y: &[f64]) -> f64 {
-    x.iter().zip(y).map(|(a, b)| (a - b).abs()).sum()
-}
-
-/// out_i = ε log w_i − ε LSE_j((p_j − C_ij)/ε) for C given row-major with `rows` rows of length `cols`. The
-/// max and the sum run in eight lanes and the exponential is `cpu::exp::exp`, so a row vectorises.
-fn lse_update(c: &[f64], p: &[f64], w: &[f64], eps: f64, rows: usize, cols: usize) -> Vec<f64> {
-    let inv_eps = 1.0 / eps;
-    by_rows(rows, cols, |range| {
-        range
-            .map(|i| {
-                let (max, s) = lse_row(&c[i * cols..(i + 1) * cols], p, inv_eps);
-                eps * w[i].ln() - max - eps * s.ln()
-            })
-            .collect()
-    })
-}
-
-crate::cpu::widest! {
-    /// (max_j (p_j − line_j), Σ_j exp((p_j − line_j − max)·inv_eps)): a row of the LSE half-step.
-    fn lse_row(line: &[f64], p: &[f64], inv_eps: f64) -> (f64, f64) {
-        let max = lanes_max(line, p);
-        (max, lanes8(line, p, |cij, pj| exp((pj - cij - max) * inv_eps)))
-    }
-}
-
-crate::cpu::widest! {
-    /// out_j = exp((f_i + g_j − C_ij)·inv_eps): a row of the plan.
-    fn plan_row(out: &mut [f64], costs: &[f64], g: &[f64], fi: f64, inv_eps: f64) -> () {
-        for ((o, cij), gj) in out.iter_mut().zip(costs).zip(g) {
-            *o = exp((fi + gj - cij) * inv_eps);
-        }
-    }
-}
-
-/// max_j (p_j − line_j), in eight lanes.
-#[inline(always)]
-fn lanes_max(line: &[f64], p: &[f64]) -> f64 {
-    let mut acc = [f64::NEG_INFINITY; 8];
-    let (lc, pc) = (line.chunks_exact(8), p.chunks_exact(8));
-    let tail = lc.remainder().iter().zip(pc.remainder()).map(|(c, p)| p - c).fold(f64::NEG_INFINITY, f64::max);
-    for (c, q) in lc.zip(pc) {
-        for l in 0..8 {
-            acc[l] = acc[l].max(q[l] - c[l]);
-        }
-    }
-    acc.into_iter().fold(tail, f64::max)
-}
-
-/// P_ij = exp((f_i + g_j − C_ij)/ε), rows split over the CPU pool.
-fn plan(c: &[f64], f: &[f64], g: &[f64], eps: f64, m: usize) -> Vec<f64> {
-    let inv_eps = 1.0 / eps;
-    by_rows(f.len(), m, |range| {
-        let mut out = vec![0.0; range.len() * m];
-        for (row, i) in out.chunks_mut(m).zip(range) {
-            plan_row(row, &c[i * m..(i + 1) * m], g, f[i], inv_eps);
-        }
-        out
-    })
-}
-
-/// What one part of the rows contributes to a plan's summary: its row sums, its column sums and ⟨C,P⟩ over
-/// its rows.
-struct PlanSums {
-    row: Vec<f64>,
-    col: Vec<f64>,
-    cost: f64,
-}
-
-/// The row sums, the column sums per part and ⟨C,P⟩ of the plan whose rows `fill` writes, rows split over
-/// the CPU pass's threads like [`by_rows`] (parts in row order). Sums run in eight lanes, so they vectorise.
-fn plan_sums(n: usize, m: usize, c: &[f64], fill: impl Fn(usize, &mut [f64]) + Sync) -> Vec<PlanSums> {
-    let part = |range: std::ops::Range<usize>| {
-        let mut p = vec![0.0; m];
-        let mut out = PlanSums { row: Vec::with_capacity(range.len()), col: vec![0.0; m], cost: 0.0 };
-        for i in range {
-            fill(i, &mut p);
-            out.row.push(lanes8(&p, &p, |x, _| x));
-            out.cost += dot8(&p, &c[i * m..(i + 1) * m]);
-            out.col.iter_mut().zip(&p).for_each(|(acc, x)| *acc += x);
-        }
-        out
-    };
-    let threads = if n * m >= 1 << 16 { crate::cpu::pool::threads().min(n) } else { 1 };
-    if threads <= 1 {
-        return vec![part(0..n)];
-    }
-    let chunk = n.div_ceil(threads);
-    crate::cpu::pool::map_parts(threads, |t| part((t * chunk).min(n)..((t + 1) * chunk).min(n)))
-}
-
-/// `work(0..rows)` with the rows split over the CPU pass's threads (core::cpu::pool) once the matrix is
-/// large enough to pay for the hand-off; each row's arithmetic is the same either way, so the result is
-/// identical bit for bit. `work` returns its rows' outputs in order.
-fn by_rows<T: Send>(rows: usize, cols: usize, work: impl Fn(std::ops::Range<usize>) -> Vec<T> + Sync) -> Vec<T> {
-    let threads = if rows * cols >= 1 << 16 { crate::cpu::pool::threads().min(rows) } else { 1 };
-    if threads <= 1 {
-        return work(0..rows);
-    }
-    let chunk = rows.div_ceil(threads);
-    crate::cpu::pool::map_parts(threads, |t| work((t * chunk).min(rows)..((t + 1) * chunk).min(rows))).into_iter().flatten().collect()
-}
-
-/// F(x + αd) − F(x) for the Lyapunov potential F(x, y) = ⟨a,x⟩ + ⟨b,y⟩ − ε Σ_ij exp((x_i + y_j − C_ij)/ε),
-/// from the plan P at (x, y): α(⟨a,d_x⟩ + ⟨b,d_y⟩) − ε Σ_ij P_ij·expm1(α(d_x,i + d_y,j)/ε). Subtracting two
-/// values of F instead loses the change to rounding once it is below ~1e-16·|F| — which happens within
-/// reach of the tolerance, and then no step ever passes Armijo. Returns the change and a bound on its
-/// rounding (a few ulps of the sums of the terms' magnitudes). An entry of P that underflowed to 0 is
-/// recomputed from C at the trial point.
-#[allow(clippy::too_many_arguments)]
-fn ascent(p: &[f64], c: &[f64], f: &[f64], g: &[f64], d: &[f64], alpha: f64, eps: f64, a: &[f64], b: &[f64]) -> (f64, f64) {
-    let (n, m) = (a.len(), b.len());
-    let (dx, dy) = d.split_at(n);
-    let linear = alpha * (dot(a, dx) + dot(b, dy));
-    let linear_size = alpha * (a.iter().zip(dx).map(|(x, y)| (x * y).abs()).sum::<f64>() + b.iter().zip(dy).map(|(x, y)| (x * y).abs()).sum::<f64>());
-    let (mut change, mut change_size) = (0.0, 0.0);
-    for i in 0..n {
-        let (line, costs) = (&p[i * m..(i + 1) * m], &c[i * m..(i + 1) * m]);
-        for j in 0..m {
-            let t = alpha * (dx[i] + dy[j]) / eps;
-            let term = if line[j] > 0.0 { line[j] * t.exp_m1() } else { ((f[i] + g[j] - costs[j]) / eps + t).exp() };
-            change += term;
-            change_size += term.abs();
-        }
-    }
-    (linear - eps * change, 8.0 * f64::EPSILON * (linear_size + eps * change_size))
-}
-
-fn marginals(p: &[f64], n: usize, m: usize) -> (Vec<f64>, Vec<f64>) {
-    let mut row = vec![0.0; n];
-    let mut col = vec![0.0; m];
-    for i in 0..n {
-        for j in 0..m {
-            row[i] += p[i * m + j];
-            col[j] += p[i * m + j];
-        }
-    }
-    (row, col)
-}
-
-/// A row-compressed sparse n × m matrix.
-pub(crate) struct Csr {
-    pub(crate) starts: Vec<usize>,
-    pub(crate) cols: Vec<usize>,
-    pub(crate) values: Vec<f64>,
-}
-
-impl Csr {
-    fn row(&self, i: usize) -> (&[usize], &[f64]) {
-        let r = self.starts[i]..self.starts[i + 1];
-        (&self.cols[r.clone()], &self.values[r])
-    }
-}
-
-/// The k largest entries of each row of P.
-fn top_k_rows(p: &[f64], n: usize, m: usize, k: usize) -> Csr {
-    let mut starts = Vec::with_capacity(n + 1);
-    let mut cols = Vec::with_capacity(n * k);
-    let mut values = Vec::with_capacity(n * k);
-    let mut idx: Vec<usize> = Vec::with_capacity(m);
-    starts.push(0);
-    for i in 0..n {
-        let line = &p[i * m..(i + 1) * m];
-        super::analysis::top_k_in_row(line, k, &mut idx);
-        idx.sort_unstable();
-        for &j in &idx {
-            cols.push(j);
-            values.push(line[j]);
-        }
-        starts.push(cols.len());
-    }
-    Csr { starts, cols, values }
-}
-
-/// Solves [[diag r, S], [Sᵀ, diag c]] d = rhs by Jacobi-preconditioned CG from d = 0, to relative
-/// residual `rtol` or `max_iter` iterations. Returns d and the iterations used.
-pub(crate) fn pcg(s: &Csr, r: &[f64], c: &[f64], rhs: &[f64], rtol: f64, max_iter: usize) -> (Vec<f64>, usize) {
-    let (n, m) = (r.len(), c.len());
-    let apply = |x: &[f64], out: &mut [f64]| {
-        out[..n].iter_mut().zip(r).zip(&x[..n]).for_each(|((o, ri), xi)| *o = ri * xi);
-        out[n..].iter_mut().zip(c).zip(&x[n..]).for_each(|((o, cj), xj)| *o = cj * xj);
-        for i in 0..n {
-            let (cols, vals) = s.row(i);
-            let mut acc = 0.0;
-            for (&j, &v) in cols.iter().zip(vals) {
-                acc += v * x[n + j];
-                out[n + j] += v * x[i];
-            }
-            out[i] += acc;
-        }
-    };
-    let diag: Vec<f64> = r.iter().chain(c).map(|d| d.max(1e-300)).collect();
-    let mut x = vec![0.0; n + m];
-    let mut res = rhs.to_vec();
-    let mut z: Vec<f64> = res.iter().zip(&diag).map(|(a, d)| a / d).collect();
-    let mut dir = z.clone();
-    let mut rz = dot(&res, &z);
-    let target = rtol * dot(rhs, rhs).sqrt();
-    let mut q = vec![0.0; n + m];
-    for it in 0..max_iter {
-        if dot(&res, &res).sqrt() <= target {
-            return (x, it);
-        }
-        apply(&dir, &mut q);
-        let curvature = dot(&dir, &q);
-        if curvature <= 0.0 {
-            return (x, it);
-        }
-        let alpha = rz / curvature;
-        x.iter_mut().zip(&dir).for_each(|(xi, di)| *xi += alpha * di);
-        res.iter_mut().zip(&q).for_each(|(ri, qi)| *ri -= alpha * qi);
-        z.iter_mut().zip(res.iter().zip(&diag)).for_each(|(zi, (ri, di))| *zi = ri / di);
-        let rz_new = dot(&res, &z);
-        let beta = rz_new / rz;
-        rz = rz_new;
-        dir.iter_mut().zip(&z).for_each(|(di, zi)| *di = zi + beta * *di);
-    }
-    (x, max_iter)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -765,8 +507,15 @@ mod tests {
     fn the_summary_matches_the_plan_summed_entry_by_entry() {
         for (n, m) in [(300, 250), (7, 13)] {
             for method in [Method::Sinkhorn, Method::LogSinkhorn] {
-                let p = super::super::ProblemSpec { kind: super::super::ProblemKind::Random, n, m, ..Default::default() }.build().unwrap();
-                let mut s = OtSolver::new(&p, SolverParams { method, eps: 0.05, tol: 1e-300, max_iter: 1000, ..SolverParams::default() }).unwrap();
+                let p =
+                    super::super::ProblemSpec { kind: super::super::ProblemKind::Random, n, m, ..Default::default() }
+                        .build()
+                        .unwrap();
+                let mut s = OtSolver::new(
+                    &p,
+                    SolverParams { method, eps: 0.05, tol: 1e-300, max_iter: 1000, ..SolverParams::default() },
+                )
+                .unwrap();
                 crate::frame::poll_ready(s.step(Budget::iterations(7))).unwrap();
                 let plan = s.plan();
                 let (row, col) = marginals(&plan, n, m);
@@ -777,94 +526,16 @@ mod tests {
                 let dual = dot(&s.a, &f) + dot(&s.b, &g) - s.eps_now * mass;
                 let got = s.summary();
                 let close = |x: f64, y: f64| (x - y).abs() <= 1e-12 * (1.0 + y.abs());
-                assert!(close(got.transport_cost, cost) && close(got.dual_objective, dual), "{method} {n}×{m}: {got:?} vs cost {cost} dual {dual}");
-                assert!((got.marginal_error - err).abs() <= 1e-13, "{method} {n}×{m}: error {} vs {err}", got.marginal_error);
+                assert!(
+                    close(got.transport_cost, cost) && close(got.dual_objective, dual),
+                    "{method} {n}×{m}: {got:?} vs cost {cost} dual {dual}"
+                );
+                assert!(
+                    (got.marginal_error - err).abs() <= 1e-13,
+                    "{method} {n}×{m}: error {} vs {err}",
+                    got.marginal_error
+                );
             }
         }
-    }
-
-    /// F(f, g) = ⟨a,f⟩ + ⟨b,g⟩ − ε Σ exp((f_i + g_j − C_ij)/ε), directly.
-    fn potential(c: &[f64], f: &[f64], g: &[f64], a: &[f64], b: &[f64], eps: f64) -> f64 {
-        let m = g.len();
-        let mass: f64 = c.chunks(m).zip(f).map(|(line, fi)| line.iter().zip(g).map(|(cij, gj)| ((fi + gj - cij) / eps).exp()).sum::<f64>()).sum();
-        dot(a, f) + dot(b, g) - eps * mass
-    }
-
-    #[test]
-    fn row_split_passes_equal_the_serial_ones_bit_for_bit() {
-        // 300 × 300 is over the split threshold: the rows go to the pool's threads.
-        let (n, m, eps) = (300, 301, 0.01);
-        let mut rng = crate::rng::SplitMix64::new(8);
-        let c: Vec<f64> = (0..n * m).map(|_| rng.uniform()).collect();
-        let g: Vec<f64> = (0..m).map(|_| 0.01 * rng.normal()).collect();
-        let f: Vec<f64> = (0..n).map(|_| 0.01 * rng.normal()).collect();
-        let a = vec![1.0 / n as f64; n];
-        // The same per-row arithmetic on one thread, compiled for the baseline (the passes run the widest
-        // vector unit there is): neither the split nor the vector unit changes a bit.
-        let inv_eps = 1.0 / eps;
-        let serial: Vec<f64> = (0..n)
-            .map(|i| {
-                let line = &c[i * m..(i + 1) * m];
-                let max = lanes_max(line, &g);
-                let s = lanes8(line, &g, |cij, pj| exp((pj - cij - max) * inv_eps));
-                eps * a[i].ln() - max - eps * s.ln()
-            })
-            .collect();
-        let split = lse_update(&c, &g, &a, eps, n, m);
-        assert_eq!(split, serial);
-        let serial_plan: Vec<f64> = c.iter().enumerate().map(|(k, cij)| exp((f[k / m] + g[k % m] - cij) * inv_eps)).collect();
-        let split_plan = plan(&c, &f, &g, eps, m);
-        assert_eq!(split_plan, serial_plan);
-        // And both agree with libm's exp summed in order, to rounding.
-        for i in 0..n {
-            let line = &c[i * m..(i + 1) * m];
-            let max = line.iter().zip(&g).map(|(cij, pj)| pj - cij).fold(f64::NEG_INFINITY, f64::max);
-            let s: f64 = line.iter().zip(&g).map(|(cij, pj)| ((pj - cij - max) / eps).exp()).sum();
-            let libm = eps * a[i].ln() - max - eps * s.ln();
-            assert!((split[i] - libm).abs() <= 1e-15 * (1.0 + libm.abs()), "row {i}: {} vs {libm}", split[i]);
-        }
-        // An entry to two ulps of exp plus what x/ε vs x·(1/ε) moves the argument (an ulp of |x/ε|).
-        for (k, (got, cij)) in split_plan.iter().zip(&c).enumerate() {
-            let arg = (f[k / m] + g[k % m] - cij) / eps;
-            let want = arg.exp();
-            assert!((got - want).abs() <= 4.5e-16 * (2.0 + arg.abs()) * want, "entry {k}: {got} vs {want}");
-        }
-    }
-
-    #[test]
-    fn the_ascent_is_f_s_change_and_stays_exact_where_the_difference_of_f_values_is_rounding() {
-        let (n, m, eps) = (7, 5, 0.05);
-        let mut rng = crate::rng::SplitMix64::new(4);
-        let c: Vec<f64> = (0..n * m).map(|_| rng.uniform()).collect();
-        let (a, b) = (vec![1.0 / n as f64; n], vec![1.0 / m as f64; m]);
-        let f: Vec<f64> = (0..n).map(|_| 0.1 * rng.normal()).collect();
-        let g: Vec<f64> = (0..m).map(|_| 0.1 * rng.normal()).collect();
-        let d: Vec<f64> = (0..n + m).map(|_| 0.02 * rng.normal()).collect();
-        let p = plan(&c, &f, &g, eps, m);
-        let moved = |alpha: f64| -> (Vec<f64>, Vec<f64>) {
-            (f.iter().zip(&d[..n]).map(|(x, dx)| x + alpha * dx).collect(), g.iter().zip(&d[n..]).map(|(x, dx)| x + alpha * dx).collect())
-        };
-        // A large step: the two agree to rounding of F (|F| ~ 0.05).
-        let (f1, g1) = moved(1.0);
-        let direct = potential(&c, &f1, &g1, &a, &b, eps) - potential(&c, &f, &g, &a, &b, eps);
-        let (gain, rounding) = ascent(&p, &c, &f, &g, &d, 1.0, eps, &a, &b);
-        assert!((gain - direct).abs() <= 1e-14, "{gain} vs {direct}");
-        assert!(rounding > 0.0 && rounding < 1e-14, "{rounding}");
-        // A tiny step: F's change is α·⟨∇F, d⟩ to first order, far below F's rounding (~1e-17 here):
-        // the ascent still gets it to 1e-6 relative.
-        let (row, col) = marginals(&p, n, m);
-        let slope: f64 = (0..n).map(|i| (a[i] - row[i]) * d[i]).sum::<f64>() + (0..m).map(|j| (b[j] - col[j]) * d[n + j]).sum::<f64>();
-        let alpha = 1e-12;
-        let (gain, rounding) = ascent(&p, &c, &f, &g, &d, alpha, eps, &a, &b);
-        assert!((gain - alpha * slope).abs() <= 1e-6 * (alpha * slope).abs(), "{gain} vs {}", alpha * slope);
-        assert!(rounding < 1e-3 * (alpha * slope).abs(), "{rounding}");
-        // An entry of P that underflowed is recomputed at the trial point, not taken as 0 · ∞.
-        let mut p0 = p.clone();
-        p0[3] = 0.0;
-        let (gain0, _) = ascent(&p0, &c, &f, &g, &d, 1.0, eps, &a, &b);
-        let (gain, _) = ascent(&p, &c, &f, &g, &d, 1.0, eps, &a, &b);
-        assert!(gain0.is_finite());
-        let exact_term = (((f[0] + g[3] - c[3]) / eps) + (d[0] + d[n + 3]) / eps).exp();
-        assert!((gain0 - (gain + eps * p[3] * ((d[0] + d[n + 3]) / eps).exp_m1() - eps * exact_term)).abs() < 1e-14);
     }
 }

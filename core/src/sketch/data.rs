@@ -18,7 +18,11 @@ impl Matrix {
         if self.cols == 1 || self.rows == 1 {
             Ok(self.data)
         } else {
-            Err(Error::Csv { file: file.to_owned(), line: 0, message: format!("b must be one column, got {} × {}", self.rows, self.cols) })
+            Err(Error::Csv {
+                file: file.to_owned(),
+                line: 0,
+                message: format!("b must be one column, got {} × {}", self.rows, self.cols),
+            })
         }
     }
 }
@@ -42,11 +46,14 @@ pub fn parse_csv(file: &str, text: &str) -> Result<Matrix> {
             continue; // a header of names
         }
         match cols {
-            Some(c) if c != fields.len() => return Err(err(line, format!("{} fields, but earlier lines have {c}", fields.len()))),
+            Some(c) if c != fields.len() => {
+                return Err(err(line, format!("{} fields, but earlier lines have {c}", fields.len())))
+            }
             _ => cols = Some(fields.len()),
         }
         for (k, field) in fields.iter().enumerate() {
-            let v: f64 = field.parse().map_err(|_| err(line, format!("field {} (`{field}`) is not a number", k + 1)))?;
+            let v: f64 =
+                field.parse().map_err(|_| err(line, format!("field {} (`{field}`) is not a number", k + 1)))?;
             if !v.is_finite() {
                 return Err(err(line, format!("field {} is not finite (`{field}`)", k + 1)));
             }
@@ -83,7 +90,10 @@ pub fn parse_npy(file: &str, bytes: &[u8]) -> Result<Matrix> {
     } else if descr.starts_with("'<f4'") {
         4
     } else {
-        return Err(err(format!("dtype {} is not supported: save float64 or float32", descr.split(',').next().unwrap_or(""))));
+        return Err(err(format!(
+            "dtype {} is not supported: save float64 or float32",
+            descr.split(',').next().unwrap_or("")
+        )));
     };
     if field("fortran_order").is_some_and(|v| v.starts_with("True")) {
         return Err(err("Fortran order is not supported: save np.ascontiguousarray(A)".into()));
@@ -142,7 +152,9 @@ mod tests {
 
     #[test]
     fn malformed_csv_names_the_line() {
-        for (text, line) in [("1,2\n3\n", 2), ("1,2\n\n3,4\n", 2), ("1,2\n3,x\n", 2), ("1,nan\n", 1), ("", 1), ("a,b\n", 1)] {
+        for (text, line) in
+            [("1,2\n3\n", 2), ("1,2\n\n3,4\n", 2), ("1,2\n3,x\n", 2), ("1,nan\n", 1), ("", 1), ("a,b\n", 1)]
+        {
             match parse_csv("f.csv", text) {
                 Err(Error::Csv { line: l, .. }) => assert_eq!(l, line, "{text:?}"),
                 other => panic!("{text:?}: {other:?}"),

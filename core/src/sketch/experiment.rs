@@ -21,7 +21,8 @@ use super::operators::{Sketch, SketchKind};
 use super::regression::{metrics, precondition_with, quantile, Design, Exact, Instance, TrialMetrics};
 use crate::backend::Backend;
 use crate::error::{Error, Result};
-use crate::frame::{Budget, Frame, StopReason, Stepper};
+use crate::frame::{Budget, Frame, Stepper, StopReason};
+use crate::metrics as key;
 use crate::rng::SplitMix64;
 
 /// Largest n·(d + 1) accepted (f64 copies of A on the CPU, an f32 copy on the GPU).
@@ -70,7 +71,10 @@ impl Config {
             return Err(Error::Invalid { name: "m", message: "choose at least one sketch size".into() });
         }
         if !(1..=MAX_TRIALS).contains(&self.trials) {
-            return Err(Error::Invalid { name: "trials", message: format!("it must lie in 1..={MAX_TRIALS}, got {}", self.trials) });
+            return Err(Error::Invalid {
+                name: "trials",
+                message: format!("it must lie in 1..={MAX_TRIALS}, got {}", self.trials),
+            });
         }
         if !(self.tol > 0.0 && self.tol < 1.0) {
             return Err(Error::Invalid { name: "tol", message: format!("it must lie in (0, 1), got {}", self.tol) });
@@ -133,7 +137,12 @@ pub struct Stats {
 
 impl Stats {
     pub fn of(values: &[f64]) -> Self {
-        Self { median: quantile(values, 0.5), p10: quantile(values, 0.1), p90: quantile(values, 0.9), p99: quantile(values, 0.99) }
+        Self {
+            median: quantile(values, 0.5),
+            p10: quantile(values, 0.1),
+            p90: quantile(values, 0.9),
+            p99: quantile(values, 0.99),
+        }
     }
 }
 
@@ -232,7 +241,11 @@ impl Experiment {
     /// Draws the design (b = A x_s + r, r ⟂ range(A), ‖r‖ = 1) from `seed` and builds the experiment.
     pub fn generate(design: Design, n: usize, d: usize, config: Config, backend: Backend) -> Result<Self> {
         if n.saturating_mul(d + 1) > MAX_ENTRIES {
-            return Err(Error::TooBig { name: "n·(d + 1)", value: n.saturating_mul(d + 1) as i64, max: MAX_ENTRIES as i64 });
+            return Err(Error::TooBig {
+                name: "n·(d + 1)",
+                value: n.saturating_mul(d + 1) as i64,
+                max: MAX_ENTRIES as i64,
+            });
         }
         let instance = Instance::generate(design, n, d, config.seed)?;
         Self::new(instance, Some(design), config, backend)
@@ -280,7 +293,10 @@ impl Experiment {
     /// Changes the trial count without losing the trials run (the UI's "more trials").
     pub fn set_trials(&mut self, trials: usize) -> Result<()> {
         if !(1..=MAX_TRIALS).contains(&trials) {
-            return Err(Error::Invalid { name: "trials", message: format!("it must lie in 1..={MAX_TRIALS}, got {trials}") });
+            return Err(Error::Invalid {
+                name: "trials",
+                message: format!("it must lie in 1..={MAX_TRIALS}, got {trials}"),
+            });
         }
         self.config.trials = trials.max(self.next_trial);
         self.last = None;
@@ -333,7 +349,8 @@ impl Experiment {
                 let p = precondition_with(&self.instance, &sa, Some(&sb), m, cfg.tol, cfg.max_lsqr)?;
                 trial.seconds = start.elapsed().as_secs_f64();
                 let norm = exact.x.iter().map(|v| v * v).sum::<f64>().sqrt().max(f64::MIN_POSITIVE);
-                trial.relative_error = p.x.iter().zip(&exact.x).map(|(a, b)| (a - b).powi(2)).sum::<f64>().sqrt() / norm;
+                trial.relative_error =
+                    p.x.iter().zip(&exact.x).map(|(a, b)| (a - b).powi(2)).sum::<f64>().sqrt() / norm;
                 trial.metrics = metrics(&self.instance, &exact, &p.x, false);
                 trial.lsqr_iterations = p.iterations;
                 trial.residuals = p.residuals;
@@ -399,8 +416,8 @@ impl Stepper for Experiment {
         self.elapsed_ms += start.elapsed().as_secs_f64() * 1e3;
         let done = self.next_trial >= self.config.trials;
         let mut metrics: std::collections::BTreeMap<String, f64> = self.cell_metrics(0).into_iter().collect();
-        metrics.insert("completed".into(), self.completed() as f64);
-        metrics.insert("exact_seconds".into(), self.exact_seconds);
+        metrics.insert(key::COMPLETED.to_owned(), self.completed() as f64);
+        metrics.insert(key::EXACT_SECONDS.to_owned(), self.exact_seconds);
         let frame = Frame {
             iteration: self.completed() as u64,
             metrics,
@@ -426,7 +443,12 @@ mod tests {
 
     #[test]
     fn trials_accumulate_round_robin_and_resume() {
-        let config = Config { sketches: vec![SketchKind::Gaussian, SketchKind::CountSketch], ms: vec![20, 40], trials: 5, ..Config::default() };
+        let config = Config {
+            sketches: vec![SketchKind::Gaussian, SketchKind::CountSketch],
+            ms: vec![20, 40],
+            trials: 5,
+            ..Config::default()
+        };
         let mut e = Experiment::generate(Design::Gaussian, 200, 5, config, cpu()).unwrap();
         let f = poll_ready(e.step(Budget::iterations(6))).unwrap();
         assert_eq!(f.iteration, 6);
@@ -458,7 +480,8 @@ mod tests {
 
     #[test]
     fn trials_are_reproducible_from_the_seed() {
-        let config = Config { sketches: vec![SketchKind::Osnap], ms: vec![30], trials: 3, seed: 9, ..Config::default() };
+        let config =
+            Config { sketches: vec![SketchKind::Osnap], ms: vec![30], trials: 3, seed: 9, ..Config::default() };
         let run = || {
             let mut e = Experiment::generate(Design::Heavy, 150, 4, config.clone(), cpu()).unwrap();
             poll_ready(run_to_end(&mut e, Budget::iterations(10), |_| {})).unwrap();
@@ -469,7 +492,13 @@ mod tests {
 
     #[test]
     fn preconditioned_trials_reach_the_exact_solution() {
-        let config = Config { sketches: SketchKind::ALL.to_vec(), ms: vec![40], trials: 2, solver: Solver::Precondition, ..Config::default() };
+        let config = Config {
+            sketches: SketchKind::ALL.to_vec(),
+            ms: vec![40],
+            trials: 2,
+            solver: Solver::Precondition,
+            ..Config::default()
+        };
         let mut e = Experiment::generate(Design::Heavy, 300, 10, config, cpu()).unwrap();
         poll_ready(run_to_end(&mut e, Budget::iterations(100), |_| {})).unwrap();
         for c in e.cells() {

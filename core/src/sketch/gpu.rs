@@ -27,7 +27,10 @@ use crate::gpu::{GpuContext, Shader};
 /// `shaders/sketch/dense_apply.wgsl`, after `philox.wgsl`.
 pub const DENSE_APPLY_SHADER: Shader = Shader {
     path: "sketch/dense_apply.wgsl",
-    source: concat!(include_str!("../../../shaders/sketch/philox.wgsl"), include_str!("../../../shaders/sketch/dense_apply.wgsl")),
+    source: concat!(
+        include_str!("../../../shaders/sketch/philox.wgsl"),
+        include_str!("../../../shaders/sketch/dense_apply.wgsl")
+    ),
 };
 /// Butterfly stages of the Walsh–Hadamard transform run per pass of `fwht_stages` (its register block holds
 /// 2³ rows of a column).
@@ -36,10 +39,14 @@ const FWHT_STAGES_PER_PASS: u32 = 3;
 /// `shaders/sketch/srht.wgsl`, after `philox.wgsl`.
 pub const SRHT_SHADER: Shader = Shader {
     path: "sketch/srht.wgsl",
-    source: concat!(include_str!("../../../shaders/sketch/philox.wgsl"), include_str!("../../../shaders/sketch/srht.wgsl")),
+    source: concat!(
+        include_str!("../../../shaders/sketch/philox.wgsl"),
+        include_str!("../../../shaders/sketch/srht.wgsl")
+    ),
 };
 /// `shaders/sketch/gather.wgsl`.
-pub const GATHER_SHADER: Shader = Shader { path: "sketch/gather.wgsl", source: include_str!("../../../shaders/sketch/gather.wgsl") };
+pub const GATHER_SHADER: Shader =
+    Shader { path: "sketch/gather.wgsl", source: include_str!("../../../shaders/sketch/gather.wgsl") };
 
 /// Most output columns per thread in dense_partial (its private sums; `COLS` in the shader).
 const DENSE_COLS: usize = 32;
@@ -142,7 +149,7 @@ pub async fn apply(ctx: &GpuContext, sketch: &Sketch, a: &GpuMatrix) -> Result<V
                     // Every chunk of columns draws S again: as few chunks as DENSE_COLS sums allow, equal widths.
                     let width = d.div_ceil(d.div_ceil(DENSE_COLS));
                     let chunks = d.div_ceil(width); // no chunk left empty (width · (chunks − 1) < d)
-                    // Fewer, longer blocks when MAX_BLOCKS partial copies of Y would not fit one binding.
+                                                    // Fewer, longer blocks when MAX_BLOCKS partial copies of Y would not fit one binding.
                     let limit = ctx.limits().max_storage_buffer_binding_size.min(ctx.limits().max_buffer_size) as usize;
                     let fit = (limit / (m * d * 4).max(1)).clamp(1, MAX_BLOCKS);
                     let block = BLOCK_ROWS.max(n.div_ceil(fit));
@@ -190,7 +197,12 @@ pub async fn apply(ctx: &GpuContext, sketch: &Sketch, a: &GpuMatrix) -> Result<V
                     let uniform = ctx.uniform("srht signs", &base);
                     let pipeline = ctx.pipeline(SRHT_SHADER, "srht_signs");
                     let grid = ctx.grid((padded * d).div_ceil(256) as u32)?;
-                    dispatch(&mut encoder, &pipeline, &ctx.bind(&pipeline, &[(0, &uniform), (1, &a.buffer), (2, &x)]), grid);
+                    dispatch(
+                        &mut encoder,
+                        &pipeline,
+                        &ctx.bind(&pipeline, &[(0, &uniform), (1, &a.buffer), (2, &x)]),
+                        grid,
+                    );
                     keep.push(uniform);
                     // H = the L butterfly stages, up to three per pass (the same bits as one per pass).
                     let fwht = ctx.pipeline(SRHT_SHADER, "fwht_stages");
@@ -204,13 +216,20 @@ pub async fn apply(ctx: &GpuContext, sketch: &Sketch, a: &GpuMatrix) -> Result<V
                         keep.push(uniform);
                         bit += bits;
                     }
-                    let y = gather(ctx, &mut encoder, plan.as_ref().expect("SRHT has a gather plan"), &x, m, d, &mut keep)?;
+                    let y =
+                        gather(ctx, &mut encoder, plan.as_ref().expect("SRHT has a gather plan"), &x, m, d, &mut keep)?;
                     keep.push(x);
                     y
                 }
-                SketchKind::CountSketch | SketchKind::Osnap => {
-                    gather(ctx, &mut encoder, plan.as_ref().expect("sparse sketches have a gather plan"), &a.buffer, m, d, &mut keep)?
-                }
+                SketchKind::CountSketch | SketchKind::Osnap => gather(
+                    ctx,
+                    &mut encoder,
+                    plan.as_ref().expect("sparse sketches have a gather plan"),
+                    &a.buffer,
+                    m,
+                    d,
+                    &mut keep,
+                )?,
             };
             ctx.queue().submit([encoder.finish()]);
             drop(keep);
@@ -226,7 +245,12 @@ pub async fn apply_slice(ctx: &GpuContext, sketch: &Sketch, a: &[f32], d: usize)
     apply(ctx, sketch, &matrix).await
 }
 
-fn dispatch(encoder: &mut wgpu::CommandEncoder, pipeline: &wgpu::ComputePipeline, bind: &wgpu::BindGroup, grid: (u32, u32)) {
+fn dispatch(
+    encoder: &mut wgpu::CommandEncoder,
+    pipeline: &wgpu::ComputePipeline,
+    bind: &wgpu::BindGroup,
+    grid: (u32, u32),
+) {
     let mut pass = encoder.begin_compute_pass(&Default::default());
     pass.set_pipeline(pipeline);
     pass.set_bind_group(0, bind, &[]);

@@ -1,4 +1,4 @@
-//! Matrix nuclear norm vs the Matrix Nuclear-Norm proxy (REFERENCE.md §2; "Matrix Nuclear-Norm", 2024).
+//! Matrix nuclear norm vs the Matrix Nuclear-Norm proxy (docs/methods.md §2; "Matrix Nuclear-Norm", 2024).
 //!
 //! R̂ = the rows of X (N × d) after centring every column (dimension) and scaling every row to unit length.
 //! - exact: ‖R̂‖_* / N = (1/N) Σ σ_k(R̂), by the SVD (faer, f64), O(N d min(N, d));
@@ -43,7 +43,11 @@ pub fn generate(n: usize, d: usize, rank: usize, collapse: f64, seed: u64) -> Re
 
 fn check_size(n: usize, d: usize) -> Result<()> {
     if n < 2 || d == 0 {
-        return Err(Error::TooSmall { name: if n < 2 { "N" } else { "d" }, value: if n < 2 { n } else { d } as i64, min: if n < 2 { 2 } else { 1 } });
+        return Err(Error::TooSmall {
+            name: if n < 2 { "N" } else { "d" },
+            value: if n < 2 { n } else { d } as i64,
+            min: if n < 2 { 2 } else { 1 },
+        });
     }
     if n.saturating_mul(d) > MAX_ENTRIES {
         return Err(Error::TooBig { name: "N·d", value: n.saturating_mul(d) as i64, max: MAX_ENTRIES as i64 });
@@ -118,7 +122,83 @@ pub fn compare(x: &[f64], n: usize, d: usize) -> Result<NuclearReport> {
     let spectrum = spectrum(&r, n, d)?;
     let exact = spectrum.iter().sum::<f64>() / n as f64;
     let exact_seconds = t.elapsed().as_secs_f64();
-    Ok(NuclearReport { exact, proxy: p, ratio: if exact > 0.0 { p / exact } else { f64::INFINITY }, exact_seconds, proxy_seconds, spectrum })
+    Ok(NuclearReport {
+        exact,
+        proxy: p,
+        ratio: if exact > 0.0 { p / exact } else { f64::INFINITY },
+        exact_seconds,
+        proxy_seconds,
+        spectrum,
+    })
+}
+
+/// The seed the comparison's three matrices are drawn from (the page's and the CLI's).
+pub const SEED: u64 = 7;
+
+/// The three matrices compared: the person's, i.i.d. rows, and a rank-1 (fully collapsed) one.
+pub const MATRICES: [&str; 3] = ["your matrix", "i.i.d. rows", "rank 1 (collapsed)"];
+
+/// The nuclear-norm comparison as a stepper: one matrix per iteration (each an SVD of N × d), so the page
+/// and the CLI show progress between them.
+pub struct Comparison {
+    n: usize,
+    d: usize,
+    /// (rank, collapse) of each matrix still to measure.
+    settings: [(usize, f64); 3],
+    rows: Vec<NuclearReport>,
+    elapsed_ms: f64,
+}
+
+impl Comparison {
+    /// X = (1 − c)·G + c·L of rank r (N × d), then the two references (c = 0; rank 1, c = 1).
+    pub fn new(n: usize, d: usize, rank: usize, collapse: f64) -> Result<Self> {
+        check_size(n, d)?;
+        if !(1..=n.min(d)).contains(&rank) {
+            return Err(Error::Invalid {
+                name: "rank",
+                message: format!("it must lie in 1..={}, got {rank}", n.min(d)),
+            });
+        }
+        Ok(Self { n, d, settings: [(rank, collapse), (1, 0.0), (1, 1.0)], rows: Vec::new(), elapsed_ms: 0.0 })
+    }
+
+    /// The measured matrices so far, in the order of [`MATRICES`].
+    pub fn rows(&self) -> &[NuclearReport] {
+        &self.rows
+    }
+}
+
+impl crate::frame::Stepper for Comparison {
+    async fn step(&mut self, budget: crate::frame::Budget) -> Result<crate::frame::Frame> {
+        let start = Instant::now();
+        let mut ran = 0;
+        while self.rows.len() < MATRICES.len() && ran < budget.max_iterations {
+            let (rank, collapse) = self.settings[self.rows.len()];
+            let x = generate(self.n, self.d, rank, collapse, SEED)?;
+            self.rows.push(compare(&x, self.n, self.d)?);
+            ran += 1;
+            if start.elapsed().as_secs_f64() * 1e3 >= budget.max_millis {
+                break;
+            }
+        }
+        self.elapsed_ms += start.elapsed().as_secs_f64() * 1e3;
+        let done = self.rows.len() == MATRICES.len();
+        let mut metrics = std::collections::BTreeMap::new();
+        if let Some(r) = self.rows.last() {
+            metrics.insert(crate::metrics::EXACT.to_owned(), r.exact);
+            metrics.insert(crate::metrics::PROXY.to_owned(), r.proxy);
+            metrics.insert(crate::metrics::RATIO.to_owned(), r.ratio);
+        }
+        Ok(crate::frame::Frame {
+            iteration: self.rows.len() as u64,
+            metrics,
+            elapsed_ms: self.elapsed_ms,
+            done,
+            converged: done,
+            stop: done.then_some(crate::frame::StopReason::Completed),
+            phase: None,
+        })
+    }
 }
 
 #[cfg(test)]
@@ -137,14 +217,21 @@ mod tests {
 
     #[test]
     fn the_proxy_is_cheap_but_ranks_collapse_the_wrong_way() {
-        // REFERENCE.md: at 512 × 2048, proxy/true ≈ 0.55 for i.i.d. rows, ≫ 1 for rank 1.
+        // docs/methods.md: at 512 × 2048, proxy/true ≈ 0.55 for i.i.d. rows, ≫ 1 for rank 1.
         let (n, d) = (512, 2048);
         let iid = compare(&generate(n, d, 1, 0.0, 1).unwrap(), n, d).unwrap();
         assert!((0.5..0.6).contains(&iid.ratio), "i.i.d. ratio {}", iid.ratio);
         let collapsed = compare(&generate(n, d, 1, 1.0, 1).unwrap(), n, d).unwrap();
         assert!(collapsed.ratio > 10.0, "rank-1 ratio {}", collapsed.ratio);
         // The nuclear norm says rank 1 is far smaller; the proxy says it is larger.
-        assert!(collapsed.exact < 0.1 * iid.exact && collapsed.proxy > iid.proxy, "{} {} / {} {}", collapsed.exact, iid.exact, collapsed.proxy, iid.proxy);
+        assert!(
+            collapsed.exact < 0.1 * iid.exact && collapsed.proxy > iid.proxy,
+            "{} {} / {} {}",
+            collapsed.exact,
+            iid.exact,
+            collapsed.proxy,
+            iid.proxy
+        );
         // Rank 1: one singular value √N, the rest ~0.
         assert!((collapsed.spectrum[0] - (n as f64).sqrt()).abs() < 1e-6 && collapsed.spectrum[1] < 1e-6);
     }

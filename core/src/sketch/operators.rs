@@ -246,7 +246,8 @@ mod tests {
         for i in 0..len {
             for c in 0..d {
                 // Sylvester's H: H_ij = (−1)^{popcount(i & j)}.
-                let want: f64 = (0..len).map(|j| if (i & j).count_ones() % 2 == 0 { 1.0 } else { -1.0 } * x[j * d + c]).sum();
+                let want: f64 =
+                    (0..len).map(|j| if (i & j).count_ones() % 2 == 0 { 1.0 } else { -1.0 } * x[j * d + c]).sum();
                 assert_eq!(fast[i * d + c], want);
             }
         }

@@ -1,4 +1,4 @@
-//! Sketched least squares (REFERENCE.md §2; Song, Ye, Yin, Zhang, "Sketching for ℓ∞ regression", ICML 2023):
+//! Sketched least squares (docs/methods.md §2; Song, Ye, Yin, Zhang, "Sketching for ℓ∞ regression", ICML 2023):
 //! the exact x* = argmin ‖Ax − b‖₂ by Householder QR (faer, f64), sketch-and-solve x′ = argmin ‖SAx − Sb‖₂,
 //! and the per-trial metrics
 //!   ε₂ = ‖A(x′ − x*)‖₂ / ‖Ax* − b‖₂,   ε∞ = √d ‖x′ − x*‖∞ / (‖Ax* − b‖₂ ‖A†‖),   spike = √d ‖e‖∞ / ‖e‖₂,
@@ -57,7 +57,10 @@ impl Instance {
             return Err(Error::TooSmall { name: "d", value: 0, min: 1 });
         }
         if d >= n {
-            return Err(Error::Invalid { name: "d", message: format!("it must be below n = {n} (got {d}): the residual needs room") });
+            return Err(Error::Invalid {
+                name: "d",
+                message: format!("it must be below n = {n} (got {d}): the residual needs room"),
+            });
         }
         let mut rng = SplitMix64::new(seed);
         let gaussian = |rng: &mut SplitMix64, len: usize| (0..len).map(|_| rng.normal()).collect::<Vec<f64>>();
@@ -318,7 +321,10 @@ mod tests {
         let inst = Instance::from_data(a.clone(), vec![1.0, 2.0, 3.0], 3, 2).unwrap();
         assert!(matches!(Exact::new(&inst), Err(Error::Invalid { name: "b", .. })));
         assert!(matches!(Instance::from_data(a.clone(), vec![1.0; 3], 2, 3), Err(Error::ShapeMismatch { .. })));
-        assert!(matches!(Instance::from_data(vec![1.0, f64::NAN, 0.0], vec![1.0; 3], 3, 1), Err(Error::NonFinite { name: "A", .. })));
+        assert!(matches!(
+            Instance::from_data(vec![1.0, f64::NAN, 0.0], vec![1.0; 3], 3, 1),
+            Err(Error::NonFinite { name: "A", .. })
+        ));
         assert!(matches!(Instance::from_data(vec![1.0; 6], vec![1.0; 2], 2, 3), Err(Error::TooBig { name: "d", .. })));
         assert!(Instance::generate(Design::Gaussian, 4, 4, 0).is_err());
         assert!(lstsq(&[f64::NAN, 1.0], &[1.0, 1.0], 2, 1).is_err());
@@ -349,7 +355,14 @@ pub fn sketch_and_precondition(inst: &Instance, sketch: &Sketch, tol: f64, max_i
 /// AR⁻¹ well conditioned, LSQR runs in f64 on A itself and still reaches x*). With Sb, LSQR starts from the
 /// sketch-and-solve x₀ = argmin ‖SAx − Sb‖ (from the same QR) and solves for the correction: it starts
 /// ‖x₀ − x*‖ ≈ ε‖r*‖‖A†‖ away instead of ‖x*‖, a few iterations fewer when b is mostly in range(A).
-pub fn precondition_with(inst: &Instance, sa: &[f64], sb: Option<&[f64]>, m: usize, tol: f64, max_iter: usize) -> Result<Preconditioned> {
+pub fn precondition_with(
+    inst: &Instance,
+    sa: &[f64],
+    sb: Option<&[f64]>,
+    m: usize,
+    tol: f64,
+    max_iter: usize,
+) -> Result<Preconditioned> {
     let (n, d) = (inst.n, inst.d);
     if m < d {
         return Err(Error::TooSmall { name: "m", value: m as i64, min: d as i64 });
@@ -448,7 +461,15 @@ pub fn precondition_with(inst: &Instance, sa: &[f64], sb: Option<&[f64]>, m: usi
 /// matrix Ω (cols × (k + p), Philox-drawn from `seed`), Y = (AAᵀ)^q AΩ with a QR after every product
 /// (power iterations, for slowly decaying spectra), Q = orth(Y), then the SVD of the small B = QᵀA.
 /// Returns the top k singular values of A (rows × cols, row-major), largest first.
-pub fn randomized_svd(a: &[f64], rows: usize, cols: usize, k: usize, oversample: usize, power: usize, seed: u64) -> Result<Vec<f64>> {
+pub fn randomized_svd(
+    a: &[f64],
+    rows: usize,
+    cols: usize,
+    k: usize,
+    oversample: usize,
+    power: usize,
+    seed: u64,
+) -> Result<Vec<f64>> {
     if a.len() != rows * cols {
         return Err(Error::ShapeMismatch { name: "A", got: a.len(), want: rows * cols });
     }
@@ -475,4 +496,3 @@ pub fn randomized_svd(a: &[f64], rows: usize, cols: usize, k: usize, oversample:
     s.truncate(k);
     Ok(s)
 }
-

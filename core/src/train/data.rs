@@ -2,7 +2,7 @@
 //! for regression), a teacher network, the 8×8 digits, and CSV upload; Playground's input features
 //! (x, y, x², y², xy, sin x, sin y); a seeded train/test split and label noise.
 //!
-//! The spiral is REFERENCE.md §3's (the edge-of-stability setting): t = 3π√U, two arms
+//! The spiral is docs/methods.md §3's (the edge-of-stability setting): t = 3π√U, two arms
 //! (x, y) = t (cos(t + πc), sin(t + πc)) / 6 for c ∈ {0, 1}, plus N(0, noise²) per coordinate.
 
 use serde::{Deserialize, Serialize};
@@ -27,7 +27,7 @@ crate::choice! {
         /// Regression on the output of a random 2-8-1 tanh teacher network.
         Teacher => "teacher",
         /// 4 classes in 20 dimensions: means drawn N(0, I) once per seed, points mean + N(0, noise²·I)
-        /// (the noisy-labels setting of REFERENCE.md §3).
+        /// (the noisy-labels setting of docs/methods.md §3).
         Mixture => "mixture",
     }
 }
@@ -80,22 +80,33 @@ pub struct DatasetSpec {
     pub label_noise: f64,
     /// How a noisy label is chosen: a uniformly drawn other class, or the next class (c → c + 1 mod k).
     #[serde(default)]
-    pub noise_kind: NoiseKind,
+    pub label_noise_kind: NoiseKind,
     /// 2-D sets: the input features (default x, y).
     pub features: Vec<Feature>,
+    /// The draw. Not a link's or the CLI's own field: the training lab sets it from its one `seed`.
+    #[serde(skip)]
     pub seed: u64,
 }
 
 impl Default for DatasetSpec {
     fn default() -> Self {
-        Self { kind: DatasetKind::Spiral, n: 200, noise: 0.05, train_ratio: 1.0, label_noise: 0.0, noise_kind: NoiseKind::Symmetric, features: vec![Feature::X, Feature::Y], seed: 0 }
+        Self {
+            kind: DatasetKind::Spiral,
+            n: 200,
+            noise: 0.05,
+            train_ratio: 1.0,
+            label_noise: 0.0,
+            label_noise_kind: NoiseKind::Symmetric,
+            features: vec![Feature::X, Feature::Y],
+            seed: 0,
+        }
     }
 }
 
 crate::choice! {
-    /// Label noise: which wrong class a flipped label takes (`--noise-kind`).
+    /// Label noise: which wrong class a flipped label takes (`--label-noise-kind`).
     #[derive(Default)]
-    pub enum NoiseKind("noise-kind") {
+    pub enum NoiseKind("label-noise-kind") {
         /// A uniformly drawn other class.
         #[default]
         Symmetric => "symmetric",
@@ -185,13 +196,22 @@ impl DatasetSpec {
             return Err(Error::Invalid { name: "n", message: format!("it must lie in 4..=100000, got {}", self.n) });
         }
         if !(self.noise >= 0.0 && self.noise <= 10.0) {
-            return Err(Error::Invalid { name: "noise", message: format!("it must lie in [0, 10], got {}", self.noise) });
+            return Err(Error::Invalid {
+                name: "noise",
+                message: format!("it must lie in [0, 10], got {}", self.noise),
+            });
         }
         if !(self.train_ratio > 0.0 && self.train_ratio <= 1.0) {
-            return Err(Error::Invalid { name: "train-ratio", message: format!("it must lie in (0, 1], got {}", self.train_ratio) });
+            return Err(Error::Invalid {
+                name: "train-ratio",
+                message: format!("it must lie in (0, 1], got {}", self.train_ratio),
+            });
         }
         if !(0.0..=1.0).contains(&self.label_noise) {
-            return Err(Error::Invalid { name: "label-noise", message: format!("it must lie in [0, 1], got {}", self.label_noise) });
+            return Err(Error::Invalid {
+                name: "label-noise",
+                message: format!("it must lie in [0, 1], got {}", self.label_noise),
+            });
         }
         if self.features.is_empty() && !matches!(self.kind, DatasetKind::Digits | DatasetKind::Mixture) {
             return Err(Error::Invalid { name: "features", message: "choose at least one input feature".into() });
@@ -245,7 +265,8 @@ impl DatasetSpec {
             }
             DatasetKind::Plane | DatasetKind::Multigauss | DatasetKind::Teacher => {
                 let teacher = (self.kind == DatasetKind::Teacher).then(|| {
-                    let arch = super::mlp::Architecture::new(2, vec![8], 1, super::mlp::Activation::Tanh).expect("valid");
+                    let arch =
+                        super::mlp::Architecture::new(2, vec![8], 1, super::mlp::Activation::Tanh).expect("valid");
                     let theta = arch.init(self.seed ^ 0x7EAC);
                     (arch, theta)
                 });
@@ -256,7 +277,10 @@ impl DatasetSpec {
                         None if self.kind == DatasetKind::Plane => (x + y) / 10.0,
                         None => {
                             let bumps = [(-2.0, 2.0, 1.0), (2.0, -2.0, 1.0), (2.0, 2.0, -1.0), (-2.0, -2.0, -1.0)];
-                            bumps.iter().map(|(cx, cy, s)| s * (-((x - cx).powi(2) + (y - cy).powi(2)) / 2.0).exp()).sum()
+                            bumps
+                                .iter()
+                                .map(|(cx, cy, s)| s * (-((x - cx).powi(2) + (y - cy).powi(2)) / 2.0).exp())
+                                .sum()
                         }
                     };
                     points.extend([x, y]);
@@ -268,19 +292,25 @@ impl DatasetSpec {
         }
         let classes = if class.is_empty() { 0 } else { 2 };
         let rows = points.len() / 2;
-        let x: Vec<f64> = (0..rows).flat_map(|r| self.features.iter().map(move |f| (r, *f))).map(|(r, f)| f.eval(points[2 * r], points[2 * r + 1])).collect();
-        Ok(self.finish(Dataset {
-            inputs: self.features.len(),
-            x,
-            points,
-            clean_class: class.clone(),
-            class,
-            classes,
-            target,
-            train: vec![],
-            test: vec![],
-            features: self.features.clone(),
-        }, rng))
+        let x: Vec<f64> = (0..rows)
+            .flat_map(|r| self.features.iter().map(move |f| (r, *f)))
+            .map(|(r, f)| f.eval(points[2 * r], points[2 * r + 1]))
+            .collect();
+        Ok(self.finish(
+            Dataset {
+                inputs: self.features.len(),
+                x,
+                points,
+                clean_class: class.clone(),
+                class,
+                classes,
+                target,
+                train: vec![],
+                test: vec![],
+                features: self.features.clone(),
+            },
+            rng,
+        ))
     }
 
     /// MIXTURE_CLASSES Gaussian classes in MIXTURE_DIM dimensions, classes in turn.
@@ -294,21 +324,50 @@ impl DatasetSpec {
             x.extend((0..d).map(|j| means[c * d + j] + self.noise * rng.normal()));
             class.push(c);
         }
-        self.finish(Dataset { inputs: d, x, points: vec![], clean_class: class.clone(), class, classes: k, target: vec![], train: vec![], test: vec![], features: vec![] }, rng)
+        self.finish(
+            Dataset {
+                inputs: d,
+                x,
+                points: vec![],
+                clean_class: class.clone(),
+                class,
+                classes: k,
+                target: vec![],
+                train: vec![],
+                test: vec![],
+                features: vec![],
+            },
+            rng,
+        )
     }
 
     fn digits(&self, rng: SplitMix64) -> Result<Dataset> {
         let mut x = Vec::with_capacity(1797 * 64);
         let mut class = Vec::with_capacity(1797);
         for line in DIGITS8.lines().filter(|l| !l.trim().is_empty()) {
-            let values: Vec<f64> = line.split(',').map(|v| v.trim().parse().expect("shipped digits are numbers")).collect();
+            let values: Vec<f64> =
+                line.split(',').map(|v| v.trim().parse().expect("shipped digits are numbers")).collect();
             x.extend(values[..64].iter().map(|v| v / 16.0));
             class.push(values[64] as usize);
         }
-        Ok(self.finish(Dataset { inputs: 64, x, points: vec![], clean_class: class.clone(), class, classes: 10, target: vec![], train: vec![], test: vec![], features: vec![] }, rng))
+        Ok(self.finish(
+            Dataset {
+                inputs: 64,
+                x,
+                points: vec![],
+                clean_class: class.clone(),
+                class,
+                classes: 10,
+                target: vec![],
+                train: vec![],
+                test: vec![],
+                features: vec![],
+            },
+            rng,
+        ))
     }
 
-    /// Shuffles into train/test and flips `label_noise` of the training labels (as `noise_kind` says).
+    /// Shuffles into train/test and flips `label_noise` of the training labels (as `label_noise_kind` says).
     pub(crate) fn finish(&self, mut d: Dataset, mut rng: SplitMix64) -> Dataset {
         let rows = d.rows();
         let mut order: Vec<usize> = (0..rows).collect();
@@ -321,7 +380,7 @@ impl DatasetSpec {
         if d.classes > 1 && self.label_noise > 0.0 {
             for &r in &d.train {
                 if rng.uniform() < self.label_noise {
-                    let shift = match self.noise_kind {
+                    let shift = match self.label_noise_kind {
                         NoiseKind::Symmetric => 1 + (rng.next_u64() % (d.classes as u64 - 1)) as usize,
                         NoiseKind::Asymmetric => 1,
                     };
@@ -338,14 +397,22 @@ impl DatasetSpec {
 pub fn from_csv(file: &str, text: &str, classify: bool, train_ratio: f64, seed: u64) -> Result<Dataset> {
     let m = crate::sketch::data::parse_csv(file, text)?;
     if m.cols < 2 {
-        return Err(Error::Csv { file: file.to_owned(), line: 1, message: "need at least one input column and the target column".into() });
+        return Err(Error::Csv {
+            file: file.to_owned(),
+            line: 1,
+            message: "need at least one input column and the target column".into(),
+        });
     }
     let inputs = m.cols - 1;
     let x: Vec<f64> = m.data.chunks(m.cols).flat_map(|r| r[..inputs].to_vec()).collect();
     let last: Vec<f64> = m.data.chunks(m.cols).map(|r| r[inputs]).collect();
     let (class, target, classes) = if classify {
         if let Some((k, v)) = last.iter().enumerate().find(|(_, v)| v.fract() != 0.0 || **v < 0.0 || **v > 1000.0) {
-            return Err(Error::Csv { file: file.to_owned(), line: k + 1, message: format!("the label {v} is not a class number 0, 1, 2, …") });
+            return Err(Error::Csv {
+                file: file.to_owned(),
+                line: k + 1,
+                message: format!("the label {v} is not a class number 0, 1, 2, …"),
+            });
         }
         let class: Vec<usize> = last.iter().map(|v| *v as usize).collect();
         let k = class.iter().max().map_or(0, |m| m + 1).max(2);
@@ -356,7 +423,21 @@ pub fn from_csv(file: &str, text: &str, classify: bool, train_ratio: f64, seed: 
     let points = if inputs == 2 { x.clone() } else { vec![] };
     let spec = DatasetSpec { train_ratio, seed, ..DatasetSpec::default() };
     spec.validate()?;
-    Ok(spec.finish(Dataset { inputs, x, points, clean_class: class.clone(), class, classes, target, train: vec![], test: vec![], features: vec![Feature::X, Feature::Y] }, SplitMix64::new(seed)))
+    Ok(spec.finish(
+        Dataset {
+            inputs,
+            x,
+            points,
+            clean_class: class.clone(),
+            class,
+            classes,
+            target,
+            train: vec![],
+            test: vec![],
+            features: vec![Feature::X, Feature::Y],
+        },
+        SplitMix64::new(seed),
+    ))
 }
 
 #[cfg(test)]
@@ -383,7 +464,10 @@ mod tests {
                     // Balanced by construction, except xor (by quadrant: binomial around 50).
                     let ones = d.class.iter().filter(|&&c| c == 1).count();
                     assert_eq!(d.classes, 2);
-                    assert!(if kind == DatasetKind::Xor { (25..=75).contains(&ones) } else { ones == 50 }, "{kind}: {ones}");
+                    assert!(
+                        if kind == DatasetKind::Xor { (25..=75).contains(&ones) } else { ones == 50 },
+                        "{kind}: {ones}"
+                    );
                 }
             }
         }
@@ -406,7 +490,16 @@ mod tests {
 
     #[test]
     fn asymmetric_noise_moves_labels_to_the_next_class() {
-        let spec = DatasetSpec { kind: DatasetKind::Mixture, n: 4000, noise: 1.0, train_ratio: 1.0, label_noise: 0.3, noise_kind: NoiseKind::Asymmetric, features: vec![], ..DatasetSpec::default() };
+        let spec = DatasetSpec {
+            kind: DatasetKind::Mixture,
+            n: 4000,
+            noise: 1.0,
+            train_ratio: 1.0,
+            label_noise: 0.3,
+            label_noise_kind: NoiseKind::Asymmetric,
+            features: vec![],
+            ..DatasetSpec::default()
+        };
         let d = spec.build().unwrap();
         let k = d.classes;
         let flipped: Vec<usize> = d.train.iter().copied().filter(|&r| d.class[r] != d.clean_class[r]).collect();
@@ -422,10 +515,18 @@ mod tests {
 
     #[test]
     fn features_and_label_noise() {
-        let spec = DatasetSpec { kind: DatasetKind::Circle, n: 1000, features: vec![Feature::X2, Feature::Xy], label_noise: 0.3, ..DatasetSpec::default() };
+        let spec = DatasetSpec {
+            kind: DatasetKind::Circle,
+            n: 1000,
+            features: vec![Feature::X2, Feature::Xy],
+            label_noise: 0.3,
+            ..DatasetSpec::default()
+        };
         let d = spec.build().unwrap();
         assert_eq!(d.inputs, 2);
-        assert!((d.x[0] - d.points[0] * d.points[0]).abs() < 1e-12 && (d.x[1] - d.points[0] * d.points[1]).abs() < 1e-12);
+        assert!(
+            (d.x[0] - d.points[0] * d.points[0]).abs() < 1e-12 && (d.x[1] - d.points[0] * d.points[1]).abs() < 1e-12
+        );
         let flipped = d.train.iter().filter(|&&r| d.class[r] != d.clean_class[r]).count() as f64 / d.train.len() as f64;
         assert!((flipped - 0.3).abs() < 0.05, "{flipped}");
     }

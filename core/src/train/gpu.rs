@@ -14,13 +14,16 @@ use bytemuck::{Pod, Zeroable};
 use super::mlp::{Activation, Loss};
 use super::trainer::{Optimizer, Regularization, Trainer};
 use crate::error::{Error, Result};
-use crate::frame::{Budget, Frame, StopReason, Stepper};
+use crate::frame::{Budget, Frame, Stepper, StopReason};
 use crate::gpu::{GpuContext, Shader};
 
 /// `shaders/train/sgd_epoch.wgsl`, after `activation.wgsl`.
 pub const SGD_EPOCH_SHADER: Shader = Shader {
     path: "train/sgd_epoch.wgsl",
-    source: concat!(include_str!("../../../shaders/train/activation.wgsl"), include_str!("../../../shaders/train/sgd_epoch.wgsl")),
+    source: concat!(
+        include_str!("../../../shaders/train/activation.wgsl"),
+        include_str!("../../../shaders/train/sgd_epoch.wgsl")
+    ),
 };
 
 /// The kernel's limits (private arrays sized for them).
@@ -49,7 +52,8 @@ struct Params {
     momentum: f32,
     t0: u32,
     step0: u32,
-    pad: [u32; 3],
+    /// Adam's β₁, β₂, ε ([`super::optimizer::ADAM`]).
+    adam: [f32; 3],
 }
 
 #[repr(C)]
@@ -61,24 +65,33 @@ struct Layers {
     b_off: [u32; 8],
 }
 
-/// Which kernel trains on the device.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum GpuKernel {
-    /// The one-workgroup kernel when the net fits its limits and is tiny (or the adapter is software),
-    /// else the tiled one.
-    Auto,
-    /// `sgd_epoch.wgsl`: every step of an epoch in one workgroup (widths ≤ 64, ≤ 6 hidden layers, B ≤ 256).
-    OneWorkgroup,
-    /// `layers.wgsl`: one tiled matrix multiply per layer and pass, any width, depth and batch.
-    Tiled,
+/// Adam's constants for the kernels' uniforms, from the one definition the CPU trainer uses.
+fn adam_constants() -> [f32; 3] {
+    let a = super::optimizer::ADAM;
+    [a.beta1 as f32, a.beta2 as f32, a.eps as f32]
+}
+
+crate::choice! {
+    /// Which kernel trains on the device (`--gpu-kernel`).
+    #[derive(Default)]
+    pub enum GpuKernel("gpu-kernel") {
+        /// The one-workgroup kernel when the net fits its limits and is tiny (or the adapter is software),
+        /// else the tiled one.
+        #[default]
+        Auto => "auto",
+        /// `sgd_epoch.wgsl`: every step of an epoch in one workgroup (widths ≤ 64, ≤ 6 hidden layers, B ≤ 256).
+        OneWorkgroup => "one-workgroup",
+        /// `layers.wgsl`: one tiled matrix multiply per layer and pass, any width, depth and batch.
+        Tiled => "tiled",
+    }
 }
 
 impl GpuKernel {
-    /// A short name for notes and the CLI.
-    pub fn name(self) -> &'static str {
+    /// What the kernel does, for notes and status lines.
+    pub fn describe(self) -> &'static str {
         match self {
             GpuKernel::Auto => "auto",
-            GpuKernel::OneWorkgroup => "one workgroup per epoch",
+            GpuKernel::OneWorkgroup => "each epoch in one workgroup",
             GpuKernel::Tiled => "tiled matmul per layer",
         }
     }
@@ -155,13 +168,17 @@ struct Hyper {
     lr: f32,
     reg_rate: f32,
     momentum: f32,
-    pad: [u32; 3],
+    /// Adam's β₁, β₂, ε ([`super::optimizer::ADAM`]).
+    adam: [f32; 3],
 }
 
 /// `shaders/train/layers.wgsl`, after `activation.wgsl`.
 pub const LAYERS_SHADER: Shader = Shader {
     path: "train/layers.wgsl",
-    source: concat!(include_str!("../../../shaders/train/activation.wgsl"), include_str!("../../../shaders/train/layers.wgsl")),
+    source: concat!(
+        include_str!("../../../shaders/train/activation.wgsl"),
+        include_str!("../../../shaders/train/layers.wgsl")
+    ),
 };
 
 fn activation_code(a: Activation) -> u32 {
@@ -223,7 +240,10 @@ impl GpuTrainer {
     /// its limits, or data past the device's storage limits, is a typed error.
     pub fn with_kernel(ctx: std::rc::Rc<GpuContext>, cpu: Trainer, kernel: GpuKernel) -> Result<Self> {
         if cpu.config.elr.is_some() || cpu.config.ewc.is_some() || cpu.config.forward_correction.is_some() {
-            return Err(Error::Invalid { name: "config", message: "early-learning regularization, EWC and forward correction train on the CPU only".into() });
+            return Err(Error::Invalid {
+                name: "config",
+                message: "early-learning regularization, EWC and forward correction train on the CPU only".into(),
+            });
         }
         let widths = cpu.architecture().widths();
         let b = cpu.batch_size();
@@ -312,12 +332,21 @@ impl GpuTrainer {
         // The longest epoch order one submission takes (`dispatch_epochs`).
         let (len, spe) = (data.train.len(), cpu.steps_per_epoch() as usize);
         let order_len = len.max(1) * if len % b == 0 { MIN_STEPS_PER_DISPATCH.div_ceil(spe.max(1)) } else { 1 };
-        let too_big = |what: String| Error::Invalid { name: "hidden", message: format!("{what} does not fit a 32-bit index: use the CPU") };
+        let too_big = |what: String| Error::Invalid {
+            name: "hidden",
+            message: format!("{what} does not fit a 32-bit index: use the CPU"),
+        };
         if work_len > u32::MAX as usize / 2 || 4 * p > u32::MAX as usize / 2 {
             return Err(too_big(format!("a network of {p} parameters with batch {b}")));
         }
-        ctx.check_storage_size(|| format!("the activations and deltas of a batch of {b} ({work_len} f32)"), work_len as u64 * 4)?;
-        ctx.check_storage_size(|| format!("θ, its gradient and the optimizer's moments (4 × {p} f32)"), 4 * p as u64 * 4)?;
+        ctx.check_storage_size(
+            || format!("the activations and deltas of a batch of {b} ({work_len} f32)"),
+            work_len as u64 * 4,
+        )?;
+        ctx.check_storage_size(
+            || format!("θ, its gradient and the optimizer's moments (4 × {p} f32)"),
+            4 * p as u64 * 4,
+        )?;
         ctx.check_storage_size(|| "the training inputs".into(), data.x.len() as u64 * 4)?;
         let mut par0 = f32s(cpu.params());
         par0.resize(4 * p, 0.0);
@@ -332,30 +361,61 @@ impl GpuTrainer {
             mask[w..bo].iter_mut().for_each(|m| *m = 1);
         }
         let mask = ctx.upload("train weight mask", &mask);
-        let hyper = ctx.uniform("train hyper", &Hyper { batch: b as u32, rows: 0, p: p as u32, loss: 0, optimizer: 0, reg: 0, lr: 0.0, reg_rate: 0.0, momentum: 0.0, pad: [0; 3] });
+        let hyper = ctx.uniform(
+            "train hyper",
+            &Hyper {
+                batch: b as u32,
+                rows: 0,
+                p: p as u32,
+                loss: 0,
+                optimizer: 0,
+                reg: 0,
+                lr: 0.0,
+                reg_rate: 0.0,
+                momentum: 0.0,
+                adam: adam_constants(),
+            },
+        );
         let u = |v: usize| v as u32;
 
         let matmul = ctx.pipeline(LAYERS_SHADER, "matmul");
         let mut steps: [Vec<Dispatch>; 2] = [Vec::new(), Vec::new()];
         let mut keep = Vec::new();
         // Each dispatch twice: for even steps (counter slot 0) and odd ones (slot 1).
-        let mut push = |entry: &'static str, op: Op, bindings: &[u32], groups: (u32, u32), keep: &mut Vec<wgpu::Buffer>| {
-            let pipeline = if entry == "matmul" { matmul.clone() } else { ctx.pipeline(LAYERS_SHADER, entry) };
-            for (slot, list) in steps.iter_mut().enumerate() {
-                let uniform = ctx.uniform(entry, &Op { slot: slot as u32, ..op });
-                let all: [(u32, &wgpu::Buffer); 9] =
-                    [(0, &uniform), (1, &work), (2, &par), (3, &x), (4, &y), (5, &order), (6, &counter), (7, &hyper), (8, &mask)];
-                let chosen: Vec<(u32, &wgpu::Buffer)> = all.iter().copied().filter(|(k, _)| bindings.contains(k)).collect();
-                let bind = ctx.bind(&pipeline, &chosen);
-                list.push((pipeline.clone(), bind, groups));
-                keep.push(uniform);
-            }
-        };
+        let mut push =
+            |entry: &'static str, op: Op, bindings: &[u32], groups: (u32, u32), keep: &mut Vec<wgpu::Buffer>| {
+                let pipeline = if entry == "matmul" { matmul.clone() } else { ctx.pipeline(LAYERS_SHADER, entry) };
+                for (slot, list) in steps.iter_mut().enumerate() {
+                    let uniform = ctx.uniform(entry, &Op { slot: slot as u32, ..op });
+                    let all: [(u32, &wgpu::Buffer); 9] = [
+                        (0, &uniform),
+                        (1, &work),
+                        (2, &par),
+                        (3, &x),
+                        (4, &y),
+                        (5, &order),
+                        (6, &counter),
+                        (7, &hyper),
+                        (8, &mask),
+                    ];
+                    let chosen: Vec<(u32, &wgpu::Buffer)> =
+                        all.iter().copied().filter(|(k, _)| bindings.contains(k)).collect();
+                    let bind = ctx.bind(&pipeline, &chosen);
+                    list.push((pipeline.clone(), bind, groups));
+                    keep.push(uniform);
+                }
+            };
         // matmul reads the batch (x through `order`, with the counters and hyperparameters) in layer 0.
         let mm = [0, 1, 2, 3, 5, 6, 7];
         // matmul's workgroups: one per 64 × 64 block of C (layers.wgsl's BLOCK).
         let tiles = |rows: usize, cols: usize| (u(cols.div_ceil(64)), u(rows.div_ceil(64)));
-        let act_code = |l: usize| if l + 1 == nl { 3 } else { activation_code(arch.activations.get(l).copied().unwrap_or(Activation::Linear)) };
+        let act_code = |l: usize| {
+            if l + 1 == nl {
+                3
+            } else {
+                activation_code(arch.activations.get(l).copied().unwrap_or(Activation::Linear))
+            }
+        };
         // Forward.
         for (l, &(w_off, b_off, n_i, n_o)) in layers.iter().enumerate() {
             let op = Op {
@@ -463,7 +523,11 @@ impl GpuTrainer {
         };
         debug_assert_eq!(theta.len(), p);
         self.steps_done += total_steps as u64;
-        self.cpu.set_state(theta.into_iter().map(f64::from).collect(), total_steps as u64, clock.elapsed().as_secs_f64() * 1e3);
+        self.cpu.set_state(
+            theta.into_iter().map(f64::from).collect(),
+            total_steps as u64,
+            clock.elapsed().as_secs_f64() * 1e3,
+        );
         Ok(())
     }
 
@@ -486,7 +550,7 @@ impl GpuTrainer {
             momentum: cfg.momentum as f32,
             t0: 0,
             step0: 0,
-            pad: [0; 3],
+            adam: adam_constants(),
         };
         let ctx = &self.ctx;
         let steps_done = self.steps_done as usize;
@@ -499,11 +563,22 @@ impl GpuTrainer {
             let mut first = 0;
             while first < total_steps {
                 let steps = chunk.min(total_steps - first);
-                let params = Params { steps: steps as u32, step0: first as u32, t0: (steps_done + first) as u32, ..base };
+                let params =
+                    Params { steps: steps as u32, step0: first as u32, t0: (steps_done + first) as u32, ..base };
                 let uniform = ctx.uniform("train params", &params);
                 let bind = ctx.bind(
                     &pipeline,
-                    &[(0, &uniform), (1, &f.layers), (2, x), (3, y), (5, &order_buf), (6, &f.theta), (7, scratch), (8, m), (9, v)],
+                    &[
+                        (0, &uniform),
+                        (1, &f.layers),
+                        (2, x),
+                        (3, y),
+                        (5, &order_buf),
+                        (6, &f.theta),
+                        (7, scratch),
+                        (8, m),
+                        (9, v),
+                    ],
                 );
                 {
                     let mut pass = encoder.begin_compute_pass(&Default::default());
@@ -534,10 +609,13 @@ impl GpuTrainer {
             lr: self.cpu.current_lr() as f32,
             reg_rate: cfg.reg_rate as f32,
             momentum: cfg.momentum as f32,
-            pad: [0; 3],
+            adam: adam_constants(),
         };
         if order.len() > t.order_len {
-            return Err(Error::Invalid { name: "epochs", message: format!("an order of {} rows exceeds the device's {}", order.len(), t.order_len) });
+            return Err(Error::Invalid {
+                name: "epochs",
+                message: format!("an order of {} rows exceeds the device's {}", order.len(), t.order_len),
+            });
         }
         let ctx = &self.ctx;
         let steps_done = self.steps_done as u32;

@@ -24,7 +24,13 @@ fn normalise(v: &mut [f64]) -> f64 {
 /// The eigenvalue of largest magnitude by power iteration from a seeded random start: stops when two
 /// successive Rayleigh quotients differ by less than `rtol` relative, or after `max_iter` products
 /// (PyHessian: 100 iterations, rtol 1e-3). Returns (λ, products used).
-pub fn top_eigenvalue(p: usize, mut hvp: impl FnMut(&[f64]) -> Vec<f64>, max_iter: usize, rtol: f64, seed: u64) -> (f64, usize) {
+pub fn top_eigenvalue(
+    p: usize,
+    mut hvp: impl FnMut(&[f64]) -> Vec<f64>,
+    max_iter: usize,
+    rtol: f64,
+    seed: u64,
+) -> (f64, usize) {
     let mut it = PowerIteration::new(p, max_iter, rtol, seed);
     loop {
         if let Some(done) = it.advance(&mut hvp) {
@@ -100,7 +106,11 @@ impl Hutchinson {
         }
         let k = self.samples.len() as f64;
         let mean = self.samples.iter().sum::<f64>() / k;
-        let var = if self.samples.len() > 1 { self.samples.iter().map(|s| (s - mean).powi(2)).sum::<f64>() / (k - 1.0) } else { 0.0 };
+        let var = if self.samples.len() > 1 {
+            self.samples.iter().map(|s| (s - mean).powi(2)).sum::<f64>() / (k - 1.0)
+        } else {
+            0.0
+        };
         Some((mean, (var / k).sqrt()))
     }
 }
@@ -130,7 +140,9 @@ pub fn full_hessian(p: usize, mut hvp: impl FnMut(&[f64]) -> Vec<f64>) -> Vec<f6
 /// Eigenvalues of a symmetric matrix (n × n, row-major), ascending.
 pub fn symmetric_eigenvalues(a: &[f64], n: usize) -> Result<Vec<f64>> {
     let m = Mat::from_fn(n, n, |i, j| a[i * n + j]);
-    let eig = m.self_adjoint_eigenvalues(faer::Side::Lower).map_err(|e| Error::Invalid { name: "H", message: format!("eigen-decomposition failed: {e:?}") })?;
+    let eig = m
+        .self_adjoint_eigenvalues(faer::Side::Lower)
+        .map_err(|e| Error::Invalid { name: "H", message: format!("eigen-decomposition failed: {e:?}") })?;
     let mut v: Vec<f64> = eig.into_iter().collect();
     v.sort_by(f64::total_cmp);
     Ok(v)
@@ -147,14 +159,29 @@ impl Density {
     /// The density smoothed by Gaussians of width `sigma` at `points`.
     pub fn smoothed(&self, points: &[f64], sigma: f64) -> Vec<f64> {
         let c = 1.0 / (sigma * (2.0 * std::f64::consts::PI).sqrt());
-        points.iter().map(|x| self.nodes.iter().zip(&self.weights).map(|(t, w)| w * c * (-(x - t).powi(2) / (2.0 * sigma * sigma)).exp()).sum()).collect()
+        points
+            .iter()
+            .map(|x| {
+                self.nodes
+                    .iter()
+                    .zip(&self.weights)
+                    .map(|(t, w)| w * c * (-(x - t).powi(2) / (2.0 * sigma * sigma)).exp())
+                    .sum()
+            })
+            .collect()
     }
 }
 
 /// Stochastic Lanczos quadrature (Ghorbani, Krishnan & Xiao 2019): per Rademacher probe, `steps` Lanczos
 /// steps with full reorthogonalisation, the tridiagonal T's eigenpairs (θ_k, u_k) give nodes θ_k with
 /// weights u_k[0]².
-pub fn slq_density(p: usize, mut hvp: impl FnMut(&[f64]) -> Vec<f64>, steps: usize, probes: usize, seed: u64) -> Result<Density> {
+pub fn slq_density(
+    p: usize,
+    mut hvp: impl FnMut(&[f64]) -> Vec<f64>,
+    steps: usize,
+    probes: usize,
+    seed: u64,
+) -> Result<Density> {
     let mut rng = SplitMix64::new(seed);
     let steps = steps.clamp(1, p);
     let mut nodes = Vec::new();
@@ -191,7 +218,9 @@ pub fn slq_density(p: usize, mut hvp: impl FnMut(&[f64]) -> Vec<f64>, steps: usi
                 0.0
             }
         });
-        let eig = t.self_adjoint_eigen(faer::Side::Lower).map_err(|e| Error::Invalid { name: "T", message: format!("eigen-decomposition failed: {e:?}") })?;
+        let eig = t
+            .self_adjoint_eigen(faer::Side::Lower)
+            .map_err(|e| Error::Invalid { name: "T", message: format!("eigen-decomposition failed: {e:?}") })?;
         let (s, u) = (eig.S().column_vector(), eig.U());
         for k in 0..m {
             nodes.push(s[k]);

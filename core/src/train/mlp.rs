@@ -4,7 +4,7 @@
 //!
 //! Parameters are one flat vector θ: for each layer l, W_l (out × in, row-major) then b_l (out). Hidden layers
 //! apply their activation; the output layer is linear and feeds the loss:
-//! - `mse`: ½ · mean over samples of Σ_k (o_k − y_k)² (REFERENCE.md §3's "½·mean squared error");
+//! - `mse`: ½ · mean over samples of Σ_k (o_k − y_k)² (docs/methods.md §3's "½·mean squared error");
 //! - `xent`: mean over samples of −Σ_k q_k log softmax(o)_k with q the sample's target distribution (one-hot
 //!   on its class, or label-smoothed), or −log softmax(o)_c given only the class c.
 //!
@@ -96,16 +96,31 @@ impl Architecture {
 
     pub fn validate(&self) -> Result<()> {
         if self.inputs == 0 || self.outputs == 0 {
-            return Err(Error::TooSmall { name: if self.inputs == 0 { "inputs" } else { "outputs" }, value: 0, min: 1 });
+            return Err(Error::TooSmall {
+                name: if self.inputs == 0 { "inputs" } else { "outputs" },
+                value: 0,
+                min: 1,
+            });
         }
         if self.hidden.len() > MAX_HIDDEN_LAYERS {
-            return Err(Error::TooBig { name: "hidden layers", value: self.hidden.len() as i64, max: MAX_HIDDEN_LAYERS as i64 });
+            return Err(Error::TooBig {
+                name: "hidden layers",
+                value: self.hidden.len() as i64,
+                max: MAX_HIDDEN_LAYERS as i64,
+            });
         }
         if let Some(&w) = self.hidden.iter().find(|&&w| w == 0 || w > MAX_WIDTH) {
-            return Err(Error::Invalid { name: "hidden", message: format!("every layer needs 1..={MAX_WIDTH} neurons, got {w}") });
+            return Err(Error::Invalid {
+                name: "hidden",
+                message: format!("every layer needs 1..={MAX_WIDTH} neurons, got {w}"),
+            });
         }
         if self.activations.len() != self.hidden.len() {
-            return Err(Error::ShapeMismatch { name: "activations", got: self.activations.len(), want: self.hidden.len() });
+            return Err(Error::ShapeMismatch {
+                name: "activations",
+                got: self.activations.len(),
+                want: self.hidden.len(),
+            });
         }
         Ok(())
     }
@@ -167,7 +182,8 @@ fn forward(arch: &Architecture, theta: &[f64], input: &[f64]) -> (Vec<Vec<f64>>,
     let mut z = Vec::with_capacity(layers.len());
     for (l, &(w, b, i, o)) in layers.iter().enumerate() {
         let prev = &a[l];
-        let zl: Vec<f64> = (0..o).map(|r| theta[b + r] + (0..i).map(|c| theta[w + r * i + c] * prev[c]).sum::<f64>()).collect();
+        let zl: Vec<f64> =
+            (0..o).map(|r| theta[b + r] + (0..i).map(|c| theta[w + r * i + c] * prev[c]).sum::<f64>()).collect();
         let act = if l + 1 == layers.len() { Activation::Linear } else { arch.activation(l) };
         a.push(zl.iter().map(|&v| act.eval(v).0).collect());
         z.push(zl);
@@ -217,7 +233,14 @@ pub fn loss_grad(arch: &Architecture, theta: &[f64], loss: Loss, batch: Batch, g
 pub type OutputTerm<'a> = &'a mut dyn FnMut(usize, &[f64]) -> (f64, Vec<f64>);
 
 /// [`loss_grad`] plus `extra`'s term per sample, averaged over the batch like the data loss.
-pub fn loss_grad_with(arch: &Architecture, theta: &[f64], loss: Loss, batch: Batch, grad: Option<&mut [f64]>, mut extra: Option<OutputTerm>) -> f64 {
+pub fn loss_grad_with(
+    arch: &Architecture,
+    theta: &[f64],
+    loss: Loss,
+    batch: Batch,
+    grad: Option<&mut [f64]>,
+    mut extra: Option<OutputTerm>,
+) -> f64 {
     use crate::cpu::fused::dot4;
     let axpy = |a: f64, x: &[f64], y: &mut [f64]| y.iter_mut().zip(x).for_each(|(t, v)| *t += a * v);
     let layers = arch.layers();
@@ -234,8 +257,7 @@ pub fn loss_grad_with(arch: &Architecture, theta: &[f64], loss: Loss, batch: Bat
     acts.push(batch.rows.iter().flat_map(|&r| batch.x[r * p_in..(r + 1) * p_in].iter().copied()).collect());
     for (l, &(w, bo, i, o)) in layers.iter().enumerate() {
         let weights = &theta[w..w + o * i];
-        let z: Vec<f64> =
-            acts[l].chunks(i).flat_map(|a| weights.chunks(i).map(move |wr| dot4(a, wr))).collect();
+        let z: Vec<f64> = acts[l].chunks(i).flat_map(|a| weights.chunks(i).map(move |wr| dot4(a, wr))).collect();
         let mut z = z;
         let act = if l + 1 == n_layers { Activation::Linear } else { arch.activation(l) };
         for row in z.chunks_mut(o) {
@@ -312,7 +334,9 @@ pub fn hvp(arch: &Architecture, theta: &[f64], loss: Loss, batch: Batch, v: &[f6
             for row in 0..o {
                 let (wr, vr) = (&theta[w + row * i..w + (row + 1) * i], &v[w + row * i..w + (row + 1) * i]);
                 zl[row] = theta[b + row] + wr.iter().zip(prev).map(|(x, y)| x * y).sum::<f64>();
-                rzl[row] = v[b + row] + vr.iter().zip(prev).map(|(x, y)| x * y).sum::<f64>() + wr.iter().zip(rprev).map(|(x, y)| x * y).sum::<f64>();
+                rzl[row] = v[b + row]
+                    + vr.iter().zip(prev).map(|(x, y)| x * y).sum::<f64>()
+                    + wr.iter().zip(rprev).map(|(x, y)| x * y).sum::<f64>();
             }
             let act = act_of(l);
             a.push(zl.iter().map(|&t| act.eval(t).0).collect());
@@ -400,7 +424,8 @@ mod tests {
                     let (mut p, mut m) = (theta.clone(), theta.clone());
                     p[k] += h;
                     m[k] -= h;
-                    let fd = (loss_grad(&arch, &p, loss, batch, None) - loss_grad(&arch, &m, loss, batch, None)) / (2.0 * h);
+                    let fd =
+                        (loss_grad(&arch, &p, loss, batch, None) - loss_grad(&arch, &m, loss, batch, None)) / (2.0 * h);
                     // Central differences: O(h²) truncation + O(ε/h) rounding ≈ 1e-9 here.
                     assert!((g[k] - fd).abs() < 1e-7 * (1.0 + fd.abs()), "{loss} {act} θ[{k}]: {} vs {fd}", g[k]);
                 }
@@ -445,4 +470,3 @@ mod tests {
         assert_eq!(arch.params(), 2 * 32 + 32 + 32 * 32 + 32 + 32 + 1);
     }
 }
-

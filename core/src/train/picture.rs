@@ -20,7 +20,9 @@ impl NetworkPicture {
     pub fn of(t: &Trainer) -> NetworkPicture {
         let arch = t.architecture();
         let features = &t.data().features;
-        let inputs = (0..arch.inputs).map(|k| if arch.inputs == features.len() { features[k].name().to_owned() } else { String::new() }).collect();
+        let inputs = (0..arch.inputs)
+            .map(|k| if arch.inputs == features.len() { features[k].name().to_owned() } else { String::new() })
+            .collect();
         NetworkPicture { widths: arch.widths(), layers: arch.layers(), theta: t.params().to_vec(), inputs }
     }
 }
@@ -63,7 +65,9 @@ impl BoundaryPicture {
             }
         }
         let test: std::collections::HashSet<usize> = d.test.iter().copied().collect();
-        let points = (0..d.rows()).map(|r| (d.points[2 * r], d.points[2 * r + 1], d.class.get(r).copied().unwrap_or(0), test.contains(&r))).collect();
+        let points = (0..d.rows())
+            .map(|r| (d.points[2 * r], d.points[2 * r + 1], d.class.get(r).copied().unwrap_or(0), test.contains(&r)))
+            .collect();
         Some(BoundaryPicture { grid, size, lo, hi, points, regression: d.classes == 0 })
     }
 }
@@ -96,7 +100,9 @@ impl HessianPicture {
         if p > MAX_HESSIAN_PARAMS {
             return Err(Error::Invalid {
                 name: "hessian",
-                message: format!("{p} parameters: the exact Hessian view is limited to {MAX_HESSIAN_PARAMS} (use a smaller net)"),
+                message: format!(
+                    "{p} parameters: the exact Hessian view is limited to {MAX_HESSIAN_PARAMS} (use a smaller net)"
+                ),
             });
         }
         let h = full_hessian(p, |v| t.hessian_vector(v));

@@ -2,51 +2,30 @@
 //! which replays the kept corpus and every input a fuzzer ever found in `cargo test`. Each check panics
 //! when a property fails; a typed error is always an accepted answer.
 
-use regula_core::gen::{continual, double_descent, epoch_wise, noisy_labels, pskd, quadratic, student_teacher};
-use regula_core::urlstate::{decode, encode};
-use serde::de::DeserializeOwned;
-use serde::Serialize;
-
-/// One lab's link round trip: any text decodes (never a panic); what it decodes to re-encodes to a link
-/// that decodes to the same value with no notice.
-fn link_round_trip<T>(query: &str, default: &T)
-where
-    T: Serialize + DeserializeOwned + Clone + PartialEq + std::fmt::Debug,
-{
-    let d = decode(query, default, |_: &T| Ok::<(), String>(()));
-    for n in &d.notices {
-        // A notice quotes at most 40 characters of the link per value, with no control characters.
-        assert!(!n.chars().any(char::is_control) && n.chars().count() < 400, "notice {n:?}");
-    }
-    let again = encode(&d.value, default, d.tab.as_deref());
-    let back = decode(&again, default, |_: &T| Ok::<(), String>(()));
-    assert!(back.notices.is_empty(), "{again}: {:?}", back.notices);
-    assert_eq!(back.value, d.value, "{again}");
-}
-
-/// The URL-state codec over every lab's parameters.
+/// The link codec over every lab's parameters (`regula_core::lab::link`): any text decodes (never a
+/// panic) to parameters the lab accepts; what it decodes to re-encodes to a link that decodes to the same
+/// value with no notice.
 pub fn urlstate(data: &[u8]) {
     let q = String::from_utf8_lossy(data);
-    link_round_trip(&q, &regula_core::ot::SolverParams::default());
-    link_round_trip(&q, &regula_core::ot::ProblemSpec::default());
-    link_round_trip(&q, &regula_core::train::trainer::TrainConfig::default());
-    link_round_trip(&q, &regula_core::train::data::DatasetSpec::default());
-    link_round_trip(&q, &regula_core::sketch::experiment::Config::default());
-    link_round_trip(&q, &regula_core::demo::ReduceCheckParams::default());
-    link_round_trip(&q, &student_teacher::Config::default());
-    link_round_trip(&q, &double_descent::Config::default());
-    link_round_trip(&q, &epoch_wise::Config::default());
-    link_round_trip(&q, &noisy_labels::Config::default());
-    link_round_trip(&q, &pskd::Config::default());
-    link_round_trip(&q, &continual::Config::default());
-    link_round_trip(&q, &quadratic::Config::default());
+    for lab in regula_core::lab::catalog::ALL {
+        let (value, notices) = lab.decode(&q);
+        for n in &notices {
+            // A notice quotes at most 40 characters of the link per value, with no control characters.
+            assert!(!n.chars().any(char::is_control) && n.chars().count() < 600, "notice {n:?}");
+        }
+        assert!(lab.parse_json(&value).is_ok(), "{}: {q:?} decoded to parameters the lab refuses", lab.def().name());
+        let again = lab.encode(&value).expect("a decoded value encodes");
+        let (back, notices) = lab.decode(&again);
+        assert!(notices.is_empty(), "{again}: {notices:?}");
+        assert_eq!(back, value, "{again}");
+    }
 }
 
 /// The CSV and NumPy readers: a typed error, or data that is finite and of the stated shape.
 pub fn readers(data: &[u8]) {
     let text = String::from_utf8_lossy(data);
     if let Ok(p) = regula_core::ot::csv::parse_points("points.csv", &text) {
-        assert!(p.dim >= 1 && p.coords.len() == p.dim * p.len() && p.len() >= 1);
+        assert!(p.dim >= 1 && p.coords.len() == p.dim * p.len() && !p.is_empty());
         assert!(p.coords.iter().all(|v| v.is_finite()));
         assert!(p.weights.iter().all(|w| w.is_finite() && *w >= 0.0));
         assert!((p.weights.iter().sum::<f64>() - 1.0).abs() < 1e-9);

@@ -63,7 +63,8 @@ pub fn problems() -> Vec<(String, OtProblem)> {
 /// (columns, ≤ 64 terms per partial), adding ≲ 1e-6. So 1e-4 relative holds with margin.
 pub async fn newton_system_error(ctx: &Rc<GpuContext>, problem: &OtProblem, eps: f64, n1: u64, keep: usize) -> f64 {
     let density = Some(keep as f64 / problem.m() as f64);
-    let params = SolverParams { method: Method::Sns, eps, n1, density, tol: 1e-30, max_iter: n1 + 1, ..Default::default() };
+    let params =
+        SolverParams { method: Method::Sns, eps, n1, density, tol: 1e-30, max_iter: n1 + 1, ..Default::default() };
     let k = params.keep_per_row(problem.m());
     assert_eq!(k, keep, "density {density:?} keeps {k}, not {keep}");
     let mut gpu = GpuSinkhorn::new(ctx.clone(), problem, params).await.expect("gpu sns");
@@ -98,12 +99,16 @@ pub async fn newton_system_error(ctx: &Rc<GpuContext>, problem: &OtProblem, eps:
         for r in 0..k {
             // The r-th largest value, within rounding (the GPU may swap near-equal entries).
             let got = sys.top_val[i * k + r];
-            assert!(rel(got, row[r]) < 1e-3 || (got - row[r]).abs() < 1e-12, "row {i}: rank {r} is {got}, want {}", row[r]);
+            assert!(
+                rel(got, row[r]) < 1e-3 || (got - row[r]).abs() < 1e-12,
+                "row {i}: rank {r} is {got}, want {}",
+                row[r]
+            );
             worst = worst.max(rel(got, row[r]).min((got - row[r]).abs() / row[0]));
         }
     }
-    for j in 0..m {
-        worst = worst.max(rel(sys.col_sums[j], cols[j]));
+    for (got, want) in sys.col_sums.iter().zip(&cols) {
+        worst = worst.max(rel(*got, *want));
     }
     worst
 }

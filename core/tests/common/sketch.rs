@@ -52,7 +52,12 @@ pub async fn check_apply(ctx: &GpuContext, sketch: &Sketch, d: usize) {
             let a_sum: f64 = (0..n).map(|j| a64[j * d + c].abs()).sum();
             let scale = s_max * a_sum;
             let diff = (f64::from(gpu[i * d + c]) - cpu[i * d + c]).abs();
-            assert!(diff <= entry_tol * a_sum + 6e-6 * scale + 1e-9, "{kind} ({i},{c}): gpu {} vs cpu {} (scale {scale})", gpu[i * d + c], cpu[i * d + c]);
+            assert!(
+                diff <= entry_tol * a_sum + 6e-6 * scale + 1e-9,
+                "{kind} ({i},{c}): gpu {} vs cpu {} (scale {scale})",
+                gpu[i * d + c],
+                cpu[i * d + c]
+            );
         }
     }
 }

@@ -15,15 +15,23 @@ pub const TOL: f64 = 2e-3;
 
 /// Runs both (the GPU with `kernel`) from the same initial weights and epoch orders; returns (max |θ_gpu − θ_cpu| / (1 + |θ_cpu|),
 /// train loss cpu, train loss gpu).
-pub async fn compare(ctx: Rc<GpuContext>, spec: DatasetSpec, config: TrainConfig, kernel: GpuKernel) -> (f64, f64, f64) {
+pub async fn compare(
+    ctx: Rc<GpuContext>,
+    spec: DatasetSpec,
+    config: TrainConfig,
+    kernel: GpuKernel,
+) -> (f64, f64, f64) {
     let data = spec.build().unwrap();
     let mut cpu = Trainer::new(data.clone(), config.clone()).unwrap();
     let mut gpu = GpuTrainer::with_kernel(ctx, Trainer::new(data, config).unwrap(), kernel).unwrap();
     assert_eq!(gpu.kernel(), kernel, "the kernel asked for");
     let fc = run_to_end(&mut cpu, Budget::iterations(100_000), |_| {}).await.unwrap();
-    let fg = run_to_end(&mut gpu, Budget::iterations(100_000), |f| assert!(f.metrics.values().all(|v| v.is_finite()))).await.unwrap();
+    let fg = run_to_end(&mut gpu, Budget::iterations(100_000), |f| assert!(f.metrics.values().all(|v| v.is_finite())))
+        .await
+        .unwrap();
     assert_eq!(fc.iteration, fg.iteration, "same number of updates");
     assert_eq!(fg.stop, Some(StopReason::Completed));
-    let worst = cpu.params().iter().zip(gpu.cpu().params()).map(|(c, g)| (c - g).abs() / (1.0 + c.abs())).fold(0.0, f64::max);
+    let worst =
+        cpu.params().iter().zip(gpu.cpu().params()).map(|(c, g)| (c - g).abs() / (1.0 + c.abs())).fold(0.0, f64::max);
     (worst, fc.metric("train_loss").unwrap(), fg.metric("train_loss").unwrap())
 }

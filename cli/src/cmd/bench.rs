@@ -1,0 +1,218 @@
+//! `regula bench`: benchmarks measured side by side in one run, with ratios.
+
+use clap::{value_parser, Arg, ArgMatches, Command};
+use regula_core::sketch::operators::{Sketch, SketchKind};
+use regula_core::train::gpu::{GpuKernel, GpuTrainer};
+use regula_core::train::{DatasetKind, DatasetSpec, Loss, Optimizer, TrainConfig, Trainer};
+use regula_core::{Backend, BackendChoice, Budget, Error};
+use serde_json::json;
+
+fn common_args(c: Command) -> Command {
+    c.arg(
+        Arg::new("backend")
+            .long("backend")
+            .default_value("auto")
+            .value_parser(BackendChoice::NAMES.to_vec())
+            .help("auto (GPU if an adapter opens), cpu or gpu."),
+    )
+    .arg(crate::kit::switch("json", "Make the last line of stdout one JSON object with the results."))
+}
+
+fn common(m: &ArgMatches) -> Result<(BackendChoice, bool), Error> {
+    let choice = m.get_one::<String>("backend").map_or(Ok(BackendChoice::Auto), |s| s.parse())?;
+    Ok((choice, crate::kit::on(m, "json")))
+}
+
+pub fn command() -> Command {
+    Command::new("bench")
+        .about("Benchmarks measured side by side in one run, with ratios.")
+        .subcommand_required(true)
+        .subcommand(common_args(
+            Command::new("sketch-apply")
+                .about("SRHT apply vs dense Gaussian apply (S·A, m = 4d), CPU and GPU.")
+                .arg(Arg::new("n").long("n").default_value("65536").value_parser(value_parser!(usize)).help("Rows n of A."))
+                .arg(Arg::new("d").long("d").default_value("64").value_parser(value_parser!(usize)).help("Columns d of A."))
+                .arg(Arg::new("reps").long("reps").default_value("3").value_parser(value_parser!(usize)).help("Repetitions; the median is reported.")),
+        ))
+        .subcommand(common_args(
+            Command::new("train-gpu")
+                .about("Training steps/s on digits (cross-entropy, Adam): CPU f64 vs the GPU's one-workgroup and tiled kernels, with the achieved GFLOP/s (6·P·B per step).")
+                .arg(Arg::new("epochs").long("epochs").default_value("2").value_parser(value_parser!(usize)).help("Measured epochs per net (after one warm-up epoch)."))
+                .arg(Arg::new("max-width").long("max-width").default_value("1024").value_parser(value_parser!(usize)).help("Largest hidden width tried (32, 256, 1024 up to this).")),
+        ))
+}
+
+pub async fn run(m: &ArgMatches) -> Result<(), Error> {
+    match m.subcommand() {
+        Some(("sketch-apply", m)) => sketch_apply(m).await,
+        Some(("train-gpu", m)) => train_gpu(m).await,
+        _ => Err(Error::Invalid { name: "command", message: "name a benchmark: sketch-apply or train-gpu".into() }),
+    }
+}
+
+/// Median seconds of `reps` runs of `f`.
+async fn median_seconds<F: std::future::Future<Output = Result<(), Error>>>(
+    reps: usize,
+    mut f: impl FnMut() -> F,
+) -> Result<f64, Error> {
+    let mut times = Vec::new();
+    for _ in 0..reps.max(1) {
+        let t = std::time::Instant::now();
+        f().await?;
+        times.push(t.elapsed().as_secs_f64());
+    }
+    times.sort_by(f64::total_cmp);
+    Ok(times[times.len() / 2])
+}
+
+/// SRHT vs dense Gaussian S·A at m = 4d: CPU (f64) and, when an adapter opens, GPU (f32, A resident,
+/// S·A read back). The dense apply is compute-bound (2mnd flops, plus drawing mn normals), the SRHT
+/// memory-bound (n′d log₂ n′ adds in ⌈log₂ n′ / 8⌉ passes on the GPU): the ratio is the point.
+async fn sketch_apply(m: &ArgMatches) -> Result<(), Error> {
+    let (n, d, reps) = (
+        *m.get_one::<usize>("n").unwrap_or(&(1 << 16)),
+        *m.get_one::<usize>("d").unwrap_or(&64),
+        *m.get_one::<usize>("reps").unwrap_or(&3),
+    );
+    let (choice, json) = common(m)?;
+    let m = 4 * d;
+    let a: Vec<f64> = (0..n * d).map(|k| ((k as f64) * 0.618).sin()).collect();
+    let gaussian = Sketch::new(SketchKind::Gaussian, m, n, 1, 1)?;
+    let srht = Sketch::new(SketchKind::Srht, m, n, 1, 1)?;
+    println!("S·A with n = {n}, d = {d}, m = {m} (median of {reps})");
+    let cpu_g = median_seconds(reps, || async { gaussian.apply(&a, d).map(|_| ()) }).await?;
+    let cpu_s = median_seconds(reps, || async { srht.apply(&a, d).map(|_| ()) }).await?;
+    let flops = 2.0 * (m * n * d) as f64;
+    println!(
+        "cpu  gaussian {cpu_g:.4} s ({:.2} GFLOP/s)  srht {cpu_s:.4} s  → srht is {:.1}× faster",
+        flops / cpu_g / 1e9,
+        cpu_g / cpu_s
+    );
+    let mut out = json!({"n": n, "d": d, "m": m, "cpu_gaussian_seconds": cpu_g, "cpu_srht_seconds": cpu_s, "cpu_speedup": cpu_g / cpu_s});
+    let backend = Backend::acquire(choice).await?;
+    if let Some(ctx) = backend.gpu() {
+        let a32: Vec<f32> = a.iter().map(|&v| v as f32).collect();
+        let input = regula_core::sketch::gpu::GpuMatrix::upload(ctx, &a32, n, d)?;
+        // Warm-up: pipelines compiled once.
+        regula_core::sketch::gpu::apply(ctx, &gaussian, &input).await?;
+        regula_core::sketch::gpu::apply(ctx, &srht, &input).await?;
+        let gpu_g = median_seconds(reps, || async {
+            regula_core::sketch::gpu::apply(ctx, &gaussian, &input).await.map(|_| ())
+        })
+        .await?;
+        let gpu_s =
+            median_seconds(reps, || async { regula_core::sketch::gpu::apply(ctx, &srht, &input).await.map(|_| ()) })
+                .await?;
+        println!(
+            "gpu  gaussian {gpu_g:.4} s  srht {gpu_s:.4} s  → srht is {:.1}× faster  ({})",
+            gpu_g / gpu_s,
+            backend.report().label
+        );
+        out["gpu_gaussian_seconds"] = json!(gpu_g);
+        out["gpu_srht_seconds"] = json!(gpu_s);
+        out["gpu_speedup"] = json!(gpu_g / gpu_s);
+        out["device"] = json!(backend.report().label);
+    }
+    if json {
+        println!("{out}");
+    }
+    Ok(())
+}
+
+/// Steps/s of training after a warm-up epoch (pipelines compiled, buffers allocated): the trainer's own
+/// `train_seconds` (updates and, on the GPU, dispatch + readback of θ; not the frame's f64 evaluation).
+async fn measured_steps_per_second<S: regula_core::Stepper>(
+    stepper: &mut S,
+    warm_steps: u64,
+    measured_steps: u64,
+) -> Result<f64, Error> {
+    let mut mark: Option<(u64, f64)> = None;
+    loop {
+        let f = stepper.step(Budget::iterations(u64::MAX)).await?;
+        let t = f.metric(regula_core::metrics::TRAIN_SECONDS).unwrap_or(0.0);
+        if f.stop.is_some() {
+            return Err(Error::Invalid { name: "epochs", message: format!("the run stopped early ({:?})", f.stop) });
+        }
+        match mark {
+            None if f.iteration >= warm_steps => mark = Some((f.iteration, t)),
+            Some((s0, t0)) if f.iteration >= s0 + measured_steps => {
+                return Ok((f.iteration - s0) as f64 / (t - t0).max(1e-9))
+            }
+            _ => {}
+        }
+    }
+}
+
+async fn train_gpu(m: &ArgMatches) -> Result<(), Error> {
+    let (epochs, max_width) =
+        (*m.get_one::<usize>("epochs").unwrap_or(&2), *m.get_one::<usize>("max-width").unwrap_or(&1024));
+    let (choice, json) = common(m)?;
+    let digits = DatasetSpec { kind: DatasetKind::Digits, train_ratio: 1.0, ..DatasetSpec::default() }.build()?;
+    let xor = DatasetSpec { kind: DatasetKind::Xor, n: 500, train_ratio: 1.0, ..DatasetSpec::default() }.build()?;
+    let backend = Backend::acquire(choice).await?;
+    let ctx = backend.gpu().cloned();
+    println!("training steps/s: Playground's 2-8-8-1 on 500 xor points (MSE, SGD), and digits (1,797 rows; softmax cross-entropy, Adam); {epochs} measured epochs after one warm-up");
+    println!("GPU: {}", ctx.as_ref().map_or("none".to_owned(), |_| backend.report().label.clone()));
+    let mut rows = Vec::new();
+    for (hidden, batch) in [(vec![8, 8], 10usize), (vec![32], 32), (vec![256, 256], 128), (vec![1024, 1024], 512)] {
+        if hidden[0] > max_width {
+            continue;
+        }
+        let playground = batch == 10;
+        let data = if playground { &xor } else { &digits };
+        let config = if playground {
+            TrainConfig { hidden: hidden.clone(), lr: 0.03, batch, epochs: 10_000, ..TrainConfig::default() }
+        } else {
+            TrainConfig {
+                hidden: hidden.clone(),
+                loss: Loss::Xent,
+                optimizer: Optimizer::Adam,
+                lr: 1e-3,
+                batch,
+                epochs: 10_000,
+                ..TrainConfig::default()
+            }
+        };
+        let make = || Trainer::new(data.clone(), config.clone());
+        let probe = make()?;
+        let (p, spe) = (probe.params().len(), probe.steps_per_epoch());
+        let (warm, measured) = (spe, spe * epochs as u64);
+        let flops = 6.0 * (p * batch) as f64;
+        let cpu = measured_steps_per_second(&mut make()?, warm, measured).await?;
+        let name = format!(
+            "{}-{}-{}",
+            data.inputs,
+            hidden.iter().map(|h| h.to_string()).collect::<Vec<_>>().join("-"),
+            if playground { 1 } else { 10 }
+        );
+        println!("{name:<16} B={batch:<4} P={p:<8} cpu f64 {cpu:>9.1} steps/s ({:.2} GFLOP/s)", cpu * flops / 1e9);
+        let mut row = json!({"net": name, "batch": batch, "params": p, "cpu_steps_per_second": cpu});
+        if let Some(ctx) = &ctx {
+            for kernel in [GpuKernel::OneWorkgroup, GpuKernel::Tiled] {
+                let mut g = match GpuTrainer::with_kernel(ctx.clone(), make()?, kernel) {
+                    Ok(g) => g,
+                    Err(_) => continue, // past the one-workgroup kernel's limits
+                };
+                let sps = measured_steps_per_second(&mut g, warm, measured).await?;
+                println!(
+                    "{:<38} gpu {:<24} {sps:>9.1} steps/s ({:.2} GFLOP/s) → {:.2}× the CPU",
+                    "",
+                    kernel.describe(),
+                    sps * flops / 1e9,
+                    sps / cpu
+                );
+                row[if kernel == GpuKernel::Tiled {
+                    "tiled_steps_per_second"
+                } else {
+                    "one_workgroup_steps_per_second"
+                }] = json!(sps);
+            }
+        }
+        rows.push(row);
+    }
+    println!("bound: per step 6·P·B flops; small nets are latency-bound (one dispatch + readback per epoch, 3L + 1 launches per step tiled), large ones flop-bound");
+    if json {
+        println!("{}", json!({"device": ctx.as_ref().map(|_| backend.report().label.clone()), "nets": rows}));
+    }
+    Ok(())
+}

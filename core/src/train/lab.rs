@@ -1,0 +1,121 @@
+//! The training lab's parameters, declared with the lab kit: the dataset, the network and its training,
+//! the backend and the GPU kernel. One seed draws the data, the initial weights and the batch order.
+
+use serde::{Deserialize, Serialize};
+
+use super::data::{DatasetKind, DatasetSpec, Feature, NoiseKind};
+use super::elr::Elr;
+use super::gpu::GpuKernel;
+use super::mlp::{Activation, Loss};
+use super::trainer::{Optimizer, Regularization, Schedule, TrainConfig};
+use crate::backend::BackendChoice;
+use crate::error::Result;
+use crate::lab::{field, Def, Field, Lab};
+
+/// The training lab's parameters (the page's panel, `regula train`'s flags, links).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Params {
+    pub data: DatasetSpec,
+    pub config: TrainConfig,
+    pub backend: BackendChoice,
+    #[serde(default)]
+    pub gpu_kernel: GpuKernel,
+}
+
+impl Default for Params {
+    /// Playground's opening: a spiral, 2 × 8 tanh, SGD with batch 10.
+    fn default() -> Self {
+        Self {
+            data: DatasetSpec {
+                kind: DatasetKind::Spiral,
+                n: 200,
+                noise: 0.05,
+                train_ratio: 0.8,
+                ..DatasetSpec::default()
+            },
+            config: TrainConfig {
+                hidden: vec![8, 8],
+                lr: 0.1,
+                batch: 10,
+                epochs: 300,
+                hessian_every: 40,
+                ..TrainConfig::default()
+            },
+            backend: BackendChoice::Auto,
+            gpu_kernel: GpuKernel::Auto,
+        }
+    }
+}
+
+impl Params {
+    /// The dataset's spec with the run's seed.
+    pub fn dataset(&self) -> DatasetSpec {
+        DatasetSpec { seed: self.config.seed, ..self.data.clone() }
+    }
+}
+
+fn elr_default() -> serde_json::Value {
+    serde_json::to_value(Elr::default()).unwrap_or_default()
+}
+
+const FIELDS: &[Field] = &[
+    field("data.kind", "dataset", "Playground's circle, xor, gauss, spiral; plane and multigauss (regression); a teacher net; 8×8 digits; a 4-class mixture.")
+        .choice(DatasetKind::NAMES)
+        .flag_name("dataset"),
+    field("data.n", "points", "How many points are drawn (digits: all 1,797).").int(4, 100_000),
+    field("data.noise", "noise", "Coordinate noise (classification) or target noise (regression), a standard deviation.").real(0.0, 10.0),
+    field("data.train_ratio", "train ratio", "The share of points used for training; the rest is the test set.").real(1e-6, 1.0),
+    field("data.label_noise", "label noise", "The share of training labels flipped to another class.").real(0.0, 1.0),
+    field("data.label_noise_kind", "label noise kind", "Which wrong class a flipped label takes: symmetric (any other) or asymmetric (c → c + 1).").choice(NoiseKind::NAMES),
+    field("data.features", "features", "Inputs computed from (x, y): x, y, x², y², xy, sin x, sin y (2-D sets).").set_of(Feature::NAMES, true),
+    field("config.hidden", "hidden layers", "Widths of the hidden layers, e.g. 8,8 (none: a linear model).").ints_or_none(1, 4096),
+    field("config.activation", "activation", "The hidden layers' nonlinearity.").choice(Activation::NAMES),
+    field("config.layer_activations", "per-layer activations", "One activation per hidden layer, overriding the activation (empty: all the same).")
+        .words(Activation::NAMES, true),
+    field("config.loss", "loss", "½·mean squared error, or softmax cross-entropy (classes).").choice(Loss::NAMES),
+    field("config.optimizer", "optimizer", "SGD, SGD with momentum, or Adam.").choice(Optimizer::NAMES),
+    field("config.lr", "learning rate η", "The step size; gradient descent is stable while the sharpness stays below 2/η.").log(1e-6, 1e3),
+    field("config.momentum", "momentum β", "The momentum optimizer's β.").real(0.0, 0.999_999),
+    field("config.schedule", "schedule", "Constant η, step decay, or cosine decay.").choice(Schedule::NAMES),
+    field("config.batch", "batch", "Mini-batch size (0: the full training set, gradient descent).").int(0, 1_000_000),
+    field("config.epochs", "epochs", "Passes over the training data.").int(1, 10_000_000),
+    field("config.reg", "regularization", "An L1 or L2 penalty on the weights.").choice(Regularization::NAMES),
+    field("config.reg_rate", "regularization rate", "The penalty's strength.").real(0.0, 1e6),
+    field("config.label_smoothing", "label smoothing α", "Targets (1 − α)·y + α/K.").real(0.0, 0.999_999),
+    field("config.hessian_every", "Hessian every", "Measure sharpness and trace every so many steps (0: only at the end).").int(0, 1_000_000_000),
+    field("config.elr", "early-learning regularization", "ELR (Liu et al. 2020) on top of cross-entropy: λ·log(1 − ⟨p, t⟩), t a running average of the predictions; CPU only.")
+        .group(elr_default),
+    field("config.elr.beta", "ELR β", "Momentum of ELR's running targets.").real(0.0, 0.999_999).flag_name("elr-beta"),
+    field("config.elr.lambda", "ELR λ", "Weight of ELR's penalty.").real(0.0, 1e6).flag_name("elr-lambda"),
+    field("config.seed", "seed", "Draws the data, the initial weights and the batch order."),
+    field("backend", "backend", "auto: the GPU (f32) when there is one and it holds the net; cpu: f64.").choice(BackendChoice::NAMES),
+    field("gpu_kernel", "GPU kernel", "auto (one workgroup per epoch for tiny nets, else tiled), one-workgroup, or tiled.").choice(GpuKernel::NAMES),
+];
+
+impl Lab for Params {
+    const DEF: &'static Def = &Def {
+        page: "training",
+        tab: None,
+        command: "train",
+        title: "Train a small network (GPU f32 or CPU f64) and measure its Hessian: sharpness against 2/η",
+        fields: FIELDS,
+        renamed: &[(1, "data.seed", "config.seed"), (1, "data.noise_kind", "data.label_noise_kind")],
+    };
+
+    /// The dataset draws, and the training settings suit it (batch ≤ training rows, a loss it has, …).
+    fn check(&self) -> Result<()> {
+        let data = self.dataset().build()?;
+        self.config.validate(&data)
+    }
+}
+
+impl crate::lab::run::Runnable for Params {
+    type Run = super::run::TrainRun;
+    /// The generated dataset (a person's CSV goes through [`super::run::start`] directly).
+    fn start<'a>(
+        &'a self,
+        device: &'a crate::backend::Backend,
+    ) -> crate::lab::run::LocalFuture<'a, Result<Vec<super::run::TrainRun>>> {
+        Box::pin(async move { Ok(vec![super::run::start(self, self.dataset().build()?, device)?]) })
+    }
+}
