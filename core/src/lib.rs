@@ -5,7 +5,7 @@
 //! - [`error`]: typed errors; [`frame`]: the stepper contract; [`backend`]: CPU/GPU selection;
 //! - [`lab`]: the lab kit — each lab's parameters declared once (fields, ranges, help), from which its
 //!   link, CLI flags, headless line and page panel come; [`metrics`]: the frames' metric names;
-//! - [`cpu`]: f64 twins; [`gpu`]: device, buffers, pipeline cache, kernels from `shaders/`;
+//! - [`table`]: the numeric CSV reader behind every upload; [`cpu`]: f64 twins; [`gpu`]: device, buffers, pipeline cache, kernels from `shaders/`;
 //! - [`reduce`]: the sum/max/LSE reduction every lab builds on; [`kernels`]: the kernel-check stepper;
 //! - [`ot`]: the optimal-transport lab (Sinkhorn, log-domain Sinkhorn, SNS);
 //! - [`sketch`]: the sketching lab (sketches on both backends, sketched least squares, nuclear norms);
@@ -28,6 +28,7 @@ pub mod ot;
 pub mod reduce;
 pub mod rng;
 pub mod sketch;
+pub mod table;
 pub mod train;
 
 pub use backend::{Backend, BackendChoice, DeviceReport};

@@ -4,68 +4,31 @@
 use super::geometry::Points;
 use crate::error::{Error, Result};
 
-/// Parses `text` (the contents of `file`, named in errors) into a validated point cloud.
+/// Parses `text` (the contents of `file`, named in errors) into a validated point cloud (the table is
+/// read by [`crate::table::read`]: quoted fields, CRLF and a header such as `"x","y","weight"` as R writes it).
 pub fn parse_points(file: &str, text: &str) -> Result<Points> {
     let err = |line: usize, message: String| Error::Csv { file: file.to_owned(), line, message };
-    let mut lines = text.lines().enumerate().map(|(i, l)| (i + 1, l.trim_end_matches('\r'))).peekable();
-    // Trailing blank lines are ignored; a blank line between points is an error.
-    let total = text.lines().enumerate().filter(|(_, l)| !l.trim().is_empty()).last().map_or(0, |(p, _)| p + 1);
-    let Some(&(_, first)) = lines.peek() else {
-        return Err(err(1, "the file is empty: give one point per line, e.g. `0.5,1.25`".into()));
-    };
-    let mut weight_col = None;
-    let mut columns = None;
-    let header = first.split(',').any(|t| t.trim().parse::<f64>().is_err());
-    if header {
-        let names: Vec<String> = first.split(',').map(|t| t.trim().to_ascii_lowercase()).collect();
-        weight_col = names.iter().position(|n| n == "weight");
-        columns = Some(names.len());
-        lines.next();
+    let t = crate::table::read(file, text)?;
+    let weight_col = t.header.as_ref().and_then(|h| h.iter().position(|n| n == "weight"));
+    let dim = t.cols - usize::from(weight_col.is_some());
+    if dim == 0 {
+        return Err(err(t.lines[0], "no coordinates on the line".into()));
     }
-    let mut coords = Vec::new();
-    let mut weights = Vec::new();
-    let mut dim = None;
-    for (line, content) in lines.take_while(|(l, _)| *l <= total) {
-        if content.trim().is_empty() {
-            return Err(err(line, "the line is empty: remove it or give a point".into()));
-        }
-        let fields: Vec<&str> = content.split(',').map(str::trim).collect();
-        if let Some(c) = columns {
-            if fields.len() != c {
-                return Err(err(line, format!("{} fields, but the header names {c}", fields.len())));
-            }
-        }
-        let mut point = Vec::with_capacity(fields.len());
-        for (k, field) in fields.iter().enumerate() {
-            let v: f64 =
-                field.parse().map_err(|_| err(line, format!("field {} (`{field}`) is not a number", k + 1)))?;
-            if !v.is_finite() {
-                return Err(err(line, format!("field {} is not finite (`{field}`)", k + 1)));
-            }
+    let mut coords = Vec::with_capacity(t.rows * dim);
+    let mut weights = Vec::with_capacity(t.rows);
+    for (row, line) in t.data.chunks(t.cols).zip(&t.lines) {
+        for (k, &v) in row.iter().enumerate() {
             if Some(k) == weight_col {
                 if v < 0.0 {
-                    return Err(err(line, format!("the weight is negative ({v})")));
+                    return Err(err(*line, format!("the weight is negative ({v})")));
                 }
                 weights.push(v);
             } else {
-                point.push(v);
+                coords.push(v);
             }
         }
-        match dim {
-            None if point.is_empty() => return Err(err(line, "no coordinates on the line".into())),
-            None => dim = Some(point.len()),
-            Some(d) if d != point.len() => {
-                return Err(err(line, format!("{} coordinates, but earlier lines have {d}", point.len())));
-            }
-            Some(_) => {}
-        }
-        coords.extend(point);
     }
-    let Some(dim) = dim else {
-        return Err(err(1, "no points after the header".into()));
-    };
-    let weights = weight_col.map(|_| weights);
-    Points::new(dim, coords, weights).map_err(|e| err(0, e.to_string()))
+    Points::new(dim, coords, weight_col.map(|_| weights)).map_err(|e| err(0, e.to_string()))
 }
 
 #[cfg(test)]
@@ -89,7 +52,10 @@ mod tests {
         let e = parse_points("a.csv", "0,0\n\n1,1\n").unwrap_err();
         assert!(e.to_string().starts_with("a.csv, line 2: the line is empty"), "{e}");
         let e = parse_points("a.csv", "0,0\n1,1,1\n").unwrap_err();
-        assert!(e.to_string().contains("line 2: 3 coordinates"), "{e}");
+        assert_eq!(e.to_string(), "a.csv, line 2: 3 fields, but earlier lines have 2");
+        // R's and spreadsheets' quoting: a quoted header names the weight column, not a third coordinate.
+        let p = parse_points("r.csv", "\"x\",\"y\",\"weight\"\r\n0,0,1\r\n1,1,3\r\n").unwrap();
+        assert_eq!((p.dim, p.weights.clone()), (2, vec![0.25, 0.75]));
         let e = parse_points("a.csv", "x,y,weight\n0,0,-1\n").unwrap_err();
         assert!(e.to_string().contains("line 2: the weight is negative"), "{e}");
         let e = parse_points("a.csv", "0,NaN\n").unwrap_err();

@@ -29,42 +29,8 @@ impl Matrix {
 
 /// Parses numeric CSV text (`file` names it in errors).
 pub fn parse_csv(file: &str, text: &str) -> Result<Matrix> {
-    let err = |line: usize, message: String| Error::Csv { file: file.to_owned(), line, message };
-    let last = text.lines().enumerate().filter(|(_, l)| !l.trim().is_empty()).last().map_or(0, |(i, _)| i + 1);
-    let mut data = Vec::new();
-    let mut cols = None;
-    let mut rows = 0;
-    for (i, raw) in text.lines().enumerate().take(last) {
-        let line = i + 1;
-        let content = raw.trim_end_matches('\r');
-        if content.trim().is_empty() {
-            return Err(err(line, "the line is empty: remove it or give a row".into()));
-        }
-        let fields: Vec<&str> = content.split(',').map(str::trim).collect();
-        if line == 1 && fields.iter().any(|f| f.parse::<f64>().is_err()) {
-            cols = Some(fields.len());
-            continue; // a header of names
-        }
-        match cols {
-            Some(c) if c != fields.len() => {
-                return Err(err(line, format!("{} fields, but earlier lines have {c}", fields.len())))
-            }
-            _ => cols = Some(fields.len()),
-        }
-        for (k, field) in fields.iter().enumerate() {
-            let v: f64 =
-                field.parse().map_err(|_| err(line, format!("field {} (`{field}`) is not a number", k + 1)))?;
-            if !v.is_finite() {
-                return Err(err(line, format!("field {} is not finite (`{field}`)", k + 1)));
-            }
-            data.push(v);
-        }
-        rows += 1;
-    }
-    if rows == 0 {
-        return Err(err(1, "no rows: give one row of numbers per line, e.g. `0.5,1.25`".into()));
-    }
-    Ok(Matrix { rows, cols: cols.unwrap_or(1), data })
+    let t = crate::table::read(file, text)?;
+    Ok(Matrix { rows: t.rows, cols: t.cols, data: t.data })
 }
 
 /// Parses a `.npy` file (format 1.0–3.0; dtype `<f8` or `<f4`; C order; 1-D is one column).
@@ -73,12 +39,13 @@ pub fn parse_npy(file: &str, bytes: &[u8]) -> Result<Matrix> {
     if bytes.len() < 10 || &bytes[..6] != b"\x93NUMPY" {
         return Err(err("not a .npy file (no \\x93NUMPY magic)".into()));
     }
-    let (header_len, start) = match bytes[6] {
+    let (header_len, start): (usize, usize) = match bytes[6] {
         1 => (usize::from(u16::from_le_bytes([bytes[8], bytes[9]])), 10),
         2 | 3 if bytes.len() >= 12 => (u32::from_le_bytes([bytes[8], bytes[9], bytes[10], bytes[11]]) as usize, 12),
         v => return Err(err(format!("unsupported .npy version {v}"))),
     };
-    let header = bytes.get(start..start + header_len).ok_or_else(|| err("truncated header".into()))?;
+    let body_start = start.checked_add(header_len).ok_or_else(|| err("the header's length overflows".into()))?;
+    let header = bytes.get(start..body_start).ok_or_else(|| err("truncated header".into()))?;
     let header = std::str::from_utf8(header).map_err(|_| err("the header is not text".into()))?;
     let field = |key: &str| -> Option<&str> {
         let at = header.find(&format!("'{key}'"))? + key.len() + 2;
@@ -111,9 +78,14 @@ pub fn parse_npy(file: &str, bytes: &[u8]) -> Result<Matrix> {
         [n, d] => (n, d),
         _ => return Err(err(format!("shape ({inner}) is not 1-D or 2-D"))),
     };
-    let body = &bytes[start + header_len..];
-    if body.len() != rows * cols * width {
-        return Err(err(format!("{} data bytes for shape ({inner}), expected {}", body.len(), rows * cols * width)));
+    let body = &bytes[body_start..];
+    // A crafted shape must not wrap: rows·cols·width is checked, and anything past the file is refused.
+    let want = rows
+        .checked_mul(cols)
+        .and_then(|e| e.checked_mul(width))
+        .ok_or_else(|| err(format!("shape ({inner}) is too large")))?;
+    if body.len() != want {
+        return Err(err(format!("{} data bytes for shape ({inner}), expected {want}", body.len())));
     }
     let data: Vec<f64> = if width == 8 {
         body.chunks_exact(8).map(|c| f64::from_le_bytes(c.try_into().expect("8 bytes"))).collect()
@@ -176,5 +148,31 @@ mod tests {
         assert!(parse_npy("a.npy", &nan).is_err());
         nan.truncate(5);
         assert!(parse_npy("a.npy", &nan).is_err());
+    }
+
+    /// Hostile headers: a shape whose byte count overflows usize (it used to wrap in release and panic in
+    /// debug), and a version-2 header length past the file, are typed errors.
+    #[test]
+    fn crafted_npy_headers_are_typed_errors_not_overflows() {
+        let header = |shape: &str| {
+            let mut h = format!("{{'descr': '<f8', 'fortran_order': False, 'shape': ({shape}), }}");
+            while (10 + h.len() + 1) % 64 != 0 {
+                h.push(' ');
+            }
+            h.push('\n');
+            let mut b = b"\x93NUMPY\x01\x00".to_vec();
+            b.extend_from_slice(&(h.len() as u16).to_le_bytes());
+            b.extend_from_slice(h.as_bytes());
+            b.extend_from_slice(&[0u8; 16]);
+            b
+        };
+        for shape in ["4611686018427387904, 8", "18446744073709551615, 2", "2305843009213693952, 2305843009213693952"] {
+            let e = parse_npy("evil.npy", &header(shape)).unwrap_err();
+            assert!(e.to_string().contains("too large") || e.to_string().contains("bad shape"), "{shape}: {e}");
+        }
+        let mut v2 = b"\x93NUMPY\x02\x00".to_vec();
+        v2.extend_from_slice(&u32::MAX.to_le_bytes());
+        v2.extend_from_slice(b"{}");
+        assert!(parse_npy("evil.npy", &v2).is_err());
     }
 }

@@ -395,7 +395,7 @@ impl DatasetSpec {
 /// A person's CSV: numeric columns, the last one the target (integer labels 0..k−1 make it classification
 /// when `classify`), optional header; all rows train and test alike split by `train_ratio`.
 pub fn from_csv(file: &str, text: &str, classify: bool, train_ratio: f64, seed: u64) -> Result<Dataset> {
-    let m = crate::sketch::data::parse_csv(file, text)?;
+    let m = crate::table::read(file, text)?;
     if m.cols < 2 {
         return Err(Error::Csv {
             file: file.to_owned(),
@@ -410,7 +410,7 @@ pub fn from_csv(file: &str, text: &str, classify: bool, train_ratio: f64, seed: 
         if let Some((k, v)) = last.iter().enumerate().find(|(_, v)| v.fract() != 0.0 || **v < 0.0 || **v > 1000.0) {
             return Err(Error::Csv {
                 file: file.to_owned(),
-                line: k + 1,
+                line: m.lines[k],
                 message: format!("the label {v} is not a class number 0, 1, 2, …"),
             });
         }
