@@ -11,8 +11,9 @@ use regula_core::gpu::GpuContext;
 use regula_core::kernels::{self, KernelCheck};
 use regula_core::ot::{GpuSinkhorn, Method, OtSolver, ProblemKind, ProblemSpec, SolverParams};
 use regula_core::sketch::experiment::{Config as SketchConfig, Experiment};
+use regula_core::sketch::operators::SketchKind;
 use regula_core::sketch::regression::Design;
-use regula_core::train::gpu::GpuTrainer;
+use regula_core::train::gpu::{GpuKernel, GpuTrainer};
 use regula_core::train::{DatasetKind, DatasetSpec, TrainConfig, Trainer};
 use regula_core::{Backend, Budget, Error, Result};
 
@@ -58,8 +59,16 @@ fn train(ctx: &Rc<GpuContext>) -> Result<Frame> {
     let config = TrainConfig { epochs: 5, ..Default::default() };
     build_and_run(|| GpuTrainer::new(ctx.clone(), Trainer::new(train_data().build()?, config)?))
 }
+fn train_tiled(ctx: &Rc<GpuContext>) -> Result<Frame> {
+    let config = TrainConfig { epochs: 5, ..Default::default() };
+    build_and_run(|| {
+        GpuTrainer::with_kernel(ctx.clone(), Trainer::new(train_data().build()?, config)?, GpuKernel::Tiled)
+    })
+}
+/// Every sketch: the dense draws, SRHT's butterflies and the gathers of CountSketch and OSNAP are separate
+/// GPU paths, each with its own buffers.
 fn sketch(backend: Backend) -> Result<Frame> {
-    let config = SketchConfig { ms: vec![64], trials: 3, ..Default::default() };
+    let config = SketchConfig { sketches: SketchKind::ALL.to_vec(), ms: vec![64], trials: 3, ..Default::default() };
     build_and_run(|| Experiment::generate(Design::Gaussian, 256, 8, config, backend))
 }
 fn kernels(backend: Backend) -> Result<Frame> {
@@ -75,6 +84,7 @@ fn a_refused_allocation_is_a_typed_error_and_the_device_stays_usable() {
         ("ot", Box::new(ot)),
         ("ot sns", Box::new(ot_sns)),
         ("training", Box::new(train)),
+        ("training (tiled kernel)", Box::new(train_tiled)),
         ("sketching", Box::new(|c: &Rc<GpuContext>| sketch(Backend::Gpu(c.clone())))),
         ("kernels", Box::new(|c: &Rc<GpuContext>| kernels(Backend::Gpu(c.clone())))),
     ];
@@ -130,9 +140,17 @@ fn a_device_lost_mid_run_is_a_typed_error_and_the_cpu_runs_the_same_parameters()
     assert!(cpu.done);
 
     let c = ctx();
-    let config = SketchConfig { ms: vec![64], trials: 20, ..Default::default() };
-    let mut g = Experiment::generate(Design::Gaussian, 256, 8, config, Backend::Gpu(c.clone())).unwrap();
+    let data = train_data().build().unwrap();
+    let tiled = Trainer::new(data, TrainConfig { epochs: 50, ..Default::default() }).unwrap();
+    let mut g = GpuTrainer::with_kernel(c.clone(), tiled, GpuKernel::Tiled).unwrap();
     lose_after_first_step(Box::new(move |b| pollster::block_on(g.step(b))), &c);
+
+    for kind in SketchKind::ALL {
+        let c = ctx();
+        let config = SketchConfig { sketches: vec![kind], ms: vec![64], trials: 20, ..Default::default() };
+        let mut g = Experiment::generate(Design::Gaussian, 256, 8, config, Backend::Gpu(c.clone())).unwrap();
+        lose_after_first_step(Box::new(move |b| pollster::block_on(g.step(b))), &c);
+    }
     assert!(sketch(Backend::Cpu { fallback: Some("lost".into()) }).unwrap().done);
 
     let c = ctx();

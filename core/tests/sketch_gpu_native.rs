@@ -69,7 +69,12 @@ fn the_experiment_on_the_gpu_matches_the_cpu_and_preconditions_to_the_exact_answ
     // Same S on both; the GPU's f32 S[A | b] perturbs x′ by f32 rounding of entries of size ≲ 4 (x_s ~ N(0, I)):
     // ≲ 1e-6 after the √d of ε∞ (‖r‖ = ‖A†‖ = 1 here), so 1e-4 relative + 1e-5 absolute, far below the
     // sketching errors compared (≈ 0.1–1; exactly 0 when a sparse sketch misses the spikes).
+    // Every cell and trial on both sides before the pairs are compared (a zip of empty results passes).
+    assert_eq!(cpu.len(), SketchKind::ALL.len());
+    assert_eq!(cpu.len(), gpu.len());
     for (c, g) in cpu.iter().zip(&gpu) {
+        assert_eq!((c.sketch, c.m, c.trials.len()), (g.sketch, g.m, 3), "{}", c.sketch);
+        assert_eq!(c.trials.len(), g.trials.len(), "{}", c.sketch);
         for (tc, tg) in c.trials.iter().zip(&g.trials) {
             let (a, b) = (tc.metrics.eps2, tg.metrics.eps2);
             assert!((a - b).abs() <= 1e-4 * a + 1e-5, "{}: ε₂ cpu {a} vs gpu {b}", c.sketch);

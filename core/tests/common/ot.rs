@@ -31,6 +31,8 @@ pub async fn max_potential_diff(ctx: &Rc<GpuContext>, problem: &OtProblem, eps: 
     run_to_end(&mut cpu, Budget::iterations(iters), |_| {}).await.unwrap();
     let (fg, gg) = gpu.potentials().await.unwrap();
     let (fc, gc) = cpu.potentials();
+    assert_eq!((fg.len(), gg.len()), (fc.len(), gc.len()), "the potentials' lengths");
+    assert!(!fc.is_empty() && !gc.is_empty());
     let diff = |x: &[f32], y: &[f64]| x.iter().zip(y).map(|(a, b)| (f64::from(*a) - b).abs()).fold(0.0, f64::max);
     diff(&fg, &fc).max(diff(&gg, &gc))
 }
@@ -72,6 +74,8 @@ pub async fn newton_system_error(ctx: &Rc<GpuContext>, problem: &OtProblem, eps:
     assert_eq!(warm.phase.as_deref(), Some("sinkhorn"));
     let sys = gpu.newton_system().await.unwrap();
     let (n, m) = (problem.n(), problem.m());
+    // Every list at its full length before the entries are compared (indexing would panic, not report).
+    assert_eq!((sys.row_sums.len(), sys.col_sums.len(), sys.top_idx.len(), sys.top_val.len()), (n, m, n * k, n * k));
     let c = problem.cost_matrix(1 << 24).unwrap();
     let p = |i: usize, j: usize| ((sys.f[i] + sys.g[j] - c[i * m + j]) / eps).exp();
     let rel = |got: f64, want: f64| (got - want).abs() / want.abs().max(1e-30);
@@ -107,6 +111,7 @@ pub async fn newton_system_error(ctx: &Rc<GpuContext>, problem: &OtProblem, eps:
             worst = worst.max(rel(got, row[r]).min((got - row[r]).abs() / row[0]));
         }
     }
+    assert_eq!(sys.col_sums.len(), cols.len(), "one column sum per column");
     for (got, want) in sys.col_sums.iter().zip(&cols) {
         worst = worst.max(rel(*got, *want));
     }

@@ -17,6 +17,7 @@ pub async fn check(ctx: &GpuContext, kind: SketchKind, m: usize, n: usize, d: us
     let identity: Vec<f32> = (0..n * n).map(|k| if k % (n + 1) == 0 { 1.0 } else { 0.0 }).collect();
     let gpu_s = apply_slice(ctx, &sketch, &identity, n).await.unwrap();
     let entry_tol = entry_tolerance(kind, m);
+    assert_eq!((gpu_s.len(), s.len()), (m * n, m * n), "{kind}: S is m × n on both sides");
     for (k, (g, c)) in gpu_s.iter().zip(&s).enumerate() {
         let tol = entry_tol + 1e-7 * c.abs();
         assert!((f64::from(*g) - c).abs() <= tol, "{kind} S[{k}]: gpu {g} vs cpu {c}");
