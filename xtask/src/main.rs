@@ -235,6 +235,70 @@ fn cargo_deny() -> Result {
     ]))
 }
 
+/// The folder cargo-deny 0.20 reads the RustSec database from for its default source (`deny.toml`'s
+/// `db-path` joined with the name it derives from the default URL; ../shared/advisory-db/SNAPSHOT.md).
+const ADVISORY_DB_DIR: &str = "target/advisory-db/advisory-db-3157b0e258782691";
+
+/// Sets up the offline RustSec snapshot (`../shared/advisory-db`) where cargo-deny reads it: a copy in
+/// [`ADVISORY_DB_DIR`] committed to git with the snapshot's own date (cargo-deny takes the database's age
+/// from its HEAD commit). Redone when the snapshot's description changes.
+fn advisory_db() -> Result {
+    let source = root().parent().ok_or("the repository has no parent folder")?.join("shared/advisory-db");
+    let described = fs::read_to_string(source.join("SNAPSHOT.md")).map_err(|e| {
+        format!("{}: {e} (the offline RustSec snapshot `cargo deny check advisories` reads)", source.display())
+    })?;
+    let date = snapshot_date(&described).ok_or("SNAPSHOT.md names no commit date (YYYY-MM-DDTHH:MM:SS±hh:mm)")?;
+    let dest = root().join(ADVISORY_DB_DIR);
+    if fs::read_to_string(dest.join("SNAPSHOT.md")).ok().as_deref() == Some(described.as_str())
+        && dest.join(".git").exists()
+    {
+        return Ok(());
+    }
+    let _ = fs::remove_dir_all(&dest);
+    copy_dir(&source, &dest)?;
+    let git = |args: &[&str]| {
+        let mut c = Command::new("git");
+        c.current_dir(&dest)
+            .args([
+                "-c",
+                "user.name=RustSec snapshot",
+                "-c",
+                "user.email=snapshot@localhost",
+                "-c",
+                "commit.gpgsign=false",
+            ])
+            .args(args)
+            .env("GIT_AUTHOR_DATE", &date)
+            .env("GIT_COMMITTER_DATE", &date);
+        c
+    };
+    run(&mut git(&["init", "-q"]))?;
+    run(&mut git(&["add", "-A"]))?;
+    run(&mut git(&["commit", "-q", "-m", "RustSec advisory-db snapshot"]))
+}
+
+/// The first ISO 8601 date-time in `text` (the snapshot's commit date).
+fn snapshot_date(text: &str) -> Option<String> {
+    text.split_whitespace()
+        .map(|w| w.trim_matches(|c: char| !c.is_ascii_alphanumeric() && c != ':' && c != '-' && c != '+'))
+        .find(|w| w.len() >= 20 && w.as_bytes()[4] == b'-' && w.as_bytes()[10] == b'T')
+        .map(str::to_owned)
+}
+
+fn copy_dir(from: &Path, to: &Path) -> Result {
+    fs::create_dir_all(to).map_err(|e| format!("{}: {e}", to.display()))?;
+    for entry in fs::read_dir(from).map_err(|e| format!("{}: {e}", from.display()))? {
+        let entry = entry.map_err(|e| e.to_string())?;
+        let (src, dst) = (entry.path(), to.join(entry.file_name()));
+        if entry.file_type().map_err(|e| e.to_string())?.is_dir() {
+            copy_dir(&src, &dst)?;
+        } else {
+            fs::copy(&src, &dst).map_err(|e| format!("{}: {e}", src.display()))?;
+        }
+    }
+    Ok(())
+}
+
 /// Value of `--name N` in `args`, or `default`.
 fn flag(args: &[String], name: &str, default: u64) -> Result<u64> {
     match args.iter().position(|a| a == name) {
@@ -430,10 +494,11 @@ fn test() -> Result {
     setup(Needs::All)?;
     let xdg = xdg_dir()?;
 
-    eprintln!("xtask: [0/3] supply chain: cargo deny (licences, banned and duplicate crates, sources)");
+    eprintln!("xtask: [0/3] supply chain: cargo deny (advisories from the offline RustSec snapshot, licences, banned and duplicate crates, sources)");
     // cargo deny reads every crate's manifest: fetch them all (every target) first, then check offline.
     run(cmd("cargo").args(["fetch", "--locked"]))?;
-    run(cmd("cargo").args(["deny", "--offline", "check", "licenses", "bans", "sources"]))?;
+    advisory_db()?;
+    run(cmd("cargo").args(["deny", "--offline", "check", "advisories", "licenses", "bans", "sources"]))?;
 
     eprintln!("xtask: [0/3] formatting and lints: cargo fmt --check, cargo clippy -D warnings (native and wasm32)");
     run(cmd("cargo").args(["fmt", "--all", "--check"]))?;
@@ -536,6 +601,13 @@ fn mime(path: &Path) -> &'static str {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_snapshot_date_is_read_from_its_description() {
+        let text = "A copy at commit bf5c, committed 2026-08-21T08:28:40+02:00. Only `crates/`";
+        assert_eq!(snapshot_date(text).as_deref(), Some("2026-08-21T08:28:40+02:00"));
+        assert_eq!(snapshot_date("no date here, 2026-08-21 only"), None);
+    }
 
     #[test]
     fn sha256_and_base64_match_known_vectors() {
