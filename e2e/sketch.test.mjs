@@ -57,6 +57,8 @@ test('sketching lab: sketch-and-solve live on WebGPU, then sketch-and-preconditi
     await page.click('#run');
     await waitForDone(page);
     const pre = await table(page);
+    // The table has every sketch's row before its rows are checked (an empty table would pass the loop).
+    assert.deepEqual(Object.keys(pre).sort(), ['countsketch', 'gaussian', 'osnap', 'srht']);
     for (const [name, cells] of Object.entries(pre)) {
       const m = cells[8].match(/(\d+) its · ‖x − x\*‖\/‖x\*‖ ≤ ([0-9.e+-]+)/);
       assert.ok(m, `${name}: ${cells[8]}`);

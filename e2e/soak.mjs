@@ -27,7 +27,7 @@ export const BOUNDS = {
 
 /** Installed before the page's scripts: animation-frame gaps and long tasks, from page load on. */
 function monitor() {
-  const s = { gaps: [], slow: [], longTasks: [], last: 0, recording: false };
+  const s = { gaps: [], slow: [], longTasks: [], last: 0, recording: false, observing: false };
   window.__soak = s;
   // Trunk's loader announces the instance: its linear memory is the wasm heap (it only grows).
   addEventListener('TrunkApplicationStarted', (e) => { s.memory = e.detail?.wasm?.memory; });
@@ -44,7 +44,8 @@ function monitor() {
     new PerformanceObserver((list) => {
       if (s.recording) for (const e of list.getEntries()) s.longTasks.push(e.duration);
     }).observe({ type: 'longtask', buffered: false });
-  } catch { /* no long-task timing: gaps still measure frames */ }
+    s.observing = true;
+  } catch { /* no long-task timing: `observing` stays false, and the bounds refuse the run */ }
 }
 
 /** Resident memory (MiB) of the browser's renderer processes, from /proc (Linux), by CDP's process list. */
@@ -105,7 +106,7 @@ export async function soakLab(browser, slug, seconds, sampleEvery = 5) {
     }
     await page.waitForTimeout(250);
   }
-  const frames = await page.evaluate(() => ({ gaps: window.__soak.gaps, slow: window.__soak.slow, longTasks: window.__soak.longTasks }));
+  const frames = await page.evaluate(() => ({ gaps: window.__soak.gaps, slow: window.__soak.slow, longTasks: window.__soak.longTasks, observing: window.__soak.observing }));
   await context.close();
   const q = Math.max(1, Math.floor(samples.length / 4));
   const early = samples.slice(q, 2 * q);
@@ -120,6 +121,8 @@ export async function soakLab(browser, slug, seconds, sampleEvery = 5) {
     p99FrameMs: quantile(frames.gaps, 0.99),
     framesOver100ms: frames.gaps.filter((g) => g > 100).length,
     longTasks: frames.longTasks.length,
+    // Whether the long-task observer ran: without it "no long task" would mean nothing.
+    longTasksObserved: frames.observing === true,
     longestTaskMs: Math.max(0, ...frames.longTasks),
     heapGrowthMiB: growth('heapMiB'),
     wasmGrowthMiB: growth('wasmMiB'),
@@ -130,6 +133,20 @@ export async function soakLab(browser, slug, seconds, sampleEvery = 5) {
     samples,
     errors,
   };
+}
+
+/**
+ * What a soak could not measure, one line each: a bound checked against a missing reading passes on NaN
+ * (`NaN > bound` is false), so a missing probe is a failure of its own.
+ */
+export function missingReadings(r) {
+  const missing = [];
+  if (r.samples.length < 2) missing.push(`only ${r.samples.length} memory samples`);
+  for (const key of ['heapGrowthMiB', 'wasmGrowthMiB']) {
+    if (!Number.isFinite(r[key])) missing.push(`no ${key} reading (the probe is missing)`);
+  }
+  if (!r.longTasksObserved) missing.push('the long-task observer never ran');
+  return missing;
 }
 
 /** openPage for a context (the init script must be on the context before the page loads). */
@@ -162,6 +179,7 @@ if (import.meta.url === `file://${process.argv[1]}`) {
       console.log(summary(r));
       const bad = [];
       if (r.errors.length) bad.push(`errors: ${r.errors.join(' | ')}`);
+      bad.push(...missingReadings(r));
       if (r.heapGrowthMiB > BOUNDS.heapGrowthMiB) bad.push(`JS heap grew ${r.heapGrowthMiB.toFixed(1)} MiB`);
       if (r.wasmGrowthMiB > BOUNDS.wasmGrowthMiB) bad.push(`wasm memory grew ${r.wasmGrowthMiB.toFixed(1)} MiB`);
       if (r.longestTaskMs > BOUNDS.maxTaskMs) bad.push(`a main-thread task took ${r.longestTaskMs.toFixed(0)} ms`);
