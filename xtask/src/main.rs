@@ -43,8 +43,9 @@ fn main() -> ExitCode {
         Some("dist") => dist(),
         Some("soak") => soak(&args[1..]),
         Some("fuzz") => fuzz(&args[1..]),
+        Some("deny") => deny(),
         _ => Err(
-            "usage: cargo xtask <setup | serve | test | dist | soak [--seconds N] [--cases N] | fuzz [--seconds N]>"
+            "usage: cargo xtask <setup | serve | test | deny | dist | soak [--seconds N] [--cases N] | fuzz [--seconds N]>"
                 .to_owned(),
         ),
     };
@@ -192,7 +193,7 @@ fn wasm_bindgen() -> Result {
     if have.split_whitespace().nth(1) == Some(want.as_str()) {
         return Ok(());
     }
-    // Not --locked: a locked install fails on this registry (see shared/TOOLCHAIN.md).
+    // Not --locked: a locked install of wasm-bindgen-cli fails to resolve on this registry.
     run(cmd("cargo").args(["install", "wasm-bindgen-cli", "--version", &want]))
 }
 
@@ -236,14 +237,14 @@ fn cargo_deny() -> Result {
 }
 
 /// The folder cargo-deny 0.20 reads the RustSec database from for its default source (`deny.toml`'s
-/// `db-path` joined with the name it derives from the default URL; ../shared/advisory-db/SNAPSHOT.md).
+/// `db-path` joined with the name it derives from the default URL; vendor/rustsec-advisory-db/SNAPSHOT.md).
 const ADVISORY_DB_DIR: &str = "target/advisory-db/advisory-db-3157b0e258782691";
 
-/// Sets up the offline RustSec snapshot (`../shared/advisory-db`) where cargo-deny reads it: a copy in
+/// Sets up the offline RustSec snapshot (`vendor/rustsec-advisory-db`) where cargo-deny reads it: a copy in
 /// [`ADVISORY_DB_DIR`] committed to git with the snapshot's own date (cargo-deny takes the database's age
 /// from its HEAD commit). Redone when the snapshot's description changes.
 fn advisory_db() -> Result {
-    let source = root().parent().ok_or("the repository has no parent folder")?.join("shared/advisory-db");
+    let source = root().join("vendor/rustsec-advisory-db");
     let described = fs::read_to_string(source.join("SNAPSHOT.md")).map_err(|e| {
         format!("{}: {e} (the offline RustSec snapshot `cargo deny check advisories` reads)", source.display())
     })?;
@@ -371,10 +372,46 @@ fn e2e_packages() -> Result {
     run(cmd("npm").args(["ci", "--no-audit", "--no-fund", "--prefix", "e2e"]))
 }
 
+/// Builds the page exactly as `dist` deploys it (the Content-Security-Policy sealed in) and serves `dist/` on
+/// 127.0.0.1:8080, so development sees what deployment enforces; rebuilds when a source of the page changes.
 fn serve() -> Result {
     setup(Needs::Web)?;
-    eprintln!("xtask: serving the lab on http://127.0.0.1:8080 (Ctrl-C stops)");
-    run(cmd("trunk").args(["serve", "--release"]))
+    build_web()?;
+    let listener = TcpListener::bind("127.0.0.1:8080").map_err(|e| format!("bind 127.0.0.1:8080: {e}"))?;
+    let url = serve_on(listener, root().join("dist"))?;
+    eprintln!("xtask: serving dist/ (the page as deployed, under its CSP) on {url}; rebuilt when a source changes (Ctrl-C stops)");
+    let mut seen = newest_source();
+    loop {
+        thread::sleep(std::time::Duration::from_secs(1));
+        let now = newest_source();
+        if now > seen {
+            seen = now;
+            eprintln!("xtask: a source changed: rebuilding");
+            match build_web() {
+                Ok(()) => eprintln!("xtask: rebuilt; reload the page"),
+                Err(e) => eprintln!("xtask: the build failed ({e}); still serving the last good page"),
+            }
+        }
+    }
+}
+
+/// The latest modification time among the page's sources (what `trunk build` reads).
+fn newest_source() -> std::time::SystemTime {
+    fn walk(path: &Path, newest: &mut std::time::SystemTime) {
+        let Ok(meta) = fs::metadata(path) else { return };
+        if meta.is_dir() {
+            for entry in fs::read_dir(path).into_iter().flatten().flatten() {
+                walk(&entry.path(), newest);
+            }
+        } else if let Ok(t) = meta.modified() {
+            *newest = (*newest).max(t);
+        }
+    }
+    let mut newest = std::time::SystemTime::UNIX_EPOCH;
+    for part in ["app", "core/src", "shaders", "static", "vendor/plotters", "index.html", "Trunk.toml", "Cargo.toml"] {
+        walk(&root().join(part), &mut newest);
+    }
+    newest
 }
 
 fn dist() -> Result {
@@ -490,15 +527,22 @@ fn base64(bytes: &[u8]) -> String {
     s
 }
 
-fn test() -> Result {
-    setup(Needs::All)?;
-    let xdg = xdg_dir()?;
-
+/// The supply-chain check: cargo deny over advisories (the vendored RustSec snapshot), licences, banned and
+/// duplicate crates and sources, offline.
+fn deny() -> Result {
+    cargo_deny()?;
     eprintln!("xtask: [0/3] supply chain: cargo deny (advisories from the offline RustSec snapshot, licences, banned and duplicate crates, sources)");
     // cargo deny reads every crate's manifest: fetch them all (every target) first, then check offline.
     run(cmd("cargo").args(["fetch", "--locked"]))?;
     advisory_db()?;
-    run(cmd("cargo").args(["deny", "--offline", "check", "advisories", "licenses", "bans", "sources"]))?;
+    run(cmd("cargo").args(["deny", "--offline", "check", "advisories", "licenses", "bans", "sources"]))
+}
+
+fn test() -> Result {
+    setup(Needs::All)?;
+    let xdg = xdg_dir()?;
+
+    deny()?;
 
     eprintln!("xtask: [0/3] formatting and lints: cargo fmt --check, cargo clippy -D warnings (native and wasm32)");
     run(cmd("cargo").args(["fmt", "--all", "--check"]))?;
@@ -551,6 +595,11 @@ fn test() -> Result {
 /// GET only, files inside `dir` only, `application/wasm` for .wasm (streaming instantiation needs it).
 fn serve_static(dir: PathBuf) -> Result<String> {
     let listener = TcpListener::bind("127.0.0.1:0").map_err(|e| format!("bind 127.0.0.1: {e}"))?;
+    serve_on(listener, dir)
+}
+
+/// Serves the files under `dir` from `listener`, each request on its own thread; returns the address.
+fn serve_on(listener: TcpListener, dir: PathBuf) -> Result<String> {
     let port = listener.local_addr().map_err(|e| e.to_string())?.port();
     thread::spawn(move || {
         for stream in listener.incoming().flatten() {
