@@ -254,6 +254,36 @@ fn decade_label(v: &f64) -> String {
     }
 }
 
+/// Tick labels for a log axis from `lo` to `hi`: the powers of ten when it holds two or more of them,
+/// otherwise every tick in three significant digits (a short axis, 0.45 to 1.8 say, has no decade to label).
+fn log_label(lo: f64, hi: f64) -> impl Fn(&f64) -> String {
+    let decades = if lo > 0.0 && hi > lo { (hi.log10().floor() - lo.log10().ceil() + 1.0).max(0.0) } else { 0.0 };
+    move |v: &f64| if decades >= 2.0 { decade_label(v) } else { significant(*v, 3) }
+}
+
+/// `v` in `digits` significant digits, trailing zeros dropped ("0.5", "1.25", "320").
+fn significant(v: f64, digits: i32) -> String {
+    if v == 0.0 || !v.is_finite() {
+        return if v.is_finite() { "0".to_owned() } else { v.to_string() };
+    }
+    let decimals = (digits - 1 - v.abs().log10().floor() as i32).clamp(0, 12) as usize;
+    let s = format!("{v:.decimals$}");
+    if s.contains('.') {
+        s.trim_end_matches('0').trim_end_matches('.').to_owned()
+    } else {
+        s
+    }
+}
+
+/// Tick labels for a linear axis spanning `span`: one number of decimals for every tick, enough that ticks
+/// a twentieth of the span apart read differently (0 to 2 in halves: "0.0", "0.5", …; 0 to 320: "0", "50").
+fn fixed_label(span: f64) -> impl Fn(&f64) -> String {
+    let decimals =
+        if span > 0.0 && span.is_finite() { (-(span / 20.0).log10()).ceil().clamp(0.0, 12.0) as usize } else { 2 };
+    let half_unit = 0.5 * 10f64.powi(-(decimals as i32));
+    move |v: &f64| format!("{:.decimals$}", if v.abs() < half_unit { 0.0 } else { *v })
+}
+
 /// Draws a line chart on any plotters backend; returns the points as drawn (for the read-out).
 pub fn draw_lines<DB: DrawingBackend>(
     root: DrawingArea<DB, Shift>,
@@ -265,8 +295,17 @@ where
     DB::ErrorType: 'static,
 {
     let LineSpec { title, x_label, y_label, guide, floor } = spec;
-    let linear_y = !log_y;
     root.fill(&WHITE)?;
+    // A log axis over less than a factor of ten holds no power of ten, where plotters puts its ticks: such an
+    // axis is drawn linear (an NLL between 2.1 and 2.3 gets labels instead of a bare frame).
+    let span = |values: &mut dyn Iterator<Item = f64>| {
+        values.filter(|v| v.is_finite()).fold((f64::INFINITY, f64::NEG_INFINITY), |(a, b), v| (a.min(v), b.max(v)))
+    };
+    let narrow = |(lo, hi): (f64, f64)| lo > 0.0 && hi.is_finite() && hi / lo < 10.0;
+    let log_y =
+        log_y && !narrow(span(&mut lines.iter().flat_map(|l| l.points.iter().map(|p| p.1.max(floor))).chain(guide)));
+    let log_x = log_x && !narrow(span(&mut lines.iter().flat_map(|l| l.points.iter().map(|p| p.0))));
+    let linear_y = !log_y;
     let clamp = |y: f64| if linear_y { y } else { y.max(floor) };
     let finite = |p: &&(f64, f64)| p.0.is_finite() && p.1.is_finite() && (!log_x || p.0 > 0.0);
     let x_max = lines
@@ -319,23 +358,25 @@ where
             }
         }};
     }
-    let linear = |v: &f64| format!("{v:.2}");
-    let whole = |v: &f64| format!("{v:.0}");
     let x0 = if x_min.is_finite() && x_min < x_max { x_min } else { x_max / 10.0 };
-    // Fractions on a linear x (a reliability diagram's confidence) get two decimals.
-    let x_fmt: &dyn Fn(&f64) -> String = if x_max <= 1.0 { &linear } else { &whole };
+    let x_fmt = fixed_label(x_max);
+    let y_fmt = fixed_label(hi - lo);
+    let log_x_fmt = log_label(x0, x_max);
+    let log_y_fmt = log_label(lo, hi);
     match (log_x, linear_y) {
-        (true, false) => plot!(
-            builder.build_cartesian_2d((x0..x_max).log_scale(), (lo..hi).log_scale())?,
-            x0,
-            &decade_label,
-            &decade_label
-        ),
-        (false, false) => {
-            plot!(builder.build_cartesian_2d(0f64..x_max, (lo..hi).log_scale())?, 0.0, x_fmt, &decade_label)
+        (true, false) => {
+            plot!(
+                builder.build_cartesian_2d((x0..x_max).log_scale(), (lo..hi).log_scale())?,
+                x0,
+                &log_x_fmt,
+                &log_y_fmt
+            )
         }
-        (true, true) => plot!(builder.build_cartesian_2d((x0..x_max).log_scale(), lo..hi)?, x0, &decade_label, &linear),
-        (false, true) => plot!(builder.build_cartesian_2d(0f64..x_max, lo..hi)?, 0.0, x_fmt, &linear),
+        (false, false) => {
+            plot!(builder.build_cartesian_2d(0f64..x_max, (lo..hi).log_scale())?, 0.0, &x_fmt, &log_y_fmt)
+        }
+        (true, true) => plot!(builder.build_cartesian_2d((x0..x_max).log_scale(), lo..hi)?, x0, &log_x_fmt, &y_fmt),
+        (false, true) => plot!(builder.build_cartesian_2d(0f64..x_max, lo..hi)?, 0.0, &x_fmt, &y_fmt),
     }
     root.present()?;
     Ok(drawn)
@@ -378,7 +419,7 @@ where
     let (y_lo, y_hi) =
         pts().fold((f64::INFINITY, f64::NEG_INFINITY), |(a, b), p| (a.min(clamp(p.1)), b.max(clamp(p.3))));
     let finite = y_lo.is_finite();
-    let x_fmt = |v: &f64| format!("{v:.0}");
+    let x_fmt = |v: &f64| significant(*v, 3);
     let mut drawn = Vec::new();
     macro_rules! draw_all {
         ($x:expr, $y:expr) => {{
@@ -603,6 +644,79 @@ mod tests {
         // Smaller errors are lower on the chart; a later iteration further right.
         assert!(drawn[1].px.1 > drawn[0].px.1 && drawn[2].px.1 > drawn[1].px.1);
         assert!(drawn[1].px.0 > drawn[0].px.0);
+    }
+
+    /// The SVG's text elements as (y attribute, text), in document order.
+    fn texts(svg: &str) -> Vec<(String, String)> {
+        svg.split("<text")
+            .skip(1)
+            .filter_map(|t| {
+                let y = t.split(" y=\"").nth(1)?.split('"').next()?.to_owned();
+                let body = t.split_once('>')?.1.split("</text>").next()?.to_owned();
+                Some((y, body))
+            })
+            .collect()
+    }
+
+    /// The numeric labels sharing the most common baseline among numbers (the x axis's), and the rest.
+    fn tick_labels(svg: &str) -> (Vec<f64>, Vec<f64>) {
+        let numbers: Vec<(String, f64)> =
+            texts(svg).into_iter().filter_map(|(y, t)| t.trim().parse().ok().map(|v| (y, v))).collect();
+        let mut rows: Vec<(&String, usize)> = Vec::new();
+        for (y, _) in &numbers {
+            match rows.iter_mut().find(|r| r.0 == y) {
+                Some(r) => r.1 += 1,
+                None => rows.push((y, 1)),
+            }
+        }
+        let x_row = rows.iter().max_by_key(|r| r.1).map(|r| r.0.clone()).unwrap_or_default();
+        let (x, y): (Vec<_>, Vec<_>) = numbers.into_iter().partition(|(row, _)| *row == x_row);
+        (x.into_iter().map(|p| p.1).collect(), y.into_iter().map(|p| p.1).collect())
+    }
+
+    /// Epochs 1 to 2 (ticks every 0.2) and an NLL between 2.1 and 2.3 asked for on a log axis: the labels
+    /// were "0, 0, 0, 1, 1, …" on x (whole numbers at fractional ticks) and none at all on y (no power of ten
+    /// inside the range, where plotters puts a log axis's ticks). Every axis must now have labels, each
+    /// different from its neighbours, rising along the axis, and covering the data.
+    #[test]
+    fn every_axis_has_tick_labels_that_tell_its_ticks_apart() {
+        let no_guide = LineSpec { guide: None, ..spec() };
+        let draw = |points: Vec<(f64, f64)>, axes| {
+            let line = [Series { name: "nll", color: RGBColor(0, 0, 200), points }];
+            svg(|root| draw_lines(root, no_guide, &line, axes).map(drop)).unwrap()
+        };
+        let cases = [
+            (vec![(1.0, 2.3), (1.5, 2.2), (2.0, 2.1)], (false, true)),
+            (vec![(1.0, 0.5), (3.0, 0.4), (5.0, 0.45)], (false, false)),
+            (vec![(1.0, 1e-4), (100.0, 1e-1), (320.0, 2e-2)], (false, true)),
+            (vec![(0.2, 0.01), (4.0, 0.011)], (true, false)),
+        ];
+        for (points, axes) in cases {
+            let (x, y) = tick_labels(&draw(points.clone(), axes));
+            for (labels, data) in
+                [(&x, points.iter().map(|p| p.0).collect::<Vec<_>>()), (&y, points.iter().map(|p| p.1).collect())]
+            {
+                assert!(labels.len() >= 2, "{points:?} {axes:?}: labels {labels:?}");
+                assert!(labels.windows(2).all(|w| w[0] != w[1]), "{points:?} {axes:?}: repeated labels {labels:?}");
+                let (lo, hi) = (
+                    labels.iter().copied().fold(f64::INFINITY, f64::min),
+                    labels.iter().copied().fold(f64::NEG_INFINITY, f64::max),
+                );
+                let (dlo, dhi) = (
+                    data.iter().copied().fold(f64::INFINITY, f64::min),
+                    data.iter().copied().fold(f64::NEG_INFINITY, f64::max),
+                );
+                // The labels span at least a third of the data's range (on a log axis, of its decades).
+                assert!(
+                    hi > lo && (hi - lo) >= (dhi - dlo) / 3.0 || (hi / lo).ln() >= (dhi / dlo).ln() / 3.0,
+                    "{points:?} {axes:?}: labels {labels:?}"
+                );
+            }
+        }
+        assert_eq!(fixed_label(2.0)(&-1e-17), "0.0", "no negative zero");
+        assert_eq!(significant(0.30000000000000004, 3), "0.3");
+        assert_eq!(significant(320.0, 3), "320");
+        assert_eq!(significant(1.25, 3), "1.25");
     }
 
     #[test]
