@@ -3,9 +3,7 @@
 
 use leptos::prelude::*;
 
-pub fn parse_usize(id: &'static str, s: &str) -> Result<usize, String> {
-    s.parse::<usize>().map_err(|_| format!("`{id}` must be a whole number"))
-}
+use crate::preview::{cell, Preview};
 
 /// Reads the file chosen in the `<input type="file">` that fired `ev`, then calls `done` with its name and
 /// text, or `failed` with a message when the browser cannot read it.
@@ -26,44 +24,9 @@ pub fn read_chosen_file(
     });
 }
 
-/// Rows an upload preview shows.
-pub const PREVIEW_ROWS: usize = 5;
-
-/// The first rows of an uploaded file as the lab read it (columns named by their role), so a person sees
-/// how the file was understood before running anything.
-#[derive(Clone, Debug, PartialEq)]
-pub struct Preview {
-    /// The file's name.
-    pub file: String,
-    pub header: Vec<String>,
-    /// At most [`PREVIEW_ROWS`] rows, as read.
-    pub rows: Vec<Vec<f64>>,
-    /// Rows in the whole file.
-    pub total: usize,
-}
-
-impl Preview {
-    /// The preview of a row-major `rows × cols` table (`values.len() == rows · cols`).
-    pub fn of(file: &str, header: Vec<String>, values: &[f64], cols: usize) -> Self {
-        let cols = cols.max(1);
-        Self {
-            file: file.to_owned(),
-            header,
-            rows: values.chunks(cols).take(PREVIEW_ROWS).map(<[f64]>::to_vec).collect(),
-            total: values.len() / cols,
-        }
-    }
-}
-
-/// Numbered column names: `prefix1 … prefixN`.
-pub fn numbered(prefix: &str, n: usize) -> Vec<String> {
-    (1..=n).map(|k| format!("{prefix}{k}")).collect()
-}
-
 /// The uploaded files' previews, one table each (ids `{id}-0`, `{id}-1`, …), under the upload fields.
 #[component]
 pub fn UploadPreviews(id: &'static str, previews: RwSignal<Vec<Preview>>) -> impl IntoView {
-    let cell = |v: f64| if v.fract() == 0.0 && v.abs() < 1e9 { format!("{v:.0}") } else { format!("{v:.4}") };
     view! {
         <div class="previews" hidden=move || previews.with(Vec::is_empty)>
             {move || previews.get().into_iter().enumerate().map(|(k, p)| view! {

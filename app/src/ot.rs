@@ -58,8 +58,8 @@ pub fn OtPage(device: Device) -> impl IntoView {
     let halves = StoredValue::new_local([None::<(Points, String)>, None]);
     let uploaded = RwSignal::new(None::<String>);
     let upload_error = RwSignal::new(None::<String>);
-    let previews = RwSignal::new(Vec::<crate::form::Preview>::new());
-    let preview_slots = StoredValue::new([None::<crate::form::Preview>, None]);
+    let previews = RwSignal::new(Vec::<crate::preview::Preview>::new());
+    let preview_slots = StoredValue::new([None::<crate::preview::Preview>, None]);
     // The problem of the last run, rebuilt when its spec or the upload changes.
     let problem_cache = StoredValue::new_local(None::<(ProblemSpec, Arc<OtProblem>)>);
     let build_problem = move |spec: &ProblemSpec| -> Result<Arc<OtProblem>, Error> {
@@ -195,7 +195,7 @@ pub fn OtPage(device: Device) -> impl IntoView {
             move |name, text| match parse_points(&name, &text) {
                 Ok(points) => {
                     upload_error.set(None);
-                    let mut header = crate::form::numbered("x", points.dim);
+                    let mut header = crate::preview::numbered("x", points.dim);
                     header.push("weight (normalised)".into());
                     let rows: Vec<f64> = points
                         .coords
@@ -203,7 +203,7 @@ pub fn OtPage(device: Device) -> impl IntoView {
                         .zip(&points.weights)
                         .flat_map(|(c, w)| c.iter().copied().chain([*w]))
                         .collect();
-                    let preview = crate::form::Preview::of(&name, header, &rows, points.dim + 1);
+                    let preview = crate::preview::Preview::of(&name, header, &rows, points.dim + 1);
                     preview_slots.update_value(|s| s[which] = Some(preview));
                     previews.set(preview_slots.with_value(|s| s.iter().flatten().cloned().collect()));
                     halves.update_value(|h| h[which] = Some((points, name)));

@@ -110,8 +110,8 @@ fn RegressionTab(device: Device) -> impl IntoView {
     let upload = StoredValue::new_local(None::<Instance>);
     let files = StoredValue::new_local([None::<(regula_core::sketch::data::Matrix, String)>, None]);
     let uploaded = RwSignal::new(None::<String>);
-    let previews = RwSignal::new(Vec::<crate::form::Preview>::new());
-    let preview_slots = StoredValue::new([None::<crate::form::Preview>, None]);
+    let previews = RwSignal::new(Vec::<crate::preview::Preview>::new());
+    let preview_slots = StoredValue::new([None::<crate::preview::Preview>, None]);
     let upload_error = RwSignal::new(None::<String>);
     let start: crate::kit::Start<Params, Experiment> = Rc::new(move |p, device| {
         let own = upload.get_value();
@@ -283,10 +283,10 @@ fn RegressionTab(device: Device) -> impl IntoView {
                 let header = if which == 1 && matrix.cols == 1 {
                     vec!["b".to_owned()]
                 } else {
-                    crate::form::numbered(if which == 0 { "a" } else { "b" }, matrix.cols)
+                    crate::preview::numbered(if which == 0 { "a" } else { "b" }, matrix.cols)
                 };
                 preview_slots.update_value(|s| {
-                    s[which] = Some(crate::form::Preview::of(&name, header, &matrix.data, matrix.cols))
+                    s[which] = Some(crate::preview::Preview::of(&name, header, &matrix.data, matrix.cols))
                 });
                 previews.set(preview_slots.with_value(|s| s.iter().flatten().cloned().collect()));
                 files.update_value(|f| f[which] = Some((matrix, name)));

@@ -4,7 +4,6 @@
 //! against the 2/η stability line, and on demand the exact Hessian (heatmap with a threshold) and its
 //! eigenvalue density.
 
-mod layers;
 mod views;
 
 use std::rc::Rc;
@@ -21,8 +20,8 @@ use regula_core::train::{Dataset, DatasetKind, Loss};
 use crate::chart::series;
 use crate::chart::{LogChart, Series};
 use crate::device::Device;
+use crate::layers::{edit_layers, parse_layers, LayerEdit, MAX_PAGE_LAYERS, MAX_PAGE_WIDTH};
 use crate::runner::next_animation_frame;
-use layers::{edit_layers, parse_layers, LayerEdit, MAX_PAGE_LAYERS, MAX_PAGE_WIDTH};
 use views::{BoundaryView, HessianHeatmap, NetworkView};
 
 const TRAIN: RGBColor = RGBColor(40, 110, 200);
@@ -72,7 +71,7 @@ pub fn TrainPage(device: Device) -> impl IntoView {
     // A person's CSV (inputs…, target last), replacing the generated dataset until another is chosen.
     let upload = StoredValue::new_local(None::<Dataset>);
     let uploaded = RwSignal::new(None::<String>);
-    let previews = RwSignal::new(Vec::<crate::form::Preview>::new());
+    let previews = RwSignal::new(Vec::<crate::preview::Preview>::new());
     let upload_error = RwSignal::new(None::<String>);
     let classify = RwSignal::new(true);
     let start: crate::kit::Start<Params, TrainRun> = Rc::new(move |p, device| {
@@ -116,7 +115,7 @@ pub fn TrainPage(device: Device) -> impl IntoView {
                 ) {
                     Ok(d) => {
                         upload_error.set(None);
-                        let mut header = crate::form::numbered("x", d.inputs);
+                        let mut header = crate::preview::numbered("x", d.inputs);
                         header.push(if d.classes > 0 { "class".to_owned() } else { "target".to_owned() });
                         let labels: Vec<f64> = if d.classes > 0 {
                             d.clean_class.iter().map(|&c| c as f64).collect()
@@ -128,7 +127,7 @@ pub fn TrainPage(device: Device) -> impl IntoView {
                                 .zip(&labels)
                                 .flat_map(|(r, y)| r.iter().copied().chain([*y]))
                                 .collect();
-                        previews.set(vec![crate::form::Preview::of(&name, header, &rows, d.inputs + 1)]);
+                        previews.set(vec![crate::preview::Preview::of(&name, header, &rows, d.inputs + 1)]);
                         uploaded.set(Some(format!(
                             "Uploaded {name}: {} rows × {} inputs, {}",
                             d.rows(),
