@@ -13,25 +13,6 @@ use crate::device::Device;
 const GPU_COLOR: RGBColor = RGBColor(214, 90, 40);
 const CPU_COLOR: RGBColor = RGBColor(40, 110, 200);
 
-/// The checks worth one click: the reduction inside each lab's solver, at the shapes that stress it.
-const PRESETS: &[crate::link::Preset] = &[
-    crate::link::Preset {
-        title: "The log-domain Sinkhorn half-step: LSE down 2048 columns",
-        source: "docs/methods.md §1 (Schmitzer 2019; Cuturi 2013): g_j ← ε log b_j − ε LSE_i((f_i − C_ij)/ε), one LSE per column",
-        query: "rows=2048&cols=2048&op=lse&axis=cols&trials=20",
-    },
-    crate::link::Preset {
-        title: "Ragged shapes: one row of 65,537 (a workgroup and one)",
-        source: "Guarantee 3: sizes that are not multiples of the workgroup (256) or of the chunk",
-        query: "rows=1&cols=65537&op=sum&axis=rows&trials=30",
-    },
-    crate::link::Preset {
-        title: "Tall and thin: max over each row of 8192 × 7",
-        source: "Guarantee 3: many short lines, one per workgroup",
-        query: "rows=8192&cols=7&op=max&axis=rows&trials=30",
-    },
-];
-
 #[component]
 pub fn KernelsPage(device: Device) -> impl IntoView {
     let lab = crate::kit::use_lab::<kernels::Params, KernelCheck>(device, crate::kit::runnable(), None);
@@ -94,7 +75,7 @@ pub fn KernelsPage(device: Device) -> impl IntoView {
             <crate::math::Equations id="eq-kernels" equations=crate::math::KERNELS />
             {crate::kit::knobs::<kernels::Params>("knobs-kernels")}
             {crate::kit::panel(lab, &[], ())}
-            <crate::link::Presets slug="kernels" presets=PRESETS />
+            <crate::link::Presets slug="kernels" />
             {crate::kit::chrome(lab, status)}
             <div class="charts">
                 <LogChart id="chart-diff" title="GPU vs CPU: worst difference / tolerance" x_label="trial" y_label="ratio" series=diff_series guide=1.0 />

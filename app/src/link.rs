@@ -59,41 +59,38 @@ pub fn LinkNotices(notices: Vec<String>) -> impl IntoView {
 #[derive(Clone, Copy)]
 pub struct Remount(pub RwSignal<u64>);
 
-/// One of a lab's paper presets: what it reproduces and the link part that sets it up.
-pub struct Preset {
-    pub title: &'static str,
-    /// The paper and figure (or table) it reproduces.
-    pub source: &'static str,
-    /// The parameters, as a link's `key=value&…` (the tab included), without `v` and `run`.
-    pub query: &'static str,
-}
-
-/// Opens `query` in lab `slug`: the address takes it (with `run=1`) and the page is rebuilt from it.
+/// Opens `query` in lab `slug`: the address takes it (with `run=1`) in a new history entry (Back returns to
+/// what was there before) and the page is rebuilt from it.
 fn open(slug: &str, query: &str, remount: Option<Remount>) {
     let Some(w) = web_sys::window() else { return };
     if let Ok(history) = w.history() {
         let target = format!("#/{slug}?v={}&{query}&run=1", codec::VERSION);
-        let _ = history.replace_state_with_url(&wasm_bindgen::JsValue::NULL, "", Some(&target));
+        let _ = history.push_state_with_url(&wasm_bindgen::JsValue::NULL, "", Some(&target));
     }
     if let Some(Remount(r)) = remount {
         r.update(|g| *g += 1);
     }
 }
 
-/// The lab's gallery of paper presets: each button loads the parameters and starts the run (ids
-/// `preset-{k}`).
+/// The gallery of paper presets of page `slug` — of its tab `tab` only, when given — as the labs declare
+/// them (`Def::presets`): each button loads the parameters and starts the run (ids `preset-{k}`).
 #[component]
-pub fn Presets(slug: &'static str, presets: &'static [Preset]) -> impl IntoView {
+pub fn Presets(slug: &'static str, #[prop(optional)] tab: Option<&'static str>) -> impl IntoView {
     let remount = use_context::<Remount>();
+    let presets: Vec<(String, &'static regula_core::lab::Preset)> = regula_core::lab::catalog::ALL
+        .iter()
+        .map(|l| l.def())
+        .filter(|d| d.page == slug && (tab.is_none() || d.tab == tab))
+        .flat_map(|d| d.presets.iter().map(move |p| (d.preset_query(p), p)))
+        .collect();
     view! {
         <details class="presets" id="presets">
             <summary>"Paper presets"</summary>
             <ul>
-                {presets.iter().enumerate().map(|(k, p)| {
-                    let query = p.query;
+                {presets.into_iter().enumerate().map(|(k, (query, p))| {
                     view! {
                         <li>
-                            <button type="button" id=format!("preset-{k}") on:click=move |_| open(slug, query, remount)>{p.title}</button>
+                            <button type="button" id=format!("preset-{k}") data-preset=p.name on:click=move |_| open(slug, &query, remount)>{p.title}</button>
                             <span class="source">{p.source}</span>
                         </li>
                     }

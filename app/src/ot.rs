@@ -32,26 +32,6 @@ struct Snapshot {
     keep: usize,
 }
 
-/// The papers' settings, one click each (docs/methods.md §1).
-const PRESETS: &[crate::link::Preset] = &[
-    crate::link::Preset {
-        title: "SNS paper: random assignment, n = 500, ε = 1/1200",
-        source: "Tang et al. 2024 (Sinkhorn–Newton–Sparse), Table 1's row: SNS ≤ 35 iterations to 1e-12 (Sinkhorn: 56,199)",
-        query: "problem.kind=random&problem.n=500&problem.m=500&problem.seed=1&problem.normalize_cost=false&solver.eps=0.0008333333333333334&solver.tol=0.000000000001&method=sns",
-    },
-    crate::link::Preset {
-        title: "SNS paper: digit pair, W2, ε = 1/1200",
-        source: "Tang et al. 2024, Table 1's image row (squared-Euclidean cost): SNS 53 = 20 + 33 iterations, Sinkhorn 2,041; ours: 56 = 20 + 36 to 1e-12 (log-domain Sinkhorn 2,345 to 1e-9)",
-        query: "problem.kind=digits&solver.eps=0.0008333333333333334&solver.tol=0.000000000001&method=sns",
-    },
-    crate::link::Preset {
-        title: "SNS paper: digit pair, W1, ε = 1/1200, N1 = 700",
-        source: "Tang et al. 2024, Table 1's image row (Euclidean cost): SNS 777 = 700 + 77 iterations, Sinkhorn 5,748; ours: 828 = 700 + 128 to 1e-12 (log-domain Sinkhorn 11,110 to 1e-9)",
-        query: "problem.kind=digits&problem.cost=euclidean&solver.eps=0.0008333333333333334&solver.n1=700&solver.tol=0.000000000001&method=sns",
-    },
-    crate::link::Preset { title: "Two moons, compare", source: "log-domain Sinkhorn (GPU) and SNS (CPU) side by side, ε = 0.005", query: "problem.kind=moons&problem.n=400&problem.m=400" },
-];
-
 #[component]
 pub fn OtPage(device: Device) -> impl IntoView {
     let upload = StoredValue::new_local(None::<(Points, Points)>);
@@ -271,7 +251,7 @@ pub fn OtPage(device: Device) -> impl IntoView {
             <p class="muted" hidden=move || uploaded.get().is_none()>{move || uploaded.get()}</p>
             <crate::form::UploadPreviews id="ot-preview" previews=previews />
             <p id="upload-error" class="error" role="alert" hidden=move || upload_error.get().is_none()>{move || upload_error.get()}</p>
-            <crate::link::Presets slug="ot" presets=PRESETS />
+            <crate::link::Presets slug="ot" />
             {crate::kit::chrome(lab, status)}
             <div class="charts">
                 <LogChart id="chart-error-iter" title="Marginal error (ℓ1) vs iteration" x_label="iteration" y_label="error" series=error_vs(false) floor=1e-16 />

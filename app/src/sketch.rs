@@ -62,39 +62,6 @@ pub fn SketchPage(device: Device) -> impl IntoView {
     }
 }
 
-/// The paper's settings, one click each (docs/methods.md §2).
-const PRESETS: &[crate::link::Preset] = &[
-    crate::link::Preset {
-        title: "ℓ∞ guarantees: coherent A with a spiky residual",
-        source: "Song, Ye, Yin & Zhang 2023: dense sketches meet ℓ∞, sparse ones can fail it (n 4096, d 32, m 1024)",
-        query: "tab=regression",
-    },
-    crate::link::Preset {
-        title: "A = [I; 0]: CountSketch fails even ℓ2",
-        source: "Song et al. 2023 (docs/methods.md: CountSketch p99 ε₂ ≈ 2.5)",
-        query: "tab=regression&design=coherent",
-    },
-    crate::link::Preset {
-        title: "Sketch-and-precondition to machine precision",
-        source: "Blendenpik (Avron, Maymounkov & Toledo 2010) / LSRN: QR of SA, then LSQR on AR⁻¹",
-        query: "tab=regression&solver=precondition&trials=20",
-    },
-];
-
-/// The nuclear-norm tab's checks (docs/methods.md §2, Matrix Nuclear-Norm 2024).
-const NUCLEAR_PRESETS: &[crate::link::Preset] = &[
-    crate::link::Preset {
-        title: "MNN vs the SVD at 512 × 2048",
-        source: "Matrix Nuclear-Norm (2024): the claimed speed-up (docs/methods.md: 0.4 ms vs 353 ms), and proxy/true from 0.55 (i.i.d.) to 11.4 (rank 1)",
-        query: "tab=nuclear&n=512&d=2048",
-    },
-    crate::link::Preset {
-        title: "A fully collapsed representation (rank 1)",
-        source: "Matrix Nuclear-Norm (2024): the proxy overstates a collapsed matrix's nuclear norm",
-        query: "tab=nuclear&collapse=1",
-    },
-];
-
 /// The page's own limit: A as f64 (and f32 on the GPU) in the browser's memory.
 fn page_check(p: &Params) -> Option<String> {
     (p.n.saturating_mul(p.d + 1) > MAX_PAGE_ENTRIES).then(|| {
@@ -243,14 +210,21 @@ fn RegressionTab(device: Device) -> impl IntoView {
             .map(|c| {
                 let e2 = c.stats(|t| t.metrics.eps2);
                 let ei = c.stats(|t| t.metrics.epsinf);
+                let deficient = c.rank_deficient();
                 let extra = if pre {
-                    format!(
-                        "{:.0} its · ‖x − x*‖/‖x*‖ ≤ {:.1e}",
-                        c.stats(|t| t.lsqr_iterations as f64).median,
-                        c.column(|t| t.relative_error).into_iter().fold(0.0, f64::max)
-                    )
-                } else if c.rank_deficient() > 0 {
-                    format!("{} rank-deficient SA", c.rank_deficient())
+                    match c.preconditioned() {
+                        Some((its, worst)) => format!(
+                            "{its:.0} its · ‖x − x*‖/‖x*‖ ≤ {worst:.1e}{}",
+                            if deficient > 0 {
+                                format!(" · {deficient} rank-deficient SA (not preconditioned)")
+                            } else {
+                                String::new()
+                            }
+                        ),
+                        None => format!("{deficient} rank-deficient SA: none preconditioned (raise m)"),
+                    }
+                } else if deficient > 0 {
+                    format!("{deficient} rank-deficient SA")
                 } else {
                     String::new()
                 };
@@ -333,7 +307,7 @@ fn RegressionTab(device: Device) -> impl IntoView {
         <p class="muted" hidden=move || uploaded.get().is_none()>{move || uploaded.get()}</p>
         <crate::form::UploadPreviews id="sketch-preview" previews=previews />
         <p id="upload-error" class="error" role="alert" hidden=move || upload_error.get().is_none()>{move || upload_error.get()}</p>
-        <crate::link::Presets slug="sketching" presets=PRESETS />
+        <crate::link::Presets slug="sketching" tab="regression" />
         {crate::kit::chrome(lab, status)}
         <table id="sketch-table" class="results">
             <caption>{move || format!("At m = {}", panel.with(|p| p.m))}</caption>
@@ -434,7 +408,7 @@ fn NuclearTab(device: Device) -> impl IntoView {
     };
     view! {
         {crate::kit::panel(lab, &[], ())}
-        <crate::link::Presets slug="sketching" presets=NUCLEAR_PRESETS />
+        <crate::link::Presets slug="sketching" tab="nuclear" />
         {crate::kit::chrome(lab, status)}
         <table id="nn-table" class="results">
             <thead><tr><th>"matrix"</th><th>"‖R̂‖_* / N (SVD)"</th><th>"MNN proxy"</th><th>"proxy / true"</th><th>"SVD ms"</th><th>"proxy ms"</th></tr></thead>

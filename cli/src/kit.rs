@@ -45,6 +45,19 @@ pub fn command(def: &'static Def, name: &'static str, trace: bool) -> Command {
         }
         c = c.arg(a);
     }
+    if !def.presets.is_empty() {
+        let list: Vec<String> = def.presets.iter().map(|p| format!("{} ({})", p.name, p.title)).collect();
+        c = c.arg(
+            Arg::new("preset")
+                .long("preset")
+                .value_name("NAME")
+                .value_parser(clap::builder::PossibleValuesParser::new(def.presets.iter().map(|p| p.name)))
+                .help(leak(format!(
+                    "Start from a paper's figure (the page's preset), then apply the other flags: {}.",
+                    list.join("; ")
+                ))),
+        );
+    }
     c = c.arg(switch("json", "Make the last line of stdout one JSON object with the results."));
     c = c.arg(
         Arg::new("png")
@@ -65,9 +78,27 @@ pub fn command(def: &'static Def, name: &'static str, trace: bool) -> Command {
     c
 }
 
-/// The lab's parameters: its defaults with the fields the command line set.
+/// The lab's parameters: its defaults — or the preset's parameters with `--preset` — with the fields the
+/// command line set.
 pub fn params<L: Lab>(m: &ArgMatches) -> Result<L, Error> {
-    lab::args::parse::<L>(&given(L::DEF, m))
+    params_with(m, Vec::new())
+}
+
+/// [`params`] with `extra` flags after the command line's (what a command derives, a file's n and d).
+pub fn params_with<L: Lab>(m: &ArgMatches, extra: Vec<(String, Option<String>)>) -> Result<L, Error> {
+    let mut flags = given(L::DEF, m);
+    flags.extend(extra);
+    let preset = m.try_get_one::<String>("preset").ok().flatten().and_then(|name| L::DEF.preset(name));
+    match preset {
+        Some(p) => {
+            let decoded = lab::link::decode::<L>(p.query);
+            if let Some(notice) = decoded.notices.first() {
+                return Err(Error::Invalid { name: "preset", message: format!("{}: {notice}", p.name) });
+            }
+            lab::args::parse_over::<L>(&decoded.value, &flags)
+        }
+        None => lab::args::parse::<L>(&flags),
+    }
 }
 
 /// The fields the command line set, as (flag, value) pairs.

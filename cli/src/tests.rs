@@ -127,3 +127,38 @@ fn every_labs_fields_cover_its_parameters_exactly() {
         }
     }
 }
+
+/// `--preset NAME` is the page's preset (the same definition, decoded by the link codec), and the other
+/// flags change it; a name that is not a preset is refused with the list.
+#[test]
+fn a_preset_on_the_command_line_is_the_pages_preset_with_the_flags_applied() {
+    use regula_core::lab::Lab;
+    use regula_core::ot::lab::Params;
+    let m = crate::cli().try_get_matches_from(["regula", "ot", "--preset", "sns-digits-w2", "--n", "64"]).unwrap();
+    let p: Params = crate::kit::params(m.subcommand().unwrap().1).unwrap();
+    let preset = Params::DEF.preset("sns-digits-w2").unwrap();
+    let mut want = regula_core::lab::link::decode::<Params>(preset.query).value;
+    assert_ne!(want, Params::default(), "the preset changes something");
+    want.problem.n = 64;
+    assert_eq!(p, want);
+    let err = crate::cli().try_get_matches_from(["regula", "ot", "--preset", "nope"]).unwrap_err().to_string();
+    assert!(err.contains("sns-random") && err.contains("moons-compare"), "{err}");
+    // Every lab with presets takes the flag; every preset parses to its decoded parameters.
+    for lab in ALL {
+        let def = lab.def();
+        for preset in def.presets {
+            let mut words = vec!["regula".to_owned()];
+            words.extend(def.command.split(' ').map(str::to_owned));
+            words.extend(["--preset".to_owned(), preset.name.to_owned()]);
+            let m = crate::cli().try_get_matches_from(&words).unwrap_or_else(|e| panic!("{words:?}\n{e}"));
+            let mut leaf = &m;
+            while let Some((_, sub)) = leaf.subcommand() {
+                leaf = sub;
+            }
+            assert_eq!(leaf.get_one::<String>("preset").map(String::as_str), Some(preset.name));
+            let (decoded, notices) = lab.decode(preset.query);
+            assert!(notices.is_empty(), "{}: {notices:?}", preset.name);
+            assert!(lab.parse_json(&decoded).is_ok(), "{}: valid", preset.name);
+        }
+    }
+}

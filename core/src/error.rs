@@ -45,6 +45,13 @@ pub enum Error {
     #[error("{file}, line {line}: {message}")]
     Config { file: String, line: usize, message: String },
 
+    /// A sketched matrix SA has a zero (to 1e-12 relative) diagonal in its R factor: it cannot precondition.
+    #[error(
+        "`m` is invalid: SA ({rows} × {cols}) is rank-deficient, so it cannot precondition: use a larger m \
+         (or A itself is rank-deficient)"
+    )]
+    RankDeficient { rows: usize, cols: usize },
+
     /// Kernel-mode Sinkhorn would underflow: exp(−C/ε) is 0 in floating point for some entries.
     #[error(
         "kernel Sinkhorn underflows at eps = {eps}: C/eps reaches {ratio:.0} but exp(−x) is 0 beyond {limit:.0} \

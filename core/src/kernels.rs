@@ -14,7 +14,7 @@ use crate::cpu;
 use crate::error::{Error, Result};
 use crate::frame::{Budget, Frame, Stepper, StopReason};
 use crate::gpu::reduce::Reduction;
-use crate::lab::{field, Def, Field, Lab};
+use crate::lab::{field, Def, Field, Lab, Preset};
 use crate::metrics as key;
 use crate::reduce::{tolerance, ReduceAxis, ReduceOp};
 use crate::rng::SplitMix64;
@@ -72,6 +72,26 @@ impl Lab for Params {
         title: "Kernel check: the sum/max/LSE reduction on the GPU against its f64 CPU twin, trial by trial",
         fields: FIELDS,
         renamed: &[],
+        presets: &[
+            Preset {
+                name: "lse-2048",
+                title: "The log-domain Sinkhorn half-step: LSE down 2048 columns",
+                source: "docs/methods.md §1 (Schmitzer 2019; Cuturi 2013): g_j ← ε log b_j − ε LSE_i((f_i − C_ij)/ε), one LSE per column",
+                query: "rows=2048&cols=2048&op=lse&axis=cols&trials=20",
+            },
+            Preset {
+                name: "ragged-65537",
+                title: "Ragged shapes: one row of 65,537 (a workgroup and one)",
+                source: "Guarantee 3: sizes that are not multiples of the workgroup (256) or of the chunk",
+                query: "rows=1&cols=65537&op=sum&axis=rows&trials=30",
+            },
+            Preset {
+                name: "tall-thin",
+                title: "Tall and thin: max over each row of 8192 × 7",
+                source: "Guarantee 3: many short lines, one per workgroup",
+                query: "rows=8192&cols=7&op=max&axis=rows&trials=30",
+            },
+        ],
     };
 
     /// rows·cols ≤ [`MAX_ELEMENTS`].

@@ -45,21 +45,6 @@ enum Tab {
 /// The lab's slug in links.
 const SLUG: &str = "generalization";
 
-/// The papers' experiments, one click each (docs/methods.md §3).
-const PRESETS: &[crate::link::Preset] = &[
-    crate::link::Preset { title: "Overtraining peak at α = 1", source: "Advani & Saxe 2017 (SNR 5, N = 400): best early-stopped ≈ 0.57 at t ≈ 3, ≈ 13 at t = 10⁴", query: "tab=student-teacher&config.alpha=1" },
-    crate::link::Preset { title: "Long run at α = 2", source: "Advani & Saxe 2017: σ²/(α − 1) + σ² = 0.40", query: "tab=student-teacher&config.alpha=2" },
-    crate::link::Preset { title: "The α sweep", source: "Advani & Saxe 2017: the peak at α = 1 and the early-stopping optimum", query: "tab=student-teacher&sweep=true&config.n_inputs=100" },
-    crate::link::Preset { title: "Ridgeless double descent", source: "Hastie, Montanari, Rosset & Tibshirani 2019 (isotropic features)", query: "tab=double-descent&n=200&trials=20" },
-    crate::link::Preset { title: "Epoch-wise double descent, 15 % label noise", source: "Nakkiran et al. 2020's phenomenon, Heckel & Yilmaz 2021's mechanism: three groups of features learned at three speeds", query: "tab=epoch-wise" },
-    crate::link::Preset { title: "Epoch-wise, the slow features hidden", source: "The control for the second descent: without the slow signal the error stays up", query: "tab=epoch-wise&slow_scale=0" },
-    crate::link::Preset { title: "ELR vs cross-entropy, 40 % noise", source: "Liu et al. 2020 (docs/methods.md's mixture check): CE 0.73 → 0.53, ELR 0.76–0.82", query: "tab=noisy-labels" },
-    crate::link::Preset { title: "Forward correction, asymmetric noise", source: "Patrini et al. 2017: −log (Tᵀp)_ỹ with the true T", query: "tab=noisy-labels&label_noise_kind=asymmetric&forward=given" },
-    crate::link::Preset { title: "Self-distillation and calibration", source: "Kim et al. 2021 (PS-KD, α_T = 0.8): ECE and the reliability diagram", query: "tab=pskd" },
-    crate::link::Preset { title: "EWC and its LoRA variant", source: "Kirkpatrick et al. 2017; the Fisher penalty of CSTRL and AlignGuard-LoRA — 10 draws: forgetting 0.49 → 0.31 with B at 0.95", query: "tab=continual" },
-    crate::link::Preset { title: "Quadratic teacher, d = 20, κ = ½", source: "Maillard et al. 2024: recovery above α_PR = 0.375", query: "tab=quadratic" },
-];
-
 #[component]
 pub fn GenPage(device: Device) -> impl IntoView {
     let tab = RwSignal::new(match crate::link::tab(SLUG).as_deref() {
@@ -74,7 +59,7 @@ pub fn GenPage(device: Device) -> impl IntoView {
     view! {
         <section class="lab" aria-labelledby="gen-title">
             <h2 id="gen-title">"Generalization: theory over simulation"</h2>
-            <crate::link::Presets slug=SLUG presets=PRESETS />
+            <crate::link::Presets slug=SLUG />
             <div class="tabs" role="tablist">
                 <button id="tab-student-teacher" role="tab" aria-selected=move || (tab.get() == Tab::StudentTeacher).to_string()
                     on:click=move |_| tab.set(Tab::StudentTeacher)>"Student–teacher (Advani & Saxe)"</button>

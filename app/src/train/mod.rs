@@ -27,26 +27,6 @@ use views::{BoundaryView, HessianHeatmap, NetworkView};
 const TRAIN: RGBColor = RGBColor(40, 110, 200);
 const TEST: RGBColor = RGBColor(214, 90, 40);
 
-/// The papers' experiments and the benchmark settings, one click each (docs/methods.md §3).
-const PRESETS: &[crate::link::Preset] = &[
-    crate::link::Preset {
-        title: "Edge of stability, η = 0.1",
-        source: "Cohen et al. 2021; Wu & Su 2023 (docs/methods.md §3): 2-32-32-1 tanh, 200-point spiral, full-batch GD on ½·MSE — λmax → 2/η = 20",
-        query: "data.train_ratio=1&config.hidden=32,32&config.batch=0&config.lr=0.1&config.epochs=4000&config.hessian_every=100",
-    },
-    crate::link::Preset {
-        title: "Edge of stability, η = 0.2",
-        source: "the same at η = 0.2 — λmax → 10",
-        query: "data.train_ratio=1&config.hidden=32,32&config.batch=0&config.lr=0.2&config.epochs=4000&config.hessian_every=100",
-    },
-    crate::link::Preset {
-        title: "Mini-batches: η = 0.2, batch 20",
-        source: "Wu & Su 2023: tr(H)/B + (1 − 1/B)λmax ≤ 2/η (docs/methods.md: λmax 7.9)",
-        query: "data.train_ratio=1&config.hidden=32,32&config.batch=20&config.lr=0.2&config.epochs=400&config.hessian_every=100",
-    },
-    crate::link::Preset { title: "Digits, 64-32-10", source: "the benchmark setting (scikit-learn's 8×8 digits, softmax cross-entropy, batch 32)", query: "data.kind=digits&config.hidden=32&config.loss=xent&config.batch=32&config.epochs=30" },
-];
-
 /// The page's own limit: the layer editor's 6 × 64 (the CLI and the core take any).
 fn page_check(p: &Params) -> Option<String> {
     (p.config.hidden.len() > MAX_PAGE_LAYERS || p.config.hidden.iter().any(|&h| h > MAX_PAGE_WIDTH)).then(|| {
@@ -334,7 +314,7 @@ pub fn TrainPage(device: Device) -> impl IntoView {
         <section class="lab" aria-labelledby="train-title">
             <h2 id="train-title">"Training: small networks, live curves, and the Hessian against 2/η"</h2>
             {crate::kit::panel(lab, &["config.hidden", "config.layer_activations"], layers)}
-            <crate::link::Presets slug="training" presets=PRESETS />
+            <crate::link::Presets slug="training" />
             {crate::kit::chrome(lab, status)}
             <p id="train-uploaded" class="muted" hidden=move || uploaded.get().is_none()>{move || uploaded.get()}</p>
             <crate::form::UploadPreviews id="train-preview" previews=previews />

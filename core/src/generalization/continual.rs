@@ -446,6 +446,14 @@ impl crate::lab::Lab for Config {
         title: "Continual learning: circle, then xor with the EWC penalty (λ/2)Σ F_i(θ_i − θ*_A,i)², full-weight and through LoRA",
         fields: FIELDS,
         renamed: &[],
+        presets: &[
+            crate::lab::Preset {
+                name: "ewc-lora",
+                title: "EWC and its LoRA variant",
+                source: "Kirkpatrick et al. 2017; the Fisher penalty of CSTRL and AlignGuard-LoRA — 10 draws: forgetting 0.49 → 0.31 with B at 0.95",
+                query: "",
+            },
+        ],
     };
 
     fn check(&self) -> Result<()> {

@@ -206,6 +206,12 @@ impl crate::lab::Lab for Config {
         title: "Ridgeless least squares vs γ = p/n against σ²γ/(1 − γ) and r²(1 − 1/γ) + σ²/(γ − 1)",
         fields: FIELDS,
         renamed: &[],
+        presets: &[crate::lab::Preset {
+            name: "ridgeless",
+            title: "Ridgeless double descent",
+            source: "Hastie, Montanari, Rosset & Tibshirani 2019 (isotropic features)",
+            query: "n=200&trials=20",
+        }],
     };
 
     fn check(&self) -> Result<()> {

@@ -503,6 +503,20 @@ impl crate::lab::Lab for Config {
         title: "Epoch-wise double descent of a small MLP under label noise: features learned at three speeds",
         fields: FIELDS,
         renamed: &[],
+        presets: &[
+            crate::lab::Preset {
+                name: "label-noise-15",
+                title: "Epoch-wise double descent, 15 % label noise",
+                source: "Nakkiran et al. 2020's phenomenon, Heckel & Yilmaz 2021's mechanism: three groups of features learned at three speeds",
+                query: "",
+            },
+            crate::lab::Preset {
+                name: "slow-hidden",
+                title: "Epoch-wise, the slow features hidden",
+                source: "The control for the second descent: without the slow signal the error stays up",
+                query: "slow_scale=0",
+            },
+        ],
     };
 
     fn check(&self) -> Result<()> {

@@ -350,6 +350,20 @@ impl crate::lab::Lab for Config {
         title: "Noisy labels: cross-entropy vs early-learning regularization (ELR) vs forward loss correction",
         fields: FIELDS,
         renamed: &[(1, "noise_rate", "label_noise"), (1, "noise_kind", "label_noise_kind")],
+        presets: &[
+            crate::lab::Preset {
+                name: "elr-40",
+                title: "ELR vs cross-entropy, 40 % noise",
+                source: "Liu et al. 2020 (docs/methods.md's mixture check): CE 0.73 → 0.53, ELR 0.76–0.82",
+                query: "",
+            },
+            crate::lab::Preset {
+                name: "forward-asymmetric",
+                title: "Forward correction, asymmetric noise",
+                source: "Patrini et al. 2017: −log (Tᵀp)_ỹ with the true T",
+                query: "label_noise_kind=asymmetric&forward=given",
+            },
+        ],
     };
 
     fn check(&self) -> Result<()> {

@@ -282,6 +282,14 @@ impl crate::lab::Lab for Config {
         title: "Self-distillation (PS-KD) vs cross-entropy and label smoothing on the 8×8 digits: accuracy, NLL, calibration",
         fields: FIELDS,
         renamed: &[],
+        presets: &[
+            crate::lab::Preset {
+                name: "pskd",
+                title: "Self-distillation and calibration",
+                source: "Kim et al. 2021 (PS-KD, α_T = 0.8): ECE and the reliability diagram",
+                query: "",
+            },
+        ],
     };
 
     fn check(&self) -> Result<()> {

@@ -446,6 +446,14 @@ impl crate::lab::Lab for Config {
         title: "Quadratic-activation teacher (Maillard et al. 2024): test error of gradient descent vs α = n/d², one run and averaged",
         fields: FIELDS,
         renamed: &[],
+        presets: &[
+            crate::lab::Preset {
+                name: "quadratic-d20",
+                title: "Quadratic teacher, d = 20, κ = ½",
+                source: "Maillard et al. 2024: recovery above α_PR = 0.375",
+                query: "",
+            },
+        ],
     };
 
     fn check(&self) -> Result<()> {

@@ -601,6 +601,26 @@ impl crate::lab::Lab for Params {
             "Advani & Saxe's linear student–teacher: test error over time, simulated and in theory (Marchenko–Pastur)",
         fields: FIELDS,
         renamed: &[],
+        presets: &[
+            crate::lab::Preset {
+                name: "alpha-1",
+                title: "Overtraining peak at α = 1",
+                source: "Advani & Saxe 2017 (SNR 5, N = 400): best early-stopped ≈ 0.57 at t ≈ 3, ≈ 13 at t = 10⁴",
+                query: "config.alpha=1",
+            },
+            crate::lab::Preset {
+                name: "alpha-2",
+                title: "Long run at α = 2",
+                source: "Advani & Saxe 2017: σ²/(α − 1) + σ² = 0.40",
+                query: "config.alpha=2",
+            },
+            crate::lab::Preset {
+                name: "alpha-sweep",
+                title: "The α sweep",
+                source: "Advani & Saxe 2017: the peak at α = 1 and the early-stopping optimum",
+                query: "sweep=true&config.n_inputs=100",
+            },
+        ],
     };
 
     fn check(&self) -> Result<()> {

@@ -38,8 +38,13 @@ pub fn line<L: Lab>(params: &L, extra: &[(&str, String)]) -> String {
 /// The lab's parameters from `(flag, value)` pairs (flags without dashes; a switch given alone has no
 /// value), applied over the defaults in order, groups before their fields; then validated as a whole.
 pub fn parse<L: Lab>(given: &[(String, Option<String>)]) -> Result<L> {
-    let mut form = serde_json::to_value(L::default())
-        .map_err(|e| Error::Invalid { name: "parameters", message: e.to_string() })?;
+    parse_over(&L::default(), given)
+}
+
+/// [`parse`] over `base` instead of the defaults (a preset's parameters, which the flags then change).
+pub fn parse_over<L: Lab>(base: &L, given: &[(String, Option<String>)]) -> Result<L> {
+    let mut form =
+        serde_json::to_value(base).map_err(|e| Error::Invalid { name: "parameters", message: e.to_string() })?;
     let mut ordered: Vec<_> = given.iter().collect();
     // A group's own switch before the fields inside it (their paths are longer).
     ordered.sort_by_key(|(flag, _)| L::DEF.by_flag(flag).map_or(0, |f| f.path.matches('.').count()));

@@ -170,6 +170,21 @@ pub struct Def {
     /// Link keys renamed since an older link version: (version the old key was last written in, old key,
     /// new key). Decoding a link of that version or older reads the old key as the new one.
     pub renamed: &'static [(u32, &'static str, &'static str)],
+    /// The papers' figures as parameter sets: the page's preset buttons and the CLI's `--preset NAME`.
+    pub presets: &'static [Preset],
+}
+
+/// A paper's figure (or our own check) as parameters over the lab's defaults.
+#[derive(Debug)]
+pub struct Preset {
+    /// The CLI's word for it (`regula ot --preset sns-digits-w2`).
+    pub name: &'static str,
+    /// The button's words.
+    pub title: &'static str,
+    /// The paper and figure (or table) it reproduces, and what we measured.
+    pub source: &'static str,
+    /// The parameters, as a link's `key=value&…` over the defaults (no `v`, `tab` or `run`).
+    pub query: &'static str,
 }
 
 impl Def {
@@ -179,6 +194,20 @@ impl Def {
 
     pub fn by_flag(&self, flag: &str) -> Option<&'static Field> {
         self.fields.iter().find(|f| f.flag() == flag)
+    }
+
+    /// The preset called `name`.
+    pub fn preset(&self, name: &str) -> Option<&'static Preset> {
+        self.presets.iter().find(|p| p.name == name)
+    }
+
+    /// A preset's link part on the page: its parameters, after the tab when the page has several.
+    pub fn preset_query(&self, preset: &Preset) -> String {
+        match self.tab {
+            Some(t) if preset.query.is_empty() => format!("tab={t}"),
+            Some(t) => format!("tab={t}&{}", preset.query),
+            None => preset.query.to_owned(),
+        }
     }
 
     /// A stable name: the page, and the tab after a `/` (`generalization/pskd`).

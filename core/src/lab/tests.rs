@@ -68,6 +68,7 @@ impl Lab for Params {
         title: "every kind",
         fields: FIELDS,
         renamed: &[(1, "noise_kind", "method")],
+        presets: &[],
     };
 
     fn check(&self) -> Result<()> {

@@ -10,7 +10,7 @@ use super::operators::SketchKind;
 use super::regression::{Design, Instance};
 use crate::backend::{place, Backend, BackendChoice};
 use crate::error::{Error, Result};
-use crate::lab::{field, Def, Field, Lab};
+use crate::lab::{field, Def, Field, Lab, Preset};
 
 /// The regression tab's parameters (`regula sketch`).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -105,6 +105,27 @@ impl Lab for Params {
         title: "Sketched least squares: sketch-and-solve (ε₂, ε∞, spike) or sketch-and-precondition, over trials",
         fields: FIELDS,
         renamed: &[],
+        presets: &[
+            Preset {
+                name: "linf-spiky",
+                title: "ℓ∞ guarantees: coherent A with a spiky residual",
+                source:
+                    "Song, Ye, Yin & Zhang 2023: dense sketches meet ℓ∞, sparse ones can fail it (n 4096, d 32, m 1024)",
+                query: "",
+            },
+            Preset {
+                name: "identity-countsketch",
+                title: "A = [I; 0]: CountSketch fails even ℓ2",
+                source: "Song et al. 2023 (docs/methods.md: CountSketch p99 ε₂ ≈ 2.5)",
+                query: "design=coherent",
+            },
+            Preset {
+                name: "precondition",
+                title: "Sketch-and-precondition to machine precision",
+                source: "Blendenpik (Avron, Maymounkov & Toledo 2010) / LSRN: QR of SA, then LSQR on AR⁻¹",
+                query: "solver=precondition&trials=20",
+            },
+        ],
     };
 
     /// d < n (the residual needs room), n·(d + 1) within the experiment's limit, and the cells it makes.
@@ -158,6 +179,20 @@ impl Lab for NuclearParams {
         title: "Nuclear norm of a representation vs the Matrix Nuclear-Norm proxy (three matrices: yours, i.i.d. rows, rank 1)",
         fields: NUCLEAR_FIELDS,
         renamed: &[],
+        presets: &[
+            Preset {
+                name: "mnn-512x2048",
+                title: "MNN vs the SVD at 512 × 2048",
+                source: "Matrix Nuclear-Norm (2024): the claimed speed-up (docs/methods.md: 0.4 ms vs 353 ms), and proxy/true from 0.55 (i.i.d.) to 11.4 (rank 1)",
+                query: "n=512&d=2048",
+            },
+            Preset {
+                name: "collapsed",
+                title: "A fully collapsed representation (rank 1)",
+                source: "Matrix Nuclear-Norm (2024): the proxy overstates a collapsed matrix's nuclear norm",
+                query: "collapse=1",
+            },
+        ],
     };
 
     /// N·d within the SVD's limit and r ≤ min(N, d).

@@ -372,10 +372,7 @@ pub fn precondition_with(
     let r: Vec<f64> = (0..d * d).map(|k| if k % d >= k / d { r_mat[(k / d, k % d)] } else { 0.0 }).collect();
     let scale = (0..d).map(|k| r[k * d + k].abs()).fold(0.0, f64::max);
     if (0..d).any(|k| r[k * d + k].abs() <= 1e-12 * scale.max(f64::MIN_POSITIVE)) {
-        return Err(Error::Invalid {
-            name: "m",
-            message: format!("SA ({m} × {d}) is rank-deficient, so it cannot precondition: use a larger m (or A itself is rank-deficient)"),
-        });
+        return Err(Error::RankDeficient { rows: m, cols: d });
     }
     // R⁻¹y by back substitution, R⁻ᵀz by forward substitution.
     let r_inv = |y: &[f64]| {

@@ -10,7 +10,7 @@ use super::mlp::{Activation, Loss};
 use super::trainer::{Optimizer, Regularization, Schedule, TrainConfig};
 use crate::backend::BackendChoice;
 use crate::error::Result;
-use crate::lab::{field, Def, Field, Lab};
+use crate::lab::{field, Def, Field, Lab, Preset};
 
 /// The training lab's parameters (the page's panel, `regula train`'s flags, links).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -100,6 +100,32 @@ impl Lab for Params {
         title: "Train a small network (GPU f32 or CPU f64) and measure its Hessian: sharpness against 2/η",
         fields: FIELDS,
         renamed: &[(1, "data.seed", "config.seed"), (1, "data.noise_kind", "data.label_noise_kind")],
+        presets: &[
+            Preset {
+                name: "eos-0.1",
+                title: "Edge of stability, η = 0.1",
+                source: "Cohen et al. 2021; Wu & Su 2023 (docs/methods.md §3): 2-32-32-1 tanh, 200-point spiral, full-batch GD on ½·MSE — λmax → 2/η = 20",
+                query: "data.train_ratio=1&config.hidden=32,32&config.batch=0&config.lr=0.1&config.epochs=4000&config.hessian_every=100",
+            },
+            Preset {
+                name: "eos-0.2",
+                title: "Edge of stability, η = 0.2",
+                source: "the same at η = 0.2 — λmax → 10",
+                query: "data.train_ratio=1&config.hidden=32,32&config.batch=0&config.lr=0.2&config.epochs=4000&config.hessian_every=100",
+            },
+            Preset {
+                name: "eos-batch-20",
+                title: "Mini-batches: η = 0.2, batch 20",
+                source: "Wu & Su 2023: tr(H)/B + (1 − 1/B)λmax ≤ 2/η (docs/methods.md: λmax 7.9)",
+                query: "data.train_ratio=1&config.hidden=32,32&config.batch=20&config.lr=0.2&config.epochs=400&config.hessian_every=100",
+            },
+            Preset {
+                name: "digits",
+                title: "Digits, 64-32-10",
+                source: "the benchmark setting (scikit-learn's 8×8 digits, softmax cross-entropy, batch 32)",
+                query: "data.kind=digits&config.hidden=32&config.loss=xent&config.batch=32&config.epochs=30",
+            },
+        ],
     };
 
     /// The dataset draws, and the training settings suit it (batch ≤ training rows, a loss it has, …).
