@@ -147,3 +147,42 @@ test('a link reproduces every lab\'s parameters in a fresh page; garbage in a li
     await browser.close();
   }
 });
+
+test('the address is the state both ways: a hash typed or pasted, Back and Forward switch the lab and its parameters', async () => {
+  const browser = await launch();
+  try {
+    const { page, errors } = await openPage(browser);
+    const active = () => page.locator('nav.labs a[aria-current="page"]').getAttribute('href');
+    await page.click('nav.labs a[href="#/training"]');
+    await page.waitForSelector('#lr');
+    assert.equal(await active(), '#/training');
+    // A link pasted into the bar of a tab already open on another lab.
+    await page.evaluate(() => { location.hash = '#/ot?v=2&problem.kind=moons&problem.n=123'; });
+    await page.waitForFunction(() => document.querySelector('nav.labs a[aria-current="page"]')?.getAttribute('href') === '#/ot');
+    await page.waitForSelector('#method');
+    assert.equal(await value(page, 'n'), '123');
+    // The same lab, other parameters: the page re-reads them.
+    await page.evaluate(() => { location.hash = '#/ot?v=2&problem.kind=moons&problem.n=77'; });
+    await page.waitForFunction(() => document.querySelector('#n')?.value === '77');
+    // Back: the previous parameters, then the previous lab; Forward again.
+    await page.goBack();
+    await page.waitForFunction(() => document.querySelector('#n')?.value === '123');
+    assert.equal(await active(), '#/ot');
+    await page.goBack();
+    await page.waitForFunction(() => document.querySelector('nav.labs a[aria-current="page"]')?.getAttribute('href') === '#/training');
+    await page.waitForSelector('#lr');
+    await page.goForward();
+    await page.waitForFunction(() => document.querySelector('#n')?.value === '123');
+    assert.equal(await active(), '#/ot');
+    // A preset is a history entry: Back returns to the parameters before it.
+    await page.click('#presets summary');
+    await page.click('#preset-3');
+    await page.waitForFunction(() => document.querySelector('#n')?.value === '400');
+    await page.click('#pause').catch(() => {});
+    await page.goBack();
+    await page.waitForFunction(() => document.querySelector('#n')?.value === '123');
+    assert.deepEqual(errors, []);
+  } finally {
+    await browser.close();
+  }
+});

@@ -155,12 +155,37 @@ pub fn App() -> impl IntoView {
     let (lab, set_lab) = signal(Lab::from_hash(&location_hash()));
     let remount = RwSignal::new(0u64);
     provide_context(crate::link::Remount(remount));
+    // The address the page itself last navigated to (a nav click): its hashchange is not news.
+    let own = StoredValue::new(None::<String>);
     let go = move |l: Lab| {
         set_lab.set(l);
         if let Some(w) = web_sys::window() {
-            let _ = w.location().set_hash(&format!("/{}", l.slug()));
+            let target = format!("#/{}", l.slug());
+            if location_hash() != target {
+                own.set_value(Some(target.clone()));
+                let _ = w.location().set_hash(&target);
+            }
         }
     };
+    // The address is the state both ways: a hash typed or pasted into the bar, Back and Forward (over labs
+    // and presets, which push an entry) switch the lab and re-read its parameters from the link. The page's
+    // own edits rewrite the address with replaceState, which fires neither event.
+    let follow = move || {
+        let hash = location_hash();
+        if own.get_value().as_deref() == Some(hash.as_str()) {
+            own.set_value(None);
+            return;
+        }
+        let target = Lab::from_hash(&hash);
+        if lab.get_untracked() == target {
+            remount.update(|g| *g += 1);
+        } else {
+            set_lab.set(target);
+        }
+    };
+    // History traversal between entries whose fragments differ fires hashchange too (HTML's history
+    // traversal), so this one listener covers the bar, Back and Forward.
+    std::mem::forget(window_event_listener(leptos::ev::hashchange, move |_| follow()));
 
     let banner = move || match report.get() {
         None => ("probing", "Looking for a GPU…".to_owned()),
