@@ -132,6 +132,9 @@ test('OT lab: compare log-sinkhorn (GPU) with SNS (CPU), plan and sparsity views
       { caption: 'a.csv: 2 rows read', head: ['x1', 'x2', 'weight (normalised)'], rows: [['0', '0', '0.2500'], ['1', '0', '0.7500']] },
       { caption: 'b.csv: 2 rows read', head: ['x1', 'x2', 'weight (normalised)'], rows: [['0', '1', '0.5000'], ['1', '1', '0.5000']] },
     ]);
+    // The headless line runs the uploaded files, not the generated problem (the CLI's files replace it).
+    const line = await page.locator('#cli-line').textContent();
+    assert.match(line, / --source a\.csv --target b\.csv --json$/, line);
     await page.setInputFiles('#source-file', { name: 'bad.csv', mimeType: 'text/csv', buffer: Buffer.from('0,0\n1,zz\n') });
     await page.waitForFunction(() => !document.querySelector('#upload-error').hidden);
     assert.equal(await page.locator('#upload-error').textContent(), 'bad.csv, line 2: field 2 (`zz`) is not a number');

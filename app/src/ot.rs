@@ -21,8 +21,7 @@ use crate::chart::LogChart;
 use crate::device::Device;
 
 use regula_charts::ot::{PlanLayout, OT_COLORS as COLORS};
-/// Largest n·m the plan and Hessian views draw (they evaluate every P_ij).
-const MAX_DRAWN: usize = 400_000;
+use regula_core::ot::analysis::MAX_DRAWN;
 
 /// Everything the views need from the first run's current iterate.
 #[derive(Clone)]
@@ -136,6 +135,18 @@ pub fn OtPage(device: Device) -> impl IntoView {
         let running_keep = runner.with_steppers(|runs| runs.iter().map(OtRun::keep).max()).flatten().filter(|&k| k > 0);
         let keep = running_keep.unwrap_or_else(|| params.with_untracked(|p| p.solver.keep_per_row(problem.m())));
         Some(Snapshot { p: Arc::new(plan(&problem, &f, &g, eps)), problem, keep })
+    });
+    // Why the two pictures stay empty after a run on a problem too large to draw.
+    let undrawn = Signal::derive(move || -> Option<String> {
+        let frames = runner.frames.with(|fs| fs.first().map_or(0, |f| f.len()));
+        let (n, m) = problem_cache.with_value(|c| c.as_ref().map(|c| (c.1.n(), c.1.m())))?;
+        (frames > 0 && n * m > MAX_DRAWN).then(|| {
+            format!(
+                "Not drawn: P has n × m = {n} × {m} = {} entries, and the page draws the plan and its sparsity up \
+                 to {MAX_DRAWN} (each picture evaluates all of P).",
+                n * m
+            )
+        })
     });
     let status = move || {
         let names = labels.get();
@@ -256,8 +267,8 @@ pub fn OtPage(device: Device) -> impl IntoView {
             <div class="charts">
                 <LogChart id="chart-error-iter" title="Marginal error (ℓ1) vs iteration" x_label="iteration" y_label="error" series=error_vs(false) floor=1e-16 />
                 <LogChart id="chart-error-time" title="Marginal error (ℓ1) vs wall time" x_label="ms" y_label="error" series=error_vs(true) floor=1e-16 />
-                <PlanView snapshot=snapshot />
-                <SparsityView snapshot=snapshot />
+                <PlanView snapshot=snapshot undrawn=undrawn />
+                <SparsityView snapshot=snapshot undrawn=undrawn />
             </div>
         </section>
     }
@@ -265,7 +276,7 @@ pub fn OtPage(device: Device) -> impl IntoView {
 
 /// The plan: lines between matched points with opacity ∝ mass (point clouds in 2-D), or a heatmap.
 #[component]
-fn PlanView(snapshot: Signal<Option<Snapshot>>) -> impl IntoView {
+fn PlanView(snapshot: Signal<Option<Snapshot>>, undrawn: Signal<Option<String>>) -> impl IntoView {
     let canvas = NodeRef::<Canvas>::new();
     Effect::new(move |_| {
         if let (Some(s), Some(c)) = (snapshot.get(), canvas.get()) {
@@ -286,6 +297,7 @@ fn PlanView(snapshot: Signal<Option<Snapshot>>) -> impl IntoView {
         <figure class="chart">
             <canvas id="chart-plan" node_ref=canvas width="600" height="320" role="img" aria-label="transport plan"></canvas>
             <crate::chart::ExportBar id="chart-plan" canvas=canvas svg=svg />
+            <figcaption class="undrawn" hidden=move || undrawn.with(Option::is_none)>{move || undrawn.get()}</figcaption>
         </figure>
     }
 }
@@ -311,7 +323,7 @@ where
 
 /// The sparsified Hessian's kept entries (top k of P per row), and the mass they capture vs k.
 #[component]
-fn SparsityView(snapshot: Signal<Option<Snapshot>>) -> impl IntoView {
+fn SparsityView(snapshot: Signal<Option<Snapshot>>, undrawn: Signal<Option<String>>) -> impl IntoView {
     let canvas = NodeRef::<Canvas>::new();
     let captured = RwSignal::new(String::new());
     Effect::new(move |_| {
@@ -333,7 +345,7 @@ fn SparsityView(snapshot: Signal<Option<Snapshot>>) -> impl IntoView {
         <figure class="chart">
             <canvas id="chart-sparsity" node_ref=canvas width="600" height="320" role="img" aria-label="Hessian sparsity"></canvas>
             <crate::chart::ExportBar id="chart-sparsity" canvas=canvas svg=svg />
-            <figcaption id="sparsity-caption">{move || captured.get()}</figcaption>
+            <figcaption id="sparsity-caption">{move || undrawn.get().unwrap_or_else(|| captured.get())}</figcaption>
         </figure>
     }
 }

@@ -170,13 +170,10 @@ async fn solve(
     }))
 }
 
-/// Largest n × m whose plan the pictures draw (the page's limit: each picture evaluates all of P).
-const MAX_DRAWN: usize = 400_000;
-
 /// The OT page's pictures of the final iterate: the transport plan (`FILE-plan.png`) and the sparsified
 /// Hessian's kept entries with the mass they capture (`FILE-sparsity.png`).
 async fn pictures(path: &std::path::Path, r: &OtRun, problem: &OtProblem, params: &Params) -> Result<(), Error> {
-    use regula_core::ot::analysis::{mass_captured, plan, top_k_pattern};
+    use regula_core::ot::analysis::{mass_captured, plan, top_k_pattern, MAX_DRAWN};
     let (n, m) = (problem.n(), problem.m());
     if n * m > MAX_DRAWN {
         eprintln!(

@@ -4,6 +4,10 @@
 
 use super::problem::OtProblem;
 
+/// Largest n × m whose plan and sparsity pictures the page and the CLI draw: each picture evaluates all of
+/// P (a digit pair, 784 × 784, fits; the page says why a larger one is not drawn).
+pub const MAX_DRAWN: usize = 700_000;
+
 /// P (n × m, row-major) from potentials.
 pub fn plan(problem: &OtProblem, f: &[f64], g: &[f64], eps: f64) -> Vec<f64> {
     let (n, m) = (problem.n(), problem.m());
