@@ -2,12 +2,12 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
-import { launch, openPage, waitForDone, ARTIFACTS } from './browser.mjs';
+import { launch, openPage, waitForDone, ARTIFACTS, URL } from './browser.mjs';
 
 test('no WebGPU: CPU fallback banner and a CPU run', async () => {
   const browser = await launch({ webgpu: false });
   try {
-    const { page, errors } = await openPage(browser);
+    const { page, errors } = await openPage(browser, undefined, `${URL}#/kernels`);
     const banner = await page.locator('#device-banner').textContent();
     assert.match(banner, /^CPU fallback: WebGPU unavailable/, banner);
     assert.equal(await page.locator('#backend option[value="gpu"]').isDisabled(), true);
@@ -38,7 +38,7 @@ test('no WebGPU: CPU fallback banner and a CPU run', async () => {
 test('the GPU device lost mid-run: a clear message, then Reset continues on the CPU', async () => {
   const browser = await launch();
   try {
-    const { page, errors } = await openPage(browser);
+    const { page, errors } = await openPage(browser, undefined, `${URL}#/kernels`);
     assert.match(await page.locator('#device-banner').textContent(), /^WebGPU · /);
     await page.fill('#trials', '100000');
     await page.locator('#trials').dispatchEvent('change');

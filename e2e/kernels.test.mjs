@@ -2,12 +2,12 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
-import { launch, openPage, canvasData, waitForDone, ARTIFACTS } from './browser.mjs';
+import { launch, openPage, canvasData, waitForDone, ARTIFACTS, URL } from './browser.mjs';
 
 test('kernel check runs on WebGPU and plots live', async () => {
   const browser = await launch();
   try {
-    const { page, errors } = await openPage(browser);
+    const { page, errors } = await openPage(browser, undefined, `${URL}#/kernels`);
     const banner = await page.locator('#device-banner').textContent();
     assert.match(banner, /^WebGPU · /, `banner: ${banner}`);
 
@@ -73,7 +73,7 @@ test('kernel check runs on WebGPU and plots live', async () => {
 test('narrow (phone) layout shows the whole shell', async () => {
   const browser = await launch();
   try {
-    const { page, errors } = await openPage(browser, { width: 390, height: 844 });
+    const { page, errors } = await openPage(browser, { width: 390, height: 844 }, `${URL}#/kernels`);
     const width = await page.evaluate(() => document.documentElement.scrollWidth);
     assert.ok(width <= 390, `horizontal overflow: ${width}px`);
     await page.screenshot({ path: join(ARTIFACTS, 'kernels-phone.png'), fullPage: true });

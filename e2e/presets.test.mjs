@@ -44,6 +44,7 @@ test('every paper preset loads cleanly and starts; the α = 1 preset reproduces 
         // The run started by itself: Run is disabled while it runs (or the run is already done).
         await page.waitForFunction(() => document.querySelector('#run')?.disabled || document.querySelector('#status')?.textContent.startsWith('done'), null, { timeout: 30_000 });
         await page.click('#pause').catch(() => {});
+        assert.equal(await page.locator('#status.error').count(), 0, `${lab} preset ${k}: ${await page.locator('#status').textContent()}`);
       }
     }
     // The nuclear-norm tab's presets compute on opening: the first at the paper's 512 × 2048.

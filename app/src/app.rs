@@ -16,6 +16,7 @@ use crate::train::TrainPage;
 
 #[derive(Clone, Copy, PartialEq, Eq)]
 enum Lab {
+    Home,
     Kernels,
     Ot,
     Sketching,
@@ -24,10 +25,12 @@ enum Lab {
 }
 
 impl Lab {
-    const ALL: [Lab; 5] = [Lab::Kernels, Lab::Ot, Lab::Sketching, Lab::Training, Lab::Generalization];
+    /// The navigation's order: the papers' labs, then the diagnostics.
+    const ALL: [Lab; 6] = [Lab::Home, Lab::Ot, Lab::Sketching, Lab::Training, Lab::Generalization, Lab::Kernels];
 
     fn slug(self) -> &'static str {
         match self {
+            Lab::Home => "",
             Lab::Kernels => "kernels",
             Lab::Ot => "ot",
             Lab::Sketching => "sketching",
@@ -38,7 +41,8 @@ impl Lab {
 
     fn title(self) -> &'static str {
         match self {
-            Lab::Kernels => "Kernels",
+            Lab::Home => "Home",
+            Lab::Kernels => "Diagnostics: kernel check",
             Lab::Ot => "Optimal transport",
             Lab::Sketching => "Sketching",
             Lab::Training => "Training",
@@ -49,7 +53,7 @@ impl Lab {
     fn from_hash(hash: &str) -> Lab {
         let slug = hash.trim_start_matches('#').trim_start_matches('/');
         let slug = slug.split('?').next().unwrap_or_default();
-        Lab::ALL.into_iter().find(|l| l.slug() == slug).unwrap_or(Lab::Kernels)
+        Lab::ALL.into_iter().find(|l| l.slug() == slug).unwrap_or(Lab::Home)
     }
 }
 
@@ -231,6 +235,7 @@ pub fn App() -> impl IntoView {
                     Lab::Training => view! { <TrainPage device=device /> }.into_any(),
                     Lab::Generalization => view! { <GenPage device=device /> }.into_any(),
                     Lab::Kernels => view! { <KernelsPage device=device /> }.into_any(),
+                    Lab::Home => view! { <crate::home::HomePage /> }.into_any(),
                 }
             }}
         </main>

@@ -59,16 +59,19 @@ pub fn LinkNotices(notices: Vec<String>) -> impl IntoView {
 #[derive(Clone, Copy)]
 pub struct Remount(pub RwSignal<u64>);
 
-/// Opens `query` in lab `slug`: the address takes it (with `run=1`) in a new history entry (Back returns to
-/// what was there before) and the page is rebuilt from it.
-fn open(slug: &str, query: &str, remount: Option<Remount>) {
+/// Opens `query` in lab `slug`: the address takes it (with `run=1`) as a new history entry (Back returns to
+/// what was there before), and the shell's hashchange listener switches to the lab and rebuilds its page
+/// from the link. The same address again (a preset clicked twice) fires no hashchange: the page is rebuilt
+/// directly.
+pub fn open(slug: &str, query: &str, remount: Option<Remount>) {
     let Some(w) = web_sys::window() else { return };
-    if let Ok(history) = w.history() {
-        let target = format!("#/{slug}?v={}&{query}&run=1", codec::VERSION);
-        let _ = history.push_state_with_url(&wasm_bindgen::JsValue::NULL, "", Some(&target));
-    }
-    if let Some(Remount(r)) = remount {
-        r.update(|g| *g += 1);
+    let target = format!("#/{slug}?v={}&{query}&run=1", codec::VERSION);
+    if hash() == target {
+        if let Some(Remount(r)) = remount {
+            r.update(|g| *g += 1);
+        }
+    } else {
+        let _ = w.location().set_hash(&target);
     }
 }
 

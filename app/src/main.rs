@@ -18,6 +18,8 @@ mod form;
 #[cfg(target_arch = "wasm32")]
 mod generalization;
 #[cfg(target_arch = "wasm32")]
+mod home;
+#[cfg(target_arch = "wasm32")]
 mod kernels;
 #[cfg(target_arch = "wasm32")]
 mod kit;

@@ -113,6 +113,69 @@ pub const ALL: &[&dyn AnyLab] = &[
     Of::<crate::kernels::Params>::ANY,
 ];
 
+/// A page of the lab: its slug in the address, its name in the navigation and the question it answers (its
+/// card on the home page). Its labs are those of [`ALL`] whose [`Def::page`] is the slug; the first preset of
+/// the first of them is the card's "run the paper's figure".
+#[derive(Debug)]
+pub struct Page {
+    pub slug: &'static str,
+    pub title: &'static str,
+    pub question: &'static str,
+    /// Checks of the machinery rather than of a paper (listed apart, under "Diagnostics").
+    pub diagnostic: bool,
+}
+
+impl Page {
+    /// The page's labs, in [`ALL`]'s order.
+    pub fn labs(&self) -> impl Iterator<Item = &'static dyn AnyLab> + '_ {
+        ALL.iter().copied().filter(move |l| l.def().page == self.slug)
+    }
+
+    /// The headline preset: the first preset of the page's first lab that has one, with its link part.
+    pub fn headline(&self) -> Option<(String, &'static super::Preset)> {
+        self.labs().find_map(|l| l.def().presets.first().map(|p| (l.def().preset_query(p), p)))
+    }
+}
+
+/// Every page, in the navigation's order.
+pub const PAGES: &[Page] = &[
+    Page {
+        slug: "ot",
+        title: "Optimal transport",
+        question: "How fast does entropic optimal transport converge, and what does the plan look like? Sinkhorn, \
+                   log-domain Sinkhorn and Sinkhorn–Newton–Sparse side by side, with the plan's sparsity.",
+        diagnostic: false,
+    },
+    Page {
+        slug: "sketching",
+        title: "Sketching",
+        question: "How small can a random sketch of a least-squares problem be and still solve it — in ℓ2 and \
+                   entry by entry (ℓ∞)? Gaussian, SRHT, CountSketch and OSNAP, sketch-and-precondition, nuclear norms.",
+        diagnostic: false,
+    },
+    Page {
+        slug: "training",
+        title: "Training",
+        question: "What does gradient descent do to a small network's curvature? Train it live and watch the \
+                   sharpness λmax rise to the stability threshold 2/η (the edge of stability).",
+        diagnostic: false,
+    },
+    Page {
+        slug: "generalization",
+        title: "Generalization",
+        question: "When does fitting noise hurt, and what helps? Double descent, early stopping, noisy labels, \
+                   self-distillation, EWC's Fisher penalty and a quadratic teacher, with their theory.",
+        diagnostic: false,
+    },
+    Page {
+        slug: "kernels",
+        title: "Kernel check",
+        question: "Do the GPU's reductions (sum, max, log-sum-exp) agree with their f64 CPU twins on this device, \
+                   and how fast are they?",
+        diagnostic: true,
+    },
+];
+
 /// The lab named `name` (`ot`, `generalization/pskd`; see [`Def::name`]).
 pub fn find(name: &str) -> Option<&'static dyn AnyLab> {
     ALL.iter().copied().find(|l| l.def().name() == name)

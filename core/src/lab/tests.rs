@@ -236,3 +236,23 @@ fn random_links_never_panic_and_always_decode_to_valid_parameters() {
         assert!(again.notices.is_empty(), "{q:?}: {:?}", again.notices);
     }
 }
+
+/// The home page and the navigation come from the catalog: every lab's page is declared once, every page
+/// has labs, and every page about papers has a headline preset for its card's button.
+#[test]
+fn every_page_is_declared_with_its_labs_and_a_headline() {
+    use super::catalog::{ALL, PAGES};
+    let slugs: std::collections::BTreeSet<_> = PAGES.iter().map(|p| p.slug).collect();
+    assert_eq!(slugs.len(), PAGES.len(), "a page declared twice");
+    for lab in ALL {
+        assert!(slugs.contains(lab.def().page), "{}: its page is not in PAGES", lab.def().name());
+    }
+    for page in PAGES {
+        assert!(page.labs().count() >= 1, "{}: no lab", page.slug);
+        assert!(!page.question.is_empty() && page.question.ends_with(['?', '.']), "{}", page.slug);
+        if !page.diagnostic {
+            let (query, preset) = page.headline().unwrap_or_else(|| panic!("{}: no headline preset", page.slug));
+            assert!(query.contains(preset.query), "{}: {query}", page.slug);
+        }
+    }
+}
