@@ -129,6 +129,14 @@ test('a link reproduces every lab\'s parameters in a fresh page; garbage in a li
     await g.screenshot({ path: join(ARTIFACTS, 'link-notices.png'), fullPage: true });
     assert.deepEqual(gErrors, []);
 
+    // A link that starts a run (`run=1`) waits for the device probe, so it runs where a click would: asked
+    // for the GPU, on it (started before the probe ended, it would have found no GPU and stopped).
+    const go = `${URL}#/training?v=2&data.kind=xor&config.epochs=2&backend=gpu&run=1`;
+    const { page: r, errors: rErrors } = await openPage(browser, undefined, go);
+    await waitForDone(r);
+    assert.match(await r.locator('#status').textContent(), /^done \(GPU, f32[^)]*\): step 32 \[epoch 2\.0\]/);
+    assert.deepEqual(rErrors, []);
+
     // A link made before the lab kit (format 1) still opens: `mode` is now `method`, the training lab's
     // `data.noise_kind` is `data.label_noise_kind`, and its two seeds are one.
     const old = `${URL}#/ot?v=1&problem.kind=moons&problem.n=120&mode=sns&solver.eps=0.02`;

@@ -23,6 +23,8 @@ test('sketching lab: sketch-and-solve live on WebGPU, then sketch-and-preconditi
     await page.click('nav.labs a[href="#/sketching"]');
     await page.waitForSelector('#chart-eps2');
     const empty = await canvasData(page, 'chart-epsinf');
+    // SwiftShader is a software adapter: `auto` would run the CPU path beside it (faster here); ask for WebGPU.
+    await page.selectOption('#backend', 'gpu');
     await setField(page, 'n', '1024');
     await setField(page, 'd', '8');
     await setField(page, 'm', '128');
@@ -34,7 +36,7 @@ test('sketching lab: sketch-and-solve live on WebGPU, then sketch-and-preconditi
     assert.match(status, /^done: 192 \/ 192 trials on WebGPU/, status); // 4 sketches × 4 sizes × 12 trials
     // The same run headless (the CLI's tests run this line as printed).
     assert.equal(await page.locator('#cli-line').textContent(),
-      'regula sketch --design spiky --n 1024 --d 8 --m 128 --sketches gaussian,srht,countsketch,osnap --s 4 --trials 12 --seed 0 --solver solve --tol 0.00000000000001 --backend auto --json');
+      'regula sketch --design spiky --n 1024 --d 8 --m 128 --sketches gaussian,srht,countsketch,osnap --s 4 --trials 12 --seed 0 --solver solve --tol 0.00000000000001 --backend gpu --json');
     const rows = await table(page);
     assert.deepEqual(Object.keys(rows).sort(), ['countsketch', 'gaussian', 'osnap', 'srht']);
     for (const [name, cells] of Object.entries(rows)) {

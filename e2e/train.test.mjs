@@ -26,6 +26,13 @@ test('training lab: train, continue, Hessian, divergence', async () => {
     await page.click('#run');
     await waitForDone(page);
     let status = await page.locator('#status').textContent();
+    // SwiftShader is a software adapter: `auto` ran the CPU path beside it, and says so.
+    assert.match(status, /^done \(CPU, f64; software GPU, the CPU is faster\): step 480 \[epoch 30\.0\]/, status);
+    // Asked for, the GPU runs (a new run: the backend is part of the experiment).
+    await page.selectOption('#backend', 'gpu');
+    await page.click('#run');
+    await waitForDone(page);
+    status = await page.locator('#status').textContent();
     // 200 points, 160 for training, batch 10: 16 steps per epoch.
     assert.match(status, /^done \(GPU, f32: each epoch in one workgroup\): step 480 \[epoch 30\.0\] · train loss [0-9.]+ · test loss [0-9.]+ · test accuracy (0\.[89]\d+|1\.000) · λmax [0-9.]+ \(Completed\)/, status);
     assert.ok(await points(page, 'chart-loss') > 4);

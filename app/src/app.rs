@@ -57,23 +57,6 @@ impl Lab {
     }
 }
 
-/// "vendor architecture" from `navigator.gpu.requestAdapter()`'s `info` (e.g. "google swiftshader").
-async fn browser_adapter_name() -> Option<String> {
-    use wasm_bindgen::JsCast;
-    let get = |target: &wasm_bindgen::JsValue, key: &str| js_sys::Reflect::get(target, &key.into()).ok();
-    let navigator = web_sys::window()?.navigator();
-    let gpu = get(&navigator, "gpu").filter(|g| !g.is_undefined())?;
-    let request: js_sys::Function = get(&gpu, "requestAdapter")?.dyn_into().ok()?;
-    let promise: js_sys::Promise = request.call0(&gpu).ok()?.dyn_into().ok()?;
-    let adapter = wasm_bindgen_futures::JsFuture::from(promise).await.ok().filter(|a| !a.is_null())?;
-    let info = get(&adapter, "info")?;
-    let parts: Vec<String> = ["vendor", "architecture", "description"]
-        .into_iter()
-        .filter_map(|k| get(&info, k).and_then(|v| v.as_string()).filter(|s| !s.is_empty()))
-        .collect();
-    (!parts.is_empty()).then(|| parts.join(" "))
-}
-
 /// Keyboard: space run/pause, `s` step, `r` reset — forwarded as clicks on the visible page's buttons,
 /// so every page with run controls gets them. Ignored while typing in a field.
 /// Fault injection for the end-to-end tests (README "Guarantees"): `regulaFaults.loseDevice()` marks the
@@ -143,15 +126,7 @@ pub fn App() -> impl IntoView {
         }
         gpu.set_value(backend.gpu().cloned());
         install_fault_hook(gpu);
-        let mut found = backend.report();
-        if let Some(adapter) = found.adapter.as_mut().filter(|a| a.name.is_empty()) {
-            // wgpu passes on only GPUAdapterInfo.description, which Chromium leaves empty; ask the page.
-            if let Some(name) = browser_adapter_name().await {
-                adapter.name = name;
-                found.label = adapter.label();
-            }
-        }
-        report.set(Some(found));
+        report.set(Some(backend.report()));
     });
     install_shortcuts();
     let device = Device { gpu, report };

@@ -128,6 +128,9 @@ fn ot_sns_runs_its_dense_passes_on_the_gpu_when_f32_can_meet_the_tolerance() {
         "--normalize-cost",
         "--method",
         "sns",
+        // `auto` keeps to the CPU beside a software adapter (lavapipe here): ask for the GPU.
+        "--backend",
+        "gpu",
         "--tol",
         "1e-5",
         "--json",
@@ -141,7 +144,7 @@ fn ot_sns_runs_its_dense_passes_on_the_gpu_when_f32_can_meet_the_tolerance() {
     assert!((1..=15).contains(&newton), "{v}");
     // Asked for 1e-12 on the GPU explicitly: it stops at f32's floor and says so, not converged.
     let mut strict = args.to_vec();
-    strict.splice(strict.len() - 3.., ["--tol", "1e-12", "--backend", "gpu", "--json"]);
+    strict.splice(strict.len() - 3.., ["--tol", "1e-12", "--json"]);
     let (ok, stdout, stderr) = regula(&strict);
     assert!(ok, "{stderr}");
     let v = last_json(&stdout);
@@ -1110,6 +1113,7 @@ fn the_cli_places_runs_exactly_as_core_decides_for_the_page() {
         },
         Ot {
             method: Mode::Compare,
+            backend: BackendChoice::Gpu,
             solver: regula_core::ot::SolverParams { tol: 1e-5, ..base.solver.clone() },
             ..base.clone()
         },
@@ -1156,9 +1160,15 @@ fn the_cli_places_runs_exactly_as_core_decides_for_the_page() {
         },
         ..small.clone()
     };
-    for p in [small, elr] {
+    // `auto` beside a software adapter (lavapipe here): the CPU, saying why, on the page and in the CLI alike.
+    let software = device.gpu().is_some_and(|g| g.summary().is_software());
+    let on_gpu = Train { backend: BackendChoice::Gpu, ..small.clone() };
+    for p in [on_gpu, small, elr] {
         let core = regula_core::train::run::start(&p, p.dataset().build().unwrap(), &device).unwrap();
         let v = run(&line(&p, &[]));
         assert_eq!(v["placement"].as_str(), Some(core.label()), "{}", line(&p, &[]));
+        if software && p.backend == BackendChoice::Auto {
+            assert_eq!(core.label(), "CPU, f64; software GPU, the CPU is faster");
+        }
     }
 }

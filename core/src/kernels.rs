@@ -60,7 +60,7 @@ const FIELDS: &[Field] = &[
     field("trials", "trials", "How many fresh matrices are checked; each is one point on the charts.")
         .int(1, MAX_TRIALS),
     field("seed", "seed", "The random matrices; the same seed gives the same numbers on every backend."),
-    field("backend", "backend", "auto/gpu runs the WGSL kernel beside its CPU twin; cpu runs the twin alone.")
+    field("backend", "backend", "auto/gpu runs the WGSL kernel beside its CPU twin (a software adapter too: the check is of the device); cpu runs the twin alone.")
         .choice(BackendChoice::NAMES),
 ];
 
@@ -112,10 +112,14 @@ impl Params {
     }
 }
 
-/// Where a check runs: beside its CPU twin on the GPU when one is open and not declined, else the twin
-/// alone (with the reason). `gpu` asked for without a GPU is an error.
+/// Where a check runs: beside its CPU twin on the GPU when one is open and not declined — a software
+/// adapter too, under `auto`: the check is of the device's kernels, not a race the CPU could win — else the
+/// twin alone (with the reason). `gpu` asked for without a GPU is an error.
 pub fn placement(params: &Params, device: &Backend) -> Result<Backend> {
-    crate::backend::place(params.backend, device)
+    match (params.backend, device) {
+        (crate::BackendChoice::Auto, Backend::Gpu(ctx)) => Ok(Backend::Gpu(ctx.clone())),
+        (choice, device) => crate::backend::place(choice, device),
+    }
 }
 
 /// The GPU side of a check: the input buffer stays on the device; each trial overwrites it.

@@ -209,3 +209,16 @@ async fn the_javascript_api_runs_every_lab_from_plain_objects() {
     let e = js::run("nope".into(), JsValue::UNDEFINED).await.err().map(JsValue::from).unwrap();
     assert!(format!("{e:?}").contains("not a lab"), "{e:?}");
 }
+
+/// Headless Chromium's WebGPU is SwiftShader: its name comes from the browser's GPUAdapterInfo (wgpu leaves
+/// it empty), is recognised as a software adapter, and `auto` places the labs' runs on the CPU beside it.
+#[wasm_bindgen_test]
+async fn swiftshader_is_a_software_adapter_and_auto_runs_the_cpu_beside_it() {
+    let ctx = GpuContext::new().await.unwrap();
+    assert!(ctx.summary().name.to_lowercase().contains("swiftshader"), "{:?}", ctx.summary());
+    assert!(ctx.summary().is_software(), "{:?}", ctx.summary());
+    let device = Backend::Gpu(ctx);
+    let auto = regula_core::backend::place(BackendChoice::Auto, &device).unwrap();
+    assert_eq!(auto.cpu_note(), "; software GPU, the CPU is faster");
+    assert!(regula_core::backend::place(BackendChoice::Gpu, &device).unwrap().gpu().is_some());
+}

@@ -79,6 +79,14 @@ impl AdapterSummary {
         let name = if self.name.is_empty() { "unnamed adapter" } else { &self.name };
         format!("{api} · {name}")
     }
+
+    /// A software adapter: the GPU emulated on the CPU (lavapipe, SwiftShader, WARP). Its kernels are
+    /// correct but slower than the CPU paths beside them, which use the same cores without the emulation.
+    pub fn is_software(&self) -> bool {
+        let name = self.name.to_lowercase();
+        self.device_type == "Cpu"
+            || ["swiftshader", "llvmpipe", "lavapipe", "basic render driver"].iter().any(|n| name.contains(n))
+    }
 }
 
 /// Yields to the host between pipeline compiles ([`GpuContext::set_pacer`]; the page passes "the next
@@ -101,6 +109,25 @@ pub struct GpuContext {
     /// Fault injection: this many of the next buffer allocations fail ([`Self::simulate_allocation_failures`]).
     failing_allocations: std::cell::Cell<u32>,
     pacer: RefCell<Option<Pacer>>,
+}
+
+/// "vendor architecture description" from `navigator.gpu.requestAdapter()`'s `info` (e.g. "google
+/// swiftshader"), for the banner and [`AdapterSummary::is_software`].
+#[cfg(target_arch = "wasm32")]
+async fn browser_adapter_name() -> Option<String> {
+    use wasm_bindgen::JsCast;
+    let get = |target: &wasm_bindgen::JsValue, key: &str| js_sys::Reflect::get(target, &key.into()).ok();
+    let navigator = get(&js_sys::global(), "navigator")?;
+    let gpu = get(&navigator, "gpu").filter(|g| !g.is_undefined())?;
+    let request: js_sys::Function = get(&gpu, "requestAdapter")?.dyn_into().ok()?;
+    let promise: js_sys::Promise = request.call0(&gpu).ok()?.dyn_into().ok()?;
+    let adapter = wasm_bindgen_futures::JsFuture::from(promise).await.ok().filter(|a| !a.is_null())?;
+    let info = get(&adapter, "info")?;
+    let parts: Vec<String> = ["vendor", "architecture", "description"]
+        .into_iter()
+        .filter_map(|k| get(&info, k).and_then(|v| v.as_string()).filter(|s| !s.is_empty()))
+        .collect();
+    (!parts.is_empty()).then(|| parts.join(" "))
 }
 
 /// Bind-group entries with each buffer bound whole.
@@ -153,8 +180,16 @@ impl GpuContext {
             }
         }));
 
+        #[cfg(target_arch = "wasm32")]
+        let name = match info.name.is_empty() {
+            // wgpu passes on only GPUAdapterInfo.description, which Chromium leaves empty: ask the browser.
+            true => browser_adapter_name().await.unwrap_or_default(),
+            false => info.name.clone(),
+        };
+        #[cfg(not(target_arch = "wasm32"))]
+        let name = info.name.clone();
         let summary = AdapterSummary {
-            name: info.name.clone(),
+            name,
             api: format!("{:?}", info.backend),
             device_type: format!("{:?}", info.device_type),
             driver: info.driver.clone(),

@@ -81,7 +81,7 @@ const FIELDS: &[Field] = &[
     field("solver.tol", "tolerance", "Stop when the ℓ1 marginal error falls below it; a new value applies to the running solver.").log(1e-16, 1.0),
     field("solver.max_iter", "max iterations", "Stop after this many iterations (the frame says MaxIterations).").int(1, 100_000_000),
     field("solver.eps_scaling", "ε-scaling (CPU)", "Anneal ε from max C down to the chosen ε, halving per stage (CPU).").bool(),
-    field("backend", "backend", "auto: log-domain Sinkhorn and SNS's dense passes on the GPU where f32 suffices; cpu: everything in f64.").choice(BackendChoice::NAMES),
+    field("backend", "backend", "auto: log-domain Sinkhorn and SNS's dense passes on a hardware GPU where f32 suffices (beside a software adapter the CPU, faster there); gpu: on any adapter; cpu: everything in f64.").choice(BackendChoice::NAMES),
 ];
 
 impl Lab for Params {

@@ -58,13 +58,9 @@ pub enum OtRun {
 /// The runs of `params` on `problem` (one, or two for `compare`), each placed by [`on_gpu`] on `device`
 /// (what the front end opened). `gpu` asked for without a GPU is an error.
 pub async fn start(params: &Params, problem: &OtProblem, device: &Backend) -> Result<Vec<OtRun>> {
-    let gpu: Option<Rc<GpuContext>> = match params.backend {
-        BackendChoice::Cpu => None,
-        choice if params.method.methods().into_iter().any(|m| on_gpu(m, &params.solver, problem, choice)) => {
-            place(choice, device)?.gpu().cloned()
-        }
-        _ => None,
-    };
+    let wants_gpu = params.method.methods().into_iter().any(|m| on_gpu(m, &params.solver, problem, params.backend));
+    let placed = if wants_gpu { place(params.backend, device)? } else { Backend::Cpu { fallback: None } };
+    let gpu: Option<Rc<GpuContext>> = placed.gpu().cloned();
     let mut runs = Vec::new();
     for method in params.method.methods() {
         let p = SolverParams { method, ..params.solver.clone() };
@@ -77,11 +73,12 @@ pub async fn start(params: &Params, problem: &OtProblem, device: &Backend) -> Re
                 OtRun::Gpu(Box::new(GpuSinkhorn::new(ctx.clone(), problem, p).await?), label)
             }
             _ => {
-                let why = match (params.backend, &gpu, device) {
-                    (BackendChoice::Cpu, ..) => "",
+                let why = match params.backend {
+                    BackendChoice::Cpu => "",
                     _ if method == Method::Sinkhorn => "; kernel Sinkhorn runs in f64",
                     _ if params.solver.eps_scaling => "; ε-scaling runs in f64",
-                    (_, None, Backend::Cpu { fallback: Some(_) }) => "; no GPU",
+                    _ if !device.cpu_note().is_empty() => device.cpu_note(),
+                    _ if gpu.is_none() && on_gpu(method, &params.solver, problem, params.backend) => placed.cpu_note(),
                     _ => "; the tolerance needs f64",
                 };
                 OtRun::Cpu(Box::new(OtSolver::new(problem, p)?), format!("{method} (CPU, f64{why})"))

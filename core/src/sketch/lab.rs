@@ -94,7 +94,7 @@ const FIELDS: &[Field] = &[
     field("seed", "seed", "The design and every sketch; the same seed gives the same trials on CPU and GPU."),
     field("solver", "solver", "solve: x′ from the sketched problem; precondition: QR of SA, then LSQR on AR⁻¹ to x*; exact: the direct QR alone.").choice(Solver::NAMES),
     field("tol", "LSQR tolerance", "Where sketch-and-precondition's LSQR stops (relative normal-equation residual).").log(1e-16, 1.0),
-    field("backend", "backend", "auto applies S on the GPU (f32) and solves on the CPU (f64); cpu does both in f64.").choice(BackendChoice::NAMES),
+    field("backend", "backend", "auto applies S on a hardware GPU (f32) and solves on the CPU (f64); beside a software adapter (SwiftShader, lavapipe) auto stays on the CPU, faster there; gpu applies S on any adapter; cpu does both in f64.").choice(BackendChoice::NAMES),
 ];
 
 impl Lab for Params {

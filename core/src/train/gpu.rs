@@ -219,9 +219,7 @@ fn f32s(v: &[f64]) -> Vec<f32> {
 pub const ONE_WORKGROUP_MAX_AUTO_PARAMS: usize = 512;
 
 fn software_adapter(ctx: &GpuContext) -> bool {
-    let s = ctx.summary();
-    let name = s.name.to_lowercase();
-    s.device_type == "Cpu" || name.contains("swiftshader") || name.contains("llvmpipe")
+    ctx.summary().is_software()
 }
 
 /// True when the net fits the one-workgroup kernel (widths ≤ 64, ≤ 6 hidden layers, batch ≤ 256).

@@ -88,7 +88,7 @@ const FIELDS: &[Field] = &[
     field("config.elr.beta", "ELR β", "Momentum of ELR's running targets.").real(0.0, 0.999_999).flag_name("elr-beta"),
     field("config.elr.lambda", "ELR λ", "Weight of ELR's penalty.").real(0.0, 1e6).flag_name("elr-lambda"),
     field("config.seed", "seed", "Draws the data, the initial weights and the batch order."),
-    field("backend", "backend", "auto: the GPU (f32) when there is one and it holds the net; cpu: f64.").choice(BackendChoice::NAMES),
+    field("backend", "backend", "auto: a hardware GPU (f32) when there is one and it holds the net (beside a software adapter the CPU, faster there); gpu: any adapter; cpu: f64.").choice(BackendChoice::NAMES),
     field("gpu_kernel", "GPU kernel", "auto (one workgroup per epoch for tiny nets, else tiled), one-workgroup, or tiled.").choice(GpuKernel::NAMES),
 ];
 

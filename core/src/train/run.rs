@@ -22,11 +22,7 @@ pub fn start(params: &Params, data: Dataset, device: &Backend) -> Result<TrainRu
     let cpu = Trainer::new(data, params.config.clone())?;
     let backend = place(params.backend, device)?;
     let Some(ctx) = backend.gpu() else {
-        let why = match backend {
-            Backend::Cpu { fallback: Some(_) } => "; no GPU",
-            _ => "",
-        };
-        return Ok(TrainRun::Cpu(Box::new(cpu), format!("CPU, f64{why}")));
+        return Ok(TrainRun::Cpu(Box::new(cpu), format!("CPU, f64{}", backend.cpu_note())));
     };
     let twin = Trainer::new(cpu.data().clone(), cpu.config.clone())?;
     match GpuTrainer::with_kernel(ctx.clone(), twin, params.gpu_kernel) {
