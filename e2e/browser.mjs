@@ -30,8 +30,8 @@ export async function launch({ webgpu = true } = {}) {
 }
 
 /** A page at `at` (the lab's address by default) that records console errors and uncaught exceptions. */
-export async function openPage(browser, viewport = { width: 1280, height: 720 }, at = URL) {
-  const page = await browser.newPage({ viewport });
+export async function openPage(browser, viewport = { width: 1280, height: 720 }, at = URL, options = {}) {
+  const page = await browser.newPage({ viewport, ...options });
   const errors = [];
   page.on('console', (m) => { if (m.type() === 'error') errors.push(m.text()); });
   page.on('pageerror', (e) => errors.push(String(e)));

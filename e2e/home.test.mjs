@@ -3,7 +3,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
-import { launch, openPage, ARTIFACTS, URL } from './browser.mjs';
+import { launch, openPage, waitForDone, ARTIFACTS, URL } from './browser.mjs';
 
 const active = (page) => page.locator('nav.labs a[aria-current="page"]').getAttribute('href');
 
@@ -62,6 +62,36 @@ test('on a phone (390 × 844) every panel label stays beside its field, on every
       assert.ok(await page.evaluate(() => document.documentElement.scrollWidth) <= 390, `${lab}: horizontal overflow`);
     }
     await page.screenshot({ path: join(ARTIFACTS, 'training-phone.png'), fullPage: true });
+    assert.deepEqual(errors, []);
+  } finally {
+    await browser.close();
+  }
+});
+
+test('charts are crisp on a high-DPI screen: device pixels × devicePixelRatio, read-out in CSS pixels', async () => {
+  const browser = await launch();
+  try {
+    const { page, errors } = await openPage(browser, { width: 1280, height: 900 }, `${URL}#/ot`, { deviceScaleFactor: 2 });
+    await page.waitForSelector('#chart-error-iter');
+    await page.click('#run');
+    await waitForDone(page);
+    const dims = await page.locator('#chart-error-iter').evaluate((c) => ({ w: c.width, h: c.height, css: c.dataset.cssWidth, client: c.clientWidth }));
+    assert.deepEqual([dims.w, dims.h, dims.css], [1200, 640, '600'], JSON.stringify(dims));
+    assert.ok(dims.client > 300 && dims.client < 1280, JSON.stringify(dims));
+    // The hover read-out still finds the drawn points (their coordinates are CSS pixels of the drawing).
+    const readout = await page.locator('#chart-error-iter').evaluate(async (canvas) => {
+      const box = canvas.getBoundingClientRect();
+      const out = document.querySelector('#chart-error-iter-readout');
+      for (let y = box.top + 4; y < box.bottom; y += 12) {
+        for (let x = box.left + 4; x < box.right; x += 12) {
+          canvas.dispatchEvent(new MouseEvent('mousemove', { clientX: x, clientY: y, bubbles: true }));
+          await new Promise((r) => setTimeout(r, 0)); // the read-out is written on the next tick
+          if (out.textContent) return out.textContent;
+        }
+      }
+      return '';
+    });
+    assert.match(readout, /iteration = \d+, error = /, readout);
     assert.deepEqual(errors, []);
   } finally {
     await browser.close();

@@ -14,9 +14,103 @@ use regula_charts::{
 pub use regula_charts::{Band, Series, LOG_FLOOR};
 use regula_core::Frame;
 
-/// The canvas's 2-D drawing area.
-pub fn canvas_root(canvas: web_sys::HtmlCanvasElement) -> DrawResult<DrawingArea<CanvasBackend, Shift>> {
-    Ok(CanvasBackend::with_canvas_object(canvas).ok_or("no 2-D context on the canvas")?.into_drawing_area())
+/// The canvas's 2-D drawing area, crisp on a high-DPI screen: the canvas keeps its size in CSS pixels (its
+/// `width`/`height` attributes as first written, kept in `data-css-width`/`data-css-height`) and gets
+/// `devicePixelRatio` times as many device pixels; the context is scaled by that ratio, so every drawing
+/// works in CSS pixels (the hover read-out's coordinates included) and is rasterised at the screen's density.
+pub fn canvas_root(canvas: web_sys::HtmlCanvasElement) -> DrawResult<DrawingArea<Crisp, Shift>> {
+    use wasm_bindgen::JsCast;
+    let size = css_size(&canvas);
+    let ratio = web_sys::window().map_or(1.0, |w| w.device_pixel_ratio()).clamp(1.0, 4.0);
+    let (w, h) = ((size.0 as f64 * ratio).round() as u32, (size.1 as f64 * ratio).round() as u32);
+    if canvas.width() != w || canvas.height() != h {
+        canvas.set_width(w); // also resets the context's transform
+        canvas.set_height(h);
+    }
+    let context: web_sys::CanvasRenderingContext2d = canvas
+        .get_context("2d")
+        .ok()
+        .flatten()
+        .and_then(|c| c.dyn_into().ok())
+        .ok_or("no 2-D context on the canvas")?;
+    context.set_transform(ratio, 0.0, 0.0, ratio, 0.0, 0.0).map_err(|e| format!("{e:?}"))?;
+    let inner = CanvasBackend::with_canvas_object(canvas).ok_or("no 2-D context on the canvas")?;
+    Ok(Crisp { inner, size }.into_drawing_area())
+}
+
+/// The canvas's size in CSS pixels: its attributes the first time it is drawn (recorded on the element).
+pub fn css_size(canvas: &web_sys::HtmlCanvasElement) -> (u32, u32) {
+    let read = |key: &str| canvas.get_attribute(key).and_then(|v| v.parse::<u32>().ok());
+    match (read("data-css-width"), read("data-css-height")) {
+        (Some(w), Some(h)) => (w, h),
+        _ => {
+            let (w, h) = (canvas.width(), canvas.height());
+            let _ = canvas.set_attribute("data-css-width", &w.to_string());
+            let _ = canvas.set_attribute("data-css-height", &h.to_string());
+            (w, h)
+        }
+    }
+}
+
+/// plotters' canvas backend on a context scaled by `devicePixelRatio` ([`canvas_root`]): it reports the
+/// canvas's size in CSS pixels and passes every drawing call on unchanged.
+pub struct Crisp {
+    inner: CanvasBackend,
+    size: (u32, u32),
+}
+
+mod crisp {
+    use plotters_backend::{
+        BackendColor, BackendCoord, BackendStyle, BackendTextStyle, DrawingBackend, DrawingErrorKind,
+    };
+    use plotters_canvas::CanvasBackend;
+
+    /// plotters-canvas does not export its error type by name.
+    type CanvasError = <CanvasBackend as DrawingBackend>::ErrorType;
+
+    type Drawn = Result<(), DrawingErrorKind<CanvasError>>;
+
+    impl DrawingBackend for super::Crisp {
+        type ErrorType = CanvasError;
+
+        fn get_size(&self) -> (u32, u32) {
+            self.size
+        }
+        fn ensure_prepared(&mut self) -> Drawn {
+            self.inner.ensure_prepared()
+        }
+        fn present(&mut self) -> Drawn {
+            self.inner.present()
+        }
+        fn draw_pixel(&mut self, point: BackendCoord, color: BackendColor) -> Drawn {
+            self.inner.draw_pixel(point, color)
+        }
+        fn draw_line<S: BackendStyle>(&mut self, from: BackendCoord, to: BackendCoord, style: &S) -> Drawn {
+            self.inner.draw_line(from, to, style)
+        }
+        fn draw_rect<S: BackendStyle>(&mut self, a: BackendCoord, b: BackendCoord, style: &S, fill: bool) -> Drawn {
+            self.inner.draw_rect(a, b, style, fill)
+        }
+        fn draw_path<S: BackendStyle, I: IntoIterator<Item = BackendCoord>>(&mut self, path: I, style: &S) -> Drawn {
+            self.inner.draw_path(path, style)
+        }
+        fn draw_circle<S: BackendStyle>(&mut self, c: BackendCoord, r: u32, style: &S, fill: bool) -> Drawn {
+            self.inner.draw_circle(c, r, style, fill)
+        }
+        fn fill_polygon<S: BackendStyle, I: IntoIterator<Item = BackendCoord>>(&mut self, v: I, style: &S) -> Drawn {
+            self.inner.fill_polygon(v, style)
+        }
+        fn draw_text<S: BackendTextStyle>(&mut self, text: &str, style: &S, pos: BackendCoord) -> Drawn {
+            self.inner.draw_text(text, style, pos)
+        }
+        fn estimate_text_size<S: BackendTextStyle>(
+            &self,
+            text: &str,
+            style: &S,
+        ) -> Result<(u32, u32), DrawingErrorKind<CanvasError>> {
+            self.inner.estimate_text_size(text, style)
+        }
+    }
 }
 
 /// Paints a `cols × rows` raster of RGB cells (row 0 at the top) over `area`, a chart's plotting area in
@@ -230,7 +324,8 @@ fn Plot(
     let readout = RwSignal::new(String::new());
     let hover = move |ev: web_sys::MouseEvent| {
         let Some(c) = canvas.get() else { return };
-        let scale = c.width() as f64 / c.client_width().max(1) as f64;
+        // Drawn points are in the canvas's CSS-pixel coordinates (see `canvas_root`).
+        let scale = css_size(&c).0 as f64 / c.client_width().max(1) as f64;
         let at = (ev.offset_x() as f64 * scale, ev.offset_y() as f64 * scale);
         readout.set(drawn.with_value(|d| nearest(d, at, 12.0 * scale).map(|p| p.label())).unwrap_or_default());
     };
