@@ -51,3 +51,11 @@ export async function canvasData(page, id) {
 export async function waitForDone(page, timeout = 180_000) {
   await page.waitForFunction(() => document.querySelector('#status')?.textContent.startsWith('done'), null, { timeout });
 }
+
+/** Presses Pause when it is there and enabled (a run in progress); never waits for it. */
+export async function pauseIfRunning(page) {
+  await page.evaluate(() => {
+    const b = document.querySelector('#pause');
+    if (b && !b.disabled) b.click();
+  });
+}

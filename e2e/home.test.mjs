@@ -3,7 +3,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
-import { launch, openPage, waitForDone, ARTIFACTS, URL } from './browser.mjs';
+import { launch, openPage, waitForDone, ARTIFACTS, URL, pauseIfRunning } from './browser.mjs';
 
 const active = (page) => page.locator('nav.labs a[aria-current="page"]').getAttribute('href');
 
@@ -29,7 +29,7 @@ test('the home page lists every lab and each card\'s button runs its paper\'s fi
       // The figure's run started by itself (Run is disabled while it runs) or is already done.
       await page.waitForFunction(() => document.querySelector('#run')?.disabled || document.querySelector('#status')?.textContent.startsWith('done'), null, { timeout: 60_000 });
       assert.equal(await page.locator('#status.error').count(), 0, `${slug}: ${await page.locator('#status').textContent()}`);
-      await page.click('#pause').catch(() => {});
+      await pauseIfRunning(page);
       // Back returns to the home page.
       await page.goBack();
       await page.waitForSelector('#home');

@@ -3,7 +3,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
-import { launch, openPage, waitForDone, ARTIFACTS, URL } from './browser.mjs';
+import { launch, openPage, waitForDone, ARTIFACTS, URL, pauseIfRunning } from './browser.mjs';
 
 async function setField(page, id, value) {
   await page.fill(`#${id}`, value);
@@ -186,7 +186,7 @@ test('the address is the state both ways: a hash typed or pasted, Back and Forwa
     await page.click('#presets summary');
     await page.click('#preset-3');
     await page.waitForFunction(() => document.querySelector('#n')?.value === '400');
-    await page.click('#pause').catch(() => {});
+    await pauseIfRunning(page);
     await page.goBack();
     await page.waitForFunction(() => document.querySelector('#n')?.value === '123');
     assert.deepEqual(errors, []);

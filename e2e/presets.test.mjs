@@ -3,7 +3,7 @@
 // lab's update and stopping rules are typeset as MathML.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { launch, openPage, waitForDone } from './browser.mjs';
+import { launch, openPage, waitForDone, pauseIfRunning } from './browser.mjs';
 
 async function openGallery(page) {
   if ((await page.locator('#presets').getAttribute('open')) === null) await page.locator('#presets summary').click();
@@ -43,7 +43,7 @@ test('every paper preset loads cleanly and starts; the α = 1 preset reproduces 
         assert.equal(await page.locator('#link-notice').isHidden(), true, `${lab} preset ${k}: ${await page.locator('#link-notice').textContent()}`);
         // The run started by itself: Run is disabled while it runs (or the run is already done).
         await page.waitForFunction(() => document.querySelector('#run')?.disabled || document.querySelector('#status')?.textContent.startsWith('done'), null, { timeout: 30_000 });
-        await page.click('#pause').catch(() => {});
+        await pauseIfRunning(page);
         assert.equal(await page.locator('#status.error').count(), 0, `${lab} preset ${k}: ${await page.locator('#status').textContent()}`);
       }
     }
@@ -72,6 +72,43 @@ test('every paper preset loads cleanly and starts; the α = 1 preset reproduces 
     assert.equal(await page.locator('#alpha').inputValue(), '1');
     await waitForDone(page);
     assert.match(await page.locator('#status').textContent(), /\(theory 0\.56\d+ at t = [23]\.\d+\)/);
+    assert.deepEqual(errors, []);
+  } finally {
+    await browser.close();
+  }
+});
+
+// Without WebGPU every preset runs its figure on the CPU fallback: each is clicked and runs for up to three
+// seconds (or to done), with no error status and a chart with points (or a finished table).
+test('without WebGPU every preset of every lab runs on the CPU, no error, a chart drawn', async () => {
+  const browser = await launch({ webgpu: false });
+  try {
+    const { page, errors } = await openPage(browser);
+    for (const lab of ['kernels', 'ot', 'sketching', 'training', 'generalization']) {
+      await page.click(`nav.labs a[href="#/${lab}"]`);
+      await page.waitForSelector('#presets');
+      const count = await page.locator('#presets li').count();
+      for (let k = 0; k < count; k++) {
+        await openGallery(page);
+        // The preset's parameters replace the page's (the headless line changes; the old run's points go).
+        const before = await page.evaluate(() => document.querySelector('#cli-line')?.textContent);
+        await page.click(`#preset-${k}`);
+        // (A lab's first preset may be its defaults: the same line.)
+        await page.waitForFunction((b) => document.querySelector('#cli-line')?.textContent !== b, before, { timeout: 3_000 }).catch(() => {});
+        await page.waitForSelector('#run');
+        const what = `${lab} preset ${k}`;
+        const t0 = Date.now();
+        // Drawn: a chart with points, or (the nuclear-norm tab) its table filled.
+        await page.waitForFunction(() => [...document.querySelectorAll('figure.chart')].some((f) => Number(f.dataset.points) > 0)
+          || document.querySelectorAll('#nn-table tbody tr').length > 0
+          || document.querySelector('#status.error'), null, { timeout: 60_000 });
+        console.log(`${what}: first chart after ${Date.now() - t0} ms`);
+        await page.waitForTimeout(1000); // it keeps running
+        assert.equal(await page.locator('#status.error').count(), 0, `${what}: ${await page.locator('#status').textContent()}`);
+        assert.doesNotMatch(await page.locator('#status').textContent(), /GPU, f32|on WebGPU/, what);
+        await pauseIfRunning(page);
+      }
+    }
     assert.deepEqual(errors, []);
   } finally {
     await browser.close();

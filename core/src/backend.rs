@@ -119,9 +119,8 @@ const SOFTWARE: &str = "auto beside a software adapter";
 /// The backend a run uses for the person's `choice` on `device` (what a front end opened: a GPU, or the
 /// CPU with the reason there is none): the CPU when chosen; the GPU when there is one — for `auto`, a
 /// hardware one: beside a software adapter `auto` runs the CPU path, which is faster on the same cores
-/// (SwiftShader: a Gaussian sketch trial 2.8 s against milliseconds, edge-of-stability training ~35 steps/s
-/// against thousands); for `auto` without one, the CPU with the device's reason; `gpu` runs on any adapter,
-/// and without one is an error that says why.
+/// (SwiftShader: edge-of-stability training ~35 steps/s against thousands); for `auto` without one, the
+/// CPU with the device's reason; `gpu` runs on any adapter, and without one is an error that says why.
 pub fn place(choice: BackendChoice, device: &Backend) -> Result<Backend> {
     match (choice, device) {
         (BackendChoice::Cpu, _) => Ok(Backend::Cpu { fallback: None }),
@@ -136,6 +135,17 @@ pub fn place(choice: BackendChoice, device: &Backend) -> Result<Backend> {
         (BackendChoice::Gpu, Backend::Cpu { fallback }) => Err(crate::Error::NoAdapter(
             fallback.clone().unwrap_or_else(|| "the GPU was not opened (backend cpu)".into()),
         )),
+    }
+}
+
+/// [`place`] for a lab whose `auto` keeps even a software adapter: the kernel check (it checks the device's
+/// kernels, not a race the CPU could win) and the sketching lab (a Gaussian trial at its default size is one
+/// indivisible CPU step of ~0.6 s in the browser, which would freeze the page; on the GPU it runs
+/// asynchronously while the page stays live).
+pub fn place_on_any_adapter(choice: BackendChoice, device: &Backend) -> Result<Backend> {
+    match (choice, device) {
+        (BackendChoice::Auto, Backend::Gpu(ctx)) => Ok(Backend::Gpu(ctx.clone())),
+        (choice, device) => place(choice, device),
     }
 }
 
@@ -198,5 +208,7 @@ mod tests {
         }
         assert!(place(BackendChoice::Gpu, &device).unwrap().gpu().is_some());
         assert!(place(BackendChoice::Cpu, &device).unwrap().gpu().is_none());
+        assert!(place_on_any_adapter(BackendChoice::Auto, &device).unwrap().gpu().is_some());
+        assert!(place_on_any_adapter(BackendChoice::Cpu, &device).unwrap().gpu().is_none());
     }
 }

@@ -116,10 +116,7 @@ impl Params {
 /// adapter too, under `auto`: the check is of the device's kernels, not a race the CPU could win — else the
 /// twin alone (with the reason). `gpu` asked for without a GPU is an error.
 pub fn placement(params: &Params, device: &Backend) -> Result<Backend> {
-    match (params.backend, device) {
-        (crate::BackendChoice::Auto, Backend::Gpu(ctx)) => Ok(Backend::Gpu(ctx.clone())),
-        (choice, device) => crate::backend::place(choice, device),
-    }
+    crate::backend::place_on_any_adapter(params.backend, device)
 }
 
 /// The GPU side of a check: the input buffer stays on the device; each trial overwrites it.

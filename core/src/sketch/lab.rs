@@ -8,7 +8,7 @@ use super::experiment::{sweep, Config, Experiment, Solver, MAX_ENTRIES, MAX_TRIA
 use super::nuclear;
 use super::operators::SketchKind;
 use super::regression::{Design, Instance};
-use crate::backend::{place, Backend, BackendChoice};
+use crate::backend::{place_on_any_adapter, Backend, BackendChoice};
 use crate::error::{Error, Result};
 use crate::lab::{field, Def, Field, Lab, Preset};
 
@@ -73,7 +73,8 @@ impl Params {
 
 /// The regression run of `params` on `device`: the generated design, or a person's own A and b.
 pub fn start(params: &Params, own: Option<Instance>, device: &Backend) -> Result<Experiment> {
-    let backend = place(params.backend, device)?;
+    // `auto` keeps a software adapter here: see `place_on_any_adapter`.
+    let backend = place_on_any_adapter(params.backend, device)?;
     match own {
         Some(inst) => {
             let config = params.config(inst.n, inst.d);
@@ -94,7 +95,7 @@ const FIELDS: &[Field] = &[
     field("seed", "seed", "The design and every sketch; the same seed gives the same trials on CPU and GPU."),
     field("solver", "solver", "solve: x′ from the sketched problem; precondition: QR of SA, then LSQR on AR⁻¹ to x*; exact: the direct QR alone.").choice(Solver::NAMES),
     field("tol", "LSQR tolerance", "Where sketch-and-precondition's LSQR stops (relative normal-equation residual).").log(1e-16, 1.0),
-    field("backend", "backend", "auto applies S on a hardware GPU (f32) and solves on the CPU (f64); beside a software adapter (SwiftShader, lavapipe) auto stays on the CPU, faster there; gpu applies S on any adapter; cpu does both in f64.").choice(BackendChoice::NAMES),
+    field("backend", "backend", "auto and gpu apply S on the GPU (f32; a software adapter too: a CPU trial would hold the page) and solve on the CPU (f64); cpu does both in f64.").choice(BackendChoice::NAMES),
 ];
 
 impl Lab for Params {
