@@ -59,3 +59,22 @@ export async function pauseIfRunning(page) {
     if (b && !b.disabled) b.click();
   });
 }
+
+/**
+ * Sweeps the pointer over chart `id` until its read-out names a drawn point; returns that text ('' if none).
+ * The read-out is written on the next tick after each move.
+ */
+export async function hoverReadout(page, id) {
+  return page.locator(`#${id}`).evaluate(async (canvas, readoutId) => {
+    const box = canvas.getBoundingClientRect();
+    const out = document.querySelector(`#${readoutId}`);
+    for (let y = box.top + 4; y < box.bottom; y += 12) {
+      for (let x = box.left + 4; x < box.right; x += 12) {
+        canvas.dispatchEvent(new MouseEvent('mousemove', { clientX: x, clientY: y, bubbles: true }));
+        await new Promise((r) => setTimeout(r, 0));
+        if (out.textContent) return out.textContent;
+      }
+    }
+    return '';
+  }, `${id}-readout`);
+}

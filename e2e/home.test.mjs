@@ -3,7 +3,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
-import { launch, openPage, waitForDone, ARTIFACTS, URL, pauseIfRunning } from './browser.mjs';
+import { launch, openPage, waitForDone, ARTIFACTS, URL, pauseIfRunning, hoverReadout } from './browser.mjs';
 
 const active = (page) => page.locator('nav.labs a[aria-current="page"]').getAttribute('href');
 
@@ -79,18 +79,7 @@ test('charts are crisp on a high-DPI screen: device pixels × devicePixelRatio, 
     assert.deepEqual([dims.w, dims.h, dims.css], [1200, 640, '600'], JSON.stringify(dims));
     assert.ok(dims.client > 300 && dims.client < 1280, JSON.stringify(dims));
     // The hover read-out still finds the drawn points (their coordinates are CSS pixels of the drawing).
-    const readout = await page.locator('#chart-error-iter').evaluate(async (canvas) => {
-      const box = canvas.getBoundingClientRect();
-      const out = document.querySelector('#chart-error-iter-readout');
-      for (let y = box.top + 4; y < box.bottom; y += 12) {
-        for (let x = box.left + 4; x < box.right; x += 12) {
-          canvas.dispatchEvent(new MouseEvent('mousemove', { clientX: x, clientY: y, bubbles: true }));
-          await new Promise((r) => setTimeout(r, 0)); // the read-out is written on the next tick
-          if (out.textContent) return out.textContent;
-        }
-      }
-      return '';
-    });
+    const readout = await hoverReadout(page, 'chart-error-iter');
     assert.match(readout, /iteration = \d+, error = /, readout);
     assert.deepEqual(errors, []);
   } finally {

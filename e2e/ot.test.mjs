@@ -4,7 +4,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { readFile } from 'node:fs/promises';
-import { launch, openPage, canvasData, waitForDone, ARTIFACTS, URL } from './browser.mjs';
+import { launch, openPage, canvasData, waitForDone, ARTIFACTS, URL, hoverReadout } from './browser.mjs';
 
 async function setField(page, id, value) {
   await page.fill(`#${id}`, value);
@@ -34,18 +34,7 @@ test('OT lab: compare log-sinkhorn with SNS (placement and why), plan and sparsi
     await page.screenshot({ path: join(ARTIFACTS, 'ot-compare.png'), fullPage: true });
 
     // Chart tools. Hover: sweep the pointer over the chart until the read-out names a drawn point.
-    const readout = await page.locator('#chart-error-iter').evaluate(async (canvas) => {
-      const box = canvas.getBoundingClientRect();
-      const out = document.querySelector('#chart-error-iter-readout');
-      for (let y = box.top + 4; y < box.bottom; y += 12) {
-        for (let x = box.left + 4; x < box.right; x += 12) {
-          canvas.dispatchEvent(new MouseEvent('mousemove', { clientX: x, clientY: y, bubbles: true }));
-          await new Promise((r) => setTimeout(r, 0));
-          if (out.textContent) return out.textContent;
-        }
-      }
-      return '';
-    });
+    const readout = await hoverReadout(page, 'chart-error-iter');
     assert.match(readout, /^(log-sinkhorn|sns)[^:]*: iteration = \d+, error = [0-9.e-]+$/, readout);
     await page.locator('#chart-error-iter').dispatchEvent('mouseleave');
     assert.equal(await page.locator('#chart-error-iter-readout').textContent(), '');
