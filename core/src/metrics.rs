@@ -71,3 +71,79 @@ pub const TEST_ERROR: &str = "test_error";
 pub const BEST_TEST_ERROR: &str = "best_test_error";
 pub const CONTROL_TEST_ERROR: &str = "control_test_error";
 pub const SETUP_PROGRESS: &str = "setup_progress";
+
+// Student–teacher (Advani & Saxe): the last evaluated point, then the curve's best.
+/// Training time t of the gradient flow.
+pub const T: &str = "t";
+pub const TRAIN_ERROR: &str = "train_error";
+pub const THEORY_TEST_ERROR: &str = "theory_test_error";
+pub const THEORY_TRAIN_ERROR: &str = "theory_train_error";
+/// The time of the best test error so far (simulated, then theory).
+pub const BEST_TIME: &str = "best_time";
+pub const THEORY_BEST_TEST_ERROR: &str = "theory_best_test_error";
+pub const THEORY_BEST_TIME: &str = "theory_best_time";
+pub const FINAL_TEST_ERROR: &str = "final_test_error";
+pub const THEORY_FINAL_TEST_ERROR: &str = "theory_final_test_error";
+/// The t → ∞ test error of the theory (absent at α = 1, where it is infinite).
+pub const THEORY_LONG_RUN: &str = "theory_long_run";
+/// The load α = samples / inputs (student–teacher), or the step's α (quadratic).
+pub const ALPHA: &str = "alpha";
+
+// Double descent (ridgeless regression).
+/// γ = p/n of the grid point.
+pub const GAMMA: &str = "gamma";
+pub const RISK_MEAN: &str = "risk_mean";
+pub const RISK_MEDIAN: &str = "risk_median";
+pub const THEORY_RISK: &str = "theory_risk";
+
+// Epoch-wise double descent: the averaged curve's landmarks.
+pub const FIRST_MIN_EPOCH: &str = "first_min_epoch";
+pub const FIRST_MIN_ERROR: &str = "first_min_error";
+pub const PEAK_EPOCH: &str = "peak_epoch";
+pub const PEAK_ERROR: &str = "peak_error";
+pub const FINAL_ERROR: &str = "final_error";
+
+// Continual learning (task A, then task B).
+/// Task A's test accuracy once A is learned (before B).
+pub const A_ACCURACY_AFTER_A: &str = "a_accuracy_after_a";
+pub const SEEDS_DONE: &str = "seeds_done";
+/// The penalty weight λ of the outcome just measured.
+pub const LAMBDA: &str = "lambda";
+/// Task A's accuracy lost while learning B.
+pub const FORGETTING: &str = "forgetting";
+pub const A_ACCURACY: &str = "a_accuracy";
+pub const B_ACCURACY: &str = "b_accuracy";
+pub const LORA_FORGETTING: &str = "lora_forgetting";
+pub const LORA_B_ACCURACY: &str = "lora_b_accuracy";
+
+// Quadratic (SGD's implicit averaging): the α sweep's position and its three errors.
+pub const RESTART: &str = "restart";
+pub const GD_STEP: &str = "gd_step";
+pub const SINGLE_TEST_ERROR: &str = "single_test_error";
+pub const MEAN_TEST_ERROR: &str = "mean_test_error";
+pub const AVERAGED_TEST_ERROR: &str = "averaged_test_error";
+
+// Labs that run several nets side by side key each figure by run: `of_run("elr", MEMORISED)` is
+// "elr_memorised". Noisy labels: runs "ce", "elr", "fwd"; PS-KD: "ce", "ls", "pskd".
+/// The share of flipped labels a run memorised (noisy labels).
+pub const MEMORISED: &str = "memorised";
+/// Test-set accuracy, NLL and expected calibration error (PS-KD).
+pub const ACCURACY: &str = "accuracy";
+pub const NLL: &str = "nll";
+pub const ECE: &str = "ece";
+
+/// The key of `metric` for the run named `run` (see above).
+pub fn of_run(run: &str, metric: &str) -> String {
+    format!("{run}_{metric}")
+}
+
+// Sketching: a cell's figures over its trials (`Experiment::cell_metrics`).
+pub const TRIALS: &str = "trials";
+pub const EPS2_P99: &str = "eps2_p99";
+pub const EPSINF_P99: &str = "epsinf_p99";
+pub const SPIKE_MEDIAN: &str = "spike_median";
+pub const RESIDUAL_RATIO_MEDIAN: &str = "residual_ratio_median";
+pub const SECONDS_MEDIAN: &str = "seconds_median";
+pub const RANK_DEFICIENT: &str = "rank_deficient";
+pub const RELATIVE_ERROR_VS_EXACT: &str = "relative_error_vs_exact";
+pub const LSQR_ITERATIONS: &str = "lsqr_iterations";

@@ -9,6 +9,7 @@ use super::{line, LS, SIM, SIM2, THEORY, THEORY2};
 use crate::chart::LogChart;
 use crate::device::Device;
 use regula_core::generalization::continual;
+use regula_core::metrics as key;
 
 #[component]
 pub fn ContinualTab(device: Device) -> impl IntoView {
@@ -77,10 +78,10 @@ pub fn ContinualTab(device: Device) -> impl IntoView {
             };
             let m = |k: &str| f.metric(k).unwrap_or(f64::NAN);
             let draw = f.phase.clone().unwrap_or_default();
-            if f.metric("lambda").is_none() {
-                format!("{} (CPU, f64): {draw} · task A learned, test accuracy {:.3}", runner.state(), m("a_accuracy_after_a"))
+            if f.metric(key::LAMBDA).is_none() {
+                format!("{} (CPU, f64): {draw} · task A learned, test accuracy {:.3}", runner.state(), m(key::A_ACCURACY_AFTER_A))
             } else {
-                format!("{} (CPU, f64): {draw} · this draw at λ = {}: forgetting {:.3}, B accuracy {:.3} · chart and table: means over the draws so far", runner.state(), m("lambda"), m("forgetting"), m("b_accuracy"))
+                format!("{} (CPU, f64): {draw} · this draw at λ = {}: forgetting {:.3}, B accuracy {:.3} · chart and table: means over the draws so far", runner.state(), m(key::LAMBDA), m(key::FORGETTING), m(key::B_ACCURACY))
             }
         })
     };

@@ -6,6 +6,7 @@ use super::{line, SIM, SIM2, THEORY};
 use crate::chart::LogChart;
 use crate::device::Device;
 use regula_core::generalization::double_descent;
+use regula_core::metrics as key;
 
 #[component]
 pub fn DoubleDescentTab(device: Device) -> impl IntoView {
@@ -14,14 +15,15 @@ pub fn DoubleDescentTab(device: Device) -> impl IntoView {
     let series = Signal::derive(move || {
         runner.frames.with(|fs| {
             let fr = fs.first().map(Vec::as_slice).unwrap_or_default();
-            let pts = |k: &str| fr.iter().filter_map(|f| Some((f.metric("gamma")?, f.metric(k)?))).collect::<Vec<_>>();
+            let pts =
+                |k: &str| fr.iter().filter_map(|f| Some((f.metric(key::GAMMA)?, f.metric(k)?))).collect::<Vec<_>>();
             if fr.is_empty() {
                 return Vec::new();
             }
             vec![
-                line("median risk (simulated)", SIM, pts("risk_median")),
-                line("mean risk (simulated)", SIM2, pts("risk_mean")),
-                line("theory", THEORY, pts("theory_risk")),
+                line("median risk (simulated)", SIM, pts(key::RISK_MEDIAN)),
+                line("mean risk (simulated)", SIM2, pts(key::RISK_MEAN)),
+                line("theory", THEORY, pts(key::THEORY_RISK)),
             ]
         })
     });
@@ -36,9 +38,9 @@ pub fn DoubleDescentTab(device: Device) -> impl IntoView {
                 runner.state(),
                 f.iteration,
                 config.with(|c| c.grid().len()),
-                m("gamma"),
-                m("risk_median"),
-                m("theory_risk")
+                m(key::GAMMA),
+                m(key::RISK_MEDIAN),
+                m(key::THEORY_RISK)
             )
         })
     };

@@ -7,6 +7,7 @@ use super::{line, SIM, SIM2};
 use crate::chart::{Band, BandChart, LogChart};
 use crate::device::Device;
 use regula_core::generalization::epoch_wise;
+use regula_core::metrics as key;
 
 #[component]
 pub fn EpochWiseTab(device: Device) -> impl IntoView {
@@ -68,20 +69,20 @@ pub fn EpochWiseTab(device: Device) -> impl IntoView {
             let mut s = format!(
                 "{} (CPU, f64): {runs} runs at epoch {} of {epochs} · mean test error {:.3}",
                 runner.state(),
-                m("epoch"),
-                m("test_error")
+                m(key::EPOCH),
+                m(key::TEST_ERROR)
             );
             if control {
-                s += &format!(" (control {:.3})", m("control_test_error"));
+                s += &format!(" (control {:.3})", m(key::CONTROL_TEST_ERROR));
             }
-            if f.metric("peak_error").is_some() {
+            if f.metric(key::PEAK_ERROR).is_some() {
                 s += &format!(
                     " · first minimum {:.3} at epoch {}, peak {:.3} at {}, now {:.3}",
-                    m("first_min_error"),
-                    m("first_min_epoch"),
-                    m("peak_error"),
-                    m("peak_epoch"),
-                    m("final_error")
+                    m(key::FIRST_MIN_ERROR),
+                    m(key::FIRST_MIN_EPOCH),
+                    m(key::PEAK_ERROR),
+                    m(key::PEAK_EPOCH),
+                    m(key::FINAL_ERROR)
                 );
             }
             s

@@ -6,6 +6,7 @@ use super::{line, LS, SIM, SIM2, THEORY, THEORY2};
 use crate::chart::LogChart;
 use crate::device::Device;
 use regula_core::generalization::noisy_labels;
+use regula_core::metrics as key;
 
 #[component]
 pub fn NoisyLabelsTab(device: Device) -> impl IntoView {
@@ -66,11 +67,11 @@ pub fn NoisyLabelsTab(device: Device) -> impl IntoView {
                 return crate::kit::READY.to_owned();
             };
             let m = |k: &str| f.metric(k).unwrap_or(f64::NAN);
-            let fwd = if f.metric("fwd_test_accuracy").is_some() { format!(", forward {:.3}", m("fwd_test_accuracy")) } else { String::new() };
-            let fwd_mem = if f.metric("fwd_memorised").is_some() { format!(", forward {:.3}", m("fwd_memorised")) } else { String::new() };
+            let fwd = if f.metric(&key::of_run("fwd", key::TEST_ACCURACY)).is_some() { format!(", forward {:.3}", m(&key::of_run("fwd", key::TEST_ACCURACY))) } else { String::new() };
+            let fwd_mem = if f.metric(&key::of_run("fwd", key::MEMORISED)).is_some() { format!(", forward {:.3}", m(&key::of_run("fwd", key::MEMORISED))) } else { String::new() };
             format!(
                 "{} (CPU, f64): epoch {} · test accuracy CE {:.3}, ELR {:.3}{fwd} · noisy labels memorised CE {:.3}, ELR {:.3}{fwd_mem}",
-                runner.state(), f.iteration, m("ce_test_accuracy"), m("elr_test_accuracy"), m("ce_memorised"), m("elr_memorised")
+                runner.state(), f.iteration, m(&key::of_run("ce", key::TEST_ACCURACY)), m(&key::of_run("elr", key::TEST_ACCURACY)), m(&key::of_run("ce", key::MEMORISED)), m(&key::of_run("elr", key::MEMORISED))
             )
         })
     };

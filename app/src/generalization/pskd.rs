@@ -6,6 +6,7 @@ use super::{line, LS, SIM, SIM2, THEORY2};
 use crate::chart::LogChart;
 use crate::device::Device;
 use regula_core::generalization::pskd;
+use regula_core::metrics as key;
 
 #[component]
 pub fn PskdTab(device: Device) -> impl IntoView {
@@ -66,9 +67,9 @@ pub fn PskdTab(device: Device) -> impl IntoView {
                 "{} (CPU, f64): epoch {} · ECE cross-entropy {:.4}, label smoothing {:.4}, PS-KD {:.4}",
                 runner.state(),
                 f.iteration,
-                m("ce_ece"),
-                m("ls_ece"),
-                m("pskd_ece")
+                m(&key::of_run("ce", key::ECE)),
+                m(&key::of_run("ls", key::ECE)),
+                m(&key::of_run("pskd", key::ECE))
             )
         })
     };

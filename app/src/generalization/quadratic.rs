@@ -6,6 +6,7 @@ use super::{line, SIM, SIM2, THEORY, THEORY2};
 use crate::chart::LogChart;
 use crate::device::Device;
 use regula_core::generalization::quadratic;
+use regula_core::metrics as key;
 
 #[component]
 pub fn QuadraticTab(device: Device) -> impl IntoView {
@@ -51,11 +52,11 @@ pub fn QuadraticTab(device: Device) -> impl IntoView {
             if f.stop == Some(regula_core::StopReason::Divergence) {
                 return format!("{}: gradient descent diverged — lower the learning rate", runner.state());
             }
-            let last = if f.metric("averaged_test_error").is_some() {
+            let last = if f.metric(key::AVERAGED_TEST_ERROR).is_some() {
                 format!(
                     " · last α done: one run {:.4}, averaged {:.4}",
-                    m("single_test_error"),
-                    m("averaged_test_error")
+                    m(key::SINGLE_TEST_ERROR),
+                    m(key::AVERAGED_TEST_ERROR)
                 )
             } else {
                 String::new()
@@ -67,10 +68,10 @@ pub fn QuadraticTab(device: Device) -> impl IntoView {
                 "{} (CPU, f64): {} of {n} values of α · α = {} start {}: step {}, test error {:.4}{last}",
                 runner.state(),
                 f.iteration,
-                m("alpha"),
-                m("restart") + 1.0,
-                m("gd_step"),
-                m("test_error")
+                m(key::ALPHA),
+                m(key::RESTART) + 1.0,
+                m(key::GD_STEP),
+                m(key::TEST_ERROR)
             )
         })
     };

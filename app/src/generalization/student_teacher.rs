@@ -6,6 +6,7 @@ use super::{line, SIM, SIM2, THEORY, THEORY2};
 use crate::chart::LogChart;
 use crate::device::Device;
 use regula_core::generalization::student_teacher;
+use regula_core::metrics as key;
 
 #[component]
 pub fn StudentTeacherTab(device: Device) -> impl IntoView {
@@ -58,14 +59,14 @@ pub fn StudentTeacherTab(device: Device) -> impl IntoView {
             let state = runner.state();
             if panel.with(|p| p.sweep) {
                 format!("{state} (CPU, f64): {} of {} values of α · last α = {:.3}: best {:.4} (theory {:.4}), at T {:.4} (theory {:.4})",
-                    f.iteration, student_teacher::Sweep::default_alphas().len(), m("alpha"), m("best_test_error"), m("theory_best_test_error"), m("final_test_error"), m("theory_final_test_error"))
-            } else if let Some(progress) = f.metric("setup_progress") {
+                    f.iteration, student_teacher::Sweep::default_alphas().len(), m(key::ALPHA), m(key::BEST_TEST_ERROR), m(key::THEORY_BEST_TEST_ERROR), m(key::FINAL_TEST_ERROR), m(key::THEORY_FINAL_TEST_ERROR))
+            } else if let Some(progress) = f.metric(key::SETUP_PROGRESS) {
                 format!("{state} (CPU, f64): sampling X and decomposing XᵀX, {:.0}% (spread over frames)", 100.0 * progress)
             } else if f.iteration == 0 {
                 format!("{state} (CPU, f64): sampled X and decomposed XᵀX")
             } else {
                 format!("{state} (CPU, f64): t = {:.3} · test error {:.4} (theory {:.4}) · best early-stopped {:.4} at t = {:.2} (theory {:.4} at t = {:.2})",
-                    m("t"), m("test_error"), m("theory_test_error"), m("best_test_error"), m("best_time"), m("theory_best_test_error"), m("theory_best_time"))
+                    m(key::T), m(key::TEST_ERROR), m(key::THEORY_TEST_ERROR), m(key::BEST_TEST_ERROR), m(key::BEST_TIME), m(key::THEORY_BEST_TEST_ERROR), m(key::THEORY_BEST_TIME))
             }
         })
     };

@@ -6,6 +6,7 @@ use regula_core::generalization::{
     continual, double_descent, epoch_wise, noisy_labels, pskd, quadratic, student_teacher,
 };
 use regula_core::lab::Lab;
+use regula_core::metrics as key;
 use regula_core::{Budget, Error};
 use serde_json::json;
 
@@ -83,9 +84,9 @@ async fn student_teacher(m: &ArgMatches) -> Result<(), Error> {
         )?;
     }
     let mut json = json!({
-        "best_test_error": s.best_test_error, "best_time": s.best_time, "final_test_error": s.final_test_error,
-        "theory_best_test_error": s.theory_best_test_error, "theory_best_time": s.theory_best_time,
-        "theory_final_test_error": s.theory_final_test_error, "alpha": alpha, "snr": snr, "n_inputs": n_inputs, "t_max": t_max,
+        (key::BEST_TEST_ERROR): s.best_test_error, (key::BEST_TIME): s.best_time, (key::FINAL_TEST_ERROR): s.final_test_error,
+        (key::THEORY_BEST_TEST_ERROR): s.theory_best_test_error, (key::THEORY_BEST_TIME): s.theory_best_time,
+        (key::THEORY_FINAL_TEST_ERROR): s.theory_final_test_error, (key::ALPHA): alpha, "snr": snr, "n_inputs": n_inputs, "t_max": t_max,
     });
     if sweep {
         let mut sw = student_teacher::Sweep::new(config, student_teacher::Sweep::default_alphas())?;
@@ -96,7 +97,7 @@ async fn student_teacher(m: &ArgMatches) -> Result<(), Error> {
         for r in &sw.rows {
             println!("{:>7.3} {:>10.4} {:>10.4} {:>10.4} {:>10.4}", r[0], r[1], r[3], r[2], r[4]);
         }
-        json["sweep"] = json!(sw.rows.iter().map(|r| json!({"alpha": r[0], "best_test_error": r[1], "final_test_error": r[2], "theory_best_test_error": r[3], "theory_final_test_error": r[4]})).collect::<Vec<_>>());
+        json["sweep"] = json!(sw.rows.iter().map(|r| json!({(key::ALPHA): r[0], (key::BEST_TEST_ERROR): r[1], (key::FINAL_TEST_ERROR): r[2], (key::THEORY_BEST_TEST_ERROR): r[3], (key::THEORY_FINAL_TEST_ERROR): r[4]})).collect::<Vec<_>>());
         if let Some(path) = &out.png {
             let c = &sw.rows;
             let lines = [
@@ -244,10 +245,10 @@ async fn pskd(m: &ArgMatches) -> Result<(), Error> {
     }
     if out.json {
         let mut j = json!({"epochs": epochs, "alpha_t": alpha_t, "smoothing": smoothing});
-        for (prefix, c) in ["ce", "ls", "pskd"].iter().zip(&e.last) {
-            j[format!("{prefix}_accuracy")] = json!(c.accuracy);
-            j[format!("{prefix}_nll")] = json!(c.nll);
-            j[format!("{prefix}_ece")] = json!(c.ece);
+        for (prefix, c) in pskd::RUN_KEYS.iter().zip(&e.last) {
+            j[key::of_run(prefix, key::ACCURACY)] = json!(c.accuracy);
+            j[key::of_run(prefix, key::NLL)] = json!(c.nll);
+            j[key::of_run(prefix, key::ECE)] = json!(c.ece);
             j[format!("{prefix}_reliability")] = json!(c
                 .bins
                 .iter()
@@ -324,7 +325,7 @@ async fn continual(m: &ArgMatches) -> Result<(), Error> {
         }
     }
     if out.json {
-        println!("{}", json!({"a_accuracy_after_a": acc_a, "seeds": seeds, "outcomes": e.outcomes}));
+        println!("{}", json!({(key::A_ACCURACY_AFTER_A): acc_a, "seeds": seeds, "outcomes": e.outcomes}));
     }
     Ok(())
 }
@@ -473,7 +474,7 @@ async fn quadratic(m: &ArgMatches) -> Result<(), Error> {
         }
     }
     if out.json {
-        let rows: Vec<_> = sweep.rows.iter().map(|r| json!({"alpha": r[0], "single_test_error": r[1], "mean_test_error": r[2], "averaged_test_error": r[3], "train_error": r[4]})).collect();
+        let rows: Vec<_> = sweep.rows.iter().map(|r| json!({(key::ALPHA): r[0], (key::SINGLE_TEST_ERROR): r[1], (key::MEAN_TEST_ERROR): r[2], (key::AVERAGED_TEST_ERROR): r[3], (key::TRAIN_ERROR): r[4]})).collect();
         println!(
             "{}",
             json!({"d": d, "kappa": kappa, "restarts": restarts, "recovery_threshold": threshold, "diverged_at": sweep.diverged_at(), "rows": rows})
@@ -516,7 +517,7 @@ async fn double_descent(m: &ArgMatches) -> Result<(), Error> {
         let rows: Vec<_> = sweep
             .rows
             .iter()
-            .map(|r| json!({"gamma": r[0], "risk_mean": r[1], "risk_median": r[2], "theory_risk": r[3]}))
+            .map(|r| json!({(key::GAMMA): r[0], (key::RISK_MEAN): r[1], (key::RISK_MEDIAN): r[2], (key::THEORY_RISK): r[3]}))
             .collect();
         println!(
             "{}",

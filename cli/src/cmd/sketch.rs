@@ -120,12 +120,12 @@ pub async fn run(m: &ArgMatches) -> Result<(), Error> {
             "{:<12} {:>6} {:>10.4} {:>10.4} {:>10.4} {:>10.4} {:>10.3} {:>10.4}",
             c.sketch.to_string(),
             c.m,
-            get("eps2_median"),
-            get("eps2_p99"),
-            get("epsinf_median"),
-            get("epsinf_p99"),
-            get("spike_median"),
-            get("seconds_median")
+            get(key::EPS2_MEDIAN),
+            get(key::EPS2_P99),
+            get(key::EPSINF_MEDIAN),
+            get(key::EPSINF_P99),
+            get(key::SPIKE_MEDIAN),
+            get(key::SECONDS_MEDIAN)
         );
         if c.rank_deficient() > 0 {
             println!(
@@ -145,9 +145,9 @@ pub async fn run(m: &ArgMatches) -> Result<(), Error> {
         }
         let mut cell = json!({
             "sketch": c.sketch, "design": design, "n": n, "d": d, "m": c.m, "trials": c.trials.len(),
-            "eps2_median": get("eps2_median"), "epsinf_median": get("epsinf_median"), "epsinf_p99": get("epsinf_p99"),
-            "spike_median": get("spike_median"), "seconds": get("seconds_median"),
-            "eps2_p99": get("eps2_p99"), "residual_ratio_median": get("residual_ratio_median"),
+            (key::EPS2_MEDIAN): get(key::EPS2_MEDIAN), (key::EPSINF_MEDIAN): get(key::EPSINF_MEDIAN), (key::EPSINF_P99): get(key::EPSINF_P99),
+            (key::SPIKE_MEDIAN): get(key::SPIKE_MEDIAN), "seconds": get(key::SECONDS_MEDIAN),
+            (key::EPS2_P99): get(key::EPS2_P99), (key::RESIDUAL_RATIO_MEDIAN): get(key::RESIDUAL_RATIO_MEDIAN),
             "rank_deficient_trials": c.rank_deficient(),
         });
         if let (Solver::Precondition, Some((its, worst))) = (params.solver, c.preconditioned()) {

@@ -20,6 +20,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::error::{Error, Result};
 use crate::frame::{run_to_end, Budget, Frame, Stepper, StopReason};
+use crate::metrics as key;
 use crate::train::{Activation, Dataset, DatasetKind, DatasetSpec, Ewc, Optimizer, TrainConfig, Trainer};
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -380,17 +381,17 @@ impl Stepper for Experiment {
         let done = self.done();
         let mut metrics = std::collections::BTreeMap::new();
         if let Some((_, acc, _)) = &self.after_a {
-            metrics.insert("a_accuracy_after_a".to_owned(), *acc);
+            metrics.insert(key::A_ACCURACY_AFTER_A.to_owned(), *acc);
         }
-        metrics.insert("seeds_done".to_owned(), self.seeds_done() as f64);
+        metrics.insert(key::SEEDS_DONE.to_owned(), self.seeds_done() as f64);
         if let Some(o) = self.per_seed.last().and_then(|o| o.last()) {
-            metrics.insert("lambda".to_owned(), o.lambda);
-            metrics.insert("forgetting".to_owned(), o.forgetting);
-            metrics.insert("a_accuracy".to_owned(), o.a_accuracy);
-            metrics.insert("b_accuracy".to_owned(), o.b_accuracy);
+            metrics.insert(key::LAMBDA.to_owned(), o.lambda);
+            metrics.insert(key::FORGETTING.to_owned(), o.forgetting);
+            metrics.insert(key::A_ACCURACY.to_owned(), o.a_accuracy);
+            metrics.insert(key::B_ACCURACY.to_owned(), o.b_accuracy);
             if let Some(l) = o.lora {
-                metrics.insert("lora_forgetting".to_owned(), l.forgetting);
-                metrics.insert("lora_b_accuracy".to_owned(), l.b_accuracy);
+                metrics.insert(key::LORA_FORGETTING.to_owned(), l.forgetting);
+                metrics.insert(key::LORA_B_ACCURACY.to_owned(), l.b_accuracy);
             }
         }
         let steps = self.per_seed.iter().map(|o| 1 + o.len()).sum::<usize>()

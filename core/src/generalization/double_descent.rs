@@ -9,6 +9,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::error::{Error, Result};
 use crate::frame::{Budget, Frame, Stepper, StopReason};
+use crate::metrics as key;
 use crate::rng::SplitMix64;
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -171,7 +172,7 @@ impl Stepper for Sweep {
         let done = self.rows.len() == self.grid.len();
         let mut metrics = std::collections::BTreeMap::new();
         if let Some(r) = self.rows.last() {
-            for (k, name) in ["gamma", "risk_mean", "risk_median", "theory_risk"].iter().enumerate() {
+            for (k, name) in [key::GAMMA, key::RISK_MEAN, key::RISK_MEDIAN, key::THEORY_RISK].iter().enumerate() {
                 metrics.insert((*name).to_owned(), r[k]);
             }
         }

@@ -399,9 +399,9 @@ impl Experiment {
             let m = |k: &str| f.metric(k).unwrap_or(f64::NAN);
             run.curve.push(Point {
                 epoch: run.trainer.steps() as f64,
-                test_error: 1.0 - m("test_accuracy"),
-                train_error: 1.0 - m("train_accuracy"),
-                memorised: m("noisy_memorised"),
+                test_error: 1.0 - m(key::TEST_ACCURACY),
+                train_error: 1.0 - m(key::TRAIN_ACCURACY),
+                memorised: m(key::NOISY_MEMORISED),
             });
             run.finished = run.curve.len() == self.evals.len();
         }
@@ -422,11 +422,11 @@ impl Experiment {
         }
         if let Some(s) = noisy.shape() {
             for (k, v) in [
-                ("first_min_epoch", s.first_min_epoch),
-                ("first_min_error", s.first_min_error),
-                ("peak_epoch", s.peak_epoch),
-                ("peak_error", s.peak_error),
-                ("final_error", s.final_error),
+                (key::FIRST_MIN_EPOCH, s.first_min_epoch),
+                (key::FIRST_MIN_ERROR, s.first_min_error),
+                (key::PEAK_EPOCH, s.peak_epoch),
+                (key::PEAK_ERROR, s.peak_error),
+                (key::FINAL_ERROR, s.final_error),
             ] {
                 metrics.insert(k.to_owned(), v);
             }

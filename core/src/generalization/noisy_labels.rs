@@ -18,6 +18,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::error::{Error, Result};
 use crate::frame::{Budget, Frame, Stepper, StopReason};
+use crate::metrics as key;
 use crate::train::elr::Elr;
 use crate::train::{Activation, DatasetKind, DatasetSpec, Loss, NoiseKind, Optimizer, TrainConfig, Trainer};
 
@@ -247,7 +248,7 @@ impl Stepper for Experiment {
         self.pending.push(f);
         if k == 2
             && self.transition.is_none()
-            && self.pending[2].metric("epoch").unwrap_or(0.0) >= self.config.warmup as f64
+            && self.pending[2].metric(key::EPOCH).unwrap_or(0.0) >= self.config.warmup as f64
         {
             // The warm-up is over: estimate T from this run's network and correct from now on.
             if let Some(t) = self.runs[2].estimate_transition() {
@@ -259,11 +260,11 @@ impl Stepper for Experiment {
         if self.pending.len() == self.runs.len() {
             let m = |f: &Frame, key: &str| f.metric(key).unwrap_or(f64::NAN);
             let mut row = [f64::NAN; 10];
-            row[0] = m(&self.pending[0], "epoch");
+            row[0] = m(&self.pending[0], key::EPOCH);
             for (r, f) in self.pending.iter().enumerate() {
-                row[1 + 3 * r] = m(f, "test_accuracy");
-                row[2 + 3 * r] = m(f, "noisy_memorised");
-                row[3 + 3 * r] = m(f, "clean_fit");
+                row[1 + 3 * r] = m(f, key::TEST_ACCURACY);
+                row[2 + 3 * r] = m(f, key::NOISY_MEMORISED);
+                row[3 + 3 * r] = m(f, key::CLEAN_FIT);
             }
             if self.rows.last().is_none_or(|r| r[0] < row[0]) {
                 self.rows.push(row);
@@ -287,11 +288,11 @@ impl Experiment {
     fn frame(&self, done: bool, diverged: bool) -> Frame {
         let mut metrics = std::collections::BTreeMap::new();
         if let Some(row) = self.rows.last() {
-            metrics.insert("epoch".to_owned(), row[0]);
+            metrics.insert(key::EPOCH.to_owned(), row[0]);
             for (r, run) in RUNS.iter().enumerate() {
-                for (c, name) in ["test_accuracy", "memorised", "clean_fit"].iter().enumerate() {
+                for (c, name) in [key::TEST_ACCURACY, key::MEMORISED, key::CLEAN_FIT].iter().enumerate() {
                     if row[1 + 3 * r + c].is_finite() {
-                        metrics.insert(format!("{run}_{name}"), row[1 + 3 * r + c]);
+                        metrics.insert(key::of_run(run, name), row[1 + 3 * r + c]);
                     }
                 }
             }
@@ -413,9 +414,9 @@ mod tests {
         assert_eq!(part.phase.as_deref(), Some("forward correction"));
         assert!(e.transition.is_none());
         let f = poll_ready(e.step(Budget::iterations(1))).unwrap();
-        assert_eq!(f.metric("epoch"), Some(1.0));
+        assert_eq!(f.metric(key::EPOCH), Some(1.0));
         assert!(e.transition.is_some(), "T is estimated after the one-epoch warm-up");
-        assert!(["ce_memorised", "elr_memorised", "fwd_memorised"].iter().all(|k| f.metric(k).is_some()), "{f:?}");
+        assert!(RUNS.iter().all(|r| f.metric(&key::of_run(r, key::MEMORISED)).is_some()), "{f:?}");
         let mut last = f;
         while !last.done {
             last = poll_ready(e.step(Budget::iterations(1))).unwrap();

@@ -155,6 +155,8 @@ pub struct Experiment {
 }
 
 pub const RUNS: [&str; 3] = ["cross-entropy", "label smoothing", "PS-KD"];
+/// The runs' prefixes in frame metrics (`metrics::of_run`), in the order of [`RUNS`].
+pub const RUN_KEYS: [&str; 3] = ["ce", "ls", "pskd"];
 
 impl Experiment {
     pub fn new(config: Config) -> Result<Self> {
@@ -217,7 +219,7 @@ impl Stepper for Experiment {
         let mut done = false;
         if self.next == 0 {
             let c = std::mem::take(&mut self.pending);
-            let epoch = f.metric("epoch").unwrap_or(f64::NAN);
+            let epoch = f.metric(key::EPOCH).unwrap_or(f64::NAN);
             self.rows.push([
                 epoch,
                 c[0].accuracy,
@@ -237,10 +239,10 @@ impl Stepper for Experiment {
         let mut metrics = std::collections::BTreeMap::new();
         if let Some(row) = self.rows.last() {
             metrics.insert(key::EPOCH.to_owned(), row[0]);
-            for (j, prefix) in ["ce", "ls", "pskd"].iter().enumerate() {
-                for (i, name) in ["accuracy", "nll", "ece"].iter().enumerate() {
+            for (j, prefix) in RUN_KEYS.iter().enumerate() {
+                for (i, name) in [key::ACCURACY, key::NLL, key::ECE].iter().enumerate() {
                     if row[1 + 3 * j + i].is_finite() {
-                        metrics.insert(format!("{prefix}_{name}"), row[1 + 3 * j + i]);
+                        metrics.insert(key::of_run(prefix, name), row[1 + 3 * j + i]);
                     }
                 }
             }

@@ -22,6 +22,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::error::{Error, Result};
 use crate::frame::{Budget, Frame, Stepper, StopReason};
+use crate::metrics as key;
 use crate::rng::SplitMix64;
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -388,9 +389,9 @@ impl Sweep {
     fn frame(&self) -> Frame {
         let mut metrics = std::collections::BTreeMap::new();
         if let Some(&a) = self.config.alphas.get(self.alpha_index) {
-            metrics.insert("alpha".to_owned(), a);
-            metrics.insert("restart".to_owned(), self.restart as f64);
-            metrics.insert("gd_step".to_owned(), self.gd_step as f64);
+            metrics.insert(key::ALPHA.to_owned(), a);
+            metrics.insert(key::RESTART.to_owned(), self.restart as f64);
+            metrics.insert(key::GD_STEP.to_owned(), self.gd_step as f64);
         }
         for (name, v) in [("train_error", self.last.0), ("test_error", self.last.1)] {
             if v.is_finite() {
@@ -398,9 +399,9 @@ impl Sweep {
             }
         }
         if let Some(r) = self.rows.last() {
-            metrics.insert("single_test_error".to_owned(), r[1]);
-            metrics.insert("mean_test_error".to_owned(), r[2]);
-            metrics.insert("averaged_test_error".to_owned(), r[3]);
+            metrics.insert(key::SINGLE_TEST_ERROR.to_owned(), r[1]);
+            metrics.insert(key::MEAN_TEST_ERROR.to_owned(), r[2]);
+            metrics.insert(key::AVERAGED_TEST_ERROR.to_owned(), r[3]);
         }
         let done = self.done();
         Frame {

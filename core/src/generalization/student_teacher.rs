@@ -362,15 +362,17 @@ impl Run {
         let mut metrics = std::collections::BTreeMap::new();
         if let Some(r) = self.curve.last() {
             for (k, name) in
-                ["t", "test_error", "train_error", "theory_test_error", "theory_train_error"].iter().enumerate()
+                [key::T, key::TEST_ERROR, key::TRAIN_ERROR, key::THEORY_TEST_ERROR, key::THEORY_TRAIN_ERROR]
+                    .iter()
+                    .enumerate()
             {
                 metrics.insert((*name).to_owned(), r[k]);
             }
             let s = self.summary();
             metrics.insert(key::BEST_TEST_ERROR.to_owned(), s.best_test_error);
-            metrics.insert("best_time".into(), s.best_time);
-            metrics.insert("theory_best_test_error".into(), s.theory_best_test_error);
-            metrics.insert("theory_best_time".into(), s.theory_best_time);
+            metrics.insert(key::BEST_TIME.into(), s.best_time);
+            metrics.insert(key::THEORY_BEST_TEST_ERROR.into(), s.theory_best_test_error);
+            metrics.insert(key::THEORY_BEST_TIME.into(), s.theory_best_time);
         }
         if let Some(b) = &self.builder {
             metrics.insert(key::SETUP_PROGRESS.to_owned(), b.progress());
@@ -378,7 +380,7 @@ impl Run {
         // Infinite at α = 1: left out (frames carry finite numbers only).
         let long = theory_long_run(self.config.alpha, self.config.noise_var());
         if long.is_finite() {
-            metrics.insert("theory_long_run".into(), long);
+            metrics.insert(key::THEORY_LONG_RUN.into(), long);
         }
         Frame {
             iteration: self.curve.len() as u64,
@@ -546,10 +548,15 @@ impl Stepper for Sweep {
         let done = self.rows.len() == self.alphas.len();
         let mut metrics = std::collections::BTreeMap::new();
         if let Some(r) = self.rows.last() {
-            for (k, name) in
-                ["alpha", "best_test_error", "final_test_error", "theory_best_test_error", "theory_final_test_error"]
-                    .iter()
-                    .enumerate()
+            for (k, name) in [
+                key::ALPHA,
+                key::BEST_TEST_ERROR,
+                key::FINAL_TEST_ERROR,
+                key::THEORY_BEST_TEST_ERROR,
+                key::THEORY_FINAL_TEST_ERROR,
+            ]
+            .iter()
+            .enumerate()
             {
                 metrics.insert((*name).to_owned(), r[k]);
             }

@@ -394,21 +394,21 @@ impl Experiment {
         let eps2 = c.stats(|t| t.metrics.eps2);
         let epsinf = c.stats(|t| t.metrics.epsinf);
         let mut out = vec![
-            ("trials".to_owned(), c.trials.len() as f64),
-            ("eps2_median".to_owned(), eps2.median),
-            ("eps2_p99".to_owned(), eps2.p99),
-            ("epsinf_median".to_owned(), epsinf.median),
-            ("epsinf_p99".to_owned(), epsinf.p99),
-            ("spike_median".to_owned(), c.stats(|t| t.metrics.spike).median),
-            ("residual_ratio_median".to_owned(), c.stats(|t| t.metrics.residual_ratio).median),
-            ("seconds_median".to_owned(), c.stats(|t| t.seconds).median),
-            ("rank_deficient".to_owned(), c.rank_deficient() as f64),
+            (key::TRIALS.to_owned(), c.trials.len() as f64),
+            (key::EPS2_MEDIAN.to_owned(), eps2.median),
+            (key::EPS2_P99.to_owned(), eps2.p99),
+            (key::EPSINF_MEDIAN.to_owned(), epsinf.median),
+            (key::EPSINF_P99.to_owned(), epsinf.p99),
+            (key::SPIKE_MEDIAN.to_owned(), c.stats(|t| t.metrics.spike).median),
+            (key::RESIDUAL_RATIO_MEDIAN.to_owned(), c.stats(|t| t.metrics.residual_ratio).median),
+            (key::SECONDS_MEDIAN.to_owned(), c.stats(|t| t.seconds).median),
+            (key::RANK_DEFICIENT.to_owned(), c.rank_deficient() as f64),
         ];
         if self.config.solver == Solver::Precondition {
             // Over the trials that preconditioned (the rank-deficient ones are counted above).
             if let Some((iterations, worst)) = c.preconditioned() {
-                out.push(("relative_error_vs_exact".to_owned(), worst));
-                out.push(("lsqr_iterations".to_owned(), iterations));
+                out.push((key::RELATIVE_ERROR_VS_EXACT.to_owned(), worst));
+                out.push((key::LSQR_ITERATIONS.to_owned(), iterations));
             }
         }
         out

@@ -129,7 +129,7 @@ fn a_time_budget_spreads_the_set_up_over_frames() {
         let f = poll_ready(split.step(Budget::millis(0.01))).unwrap();
         if f.phase.as_deref() == Some("sampling") {
             sampling += 1;
-            let p = f.metrics["setup_progress"];
+            let p = f.metrics[key::SETUP_PROGRESS];
             assert!(p >= last_progress && p <= 1.0, "{p} after {last_progress}");
             last_progress = p;
         }

@@ -643,7 +643,7 @@ impl Stepper for GpuSinkhorn {
         let start = Instant::now();
         let remaining = self.params.max_iter.saturating_sub(self.iteration);
         if remaining == 0 {
-            let error = self.last.as_ref().and_then(|f| f.metric("marginal_error")).unwrap_or(f64::NAN);
+            let error = self.last.as_ref().and_then(|f| f.metric(key::MARGINAL_ERROR)).unwrap_or(f64::NAN);
             let frame = self.frame(error, true, Some(StopReason::MaxIterations)).await?;
             self.last = Some(frame.clone());
             return Ok(frame);

@@ -18,9 +18,9 @@ fn every_optimizer_learns_xor() {
             let mut t = Trainer::new(data.clone(), config).unwrap();
             let f = poll_ready(run_to_end(&mut t, Budget::iterations(500), |_| {})).unwrap();
             assert_eq!(f.stop, Some(StopReason::Completed));
-            let acc = f.metric("test_accuracy").unwrap();
+            let acc = f.metric(key::TEST_ACCURACY).unwrap();
             assert!(acc > 0.9, "{optimizer} {loss}: test accuracy {acc}");
-            assert!(f.metric("sharpness").is_some() && f.metric("hessian_trace").is_some());
+            assert!(f.metric(key::SHARPNESS).is_some() && f.metric(key::HESSIAN_TRACE).is_some());
         }
     }
 }
@@ -195,7 +195,7 @@ fn a_time_budget_spreads_hessian_measurements_over_frames() {
             if t.steps == before && !f.done {
                 waiting += 1;
             }
-            let r = (f.metric("sharpness"), f.metric("hessian_trace"));
+            let r = (f.metric(key::SHARPNESS), f.metric(key::HESSIAN_TRACE));
             if r.0.is_some() && seen.last() != Some(&r) {
                 seen.push(r);
             }
