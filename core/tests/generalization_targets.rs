@@ -1,5 +1,7 @@
 //! The generalization lab's targets (docs/methods.md §3) and its theory curves against simulation, on the CPU.
 
+#![cfg(not(target_arch = "wasm32"))]
+
 use regula_core::frame::{run_to_end, Budget};
 use regula_core::generalization::double_descent::{self, theory_risk};
 use regula_core::generalization::student_teacher::{Config, Instance, MpQuadrature, Run};

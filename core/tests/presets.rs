@@ -4,6 +4,8 @@
 //! metric finite: to the end where the run is short, for a bounded time where it is long. (The page's
 //! e2e test clicks each one on WebGPU; this one holds the CPU path in `cargo test`.)
 
+#![cfg(not(target_arch = "wasm32"))]
+
 use std::collections::HashSet;
 use std::time::{Duration, Instant};
 

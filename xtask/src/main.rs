@@ -2,12 +2,13 @@
 //!
 //! - `setup`: installs what a fresh Debian 12 machine lacks, idempotently (each step is skipped when the
 //!   right version is present): Debian `chromium`, `chromium-driver`, `mesa-vulkan-drivers`; the
-//!   `wasm32-unknown-unknown` target; `wasm-bindgen-cli` at the Cargo.lock version; Trunk 0.21.14;
+//!   `wasm32-unknown-unknown` target; `wasm-bindgen-cli` at the Cargo.lock version; Trunk 0.21.14; wasm-pack
+//!   0.15.1 (tests only; it finds that wasm-bindgen and Debian's chromedriver, and downloads nothing);
 //!   `wasm-opt` 132 from npm `binaryen` into `.tools/`; the end-to-end test's npm packages.
 //! - `serve`: set-up (web tools only), then `trunk serve --release` on http://127.0.0.1:8080.
 //! - `test`: set-up, formatting (`cargo fmt --check`, `rustfmt.toml`: 120 columns) and lints (`cargo
 //!   clippy -D warnings`, native and wasm32), then the three test layers — native `cargo test` (real WGSL on lavapipe), the same
-//!   GPU-vs-CPU comparison in headless Chromium's WebGPU (wasm-bindgen-test-runner), and the end-to-end
+//!   GPU-vs-CPU comparison in headless Chromium's WebGPU (`wasm-pack test --headless --chrome core`), and the end-to-end
 //!   test that builds the app, serves it on 127.0.0.1 and drives Chromium with playwright-core.
 //! - `dist`: a self-contained static folder in `dist/` (release build, wasm-opt -Oz).
 //! - `soak`: the long checks of README "Guarantees": the property sweeps at 10,000 cases per lab
@@ -26,6 +27,7 @@ use std::thread;
 type Result<T = ()> = std::result::Result<T, String>;
 
 const TRUNK_VERSION: &str = "0.21.14";
+const WASM_PACK_VERSION: &str = "0.15.1";
 const BINARYEN_VERSION: &str = "132";
 const APT_PACKAGES: &[&str] = &["chromium", "chromium-driver", "mesa-vulkan-drivers", "libvulkan1"];
 const CHROMIUM: &str = "/usr/bin/chromium";
@@ -112,6 +114,7 @@ fn setup(needs: Needs) -> Result {
     binaryen()?;
     if needs == Needs::All {
         lint_tools()?;
+        wasm_pack()?;
         e2e_packages()?;
         cargo_deny()?;
     }
@@ -213,6 +216,15 @@ fn trunk() -> Result {
         return Ok(());
     }
     run(cmd("cargo").args(["install", "--locked", &format!("trunk@{TRUNK_VERSION}")]))
+}
+
+/// wasm-pack, for `wasm-pack test --headless --chrome core` (the browser tests as Rust/wasm projects run them).
+fn wasm_pack() -> Result {
+    let have = output(cmd("wasm-pack").arg("--version")).unwrap_or_default();
+    if have.split_whitespace().nth(1) == Some(WASM_PACK_VERSION) {
+        return Ok(());
+    }
+    run(cmd("cargo").args(["install", "--locked", &format!("wasm-pack@{WASM_PACK_VERSION}")]))
 }
 
 fn binaryen() -> Result {
@@ -572,12 +584,14 @@ fn test() -> Result {
     );
     run(linted(cmd("cargo").args(["test", "--workspace"]).env("XDG_RUNTIME_DIR", &xdg)))?;
 
-    eprintln!("xtask: [2/3] browser tests: the same kernels on Chromium's WebGPU (wasm-bindgen-test-runner)");
+    eprintln!("xtask: [2/3] browser tests: the same kernels on Chromium's WebGPU (wasm-pack test --headless --chrome)");
+    // README's line, made explicit: the chromedriver Debian installed and no downloads (`--mode no-install`:
+    // the wasm-bindgen-test-runner on PATH, which setup pinned to the Cargo.lock version). core/webdriver.json
+    // turns WebGPU on. Only tests/web.rs runs in the browser (the other test files are native).
     run(linted(
-        cmd("cargo")
-            .args(["test", "-p", "regula-core", "--target", "wasm32-unknown-unknown", "--test", "web"])
-            .env("CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUNNER", "wasm-bindgen-test-runner")
-            .env("CHROMEDRIVER", CHROMEDRIVER)
+        cmd("wasm-pack")
+            .args(["test", "--headless", "--chrome", "--chromedriver", CHROMEDRIVER, "--mode", "no-install", "core"])
+            .args(["--", "--test", "web"])
             .env("WASM_BINDGEN_TEST_TIMEOUT", "300"),
     ))?;
 
