@@ -10,7 +10,7 @@
 //!   clippy -D warnings`, native and wasm32), then the three test layers — native `cargo test` (real WGSL on lavapipe), the same
 //!   GPU-vs-CPU comparison in headless Chromium's WebGPU (`wasm-pack test --headless --chrome core`), and the end-to-end
 //!   test that builds the app, serves it on 127.0.0.1 and drives Chromium with playwright-core.
-//! - `dist`: a self-contained static folder in `dist/` (release build, wasm-opt -Oz).
+//! - `dist`: a self-contained static folder in `dist/` (release build, wasm-opt -O1: see index.html).
 //! - `soak`: the long checks of README "Guarantees": the property sweeps at 10,000 cases per lab
 //!   (`--cases`), then every lab's default run for 600 s each (`--seconds`) in headless Chromium with the
 //!   tab's memory and frame times sampled (e2e/soak.mjs; figures in e2e/artifacts/soak.json).
@@ -591,7 +591,7 @@ fn test() -> Result {
     run(linted(
         cmd("wasm-pack")
             .args(["test", "--headless", "--chrome", "--chromedriver", CHROMEDRIVER, "--mode", "no-install", "core"])
-            .args(["--", "--test", "web"])
+            .args(["--test", "web"])
             .env("WASM_BINDGEN_TEST_TIMEOUT", "300"),
     ))?;
 
