@@ -1,9 +1,10 @@
 //! Sinkhorn's passes on the CPU (f64), shared by the solvers: the kernel K = exp(−C/ε), the log-domain
 //! half-step out_i = ε log w_i − ε LSE_j((p_j − C_ij)/ε) (Schmitzer 2019), the plan P_ij = exp((f_i + g_j −
-//! C_ij)/ε) and its sums. Rows are split over the CPU pool and each row runs through `cpu::widest!` (AVX-512,
-//! AVX2 or the baseline, picked at run time) with the branch-free `cpu::exp`: the same bits on every path.
+//! C_ij)/ε) and its sums. Rows are split over the CPU pool and each row runs through `cpu::widest!`
+//! (AVX-512, AVX2 with or without FMA, or the baseline, picked at run time) with the branch-free `cpu::exp`:
+//! the same bits on every path with the same multiply-add (fused with FMA, separate without).
 
-use crate::cpu::exp::exp;
+use crate::cpu::exp::{exp_nonpositive_with, exp_with};
 use crate::cpu::fused::{dot8, lanes8, Aligned};
 
 /// K = exp(−C/ε).
@@ -40,17 +41,17 @@ pub(crate) fn lse_update(c: &[f64], p: &[f64], w: &[f64], eps: f64, rows: usize,
 
 crate::cpu::widest! {
     /// (max_j (p_j − line_j), Σ_j exp((p_j − line_j − max)·inv_eps)): a row of the LSE half-step.
-    pub(crate) fn lse_row(line: &[f64], p: &[f64], inv_eps: f64) -> (f64, f64) {
+    pub(crate) fn lse_row<A>(line: &[f64], p: &[f64], inv_eps: f64) -> (f64, f64) {
         let max = lanes_max(line, p);
-        (max, lanes8(line, p, |cij, pj| exp((pj - cij - max) * inv_eps)))
+        (max, lanes8(line, p, |cij, pj| exp_nonpositive_with::<A>((pj - cij - max) * inv_eps)))
     }
 }
 
 crate::cpu::widest! {
     /// out_j = exp((f_i + g_j − C_ij)·inv_eps): a row of the plan.
-    pub(crate) fn plan_row(out: &mut [f64], costs: &[f64], g: &[f64], fi: f64, inv_eps: f64) -> () {
+    pub(crate) fn plan_row<A>(out: &mut [f64], costs: &[f64], g: &[f64], fi: f64, inv_eps: f64) -> () {
         for ((o, cij), gj) in out.iter_mut().zip(costs).zip(g) {
-            *o = exp((fi + gj - cij) * inv_eps);
+            *o = exp_with::<A>((fi + gj - cij) * inv_eps);
         }
     }
 }
@@ -152,8 +153,16 @@ mod tests {
         let f: Vec<f64> = (0..n).map(|_| 0.01 * rng.normal()).collect();
         let a = vec![1.0 / n as f64; n];
         // The same per-row arithmetic on one thread, compiled for the baseline (the passes run the widest
-        // vector unit there is): neither the split nor the vector unit changes a bit.
+        // vector unit there is): neither the split nor the vector unit changes a bit — given the same way of
+        // forming the exponential's polynomial (fused where the passes run with FMA).
         let inv_eps = 1.0 / eps;
+        let exp = |x: f64| {
+            if crate::cpu::fused_multiply_add() {
+                exp_with::<crate::cpu::exp::Fused>(x)
+            } else {
+                exp_with::<crate::cpu::exp::Separate>(x)
+            }
+        };
         let serial: Vec<f64> = (0..n)
             .map(|i| {
                 let line = &c[i * m..(i + 1) * m];
