@@ -48,22 +48,10 @@ pub fn exp(x: f64) -> f64 {
 /// e^x with the polynomial's steps formed as `A` says ([`Fused`]: one rounding per step, within the same
 /// 2 ulp; the bits then differ from [`exp`]'s in the last place now and then).
 #[inline(always)]
-// fdlibm's split of ln 2, quoted to all its printed digits (the parsed f64s are the exact halves).
-#[allow(clippy::excessive_precision)]
 pub fn exp_with<A: Arith>(x: f64) -> f64 {
-    const LN2_HI: f64 = 6.931_471_803_691_238_164_90e-1;
-    const LN2_LO: f64 = 1.908_214_929_270_587_700_02e-10;
-    // 1.5·2⁵²: adding it rounds to an integer (to nearest, ties to even) held in the low mantissa bits.
-    const SHIFT: f64 = 6_755_399_441_055_744.0;
-    let xc = x.clamp(LOW, HIGH);
-    let t = xc * std::f64::consts::LOG2_E + SHIFT;
-    let n = t - SHIFT;
-    let r = (xc - n * LN2_HI) - n * LN2_LO;
-    let p = taylor::<A>(r);
-    // 2ⁿ as two powers of two (n reaches 1024 near the top, past the largest exponent of one).
-    let k = t.to_bits().wrapping_sub(SHIFT.to_bits()) as i64;
+    let (p, k) = reduced::<A>(x.clamp(LOW, HIGH));
+    // 2ᵏ as two powers of two (k reaches 1024 near the top, past the largest exponent of one).
     let half = k >> 1;
-    let pow2 = |e: i64| f64::from_bits(((e + 1023) << 52) as u64);
     let y = p * pow2(half) * pow2(k - half);
     let y = if x < LOW { 0.0 } else { y };
     let y = if x > HIGH { f64::INFINITY } else { y };
@@ -72,6 +60,43 @@ pub fn exp_with<A: Arith>(x: f64) -> f64 {
     } else {
         y
     }
+}
+
+/// e^x for x ≤ 0 (or NaN): the same bits as [`exp_with`], with less work — k ≥ −1022 here, so 2ᵏ is one
+/// power of two, and nothing can overflow. The log-domain passes' arguments are ≤ 0 by construction (the
+/// row's maximum is taken out first).
+#[inline(always)]
+pub fn exp_nonpositive_with<A: Arith>(x: f64) -> f64 {
+    // (The upper bound 0 leaves x ≤ 0 as it is; written as a clamp, the loops stay 4 lanes wide on AVX2 —
+    // an `if` select here made them fall back to 2.)
+    let (p, k) = reduced::<A>(x.clamp(LOW, 0.0));
+    let y = p * pow2(k);
+    if x < LOW {
+        0.0
+    } else {
+        y
+    }
+}
+
+/// For x in [LOW, HIGH] (or NaN): x = k·ln 2 + r with |r| ≤ ln 2 / 2, and (e^r, k).
+#[inline(always)]
+// fdlibm's split of ln 2, quoted to all its printed digits (the parsed f64s are the exact halves).
+#[allow(clippy::excessive_precision)]
+fn reduced<A: Arith>(x: f64) -> (f64, i64) {
+    const LN2_HI: f64 = 6.931_471_803_691_238_164_90e-1;
+    const LN2_LO: f64 = 1.908_214_929_270_587_700_02e-10;
+    // 1.5·2⁵²: adding it rounds to an integer (to nearest, ties to even) held in the low mantissa bits.
+    const SHIFT: f64 = 6_755_399_441_055_744.0;
+    let t = x * std::f64::consts::LOG2_E + SHIFT;
+    let n = t - SHIFT;
+    let r = (x - n * LN2_HI) - n * LN2_LO;
+    (taylor::<A>(r), t.to_bits().wrapping_sub(SHIFT.to_bits()) as i64)
+}
+
+/// 2ᵉ for e in [−1022, 1023], built from its bits.
+#[inline(always)]
+fn pow2(e: i64) -> f64 {
+    f64::from_bits(((e + 1023) << 52) as u64)
 }
 
 /// Σ_{k ≤ 13} r^k / k! by Horner, for |r| ≤ ln 2 / 2.
@@ -97,29 +122,6 @@ fn taylor<A: Arith>(r: f64) -> f64 {
     }
     p = A::mul_add(p, r, 1.0);
     A::mul_add(p, r, 1.0)
-}
-
-/// e^x for x ≤ 0 (or NaN): the same bits as [`exp_with`], with less work — n ≥ −1022 here, so 2ⁿ is one
-/// power of two, and nothing can overflow. The log-domain passes' arguments are ≤ 0 by construction (the
-/// row's maximum is taken out first).
-#[inline(always)]
-#[allow(clippy::excessive_precision)]
-pub fn exp_nonpositive_with<A: Arith>(x: f64) -> f64 {
-    const LN2_HI: f64 = 6.931_471_803_691_238_164_90e-1;
-    const LN2_LO: f64 = 1.908_214_929_270_587_700_02e-10;
-    const SHIFT: f64 = 6_755_399_441_055_744.0;
-    let xc = x.clamp(LOW, 0.0);
-    let t = xc * std::f64::consts::LOG2_E + SHIFT;
-    let n = t - SHIFT;
-    let r = (xc - n * LN2_HI) - n * LN2_LO;
-    let p = taylor::<A>(r);
-    let k = t.to_bits().wrapping_sub(SHIFT.to_bits()) as i64;
-    let y = p * f64::from_bits(((k + 1023) << 52) as u64);
-    if x < LOW {
-        0.0
-    } else {
-        y
-    }
 }
 
 #[cfg(test)]
