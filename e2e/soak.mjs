@@ -83,9 +83,11 @@ export async function soakLab(browser, slug, seconds, sampleEvery = 5) {
   await page.evaluate(() => { window.__soak.recording = true; });
   const samples = [];
   let runs = 1;
-  const end = Date.now() + seconds * 1000;
-  let nextSample = Date.now();
-  while (Date.now() < end) {
+  // A monotonic clock: CI's wall clock was once stepped ~17 s forward mid-soak (NTP), which ended a 20 s soak
+  // after 3 s with Date.now().
+  const end = performance.now() + seconds * 1000;
+  let nextSample = performance.now();
+  while (performance.now() < end) {
     const status = (await page.locator('#status').textContent()) ?? '';
     if (await page.locator('#status.error').count()) {
       errors.push(`status: ${status}`);
@@ -96,12 +98,12 @@ export async function soakLab(browser, slug, seconds, sampleEvery = 5) {
       runs += 1;
     }
     if (!(await page.locator('#run').isDisabled())) await page.click('#run');
-    if (Date.now() >= nextSample) {
+    if (performance.now() >= nextSample) {
       const m = await page.evaluate(() => ({
         heap: performance.memory ? performance.memory.usedJSHeapSize / 1048576 : NaN,
         wasm: window.__soak.memory ? window.__soak.memory.buffer.byteLength / 1048576 : NaN,
       }));
-      samples.push({ t: seconds - (end - Date.now()) / 1000, heapMiB: m.heap, wasmMiB: m.wasm, rssMiB: await rendererRssMiB(cdp) });
+      samples.push({ t: seconds - (end - performance.now()) / 1000, heapMiB: m.heap, wasmMiB: m.wasm, rssMiB: await rendererRssMiB(cdp) });
       nextSample += sampleEvery * 1000;
     }
     await page.waitForTimeout(250);
