@@ -170,3 +170,32 @@ test('training lab without WebGPU: the CPU path runs and says so', async () => {
     await browser.close();
   }
 });
+
+test('training lab: the status line says how many epochs a second the run trains', async () => {
+  const browser = await launch({ webgpu: false });
+  try {
+    const { page, errors } = await openPage(browser);
+    await page.click('nav.labs a[href="#/training"]');
+    await page.waitForSelector('#chart-loss');
+    // Long enough to be seen running: the CPU path trains many epochs per animation frame.
+    await setField(page, 'epochs', '1000000');
+    await page.click('#run');
+    await page.waitForFunction(() => /^running .* · [0-9.]+ epochs\/s · train loss/.test(document.querySelector('#status').textContent), null, { timeout: 30_000 });
+    const status = await page.locator('#status').textContent();
+    console.log(status);
+    const rate = Number(status.match(/ · ([0-9.]+) epochs\/s/)[1]);
+    const epoch = Number(status.match(/\[epoch ([0-9.]+)/)[1]);
+    // Reported, not timed (this machine is shared): a positive figure, and the curves hold a point per epoch.
+    assert.ok(rate > 0 && epoch > 0, status);
+    await page.click('#pause');
+    await page.waitForFunction(() => /^paused/.test(document.querySelector('#status').textContent));
+    const paused = await page.locator('#status').textContent();
+    assert.doesNotMatch(paused, /epochs\/s/, 'no rate while paused');
+    const shown = Number(paused.match(/\[epoch ([0-9.]+)/)[1]);
+    // A point per epoch for the first thousand (then every 10th, …: the trainer thins long runs out).
+    assert.ok(await points(page, 'chart-loss') >= Math.min(Math.floor(shown), 900), `${await points(page, 'chart-loss')} points for ${shown} epochs`);
+    assert.deepEqual(errors, []);
+  } finally {
+    await browser.close();
+  }
+});

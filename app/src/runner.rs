@@ -35,6 +35,8 @@ pub struct Runner<S: 'static> {
     /// Bumped by reset: a step that finishes under an old generation is thrown away.
     generation: StoredValue<u64>,
     busy: StoredValue<bool>,
+    /// Steps taken (one per animation frame while running): the cadence of the heavy redraws.
+    ticks: StoredValue<u64>,
 }
 
 impl<S: 'static> Clone for Runner<S> {
@@ -55,6 +57,7 @@ impl<S: Stepper + 'static> Runner<S> {
             factory: StoredValue::new_local(factory),
             generation: StoredValue::new(0),
             busy: StoredValue::new(false),
+            ticks: StoredValue::new(0),
         }
     }
 
@@ -122,7 +125,7 @@ impl<S: Stepper + 'static> Runner<S> {
         for (k, s) in steppers.iter_mut().enumerate() {
             let finished = self.frames.with_untracked(|fs| fs.get(k).and_then(|f| f.last()).is_some_and(|f| f.done));
             if finished {
-                new_frames.push(None);
+                new_frames.push(Vec::new());
                 continue;
             }
             let stepped = s.step(share).await;
@@ -130,7 +133,12 @@ impl<S: Stepper + 'static> Runner<S> {
                 return false;
             }
             match stepped {
-                Ok(frame) => new_frames.push(Some(frame)),
+                Ok(frame) => {
+                    // A stepper may have finished several frames in this budget (the trainer: one per epoch).
+                    let mut all = s.take_earlier_frames();
+                    all.push(frame);
+                    new_frames.push(all);
+                }
                 Err(e) => {
                     failure = Some(e.to_string());
                     break;
@@ -142,6 +150,7 @@ impl<S: Stepper + 'static> Runner<S> {
             return false; // reset while stepping: discard
         }
         self.steppers.set_value(Some(steppers));
+        self.ticks.update_value(|t| *t += 1);
         self.frames.update(|fs| {
             fs.resize_with(new_frames.len().max(fs.len()), Vec::new);
             for (k, f) in new_frames.into_iter().enumerate() {
@@ -159,6 +168,11 @@ impl<S: Stepper + 'static> Runner<S> {
         self.error.set(Some(message));
         self.running.set(false);
         false
+    }
+
+    /// Steps taken so far (not tracked: read it inside something that tracks `frames`).
+    pub fn ticks(self) -> u64 {
+        self.ticks.try_get_value().unwrap_or(0)
     }
 
     /// "done", "running" or "paused", for a status line.

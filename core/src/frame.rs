@@ -79,6 +79,13 @@ impl Frame {
 pub trait Stepper {
     /// Advance by at most `budget` and report where the run stands.
     async fn step(&mut self, budget: Budget) -> Result<Frame>;
+
+    /// The frames the last `step` completed before the one it returned, oldest first, handed over once. A
+    /// stepper that finishes several frames within one time budget (the trainer: a frame per epoch, many
+    /// epochs per animation frame) keeps them here so that every point reaches the charts; most have none.
+    fn take_earlier_frames(&mut self) -> Vec<Frame> {
+        Vec::new()
+    }
 }
 
 /// Runs a stepper until its frame says `done`, calling `on_frame` after every step (the CLI's loop).
@@ -100,6 +107,7 @@ pub async fn run_to_end<S: Stepper>(
 ) -> Result<Frame> {
     loop {
         let frame = stepper.step(budget).await?;
+        stepper.take_earlier_frames().iter().for_each(&mut on_frame);
         on_frame(&frame);
         if frame.done {
             return Ok(frame);

@@ -165,10 +165,30 @@ pub fn TrainPage(device: Device) -> impl IntoView {
             .collect()
         })
     });
+    // Epochs per second of wall time while running, over the last second or so: (time, epoch) samples.
+    let rate_samples = StoredValue::new(std::collections::VecDeque::<(f64, f64)>::new());
     let status = move || {
         runner.frames.with(|fs| {
             let Some(f) = fs.first().and_then(|f| f.last()) else {
+                rate_samples.update_value(|s| s.clear());
                 return crate::kit::READY.to_owned();
+            };
+            let epoch = f.metric(key::EPOCH).unwrap_or(0.0);
+            let rate = if runner.running.get() {
+                let now = js_sys::Date::now() / 1e3;
+                rate_samples
+                    .try_update_value(|s| {
+                        s.push_back((now, epoch));
+                        while s.len() > 2 && now - s[1].0 >= 1.0 {
+                            s.pop_front();
+                        }
+                        let (t0, e0) = s[0];
+                        (now - t0 >= 0.25 && epoch > e0).then(|| (epoch - e0) / (now - t0))
+                    })
+                    .flatten()
+            } else {
+                rate_samples.update_value(|s| s.clear());
+                None
             };
             let state = runner.state();
             let stop = match f.stop {
@@ -180,9 +200,11 @@ pub fn TrainPage(device: Device) -> impl IntoView {
             };
             let on = runner.with_steppers(|s| s.first().map(|r| r.label().to_owned())).flatten().unwrap_or_default();
             format!(
-                "{state} ({on}): step {} [{}] · train loss {:.4}{}{}{}{stop}",
+                "{state} ({on}): step {} [{}]{} · train loss {:.4}{}{}{}{stop}",
                 f.iteration,
                 f.phase.as_deref().unwrap_or(""),
+                rate.map(|r| if r >= 100.0 { format!(" · {r:.0} epochs/s") } else { format!(" · {r:.1} epochs/s") })
+                    .unwrap_or_default(),
                 f.metric(key::TRAIN_LOSS).unwrap_or(f64::NAN),
                 f.metric(key::TEST_LOSS).map(|l| format!(" · test loss {l:.4}")).unwrap_or_default(),
                 f.metric(key::TEST_ACCURACY).map(|a| format!(" · test accuracy {a:.3}")).unwrap_or_default(),
@@ -191,19 +213,20 @@ pub fn TrainPage(device: Device) -> impl IntoView {
         })
     };
 
-    // The decision boundary, redrawn every few frames and on pause.
+    // The decision boundary, redrawn every few steps (animation frames) and on pause — however many epochs
+    // a step trained.
     let boundary = Signal::derive(move || -> Option<Arc<BoundaryPicture>> {
         let n = runner.frames.with(|fs| fs.first().map_or(0, |f| f.len()));
-        if n == 0 || (runner.running.get() && n % 4 != 1) {
+        if n == 0 || (runner.running.get() && runner.ticks() % 4 != 1) {
             return None;
         }
         runner.with_steppers(|s| s.first().and_then(|r| BoundaryPicture::of(r.trainer())).map(Arc::new)).flatten()
     });
 
-    // The network's weights, on the same cadence but two frames later (one heavy redraw per frame).
+    // The network's weights, on the same cadence but two steps later (one heavy redraw per frame).
     let network = Signal::derive(move || -> Option<Arc<NetworkPicture>> {
         let n = runner.frames.with(|fs| fs.first().map_or(0, |f| f.len()));
-        if n == 0 || (runner.running.get() && n % 4 != 3) {
+        if n == 0 || (runner.running.get() && runner.ticks() % 4 != 3) {
             return None;
         }
         runner.with_steppers(|s| s.first().map(|r| Arc::new(NetworkPicture::of(r.trainer())))).flatten()

@@ -1,7 +1,7 @@
-//! `train(dataset, hidden, batch, epochs, lr)`: trains with the core's CPU trainer (f64) inside wasm and
-//! returns [updates, train loss, seconds in updates] — the wasm CPU path the page runs without WebGPU.
+//! The training core compiled to wasm for Node, for the benchmarks in bench/ (`train_vs_tfjs.mjs`,
+//! `train_vs_playground.mjs`) — the wasm CPU path the page runs without WebGPU (f64).
 
-use regula_core::frame::{run_to_end, Budget};
+use regula_core::frame::{run_to_end, Budget, Stepper};
 use regula_core::train::{Activation, DatasetKind, DatasetSpec, Loss, Optimizer, TrainConfig, Trainer};
 use wasm_bindgen::prelude::*;
 
@@ -13,10 +13,16 @@ fn poll<F: std::future::Future>(f: F) -> F::Output {
     }
 }
 
-#[wasm_bindgen]
-pub fn train(dataset: &str, n: usize, hidden: &str, xent: bool, batch: usize, epochs: usize, lr: f64) -> Result<Vec<f64>, JsError> {
-    let kind: DatasetKind = dataset.parse().map_err(|e: regula_core::Error| JsError::new(&e.to_string()))?;
-    let data = DatasetSpec { kind, n, train_ratio: 1.0, ..DatasetSpec::default() }.build().map_err(|e| JsError::new(&e.to_string()))?;
+fn err(e: impl std::fmt::Display) -> JsError {
+    JsError::new(&e.to_string())
+}
+
+fn data(dataset: &str, n: usize, seed: u64) -> Result<regula_core::train::Dataset, JsError> {
+    let kind: DatasetKind = dataset.parse().map_err(|e: regula_core::Error| err(e))?;
+    DatasetSpec { kind, n, train_ratio: 1.0, seed, ..DatasetSpec::default() }.build().map_err(err)
+}
+
+fn trainer(dataset: &str, n: usize, hidden: &str, xent: bool, batch: usize, epochs: usize, lr: f64, seed: u64) -> Result<Trainer, JsError> {
     let hidden: Vec<usize> = hidden.split(',').filter(|s| !s.is_empty()).map(|s| s.trim().parse().unwrap_or(1)).collect();
     let config = TrainConfig {
         hidden,
@@ -26,9 +32,50 @@ pub fn train(dataset: &str, n: usize, hidden: &str, xent: bool, batch: usize, ep
         lr,
         batch,
         epochs,
+        seed,
         ..TrainConfig::default()
     };
-    let mut t = Trainer::new(data, config).map_err(|e| JsError::new(&e.to_string()))?;
-    let f = poll(run_to_end(&mut t, Budget::iterations(u64::MAX), |_| {})).map_err(|e| JsError::new(&e.to_string()))?;
+    Trainer::new(data(dataset, n, seed)?, config).map_err(err)
+}
+
+/// Trains to the end and returns [updates, train loss, seconds in updates].
+#[wasm_bindgen]
+pub fn train(dataset: &str, n: usize, hidden: &str, xent: bool, batch: usize, epochs: usize, lr: f64) -> Result<Vec<f64>, JsError> {
+    let mut t = trainer(dataset, n, hidden, xent, batch, epochs, lr, 0)?;
+    let f = poll(run_to_end(&mut t, Budget::iterations(u64::MAX), |_| {})).map_err(err)?;
     Ok(vec![f.iteration as f64, f.metric("train_loss").unwrap_or(f64::NAN), f.metric("train_seconds").unwrap_or(f64::NAN)])
+}
+
+/// A 2-D dataset's training rows as [x, y, target] triples (targets ±1, as the ½·MSE loss sees them), for a
+/// peer that trains on the same points.
+#[wasm_bindgen]
+pub fn points(dataset: &str, n: usize, seed: u64) -> Result<Vec<f64>, JsError> {
+    let d = data(dataset, n, seed)?;
+    let y = d.targets(Loss::Mse);
+    Ok(d.train.iter().flat_map(|&r| [d.x[r * d.inputs], d.x[r * d.inputs + 1], y[r]]).collect())
+}
+
+/// Whole epochs as the page runs them: the stepper's frames (one per epoch: training loss and accuracy, the
+/// metrics the page shows) with no Hessian at the end (Playground has none). Returns [updates, frames,
+/// train loss, seconds in updates].
+#[wasm_bindgen]
+pub fn epochs(dataset: &str, n: usize, hidden: &str, batch: usize, epochs: usize, lr: f64, seed: u64) -> Result<Vec<f64>, JsError> {
+    let mut t = trainer(dataset, n, hidden, false, batch, epochs, lr, seed)?.without_final_hessian();
+    let mut frames = 0;
+    let f = loop {
+        let f = poll(t.step(Budget::iterations(u64::MAX))).map_err(err)?;
+        frames += 1;
+        if f.done {
+            break f;
+        }
+    };
+    Ok(vec![f.iteration as f64, frames as f64, f.metric("train_loss").unwrap_or(f64::NAN), f.metric("train_seconds").unwrap_or(f64::NAN)])
+}
+
+/// The initial weights the trainer draws for a 2-input, 1-output tanh net with `hidden` layers (θ: per layer
+/// W out × in row-major, then b), for a peer that starts from the same point.
+#[wasm_bindgen]
+pub fn init(hidden: &str, seed: u64) -> Result<Vec<f64>, JsError> {
+    let hidden: Vec<usize> = hidden.split(',').filter(|s| !s.is_empty()).map(|s| s.trim().parse().unwrap_or(1)).collect();
+    Ok(regula_core::train::Architecture::new(2, hidden, 1, Activation::Tanh).map_err(err)?.init(seed))
 }

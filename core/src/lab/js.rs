@@ -153,7 +153,11 @@ impl LabRun {
             let mut failed = None;
             for s in taken.iter_mut() {
                 match s.step_dyn(share).await {
-                    Ok(f) => frames.push(f),
+                    Ok(f) => {
+                        // The API reports each stepper's latest frame; the ones it finished before are dropped.
+                        s.take_earlier_frames_dyn();
+                        frames.push(f);
+                    }
                     Err(e) => {
                         failed = Some(e);
                         break;

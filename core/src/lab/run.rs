@@ -16,11 +16,17 @@ pub type LocalFuture<'a, T> = Pin<Box<dyn Future<Output = T> + 'a>>;
 /// A stepper behind a box.
 pub trait DynStepper {
     fn step_dyn(&mut self, budget: Budget) -> LocalFuture<'_, Result<Frame>>;
+    /// [`Stepper::take_earlier_frames`].
+    fn take_earlier_frames_dyn(&mut self) -> Vec<Frame>;
 }
 
 impl<S: Stepper> DynStepper for S {
     fn step_dyn(&mut self, budget: Budget) -> LocalFuture<'_, Result<Frame>> {
         Box::pin(self.step(budget))
+    }
+
+    fn take_earlier_frames_dyn(&mut self) -> Vec<Frame> {
+        self.take_earlier_frames()
     }
 }
 

@@ -46,6 +46,16 @@ impl Activation {
         }
     }
 
+    /// σ applied in place to every entry (a loop that vectorises: `cpu::exp::tanh` has no branch).
+    fn apply(self, z: &mut [f64]) {
+        match self {
+            Activation::Relu => z.iter_mut().for_each(|v| *v = v.max(0.0)),
+            Activation::Tanh => z.iter_mut().for_each(|v| *v = crate::cpu::exp::tanh(*v)),
+            Activation::Sigmoid => z.iter_mut().for_each(|v| *v = self.eval(*v).0),
+            Activation::Linear => {}
+        }
+    }
+
     /// (σ(z), σ'(z), σ''(z)).
     fn eval(self, z: f64) -> (f64, f64, f64) {
         match self {
@@ -57,7 +67,7 @@ impl Activation {
                 }
             }
             Activation::Tanh => {
-                let t = z.tanh();
+                let t = crate::cpu::exp::tanh(z);
                 let d = 1.0 - t * t;
                 (t, d, -2.0 * t * d)
             }
@@ -239,76 +249,208 @@ pub fn loss_grad_with(
     loss: Loss,
     batch: Batch,
     grad: Option<&mut [f64]>,
+    extra: Option<OutputTerm>,
+) -> f64 {
+    loss_grad_in(&mut Workspace::default(), arch, theta, loss, batch, grad, extra)
+}
+
+/// The buffers of a batched pass (the layers' activations, the deltas), kept between calls so that a
+/// training step allocates nothing: in wasm, allocation and freeing were a quarter of a small net's step.
+#[derive(Debug, Default)]
+pub struct Workspace {
+    layers: Vec<(usize, usize, usize, usize)>,
+    /// Activations per layer, batch rows × width (acts[0] the inputs; the last the network's outputs).
+    acts: Vec<Vec<f64>>,
+    delta: Vec<f64>,
+    prev: Vec<f64>,
+    /// A layer's Wᵀ (in × out), for the forward pass's blocks of four outputs.
+    wt: Vec<f64>,
+}
+
+impl Workspace {
+    /// The network's outputs (rows × outputs) for the rows of the last pass.
+    pub fn outputs(&self) -> &[f64] {
+        self.acts.last().map_or(&[], Vec::as_slice)
+    }
+}
+
+/// [`loss_grad_with`] in `ws`'s buffers; afterwards [`Workspace::outputs`] holds the batch's outputs.
+pub fn loss_grad_in(
+    ws: &mut Workspace,
+    arch: &Architecture,
+    theta: &[f64],
+    loss: Loss,
+    batch: Batch,
+    grad: Option<&mut [f64]>,
     mut extra: Option<OutputTerm>,
 ) -> f64 {
-    use crate::cpu::fused::dot4;
-    let axpy = |a: f64, x: &[f64], y: &mut [f64]| y.iter_mut().zip(x).for_each(|(t, v)| *t += a * v);
-    let layers = arch.layers();
+    ws.layers.clear();
+    let mut off = 0;
+    let widths = std::iter::once(arch.inputs).chain(arch.hidden.iter().copied()).chain(std::iter::once(arch.outputs));
+    let mut from = arch.inputs;
+    for to in widths.skip(1) {
+        ws.layers.push((off, off + to * from, from, to));
+        off += to * from + to;
+        from = to;
+    }
+    let Workspace { layers, acts, delta, prev, wt } = ws;
     let (p_in, p_out) = (arch.inputs, arch.outputs);
     let b = batch.rows.len();
+    let n_layers = layers.len();
+    acts.resize_with(n_layers + 1, Vec::new);
     if b == 0 {
+        acts.iter_mut().for_each(Vec::clear);
         if let Some(g) = grad {
             g.iter_mut().for_each(|v| *v = 0.0);
         }
         return 0.0;
     }
-    let n_layers = layers.len();
-    let mut acts: Vec<Vec<f64>> = Vec::with_capacity(n_layers + 1);
-    acts.push(batch.rows.iter().flat_map(|&r| batch.x[r * p_in..(r + 1) * p_in].iter().copied()).collect());
+    acts[0].clear();
+    for &r in batch.rows {
+        acts[0].extend_from_slice(&batch.x[r * p_in..(r + 1) * p_in]);
+    }
     for (l, &(w, bo, i, o)) in layers.iter().enumerate() {
         let weights = &theta[w..w + o * i];
-        let z: Vec<f64> = acts[l].chunks(i).flat_map(|a| weights.chunks(i).map(move |wr| dot4(a, wr))).collect();
-        let mut z = z;
+        let bias = &theta[bo..bo + o];
         let act = if l + 1 == n_layers { Activation::Linear } else { arch.activation(l) };
-        for row in z.chunks_mut(o) {
-            row.iter_mut().zip(&theta[bo..bo + o]).for_each(|(v, bias)| *v = act.eval(*v + bias).0);
-        }
-        acts.push(z);
+        let (done, rest) = acts.split_at_mut(l + 1);
+        let z = &mut rest[0];
+        z.clear();
+        z.resize(b * o, 0.0);
+        dense_forward(&done[l], weights, bias, i, o, wt, z);
+        act.apply(z);
     }
-    let out = acts.last().expect("output layer");
+    let out = &acts[n_layers];
     let scale = 1.0 / b as f64;
     let mut total = 0.0;
-    let mut delta = vec![0.0; b * p_out];
+    delta.clear();
+    delta.resize(b * p_out, 0.0);
     for (k, &r) in batch.rows.iter().enumerate() {
         let y = if batch.y.is_empty() { &[][..] } else { &batch.y[r * p_out..(r + 1) * p_out] };
-        let class = batch.class.get(r).copied().unwrap_or(0);
         let logits = &out[k * p_out..(k + 1) * p_out];
-        let (l, d, _, _) = output_grad(loss, logits, y, class);
-        total += l;
-        delta[k * p_out..(k + 1) * p_out].iter_mut().zip(d).for_each(|(t, v)| *t = v * scale);
+        let dk = &mut delta[k * p_out..(k + 1) * p_out];
+        if loss == Loss::Mse && y.len() == p_out {
+            // ½‖o − y‖² and its gradient o − y, without output_grad's vectors.
+            let mut sq = 0.0;
+            for ((t, o), y) in dk.iter_mut().zip(logits).zip(y) {
+                let d = o - y;
+                sq += d * d;
+                *t = d * scale;
+            }
+            total += 0.5 * sq;
+        } else {
+            let class = batch.class.get(r).copied().unwrap_or(0);
+            let (l, d, _, _) = output_grad(loss, logits, y, class);
+            total += l;
+            dk.iter_mut().zip(d).for_each(|(t, v)| *t = v * scale);
+        }
         if let Some(term) = extra.as_mut() {
             let (l2, d2) = term(r, logits);
             total += l2;
-            delta[k * p_out..(k + 1) * p_out].iter_mut().zip(d2).for_each(|(t, v)| *t += v * scale);
+            dk.iter_mut().zip(d2).for_each(|(t, v)| *t += v * scale);
         }
     }
     let Some(g) = grad else { return total * scale };
     for (l, &(w, bo, i, o)) in layers.iter().enumerate().rev() {
-        let gw = &mut g[w..w + o * i];
-        gw.iter_mut().for_each(|v| *v = 0.0);
-        for (d, a) in delta.chunks(o).zip(acts[l].chunks(i)) {
-            for (k, gr) in gw.chunks_mut(i).enumerate() {
-                axpy(d[k], a, gr);
-            }
-        }
-        g[bo..bo + o].iter_mut().for_each(|v| *v = 0.0);
-        for row in delta.chunks(o) {
-            g[bo..bo + o].iter_mut().zip(row).for_each(|(gb, d)| *gb += d);
+        dense_weight_grad(delta, &acts[l], i, o, &mut g[w..w + o * i]);
+        let gb = &mut g[bo..bo + o];
+        gb.iter_mut().for_each(|v| *v = 0.0);
+        for row in delta.chunks_exact(o) {
+            gb.iter_mut().zip(row).for_each(|(gb, d)| *gb += d);
         }
         if l > 0 {
-            let mut prev = vec![0.0; b * i];
-            let weights = &theta[w..w + o * i];
-            for (d, pr) in delta.chunks(o).zip(prev.chunks_mut(i)) {
-                for (k, wr) in weights.chunks(i).enumerate() {
-                    axpy(d[k], wr, pr);
-                }
-            }
+            prev.clear();
+            prev.resize(b * i, 0.0);
+            dense_backward(delta, &theta[w..w + o * i], i, o, prev);
             let act = arch.activation(l - 1);
             prev.iter_mut().zip(&acts[l]).for_each(|(d, &a)| *d *= act.derivative_from_value(a));
-            delta = prev;
+            std::mem::swap(delta, prev);
         }
     }
     total * scale
+}
+
+/// Z = A Wᵀ + 1bᵀ for A (rows × i) and W (o × i). Outputs in blocks of four, each block's sums held in
+/// registers over the inputs (from Wᵀ, transposed into `wt` once per call): at Playground's sizes (i, o ≤ 8)
+/// one dot product per output spent more on its set-up than on its multiply-adds. The rest of the outputs
+/// (o mod 4) by dot products.
+fn dense_forward(a: &[f64], w: &[f64], bias: &[f64], i: usize, o: usize, wt: &mut Vec<f64>, z: &mut [f64]) {
+    use crate::cpu::fused::dot4;
+    let blocked = o / 4 * 4;
+    if blocked > 0 {
+        wt.clear();
+        wt.resize(i * o, 0.0);
+        for (k, wr) in w.chunks_exact(i).enumerate() {
+            for (c, &v) in wr.iter().enumerate() {
+                wt[c * o + k] = v;
+            }
+        }
+    }
+    for (ar, zr) in a.chunks_exact(i).zip(z.chunks_exact_mut(o)) {
+        for k in (0..blocked).step_by(4) {
+            let mut acc = [bias[k], bias[k + 1], bias[k + 2], bias[k + 3]];
+            for (&x, wc) in ar.iter().zip(wt.chunks_exact(o)) {
+                let wc = &wc[k..k + 4];
+                for j in 0..4 {
+                    acc[j] += x * wc[j];
+                }
+            }
+            zr[k..k + 4].copy_from_slice(&acc);
+        }
+        for k in blocked..o {
+            zr[k] = dot4(ar, &w[k * i..(k + 1) * i]) + bias[k];
+        }
+    }
+}
+
+/// ∇W = Δᵀ A (o × i) for Δ (rows × o) and A (rows × i): each block of four inputs summed over the rows in
+/// registers (rows in order, as a row-by-row accumulation would), the rest of the inputs one by one.
+fn dense_weight_grad(delta: &[f64], a: &[f64], i: usize, o: usize, gw: &mut [f64]) {
+    let blocked = i / 4 * 4;
+    for (k, gr) in gw.chunks_exact_mut(i).enumerate() {
+        for c in (0..blocked).step_by(4) {
+            let mut acc = [0.0; 4];
+            for (d, ar) in delta.chunks_exact(o).zip(a.chunks_exact(i)) {
+                let (x, ar) = (d[k], &ar[c..c + 4]);
+                for j in 0..4 {
+                    acc[j] += x * ar[j];
+                }
+            }
+            gr[c..c + 4].copy_from_slice(&acc);
+        }
+        for c in blocked..i {
+            let mut acc = 0.0;
+            for (d, ar) in delta.chunks_exact(o).zip(a.chunks_exact(i)) {
+                acc += d[k] * ar[c];
+            }
+            gr[c] = acc;
+        }
+    }
+}
+
+/// Δ_prev = Δ W (rows × i) for Δ (rows × o) and W (o × i), before the activation's derivative: blocks of
+/// four inputs summed over the outputs in registers (outputs in order), the rest one by one.
+fn dense_backward(delta: &[f64], w: &[f64], i: usize, o: usize, prev: &mut [f64]) {
+    let blocked = i / 4 * 4;
+    for (d, pr) in delta.chunks_exact(o).zip(prev.chunks_exact_mut(i)) {
+        for c in (0..blocked).step_by(4) {
+            let mut acc = [0.0; 4];
+            for (&x, wr) in d.iter().zip(w.chunks_exact(i)) {
+                let wr = &wr[c..c + 4];
+                for j in 0..4 {
+                    acc[j] += x * wr[j];
+                }
+            }
+            pr[c..c + 4].copy_from_slice(&acc);
+        }
+        for c in blocked..i {
+            let mut acc = 0.0;
+            for (&x, wr) in d.iter().zip(w.chunks_exact(i)) {
+                acc += x * wr[c];
+            }
+            pr[c] = acc;
+        }
+    }
 }
 
 /// The exact Hessian-vector product H·v of the mean data loss (Pearlmutter 1994: the R-operator applied to

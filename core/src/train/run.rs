@@ -75,4 +75,11 @@ impl Stepper for TrainRun {
             TrainRun::Gpu(g, _) => g.step(budget).await,
         }
     }
+
+    fn take_earlier_frames(&mut self) -> Vec<Frame> {
+        match self {
+            TrainRun::Cpu(t, _) => t.take_earlier_frames(),
+            TrainRun::Gpu(..) => Vec::new(),
+        }
+    }
 }

@@ -13,7 +13,7 @@ use web_time::Instant;
 pub use super::config::{forward_correction_term, Ewc, Optimizer, Regularization, Schedule, TrainConfig};
 use super::data::Dataset;
 use super::hessian::{Hutchinson, PowerIteration};
-use super::mlp::{hvp, loss_grad, predict, Architecture, Batch};
+use super::mlp::{hvp, loss_grad, loss_grad_in, predict, Architecture, Batch, Workspace};
 use super::optimizer;
 use crate::error::{Error, Result};
 use crate::frame::{Budget, Frame, Stepper, StopReason};
@@ -26,6 +26,9 @@ const POWER_RTOL: f64 = 1e-3;
 const TRACE_PROBES: usize = 20;
 /// Fewest updates between frames (full-batch GD has one update per epoch).
 const FRAME_STEPS: u64 = 10;
+/// Most frames a timed step keeps for the page before it returns (see `Stepper::take_earlier_frames`); a
+/// caller that never takes them gets one epoch per step again, with this many held.
+const MAX_EARLIER_FRAMES: usize = 256;
 /// A loss this many times the initial one counts as divergence.
 const DIVERGENCE_FACTOR: f64 = 1e8;
 
@@ -58,6 +61,14 @@ pub struct Trainer {
     train_ms: f64,
     /// The Hessian measurement in progress, if any.
     measuring: Option<Box<Measurement>>,
+    /// Buffers reused by every update and evaluation (a step allocates nothing); a lock only so that
+    /// `&self` evaluations can use them too (never contended: a trainer runs on one thread at a time).
+    work: std::sync::Mutex<Workspace>,
+    /// The gradient, and θ before the update in progress (restored on divergence).
+    grad: Vec<f64>,
+    backup: Vec<f64>,
+    /// Frames a timed step finished before the one it returned (a frame per epoch, several epochs per step).
+    earlier: Vec<Frame>,
 }
 
 /// Sharpness (power iteration) then trace (Hutchinson) at the current θ, one Hessian-vector product per
@@ -132,6 +143,10 @@ impl Trainer {
             hessian_marks: 0,
             train_ms: 0.0,
             measuring: None,
+            work: std::sync::Mutex::new(Workspace::default()),
+            grad: vec![0.0; p],
+            backup: vec![0.0; p],
+            earlier: Vec::new(),
             data,
         })
     }
@@ -221,13 +236,12 @@ impl Trainer {
 
     /// One update; false (and the run stopped, θ back at its last finite value so frames and views stay
     /// finite) when it diverged — the optimizer state is not needed again.
+    /// (The callers time their loops of updates into `train_ms`: a clock read costs a call out of wasm.)
     fn checked_update(&mut self, limit: f64) -> bool {
-        let backup = self.theta.clone();
-        let t = Instant::now();
+        self.backup.copy_from_slice(&self.theta);
         let loss = self.update_step();
-        self.train_ms += t.elapsed().as_secs_f64() * 1e3;
         if !loss.is_finite() || loss > limit || self.theta.iter().any(|t| !t.is_finite()) {
-            self.theta = backup;
+            self.theta.copy_from_slice(&self.backup);
             self.stopped = Some(StopReason::Divergence);
             return false;
         }
@@ -240,12 +254,14 @@ impl Trainer {
     pub fn run_updates(&mut self, max: u64) -> u64 {
         let limit = self.divergence_limit();
         let mut ran = 0;
+        let t = Instant::now();
         while ran < max && self.stopped.is_none() && self.measuring.is_none() && self.steps < self.total_steps() {
             if !self.checked_update(limit) {
                 break;
             }
             ran += 1;
         }
+        self.train_ms += t.elapsed().as_secs_f64() * 1e3;
         ran
     }
 
@@ -479,25 +495,34 @@ impl Trainer {
         (self.sharpness.unwrap_or(f64::NAN), self.trace.unwrap_or(f64::NAN))
     }
 
-    /// Mean loss and accuracy (classification) over `rows`.
+    /// Mean loss and accuracy (classification) over `rows`: one batched pass gives both.
     fn evaluate(&self, rows: &[usize]) -> (f64, Option<f64>) {
         if rows.is_empty() {
             return (f64::NAN, None);
         }
+        let mut work = self.work.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
         let batch = Batch { x: &self.data.x, y: &self.targets, class: &self.data.class, rows };
-        let loss = loss_grad(&self.arch, &self.theta, self.config.loss, batch, None);
-        let acc = (self.data.classes > 0).then(|| self.fraction_fitting(rows));
+        let loss = loss_grad_in(&mut work, &self.arch, &self.theta, self.config.loss, batch, None, None);
+        let acc = (self.data.classes > 0).then(|| self.fitting(work.outputs(), rows));
         (loss, acc)
     }
 
     /// The fraction of `rows` whose (training) label the network predicts.
     fn fraction_fitting(&self, rows: &[usize]) -> f64 {
-        let p_in = self.data.inputs;
-        let fit = rows
-            .iter()
-            .filter(|&&r| {
-                let o = self.predict(&self.data.x[r * p_in..(r + 1) * p_in]);
-                let guess = if o.len() == 1 { usize::from(o[0] > 0.0) } else { argmax(&o) };
+        let mut work = self.work.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        let batch = Batch { x: &self.data.x, y: &self.targets, class: &self.data.class, rows };
+        loss_grad_in(&mut work, &self.arch, &self.theta, self.config.loss, batch, None, None);
+        self.fitting(work.outputs(), rows)
+    }
+
+    /// The fraction of `rows` whose label is the class `outputs` (rows × outputs, in `rows`' order) predict.
+    fn fitting(&self, outputs: &[f64], rows: &[usize]) -> f64 {
+        let k = self.arch.outputs;
+        let fit = outputs
+            .chunks_exact(k)
+            .zip(rows)
+            .filter(|(o, &r)| {
+                let guess = if k == 1 { usize::from(o[0] > 0.0) } else { argmax(o) };
                 guess == self.data.class[r]
             })
             .count();
@@ -554,23 +579,18 @@ impl Trainer {
             self.shuffle();
         }
         let end = (self.cursor + b).min(self.order.len());
-        let rows: Vec<usize> = self.order[self.cursor..end].to_vec();
+        let rows = &self.order[self.cursor..end];
         self.cursor = end;
-        let mut g = vec![0.0; self.theta.len()];
-        let batch = Batch { x: &self.data.x, y: &self.targets, class: &self.data.class, rows: &rows };
+        let g = &mut self.grad;
+        let work = self.work.get_mut().unwrap_or_else(std::sync::PoisonError::into_inner);
+        let batch = Batch { x: &self.data.x, y: &self.targets, class: &self.data.class, rows };
+        let (arch, theta, loss) = (&self.arch, &self.theta, self.config.loss);
         let loss = match (self.config.elr, &self.config.forward_correction) {
-            (None, None) => loss_grad(&self.arch, &self.theta, self.config.loss, batch, Some(&mut g)),
+            (None, None) => loss_grad_in(work, arch, theta, loss, batch, Some(g), None),
             (None, Some(t)) => {
                 let class = &self.data.class;
                 let mut term = |r: usize, z: &[f64]| forward_correction_term(t, class[r], z);
-                super::mlp::loss_grad_with(
-                    &self.arch,
-                    &self.theta,
-                    self.config.loss,
-                    batch,
-                    Some(&mut g),
-                    Some(&mut term),
-                )
+                loss_grad_in(work, arch, theta, loss, batch, Some(g), Some(&mut term))
             }
             (Some(e), _) => {
                 let k = self.arch.outputs;
@@ -580,16 +600,10 @@ impl Trainer {
                     super::elr::update_target(e.beta, z, t);
                     super::elr::term(e.lambda, z, t)
                 };
-                super::mlp::loss_grad_with(
-                    &self.arch,
-                    &self.theta,
-                    self.config.loss,
-                    batch,
-                    Some(&mut g),
-                    Some(&mut term),
-                )
+                loss_grad_in(work, arch, theta, loss, batch, Some(g), Some(&mut term))
             }
         };
+        let g = &mut self.grad;
         if let Some(e) = &self.config.ewc {
             for (k, gk) in g.iter_mut().enumerate() {
                 *gk += e.lambda * e.fisher[k] * (self.theta[k] - e.anchor[k]);
@@ -608,13 +622,14 @@ impl Trainer {
         }
         let lr = self.current_lr();
         self.steps += 1;
+        let g = &self.grad;
         match self.config.optimizer {
-            Optimizer::Sgd => optimizer::sgd(&mut self.theta, &g, lr),
+            Optimizer::Sgd => optimizer::sgd(&mut self.theta, g, lr),
             Optimizer::Momentum => {
-                optimizer::momentum(&mut self.theta, &mut self.velocity, &g, lr, self.config.momentum)
+                optimizer::momentum(&mut self.theta, &mut self.velocity, g, lr, self.config.momentum)
             }
             Optimizer::Adam => {
-                optimizer::adam(&mut self.theta, &mut self.velocity, &mut self.second, &g, lr, self.steps)
+                optimizer::adam(&mut self.theta, &mut self.velocity, &mut self.second, g, lr, self.steps)
             }
         }
         loss
@@ -673,13 +688,26 @@ impl Trainer {
     }
 }
 
+/// Under a time budget, one frame every this many epochs (frame periods) at epoch `e`: 1 below 1,000, 10
+/// below 10,000, and so on.
+fn frame_stride(e: u64) -> u64 {
+    let mut stride = 1;
+    while e >= 1_000 * stride {
+        stride *= 10;
+    }
+    stride
+}
+
 fn argmax(v: &[f64]) -> usize {
     v.iter().enumerate().max_by(|a, b| a.1.total_cmp(b.1)).map_or(0, |(k, _)| k)
 }
 
 impl Stepper for Trainer {
     /// Updates until the budget is spent (iterations = updates), the epoch ends (or FRAME_STEPS updates for
-    /// short epochs), or the epochs are done.
+    /// short epochs), or the epochs are done — a frame at each of those. Under a time budget (the page) the
+    /// step goes on through epoch boundaries until the time is spent, keeping each epoch's frame for
+    /// [`Stepper::take_earlier_frames`]: a small net trains thousands of epochs a second, far more than the
+    /// display draws, and every epoch still gets its point on the curves.
     async fn step(&mut self, budget: Budget) -> Result<Frame> {
         if let Some(last) = self.last.as_ref().filter(|f| f.done) {
             return Ok(last.clone());
@@ -687,23 +715,62 @@ impl Stepper for Trainer {
         let start = Instant::now();
         let limit = self.divergence_limit();
         let mut ran = 0;
-        while self.stopped.is_none()
-            && self.measuring.is_none()
-            && ran < budget.max_iterations
-            && self.steps < self.total_steps()
-        {
-            ran += 1;
-            if !self.checked_update(limit) {
-                break;
-            }
-            // One frame per epoch (at least every FRAME_STEPS updates): the curves get a point per epoch.
-            if start.elapsed().as_secs_f64() * 1e3 >= budget.max_millis
-                || self.steps.is_multiple_of(self.steps_per_epoch().max(FRAME_STEPS))
+        // An iteration budget (the CLI, the tests) reads the clock only around the loop; a time budget after
+        // each update (a clock read is a call out of wasm: cheap next to an update, not free).
+        let timed = budget.max_millis.is_finite();
+        loop {
+            let segment = Instant::now();
+            while self.stopped.is_none()
+                && self.measuring.is_none()
+                && ran < budget.max_iterations
+                && self.steps < self.total_steps()
             {
-                break;
+                ran += 1;
+                if !self.checked_update(limit) {
+                    break;
+                }
+                // One frame per epoch (at least every FRAME_STEPS updates): the curves get a point per epoch.
+                if self.steps.is_multiple_of(self.steps_per_epoch().max(FRAME_STEPS))
+                    || (timed && start.elapsed().as_secs_f64() * 1e3 >= budget.max_millis)
+                {
+                    break;
+                }
             }
+            self.train_ms += segment.elapsed().as_secs_f64() * 1e3;
+            // Long runs thin their frames out as the epochs grow (every epoch up to 1,000, every 10th up to
+            // 10,000, …: about 900 a decade), so that a page left running for minutes keeps its memory and
+            // redraws bounded. Never the frame that ends a step or the run, nor one a Hessian measurement is due at.
+            let epoch = self.steps / self.steps_per_epoch().max(FRAME_STEPS);
+            let due =
+                self.config.hessian_every > 0 && self.steps / self.config.hessian_every as u64 > self.hessian_marks;
+            if timed
+                && !due
+                && self.stopped.is_none()
+                && self.steps < self.total_steps()
+                && ran < budget.max_iterations
+                && !epoch.is_multiple_of(frame_stride(epoch))
+                && start.elapsed().as_secs_f64() * 1e3 < budget.max_millis
+            {
+                continue;
+            }
+            let before = (segment - start).as_secs_f64() * 1e3;
+            let frame = self.frame_after(segment, budget.max_millis - before);
+            let more = timed
+                && !frame.done
+                && self.stopped.is_none()
+                && self.measuring.is_none()
+                && ran < budget.max_iterations
+                && self.earlier.len() < MAX_EARLIER_FRAMES
+                && start.elapsed().as_secs_f64() * 1e3 < budget.max_millis;
+            if !more {
+                return Ok(frame);
+            }
+            self.earlier.push(frame);
         }
-        Ok(self.frame_after(start, budget.max_millis))
+    }
+
+    fn take_earlier_frames(&mut self) -> Vec<Frame> {
+        std::mem::take(&mut self.earlier)
     }
 }
 

@@ -221,6 +221,64 @@ fn a_time_budget_spreads_hessian_measurements_over_frames() {
 }
 
 #[test]
+fn a_time_budget_trains_through_epochs_and_keeps_a_frame_for_each() {
+    let data = DatasetSpec { kind: DatasetKind::Circle, n: 200, ..DatasetSpec::default() }.build().unwrap();
+    let config = TrainConfig { hidden: vec![8, 8], epochs: 40, batch: 10, ..TrainConfig::default() };
+    let numbers = |f: &Frame| {
+        let m = f.metrics.iter().filter(|(k, _)| !k.ends_with("seconds")).map(|(k, v)| (k.clone(), *v));
+        (f.iteration, m.collect::<Vec<_>>(), f.done)
+    };
+    // Per epoch (an iteration budget: the CLI's) ...
+    let mut one = Trainer::new(data.clone(), config.clone()).unwrap().without_final_hessian();
+    let mut per_epoch = Vec::new();
+    poll_ready(run_to_end(&mut one, Budget::iterations(1_000), |f| per_epoch.push(numbers(f)))).unwrap();
+    assert_eq!(per_epoch.len(), 40);
+    // ... and under a time budget that holds many epochs (the page's): fewer steps, the same frames.
+    let mut timed = Trainer::new(data, config).unwrap().without_final_hessian();
+    let (mut frames, mut steps) = (Vec::new(), 0);
+    loop {
+        let f = poll_ready(timed.step(Budget::millis(60_000.0))).unwrap();
+        steps += 1;
+        frames.extend(timed.take_earlier_frames().iter().map(numbers));
+        frames.push(numbers(&f));
+        assert!(timed.take_earlier_frames().is_empty(), "handed over once");
+        if f.done {
+            break;
+        }
+    }
+    assert!(steps < 5, "{steps} steps for 40 epochs");
+    assert_eq!(frames, per_epoch);
+    assert_eq!(timed.params(), one.params());
+    // A caller that never takes them holds at most MAX_EARLIER_FRAMES and then steps an epoch at a time.
+    let big = TrainConfig { hidden: vec![4], epochs: 5_000, batch: 0, ..TrainConfig::default() };
+    let data = DatasetSpec { kind: DatasetKind::Xor, n: 40, ..DatasetSpec::default() }.build().unwrap();
+    let mut t = Trainer::new(data, big).unwrap().without_final_hessian();
+    poll_ready(t.step(Budget::millis(60_000.0))).unwrap();
+    assert_eq!(t.earlier.len(), MAX_EARLIER_FRAMES);
+    let before = t.steps();
+    poll_ready(t.step(Budget::millis(60_000.0))).unwrap();
+    assert_eq!((t.steps() - before, t.earlier.len()), (FRAME_STEPS, MAX_EARLIER_FRAMES));
+    // Long runs keep fewer frames as they grow: every one to 1,000, every 10th to 10,000, …
+    assert_eq!([0, 999, 1_000, 9_999, 10_000, 99_999].map(frame_stride), [1, 1, 10, 10, 100, 100]);
+    // 15,000 full-batch updates are 1,500 frame periods (a frame every FRAME_STEPS updates): periods 1–999,
+    // then every 10th of 1,000–1,500, and the last.
+    let long = TrainConfig { hidden: vec![4], epochs: 15_000, batch: 0, ..TrainConfig::default() };
+    let data = DatasetSpec { kind: DatasetKind::Xor, n: 40, ..DatasetSpec::default() }.build().unwrap();
+    let mut t = Trainer::new(data, long).unwrap().without_final_hessian();
+    let mut iterations = Vec::new();
+    loop {
+        let f = poll_ready(t.step(Budget::millis(60_000.0))).unwrap();
+        iterations.extend(t.take_earlier_frames().iter().map(|f| f.iteration));
+        iterations.push(f.iteration);
+        if f.done {
+            break;
+        }
+    }
+    let want: Vec<u64> = (1..1_000).chain((1_000..=1_500).filter(|p| p % 10 == 0)).map(|p| p * FRAME_STEPS).collect();
+    assert_eq!(iterations, want);
+}
+
+#[test]
 fn bad_hyperparameters_are_typed_errors() {
     let data = DatasetSpec { kind: DatasetKind::Plane, n: 50, ..DatasetSpec::default() }.build().unwrap();
     let bad = |c: TrainConfig| Trainer::new(data.clone(), c).err().map(|e| e.to_string()).unwrap_or_default();
