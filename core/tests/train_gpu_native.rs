@@ -214,3 +214,23 @@ fn a_short_last_batch_divided_by_the_wrong_count_fails_the_tolerance() {
     eprintln!("a wrong divisor moves θ by {off:.2e}: {:.0} tolerances ({tol:.2e})", off / tol);
     assert!(off > 10.0 * tol, "a wrong divisor moves θ by {off}, only {} tolerances", off / tol);
 }
+
+#[test]
+fn the_placement_probe_times_both_paths_once_per_net() {
+    use regula_core::train::run::probe;
+    let ctx = pollster::block_on(GpuContext::new()).expect("no GPU adapter: install mesa-vulkan-drivers (lavapipe)");
+    let data = DatasetSpec { kind: DatasetKind::Circle, n: 200, ..DatasetSpec::default() }.build().unwrap();
+    let config = TrainConfig { hidden: vec![8, 8], batch: 10, epochs: 50, ..TrainConfig::default() };
+    let t = Trainer::new(data.clone(), config.clone()).unwrap();
+    let first = pollster::block_on(probe(&ctx, &t, GpuKernel::Auto)).unwrap();
+    println!("{first:?}");
+    // Both paths trained: finite, positive rates (which one wins depends on the machine; on lavapipe the
+    // GPU path is the CPU emulating a GPU, and `auto` does not even ask — see backend::place).
+    assert!(first.cpu.is_finite() && first.cpu > 0.0, "{first:?}");
+    assert!(first.gpu.is_finite() && first.gpu > 0.0, "{first:?}");
+    assert_eq!(t.steps(), 0, "the probe trains copies, not the run");
+    // Remembered: the same net asks no second time (a timing would differ), another net does.
+    assert_eq!(pollster::block_on(probe(&ctx, &t, GpuKernel::Auto)).unwrap(), first);
+    let wider = Trainer::new(data, TrainConfig { hidden: vec![16, 8], ..config }).unwrap();
+    assert_ne!(pollster::block_on(probe(&ctx, &wider, GpuKernel::Auto)).unwrap(), first);
+}

@@ -59,7 +59,7 @@ pub fn TrainPage(device: Device) -> impl IntoView {
             Some(d) => Ok(d),
             None => p.dataset().build(),
         };
-        Box::pin(async move { Ok(vec![regula_core::train::run::start(&p, data?, &device)?]) })
+        Box::pin(async move { Ok(vec![regula_core::train::run::start(&p, data?, &device).await?]) })
     });
     let lab = crate::kit::use_lab(device, start, Some(page_check))
         .with_live(LIVE, Rc::new(|r: &mut TrainRun, p: &Params| r.update(&p.config)));

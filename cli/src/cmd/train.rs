@@ -50,7 +50,7 @@ pub async fn run(m: &ArgMatches) -> Result<(), Error> {
     } else {
         Backend::acquire(BackendChoice::Auto).await?
     };
-    let mut trainer = run::start(&params, data, &device)?;
+    let mut trainer = run::start(&params, data, &device).await?;
     let (n_params, spe, train_rows, test_rows) = {
         let t = trainer.trainer();
         (t.params().len(), t.steps_per_epoch(), t.data().train.len(), t.data().test.len())

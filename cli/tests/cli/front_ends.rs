@@ -502,7 +502,8 @@ fn the_cli_places_runs_exactly_as_core_decides_for_the_page() {
     let software = device.gpu().is_some_and(|g| g.summary().is_software());
     let on_gpu = Train { backend: BackendChoice::Gpu, ..small.clone() };
     for p in [on_gpu, small, elr] {
-        let core = regula_core::train::run::start(&p, p.dataset().build().unwrap(), &device).unwrap();
+        let core =
+            pollster::block_on(regula_core::train::run::start(&p, p.dataset().build().unwrap(), &device)).unwrap();
         let v = run(&line(&p, &[]));
         assert_eq!(v["placement"].as_str(), Some(core.label()), "{}", line(&p, &[]));
         if software && p.backend == BackendChoice::Auto {

@@ -142,6 +142,6 @@ impl crate::lab::run::Runnable for Params {
         &'a self,
         device: &'a crate::backend::Backend,
     ) -> crate::lab::run::LocalFuture<'a, Result<Vec<super::run::TrainRun>>> {
-        Box::pin(async move { Ok(vec![super::run::start(self, self.dataset().build()?, device)?]) })
+        Box::pin(async move { Ok(vec![super::run::start(self, self.dataset().build()?, device).await?]) })
     }
 }
