@@ -55,4 +55,11 @@ for (const hidden of ['8,8', '8,8,8,8,8,8']) {
   const [a, b] = [median(ours), median(theirs)];
   console.log(`${shape.join('-')}, batch ${BATCH}, ${N} points, ${EPOCHS} epochs x ${ROUNDS} rounds: regula wasm ${a.toFixed(0)} epochs/s ` +
     `(updates alone ${median(oursUpdates).toFixed(0)}), Playground loop ${b.toFixed(0)} epochs/s -> ${(a / b).toFixed(2)}x (goal >= 5x)`);
+  // Our epoch's frame, taken apart: the training-loss pass (the work Playground's loop does after each
+  // epoch too) and the rest of the frame (accuracy from the same pass, the metrics, the phase line).
+  regula.frame_parts(N, hidden, 200);
+  const [pass, frame] = regula.frame_parts(N, hidden, 2000);
+  const updatesMs = 1e3 / median(oursUpdates);
+  console.log(`  per epoch: updates ${updatesMs.toFixed(3)} ms; frame ${frame.toFixed(3)} ms = training-loss pass ` +
+    `${pass.toFixed(3)} ms + the rest ${(frame - pass).toFixed(3)} ms (${((100 * (frame - pass)) / updatesMs).toFixed(0)} % of the updates)`);
 }

@@ -79,3 +79,28 @@ pub fn init(hidden: &str, seed: u64) -> Result<Vec<f64>, JsError> {
     let hidden: Vec<usize> = hidden.split(',').filter(|s| !s.is_empty()).map(|s| s.trim().parse().unwrap_or(1)).collect();
     Ok(regula_core::train::Architecture::new(2, hidden, 1, Activation::Tanh).map_err(err)?.init(seed))
 }
+
+/// What a frame costs (ms), for a `hidden` net on the circle set at its initial weights, over `reps` frames:
+/// [the training-loss pass alone (a forward pass over every training row, which Playground's loop also
+/// makes each epoch), the whole frame].
+#[wasm_bindgen]
+pub fn frame_parts(n: usize, hidden: &str, reps: usize) -> Result<Vec<f64>, JsError> {
+    use regula_core::train::mlp::{loss_grad_in, Batch, Workspace};
+    let mut t = trainer("circle", n, hidden, false, 10, 1, 0.03, 1)?.without_final_hessian();
+    let (d, arch, theta) = (t.data().clone(), t.architecture().clone(), t.params().to_vec());
+    let y = d.targets(Loss::Mse);
+    let mut ws = Workspace::default();
+    let batch = Batch { x: &d.x, y: &y, class: &d.class, rows: &d.train };
+    let start = web_time::Instant::now();
+    let mut sink = 0.0;
+    for _ in 0..reps {
+        sink += loss_grad_in(&mut ws, &arch, &theta, Loss::Mse, batch, None, None);
+    }
+    let pass = start.elapsed().as_secs_f64() * 1e3 / reps as f64;
+    let start = web_time::Instant::now();
+    for _ in 0..reps {
+        sink += t.frame_after(web_time::Instant::now(), f64::INFINITY).iteration as f64;
+    }
+    let frame = start.elapsed().as_secs_f64() * 1e3 / reps as f64;
+    Ok(vec![pass, frame, sink])
+}

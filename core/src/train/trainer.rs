@@ -299,7 +299,8 @@ impl Trainer {
         self.advance_measurement(start, budget_ms);
         self.elapsed_ms += start.elapsed().as_secs_f64() * 1e3;
         let frame = self.frame(self.stopped.is_some());
-        self.last = Some(frame.clone());
+        // Only a finished run's frame is repeated (a copy per epoch would cost as much as the rest of it).
+        self.last = frame.done.then(|| frame.clone());
         frame
     }
 
@@ -529,11 +530,17 @@ impl Trainer {
         fit as f64 / rows.len().max(1) as f64
     }
 
+    /// True when some training label was flipped (a scan that allocates nothing: frames ask every epoch).
+    fn has_label_noise(&self) -> bool {
+        let (class, clean) = (&self.data.class, &self.data.clean_class);
+        !class.is_empty() && clean.len() == class.len() && self.data.train.iter().any(|&r| class[r] != clean[r])
+    }
+
     /// Memorisation: the fraction of training rows whose label noise flipped that the network fits with
     /// their wrong label — `None` without label noise.
     pub fn noisy_subset_accuracy(&self) -> Option<f64> {
-        if self.data.class.is_empty() || self.data.clean_class.len() != self.data.class.len() {
-            return None; // regression: no labels to flip
+        if !self.has_label_noise() {
+            return None; // regression, or no label flipped
         }
         let noisy: Vec<usize> =
             self.data.train.iter().copied().filter(|&r| self.data.class[r] != self.data.clean_class[r]).collect();
@@ -543,7 +550,7 @@ impl Trainer {
     /// The fraction of training rows whose label noise left them clean that the network fits — `None`
     /// without label noise.
     pub fn clean_subset_accuracy(&self) -> Option<f64> {
-        if self.data.class.is_empty() || self.data.clean_class.len() != self.data.class.len() {
+        if !self.has_label_noise() {
             return None;
         }
         let clean: Vec<usize> =
