@@ -430,7 +430,9 @@ fn newest_source() -> std::time::SystemTime {
         }
     }
     let mut newest = std::time::SystemTime::UNIX_EPOCH;
-    for part in ["app", "core/src", "shaders", "static", "vendor/plotters", "index.html", "Trunk.toml", "Cargo.toml"] {
+    for part in
+        ["app", "web", "core/src", "shaders", "static", "vendor/plotters", "index.html", "Trunk.toml", "Cargo.toml"]
+    {
         walk(&root().join(part), &mut newest);
     }
     newest
@@ -443,7 +445,8 @@ fn dist() -> Result {
     Ok(())
 }
 
-/// `trunk build --release`, then the Content-Security-Policy sealed into dist/index.html.
+/// `trunk build --release --cargo-profile web` (Cargo.toml: the page's profile), then the Content-Security-Policy
+/// sealed into dist/index.html.
 fn build_web() -> Result {
     build_web_with(false)
 }
@@ -451,7 +454,7 @@ fn build_web() -> Result {
 /// [`build_web`], with clippy's lints on the page's crates when `lint` (see [`linted`]).
 fn build_web_with(lint: bool) -> Result {
     let mut trunk = cmd("trunk");
-    trunk.args(["build", "--release"]);
+    trunk.args(["build", "--release", "--cargo-profile", "web"]);
     if lint {
         linted(&mut trunk);
     }

@@ -36,15 +36,10 @@ mod sketch;
 #[cfg(target_arch = "wasm32")]
 mod train;
 
+/// Mounts the page on `<body>` (the page's binary, `web/`, calls it).
 #[cfg(target_arch = "wasm32")]
-fn main() {
+pub fn start() {
     // Panics should not happen (every core entry returns Result); if one does, say where in the console.
     console_error_panic_hook::set_once();
     leptos::mount::mount_to_body(app::App);
-}
-
-#[cfg(not(target_arch = "wasm32"))]
-fn main() {
-    eprintln!("regula-app is the browser page: `cargo xtask serve` builds and serves it; the CLI is `regula`");
-    std::process::exit(2);
 }
