@@ -725,6 +725,8 @@ impl Stepper for Trainer {
         // An iteration budget (the CLI, the tests) reads the clock only around the loop; a time budget after
         // each update (a clock read is a call out of wasm: cheap next to an update, not free).
         let timed = budget.max_millis.is_finite();
+        // Where the time not yet counted into a frame's `elapsed_ms` began (frames thinned out skip counting).
+        let mut since_frame = start;
         loop {
             let segment = Instant::now();
             while self.stopped.is_none()
@@ -760,8 +762,8 @@ impl Stepper for Trainer {
             {
                 continue;
             }
-            let before = (segment - start).as_secs_f64() * 1e3;
-            let frame = self.frame_after(segment, budget.max_millis - before);
+            let before = (since_frame - start).as_secs_f64() * 1e3;
+            let frame = self.frame_after(since_frame, budget.max_millis - before);
             let more = timed
                 && !frame.done
                 && self.stopped.is_none()
@@ -773,6 +775,7 @@ impl Stepper for Trainer {
                 return Ok(frame);
             }
             self.earlier.push(frame);
+            since_frame = Instant::now();
         }
     }
 

@@ -270,6 +270,9 @@ fn a_time_budget_trains_through_epochs_and_keeps_a_frame_for_each() {
         let f = poll_ready(t.step(Budget::millis(60_000.0))).unwrap();
         iterations.extend(t.take_earlier_frames().iter().map(|f| f.iteration));
         iterations.push(f.iteration);
+        // The time of the epochs whose frames were skipped still counts in the next frame's elapsed time.
+        let updates_ms = f.metric(key::TRAIN_SECONDS).unwrap() * 1e3;
+        assert!(f.elapsed_ms >= updates_ms, "elapsed {} ms < {updates_ms} ms of updates", f.elapsed_ms);
         if f.done {
             break;
         }
