@@ -73,6 +73,8 @@ pub async fn probe(ctx: &Rc<GpuContext>, cpu: &Trainer, kernel: GpuKernel) -> Re
         return Ok(p);
     }
     let copy = || Trainer::new(cpu.data().clone(), cpu.config.clone()).map(Trainer::without_final_hessian);
+    // The GPU trainer first: a net the GPU cannot take fails here, before any timing.
+    let mut on_gpu = GpuTrainer::with_kernel(ctx.clone(), copy()?, kernel)?;
     let mut on_cpu = copy()?;
     let start = Instant::now();
     while on_cpu.steps() == 0 || start.elapsed().as_secs_f64() * 1e3 < PROBE_CPU_MS {
@@ -83,7 +85,6 @@ pub async fn probe(ctx: &Rc<GpuContext>, cpu: &Trainer, kernel: GpuKernel) -> Re
         }
     }
     let cpu_rate = on_cpu.steps() as f64 / start.elapsed().as_secs_f64().max(1e-9);
-    let mut on_gpu = GpuTrainer::with_kernel(ctx.clone(), copy()?, kernel)?;
     on_gpu.step(Budget::iterations(1)).await?;
     let (before, start) = (on_gpu.cpu().steps(), Instant::now());
     on_gpu.step(Budget::iterations(1)).await?;
