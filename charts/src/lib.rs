@@ -11,6 +11,7 @@ use plotters::prelude::*;
 pub mod ot;
 #[cfg(feature = "png")]
 pub mod png;
+pub mod sweep;
 pub mod train;
 
 /// A chart's drawing size in pixels (canvas, SVG and PNG alike).

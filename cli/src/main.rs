@@ -28,6 +28,7 @@ fn cli() -> Command {
         .subcommand(cmd::sketch::command())
         .subcommand(cmd::nuclear::command())
         .subcommand(cmd::train::command())
+        .subcommand(cmd::sweep::command())
         .subcommand(cmd::generalization::command())
         .subcommand(cmd::bench::command())
 }
@@ -60,6 +61,7 @@ async fn run(m: &clap::ArgMatches) -> Result<(), Error> {
         Some(("sketch", m)) => cmd::sketch::run(m).await,
         Some(("nuclear", m)) => cmd::nuclear::run(m).await,
         Some(("train", m)) => cmd::train::run(m).await,
+        Some(("sweep", m)) => cmd::sweep::run(m).await,
         Some(("generalization", m)) => cmd::generalization::run(m).await,
         Some(("bench", m)) => cmd::bench::run(m).await,
         _ => Err(Error::Invalid { name: "command", message: "run `regula --help` for the commands".into() }),

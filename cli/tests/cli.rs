@@ -668,3 +668,56 @@ fn gen_student_teacher_prints_simulation_and_theory() {
 
 #[path = "cli/front_ends.rs"]
 mod front_ends;
+
+#[test]
+fn sweep_streams_a_json_line_per_net_and_shards_split_the_grid() {
+    let png = std::env::temp_dir().join(format!("regula-sweep-{}.png", std::process::id()));
+    let base = ["sweep", "train", "--dataset", "xor", "--n", "60", "--hidden", "4", "--epochs", "6", "--batch", "8"];
+    let grid = ["--grid", "lr=0.01:1:log:3", "--grid", "l2=0,1e-3", "--seeds", "2", "--json", "--backend", "cpu"];
+    let whole: Vec<&str> = base.iter().chain(&grid).copied().chain(["--png", png.to_str().unwrap()]).collect();
+    let (ok, stdout, stderr) = regula(&whole);
+    assert!(ok, "{stderr}");
+    let lines: Vec<serde_json::Value> = stdout.lines().filter_map(|l| serde_json::from_str(l).ok()).collect();
+    // 3 × 2 cells × 2 seeds: a line per net, then the summary.
+    let nets: Vec<&serde_json::Value> = lines.iter().filter(|v| v.get("net").is_some()).collect();
+    assert_eq!(nets.len(), 12, "{stdout}");
+    let mut indices: Vec<u64> = nets.iter().map(|v| v["net"].as_u64().unwrap()).collect();
+    indices.sort_unstable();
+    assert_eq!(indices, (0..12).collect::<Vec<_>>());
+    for v in &nets {
+        assert_eq!((v["x"].as_str(), v["y"].as_str()), (Some("lr"), Some("l2")));
+        assert!([0.01, 0.1, 1.0].contains(&v["x_value"].as_f64().unwrap()), "{v}");
+        assert!(v["train_loss"].as_f64().unwrap().is_finite() && v["link"].as_str().unwrap().contains("data.kind=xor"));
+    }
+    let summary = last_json(&stdout);
+    assert_eq!(summary["nets"], 12);
+    assert_eq!(summary["cells"].as_array().unwrap().len(), 6);
+    assert!(summary["net_steps_per_second"].as_f64().unwrap() > 0.0);
+    let header = std::fs::read(&png).expect("the phase diagram");
+    assert_eq!(&header[1..4], b"PNG");
+    let _ = std::fs::remove_file(&png);
+    // Shard 1 of 3 runs nets 4..8 of the same grid, with the same numbers.
+    let shard: Vec<&str> = base.iter().chain(&grid).copied().chain(["--shard", "1/3"]).collect();
+    let (ok, stdout, stderr) = regula(&shard);
+    assert!(ok, "{stderr}");
+    let part: Vec<serde_json::Value> = stdout
+        .lines()
+        .filter_map(|l| serde_json::from_str::<serde_json::Value>(l).ok())
+        .filter(|v| v.get("net").is_some())
+        .collect();
+    assert_eq!(part.iter().map(|v| v["net"].as_u64().unwrap()).collect::<Vec<_>>(), vec![4, 5, 6, 7]);
+    for v in &part {
+        let w = nets.iter().find(|w| w["net"] == v["net"]).unwrap();
+        assert_eq!(v["train_loss"], w["train_loss"], "net {}", v["net"]);
+    }
+    // Bad grids are messages.
+    for (args, word) in [
+        (vec!["--grid", "lr=0.1", "--grid", "l2=0", "--grid", "batch=2"], "two"),
+        (vec!["--grid", "eta=0.1"], "axis"),
+        (vec!["--grid", "lr=0.1", "--shard", "2/2"], "shard"),
+    ] {
+        let bad: Vec<&str> = base.iter().copied().chain(args).collect();
+        let (ok, _, stderr) = regula(&bad);
+        assert!(!ok && stderr.contains(word), "{bad:?}: {stderr}");
+    }
+}

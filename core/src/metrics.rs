@@ -147,3 +147,14 @@ pub const SECONDS_MEDIAN: &str = "seconds_median";
 pub const RANK_DEFICIENT: &str = "rank_deficient";
 pub const RELATIVE_ERROR_VS_EXACT: &str = "relative_error_vs_exact";
 pub const LSQR_ITERATIONS: &str = "lsqr_iterations";
+
+// Sweeps (many nets side by side).
+/// Nets in the sweep (or its shard).
+pub const SWEEP_NETS: &str = "sweep_nets";
+/// Nets finished (trained to the end, diverged or failed to start).
+pub const SWEEP_DONE: &str = "sweep_done";
+pub const SWEEP_DIVERGED: &str = "sweep_diverged";
+/// Nets whose cell's parameters do not suit the data (each says why).
+pub const SWEEP_FAILED: &str = "sweep_failed";
+/// Parameter updates per second summed over the nets (net-steps/s), training time only.
+pub const NET_STEPS_PER_SECOND: &str = "net_steps_per_second";

@@ -4,6 +4,7 @@
 //! against the 2/η stability line, and on demand the exact Hessian (heatmap with a threshold) and its
 //! eigenvalue density.
 
+mod sweep;
 mod views;
 
 use std::rc::Rc;
@@ -48,6 +49,29 @@ const LIVE: &[&str] = &[
 
 #[component]
 pub fn TrainPage(device: Device) -> impl IntoView {
+    let sweep = RwSignal::new(crate::link::tab("training").as_deref() == Some("sweep"));
+    view! {
+        <section class="lab" aria-labelledby="train-title">
+            <h2 id="train-title">"Training: small networks, live curves, and the Hessian against 2/η"</h2>
+            <crate::link::Presets slug="training" />
+            <div class="tabs" role="tablist">
+                <button id="tab-single" role="tab" aria-selected=move || (!sweep.get()).to_string()
+                    on:click=move |_| sweep.set(false)>"Single run"</button>
+                <button id="tab-sweep" role="tab" aria-selected=move || sweep.get().to_string()
+                    on:click=move |_| sweep.set(true)>"Sweep (phase diagram)"</button>
+            </div>
+            {move || if sweep.get() {
+                view! { <sweep::SweepTab device=device /> }.into_any()
+            } else {
+                view! { <SingleRun device=device /> }.into_any()
+            }}
+        </section>
+    }
+}
+
+/// One network trained live (the page's first tab).
+#[component]
+fn SingleRun(device: Device) -> impl IntoView {
     // A person's CSV (inputs…, target last), replacing the generated dataset until another is chosen.
     let upload = StoredValue::new_local(None::<Dataset>);
     let uploaded = RwSignal::new(None::<String>);
@@ -334,10 +358,7 @@ pub fn TrainPage(device: Device) -> impl IntoView {
     };
 
     view! {
-        <section class="lab" aria-labelledby="train-title">
-            <h2 id="train-title">"Training: small networks, live curves, and the Hessian against 2/η"</h2>
             {crate::kit::panel(lab, &["config.hidden", "config.layer_activations"], layers)}
-            <crate::link::Presets slug="training" />
             {crate::kit::chrome(lab, status)}
             <p id="train-uploaded" class="muted" hidden=move || uploaded.get().is_none()>{move || uploaded.get()}</p>
             <crate::form::UploadPreviews id="train-preview" previews=previews />
@@ -377,6 +398,5 @@ pub fn TrainPage(device: Device) -> impl IntoView {
                 <crate::math::Equations id="eq-train" equations=crate::math::TRAIN />
                 {crate::kit::knobs::<Params>("knobs-train")}
             </div>
-        </section>
     }
 }

@@ -7,4 +7,5 @@ pub mod kernels;
 pub mod nuclear;
 pub mod ot;
 pub mod sketch;
+pub mod sweep;
 pub mod train;

@@ -101,6 +101,7 @@ impl<L: Runnable> Of<L> {
 pub const ALL: &[&dyn AnyLab] = &[
     Of::<crate::ot::lab::Params>::ANY,
     Of::<crate::train::lab::Params>::ANY,
+    Of::<crate::train::sweep::Params>::ANY,
     Of::<crate::sketch::lab::Params>::ANY,
     Of::<crate::sketch::lab::NuclearParams>::ANY,
     Of::<crate::generalization::student_teacher::Params>::ANY,

@@ -91,6 +91,9 @@ pub struct TrainConfig {
     /// noisy-labels lab in code, not a panel's or a link's field.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub forward_correction: Option<Vec<f64>>,
+    /// How the initial weights are drawn (older links and configs: LeCun normal).
+    #[serde(default)]
+    pub init: super::mlp::Init,
     pub seed: u64,
 }
 
@@ -114,6 +117,7 @@ impl Default for TrainConfig {
             elr: None,
             ewc: None,
             forward_correction: None,
+            init: super::mlp::Init::Lecun,
             seed: 0,
         }
     }

@@ -34,31 +34,81 @@ pub const MAX_GPU_BATCH: usize = 256;
 const MIN_STEPS_PER_DISPATCH: usize = 10;
 /// Largest steps × batch × parameters in one dispatch: longer dispatches are split (lavapipe already
 /// returned partial results for ~9e5; browsers kill long-running GPU work).
-const MAX_DISPATCH_WORK: usize = 1 << 18;
+pub(crate) const MAX_DISPATCH_WORK: usize = 1 << 18;
 
+/// One row of `sgd_epoch.wgsl`'s net table (its `Net`): a net's hyperparameters, this dispatch's steps,
+/// where its data and state start in the shared buffers, and its layer table. A single run dispatches a
+/// table of one; a sweep (`super::sweep::gpu`) one row per net.
 #[repr(C)]
 #[derive(Debug, Clone, Copy, Pod, Zeroable)]
-struct Params {
-    batch: u32,
-    steps: u32,
-    rows: u32,
-    p: u32,
-    n_layers: u32,
-    loss: u32,
-    optimizer: u32,
-    reg: u32,
-    lr: f32,
-    reg_rate: f32,
-    momentum: f32,
-    t0: u32,
-    step0: u32,
+pub(crate) struct NetRow {
+    pub batch: u32,
+    pub steps: u32,
+    pub rows: u32,
+    pub p: u32,
+    pub n_layers: u32,
+    pub loss: u32,
+    pub optimizer: u32,
+    pub reg: u32,
+    pub lr: f32,
+    pub reg_rate: f32,
+    pub momentum: f32,
+    pub t0: u32,
+    pub step0: u32,
     /// Adam's β₁, β₂, ε ([`super::optimizer::ADAM`]).
-    adam: [f32; 3],
+    pub adam: [f32; 3],
+    pub x_off: u32,
+    pub y_off: u32,
+    pub order_off: u32,
+    pub theta_off: u32,
+    pub scratch_off: u32,
+    pub pad: [u32; 3],
+    pub layers: Layers,
+}
+
+impl NetRow {
+    /// The row of `cpu`'s net (its hyperparameters now, its layer table), offsets 0 and no steps yet.
+    pub fn of(cpu: &Trainer) -> Self {
+        let arch = cpu.architecture();
+        let cfg = &cpu.config;
+        let mut layers = Layers { widths: [0; 8], act: [3; 8], w_off: [0; 8], b_off: [0; 8] };
+        for (k, &w) in arch.widths().iter().enumerate().take(8) {
+            layers.widths[k] = w as u32;
+        }
+        for (l, &(w, bo, _, _)) in arch.layers().iter().enumerate().take(8) {
+            layers.w_off[l] = w as u32;
+            layers.b_off[l] = bo as u32;
+            layers.act[l] = activation_code(arch.activations.get(l).copied().unwrap_or(Activation::Linear));
+        }
+        Self {
+            batch: cpu.batch_size() as u32,
+            steps: 0,
+            rows: 0,
+            p: arch.params() as u32,
+            n_layers: arch.layers().len() as u32,
+            loss: u32::from(cfg.loss == Loss::Xent),
+            optimizer: optimizer_code(cfg.optimizer),
+            reg: reg_code(cfg.reg),
+            lr: cpu.current_lr() as f32,
+            reg_rate: cfg.reg_rate as f32,
+            momentum: cfg.momentum as f32,
+            t0: 0,
+            step0: 0,
+            adam: adam_constants(),
+            x_off: 0,
+            y_off: 0,
+            order_off: 0,
+            theta_off: 0,
+            scratch_off: 0,
+            pad: [0; 3],
+            layers,
+        }
+    }
 }
 
 #[repr(C)]
 #[derive(Debug, Clone, Copy, Pod, Zeroable)]
-struct Layers {
+pub(crate) struct Layers {
     widths: [u32; 8],
     act: [u32; 8],
     w_off: [u32; 8],
@@ -101,7 +151,6 @@ impl GpuKernel {
 struct Fused {
     theta: wgpu::Buffer,
     buffers: Vec<wgpu::Buffer>, // x, y, scratch, m, v (kept alive)
-    layers: wgpu::Buffer,
 }
 
 /// One recorded dispatch of the tiled kernel: pipeline, bind group, workgroup grid.
@@ -206,7 +255,7 @@ fn reg_code(r: Regularization) -> u32 {
     }
 }
 
-fn f32s(v: &[f64]) -> Vec<f32> {
+pub(crate) fn f32s(v: &[f64]) -> Vec<f32> {
     v.iter().map(|&a| a as f32).collect()
 }
 
@@ -275,22 +324,12 @@ impl GpuTrainer {
 
     fn fused(ctx: &GpuContext, cpu: &Trainer) -> Result<Fused> {
         let arch = cpu.architecture();
-        let widths = arch.widths();
         let b = cpu.batch_size();
         let p = arch.params();
         let data = cpu.data();
         let targets = cpu.targets();
         ctx.check_storage_size(|| format!("a batch gradient scratch of {b} × {p} f32"), (b * p) as u64 * 4)?;
         ctx.check_storage_size(|| "the training inputs".into(), data.x.len() as u64 * 4)?;
-        let mut layers = Layers { widths: [0; 8], act: [3; 8], w_off: [0; 8], b_off: [0; 8] };
-        for (k, &w) in widths.iter().enumerate() {
-            layers.widths[k] = w as u32;
-        }
-        for (l, &(w, bo, _, _)) in arch.layers().iter().enumerate() {
-            layers.w_off[l] = w as u32;
-            layers.b_off[l] = bo as u32;
-            layers.act[l] = activation_code(arch.activations.get(l).copied().unwrap_or(Activation::Linear));
-        }
         let buffers = vec![
             ctx.upload("train x", &f32s(&data.x)),
             ctx.upload("train y", &f32s(if targets.is_empty() { &[0.0] } else { targets })),
@@ -299,8 +338,7 @@ impl GpuTrainer {
             ctx.upload("train v", &vec![0f32; p]),
         ];
         let theta = ctx.upload("train theta", &f32s(cpu.params()));
-        let layers = ctx.uniform("train layers", &layers);
-        Ok(Fused { theta, buffers, layers })
+        Ok(Fused { theta, buffers })
     }
 
     /// Lays out `work` and `par` and records one step's dispatches (see `layers.wgsl`).
@@ -530,26 +568,10 @@ impl GpuTrainer {
     }
 
     async fn run_fused(&self, f: &Fused, order: &[u32], total_steps: usize) -> Result<Vec<f32>> {
-        let cfg = &self.cpu.config;
         let arch = self.cpu.architecture();
         let b = self.cpu.batch_size();
         let chunk = (MAX_DISPATCH_WORK / (b * arch.params()).max(1)).max(1);
-        let base = Params {
-            batch: b as u32,
-            steps: 0,
-            rows: order.len() as u32,
-            p: arch.params() as u32,
-            n_layers: arch.layers().len() as u32,
-            loss: u32::from(cfg.loss == Loss::Xent),
-            optimizer: optimizer_code(cfg.optimizer),
-            reg: reg_code(cfg.reg),
-            lr: self.cpu.current_lr() as f32,
-            reg_rate: cfg.reg_rate as f32,
-            momentum: cfg.momentum as f32,
-            t0: 0,
-            step0: 0,
-            adam: adam_constants(),
-        };
+        let base = NetRow { rows: order.len() as u32, ..NetRow::of(&self.cpu) };
         let ctx = &self.ctx;
         let steps_done = self.steps_done as usize;
         ctx.scoped(|| {
@@ -561,22 +583,11 @@ impl GpuTrainer {
             let mut first = 0;
             while first < total_steps {
                 let steps = chunk.min(total_steps - first);
-                let params =
-                    Params { steps: steps as u32, step0: first as u32, t0: (steps_done + first) as u32, ..base };
-                let uniform = ctx.uniform("train params", &params);
+                let row = NetRow { steps: steps as u32, step0: first as u32, t0: (steps_done + first) as u32, ..base };
+                let table = ctx.upload("train params", &[row]);
                 let bind = ctx.bind(
                     &pipeline,
-                    &[
-                        (0, &uniform),
-                        (1, &f.layers),
-                        (2, x),
-                        (3, y),
-                        (5, &order_buf),
-                        (6, &f.theta),
-                        (7, scratch),
-                        (8, m),
-                        (9, v),
-                    ],
+                    &[(0, &table), (2, x), (3, y), (5, &order_buf), (6, &f.theta), (7, scratch), (8, m), (9, v)],
                 );
                 {
                     let mut pass = encoder.begin_compute_pass(&Default::default());
@@ -584,7 +595,7 @@ impl GpuTrainer {
                     pass.set_bind_group(0, &bind, &[]);
                     pass.dispatch_workgroups(1, 1, 1);
                 }
-                keep.push(uniform);
+                keep.push(table);
                 first += steps;
             }
             ctx.queue().submit([encoder.finish()]);

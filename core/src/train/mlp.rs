@@ -35,6 +35,20 @@ crate::choice! {
     }
 }
 
+crate::choice! {
+    /// How the initial weights are drawn (`--init`); fan_in is a layer's input width.
+    #[derive(Default)]
+    pub enum Init("init") {
+        /// LeCun normal: W ~ N(0, 1/fan_in), b = 0.
+        #[default]
+        Lecun => "lecun",
+        /// PyTorch's `nn.Linear` default: W and b ~ U(±1/√fan_in) (the setting of Cohen et al. 2021).
+        Pytorch => "pytorch",
+        /// TensorFlow Playground's: W ~ U(±0.5), b = 0.1.
+        Playground => "playground",
+    }
+}
+
 impl Activation {
     /// σ'(z) from a = σ(z) (relu: a > 0 ⇔ z > 0).
     fn derivative_from_value(self, a: f64) -> f64 {
@@ -159,13 +173,25 @@ impl Architecture {
             .collect()
     }
 
-    /// W ~ N(0, 1/fan_in), b = 0.
+    /// LeCun normal initial weights: W ~ N(0, 1/fan_in), b = 0.
     pub fn init(&self, seed: u64) -> Vec<f64> {
+        self.init_with(Init::Lecun, seed)
+    }
+
+    /// Initial weights drawn by `init` from `seed` (one stream, layer by layer: W row-major, then b).
+    pub fn init_with(&self, init: Init, seed: u64) -> Vec<f64> {
         let mut rng = SplitMix64::new(seed);
         let mut theta = vec![0.0; self.params()];
-        for (w, _, i, o) in self.layers() {
+        for (w, b, i, o) in self.layers() {
             let scale = 1.0 / (i as f64).sqrt();
-            theta[w..w + o * i].iter_mut().for_each(|v| *v = rng.normal() * scale);
+            match init {
+                Init::Lecun => theta[w..w + o * i].iter_mut().for_each(|v| *v = rng.normal() * scale),
+                Init::Pytorch => theta[w..b + o].iter_mut().for_each(|v| *v = (2.0 * rng.uniform() - 1.0) * scale),
+                Init::Playground => {
+                    theta[w..w + o * i].iter_mut().for_each(|v| *v = rng.uniform() - 0.5);
+                    theta[b..b + o].iter_mut().for_each(|v| *v = 0.1);
+                }
+            }
         }
         theta
     }

@@ -12,6 +12,7 @@ pub mod mlp;
 pub mod optimizer;
 pub mod picture;
 pub mod run;
+pub mod sweep;
 pub mod trainer;
 
 pub use data::{Dataset, DatasetKind, DatasetSpec, Feature, NoiseKind};

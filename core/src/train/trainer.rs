@@ -108,7 +108,7 @@ impl Trainer {
     pub fn new(data: Dataset, config: TrainConfig) -> Result<Self> {
         config.validate(&data)?;
         let arch = config.architecture(&data)?;
-        let theta = arch.init(config.seed);
+        let theta = arch.init_with(config.init, config.seed);
         let p = theta.len();
         let mut targets = data.targets(config.loss);
         // Label smoothing: q = (1 − α) y + α/K for K ≥ 2 one-hot outputs; ±1 targets shrink to ±(1 − α).
