@@ -409,6 +409,80 @@ fn training_lab_sweep() {
     tally.report("training", 0.25);
 }
 
+/// The training sweep lab (many nets over a grid): grids of 0 values, 0 seeds, values out of any axis's
+/// range, cells that cannot run or diverge — each case is a typed error, or frames with finite metrics and
+/// a phase diagram whose every cell is finite or empty (never NaN drawn).
+#[test]
+fn training_sweep_lab_sweep() {
+    use regula_core::train::data::DatasetKind;
+    use regula_core::train::sweep::{Axis, Grid, Params, Shard, Show, Sweep};
+    let tally = Tally::default();
+    // Values that suit the axis, now and then one that does not (and now and then none at all).
+    fn values(axis: Axis) -> BoxedStrategy<Vec<f64>> {
+        let ints = |lo: u32, hi: u32| (lo..hi).prop_map(f64::from).boxed();
+        let good: BoxedStrategy<f64> = match axis {
+            Axis::Lr => log_uniform(-4.0, 3.0).boxed(),
+            Axis::L1 | Axis::L2 => prop_oneof![Just(0.0), log_uniform(-6.0, 1.0)].boxed(),
+            Axis::Batch => ints(0, 40),
+            Axis::Width => ints(1, 10),
+            Axis::LabelNoise => (0.0..0.9f64).boxed(),
+            Axis::Init => ints(0, 3),
+            Axis::Seed => ints(0, 1_000_000),
+            Axis::None => (0.0..1.0f64).boxed(),
+        };
+        let bad = prop_oneof![Just(-1.0), Just(0.0), Just(0.5), Just(3.0), Just(1e9), Just(5000.0)];
+        let value = prop_oneof![12 => good, 1 => bad];
+        prop_oneof![12 => prop::collection::vec(value, 1..4), 1 => Just(Vec::new())].boxed()
+    }
+    let axis_and_values = || pick(&Axis::ALL).prop_flat_map(|a| (Just(a), values(a)));
+    let grid = (
+        axis_and_values(),
+        axis_and_values(),
+        prop_oneof![12 => 1usize..3, 1 => Just(0usize), 1 => Just(65usize)],
+        pick(&Show::ALL),
+    );
+    let base = (
+        pick(&DatasetKind::ALL),
+        prop_oneof![Just(0usize), Just(4), Just(8), Just(500)],
+        1usize..4,
+        prop::collection::vec(1usize..10, 0..3),
+        any::<u64>(),
+    );
+    runner(150)
+        .run(&(grid, base), |(((x, x_values), (y, y_values), seeds, show), (kind, batch, epochs, hidden, seed))| {
+            let mut p = Params::default();
+            // Digits is fixed-size (1,797 × 64): too slow for a sweep case; it has its own tests.
+            p.base.data.kind = if kind == DatasetKind::Digits { DatasetKind::Xor } else { kind };
+            p.base.data.n = 40;
+            p.base.config.batch = batch;
+            p.base.config.epochs = epochs;
+            p.base.config.hidden = hidden;
+            p.base.config.seed = seed;
+            p.base.backend = regula_core::BackendChoice::Cpu;
+            p.sweep = Grid { x, x_values, y, y_values, seeds, show };
+            tally.cases.set(tally.cases.get() + 1);
+            match Sweep::new(p, Shard::WHOLE, &regula_core::Backend::Cpu { fallback: None }) {
+                Err(e) => {
+                    prop_assert!(!e.to_string().is_empty());
+                    tally.refuse(&e);
+                }
+                Ok(mut s) => {
+                    tally.ran.set(tally.ran.get() + 1);
+                    if drive(&mut s, Budget::iterations(2), 10)? {
+                        tally.stopped.set(tally.stopped.get() + 1);
+                    }
+                    for c in s.cells() {
+                        prop_assert!(c.value.is_none_or(f64::is_finite), "{c:?}");
+                        prop_assert!(c.error.is_none() || c.done == c.nets, "{c:?}");
+                    }
+                }
+            }
+            Ok(())
+        })
+        .unwrap();
+    tally.report("training sweep", 0.3);
+}
+
 #[test]
 fn training_zero_variance_csv_sweep() {
     use regula_core::train::data::from_csv;
