@@ -4,7 +4,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { readFile } from 'node:fs/promises';
-import { launch, openPage, canvasData, waitForDone, ARTIFACTS } from './browser.mjs';
+import { launch, openPage, canvasData, waitForDone, hoverReadout, ARTIFACTS, URL } from './browser.mjs';
 
 async function setField(page, id, value) {
   await page.fill(`#${id}`, value);
@@ -194,6 +194,54 @@ test('training lab: the status line says how many epochs a second the run trains
     const shown = Number(paused.match(/\[epoch ([0-9.]+)/)[1]);
     // A point per epoch for the first thousand (then every 10th, …: the trainer thins long runs out).
     assert.ok(await points(page, 'chart-loss') >= Math.min(Math.floor(shown), 900), `${await points(page, 'chart-loss')} points for ${shown} epochs`);
+    assert.deepEqual(errors, []);
+  } finally {
+    await browser.close();
+  }
+});
+
+// The Sweep tab: a grid of small nets trained side by side, the phase diagram filling in, its data exported,
+// and a cell opening its net as a single run from that net's own link.
+test('training sweep: the phase diagram fills in and a cell opens its net', async () => {
+  const browser = await launch();
+  try {
+    const grid = 'data.kind=xor&data.n=60&config.hidden=4&config.epochs=6&sweep.x_values=0.03,0.3,300&sweep.y=l2&sweep.y_values=0,0.001&sweep.seeds=2';
+    const { page, errors } = await openPage(browser, undefined, `${URL}#/training?v=2&tab=sweep&${grid}`);
+    await page.waitForSelector('#chart-sweep');
+    assert.equal(await page.locator('#tab-sweep').getAttribute('aria-selected'), 'true');
+    assert.match(await page.locator('#status').textContent(), /12 nets: 6 cells × 2 seeds/);
+    assert.equal(await page.locator('#link-notice').isHidden(), true);
+    const empty = await canvasData(page, 'chart-sweep');
+    await page.click('#run');
+    await waitForDone(page);
+    let status = await page.locator('#status').textContent();
+    // SwiftShader is a software adapter: auto trains the sweep on the CPU, and says so; η = 300 diverges.
+    assert.match(status, /^done \(CPU, f64; software GPU, the CPU is faster\): 12 of 12 nets done · [1-9]\d* diverged · 0 could not run · \d+ net-steps\/s/, status);
+    assert.equal(await points(page, 'chart-sweep'), 6);
+    assert.notEqual(await canvasData(page, 'chart-sweep'), empty, 'phase diagram not drawn');
+    const text = await hoverReadout(page, 'chart-sweep');
+    assert.match(text, /^learning rate η = [0-9.]+, L2 rate = [0-9.]+: (test error = [0-9.]+|diverged) \(2 of 2 nets done/, text);
+    const [download] = await Promise.all([page.waitForEvent('download'), page.click('#chart-sweep-csv')]);
+    const csv = (await readFile(await download.path())).toString().trim().split('\n');
+    assert.equal(csv.length, 7, csv.join('\n'));
+    assert.match(csv[0], /^learning rate η,L2 rate,value,nets,done,diverged,error$/);
+    // Asked for the GPU, the same grid trains in one dispatch per epoch, a workgroup per net.
+    await page.selectOption('#backend', 'gpu');
+    await page.click('#run');
+    await waitForDone(page);
+    status = await page.locator('#status').textContent();
+    assert.match(status, /^done \(GPU, f32: one workgroup per net, all nets in one dispatch\): 12 of 12 nets done/, status);
+    await page.screenshot({ path: join(ARTIFACTS, 'train-sweep.png'), fullPage: true });
+    // A click on the cell η = 0.3, L2 = 0 (middle column, bottom row) opens its first net as a single run.
+    const width = await page.locator('#chart-sweep').evaluate((c) => c.clientWidth);
+    const s = width / 600;
+    await page.locator('#chart-sweep').click({ position: { x: 300 * s, y: 208 * s } });
+    await page.waitForSelector('#chart-loss');
+    assert.equal(await page.locator('#tab-single').getAttribute('aria-selected'), 'true');
+    assert.equal(await page.locator('#lr').inputValue(), '0.3');
+    assert.equal(await page.locator('#dataset').inputValue(), 'xor');
+    await waitForDone(page);
+    assert.match(await page.locator('#status').textContent(), /^done \(GPU, f32[^)]*\): step \d+ \[epoch 6\.0\]/);
     assert.deepEqual(errors, []);
   } finally {
     await browser.close();

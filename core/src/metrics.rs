@@ -156,5 +156,6 @@ pub const SWEEP_DONE: &str = "sweep_done";
 pub const SWEEP_DIVERGED: &str = "sweep_diverged";
 /// Nets whose cell's parameters do not suit the data (each says why).
 pub const SWEEP_FAILED: &str = "sweep_failed";
-/// Parameter updates per second summed over the nets (net-steps/s), training time only.
+/// Parameter updates per second summed over the nets (net-steps/s), over the sweep's whole time (its
+/// frames' evaluations included).
 pub const NET_STEPS_PER_SECOND: &str = "net_steps_per_second";

@@ -1,6 +1,7 @@
 //! The training page's Sweep tab: many small networks over a grid of two hyperparameters, trained side by
 //! side (`regula_core::train::sweep`), and the phase diagram over the grid filling in live — the same
-//! drawing as `regula sweep train --png`. A click on a cell opens its first net in the single-run view.
+//! drawing as `regula sweep train --png`. A click on a cell opens its first net in the single-run view. Where
+//! the nets train (all in one GPU dispatch, or on the CPU) is `Sweep::new`'s rule, as for the CLI.
 
 use leptos::html::Canvas;
 use leptos::prelude::*;
@@ -235,10 +236,13 @@ pub fn SweepTab(device: Device) -> impl IntoView {
                 "over its seeds of the chosen measure: test error, training loss, the sharpness over the stability "
                 "threshold λmax/(2/η) (1 is the edge of stability: Cohen et al. 2021), or Wu & Su's mini-batch quantity "
                 "(tr(H)/B + (1 − 1/B)λmax)/(2/η). Red cells with a cross diverged for every seed; grey cells could not run "
-                "(hover for why). The nets advance a slice of epochs at a time, round-robin, within each frame's budget; "
-                "they run on the CPU in f64 (one net per core natively; in the browser on the page's thread). The GPU "
-                "sweep — one workgroup per net in one dispatch — is not built yet. Initialization: lecun N(0, 1/fan_in); "
-                "pytorch U(±1/√fan_in) for weights and biases (Cohen et al.'s setting); playground U(±0.5), biases 0.1."
+                "(hover for why); a click opens the cell's first net as a single run. The x and y axes override their "
+                "fields of the panel in each cell. Where it runs: on a GPU every net trains in one dispatch of the "
+                "one-workgroup kernel, a workgroup per net (f32; widths ≤ 64, batches ≤ 256), and only the weights come "
+                "back, once per slice of epochs for all nets; beside a software adapter, or without WebGPU, the nets "
+                "train on the CPU in f64, a slice of epochs at a time, round-robin within each frame's budget. "
+                "Initialization: lecun N(0, 1/fan_in); pytorch U(±1/√fan_in) for weights and biases (Cohen et al.'s "
+                "setting); playground U(±0.5), biases 0.1."
             </p>
             {crate::kit::knobs::<Params>("knobs-sweep")}
         </div>

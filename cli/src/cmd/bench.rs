@@ -35,6 +35,13 @@ pub fn command() -> Command {
                 .arg(Arg::new("reps").long("reps").default_value("3").value_parser(value_parser!(usize)).help("Repetitions; the median is reported.")),
         ))
         .subcommand(common_args(
+            Command::new("sweep")
+                .about("Net-steps/s of a sweep of many small nets (η × seed): the GPU sweep (all nets in one dispatch) vs the CPU sweep (the worker pool), and each vs the same nets as sequential solo runs.")
+                .arg(Arg::new("nets").long("nets").default_value("256").value_parser(value_parser!(usize)).help("Nets in the grid (16 learning rates × nets/16 seeds)."))
+                .arg(Arg::new("epochs").long("epochs").default_value("50").value_parser(value_parser!(usize)).help("Epochs of each 2-8-8-1 net (the digits nets train a tenth of these, at least 1)."))
+                .arg(Arg::new("solo").long("solo").default_value("64").value_parser(value_parser!(usize)).help("Solo runs timed (the first of the grid's nets; their rate stands for all).")),
+        ))
+        .subcommand(common_args(
             Command::new("train-gpu")
                 .about("Training steps/s on digits (cross-entropy, Adam): CPU f64 vs the GPU's one-workgroup and tiled kernels, with the achieved GFLOP/s (6·P·B per step).")
                 .arg(Arg::new("epochs").long("epochs").default_value("2").value_parser(value_parser!(usize)).help("Measured epochs per net (after one warm-up epoch)."))
@@ -46,7 +53,8 @@ pub async fn run(m: &ArgMatches) -> Result<(), Error> {
     match m.subcommand() {
         Some(("sketch-apply", m)) => sketch_apply(m).await,
         Some(("train-gpu", m)) => train_gpu(m).await,
-        _ => Err(Error::Invalid { name: "command", message: "name a benchmark: sketch-apply or train-gpu".into() }),
+        Some(("sweep", m)) => sweep(m).await,
+        _ => Err(Error::Invalid { name: "command", message: "name a benchmark: sketch-apply, train-gpu or sweep".into() }),
     }
 }
 
@@ -213,6 +221,106 @@ async fn train_gpu(m: &ArgMatches) -> Result<(), Error> {
     println!("bound: per step 6·P·B flops; small nets are latency-bound (one dispatch + readback per epoch, 3L + 1 launches per step tiled), large ones flop-bound");
     if json {
         println!("{}", json!({"device": ctx.as_ref().map(|_| backend.report().label.clone()), "nets": rows}));
+    }
+    Ok(())
+}
+
+/// A sweep to its end: (net-steps, seconds).
+async fn sweep_to_end(s: &mut regula_core::train::sweep::Sweep) -> Result<(u64, f64), Error> {
+    use regula_core::Stepper;
+    let t = std::time::Instant::now();
+    loop {
+        let f = s.step(Budget::iterations(1)).await?;
+        if f.done {
+            return Ok((f.iteration, t.elapsed().as_secs_f64()));
+        }
+    }
+}
+
+/// A solo run to its end: (steps, seconds).
+async fn solo_to_end<S: regula_core::Stepper>(s: &mut S) -> Result<(u64, f64), Error> {
+    let t = std::time::Instant::now();
+    loop {
+        let f = s.step(Budget::iterations(u64::MAX)).await?;
+        if f.done {
+            return Ok((f.iteration, t.elapsed().as_secs_f64()));
+        }
+    }
+}
+
+/// The sweep benchmark: the same grid as a CPU sweep, a GPU sweep (when an adapter opens) and as solo runs
+/// one after another (CPU, and GPU's one-workgroup trainer), each timed whole — updates, and each net's
+/// frame (f64 losses) once per epoch in every variant, so the work is the same.
+async fn sweep(m: &ArgMatches) -> Result<(), Error> {
+    use regula_core::train::sweep::{Axis, Grid, Params, Shard, Show, Sweep};
+    let nets = (*m.get_one::<usize>("nets").unwrap_or(&256)).max(16);
+    let epochs = *m.get_one::<usize>("epochs").unwrap_or(&50);
+    let solo_n = *m.get_one::<usize>("solo").unwrap_or(&64);
+    let (choice, json) = common(m)?;
+    let backend = Backend::acquire(choice).await?;
+    let ctx = backend.gpu().cloned();
+    let device = ctx.as_ref().map(|c| c.summary().name.clone());
+    println!("sweep: {nets} nets (16 learning rates × {} seeds), every net's frame each epoch; GPU: {}", nets / 16, device.clone().unwrap_or_else(|| "none".into()));
+    if ctx.as_ref().is_some_and(|c| c.summary().is_software()) {
+        println!("(a software adapter: the GPU figures show correctness and the ratio to solo runs, not a GPU's speed)");
+    }
+    let mut rows = Vec::new();
+    for digits in [false, true] {
+        let mut p = Params::default();
+        p.base.config.hessian_every = 0;
+        if digits {
+            p.base.data.kind = DatasetKind::Digits;
+            p.base.config.hidden = vec![32];
+            p.base.config.loss = Loss::Xent;
+            p.base.config.optimizer = Optimizer::Adam;
+            p.base.config.batch = 32;
+            p.base.config.epochs = (epochs / 10).max(1);
+        } else {
+            p.base.config.hidden = vec![8, 8];
+            p.base.config.batch = 10;
+            p.base.config.epochs = epochs;
+        }
+        let lrs: Vec<f64> = if digits { (0..16).map(|k| 1e-4 * 1.5f64.powi(k)).collect() } else { (0..16).map(|k| 0.01 * 1.3f64.powi(k)).collect() };
+        p.sweep = Grid { x: Axis::Lr, x_values: lrs, y: Axis::Seed, y_values: (0..nets / 16).map(|s| s as f64).collect(), seeds: 1, show: Show::TrainLoss };
+        let name = if digits { "64-32-10 digits, B = 32, Adam" } else { "2-8-8-1 spiral, B = 10, SGD" };
+        p.base.backend = BackendChoice::Cpu;
+        let (steps, cpu_s) = sweep_to_end(&mut Sweep::new(p.clone(), Shard::WHOLE, &backend)?).await?;
+        let cpu_rate = steps as f64 / cpu_s;
+        // Solo runs: the first `solo_n` nets, one after another.
+        let mut solo = (0u64, 0.0f64);
+        let mut solo_gpu = (0u64, 0.0f64);
+        for k in 0..solo_n.min(p.len()) {
+            let q = p.net_params(k);
+            let (s, t) = solo_to_end(&mut Trainer::new(q.dataset().build()?, q.config.clone())?).await?;
+            solo = (solo.0 + s, solo.1 + t);
+            if let Some(ctx) = &ctx {
+                let mut g = GpuTrainer::with_kernel(ctx.clone(), Trainer::new(q.dataset().build()?, q.config.clone())?, GpuKernel::OneWorkgroup)?;
+                let (s, t) = solo_to_end(&mut g).await?;
+                solo_gpu = (solo_gpu.0 + s, solo_gpu.1 + t);
+            }
+        }
+        let solo_rate = solo.0 as f64 / solo.1.max(1e-9);
+        println!("{name}: {steps} net-steps");
+        println!("  cpu sweep   {cpu_rate:>12.0} net-steps/s ({} threads)   solo cpu runs {solo_rate:>12.0} → sweep {:.2}× solo", regula_core::cpu::pool::threads(), cpu_rate / solo_rate);
+        let mut row = json!({"net": name, "nets": nets, "net_steps": steps, "cpu_sweep": cpu_rate, "cpu_solo": solo_rate});
+        if ctx.is_some() {
+            p.base.backend = BackendChoice::Gpu;
+            let (steps_g, gpu_s) = sweep_to_end(&mut Sweep::new(p.clone(), Shard::WHOLE, &backend)?).await?;
+            let gpu_rate = steps_g as f64 / gpu_s;
+            let solo_gpu_rate = solo_gpu.0 as f64 / solo_gpu.1.max(1e-9);
+            println!(
+                "  gpu sweep   {gpu_rate:>12.0} net-steps/s (one dispatch per epoch, all nets)   solo gpu runs {solo_gpu_rate:>12.0} → sweep {:.2}× solo; GPU sweep {:.2}× the CPU sweep",
+                gpu_rate / solo_gpu_rate,
+                gpu_rate / cpu_rate
+            );
+            row["gpu_sweep"] = json!(gpu_rate);
+            row["gpu_solo"] = json!(solo_gpu_rate);
+        }
+        rows.push(row);
+    }
+    println!("bound: a tiny net is latency-bound (a dispatch and a readback per epoch on the GPU); a sweep pays those once for all nets, and each net's frame (f64 losses on the CPU) is the same work in every variant");
+    if json {
+        println!("{}", json!({"device": device, "rows": rows}));
     }
     Ok(())
 }
