@@ -396,4 +396,15 @@ fn the_benchmarks_run_and_report_their_ratios() {
         }
     }
     assert!(json["device"].is_string(), "the GPU named: {json}");
+
+    let json = regula(&["bench", "sweep", "--nets", "16", "--epochs", "2", "--solo", "2", "--json"]);
+    let rows = json["rows"].as_array().unwrap_or_else(|| panic!("{json}"));
+    assert_eq!(rows.len(), 2, "2-8-8-1 and digits: {json}");
+    for row in rows {
+        assert_eq!(row["nets"], 16);
+        for key in ["cpu_sweep", "cpu_solo", "gpu_sweep", "gpu_solo"] {
+            let v = row[key].as_f64().unwrap_or_else(|| panic!("{key}: {row}"));
+            assert!(v.is_finite() && v > 0.0, "{key} = {v}");
+        }
+    }
 }

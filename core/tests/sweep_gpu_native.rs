@@ -10,7 +10,7 @@ use regula_core::gpu::GpuContext;
 use regula_core::metrics as key;
 use regula_core::train::gpu::{GpuKernel, GpuTrainer};
 use regula_core::train::sweep::{Axis, Grid, Params, Shard, Show, Sweep};
-use regula_core::train::{DatasetKind, Optimizer, Trainer};
+use regula_core::train::{DatasetKind, Optimizer};
 use regula_core::{Backend, BackendChoice};
 
 fn gpu() -> Backend {
@@ -65,7 +65,7 @@ fn every_net_of_the_gpu_sweep_is_the_single_run_gpu_trainer_of_its_parameters() 
     assert!(f.metric(key::NET_STEPS_PER_SECOND).unwrap() > 0.0);
     for net in s.nets() {
         let p = params.net_params(net.index);
-        let cpu = Trainer::new(p.dataset().build().unwrap(), p.config.clone()).unwrap();
+        let cpu = params.trainer(&p).unwrap();
         let mut solo = GpuTrainer::with_kernel(Rc::clone(ctx), cpu, GpuKernel::OneWorkgroup).unwrap();
         let last = loop {
             let f = pollster::block_on(solo.step(Budget::iterations(1))).unwrap();

@@ -39,7 +39,7 @@ pub fn command() -> Command {
                 .about("Net-steps/s of a sweep of many small nets (η × seed): the GPU sweep (all nets in one dispatch) vs the CPU sweep (the worker pool), and each vs the same nets as sequential solo runs.")
                 .arg(Arg::new("nets").long("nets").default_value("256").value_parser(value_parser!(usize)).help("Nets in the grid (16 learning rates × nets/16 seeds)."))
                 .arg(Arg::new("epochs").long("epochs").default_value("50").value_parser(value_parser!(usize)).help("Epochs of each 2-8-8-1 net (the digits nets train a tenth of these, at least 1)."))
-                .arg(Arg::new("solo").long("solo").default_value("64").value_parser(value_parser!(usize)).help("Solo runs timed (the first of the grid's nets; their rate stands for all).")),
+                .arg(Arg::new("solo").long("solo").default_value("16").value_parser(value_parser!(usize)).help("Solo runs timed (the first of the grid's nets; their rate stands for all).")),
         ))
         .subcommand(common_args(
             Command::new("train-gpu")
@@ -260,7 +260,7 @@ async fn sweep(m: &ArgMatches) -> Result<(), Error> {
     let backend = Backend::acquire(choice).await?;
     let ctx = backend.gpu().cloned();
     let device = ctx.as_ref().map(|c| c.summary().name.clone());
-    println!("sweep: {nets} nets (16 learning rates × {} seeds), every net's frame each epoch; GPU: {}", nets / 16, device.clone().unwrap_or_else(|| "none".into()));
+    println!("sweep: {nets} nets (16 learning rates × {} seeds), every net's frame (its f64 losses) each epoch, no Hessian; {solo_n} solo runs timed; GPU: {}", nets / 16, device.clone().unwrap_or_else(|| "none".into()));
     if ctx.as_ref().is_some_and(|c| c.summary().is_software()) {
         println!("(a software adapter: the GPU figures show correctness and the ratio to solo runs, not a GPU's speed)");
     }
@@ -291,10 +291,10 @@ async fn sweep(m: &ArgMatches) -> Result<(), Error> {
         let mut solo_gpu = (0u64, 0.0f64);
         for k in 0..solo_n.min(p.len()) {
             let q = p.net_params(k);
-            let (s, t) = solo_to_end(&mut Trainer::new(q.dataset().build()?, q.config.clone())?).await?;
+            let (s, t) = solo_to_end(&mut p.trainer(&q)?).await?;
             solo = (solo.0 + s, solo.1 + t);
             if let Some(ctx) = &ctx {
-                let mut g = GpuTrainer::with_kernel(ctx.clone(), Trainer::new(q.dataset().build()?, q.config.clone())?, GpuKernel::OneWorkgroup)?;
+                let mut g = GpuTrainer::with_kernel(ctx.clone(), p.trainer(&q)?, GpuKernel::OneWorkgroup)?;
                 let (s, t) = solo_to_end(&mut g).await?;
                 solo_gpu = (solo_gpu.0 + s, solo_gpu.1 + t);
             }

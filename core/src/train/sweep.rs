@@ -320,6 +320,20 @@ impl Params {
         (cell % nx, cell / nx, k % s)
     }
 
+    /// True when the nets measure the Hessian (λmax and the trace) at their end: the shown measure needs
+    /// it, or the base measures it along the way (`hessian every` > 0). Otherwise that measurement — power
+    /// iteration and Hutchinson over the training set, often more work than a short run's training — is
+    /// skipped, and the nets' records carry no sharpness.
+    pub fn measures_hessian(&self) -> bool {
+        matches!(self.sweep.show, Show::Sharpness | Show::BatchBound) || self.base.config.hessian_every > 0
+    }
+
+    /// The trainer of a net with parameters `p` (one of [`Params::net_params`]), as the sweep builds it.
+    pub fn trainer(&self, p: &TrainParams) -> Result<Trainer> {
+        let t = Trainer::new(p.dataset().build()?, p.config.clone())?;
+        Ok(if self.measures_hessian() { t } else { t.without_final_hessian() })
+    }
+
     /// Net `k`'s own parameters: the base with its cell's values and its seed — a single run's parameters,
     /// whose link opens that net on the training page.
     pub fn net_params(&self, k: usize) -> TrainParams {
@@ -564,8 +578,7 @@ impl Sweep {
             .map(|k| {
                 let (ix, iy, seed_index) = params.place(k);
                 let p = params.net_params(k);
-                let built =
-                    crate::lab::validate(&p).and_then(|()| Trainer::new(p.dataset().build()?, p.config.clone()));
+                let built = crate::lab::validate(&p).and_then(|()| params.trainer(&p));
                 let (trainer, error) = match built {
                     Ok(t) => (Some(t), None),
                     Err(e) => (None, Some(e.to_string())),

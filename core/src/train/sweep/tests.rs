@@ -35,8 +35,8 @@ fn finish(s: &mut Sweep) -> Frame {
     panic!("the sweep did not finish");
 }
 
-fn solo_final(p: &TrainParams) -> Frame {
-    let mut t = Trainer::new(p.dataset().build().unwrap(), p.config.clone()).unwrap();
+fn solo_final(sweep: &Params, p: &TrainParams) -> Frame {
+    let mut t = sweep.trainer(p).unwrap();
     loop {
         let f = poll_ready(t.step(Budget::iterations(7))).unwrap();
         if f.done {
@@ -58,7 +58,7 @@ fn every_net_of_a_sweep_equals_its_solo_run_bit_for_bit() {
     assert_eq!(f.metric(key::SWEEP_DONE), Some(8.0));
     for net in s.nets() {
         let p = params.net_params(net.index);
-        let solo = solo_final(&p);
+        let solo = solo_final(&params, &p);
         let mine = net.frame.as_ref().expect("a finished net has its frame");
         assert_eq!(without_time(mine), without_time(&solo), "net {}: {p:?}", net.index);
         assert_eq!(mine.iteration, solo.iteration);
@@ -75,6 +75,26 @@ fn every_net_of_a_sweep_equals_its_solo_run_bit_for_bit() {
         let v = c.value.expect("every cell has a test error");
         assert!((0.0..=1.0).contains(&v), "{c:?}");
     }
+}
+
+#[test]
+fn the_hessian_is_measured_when_the_diagram_shows_it() {
+    let mut p = small();
+    p.sweep.x_values = vec![0.1];
+    p.sweep.y_values = vec![0.0];
+    p.sweep.seeds = 1;
+    let sharp = |p: &Params| {
+        let mut s = Sweep::new(p.clone(), Shard::WHOLE, &cpu()).unwrap();
+        finish(&mut s);
+        s.nets()[0].metric(key::SHARPNESS)
+    };
+    assert_eq!(sharp(&p), None, "test error needs no Hessian");
+    p.sweep.show = Show::Sharpness;
+    let l = sharp(&p).expect("sharpness shown, so measured");
+    // The solo run's final measurement of the same net.
+    let solo = solo_final(&p, &p.net_params(0));
+    assert_eq!(Some(l), solo.metric(key::SHARPNESS));
+    assert!(l > 0.0);
 }
 
 #[test]
