@@ -205,7 +205,7 @@ test('training lab: the status line says how many epochs a second the run trains
 test('training sweep: the phase diagram fills in and a cell opens its net', async () => {
   const browser = await launch();
   try {
-    const grid = 'data.kind=xor&data.n=60&config.hidden=4&config.epochs=6&sweep.x_values=0.03,0.3,300&sweep.y=l2&sweep.y_values=0,0.001&sweep.seeds=2';
+    const grid = 'train.data.kind=xor&train.data.n=60&train.config.hidden=4&train.config.epochs=6&sweep.x_values=0.03,0.3,300&sweep.y=l2&sweep.y_values=0,0.001&sweep.seeds=2';
     const { page, errors } = await openPage(browser, undefined, `${URL}#/training?v=2&tab=sweep&${grid}`);
     await page.waitForSelector('#chart-sweep');
     assert.equal(await page.locator('#tab-sweep').getAttribute('aria-selected'), 'true');

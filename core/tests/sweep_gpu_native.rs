@@ -21,12 +21,12 @@ fn gpu() -> Backend {
 /// η × batch on a 60-point xor (48 training rows: batch 10 leaves a short last batch), Adam, 2 seeds.
 fn grid(backend: BackendChoice) -> Params {
     let mut p = Params::default();
-    p.base.data.kind = DatasetKind::Xor;
-    p.base.data.n = 60;
-    p.base.config.hidden = vec![6, 4];
-    p.base.config.optimizer = Optimizer::Adam;
-    p.base.config.epochs = 8;
-    p.base.backend = backend;
+    p.train.data.kind = DatasetKind::Xor;
+    p.train.data.n = 60;
+    p.train.config.hidden = vec![6, 4];
+    p.train.config.optimizer = Optimizer::Adam;
+    p.train.config.epochs = 8;
+    p.train.backend = backend;
     p.sweep = Grid {
         x: Axis::Lr,
         x_values: vec![0.003, 0.03],
@@ -103,9 +103,9 @@ fn auto_keeps_a_software_adapter_off_and_bad_cells_are_marked_on_the_gpu() {
     // Asked for the GPU: a batch past the kernel's 256 cannot run there (marked), η = 1e3 diverges (marked),
     // the rest train.
     let mut p = grid(BackendChoice::Gpu);
-    p.base.data.n = 800;
-    p.base.config.optimizer = Optimizer::Sgd;
-    p.base.config.epochs = 3;
+    p.train.data.n = 800;
+    p.train.config.optimizer = Optimizer::Sgd;
+    p.train.config.epochs = 3;
     p.sweep.x_values = vec![0.05, 1e3];
     p.sweep.y_values = vec![10.0, 300.0];
     p.sweep.seeds = 1;

@@ -452,13 +452,13 @@ fn training_sweep_lab_sweep() {
         .run(&(grid, base), |(((x, x_values), (y, y_values), seeds, show), (kind, batch, epochs, hidden, seed))| {
             let mut p = Params::default();
             // Digits is fixed-size (1,797 × 64): too slow for a sweep case; it has its own tests.
-            p.base.data.kind = if kind == DatasetKind::Digits { DatasetKind::Xor } else { kind };
-            p.base.data.n = 40;
-            p.base.config.batch = batch;
-            p.base.config.epochs = epochs;
-            p.base.config.hidden = hidden;
-            p.base.config.seed = seed;
-            p.base.backend = regula_core::BackendChoice::Cpu;
+            p.train.data.kind = if kind == DatasetKind::Digits { DatasetKind::Xor } else { kind };
+            p.train.data.n = 40;
+            p.train.config.batch = batch;
+            p.train.config.epochs = epochs;
+            p.train.config.hidden = hidden;
+            p.train.config.seed = seed;
+            p.train.backend = regula_core::BackendChoice::Cpu;
             p.sweep = Grid { x, x_values, y, y_values, seeds, show };
             tally.cases.set(tally.cases.get() + 1);
             match Sweep::new(p, Shard::WHOLE, &regula_core::Backend::Cpu { fallback: None }) {

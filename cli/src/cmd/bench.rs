@@ -54,7 +54,10 @@ pub async fn run(m: &ArgMatches) -> Result<(), Error> {
         Some(("sketch-apply", m)) => sketch_apply(m).await,
         Some(("train-gpu", m)) => train_gpu(m).await,
         Some(("sweep", m)) => sweep(m).await,
-        _ => Err(Error::Invalid { name: "command", message: "name a benchmark: sketch-apply, train-gpu or sweep".into() }),
+        _ => Err(Error::Invalid {
+            name: "command",
+            message: "name a benchmark: sketch-apply, train-gpu or sweep".into(),
+        }),
     }
 }
 
@@ -262,28 +265,41 @@ async fn sweep(m: &ArgMatches) -> Result<(), Error> {
     let device = ctx.as_ref().map(|c| c.summary().name.clone());
     println!("sweep: {nets} nets (16 learning rates × {} seeds), every net's frame (its f64 losses) each epoch, no Hessian; {solo_n} solo runs timed; GPU: {}", nets / 16, device.clone().unwrap_or_else(|| "none".into()));
     if ctx.as_ref().is_some_and(|c| c.summary().is_software()) {
-        println!("(a software adapter: the GPU figures show correctness and the ratio to solo runs, not a GPU's speed)");
+        println!(
+            "(a software adapter: the GPU figures show correctness and the ratio to solo runs, not a GPU's speed)"
+        );
     }
     let mut rows = Vec::new();
     for digits in [false, true] {
         let mut p = Params::default();
-        p.base.config.hessian_every = 0;
+        p.train.config.hessian_every = 0;
         if digits {
-            p.base.data.kind = DatasetKind::Digits;
-            p.base.config.hidden = vec![32];
-            p.base.config.loss = Loss::Xent;
-            p.base.config.optimizer = Optimizer::Adam;
-            p.base.config.batch = 32;
-            p.base.config.epochs = (epochs / 10).max(1);
+            p.train.data.kind = DatasetKind::Digits;
+            p.train.config.hidden = vec![32];
+            p.train.config.loss = Loss::Xent;
+            p.train.config.optimizer = Optimizer::Adam;
+            p.train.config.batch = 32;
+            p.train.config.epochs = (epochs / 10).max(1);
         } else {
-            p.base.config.hidden = vec![8, 8];
-            p.base.config.batch = 10;
-            p.base.config.epochs = epochs;
+            p.train.config.hidden = vec![8, 8];
+            p.train.config.batch = 10;
+            p.train.config.epochs = epochs;
         }
-        let lrs: Vec<f64> = if digits { (0..16).map(|k| 1e-4 * 1.5f64.powi(k)).collect() } else { (0..16).map(|k| 0.01 * 1.3f64.powi(k)).collect() };
-        p.sweep = Grid { x: Axis::Lr, x_values: lrs, y: Axis::Seed, y_values: (0..nets / 16).map(|s| s as f64).collect(), seeds: 1, show: Show::TrainLoss };
+        let lrs: Vec<f64> = if digits {
+            (0..16).map(|k| 1e-4 * 1.5f64.powi(k)).collect()
+        } else {
+            (0..16).map(|k| 0.01 * 1.3f64.powi(k)).collect()
+        };
+        p.sweep = Grid {
+            x: Axis::Lr,
+            x_values: lrs,
+            y: Axis::Seed,
+            y_values: (0..nets / 16).map(|s| s as f64).collect(),
+            seeds: 1,
+            show: Show::TrainLoss,
+        };
         let name = if digits { "64-32-10 digits, B = 32, Adam" } else { "2-8-8-1 spiral, B = 10, SGD" };
-        p.base.backend = BackendChoice::Cpu;
+        p.train.backend = BackendChoice::Cpu;
         let (steps, cpu_s) = sweep_to_end(&mut Sweep::new(p.clone(), Shard::WHOLE, &backend)?).await?;
         let cpu_rate = steps as f64 / cpu_s;
         // Solo runs: the first `solo_n` nets, one after another.
@@ -302,9 +318,10 @@ async fn sweep(m: &ArgMatches) -> Result<(), Error> {
         let solo_rate = solo.0 as f64 / solo.1.max(1e-9);
         println!("{name}: {steps} net-steps");
         println!("  cpu sweep   {cpu_rate:>12.0} net-steps/s ({} threads)   solo cpu runs {solo_rate:>12.0} → sweep {:.2}× solo", regula_core::cpu::pool::threads(), cpu_rate / solo_rate);
-        let mut row = json!({"net": name, "nets": nets, "net_steps": steps, "cpu_sweep": cpu_rate, "cpu_solo": solo_rate});
+        let mut row =
+            json!({"net": name, "nets": nets, "net_steps": steps, "cpu_sweep": cpu_rate, "cpu_solo": solo_rate});
         if ctx.is_some() {
-            p.base.backend = BackendChoice::Gpu;
+            p.train.backend = BackendChoice::Gpu;
             let (steps_g, gpu_s) = sweep_to_end(&mut Sweep::new(p.clone(), Shard::WHOLE, &backend)?).await?;
             let gpu_rate = steps_g as f64 / gpu_s;
             let solo_gpu_rate = solo_gpu.0 as f64 / solo_gpu.1.max(1e-9);

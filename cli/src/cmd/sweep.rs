@@ -69,7 +69,7 @@ async fn train(m: &ArgMatches) -> Result<(), Error> {
     let params: Params = kit::params_with(m, grid_flags(m)?)?;
     let shard = m.get_one::<String>("shard").map(|s| Shard::parse(s)).transpose()?.unwrap_or(Shard::WHOLE);
     let out = Out::of(m);
-    let device = if params.base.backend == BackendChoice::Cpu {
+    let device = if params.train.backend == BackendChoice::Cpu {
         Backend::Cpu { fallback: None }
     } else {
         Backend::acquire(BackendChoice::Auto).await?
@@ -88,7 +88,7 @@ async fn train(m: &ArgMatches) -> Result<(), Error> {
         } else {
             format!(" (shard {}/{}: {n} nets)", shard.index, shard.count)
         },
-        params.base.config.epochs,
+        params.train.config.epochs,
         sweep.placement()
     );
     let bar = kit::progress(n as u64, "nets");

@@ -5,7 +5,7 @@
 use serde_json::Value;
 
 use super::value::{self, shell_word};
-use super::{validate, Kind, Lab};
+use super::{validate, Def, Kind, Lab};
 use crate::error::{Error, Result};
 
 /// `regula <command> --flag value …` with every field written (so the line stays right if a default
@@ -13,10 +13,14 @@ use crate::error::{Error, Result};
 /// on and `--flag false` when off; an optional group that is off is written `--group false`, without its
 /// fields.
 pub fn line<L: Lab>(params: &L, extra: &[(&str, String)]) -> String {
-    let form = serde_json::to_value(params).unwrap_or(Value::Null);
-    let mut s = format!("regula {}", L::DEF.command);
-    for f in L::DEF.fields {
-        let Some(v) = value::get(&form, f.path) else { continue }; // inside a group that is off
+    line_form(L::DEF, &serde_json::to_value(params).unwrap_or(Value::Null), extra)
+}
+
+/// [`line`] on the serde form (untyped: one copy for every lab).
+fn line_form(def: &Def, form: &Value, extra: &[(&str, String)]) -> String {
+    let mut s = format!("regula {}", def.command);
+    for f in def.fields {
+        let Some(v) = value::get(form, f.path) else { continue }; // inside a group that is off
         s.push_str(" --");
         s.push_str(&f.flag());
         let text = value::write(f, v);
@@ -45,20 +49,26 @@ pub fn parse<L: Lab>(given: &[(String, Option<String>)]) -> Result<L> {
 pub fn parse_over<L: Lab>(base: &L, given: &[(String, Option<String>)]) -> Result<L> {
     let mut form =
         serde_json::to_value(base).map_err(|e| Error::Invalid { name: "parameters", message: e.to_string() })?;
-    let mut ordered: Vec<_> = given.iter().collect();
-    // A group's own switch before the fields inside it (their paths are longer).
-    ordered.sort_by_key(|(flag, _)| L::DEF.by_flag(flag).map_or(0, |f| f.path.matches('.').count()));
-    for (flag, text) in ordered {
-        let f = L::DEF.by_flag(flag).ok_or_else(|| Error::Invalid {
-            name: "flag",
-            message: format!("`--{}` is not a flag of `regula {}`", value::shorten(flag), L::DEF.command),
-        })?;
-        super::set_in::<L>(&mut form, f, text.as_deref().unwrap_or(""))?;
-    }
+    apply_flags(L::DEF, &mut form, given)?;
     let params: L =
         serde_json::from_value(form).map_err(|e| Error::Invalid { name: "parameters", message: e.to_string() })?;
     validate::<L>(&params)?;
     Ok(params)
+}
+
+/// The flags set into the serde form, groups before their fields (untyped: one copy for every lab).
+fn apply_flags(def: &Def, form: &mut Value, given: &[(String, Option<String>)]) -> Result<()> {
+    let mut ordered: Vec<_> = given.iter().collect();
+    // A group's own switch before the fields inside it (their paths are longer).
+    ordered.sort_by_key(|(flag, _)| def.by_flag(flag).map_or(0, |f| f.path.matches('.').count()));
+    for (flag, text) in ordered {
+        let f = def.by_flag(flag).ok_or_else(|| Error::Invalid {
+            name: "flag",
+            message: format!("`--{}` is not a flag of `regula {}`", value::shorten(flag), def.command),
+        })?;
+        super::set_in(def, form, f, text.as_deref().unwrap_or(""))?;
+    }
+    Ok(())
 }
 
 /// The words of a headless line as a POSIX shell splits them (single quotes only: the line quotes with

@@ -15,7 +15,7 @@
 use serde_json::Value;
 
 use super::value::{self, shorten};
-use super::{validate, Lab};
+use super::{validate, Def, Lab};
 
 /// The link format's version (`v=2`). Version 1 (before the lab kit) is read through each lab's renames.
 pub const VERSION: u32 = 2;
@@ -43,13 +43,18 @@ pub struct Decoded<T> {
 pub fn encode<L: Lab>(params: &L) -> String {
     let now = serde_json::to_value(params).unwrap_or(Value::Null);
     let base = serde_json::to_value(L::default()).unwrap_or(Value::Null);
+    encode_form(L::DEF, &now, &base)
+}
+
+/// [`encode`] on serde forms (untyped: one copy for every lab).
+fn encode_form(def: &Def, now: &Value, base: &Value) -> String {
     let mut parts = vec![format!("v={VERSION}")];
-    if let Some(t) = L::DEF.tab {
+    if let Some(t) = def.tab {
         parts.push(format!("tab={}", escape(t)));
     }
-    for f in L::DEF.fields {
-        let v = value::get(&now, f.path);
-        if v.is_some() && v != value::get(&base, f.path) {
+    for f in def.fields {
+        let v = value::get(now, f.path);
+        if v.is_some() && v != value::get(base, f.path) {
             parts.push(format!("{}={}", escape(f.path), escape(&value::write(f, v.unwrap_or(&Value::Null)))));
         }
     }
@@ -71,6 +76,24 @@ pub fn reserved(query: &str) -> (Option<String>, bool) {
 
 /// Reads `query` over the lab's defaults.
 pub fn decode<L: Lab>(query: &str) -> Decoded<L> {
+    let default = serde_json::to_value(L::default()).unwrap_or(Value::Null);
+    let accept = |form: &Value| -> crate::error::Result<()> {
+        let p: L = serde_json::from_value(form.clone())
+            .map_err(|e| crate::error::Error::Invalid { name: "parameters", message: e.to_string() })?;
+        validate::<L>(&p)
+    };
+    let d = decode_form(L::DEF, default, query, &accept);
+    Decoded { value: serde_json::from_value(d.value).unwrap_or_default(), tab: d.tab, run: d.run, notices: d.notices }
+}
+
+/// [`decode`] on serde forms (untyped: one copy for every lab); `accept` says whether a form is a valid
+/// parameter set of the lab.
+fn decode_form(
+    def: &Def,
+    default: Value,
+    query: &str,
+    accept: &dyn Fn(&Value) -> crate::error::Result<()>,
+) -> Decoded<Value> {
     let mut notices = Vec::new();
     let (mut tab, mut run, mut version) = (None, false, VERSION);
     let query = if query.len() > MAX_LEN {
@@ -101,24 +124,21 @@ pub fn decode<L: Lab>(query: &str) -> Decoded<L> {
     }
     // Renamed keys: a link written in version `version` uses every name that was current then.
     for (key, _) in &mut pairs {
-        if let Some(&(_, _, new)) =
-            L::DEF.renamed.iter().find(|&&(last, old, _)| version <= last && old == key.as_str())
-        {
+        if let Some(&(_, _, new)) = def.renamed.iter().find(|&&(last, old, _)| version <= last && old == key.as_str()) {
             *key = new.to_owned();
         }
     }
-    let default = L::default();
     // All at once first (fields checked against each other as a whole); key by key if that fails, so one
     // bad key keeps only its own default.
-    let mut form = serde_json::to_value(&default).unwrap_or(Value::Null);
+    let mut form = default.clone();
     let mut all_applied = true;
     for (key, text) in &pairs {
-        match L::DEF.field(key) {
+        match def.field(key) {
             None => {
                 notices.push(format!("unknown parameter `{}` in the link: ignored", shorten(key)));
             }
             Some(f) => {
-                if let Err(e) = super::set_in::<L>(&mut form, f, text) {
+                if let Err(e) = super::set_in(def, &mut form, f, text) {
                     notices.push(format!(
                         "`{}` = `{}` is not a valid value ({e}): the default was kept",
                         shorten(key),
@@ -129,26 +149,25 @@ pub fn decode<L: Lab>(query: &str) -> Decoded<L> {
             }
         }
     }
-    let whole = serde_json::from_value::<L>(form).ok().filter(|p| validate::<L>(p).is_ok());
-    let value = match whole {
-        Some(p) if all_applied => p,
-        _ => {
-            // Key by key over the defaults: each kept only if the set stays valid.
-            notices.retain(|n| !n.contains("is not a valid value"));
-            let mut value = default;
-            for (key, text) in &pairs {
-                let Some(f) = L::DEF.field(key) else { continue };
-                match super::set::<L>(&value, f, text).and_then(|p| validate::<L>(&p).map(|()| p)) {
-                    Ok(p) => value = p,
-                    Err(e) => notices.push(format!(
-                        "`{}` = `{}` was refused ({e}): the default was kept",
-                        shorten(key),
-                        shorten(text)
-                    )),
-                }
+    let value = if all_applied && accept(&form).is_ok() {
+        form
+    } else {
+        // Key by key over the defaults: each kept only if the set stays valid.
+        notices.retain(|n| !n.contains("is not a valid value"));
+        let mut value = default;
+        for (key, text) in &pairs {
+            let Some(f) = def.field(key) else { continue };
+            let mut next = value.clone();
+            match super::set_in(def, &mut next, f, text).and_then(|()| accept(&next)) {
+                Ok(()) => value = next,
+                Err(e) => notices.push(format!(
+                    "`{}` = `{}` was refused ({e}): the default was kept",
+                    shorten(key),
+                    shorten(text)
+                )),
             }
-            value
         }
+        value
     };
     Decoded { value, tab, run, notices }
 }

@@ -232,12 +232,19 @@ pub trait Lab: Serialize + DeserializeOwned + Clone + PartialEq + std::fmt::Debu
 pub fn validate<L: Lab>(params: &L) -> Result<()> {
     let form =
         serde_json::to_value(params).map_err(|e| Error::Invalid { name: "parameters", message: e.to_string() })?;
-    for f in L::DEF.fields {
-        if let Some(v) = value::get(&form, f.path) {
+    check_ranges(L::DEF, &form)?;
+    params.check()
+}
+
+/// Every field of `def` present in `form` within its declared range (the part of [`validate`] that needs no
+/// types: one copy for every lab).
+pub(crate) fn check_ranges(def: &Def, form: &Value) -> Result<()> {
+    for f in def.fields {
+        if let Some(v) = value::get(form, f.path) {
             value::check(f, v)?;
         }
     }
-    params.check()
+    Ok(())
 }
 
 /// `params` with `text` (as in a link, on the command line or in a panel's field) set at `field`, not yet
@@ -246,13 +253,13 @@ pub fn validate<L: Lab>(params: &L) -> Result<()> {
 pub fn set<L: Lab>(params: &L, field: &Field, text: &str) -> Result<L> {
     let mut form =
         serde_json::to_value(params).map_err(|e| Error::Invalid { name: "parameters", message: e.to_string() })?;
-    set_in::<L>(&mut form, field, text)?;
+    set_in(L::DEF, &mut form, field, text)?;
     serde_json::from_value(form).map_err(|e| Error::Invalid { name: leak(field.flag()), message: e.to_string() })
 }
 
-/// [`set`] on the serde form.
-pub(crate) fn set_in<L: Lab>(form: &mut Value, field: &Field, text: &str) -> Result<()> {
-    for g in L::DEF.fields {
+/// [`set`] on the serde form of a lab declared by `def` (untyped: one copy for every lab).
+pub(crate) fn set_in(def: &Def, form: &mut Value, field: &Field, text: &str) -> Result<()> {
+    for g in def.fields {
         if let (Kind::Group(default), true) = (g.kind, field.path.starts_with(&format!("{}.", g.path))) {
             if value::get(form, g.path).is_none_or(Value::is_null) {
                 value::set(form, g.path, default())?;

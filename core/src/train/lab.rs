@@ -58,51 +58,51 @@ pub(crate) fn elr_default() -> serde_json::Value {
     serde_json::to_value(Elr::default()).unwrap_or_default()
 }
 
-/// The training lab's fields, then `$extra` (a sweep's): one list for the single run and the sweep, whose
-/// parameters are the training lab's (serde-flattened) plus its grid.
+/// The training lab's fields with `$prefix` before each path, then `$extra`: one list for the single run
+/// (no prefix) and the sweep (whose parameters hold a single run's under `train.`, then its grid).
 macro_rules! train_fields {
-    ($($extra:expr),* $(,)?) => {
+    ($prefix:literal $(, $extra:expr)* $(,)?) => {
         &[
-            field("data.kind", "dataset", "Playground's circle, xor, gauss, spiral; plane and multigauss (regression); a teacher net; 8×8 digits; a 4-class mixture.")
+            field(concat!($prefix, "data.kind"), "dataset", "Playground's circle, xor, gauss, spiral; plane and multigauss (regression); a teacher net; 8×8 digits; a 4-class mixture.")
                 .choice(DatasetKind::NAMES)
                 .flag_name("dataset"),
-            field("data.n", "points", "How many points are drawn (digits: all 1,797).").int(4, 100_000),
-            field("data.noise", "noise", "Coordinate noise (classification) or target noise (regression), a standard deviation.").real(0.0, 10.0),
-            field("data.train_ratio", "train ratio", "The share of points used for training; the rest is the test set.").real(1e-6, 1.0),
-            field("data.label_noise", "label noise", "The share of training labels flipped to another class.").real(0.0, 1.0),
-            field("data.label_noise_kind", "label noise kind", "Which wrong class a flipped label takes: symmetric (any other) or asymmetric (c → c + 1).").choice(NoiseKind::NAMES),
-            field("data.features", "features", "Inputs computed from (x, y): x, y, x², y², xy, sin x, sin y (2-D sets).").set_of(Feature::NAMES, true),
-            field("config.hidden", "hidden layers", "Widths of the hidden layers, e.g. 8,8 (none: a linear model).").ints_or_none(1, 4096),
-            field("config.activation", "activation", "The hidden layers' nonlinearity.").choice(Activation::NAMES),
-            field("config.layer_activations", "per-layer activations", "One activation per hidden layer, overriding the activation (empty: all the same).")
+            field(concat!($prefix, "data.n"), "points", "How many points are drawn (digits: all 1,797).").int(4, 100_000),
+            field(concat!($prefix, "data.noise"), "noise", "Coordinate noise (classification) or target noise (regression), a standard deviation.").real(0.0, 10.0),
+            field(concat!($prefix, "data.train_ratio"), "train ratio", "The share of points used for training; the rest is the test set.").real(1e-6, 1.0),
+            field(concat!($prefix, "data.label_noise"), "label noise", "The share of training labels flipped to another class.").real(0.0, 1.0),
+            field(concat!($prefix, "data.label_noise_kind"), "label noise kind", "Which wrong class a flipped label takes: symmetric (any other) or asymmetric (c → c + 1).").choice(NoiseKind::NAMES),
+            field(concat!($prefix, "data.features"), "features", "Inputs computed from (x, y): x, y, x², y², xy, sin x, sin y (2-D sets).").set_of(Feature::NAMES, true),
+            field(concat!($prefix, "config.hidden"), "hidden layers", "Widths of the hidden layers, e.g. 8,8 (none: a linear model).").ints_or_none(1, 4096),
+            field(concat!($prefix, "config.activation"), "activation", "The hidden layers' nonlinearity.").choice(Activation::NAMES),
+            field(concat!($prefix, "config.layer_activations"), "per-layer activations", "One activation per hidden layer, overriding the activation (empty: all the same).")
                 .words(Activation::NAMES, true),
-            field("config.loss", "loss", "½·mean squared error, or softmax cross-entropy (classes).").choice(Loss::NAMES),
-            field("config.optimizer", "optimizer", "SGD, SGD with momentum, or Adam.").choice(Optimizer::NAMES),
-            field("config.lr", "learning rate η", "The step size; gradient descent is stable while the sharpness stays below 2/η.").log(1e-6, 1e3),
-            field("config.momentum", "momentum β", "The momentum optimizer's β.").real(0.0, 0.999_999),
-            field("config.schedule", "schedule", "Constant η, step decay, or cosine decay.").choice(Schedule::NAMES),
-            field("config.batch", "batch", "Mini-batch size (0: the full training set, gradient descent).").int(0, 1_000_000),
-            field("config.epochs", "epochs", "Passes over the training data.").int(1, 10_000_000),
-            field("config.reg", "regularization", "An L1 or L2 penalty on the weights.").choice(Regularization::NAMES),
-            field("config.reg_rate", "regularization rate", "The penalty's strength.").real(0.0, 1e6),
-            field("config.label_smoothing", "label smoothing α", "Targets (1 − α)·y + α/K.").real(0.0, 0.999_999),
-            field("config.hessian_every", "Hessian every", "Measure sharpness and trace every so many steps (0: only at the end).").int(0, 1_000_000_000),
-            field("config.elr", "early-learning regularization", "ELR (Liu et al. 2020) on top of cross-entropy: λ·log(1 − ⟨p, t⟩), t a running average of the predictions; CPU only.")
+            field(concat!($prefix, "config.loss"), "loss", "½·mean squared error, or softmax cross-entropy (classes).").choice(Loss::NAMES),
+            field(concat!($prefix, "config.optimizer"), "optimizer", "SGD, SGD with momentum, or Adam.").choice(Optimizer::NAMES),
+            field(concat!($prefix, "config.lr"), "learning rate η", "The step size; gradient descent is stable while the sharpness stays below 2/η.").log(1e-6, 1e3),
+            field(concat!($prefix, "config.momentum"), "momentum β", "The momentum optimizer's β.").real(0.0, 0.999_999),
+            field(concat!($prefix, "config.schedule"), "schedule", "Constant η, step decay, or cosine decay.").choice(Schedule::NAMES),
+            field(concat!($prefix, "config.batch"), "batch", "Mini-batch size (0: the full training set, gradient descent).").int(0, 1_000_000),
+            field(concat!($prefix, "config.epochs"), "epochs", "Passes over the training data.").int(1, 10_000_000),
+            field(concat!($prefix, "config.reg"), "regularization", "An L1 or L2 penalty on the weights.").choice(Regularization::NAMES),
+            field(concat!($prefix, "config.reg_rate"), "regularization rate", "The penalty's strength.").real(0.0, 1e6),
+            field(concat!($prefix, "config.label_smoothing"), "label smoothing α", "Targets (1 − α)·y + α/K.").real(0.0, 0.999_999),
+            field(concat!($prefix, "config.hessian_every"), "Hessian every", "Measure sharpness and trace every so many steps (0: only at the end).").int(0, 1_000_000_000),
+            field(concat!($prefix, "config.elr"), "early-learning regularization", "ELR (Liu et al. 2020) on top of cross-entropy: λ·log(1 − ⟨p, t⟩), t a running average of the predictions; CPU only.")
                 .group(elr_default),
-            field("config.elr.beta", "ELR β", "Momentum of ELR's running targets.").real(0.0, 0.999_999).flag_name("elr-beta"),
-            field("config.elr.lambda", "ELR λ", "Weight of ELR's penalty.").real(0.0, 1e6).flag_name("elr-lambda"),
-            field("config.init", "initialization", "How the initial weights are drawn: lecun W ~ N(0, 1/fan_in), b = 0; pytorch W, b ~ U(±1/√fan_in) (Cohen et al.'s setting); playground W ~ U(±0.5), b = 0.1.")
+            field(concat!($prefix, "config.elr.beta"), "ELR β", "Momentum of ELR's running targets.").real(0.0, 0.999_999).flag_name("elr-beta"),
+            field(concat!($prefix, "config.elr.lambda"), "ELR λ", "Weight of ELR's penalty.").real(0.0, 1e6).flag_name("elr-lambda"),
+            field(concat!($prefix, "config.init"), "initialization", "How the initial weights are drawn: lecun W ~ N(0, 1/fan_in), b = 0; pytorch W, b ~ U(±1/√fan_in) (Cohen et al.'s setting); playground W ~ U(±0.5), b = 0.1.")
                 .choice(Init::NAMES),
-            field("config.seed", "seed", "Draws the data, the initial weights and the batch order."),
-            field("backend", "backend", "auto: a hardware GPU (f32) when there is one and it holds the net (beside a software adapter the CPU, faster there); gpu: any adapter; cpu: f64.").choice(BackendChoice::NAMES),
-            field("gpu_kernel", "GPU kernel", "auto (one workgroup per epoch for tiny nets, else tiled), one-workgroup, or tiled.").choice(GpuKernel::NAMES),
+            field(concat!($prefix, "config.seed"), "seed", "Draws the data, the initial weights and the batch order."),
+            field(concat!($prefix, "backend"), "backend", "auto: a hardware GPU (f32) when there is one and it holds the net (beside a software adapter the CPU, faster there); gpu: any adapter; cpu: f64.").choice(BackendChoice::NAMES),
+            field(concat!($prefix, "gpu_kernel"), "GPU kernel", "auto (one workgroup per epoch for tiny nets, else tiled), one-workgroup, or tiled.").choice(GpuKernel::NAMES),
             $($extra),*
         ]
     };
 }
 pub(crate) use train_fields;
 
-const FIELDS: &[Field] = train_fields!();
+const FIELDS: &[Field] = train_fields!("");
 
 impl Lab for Params {
     const DEF: &'static Def = &Def {

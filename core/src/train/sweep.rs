@@ -106,12 +106,12 @@ pub struct Grid {
     pub show: Show,
 }
 
-/// A sweep's parameters: the training lab's (the base every net starts from, flattened, so a sweep's link
-/// reads like a single run's) and the grid.
+/// A sweep's parameters: the training lab's under `train` (the train every net starts from; the same CLI
+/// flags as `regula train`) and the grid. (Nested, not serde-flattened: flattening instantiated every
+/// training type's deserializer a second time, ~90 kB of the page.)
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Params {
-    #[serde(flatten)]
-    pub base: TrainParams,
+    pub train: TrainParams,
     pub sweep: Grid,
 }
 
@@ -119,11 +119,11 @@ impl Default for Params {
     /// η × width on Playground's spiral (2 seeds a cell): too small a net underfits at every η, too large
     /// an η diverges at every width.
     fn default() -> Self {
-        let mut base = TrainParams::default();
-        base.config.hessian_every = 0;
-        base.config.epochs = 200;
+        let mut train = TrainParams::default();
+        train.config.hessian_every = 0;
+        train.config.epochs = 200;
         Self {
-            base,
+            train,
             sweep: Grid {
                 x: Axis::Lr,
                 x_values: vec![0.01, 0.03, 0.1, 0.3, 1.0, 3.0],
@@ -142,6 +142,7 @@ pub const MAX_NETS: usize = 4096;
 pub const MAX_BYTES: usize = 512 << 20;
 
 const SWEEP_FIELDS: &[Field] = train_fields!(
+    "train.",
     field("sweep.x", "x axis", "The hyperparameter across the phase diagram.").choice(Axis::NAMES),
     field(
         "sweep.x_values",
@@ -174,30 +175,30 @@ impl Lab for Params {
                 name: "eos-lr-seed",
                 title: "Edge of stability: η × seed (PyTorch init)",
                 source: "Cohen et al. 2021: 2-32-32-1 tanh, 200-point spiral, full-batch GD on ½·MSE, their initialization; λmax/(2/η) → 1 where training settles, divergence where the initial sharpness is far above 2/η",
-                query: "data.train_ratio=1&config.hidden=32,32&config.batch=0&config.epochs=1000&config.init=pytorch&sweep.x=lr&sweep.x_values=0.05,0.1,0.2,0.5,1&sweep.y=seed&sweep.y_values=0,1,2,3,4,5,6,7&sweep.seeds=1&sweep.show=sharpness",
+                query: "train.data.train_ratio=1&train.config.hidden=32,32&train.config.batch=0&train.config.epochs=1000&train.config.init=pytorch&sweep.x=lr&sweep.x_values=0.05,0.1,0.2,0.5,1&sweep.y=seed&sweep.y_values=0,1,2,3,4,5,6,7&sweep.seeds=1&sweep.show=sharpness",
             },
             Preset {
                 name: "eos-lr-init",
                 title: "Edge of stability: η × initialization",
                 source: "the same over the three initializations (y: 0 lecun, 1 pytorch, 2 playground), 4 seeds a cell",
-                query: "data.train_ratio=1&config.hidden=32,32&config.batch=0&config.epochs=1000&sweep.x=lr&sweep.x_values=0.05,0.1,0.2,0.5,1&sweep.y=init&sweep.y_values=0,1,2&sweep.seeds=4&sweep.show=sharpness",
+                query: "train.data.train_ratio=1&train.config.hidden=32,32&train.config.batch=0&train.config.epochs=1000&sweep.x=lr&sweep.x_values=0.05,0.1,0.2,0.5,1&sweep.y=init&sweep.y_values=0,1,2&sweep.seeds=4&sweep.show=sharpness",
             },
             Preset {
                 name: "batch-lr",
                 title: "Mini-batch bound: batch × η",
                 source: "Wu & Su 2023: SGD settles where tr(H)/B + (1 − 1/B)·λmax ≤ 2/η — the cell shows that quantity over 2/η (≤ 1 where stable)",
-                query: "data.train_ratio=1&config.hidden=32,32&config.epochs=200&sweep.x=lr&sweep.x_values=0.02,0.05,0.1,0.2,0.5&sweep.y=batch&sweep.y_values=5,10,20,50,0&sweep.seeds=1&sweep.show=batch-bound",
+                query: "train.data.train_ratio=1&train.config.hidden=32,32&train.config.epochs=200&sweep.x=lr&sweep.x_values=0.02,0.05,0.1,0.2,0.5&sweep.y=batch&sweep.y_values=5,10,20,50,0&sweep.seeds=1&sweep.show=batch-bound",
             },
             Preset {
                 name: "l2-width-noisy",
                 title: "L2 × width on noisy labels",
                 source: "double descent in width with 20 % flipped labels, and L2 damping its peak (Nakkiran et al. 2020's setting, toy-sized: ours)",
-                query: "data.kind=gauss&data.n=300&data.noise=0.3&data.train_ratio=0.5&data.label_noise=0.2&config.epochs=300&config.reg=l2&sweep.x=width&sweep.x_values=1,2,4,8,16,32,64&sweep.y=l2&sweep.y_values=0,0.0001,0.001,0.01&sweep.seeds=2",
+                query: "train.data.kind=gauss&train.data.n=300&train.data.noise=0.3&train.data.train_ratio=0.5&train.data.label_noise=0.2&train.config.epochs=300&train.config.reg=l2&sweep.x=width&sweep.x_values=1,2,4,8,16,32,64&sweep.y=l2&sweep.y_values=0,0.0001,0.001,0.01&sweep.seeds=2",
             },
         ],
     };
 
-    /// The grid's values suit their axes, the grid fits, and the base run is valid.
+    /// The grid's values suit their axes, the grid fits, and the train run is valid.
     fn check(&self) -> Result<()> {
         let g = &self.sweep;
         if g.x == Axis::None {
@@ -224,12 +225,12 @@ impl Lab for Params {
                 format!("{nets} nets: a sweep holds at most {MAX_NETS} (split it with --shard)"),
             ));
         }
-        self.base.check()?;
+        self.train.check()?;
         // Every cell's own parameters (a batch larger than the training set, a width the GPU limit…) are
         // checked as each net starts: a bad cell is marked, the others run.
-        let data = self.base.dataset().build()?;
+        let data = self.train.dataset().build()?;
         let arch = self.net_params(0).config.architecture(&data)?;
-        let per_net = net_bytes(data.x.len() + 3 * data.rows() * data.outputs(self.base.config.loss), arch.params());
+        let per_net = net_bytes(data.x.len() + 3 * data.rows() * data.outputs(self.train.config.loss), arch.params());
         if per_net.saturating_mul(nets) > MAX_BYTES {
             return Err(invalid(
                 "seeds",
@@ -321,11 +322,11 @@ impl Params {
     }
 
     /// True when the nets measure the Hessian (λmax and the trace) at their end: the shown measure needs
-    /// it, or the base measures it along the way (`hessian every` > 0). Otherwise that measurement — power
+    /// it, or the train measures it along the way (`hessian every` > 0). Otherwise that measurement — power
     /// iteration and Hutchinson over the training set, often more work than a short run's training — is
     /// skipped, and the nets' records carry no sharpness.
     pub fn measures_hessian(&self) -> bool {
-        matches!(self.sweep.show, Show::Sharpness | Show::BatchBound) || self.base.config.hessian_every > 0
+        matches!(self.sweep.show, Show::Sharpness | Show::BatchBound) || self.train.config.hessian_every > 0
     }
 
     /// The trainer of a net with parameters `p` (one of [`Params::net_params`]), as the sweep builds it.
@@ -334,11 +335,11 @@ impl Params {
         Ok(if self.measures_hessian() { t } else { t.without_final_hessian() })
     }
 
-    /// Net `k`'s own parameters: the base with its cell's values and its seed — a single run's parameters,
+    /// Net `k`'s own parameters: the train with its cell's values and its seed — a single run's parameters,
     /// whose link opens that net on the training page.
     pub fn net_params(&self, k: usize) -> TrainParams {
         let (ix, iy, s) = self.place(k);
-        let mut p = self.base.clone();
+        let mut p = self.train.clone();
         p.config.seed = p.config.seed.wrapping_add(s as u64);
         apply(&mut p, self.sweep.x, self.sweep.x_values.get(ix).copied().unwrap_or(0.0));
         if self.sweep.y != Axis::None {
@@ -588,7 +589,7 @@ impl Sweep {
             .collect();
         let unfit: Vec<(usize, String)> =
             nets.iter().enumerate().filter_map(|(k, n)| Some((k, gpu::unfit(n.trainer.as_ref()?)?))).collect();
-        let (gpu, placement) = match (params.base.backend, device) {
+        let (gpu, placement) = match (params.train.backend, device) {
             (BackendChoice::Cpu, _) => (None, "CPU, f64".to_owned()),
             (BackendChoice::Gpu, Backend::Cpu { fallback }) => {
                 return Err(invalid(
@@ -618,7 +619,7 @@ impl Sweep {
                 (Some(g), "GPU, f32: one workgroup per net, all nets in one dispatch".to_owned())
             }
         };
-        let chunk = (params.base.config.epochs as u64).div_ceil(50).max(1);
+        let chunk = (params.train.config.epochs as u64).div_ceil(50).max(1);
         Ok(Self { params, nets, chunk, cursor: 0, updates: 0, train_ms: 0.0, elapsed_ms: 0.0, placement, gpu })
     }
 

@@ -9,11 +9,11 @@ fn cpu() -> Backend {
 /// A small, quick sweep: η × L2 on a 60-point xor, 2 seeds a cell.
 fn small() -> Params {
     let mut p = Params::default();
-    p.base.data.kind = DatasetKind::Xor;
-    p.base.data.n = 60;
-    p.base.config.hidden = vec![4];
-    p.base.config.epochs = 12;
-    p.base.config.batch = 8;
+    p.train.data.kind = DatasetKind::Xor;
+    p.train.data.n = 60;
+    p.train.config.hidden = vec![4];
+    p.train.config.epochs = 12;
+    p.train.config.batch = 8;
     p.sweep = Grid {
         x: Axis::Lr,
         x_values: vec![0.05, 0.3],
@@ -184,14 +184,14 @@ fn bad_grids_are_refused_with_their_reason() {
     refuse(&p, "must be > 0");
     // Over the memory budget: digits nets, 64 seeds over 8 × 8 cells; the message says how many fit.
     let mut p = small();
-    p.base.data.kind = DatasetKind::Digits;
-    p.base.config.loss = Loss::Xent;
+    p.train.data.kind = DatasetKind::Digits;
+    p.train.config.loss = Loss::Xent;
     p.sweep.x_values = (1..=8).map(|k| k as f64 * 0.01).collect();
     p.sweep.y_values = (0..8).map(|k| k as f64 * 1e-4).collect();
     p.sweep.seeds = 64;
     refuse(&p, "at most");
     let mut p = small();
-    p.base.backend = BackendChoice::Gpu;
+    p.train.backend = BackendChoice::Gpu;
     refuse(&p, "there is none");
 }
 
@@ -226,7 +226,7 @@ fn a_sweep_link_reads_like_a_training_link_and_round_trips() {
     let p = small();
     let link = crate::lab::link::encode(&p);
     assert!(link.contains("config.lr=") || link.contains("sweep.x_values="), "{link}");
-    assert!(link.contains("tab=sweep") && link.contains("data.kind=xor"), "{link}");
+    assert!(link.contains("tab=sweep") && link.contains("train.data.kind=xor"), "{link}");
     let d = crate::lab::link::decode::<Params>(&link);
     assert!(d.notices.is_empty(), "{:?}", d.notices);
     assert_eq!(d.value, p);
