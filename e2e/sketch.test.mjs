@@ -23,7 +23,20 @@ test('sketching lab: sketch-and-solve live on WebGPU, then sketch-and-preconditi
     await page.click('nav.labs a[href="#/sketching"]');
     await page.waitForSelector('#chart-eps2');
     const empty = await canvasData(page, 'chart-epsinf');
-    // SwiftShader is a software adapter: `auto` would run the CPU path beside it (faster here); ask for WebGPU.
+    // SwiftShader is a software adapter: `auto` runs the CPU path beside it (faster here), a dense sketch a
+    // few rows per frame — at the default size (4096 × 32, m up to 1024) the page keeps drawing frames while
+    // a Gaussian trial is applied.
+    await page.click('#run');
+    await page.waitForFunction(() => /trials on CPU, f64; software GPU, the CPU is faster/.test(document.querySelector('#status')?.textContent), null, { timeout: 30_000 });
+    const frames = await page.evaluate(() => new Promise((done) => {
+      let n = 0;
+      const t0 = performance.now();
+      const tick = () => { n++; if (performance.now() - t0 < 1000) requestAnimationFrame(tick); else done(n); };
+      requestAnimationFrame(tick);
+    }));
+    assert.ok(frames >= 20, `${frames} frames in a second while the CPU trials run`);
+    await page.click('#pause');
+    // Then ask for WebGPU.
     await page.selectOption('#backend', 'gpu');
     await setField(page, 'n', '1024');
     await setField(page, 'd', '8');

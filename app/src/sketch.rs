@@ -191,6 +191,8 @@ fn RegressionTab(device: Device) -> impl IntoView {
                         // The banner's name for the adapter (WebGPU hides it from wgpu's summary).
                         regula_core::Backend::Gpu(_) =>
                             format!(" on {}", device.report.get().map_or("WebGPU".to_owned(), |r| r.label)),
+                        // Beside a software adapter: the CPU by the placement rule, not for want of a GPU.
+                        cpu if cpu.cpu_note().starts_with("; software") => format!(" on CPU, f64{}", cpu.cpu_note()),
                         cpu => format!(" on {}", cpu.report().label),
                     }))
                     .flatten()

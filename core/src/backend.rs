@@ -139,9 +139,7 @@ pub fn place(choice: BackendChoice, device: &Backend) -> Result<Backend> {
 }
 
 /// [`place`] for a lab whose `auto` keeps even a software adapter: the kernel check (it checks the device's
-/// kernels, not a race the CPU could win) and the sketching lab (a Gaussian trial at its default size is one
-/// indivisible CPU step of ~0.6 s in the browser, which would freeze the page; on the GPU it runs
-/// asynchronously while the page stays live).
+/// kernels, not a race the CPU could win).
 pub fn place_on_any_adapter(choice: BackendChoice, device: &Backend) -> Result<Backend> {
     match (choice, device) {
         (BackendChoice::Auto, Backend::Gpu(ctx)) => Ok(Backend::Gpu(ctx.clone())),

@@ -96,6 +96,49 @@ async fn training_epochs_on_webgpu_match_the_cpu_trainer() {
     assert!((lc - lg).abs() < 1e-3 * lc.max(1e-3), "loss {lc} vs {lg}");
 }
 
+/// The GPU sweep in the browser: every net of a small grid in one dispatch (a workgroup per net), each net
+/// bit for bit the single-run GPU trainer of its parameters.
+#[wasm_bindgen_test]
+async fn a_sweep_on_webgpu_trains_each_net_as_its_solo_gpu_run() {
+    use regula_core::metrics as key;
+    use regula_core::train::gpu::GpuTrainer;
+    use regula_core::train::sweep::{Axis, Params, Shard, Sweep};
+    use regula_core::train::DatasetKind;
+    let ctx = GpuContext::new().await.unwrap();
+    let mut p = Params::default();
+    p.train.data.kind = DatasetKind::Xor;
+    p.train.data.n = 60;
+    p.train.config.hidden = vec![4];
+    p.train.config.epochs = 3;
+    p.train.backend = BackendChoice::Gpu;
+    p.sweep.x = Axis::Lr;
+    p.sweep.x_values = vec![0.05, 0.5];
+    p.sweep.y = Axis::Batch;
+    p.sweep.y_values = vec![8.0, 10.0];
+    p.sweep.seeds = 1;
+    let mut s = Sweep::new(p.clone(), Shard::WHOLE, &Backend::Gpu(ctx.clone())).unwrap();
+    assert!(s.on_gpu(), "{}", s.placement());
+    loop {
+        if s.step(Budget::iterations(1)).await.unwrap().done {
+            break;
+        }
+    }
+    let strip = |f: &regula_core::Frame| -> Vec<(String, f64)> {
+        f.metrics.iter().filter(|(k, _)| k.as_str() != key::TRAIN_SECONDS).map(|(k, v)| (k.clone(), *v)).collect()
+    };
+    for net in s.nets() {
+        let q = p.net_params(net.index);
+        let mut solo = GpuTrainer::with_kernel(ctx.clone(), p.trainer(&q).unwrap(), GpuKernel::OneWorkgroup).unwrap();
+        let last = loop {
+            let f = solo.step(Budget::iterations(1)).await.unwrap();
+            if f.done {
+                break f;
+            }
+        };
+        assert_eq!(net.frame.as_ref().map(strip), Some(strip(&last)), "net {}", net.index);
+    }
+}
+
 /// The tiled per-layer kernel in the browser: a layer wider than 64 (the one-workgroup limit), a batch that
 /// does not divide the training set (short last batch), Adam with L2.
 #[wasm_bindgen_test]
@@ -163,6 +206,9 @@ async fn the_javascript_api_runs_every_lab_from_plain_objects() {
         match name {
             "ot" => r#"{"problem":{"kind":"moons","n":40,"m":40},"method":"compare","solver":{"tol":1e-4,"eps":0.05}}"#,
             "training" => r#"{"config":{"hidden":[4],"epochs":3}}"#,
+            "training/sweep" => {
+                r#"{"train":{"config":{"hidden":[4],"epochs":3}},"sweep":{"x_values":[0.1,0.3],"y":"none","seeds":1}}"#
+            }
             "sketching/regression" => r#"{"n":256,"d":8,"m":32,"trials":2}"#,
             "sketching/nuclear" => r#"{"n":32,"d":16}"#,
             "generalization/student-teacher" => r#"{"config":{"n_inputs":40,"points":20}}"#,

@@ -189,6 +189,25 @@ pub struct Experiment {
     next_cell: usize,
     elapsed_ms: f64,
     last: Option<Frame>,
+    /// A dense sketch being applied on the CPU a few rows per step (see [`Pending`]).
+    pending: Option<Pending>,
+}
+
+/// A CPU trial of a dense sketch (Gaussian, Rademacher) in progress: S·[A | b] costs O(m·n·d) — ~0.6 s in a
+/// browser at the default size — so a step applies as many rows of S as its time budget allows (each row
+/// is drawn from its own counters: the same numbers as applying S at once) and the trial finishes in the
+/// step that applies the last row.
+struct Pending {
+    cell: usize,
+    t: usize,
+    sketch: Sketch,
+    /// Rows of S applied so far.
+    row: usize,
+    /// Sketch-and-solve: S·[A | b] (m × (d + 1)); sketch-and-precondition: S·A (m × d), with S·b in `sb`.
+    sa: Vec<f64>,
+    sb: Vec<f64>,
+    /// Seconds spent applying it so far.
+    seconds: f64,
 }
 
 /// A sweep of sketch sizes for the page: 2d, 4d, 8d, … below the chosen m (and ≤ n), then m itself.
@@ -247,6 +266,7 @@ impl Experiment {
             next_cell: 0,
             elapsed_ms: 0.0,
             last: None,
+            pending: None,
         })
     }
 
@@ -332,8 +352,74 @@ impl Experiment {
 
     async fn trial(&mut self, cell: usize, t: usize) -> Result<Trial> {
         let (kind, m) = (self.cells[cell].sketch, self.cells[cell].m);
-        let d = self.instance.d;
         let sketch = Sketch::new(kind, m, self.instance.n, self.config.s, trial_seed(self.config.seed, t))?;
+        let start = Instant::now();
+        if self.config.solver == Solver::Exact {
+            let exact = self.exact.clone().expect("the exact solution comes first");
+            let x = Exact::new(&self.instance)?.x;
+            let seconds = start.elapsed().as_secs_f64();
+            return Ok(Trial {
+                metrics: metrics(&self.instance, &exact, &x, exact.rank_deficient),
+                seconds,
+                lsqr_iterations: 0,
+                relative_error: 0.0,
+                residuals: vec![],
+            });
+        }
+        let (sa, sb) = self.sketched(&sketch).await?;
+        self.solved(m, &sa, &sb, start.elapsed().as_secs_f64())
+    }
+
+    /// True when trial cells of `cell` apply S on the CPU a few rows per step ([`Pending`]).
+    fn splits(&self, cell: usize) -> bool {
+        matches!(self.backend, Backend::Cpu { .. })
+            && self.config.solver != Solver::Exact
+            && matches!(self.cells[cell].sketch, SketchKind::Gaussian | SketchKind::Rademacher)
+    }
+
+    /// Applies rows of the dense S of trial `t` of `cell` until `deadline_ms` after `start` has passed (at
+    /// least one row), finishing the trial with the last row.
+    fn advance_pending(&mut self, cell: usize, t: usize, start: Instant, deadline_ms: f64) -> Result<Option<Trial>> {
+        let (n, d) = (self.instance.n, self.instance.d);
+        if self.pending.as_ref().is_none_or(|p| (p.cell, p.t) != (cell, t)) {
+            let (kind, m) = (self.cells[cell].sketch, self.cells[cell].m);
+            let sketch = Sketch::new(kind, m, n, self.config.s, trial_seed(self.config.seed, t))?;
+            let (sa, sb) = match self.config.solver {
+                Solver::Precondition => (vec![0.0; m * d], vec![0.0; m]),
+                _ => (vec![0.0; m * (d + 1)], Vec::new()),
+            };
+            self.pending = Some(Pending { cell, t, sketch, row: 0, sa, sb, seconds: 0.0 });
+        }
+        let precondition = self.config.solver == Solver::Precondition;
+        if !precondition && self.augmented.is_none() {
+            self.augmented = Some(self.instance.augmented());
+        }
+        let Some(p) = self.pending.as_mut() else { return Ok(None) };
+        let clock = Instant::now();
+        let m = p.sketch.m;
+        while p.row < m {
+            let rows = p.row..p.row + 1;
+            if precondition {
+                p.sketch.apply_dense_rows(&self.instance.a, d, rows.clone(), &mut p.sa);
+                p.sketch.apply_dense_rows(&self.instance.b, 1, rows, &mut p.sb);
+            } else if let Some(ab) = &self.augmented {
+                p.sketch.apply_dense_rows(ab, d + 1, rows, &mut p.sa);
+            }
+            p.row += 1;
+            if p.row < m && start.elapsed().as_secs_f64() * 1e3 >= deadline_ms {
+                p.seconds += clock.elapsed().as_secs_f64();
+                return Ok(None);
+            }
+        }
+        p.seconds += clock.elapsed().as_secs_f64();
+        let Some(p) = self.pending.take() else { return Ok(None) };
+        let (sa, sb) = if precondition { (p.sa, p.sb) } else { super::regression::split_augmented(&p.sa, m, d) };
+        self.solved(m, &sa, &sb, p.seconds).map(Some)
+    }
+
+    /// A trial from its sketched problem (SA, Sb), `seconds` having gone into sketching it.
+    fn solved(&self, m: usize, sa: &[f64], sb: &[f64], seconds: f64) -> Result<Trial> {
+        let d = self.instance.d;
         let exact = self.exact.clone().expect("the exact solution comes first");
         let start = Instant::now();
         let mut trial = Trial {
@@ -343,44 +429,33 @@ impl Experiment {
             relative_error: 0.0,
             residuals: vec![],
         };
-        match self.config.solver {
-            Solver::Exact => {
-                let x = Exact::new(&self.instance)?.x;
-                trial.seconds = start.elapsed().as_secs_f64();
-                trial.metrics = metrics(&self.instance, &exact, &x, exact.rank_deficient);
-            }
-            Solver::Solve => {
-                let (sa, sb) = self.sketched(&sketch).await?;
-                let (x, rank_deficient) = super::regression::lstsq(&sa, &sb, m, d)?;
-                trial.seconds = start.elapsed().as_secs_f64();
-                trial.metrics = metrics(&self.instance, &exact, &x, rank_deficient);
-            }
-            Solver::Precondition => {
-                let (sa, sb) = self.sketched(&sketch).await?;
-                let cfg = &self.config;
-                let norm = exact.x.iter().map(|v| v * v).sum::<f64>().sqrt().max(f64::MIN_POSITIVE);
-                let error_of =
-                    |x: &[f64]| x.iter().zip(&exact.x).map(|(a, b)| (a - b).powi(2)).sum::<f64>().sqrt() / norm;
-                match precondition_with(&self.instance, &sa, Some(&sb), m, cfg.tol, cfg.max_lsqr) {
-                    Ok(p) => {
-                        trial.seconds = start.elapsed().as_secs_f64();
-                        trial.relative_error = error_of(&p.x);
-                        trial.metrics = metrics(&self.instance, &exact, &p.x, false);
-                        trial.lsqr_iterations = p.iterations;
-                        trial.residuals = p.residuals;
-                    }
-                    // This draw's SA cannot precondition (a CountSketch with an empty row at small m, say):
-                    // the trial is counted as rank-deficient and keeps sketch-and-solve's minimum-norm x′,
-                    // as sketch-and-solve's own trials do; the run goes on.
-                    Err(Error::RankDeficient { .. }) => {
-                        let (x, _) = super::regression::lstsq(&sa, &sb, m, d)?;
-                        trial.seconds = start.elapsed().as_secs_f64();
-                        trial.relative_error = error_of(&x);
-                        trial.metrics = metrics(&self.instance, &exact, &x, true);
-                    }
-                    Err(e) => return Err(e),
+        if self.config.solver == Solver::Precondition {
+            let cfg = &self.config;
+            let norm = exact.x.iter().map(|v| v * v).sum::<f64>().sqrt().max(f64::MIN_POSITIVE);
+            let error_of = |x: &[f64]| x.iter().zip(&exact.x).map(|(a, b)| (a - b).powi(2)).sum::<f64>().sqrt() / norm;
+            match precondition_with(&self.instance, sa, Some(sb), m, cfg.tol, cfg.max_lsqr) {
+                Ok(p) => {
+                    trial.seconds = seconds + start.elapsed().as_secs_f64();
+                    trial.relative_error = error_of(&p.x);
+                    trial.metrics = metrics(&self.instance, &exact, &p.x, false);
+                    trial.lsqr_iterations = p.iterations;
+                    trial.residuals = p.residuals;
                 }
+                // This draw's SA cannot precondition (a CountSketch with an empty row at small m, say):
+                // the trial is counted as rank-deficient and keeps sketch-and-solve's minimum-norm x′,
+                // as sketch-and-solve's own trials do; the run goes on.
+                Err(Error::RankDeficient { .. }) => {
+                    let (x, _) = super::regression::lstsq(sa, sb, m, d)?;
+                    trial.seconds = seconds + start.elapsed().as_secs_f64();
+                    trial.relative_error = error_of(&x);
+                    trial.metrics = metrics(&self.instance, &exact, &x, true);
+                }
+                Err(e) => return Err(e),
             }
+        } else {
+            let (x, rank_deficient) = super::regression::lstsq(sa, sb, m, d)?;
+            trial.seconds = seconds + start.elapsed().as_secs_f64();
+            trial.metrics = metrics(&self.instance, &exact, &x, rank_deficient);
         }
         Ok(trial)
     }
@@ -430,7 +505,15 @@ impl Stepper for Experiment {
         let mut ran = 0u64;
         while ran < budget.max_iterations && self.next_trial < self.config.trials {
             let (cell, t) = (self.next_cell, self.next_trial);
-            let trial = self.trial(cell, t).await?;
+            let trial = if self.splits(cell) {
+                match self.advance_pending(cell, t, start, budget.max_millis)? {
+                    Some(trial) => trial,
+                    // The time is spent mid-sketch: the next step goes on from the next row.
+                    None => break,
+                }
+            } else {
+                self.trial(cell, t).await?
+            };
             self.cells[cell].trials.push(trial);
             self.next_cell += 1;
             if self.next_cell == self.cells.len() {
@@ -498,6 +581,39 @@ mod tests {
         e.set_trials(7).unwrap();
         let f = poll_ready(run_to_end(&mut e, Budget::iterations(100), |_| {})).unwrap();
         assert_eq!(f.iteration, 28);
+    }
+
+    /// A dense sketch applied on the CPU a row per step (a time budget of 0 ms) gives the trials of applying
+    /// it at once, bit for bit; the sparse ones run whole either way.
+    #[test]
+    fn a_dense_sketch_spread_over_steps_gives_the_same_trials() {
+        let config = Config {
+            sketches: vec![SketchKind::Gaussian, SketchKind::Rademacher, SketchKind::Srht],
+            ms: vec![16, 24],
+            trials: 2,
+            ..Config::default()
+        };
+        for solver in [Solver::Solve, Solver::Precondition] {
+            let config = Config { solver, ..config.clone() };
+            let mut whole = Experiment::generate(Design::Spiky, 200, 5, config.clone(), cpu()).unwrap();
+            poll_ready(run_to_end(&mut whole, Budget::iterations(1000), |_| {})).unwrap();
+            let mut split = Experiment::generate(Design::Spiky, 200, 5, config, cpu()).unwrap();
+            let mut steps = 0;
+            while !poll_ready(split.step(Budget::millis(0.0))).unwrap().done {
+                steps += 1;
+                assert!(steps < 100_000);
+            }
+            // 2 trials × 2 sizes × 2 dense sketches of 16 and 24 rows, a row a step.
+            assert!(steps >= 2 * (16 + 24) * 2, "{solver:?}: {steps} steps");
+            for (a, b) in whole.cells().iter().zip(split.cells()) {
+                assert_eq!(a.trials.len(), b.trials.len());
+                for (x, y) in a.trials.iter().zip(&b.trials) {
+                    assert_eq!(x.metrics, y.metrics, "{solver:?} {:?} m = {}", a.sketch, a.m);
+                    assert_eq!((x.lsqr_iterations, x.relative_error), (y.lsqr_iterations, y.relative_error));
+                    assert_eq!(x.residuals, y.residuals);
+                }
+            }
+        }
     }
 
     #[test]

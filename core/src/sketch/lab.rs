@@ -8,7 +8,7 @@ use super::experiment::{sweep, Config, Experiment, Solver, MAX_ENTRIES, MAX_TRIA
 use super::nuclear;
 use super::operators::SketchKind;
 use super::regression::{Design, Instance};
-use crate::backend::{place_on_any_adapter, Backend, BackendChoice};
+use crate::backend::{place, Backend, BackendChoice};
 use crate::error::{Error, Result};
 use crate::lab::{field, Def, Field, Lab, Preset};
 
@@ -73,8 +73,9 @@ impl Params {
 
 /// The regression run of `params` on `device`: the generated design, or a person's own A and b.
 pub fn start(params: &Params, own: Option<Instance>, device: &Backend) -> Result<Experiment> {
-    // `auto` keeps a software adapter here: see `place_on_any_adapter`.
-    let backend = place_on_any_adapter(params.backend, device)?;
+    // Beside a software adapter `auto` runs the CPU path, as the other labs do: its dense sketches are
+    // applied a few rows per step, so a trial never holds the page.
+    let backend = place(params.backend, device)?;
     match own {
         Some(inst) => {
             let config = params.config(inst.n, inst.d);
@@ -95,7 +96,7 @@ const FIELDS: &[Field] = &[
     field("seed", "seed", "The design and every sketch; the same seed gives the same trials on CPU and GPU."),
     field("solver", "solver", "solve: x′ from the sketched problem; precondition: QR of SA, then LSQR on AR⁻¹ to x*; exact: the direct QR alone.").choice(Solver::NAMES),
     field("tol", "LSQR tolerance", "Where sketch-and-precondition's LSQR stops (relative normal-equation residual).").log(1e-16, 1.0),
-    field("backend", "backend", "auto and gpu apply S on the GPU (f32; a software adapter too: a CPU trial would hold the page) and solve on the CPU (f64); cpu does both in f64.").choice(BackendChoice::NAMES),
+    field("backend", "backend", "auto: a hardware GPU applies S (f32) and the CPU solves (f64); beside a software adapter, or without one, the CPU does both in f64 (a dense S a few rows per frame); gpu: any adapter applies S; cpu: f64.").choice(BackendChoice::NAMES),
 ];
 
 impl Lab for Params {

@@ -76,15 +76,7 @@ impl Sketch {
             out[r * d..(r + 1) * d].iter_mut().zip(&a[j * d..(j + 1) * d]).for_each(|(o, x)| *o += w * x);
         };
         match self.kind {
-            SketchKind::Gaussian | SketchKind::Rademacher => {
-                let scale = 1.0 / (m as f64).sqrt();
-                for i in 0..m {
-                    for j in 0..n {
-                        let w = self.dense_entry(i, j) * scale;
-                        add_row(&mut out, i, j, w);
-                    }
-                }
-            }
+            SketchKind::Gaussian | SketchKind::Rademacher => self.apply_dense_rows(a, d, 0..m, &mut out),
             SketchKind::CountSketch | SketchKind::Osnap => self.for_each_nonzero(|r, j, w| add_row(&mut out, r, j, w)),
             SketchKind::Srht => {
                 let padded = n.next_power_of_two();
@@ -102,6 +94,26 @@ impl Sketch {
             }
         }
         Ok(out)
+    }
+
+    /// True for the sketches drawn entry by entry (Gaussian, Rademacher): O(m·n·d) to apply, the ones a
+    /// caller may apply a few rows at a time ([`Self::apply_dense_rows`]).
+    pub fn is_dense(&self) -> bool {
+        matches!(self.kind, SketchKind::Gaussian | SketchKind::Rademacher)
+    }
+
+    /// Rows `rows` of S·A for a dense sketch, into `out` (m × d, row-major; the other rows untouched): each
+    /// row of S is drawn from its own counters, so the rows can be computed in any order and any slices —
+    /// the same numbers as [`Self::apply`].
+    pub fn apply_dense_rows(&self, a: &[f64], d: usize, rows: std::ops::Range<usize>, out: &mut [f64]) {
+        let scale = 1.0 / (self.m as f64).sqrt();
+        for i in rows {
+            let row = &mut out[i * d..(i + 1) * d];
+            for j in 0..self.n {
+                let w = self.dense_entry(i, j) * scale;
+                row.iter_mut().zip(&a[j * d..(j + 1) * d]).for_each(|(o, x)| *o += w * x);
+            }
+        }
     }
 
     /// Visits the nonzeros (row, column, value) of a sparse sketch (CountSketch, OSNAP), column by column:
