@@ -112,21 +112,7 @@ pub fn SweepTab(device: Device) -> impl IntoView {
         let p = params.get();
         let cells = runner.with_steppers(|s| s.first().map(Sweep::cells)).flatten();
         // Before a run (or after a reset), the grid's empty cells.
-        let cells = cells.filter(|c| c.len() == p.cells()).unwrap_or_else(|| {
-            let nx = p.sweep.x_values.len().max(1);
-            (0..p.cells())
-                .map(|k| Cell {
-                    ix: k % nx,
-                    iy: k / nx,
-                    value: None,
-                    nets: 0,
-                    done: 0,
-                    diverged: 0,
-                    error: None,
-                    epoch: 0.0,
-                })
-                .collect()
-        });
+        let cells = cells.filter(|c| c.len() == p.cells()).unwrap_or_else(|| p.empty_cells());
         Diagram::of(&p, cells)
     });
     let canvas = NodeRef::<Canvas>::new();

@@ -299,6 +299,23 @@ impl Params {
         (x, y)
     }
 
+    /// The phase diagram before any net has run: one empty cell per (x, y), row-major from y = 0.
+    pub fn empty_cells(&self) -> Vec<Cell> {
+        let nx = self.sweep.x_values.len().max(1);
+        (0..self.cells())
+            .map(|c| Cell {
+                ix: c % nx,
+                iy: c / nx,
+                value: None,
+                nets: 0,
+                done: 0,
+                diverged: 0,
+                error: None,
+                epoch: 0.0,
+            })
+            .collect()
+    }
+
     /// Cells in the grid (x × y).
     pub fn cells(&self) -> usize {
         self.sweep.x_values.len() * self.y_len()
@@ -644,18 +661,7 @@ impl Sweep {
     /// The phase diagram: one cell per (x, y), over this sweep's nets.
     pub fn cells(&self) -> Vec<Cell> {
         let (nx, ny) = (self.params.sweep.x_values.len(), self.params.y_len());
-        let mut cells: Vec<Cell> = (0..nx * ny)
-            .map(|c| Cell {
-                ix: c % nx,
-                iy: c / nx,
-                value: None,
-                nets: 0,
-                done: 0,
-                diverged: 0,
-                error: None,
-                epoch: 0.0,
-            })
-            .collect();
+        let mut cells = self.params.empty_cells();
         let mut sums = vec![(0.0, 0usize); nx * ny];
         for n in &self.nets {
             let c = n.iy * nx + n.ix;
