@@ -1,6 +1,9 @@
 use super::*;
 use crate::frame::poll_ready;
+use crate::frame::{Budget, Frame, Stepper};
+use crate::metrics as key;
 use crate::train::Architecture;
+use crate::Backend;
 
 fn cpu() -> Backend {
     Backend::Cpu { fallback: None }
