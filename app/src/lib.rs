@@ -34,6 +34,8 @@ mod runner;
 #[cfg(target_arch = "wasm32")]
 mod sketch;
 #[cfg(target_arch = "wasm32")]
+mod sweep;
+#[cfg(target_arch = "wasm32")]
 mod train;
 
 /// Mounts the page on `<body>` (the page's binary, `web/`, calls it).

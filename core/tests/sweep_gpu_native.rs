@@ -7,6 +7,7 @@ use std::rc::Rc;
 
 use regula_core::frame::{Budget, Frame, Stepper};
 use regula_core::gpu::GpuContext;
+use regula_core::lab::sweep::Run;
 use regula_core::metrics as key;
 use regula_core::train::gpu::{GpuKernel, GpuTrainer};
 use regula_core::train::sweep::{Axis, Grid, Params, Shard, Show, Sweep};

@@ -16,6 +16,7 @@ use proptest::prelude::*;
 use proptest::test_runner::{Config, RngAlgorithm, TestCaseError, TestRng, TestRunner};
 
 use regula_core::frame::{Frame, Stepper};
+use regula_core::lab::sweep::Run as _;
 use regula_core::{Budget, StopReason};
 
 /// Cases per lab: `REGULA_SWEEP_CASES` or the CI default.
@@ -473,7 +474,7 @@ fn training_sweep_lab_sweep() {
                     }
                     for c in s.cells() {
                         prop_assert!(c.value.is_none_or(f64::is_finite), "{c:?}");
-                        prop_assert!(c.error.is_none() || c.done == c.nets, "{c:?}");
+                        prop_assert!(c.error.is_none() || c.done == c.members, "{c:?}");
                     }
                 }
             }

@@ -4,10 +4,11 @@
 
 use clap::{Arg, ArgAction, ArgMatches, Command};
 use regula_charts::sweep::{draw_phase, PhaseCell, PhaseSpec};
+use regula_core::lab::sweep::{parse_grid, AxisKind, Run, Shard, SweepLab};
 use regula_core::lab::Lab;
 use regula_core::metrics as key;
-use regula_core::train::sweep::{parse_grid, Params, Shard, Sweep};
-use regula_core::{Backend, BackendChoice, Budget, Error, Stepper};
+use regula_core::train::sweep::{Axis, Params, Sweep};
+use regula_core::{Backend, BackendChoice, Budget, Error};
 use serde_json::json;
 
 use crate::kit::{self, Out};
@@ -43,7 +44,7 @@ pub async fn run(m: &ArgMatches) -> Result<(), Error> {
 }
 
 /// `--grid` as the x/y fields' flags.
-fn grid_flags(m: &ArgMatches) -> Result<Vec<(String, Option<String>)>, Error> {
+fn grid_flags<A: AxisKind>(m: &ArgMatches) -> Result<Vec<(String, Option<String>)>, Error> {
     let grids: Vec<&String> = m.get_many::<String>("grid").map(|g| g.collect()).unwrap_or_default();
     if grids.len() > 2 {
         return Err(Error::Invalid {
@@ -53,7 +54,7 @@ fn grid_flags(m: &ArgMatches) -> Result<Vec<(String, Option<String>)>, Error> {
     }
     let mut flags = Vec::new();
     for (g, (axis, values)) in
-        ["x", "y"].into_iter().zip(grids.iter().map(|g| parse_grid(g)).collect::<Result<Vec<_>, _>>()?)
+        ["x", "y"].into_iter().zip(grids.iter().map(|g| parse_grid::<A>(g, 4096)).collect::<Result<Vec<_>, _>>()?)
     {
         let list: Vec<String> = values.iter().map(f64::to_string).collect();
         flags.push((g.to_owned(), Some(axis.name().to_owned())));
@@ -66,44 +67,60 @@ fn grid_flags(m: &ArgMatches) -> Result<Vec<(String, Option<String>)>, Error> {
 }
 
 async fn train(m: &ArgMatches) -> Result<(), Error> {
-    let params: Params = kit::params_with(m, grid_flags(m)?)?;
+    let params: Params = kit::params_with(m, grid_flags::<Axis>(m)?)?;
     let shard = m.get_one::<String>("shard").map(|s| Shard::parse(s)).transpose()?.unwrap_or(Shard::WHOLE);
-    let out = Out::of(m);
     let device = if params.train.backend == BackendChoice::Cpu {
         Backend::Cpu { fallback: None }
     } else {
         Backend::acquire(BackendChoice::Auto).await?
     };
-    let mut sweep = Sweep::new(params.clone(), shard, &device)?;
-    let g = &params.sweep;
-    let n = sweep.nets().len();
+    let sweep = Sweep::new(params.clone(), shard, &device)?;
+    let what = format!("{} epochs each", params.train.config.epochs);
+    drive(m, sweep, &params, shard, &what, &TRAIN_TRACE).await
+}
+
+/// Runs a sweep to its end: a progress bar, one JSON line per member as it finishes (`--json`), the
+/// members' CSV (`--trace`), then the phase diagram as a table, its PNG (`--png`) and a summary line.
+async fn drive<R: Run>(
+    m: &ArgMatches,
+    mut sweep: R,
+    params: &impl SweepLab,
+    shard: Shard,
+    what: &str,
+    trace_keys: &[&str],
+) -> Result<(), Error> {
+    let out = Out::of(m);
+    let l = params.labels();
+    let (xt, yt) = params.ticks();
+    let n = sweep.members();
     eprintln!(
-        "sweep: {} × {} cells × {} seeds = {} nets{}; {} epochs each; {}",
-        g.x_values.len(),
-        params.rows(),
-        g.seeds,
+        "sweep: {} × {} cells × {} seeds = {} {}s{}; {what}; {}",
+        xt.len(),
+        yt.len(),
+        params.seeds(),
         params.len(),
+        l.member,
         if shard == Shard::WHOLE {
             String::new()
         } else {
-            format!(" (shard {}/{}: {n} nets)", shard.index, shard.count)
+            format!(" (shard {}/{}: {n} {}s)", shard.index, shard.count, l.member)
         },
-        params.train.config.epochs,
         sweep.placement()
     );
-    let bar = kit::progress(n as u64, "nets");
+    let bar = kit::progress(n as u64, &format!("{}s", l.member));
     let mut reported = vec![false; n];
-    let mut trace = crate::out::Trace::create(out.trace.as_deref(), &trace_header())?;
+    let header = format!("{},x,x_value,y,y_value,seed,diverged,error,{}", l.member, trace_keys.join(","));
+    let mut trace = crate::out::Trace::create(out.trace.as_deref(), &header)?;
     let last = loop {
         let f = sweep.step(Budget::iterations(1)).await?;
-        for (k, net) in sweep.nets().iter().enumerate() {
-            if net.done() && !reported[k] {
-                reported[k] = true;
-                let r = sweep.record(net);
+        for (k, done) in reported.iter_mut().enumerate() {
+            if sweep.member_done(k) && !*done {
+                *done = true;
+                let r = sweep.record(k);
                 if out.json {
                     println!("{r}");
                 }
-                trace.row(&trace_row(&r));
+                trace.row(&trace_row(&r, l.member, trace_keys));
             }
         }
         bar.set_position(f.metric(key::SWEEP_DONE).unwrap_or(0.0) as u64);
@@ -114,24 +131,23 @@ async fn train(m: &ArgMatches) -> Result<(), Error> {
     bar.finish_and_clear();
     trace.finish()?;
     let cells = sweep.cells();
-    let (xt, yt) = params.ticks();
     // The phase diagram as a table: rows from the top (the last y value) down, as the picture shows them.
     println!(
         "{} ({}), mean over {} seed(s); x: {}{}",
-        g.show.label(),
-        g.show.name(),
-        g.seeds,
-        g.x.label(),
-        if g.y.name() == "none" { String::new() } else { format!(", y: {}", g.y.label()) }
+        l.value,
+        params.show_name(),
+        params.seeds(),
+        l.x,
+        if l.y.is_empty() { String::new() } else { format!(", y: {}", l.y) }
     );
-    for iy in (0..params.rows()).rev() {
+    for iy in (0..yt.len()).rev() {
         let row: Vec<String> = cells
             .iter()
             .filter(|c| c.iy == iy)
-            .map(|c| match (&c.error, c.diverged == c.nets && c.nets > 0, c.value) {
+            .map(|c| match (&c.error, c.all_diverged(), c.value) {
                 (Some(_), ..) => format!("{:>9}", "error"),
                 (_, true, _) => format!("{:>9}", "diverged"),
-                (_, _, Some(v)) => format!("{v:>9.4}"),
+                (_, _, Some(v)) => format!("{:>9}", short(v)),
                 _ => format!("{:>9}", "-"),
             })
             .collect();
@@ -139,11 +155,16 @@ async fn train(m: &ArgMatches) -> Result<(), Error> {
     }
     println!("{:>10} |{}", "", xt.iter().map(|t| format!("{t:>9}")).collect::<String>());
     let rate = last.metric(key::NET_STEPS_PER_SECOND).unwrap_or(0.0);
+    let (per_second, rate_key) = if l.member == "net" {
+        ("net-steps/s", "net_steps_per_second")
+    } else {
+        ("problem-iterations/s", "problem_iterations_per_second")
+    };
     println!(
-        "{n} nets: {} diverged, {} could not run; {:.0} net-steps/s over {:.2} s of training ({:.2} s in all)",
+        "{n} {}s: {} diverged, {} could not run; {rate:.0} {per_second} over {:.2} s of work ({:.2} s in all)",
+        l.member,
         last.metric(key::SWEEP_DIVERGED).unwrap_or(0.0),
         last.metric(key::SWEEP_FAILED).unwrap_or(0.0),
-        rate,
         last.metric(key::TRAIN_SECONDS).unwrap_or(0.0),
         last.elapsed_ms / 1e3
     );
@@ -155,40 +176,39 @@ async fn train(m: &ArgMatches) -> Result<(), Error> {
             .iter()
             .map(|c| PhaseCell {
                 value: c.value,
-                diverged: c.nets > 0 && c.diverged == c.nets,
+                diverged: c.all_diverged(),
                 failed: c.error.is_some() && c.value.is_none(),
             })
             .collect();
-        let title = format!(
-            "Sweep: {} over {} × {}",
-            g.show.label(),
-            g.x.label(),
-            if g.y.name() == "none" { "—" } else { g.y.label() }
-        );
-        let spec = PhaseSpec {
-            title: &title,
-            x_label: g.x.label(),
-            y_label: g.y.label(),
-            x_ticks: &xt,
-            y_ticks: &yt,
-            value_label: g.show.label(),
-        };
+        let title = format!("Sweep: {} over {} × {}", l.value, l.x, if l.y.is_empty() { "—" } else { l.y });
+        let spec =
+            PhaseSpec { title: &title, x_label: l.x, y_label: l.y, x_ticks: &xt, y_ticks: &yt, value_label: l.value };
         write_png(path, |root| draw_phase(&root, &spec, xt.len(), yt.len(), &phase).map(drop))?;
     }
     if out.json {
-        let j = json!({
-            "nets": n, "grid_nets": params.len(), "shard": format!("{}/{}", shard.index, shard.count),
+        let mut j = json!({
+            format!("{}s", l.member): n, "grid_members": params.len(), "shard": format!("{}/{}", shard.index, shard.count),
             "diverged": last.metric(key::SWEEP_DIVERGED), "failed": last.metric(key::SWEEP_FAILED),
-            "net_steps_per_second": rate, "train_seconds": last.metric(key::TRAIN_SECONDS), "seconds": last.elapsed_ms / 1e3,
-            "placement": sweep.placement(), "show": g.show.name(),
-            "cells": cells.iter().filter(|c| c.nets > 0).map(|c| json!({"ix": c.ix, "iy": c.iy, "x": g.x_values.get(c.ix), "y": g.y_values.get(c.iy), "value": c.value, "diverged": c.diverged, "nets": c.nets, "error": c.error})).collect::<Vec<_>>(),
+            "work_seconds": last.metric(key::TRAIN_SECONDS), "seconds": last.elapsed_ms / 1e3,
+            "placement": sweep.placement(), "show": params.show_name(),
+            "cells": cells.iter().filter(|c| c.members > 0).map(|c| json!({"ix": c.ix, "iy": c.iy, "x": xt.get(c.ix), "y": yt.get(c.iy), "value": c.value, "diverged": c.diverged, "members": c.members, "error": c.error})).collect::<Vec<_>>(),
         });
+        j[rate_key] = rate.into();
         println!("{j}");
     }
     Ok(())
 }
 
-const TRACE_KEYS: [&str; 8] = [
+/// A value in a 9-wide column: four decimals, or a whole number when large.
+fn short(v: f64) -> String {
+    if v.abs() >= 1e4 {
+        format!("{v:.0}")
+    } else {
+        format!("{v:.4}")
+    }
+}
+
+const TRAIN_TRACE: [&str; 8] = [
     key::EPOCH,
     key::TRAIN_LOSS,
     key::TEST_LOSS,
@@ -199,20 +219,16 @@ const TRACE_KEYS: [&str; 8] = [
     key::STABILITY_THRESHOLD,
 ];
 
-fn trace_header() -> String {
-    format!("net,x,x_value,y,y_value,seed,diverged,error,{}", TRACE_KEYS.join(","))
-}
-
-/// One net's CSV row from its JSON record.
-fn trace_row(r: &serde_json::Value) -> Vec<String> {
+/// One member's CSV row from its JSON record.
+fn trace_row(r: &serde_json::Value, member: &str, keys: &[&str]) -> Vec<String> {
     let text = |k: &str| match &r[k] {
         serde_json::Value::Null => String::new(),
         serde_json::Value::String(s) => format!("\"{}\"", s.replace('"', "\"\"")),
         v => v.to_string(),
     };
-    ["net", "x", "x_value", "y", "y_value", "seed", "diverged", "error"]
+    [member, "x", "x_value", "y", "y_value", "seed", "diverged", "error"]
         .iter()
-        .chain(TRACE_KEYS.iter())
+        .chain(keys.iter())
         .map(|k| text(k))
         .collect()
 }

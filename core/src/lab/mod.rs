@@ -23,6 +23,7 @@ pub mod catalog;
 pub mod js;
 pub mod link;
 pub mod run;
+pub mod sweep;
 pub mod value;
 
 use std::borrow::Cow;

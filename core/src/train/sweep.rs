@@ -19,6 +19,7 @@ use super::mlp::{Activation, Init, Loss};
 use super::trainer::{Optimizer, Regularization, Schedule, Trainer};
 use crate::backend::BackendChoice;
 use crate::error::{Error, Result};
+use crate::lab::sweep::{Axes, AxisKind, Labels, MeasureKind};
 use crate::lab::{field, Def, Field, Lab, Preset};
 
 crate::choice! {
@@ -59,9 +60,13 @@ crate::choice! {
     }
 }
 
-impl Axis {
-    /// The axis's caption on a phase diagram.
-    pub fn label(self) -> &'static str {
+impl AxisKind for Axis {
+    const NONE: Self = Axis::None;
+    const SEED: Self = Axis::Seed;
+    fn name(self) -> &'static str {
+        Axis::name(self)
+    }
+    fn label(self) -> &'static str {
         match self {
             Axis::Lr => "learning rate η",
             Axis::L1 => "L1 rate",
@@ -74,11 +79,26 @@ impl Axis {
             Axis::None => "",
         }
     }
+    fn whole(self) -> bool {
+        matches!(self, Axis::Batch | Axis::Width | Axis::Seed | Axis::Init)
+    }
+    fn check(self, v: f64) -> std::result::Result<(), String> {
+        check_value(self, v)
+    }
+    /// Init by name.
+    fn value_label(self, v: f64) -> String {
+        match self {
+            Axis::Init => Init::ALL.get(v as usize).map_or_else(|| v.to_string(), |i| i.name().to_owned()),
+            _ => v.to_string(),
+        }
+    }
 }
 
-impl Show {
-    /// What a cell's colour means, in words.
-    pub fn label(self) -> &'static str {
+impl MeasureKind for Show {
+    fn name(self) -> &'static str {
+        Show::name(self)
+    }
+    fn label(self) -> &'static str {
         match self {
             Show::TestError => "test error",
             Show::TrainLoss => "training loss",
@@ -88,18 +108,8 @@ impl Show {
     }
 }
 
-/// The grid of a sweep.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct Grid {
-    pub x: Axis,
-    pub x_values: Vec<f64>,
-    pub y: Axis,
-    /// Ignored when `y` is `none`.
-    pub y_values: Vec<f64>,
-    /// Nets per cell, seeds `seed`, `seed + 1`, … (1 when an axis is the seed).
-    pub seeds: usize,
-    pub show: Show,
-}
+/// The grid of a training sweep.
+pub type Grid = Axes<Axis, Show>;
 
 /// A sweep's parameters: the training lab's under `train` (the train every net starts from; the same CLI
 /// flags as `regula train`) and the grid. (Nested, not serde-flattened: flattening instantiated every
@@ -195,31 +205,8 @@ impl Lab for Params {
 
     /// The grid's values suit their axes, the grid fits, and the train run is valid.
     fn check(&self) -> Result<()> {
-        let g = &self.sweep;
-        if g.x == Axis::None {
-            return Err(invalid("x", "the x axis must vary something (y may be none)".into()));
-        }
-        if g.x == g.y {
-            return Err(invalid("y", format!("both axes are {}", g.x)));
-        }
-        if g.seeds > 1 && (g.x == Axis::Seed || g.y == Axis::Seed) {
-            return Err(invalid("seeds", "an axis is the seed: use 1 seed per cell".into()));
-        }
-        for (axis, values, name) in [(g.x, &g.x_values, "x-values"), (g.y, &g.y_values, "y-values")] {
-            for &v in values.iter().filter(|_| axis != Axis::None) {
-                check_value(axis, v).map_err(|m| invalid(name, m))?;
-            }
-        }
+        self.sweep.check(MAX_NETS, "net")?;
         let nets = self.len();
-        if nets == 0 {
-            return Err(invalid("x-values", "the grid is empty".into()));
-        }
-        if nets > MAX_NETS {
-            return Err(invalid(
-                "seeds",
-                format!("{nets} nets: a sweep holds at most {MAX_NETS} (split it with --shard)"),
-            ));
-        }
         self.train.check()?;
         // Every cell's own parameters (a batch larger than the training set, a width the GPU limit…) are
         // checked as each net starts: a bad cell is marked, the others run.
@@ -269,56 +256,14 @@ fn check_value(axis: Axis, v: f64) -> std::result::Result<(), String> {
 }
 
 impl Params {
-    fn y_len(&self) -> usize {
-        if self.sweep.y == Axis::None {
-            1
-        } else {
-            self.sweep.y_values.len()
-        }
-    }
-
     /// Rows of the phase diagram (1 when `y` is `none`).
     pub fn rows(&self) -> usize {
-        self.y_len()
-    }
-
-    /// The columns' and rows' tick labels.
-    pub fn ticks(&self) -> (Vec<String>, Vec<String>) {
-        let g = &self.sweep;
-        let x = g.x_values.iter().map(|&v| value_label(g.x, v)).collect();
-        let y = if g.y == Axis::None {
-            vec![String::new()]
-        } else {
-            g.y_values.iter().map(|&v| value_label(g.y, v)).collect()
-        };
-        (x, y)
-    }
-
-    /// The phase diagram before any net has run: one empty cell per (x, y), row-major from y = 0.
-    pub fn empty_cells(&self) -> Vec<Cell> {
-        let nx = self.sweep.x_values.len().max(1);
-        (0..self.cells())
-            .map(|c| Cell {
-                ix: c % nx,
-                iy: c / nx,
-                value: None,
-                nets: 0,
-                done: 0,
-                diverged: 0,
-                error: None,
-                epoch: 0.0,
-            })
-            .collect()
-    }
-
-    /// Cells in the grid (x × y).
-    pub fn cells(&self) -> usize {
-        self.sweep.x_values.len() * self.y_len()
+        self.sweep.rows()
     }
 
     /// Nets in the grid (cells × seeds).
     pub fn len(&self) -> usize {
-        self.cells() * self.sweep.seeds.max(1)
+        self.sweep.len()
     }
 
     pub fn is_empty(&self) -> bool {
@@ -327,10 +272,7 @@ impl Params {
 
     /// Net `k`'s place: (x index, y index, seed index); nets run y-major, then x, then seed.
     pub fn place(&self, k: usize) -> (usize, usize, usize) {
-        let s = self.sweep.seeds.max(1);
-        let cell = k / s;
-        let nx = self.sweep.x_values.len().max(1);
-        (cell % nx, cell / nx, k % s)
+        self.sweep.place(k)
     }
 
     /// True when the nets measure the Hessian (λmax and the trace) at their end: the shown measure needs
@@ -377,104 +319,37 @@ fn apply(p: &mut TrainParams, axis: Axis, v: f64) {
     }
 }
 
-/// An axis value as a label (init by name).
-pub fn value_label(axis: Axis, v: f64) -> String {
-    match axis {
-        Axis::Init => Init::ALL.get(v as usize).map_or_else(|| v.to_string(), |i| i.name().to_owned()),
-        _ => v.to_string(),
-    }
-}
-
-/// A grid axis from the CLI's `--grid NAME=SPEC`: `lr=1e-3:1:log:16` (16 values from 1e-3 to 1, log-spaced),
-/// `width=2:32:lin:4` or `width=2:32:4` (evenly spaced; whole-number axes rounded), or a list
-/// `l2=0,1e-4,1e-3`.
+/// A grid axis from the CLI's `--grid NAME=SPEC` (see [`crate::lab::sweep::parse_grid`]).
 pub fn parse_grid(text: &str) -> Result<(Axis, Vec<f64>)> {
-    let bad = |m: String| invalid("grid", format!("`{text}`: {m}"));
-    let (name, spec) = text.split_once('=').ok_or_else(|| bad("write NAME=SPEC, e.g. lr=1e-3:1:log:16".into()))?;
-    let axis: Axis = name.trim().parse()?;
-    if axis == Axis::None {
-        return Err(bad("`none` is not an axis to sweep".into()));
-    }
-    let num = |s: &str| {
-        s.trim().parse::<f64>().ok().filter(|v| v.is_finite()).ok_or_else(|| bad(format!("`{s}` is not a number")))
-    };
-    let parts: Vec<&str> = spec.split(':').collect();
-    let values = match parts.as_slice() {
-        [list] => list.split(',').map(num).collect::<Result<Vec<_>>>()?,
-        [a, b, rest @ ..] if rest.len() <= 2 => {
-            let (a, b) = (num(a)?, num(b)?);
-            let (log, n) = match rest {
-                [n] => (false, *n),
-                [kind, n] if *kind == "log" || *kind == "lin" => (*kind == "log", *n),
-                _ => return Err(bad("the spacing is lin or log".into())),
-            };
-            let n: usize = n
-                .trim()
-                .parse()
-                .ok()
-                .filter(|&n| (1..=MAX_NETS).contains(&n))
-                .ok_or_else(|| bad(format!("`{n}` values: give 1..={MAX_NETS}")))?;
-            if log && (a <= 0.0 || b <= 0.0) {
-                return Err(bad("a log-spaced range needs both ends > 0".into()));
-            }
-            let at = |k: usize| if n == 1 { 0.0 } else { k as f64 / (n - 1) as f64 };
-            let whole = matches!(axis, Axis::Batch | Axis::Width | Axis::Seed | Axis::Init);
-            let mut v: Vec<f64> = (0..n)
-                .map(|k| if log { (a.ln() + at(k) * (b.ln() - a.ln())).exp() } else { a + at(k) * (b - a) })
-                .map(|v| if whole { v.round() } else { significant(v, if log { 3 } else { 12 }) })
-                .collect();
-            v.dedup();
-            v
-        }
-        _ => return Err(bad("write FROM:TO:log:COUNT, FROM:TO:COUNT or a comma-separated list".into())),
-    };
-    for &v in &values {
-        check_value(axis, v).map_err(bad)?;
-    }
-    Ok((axis, values))
+    crate::lab::sweep::parse_grid(text, MAX_NETS)
 }
 
-/// `v` rounded to `digits` significant digits (a log-spaced grid's 0.0313 rather than 0.031291346…).
-fn significant(v: f64, digits: i32) -> f64 {
-    if v == 0.0 || !v.is_finite() {
-        return v;
+impl crate::lab::sweep::SweepLab for Params {
+    fn ticks(&self) -> (Vec<String>, Vec<String>) {
+        self.sweep.ticks()
     }
-    let scale = 10f64.powi(digits - 1 - v.abs().log10().floor() as i32);
-    (v * scale).round() / scale
-}
-
-/// One slice of a sweep's nets (`--shard i/n`, 0 ≤ i < n): nets `i·N/n .. (i+1)·N/n`, so that n runs (a
-/// job array) share a grid.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Shard {
-    pub index: usize,
-    pub count: usize,
-}
-
-impl Shard {
-    pub const WHOLE: Shard = Shard { index: 0, count: 1 };
-
-    /// `i/n`.
-    pub fn parse(text: &str) -> Result<Self> {
-        let bad = || invalid("shard", format!("`{text}`: write i/n with 0 ≤ i < n (e.g. 0/4)"));
-        let (i, n) = text.split_once('/').ok_or_else(bad)?;
-        let (index, count) = (i.trim().parse().map_err(|_| bad())?, n.trim().parse().map_err(|_| bad())?);
-        if count == 0 || index >= count {
-            return Err(bad());
-        }
-        Ok(Self { index, count })
+    fn labels(&self) -> Labels {
+        self.sweep.labels("epoch", "net")
     }
-
-    /// The nets of a sweep of `len` this shard runs.
-    pub fn range(self, len: usize) -> std::ops::Range<usize> {
-        self.index * len / self.count..(self.index + 1) * len / self.count
+    fn show_name(&self) -> &'static str {
+        self.sweep.show.name()
+    }
+    fn seeds(&self) -> usize {
+        self.sweep.seeds
+    }
+    fn cells(&self) -> usize {
+        self.sweep.cells()
+    }
+    fn member_link(&self, k: usize) -> (&'static str, String) {
+        (<TrainParams as Lab>::DEF.page, crate::lab::link::encode(&self.net_params(k)))
     }
 }
 
 mod gpu;
 mod run;
 
-pub use run::{Cell, Net, Sweep};
+pub use crate::lab::sweep::{Cell, Shard};
+pub use run::{Net, Sweep};
 
 #[cfg(test)]
 mod tests;

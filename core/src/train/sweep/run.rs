@@ -6,10 +6,11 @@ use std::sync::Mutex;
 
 use web_time::Instant;
 
-use super::{gpu, invalid, Axis, Params, Shard, Show};
+use super::{gpu, invalid, Axis, Cell, Params, Shard, Show};
 use crate::backend::{Backend, BackendChoice};
 use crate::error::Result;
 use crate::frame::{Budget, Frame, Stepper, StopReason};
+use crate::lab::sweep::SweepLab;
 use crate::metrics as key;
 use crate::train::Trainer;
 
@@ -82,22 +83,6 @@ impl Net {
         }
         self.frame = Some(f);
     }
-}
-
-/// A cell of the phase diagram: its nets' mean of the shown value.
-#[derive(Debug, Clone, PartialEq)]
-pub struct Cell {
-    pub ix: usize,
-    pub iy: usize,
-    /// The mean over the cell's nets that have a value and did not diverge (`None`: none has one yet).
-    pub value: Option<f64>,
-    pub nets: usize,
-    pub done: usize,
-    pub diverged: usize,
-    /// The first error among its nets.
-    pub error: Option<String>,
-    /// The mean epoch its nets have reached.
-    pub epoch: f64,
 }
 
 /// A sweep in progress (a [`Stepper`]).
@@ -190,40 +175,8 @@ impl Sweep {
         &self.nets
     }
 
-    /// Where the nets train, in words (the status line).
-    pub fn placement(&self) -> &str {
-        &self.placement
-    }
-
-    /// The phase diagram: one cell per (x, y), over this sweep's nets.
-    pub fn cells(&self) -> Vec<Cell> {
-        let (nx, ny) = (self.params.sweep.x_values.len(), self.params.y_len());
-        let mut cells = self.params.empty_cells();
-        let mut sums = vec![(0.0, 0usize); nx * ny];
-        for n in &self.nets {
-            let c = n.iy * nx + n.ix;
-            let cell = &mut cells[c];
-            cell.nets += 1;
-            cell.done += usize::from(n.done());
-            cell.diverged += usize::from(n.diverged());
-            if cell.error.is_none() {
-                cell.error.clone_from(&n.error);
-            }
-            cell.epoch += n.metric(key::EPOCH).unwrap_or(0.0);
-            if let Some(v) = n.shown(self.params.sweep.show).filter(|v| v.is_finite() && !n.diverged()) {
-                sums[c].0 += v;
-                sums[c].1 += 1;
-            }
-        }
-        for (cell, (sum, k)) in cells.iter_mut().zip(sums) {
-            cell.value = (k > 0).then(|| sum / k as f64);
-            cell.epoch /= cell.nets.max(1) as f64;
-        }
-        cells
-    }
-
     /// Net `k` of this sweep as a JSON record (the CLI's line per net): its place, values, seed and metrics.
-    pub fn record(&self, net: &Net) -> serde_json::Value {
+    fn net_record(&self, net: &Net) -> serde_json::Value {
         let g = &self.params.sweep;
         let p = self.params.net_params(net.index);
         let mut r = serde_json::json!({
@@ -247,6 +200,42 @@ impl Sweep {
         }
         r["link"] = crate::lab::link::encode(&p).into();
         r
+    }
+}
+
+impl crate::lab::sweep::Run for Sweep {
+    fn cells(&self) -> Vec<Cell> {
+        let nx = self.params.sweep.x_values.len();
+        let mut cells = self.params.empty_cells();
+        let mut values = Vec::new();
+        for n in &self.nets {
+            let c = n.iy * nx + n.ix;
+            let cell = &mut cells[c];
+            cell.members += 1;
+            cell.done += usize::from(n.done());
+            cell.diverged += usize::from(n.diverged());
+            if cell.error.is_none() {
+                cell.error.clone_from(&n.error);
+            }
+            cell.progress += n.metric(key::EPOCH).unwrap_or(0.0);
+            if let Some(v) = n.shown(self.params.sweep.show).filter(|v| v.is_finite() && !n.diverged()) {
+                values.push((c, v));
+            }
+        }
+        crate::lab::sweep::fill_means(&mut cells, values);
+        cells
+    }
+    fn placement(&self) -> &str {
+        &self.placement
+    }
+    fn members(&self) -> usize {
+        self.nets.len()
+    }
+    fn member_done(&self, i: usize) -> bool {
+        self.nets.get(i).is_some_and(Net::done)
+    }
+    fn record(&self, i: usize) -> serde_json::Value {
+        self.nets.get(i).map(|n| self.net_record(n)).unwrap_or_default()
     }
 }
 

@@ -1,6 +1,7 @@
 use super::*;
 use crate::frame::poll_ready;
 use crate::frame::{Budget, Frame, Stepper};
+use crate::lab::sweep::Run;
 use crate::metrics as key;
 use crate::train::Architecture;
 use crate::Backend;
@@ -74,7 +75,7 @@ fn every_net_of_a_sweep_equals_its_solo_run_bit_for_bit() {
     let cells = s.cells();
     assert_eq!(cells.len(), 4);
     for c in &cells {
-        assert_eq!((c.nets, c.done), (2, 2));
+        assert_eq!((c.members, c.done), (2, 2));
         let v = c.value.expect("every cell has a test error");
         assert!((0.0..=1.0).contains(&v), "{c:?}");
     }
