@@ -100,6 +100,7 @@ impl<L: Runnable> Of<L> {
 /// Every lab, in the order the home page lists them.
 pub const ALL: &[&dyn AnyLab] = &[
     Of::<crate::ot::lab::Params>::ANY,
+    Of::<crate::ot::sweep::Params>::ANY,
     Of::<crate::train::lab::Params>::ANY,
     Of::<crate::train::sweep::Params>::ANY,
     Of::<crate::sketch::lab::Params>::ANY,

@@ -326,3 +326,23 @@ pub(crate) fn fill_means(cells: &mut [Cell], values: impl IntoIterator<Item = (u
         cell.progress /= cell.members.max(1) as f64;
     }
 }
+
+/// Mutable borrows of `items[k]` for the distinct indices `ks` (in increasing order).
+pub(crate) fn disjoint<'a, T>(items: &'a mut [T], ks: &[usize]) -> Vec<&'a mut T> {
+    let mut sorted = ks.to_vec();
+    sorted.sort_unstable();
+    sorted.dedup();
+    let mut picked = Vec::with_capacity(sorted.len());
+    let mut rest = items;
+    let mut offset = 0;
+    for k in sorted {
+        let Some((item, tail)) = std::mem::take(&mut rest).get_mut(k - offset..).and_then(<[T]>::split_first_mut)
+        else {
+            break;
+        };
+        picked.push(item);
+        rest = tail;
+        offset = k + 1;
+    }
+    picked
+}

@@ -13,6 +13,7 @@ pub mod run;
 pub mod sinkhorn;
 pub mod sns;
 pub mod solver;
+pub mod sweep;
 
 pub use gpu::{f32_resolution, GpuSinkhorn, NewtonSystem, F32_FLOOR, GPU_MAX_KEEP, GPU_MAX_RESOLUTION};
 pub use problem::{GroundCost, OtProblem, Points, ProblemKind, ProblemSpec};

@@ -453,6 +453,14 @@ impl OtSolver {
 impl Stepper for OtSolver {
     /// Runs iterations (Sinkhorn or Newton by phase) until the budget, the tolerance or max_iter.
     async fn step(&mut self, budget: Budget) -> Result<Frame> {
+        self.run(budget)
+    }
+}
+
+impl OtSolver {
+    /// [`Stepper::step`] without the future: the CPU solver never waits (the OT sweep's worker threads
+    /// call it).
+    pub fn run(&mut self, budget: Budget) -> Result<Frame> {
         if let Some(last) = self.last.as_ref().filter(|f| f.done) {
             return Ok(last.clone());
         }

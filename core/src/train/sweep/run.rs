@@ -10,7 +10,7 @@ use super::{gpu, invalid, Axis, Cell, Params, Shard, Show};
 use crate::backend::{Backend, BackendChoice};
 use crate::error::Result;
 use crate::frame::{Budget, Frame, Stepper, StopReason};
-use crate::lab::sweep::SweepLab;
+use crate::lab::sweep::{disjoint, SweepLab};
 use crate::metrics as key;
 use crate::train::Trainer;
 
@@ -359,24 +359,4 @@ impl crate::lab::run::Runnable for Params {
     fn start<'a>(&'a self, device: &'a Backend) -> crate::lab::run::LocalFuture<'a, Result<Vec<Sweep>>> {
         Box::pin(async move { Ok(vec![Sweep::new(self.clone(), Shard::WHOLE, device)?]) })
     }
-}
-
-/// Mutable borrows of `nets[k]` for the distinct indices `ks`.
-fn disjoint<'a>(nets: &'a mut [Net], ks: &[usize]) -> Vec<&'a mut Net> {
-    let mut sorted = ks.to_vec();
-    sorted.sort_unstable();
-    sorted.dedup();
-    let mut picked = Vec::with_capacity(sorted.len());
-    let mut rest = nets;
-    let mut offset = 0;
-    for k in sorted {
-        let Some((net, tail)) = std::mem::take(&mut rest).get_mut(k - offset..).and_then(<[Net]>::split_first_mut)
-        else {
-            break;
-        };
-        picked.push(net);
-        rest = tail;
-        offset = k + 1;
-    }
-    picked
 }
