@@ -33,6 +33,59 @@ struct Snapshot {
 
 #[component]
 pub fn OtPage(device: Device) -> impl IntoView {
+    let sweep = RwSignal::new(crate::link::tab("ot").as_deref() == Some("sweep"));
+    view! {
+        <section class="lab" aria-labelledby="ot-title">
+            <h2 id="ot-title">"Optimal transport: Sinkhorn, log-domain Sinkhorn and Sinkhorn–Newton–Sparse"</h2>
+            <crate::link::Presets slug="ot" />
+            <div class="tabs" role="tablist">
+                <button id="tab-single" role="tab" aria-selected=move || (!sweep.get()).to_string()
+                    on:click=move |_| sweep.set(false)>"Single run"</button>
+                <button id="tab-sweep" role="tab" aria-selected=move || sweep.get().to_string()
+                    on:click=move |_| sweep.set(true)>"Sweep (phase diagram)"</button>
+            </div>
+            {move || if sweep.get() {
+                view! { <SweepTab device=device /> }.into_any()
+            } else {
+                view! { <SingleRun device=device /> }.into_any()
+            }}
+        </section>
+    }
+}
+
+/// The OT page's Sweep tab: many transport problems over a grid of ε, n, tolerance and seed, solved side by
+/// side (`regula_core::ot::sweep`), drawn by the shared sweep tab (`crate::sweep`).
+#[component]
+fn SweepTab(device: Device) -> impl IntoView {
+    use regula_core::ot::sweep::Params as SweepParams;
+    /// The page's own limit: the grid a browser tab solves at a useful pace.
+    fn page_check(p: &SweepParams) -> Option<String> {
+        const MAX_PAGE_PROBLEMS: usize = 1024;
+        (p.len() > MAX_PAGE_PROBLEMS).then(|| {
+            format!("{} problems: the page solves up to {MAX_PAGE_PROBLEMS} at once (`regula sweep ot` takes more, and --shard splits them)", p.len())
+        })
+    }
+    let explain = view! {
+        <p>
+            "An OT sweep solves one entropic transport problem per grid point and seed — each the OT lab's log-domain "
+            "Sinkhorn run of its cell's problem (a click on a cell opens its first problem on the Single run tab) — and "
+            "colours each cell by the mean over its seeds of the iterations to the tolerance, the transport cost ⟨C, P⟩, "
+            "or the final marginal error. Sinkhorn converges linearly, at a rate that degrades as ε shrinks: the "
+            "iterations to a tolerance grow roughly like 1/ε, and like log(1/tol) at a fixed ε. The x and y axes "
+            "override their fields of the panel in each cell (n sets both clouds' sizes). Where it runs: on a GPU "
+            "every problem is solved in one dispatch per round, a workgroup per problem running whole iterations "
+            "(f32, stopping at f32's floor near 1e-6, as the single GPU run does) — the batched use that JAX's vmap "
+            "gives OTT-JAX; beside a software adapter, or without WebGPU, each problem is the single-run CPU solver "
+            "in f64, a few at a time, within each frame's budget. Red cells diverged; grey cells could not run "
+            "(hover for why)."
+        </p>
+    };
+    crate::sweep::phase_tab::<SweepParams>(device, &[], page_check, explain)
+}
+
+/// One OT run (or two, compared) live: the page's first tab.
+#[component]
+fn SingleRun(device: Device) -> impl IntoView {
     let upload = StoredValue::new_local(None::<(Points, Points)>);
     let halves = StoredValue::new_local([None::<(Points, String)>, None]);
     let uploaded = RwSignal::new(None::<String>);
@@ -227,8 +280,6 @@ pub fn OtPage(device: Device) -> impl IntoView {
     };
 
     view! {
-        <section class="lab" aria-labelledby="ot-title">
-            <h2 id="ot-title">"Optimal transport: Sinkhorn, log-domain Sinkhorn and Sinkhorn–Newton–Sparse"</h2>
             <p class="explain">
                 "Entropic OT: min ⟨C,P⟩ − ε H(P) over P ≥ 0 with P1 = a, Pᵀ1 = b; P_ij = exp((f_i + g_j − C_ij)/ε). "
                 "Sinkhorn alternates g_j ← ε log b_j − ε LSE_i((f_i − C_ij)/ε) and f_i ← ε log a_i − ε LSE_j((g_j − C_ij)/ε) "
@@ -262,7 +313,6 @@ pub fn OtPage(device: Device) -> impl IntoView {
             <p class="muted" hidden=move || uploaded.get().is_none()>{move || uploaded.get()}</p>
             <crate::form::UploadPreviews id="ot-preview" previews=previews />
             <p id="upload-error" class="error" role="alert" hidden=move || upload_error.get().is_none()>{move || upload_error.get()}</p>
-            <crate::link::Presets slug="ot" />
             {crate::kit::chrome(lab, status)}
             <div class="charts">
                 <LogChart id="chart-error-iter" title="Marginal error (ℓ1) vs iteration" x_label="iteration" y_label="error" series=error_vs(false) floor=1e-16 />
@@ -270,7 +320,6 @@ pub fn OtPage(device: Device) -> impl IntoView {
                 <PlanView snapshot=snapshot undrawn=undrawn />
                 <SparsityView snapshot=snapshot undrawn=undrawn />
             </div>
-        </section>
     }
 }
 

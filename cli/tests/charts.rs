@@ -407,4 +407,13 @@ fn the_benchmarks_run_and_report_their_ratios() {
             assert!(v.is_finite() && v > 0.0, "{key} = {v}");
         }
     }
+
+    let json = regula(&["bench", "sweep-ot", "--problems", "16", "--n", "12", "--solo", "2", "--json"]);
+    let row = &json["rows"][0];
+    assert_eq!((row["problems"].as_u64(), row["n"].as_u64()), (Some(16), Some(12)), "{json}");
+    assert!(row["iterations"].as_u64().unwrap() >= 16, "{json}");
+    for key in ["cpu_sweep", "cpu_solo", "gpu_batch", "gpu_solo"] {
+        let v = row[key].as_f64().unwrap_or_else(|| panic!("{key}: {row}"));
+        assert!(v.is_finite() && v > 0.0, "{key} = {v}");
+    }
 }

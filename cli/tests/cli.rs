@@ -670,6 +670,57 @@ fn gen_student_teacher_prints_simulation_and_theory() {
 mod front_ends;
 
 #[test]
+fn sweep_ot_streams_a_json_line_per_problem_and_shards_split_the_grid() {
+    let base = ["sweep", "ot", "--problem", "gaussian", "--tol", "1e-5", "--backend", "cpu", "--json"];
+    let grid = ["--grid", "eps=0.01:0.3:log:3", "--grid", "n=8,16", "--seeds", "2"];
+    let args: Vec<&str> = base.iter().chain(&grid).copied().collect();
+    let (ok, stdout, stderr) = regula(&args);
+    assert!(ok, "{stderr}");
+    let lines: Vec<serde_json::Value> = stdout.lines().filter_map(|l| serde_json::from_str(l).ok()).collect();
+    let problems: Vec<&serde_json::Value> = lines.iter().filter(|v| v.get("problem").is_some()).collect();
+    assert_eq!(problems.len(), 12, "{stdout}");
+    for v in &problems {
+        assert_eq!(
+            (v["x"].as_str(), v["y"].as_str(), v["stop"].as_str()),
+            (Some("eps"), Some("n"), Some("Tolerance")),
+            "{v}"
+        );
+        assert!(v["iterations"].as_u64().unwrap() >= 1 && v["marginal_error"].as_f64().unwrap() <= 1e-5, "{v}");
+        assert!(v["link"].as_str().unwrap().contains("method=log-sinkhorn"), "{v}");
+    }
+    // Smaller ε, more iterations: the first column's problems against the last's.
+    let its = |x: f64| -> f64 {
+        problems.iter().filter(|v| v["x_value"].as_f64() == Some(x)).map(|v| v["iterations"].as_f64().unwrap()).sum()
+    };
+    assert!(its(0.01) > its(0.3), "{stdout}");
+    let summary = last_json(&stdout);
+    assert_eq!((summary["problems"].as_u64(), summary["cells"].as_array().map(Vec::len)), (Some(12), Some(6)));
+    assert!(summary["problem_iterations_per_second"].as_f64().unwrap() > 0.0);
+    assert!(stdout.contains("iterations to the tolerance (iterations), mean over 2 seed(s); x: ε"), "{stdout}");
+    // Shard 2 of 4 runs problems 6..9 with the same numbers.
+    let shard: Vec<&str> = args.iter().copied().chain(["--shard", "2/4"]).collect();
+    let (ok, stdout, stderr) = regula(&shard);
+    assert!(ok, "{stderr}");
+    let part: Vec<serde_json::Value> = stdout
+        .lines()
+        .filter_map(|l| serde_json::from_str::<serde_json::Value>(l).ok())
+        .filter(|v| v.get("problem").is_some())
+        .collect();
+    assert_eq!(part.iter().map(|v| v["problem"].as_u64().unwrap()).collect::<Vec<_>>(), vec![6, 7, 8]);
+    for v in &part {
+        let w = problems.iter().find(|w| w["problem"] == v["problem"]).unwrap();
+        assert_eq!((&v["iterations"], &v["transport_cost"]), (&w["iterations"], &w["transport_cost"]));
+    }
+    for (extra, word) in
+        [(["--grid", "lr=0.1"], "axis"), (["--grid", "n=0"], "whole number"), (["--grid", "eps=1:0:log:3"], "log")]
+    {
+        let bad: Vec<&str> = base.iter().copied().chain(extra).collect();
+        let (ok, _, stderr) = regula(&bad);
+        assert!(!ok && stderr.contains(word), "{bad:?}: {stderr}");
+    }
+}
+
+#[test]
 fn sweep_streams_a_json_line_per_net_and_shards_split_the_grid() {
     let png = std::env::temp_dir().join(format!("regula-sweep-{}.png", std::process::id()));
     let base = ["sweep", "train", "--dataset", "xor", "--n", "60", "--hidden", "4", "--epochs", "6", "--batch", "8"];

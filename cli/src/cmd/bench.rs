@@ -42,6 +42,13 @@ pub fn command() -> Command {
                 .arg(Arg::new("solo").long("solo").default_value("16").value_parser(value_parser!(usize)).help("Solo runs timed (the first of the grid's nets; their rate stands for all).")),
         ))
         .subcommand(common_args(
+            Command::new("sweep-ot")
+                .about("Problems/s of a batch of small OT problems (ε × seed, log-domain Sinkhorn to 1e-4): the GPU batch (all problems in one dispatch per round) vs the CPU sweep (the worker pool), and each vs the same problems solved one by one.")
+                .arg(Arg::new("problems").long("problems").default_value("256").value_parser(value_parser!(usize)).help("Problems in the batch (8 values of ε × problems/8 seeds)."))
+                .arg(Arg::new("n").long("n").default_value("64").value_parser(value_parser!(usize)).help("Points per cloud (n = m)."))
+                .arg(Arg::new("solo").long("solo").default_value("32").value_parser(value_parser!(usize)).help("Problems solved one by one and timed (the first of the batch; their rate stands for all).")),
+        ))
+        .subcommand(common_args(
             Command::new("train-gpu")
                 .about("Training steps/s on digits (cross-entropy, Adam): CPU f64 vs the GPU's one-workgroup and tiled kernels, with the achieved GFLOP/s (6·P·B per step).")
                 .arg(Arg::new("epochs").long("epochs").default_value("2").value_parser(value_parser!(usize)).help("Measured epochs per net (after one warm-up epoch)."))
@@ -54,9 +61,10 @@ pub async fn run(m: &ArgMatches) -> Result<(), Error> {
         Some(("sketch-apply", m)) => sketch_apply(m).await,
         Some(("train-gpu", m)) => train_gpu(m).await,
         Some(("sweep", m)) => sweep(m).await,
+        Some(("sweep-ot", m)) => sweep_ot(m).await,
         _ => Err(Error::Invalid {
             name: "command",
-            message: "name a benchmark: sketch-apply, train-gpu or sweep".into(),
+            message: "name a benchmark: sketch-apply, train-gpu, sweep or sweep-ot".into(),
         }),
     }
 }
@@ -229,8 +237,7 @@ async fn train_gpu(m: &ArgMatches) -> Result<(), Error> {
 }
 
 /// A sweep to its end: (net-steps, seconds).
-async fn sweep_to_end(s: &mut regula_core::train::sweep::Sweep) -> Result<(u64, f64), Error> {
-    use regula_core::Stepper;
+async fn sweep_to_end<S: regula_core::Stepper>(s: &mut S) -> Result<(u64, f64), Error> {
     let t = std::time::Instant::now();
     loop {
         let f = s.step(Budget::iterations(1)).await?;
@@ -249,6 +256,88 @@ async fn solo_to_end<S: regula_core::Stepper>(s: &mut S) -> Result<(u64, f64), E
             return Ok((f.iteration, t.elapsed().as_secs_f64()));
         }
     }
+}
+
+/// The OT batch benchmark: one grid (8 values of ε × seeds, Gaussian clouds, log-domain Sinkhorn to 1e-4)
+/// as a CPU sweep, a GPU batch (when an adapter opens) and as solo runs one after another (the CPU's f64
+/// solver, and the single-problem GPU solver), each timed whole.
+async fn sweep_ot(m: &ArgMatches) -> Result<(), Error> {
+    use regula_core::ot::sweep::{Axis, Grid, OtSweep, Params, Shard, Show};
+    use regula_core::ot::{GpuSinkhorn, OtSolver};
+    let problems = (*m.get_one::<usize>("problems").unwrap_or(&256)).max(8);
+    let n = (*m.get_one::<usize>("n").unwrap_or(&64)).max(1);
+    let solo_n = *m.get_one::<usize>("solo").unwrap_or(&32);
+    let (choice, json) = common(m)?;
+    let backend = Backend::acquire(choice).await?;
+    let ctx = backend.gpu().cloned();
+    let device = ctx.as_ref().map(|c| c.summary().name.clone());
+    let mut p = Params::default();
+    p.problem.n = n;
+    p.problem.m = n;
+    p.sweep = Grid {
+        x: Axis::Eps,
+        x_values: vec![0.01, 0.015, 0.02, 0.03, 0.05, 0.1, 0.2, 0.5],
+        y: Axis::Seed,
+        y_values: (0..problems / 8).map(|s| s as f64).collect(),
+        seeds: 1,
+        show: Show::Iterations,
+    };
+    println!(
+        "sweep-ot: {} problems of {n} × {n} points (8 values of ε × {} seeds), log-domain Sinkhorn to 1e-4; {solo_n} solo runs timed; GPU: {}",
+        p.len(),
+        problems / 8,
+        device.clone().unwrap_or_else(|| "none".into())
+    );
+    if ctx.as_ref().is_some_and(|c| c.summary().is_software()) {
+        println!(
+            "(a software adapter: the GPU figures show correctness and the ratio to solo runs, not a GPU's speed)"
+        );
+    }
+    p.backend = BackendChoice::Cpu;
+    let (iters, cpu_s) = sweep_to_end(&mut OtSweep::new(p.clone(), Shard::WHOLE, &backend).await?).await?;
+    let per_iter = 2.0 * (n * n) as f64;
+    let rate = |count: f64, s: f64| count / s.max(1e-9);
+    let mut solo = (0u64, 0usize, 0.0f64);
+    let mut solo_gpu = (0u64, 0usize, 0.0f64);
+    for k in 0..solo_n.min(p.len()) {
+        let q = p.problem_params(k);
+        let problem = q.problem.build()?;
+        let (it, t) = solo_to_end(&mut OtSolver::new(&problem, q.solver.clone())?).await?;
+        solo = (solo.0 + it, solo.1 + 1, solo.2 + t);
+        if let Some(ctx) = &ctx {
+            let (it, t) = solo_to_end(&mut GpuSinkhorn::new(ctx.clone(), &problem, q.solver.clone()).await?).await?;
+            solo_gpu = (solo_gpu.0 + it, solo_gpu.1 + 1, solo_gpu.2 + t);
+        }
+    }
+    let cpu_ps = rate(p.len() as f64, cpu_s);
+    let solo_ps = rate(solo.1 as f64, solo.2);
+    println!("{iters} problem-iterations in all ({:.0} per problem)", iters as f64 / p.len() as f64);
+    println!(
+        "  cpu sweep   {cpu_ps:>10.1} problems/s ({} threads, f64; {:.2} G exp/s)   solo cpu runs {solo_ps:>10.1} problems/s → sweep {:.2}× solo",
+        regula_core::cpu::pool::threads(),
+        rate(iters as f64 * per_iter, cpu_s) / 1e9,
+        cpu_ps / solo_ps
+    );
+    let mut row = json!({"problems": p.len(), "n": n, "iterations": iters, "cpu_sweep": cpu_ps, "cpu_solo": solo_ps});
+    if ctx.is_some() {
+        p.backend = BackendChoice::Gpu;
+        let (iters_g, gpu_s) = sweep_to_end(&mut OtSweep::new(p.clone(), Shard::WHOLE, &backend).await?).await?;
+        let gpu_ps = rate(p.len() as f64, gpu_s);
+        let solo_gpu_ps = rate(solo_gpu.1 as f64, solo_gpu.2);
+        println!(
+            "  gpu batch   {gpu_ps:>10.1} problems/s (f32, a workgroup per problem; {:.2} G exp/s)   solo gpu runs {solo_gpu_ps:>10.1} problems/s → batch {:.2}× solo; GPU batch {:.2}× the CPU sweep",
+            rate(iters_g as f64 * per_iter, gpu_s) / 1e9,
+            gpu_ps / solo_gpu_ps,
+            gpu_ps / cpu_ps
+        );
+        row["gpu_batch"] = json!(gpu_ps);
+        row["gpu_solo"] = json!(solo_gpu_ps);
+    }
+    println!("bound: each iteration is 2·n·m exponentials (the LSE's), so exp/s is the figure of merit; a small problem alone is latency-bound on a GPU (two launches per half-step and a readback per batch), the batch pays them once for all problems");
+    if json {
+        println!("{}", json!({"device": device, "rows": [row]}));
+    }
+    Ok(())
 }
 
 /// The sweep benchmark: the same grid as a CPU sweep, a GPU sweep (when an adapter opens) and as solo runs

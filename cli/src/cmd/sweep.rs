@@ -1,5 +1,6 @@
 //! `regula sweep train`: many small networks over a grid of two hyperparameters, trained side by side —
-//! the training page's Sweep tab headless. `--grid NAME=SPEC` (once or twice) sets the axes, `--shard i/n`
+//! the training page's Sweep tab headless; `regula sweep ot`: many transport problems over a grid of ε, n,
+//! tolerance and seed, solved side by side — the OT page's Sweep tab headless. `--grid NAME=SPEC` (once or twice) sets the axes, `--shard i/n`
 //! runs one slice of the grid (a job array's task), `--json` streams one JSON line per net as it finishes.
 
 use clap::{Arg, ArgAction, ArgMatches, Command};
@@ -7,6 +8,7 @@ use regula_charts::sweep::{draw_phase, PhaseCell, PhaseSpec};
 use regula_core::lab::sweep::{parse_grid, AxisKind, Run, Shard, SweepLab};
 use regula_core::lab::Lab;
 use regula_core::metrics as key;
+use regula_core::ot::sweep::{Axis as OtAxis, OtSweep, Params as OtParams};
 use regula_core::train::sweep::{Axis, Params, Sweep};
 use regula_core::{Backend, BackendChoice, Budget, Error};
 use serde_json::json;
@@ -16,30 +18,35 @@ use crate::out::write_png;
 
 pub fn command() -> Command {
     Command::new("sweep")
-        .about("Sweeps: many small networks over a grid of hyperparameters, trained side by side (a phase diagram).")
+        .about("Sweeps: many small networks (train) or OT problems (ot) over a grid of two parameters, run side by side (a phase diagram).")
         .subcommand_required(true)
-        .subcommand(
-            kit::command(Params::DEF, "train", true)
-                .arg(
-                    Arg::new("grid")
-                        .long("grid")
-                        .value_name("NAME=SPEC")
-                        .action(ArgAction::Append)
-                        .help("An axis: lr=1e-3:1:log:16 (16 log-spaced values), width=2:32:lin:5, l2=0,1e-4,1e-3 (a list); the first is x, a second y. Names: lr, l1, l2, batch, width, label-noise, init, seed. Replaces --x/--x-values (--y/--y-values)."),
-                )
-                .arg(
-                    Arg::new("shard")
-                        .long("shard")
-                        .value_name("i/n")
-                        .help("Run only slice i of n of the grid's nets (0 ≤ i < n): n runs (a job array) cover the grid; each net's line names its index."),
-                ),
+        .subcommand(sweep_command(Params::DEF, "train", "lr=1e-3:1:log:16 (16 log-spaced values), width=2:32:lin:5, l2=0,1e-4,1e-3 (a list); the first is x, a second y. Names: lr, l1, l2, batch, width, label-noise, init, seed."))
+        .subcommand(sweep_command(OtParams::DEF, "ot", "eps=1e-3:0.3:log:8 (8 log-spaced values), n=16:128:lin:4, tol=1e-2,1e-4 (a list); the first is x, a second y. Names: eps, n (n = m), tol, seed."))
+}
+
+/// A sweep lab's subcommand: its fields' flags, `--grid` and `--shard`.
+fn sweep_command(def: &'static regula_core::lab::Def, name: &'static str, axes: &'static str) -> Command {
+    kit::command(def, name, true)
+        .arg(
+            Arg::new("grid")
+                .long("grid")
+                .value_name("NAME=SPEC")
+                .action(ArgAction::Append)
+                .help(format!("An axis: {axes} Replaces --x/--x-values (--y/--y-values).")),
+        )
+        .arg(
+            Arg::new("shard")
+                .long("shard")
+                .value_name("i/n")
+                .help("Run only slice i of n of the grid (0 ≤ i < n): n runs (a job array) cover the grid; each line names its index."),
         )
 }
 
 pub async fn run(m: &ArgMatches) -> Result<(), Error> {
     match m.subcommand() {
         Some(("train", m)) => train(m).await,
-        _ => Err(Error::Invalid { name: "command", message: "name what to sweep: train".into() }),
+        Some(("ot", m)) => ot(m).await,
+        _ => Err(Error::Invalid { name: "command", message: "name what to sweep: train or ot".into() }),
     }
 }
 
@@ -78,6 +85,22 @@ async fn train(m: &ArgMatches) -> Result<(), Error> {
     let what = format!("{} epochs each", params.train.config.epochs);
     drive(m, sweep, &params, shard, &what, &TRAIN_TRACE).await
 }
+
+async fn ot(m: &ArgMatches) -> Result<(), Error> {
+    let params: OtParams = kit::params_with(m, grid_flags::<OtAxis>(m)?)?;
+    let shard = m.get_one::<String>("shard").map(|s| Shard::parse(s)).transpose()?.unwrap_or(Shard::WHOLE);
+    let device = if params.backend == BackendChoice::Cpu {
+        Backend::Cpu { fallback: None }
+    } else {
+        Backend::acquire(BackendChoice::Auto).await?
+    };
+    let sweep = OtSweep::new(params.clone(), shard, &device).await?;
+    let what =
+        format!("log-domain Sinkhorn to {:e} (at most {} iterations)", params.solver.tol, params.solver.max_iter);
+    drive(m, sweep, &params, shard, &what, &OT_TRACE).await
+}
+
+const OT_TRACE: [&str; 4] = ["iterations", "stop", key::MARGINAL_ERROR, key::TRANSPORT_COST];
 
 /// Runs a sweep to its end: a progress bar, one JSON line per member as it finishes (`--json`), the
 /// members' CSV (`--trace`), then the phase diagram as a table, its PNG (`--png`) and a summary line.
