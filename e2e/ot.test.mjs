@@ -161,3 +161,64 @@ test('OT lab: 20,000 × 20,000 point clouds run on WebGPU, costs computed on the
     await browser.close();
   }
 });
+
+test('OT sweep: iterations over ε × n fill in, the batch runs on WebGPU, a cell opens its problem', async () => {
+  const browser = await launch();
+  try {
+    const grid = 'solver.tol=0.0001&sweep.x_values=0.01,0.1,0.5&sweep.y=n&sweep.y_values=8,24&sweep.seeds=2';
+    const { page, errors } = await openPage(browser, undefined, `${URL}#/ot?v=2&tab=sweep&${grid}`);
+    await page.waitForSelector('#chart-sweep');
+    assert.equal(await page.locator('#tab-sweep').getAttribute('aria-selected'), 'true');
+    assert.match(await page.locator('#status').textContent(), /12 problems: 6 cells × 2 seeds/);
+    assert.equal(await page.locator('#link-notice').isHidden(), true);
+    const empty = await canvasData(page, 'chart-sweep');
+    await page.click('#run');
+    await waitForDone(page);
+    let status = await page.locator('#status').textContent();
+    // SwiftShader is a software adapter: auto solves on the CPU (f64), and says so.
+    assert.match(status, /^done \(CPU, f64; software GPU, the CPU is faster\): 12 of 12 problems done · 0 diverged · 0 could not run · \d+ problem-iterations\/s/, status);
+    assert.equal(await points(page), 6);
+    assert.notEqual(await canvasData(page, 'chart-sweep'), empty, 'phase diagram not drawn');
+    const text = await hoverReadout(page, 'chart-sweep');
+    assert.match(text, /^ε = [0-9.]+, points per cloud \(n = m\) = \d+: iterations to the tolerance = \S+ \(2 of 2 problems done, 0 diverged; iteration \d+\)/, text);
+    const cpuCsv = await csv(page);
+    assert.equal(cpuCsv.length, 7, cpuCsv.join('\n'));
+    assert.match(cpuCsv[0], /^ε,points per cloud \(n = m\),value,problems,done,diverged,error$/);
+    // Asked for the GPU, every problem is solved in one dispatch per round, a workgroup per problem; the
+    // iteration counts agree with the CPU's within f32's rounding.
+    await page.selectOption('#backend', 'gpu');
+    await page.click('#run');
+    await waitForDone(page);
+    status = await page.locator('#status').textContent();
+    assert.match(status, /^done \(GPU, f32: one workgroup per problem, all problems in one dispatch\): 12 of 12 problems done · 0 diverged/, status);
+    const gpuCsv = await csv(page);
+    for (let r = 1; r < 7; r++) {
+      const [a, b] = [Number(cpuCsv[r].split(',')[2]), Number(gpuCsv[r].split(',')[2])];
+      assert.ok(Math.abs(a - b) <= 2, `row ${r}: CPU ${a} vs GPU ${b} iterations`);
+    }
+    await page.screenshot({ path: join(ARTIFACTS, 'ot-sweep.png'), fullPage: true });
+    // A click on the cell ε = 0.1, n = 8 (middle column, bottom row) opens its first problem as a single run.
+    const width = await page.locator('#chart-sweep').evaluate((c) => c.clientWidth);
+    const s = width / 600;
+    await page.locator('#chart-sweep').click({ position: { x: 300 * s, y: 208 * s } });
+    await page.waitForSelector('#chart-error-iter');
+    assert.equal(await page.locator('#tab-single').getAttribute('aria-selected'), 'true');
+    assert.equal(await page.locator('#eps').inputValue(), '0.1');
+    assert.equal(await page.locator('#n').inputValue(), '8');
+    assert.equal(await page.locator('#method').inputValue(), 'log-sinkhorn');
+    await waitForDone(page);
+    assert.match(await page.locator('#status').textContent(), /^done/);
+    assert.deepEqual(errors, []);
+  } finally {
+    await browser.close();
+  }
+});
+
+async function points(page) {
+  return Number(await page.locator('#chart-sweep').evaluate((c) => c.closest('figure').dataset.points));
+}
+
+async function csv(page) {
+  const [download] = await Promise.all([page.waitForEvent('download'), page.click('#chart-sweep-csv')]);
+  return (await readFile(await download.path())).toString().trim().split('\n');
+}

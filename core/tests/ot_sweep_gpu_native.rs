@@ -7,8 +7,8 @@ use regula_core::frame::{Budget, Frame, Stepper, StopReason};
 use regula_core::gpu::GpuContext;
 use regula_core::lab::sweep::Run;
 use regula_core::metrics as key;
-use regula_core::ot::sweep::{Axis, Grid, OtSweep, Params, Shard, Show};
-use regula_core::ot::{GpuSinkhorn, GroundCost, Method, OtSolver, ProblemKind, SolverParams};
+use regula_core::ot::sweep::{Axis, Grid, OtSweep, Params, Shard, Show, Solver};
+use regula_core::ot::{GpuSinkhorn, GroundCost, OtSolver, ProblemKind};
 use regula_core::{Backend, BackendChoice};
 
 fn gpu() -> Backend {
@@ -22,7 +22,7 @@ fn grid(kind: ProblemKind, cost: GroundCost) -> Params {
     p.problem.kind = kind;
     p.problem.cost = cost;
     p.backend = BackendChoice::Gpu;
-    p.solver = SolverParams { method: Method::LogSinkhorn, eps: 0.05, tol: 1e-4, max_iter: 3000, ..Default::default() };
+    p.solver = Solver { eps: 0.05, tol: 1e-4, max_iter: 3000 };
     p.sweep = Grid {
         x: Axis::Eps,
         x_values: vec![0.02, 0.1, 0.5],

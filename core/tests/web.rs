@@ -100,6 +100,7 @@ async fn training_epochs_on_webgpu_match_the_cpu_trainer() {
 /// bit for bit the single-run GPU trainer of its parameters.
 #[wasm_bindgen_test]
 async fn a_sweep_on_webgpu_trains_each_net_as_its_solo_gpu_run() {
+    use regula_core::lab::sweep::Run as _;
     use regula_core::metrics as key;
     use regula_core::train::gpu::GpuTrainer;
     use regula_core::train::sweep::{Axis, Params, Shard, Sweep};
@@ -136,6 +137,58 @@ async fn a_sweep_on_webgpu_trains_each_net_as_its_solo_gpu_run() {
             }
         };
         assert_eq!(net.frame.as_ref().map(strip), Some(strip(&last)), "net {}", net.index);
+    }
+}
+
+/// The OT batch in the browser: every problem of a small grid in one dispatch (a workgroup per problem),
+/// each within f32's tolerance of the single-problem GPU solver: the same stop, iterations within 2, ⟨C, P⟩
+/// within 1e-3.
+#[wasm_bindgen_test]
+async fn an_ot_batch_on_webgpu_solves_each_problem_as_its_solo_gpu_run() {
+    use regula_core::frame::StopReason;
+    use regula_core::metrics as key;
+    use regula_core::ot::sweep::{Axis, OtSweep, Params, Shard};
+    use regula_core::ot::GpuSinkhorn;
+    let ctx = GpuContext::new().await.unwrap();
+    let mut p = Params { backend: BackendChoice::Gpu, ..Params::default() };
+    p.sweep.x = Axis::Eps;
+    p.sweep.x_values = vec![0.03, 0.3];
+    p.sweep.y = Axis::N;
+    p.sweep.y_values = vec![9.0, 70.0];
+    p.sweep.seeds = 1;
+    let mut s = OtSweep::new(p.clone(), Shard::WHOLE, &Backend::Gpu(ctx.clone())).await.unwrap();
+    assert!(s.on_gpu());
+    loop {
+        if s.step(Budget::iterations(1)).await.unwrap().done {
+            break;
+        }
+    }
+    for q in s.problems() {
+        let own = p.problem_params(q.index);
+        let problem = own.problem.build().unwrap();
+        let mut solo = GpuSinkhorn::new(ctx.clone(), &problem, own.solver.clone()).await.unwrap();
+        let last = loop {
+            let f = solo.step(Budget::iterations(100_000)).await.unwrap();
+            if f.done {
+                break f;
+            }
+        };
+        let got = q.frame.as_ref().unwrap();
+        assert_eq!(
+            (got.stop, last.stop),
+            (Some(StopReason::Tolerance), Some(StopReason::Tolerance)),
+            "problem {}",
+            q.index
+        );
+        assert!(
+            got.iteration.abs_diff(last.iteration) <= 2,
+            "problem {}: {} vs {}",
+            q.index,
+            got.iteration,
+            last.iteration
+        );
+        let (a, b) = (got.metric(key::TRANSPORT_COST).unwrap(), last.metric(key::TRANSPORT_COST).unwrap());
+        assert!((a - b).abs() <= 1e-3 * b.abs(), "problem {}: ⟨C,P⟩ {a} vs {b}", q.index);
     }
 }
 
@@ -205,6 +258,7 @@ async fn the_javascript_api_runs_every_lab_from_plain_objects() {
     let small = |name: &str| -> &'static str {
         match name {
             "ot" => r#"{"problem":{"kind":"moons","n":40,"m":40},"method":"compare","solver":{"tol":1e-4,"eps":0.05}}"#,
+            "ot/sweep" => r#"{"sweep":{"x_values":[0.1,0.3],"y":"none","seeds":2},"problem":{"n":12,"m":12}}"#,
             "training" => r#"{"config":{"hidden":[4],"epochs":3}}"#,
             "training/sweep" => {
                 r#"{"train":{"config":{"hidden":[4],"epochs":3}},"sweep":{"x_values":[0.1,0.3],"y":"none","seeds":1}}"#

@@ -98,10 +98,31 @@ pub type Grid = Axes<Axis, Show>;
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Params {
     pub problem: ProblemSpec,
-    /// Log-domain Sinkhorn's ε, tolerance and iteration cap (the method is always log-domain Sinkhorn).
-    pub solver: SolverParams,
+    pub solver: Solver,
     pub backend: BackendChoice,
     pub sweep: Grid,
+}
+
+/// Log-domain Sinkhorn's ε, tolerance and iteration cap: the solver settings every problem starts from (the
+/// method is always log-domain Sinkhorn).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Solver {
+    pub eps: f64,
+    pub tol: f64,
+    pub max_iter: u64,
+}
+
+impl Solver {
+    /// The single run's solver parameters.
+    pub fn params(&self) -> SolverParams {
+        SolverParams {
+            method: Method::LogSinkhorn,
+            eps: self.eps,
+            tol: self.tol,
+            max_iter: self.max_iter,
+            ..Default::default()
+        }
+    }
 }
 
 /// The most problems one sweep holds, and the most points per cloud.
@@ -117,13 +138,7 @@ impl Default for Params {
     fn default() -> Self {
         Self {
             problem: ProblemSpec { kind: ProblemKind::Gaussian, n: 64, m: 64, ..Default::default() },
-            solver: SolverParams {
-                method: Method::LogSinkhorn,
-                eps: 0.01,
-                tol: 1e-4,
-                max_iter: 20_000,
-                ..Default::default()
-            },
+            solver: Solver { eps: 0.01, tol: 1e-4, max_iter: 20_000 },
             backend: BackendChoice::Auto,
             sweep: Grid {
                 x: Axis::Eps,
@@ -192,7 +207,7 @@ impl Lab for Params {
     fn check(&self) -> Result<()> {
         self.sweep.check(MAX_PROBLEMS, "problem")?;
         self.problem.validate()?;
-        self.solver.validate()?;
+        self.solver.params().validate()?;
         let problems = self.len();
         // The largest cell's problem bounds every problem's data.
         let per = (0..self.sweep.cells())
@@ -250,7 +265,7 @@ impl Params {
         let (ix, iy, s) = self.place(k);
         let mut p = OtParams {
             problem: self.problem.clone(),
-            solver: SolverParams { method: Method::LogSinkhorn, eps_scaling: false, ..self.solver.clone() },
+            solver: self.solver.params(),
             method: Mode::LogSinkhorn,
             backend: self.backend,
         };

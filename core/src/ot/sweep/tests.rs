@@ -12,13 +12,7 @@ fn cpu() -> Backend {
 /// ε × n on small Gaussian clouds, 2 seeds a cell.
 fn small() -> Params {
     Params {
-        solver: SolverParams {
-            method: Method::LogSinkhorn,
-            eps: 0.05,
-            tol: 1e-6,
-            max_iter: 5000,
-            ..Default::default()
-        },
+        solver: Solver { eps: 0.05, tol: 1e-6, max_iter: 5000 },
         backend: BackendChoice::Cpu,
         sweep: Grid {
             x: Axis::Eps,
