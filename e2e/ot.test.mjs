@@ -180,10 +180,10 @@ test('OT sweep: iterations over ε × n fill in, the batch runs on WebGPU, a cel
     assert.equal(await points(page), 6);
     assert.notEqual(await canvasData(page, 'chart-sweep'), empty, 'phase diagram not drawn');
     const text = await hoverReadout(page, 'chart-sweep');
-    assert.match(text, /^ε = [0-9.]+, points per cloud \(n = m\) = \d+: iterations to the tolerance = \S+ \(2 of 2 problems done, 0 diverged; iteration \d+\)/, text);
+    assert.match(text, /^ε = [0-9.]+, points n \(= m\) = \d+: iterations = \S+ \(2 of 2 problems done, 0 diverged; iteration \d+\)/, text);
     const cpuCsv = await csv(page);
     assert.equal(cpuCsv.length, 7, cpuCsv.join('\n'));
-    assert.match(cpuCsv[0], /^ε,points per cloud \(n = m\),value,problems,done,diverged,error$/);
+    assert.match(cpuCsv[0], /^ε,points n \(= m\),value,problems,done,diverged,error$/);
     // Asked for the GPU, every problem is solved in one dispatch per round, a workgroup per problem; the
     // iteration counts agree with the CPU's within f32's rounding.
     await page.selectOption('#backend', 'gpu');

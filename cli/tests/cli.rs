@@ -696,7 +696,7 @@ fn sweep_ot_streams_a_json_line_per_problem_and_shards_split_the_grid() {
     let summary = last_json(&stdout);
     assert_eq!((summary["problems"].as_u64(), summary["cells"].as_array().map(Vec::len)), (Some(12), Some(6)));
     assert!(summary["problem_iterations_per_second"].as_f64().unwrap() > 0.0);
-    assert!(stdout.contains("iterations to the tolerance (iterations), mean over 2 seed(s); x: ε"), "{stdout}");
+    assert!(stdout.contains("iterations (iterations), mean over 2 seed(s); x: ε, y: points n (= m)"), "{stdout}");
     // Shard 2 of 4 runs problems 6..9 with the same numbers.
     let shard: Vec<&str> = args.iter().copied().chain(["--shard", "2/4"]).collect();
     let (ok, stdout, stderr) = regula(&shard);

@@ -7,6 +7,12 @@
 use crate::cpu::exp::{exp_nonpositive_with, exp_with};
 use crate::cpu::fused::{dot8, lanes8, Aligned};
 
+/// Entries of C from which a pass splits its rows over the CPU pool (smaller ones run on the calling
+/// thread: the hand-off would cost more than it saves). The split changes the order of the plan's sums, so
+/// a problem this large gives the same bits only with the same number of threads (the OT sweep runs such a
+/// problem alone, with the whole pool, as its single run does).
+pub(crate) const POOL_MIN_ENTRIES: usize = 1 << 16;
+
 /// K = exp(−C/ε).
 pub(crate) fn kernel(c: &[f64], eps: f64) -> Aligned {
     Aligned::new(c.len(), c.iter().map(|&x| (-x / eps).exp()))
@@ -104,7 +110,7 @@ pub(crate) fn plan_sums(n: usize, m: usize, c: &[f64], fill: impl Fn(usize, &mut
         }
         out
     };
-    let threads = if n * m >= 1 << 16 { crate::cpu::pool::threads().min(n) } else { 1 };
+    let threads = if n * m >= POOL_MIN_ENTRIES { crate::cpu::pool::threads().min(n) } else { 1 };
     if threads <= 1 {
         return vec![part(0..n)];
     }
@@ -116,7 +122,7 @@ pub(crate) fn plan_sums(n: usize, m: usize, c: &[f64], fill: impl Fn(usize, &mut
 /// large enough to pay for the hand-off; each row's arithmetic is the same either way, so the result is
 /// identical bit for bit. `work` returns its rows' outputs in order.
 fn by_rows<T: Send>(rows: usize, cols: usize, work: impl Fn(std::ops::Range<usize>) -> Vec<T> + Sync) -> Vec<T> {
-    let threads = if rows * cols >= 1 << 16 { crate::cpu::pool::threads().min(rows) } else { 1 };
+    let threads = if rows * cols >= POOL_MIN_ENTRIES { crate::cpu::pool::threads().min(rows) } else { 1 };
     if threads <= 1 {
         return work(0..rows);
     }

@@ -55,7 +55,7 @@ impl AxisKind for Axis {
     fn label(self) -> &'static str {
         match self {
             Axis::Eps => "ε",
-            Axis::N => "points per cloud (n = m)",
+            Axis::N => "points n (= m)",
             Axis::Tol => "tolerance",
             Axis::Seed => "seed",
             Axis::None => "",
@@ -83,8 +83,8 @@ impl MeasureKind for Show {
     }
     fn label(self) -> &'static str {
         match self {
-            Show::Iterations => "iterations to the tolerance",
-            Show::Cost => "transport cost ⟨C, P⟩",
+            Show::Iterations => "iterations",
+            Show::Cost => "⟨C, P⟩",
             Show::Error => "marginal error",
         }
     }
@@ -185,7 +185,7 @@ impl Lab for Params {
             Preset {
                 name: "eps-iterations",
                 title: "Iterations to tolerance over ε and n",
-                source: "Sinkhorn's iteration count grows like 1/ε (Cuturi 2013; Franklin & Lorenz 1989's linear rate degrades as ε → 0) and barely with n: Gaussian clouds, tolerance 1e-4, 2 seeds a cell",
+                source: "Sinkhorn's iteration count grows like 1/ε (Cuturi 2013; the linear rate of Franklin & Lorenz 1989 degrades as ε → 0): Gaussian clouds, tolerance 1e-4, 2 seeds a cell; ours: 477 → 4 iterations from ε = 0.003 to 0.3 at n = 16, and fewer at larger n (C / max C: larger clouds reach further, so a typical cost is smaller against ε)",
                 query: "problem.kind=gaussian&solver.tol=0.0001&sweep.x=eps&sweep.x_values=0.003,0.01,0.03,0.1,0.3&sweep.y=n&sweep.y_values=16,32,64,128&sweep.seeds=2&sweep.show=iterations",
             },
             Preset {

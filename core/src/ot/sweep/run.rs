@@ -76,6 +76,13 @@ impl Problem {
         }
     }
 
+    /// Whether its CPU passes split over the worker pool (then it runs alone).
+    fn pooled(&self) -> bool {
+        let p = &self.params.problem;
+        let (n, m) = if p.kind == crate::ot::ProblemKind::Digits { (784, 784) } else { (p.n, p.m) };
+        n.saturating_mul(m) >= crate::ot::sinkhorn::POOL_MIN_ENTRIES
+    }
+
     /// Runs up to `budget` more of this problem on the CPU (building its solver first), and keeps its frame.
     fn advance(&mut self, budget: Budget) {
         if self.done() {
@@ -281,8 +288,14 @@ impl OtSweep {
         let turns = if timed { u64::MAX } else { budget.max_iterations.max(1) };
         let threads = crate::cpu::pool::threads().max(1);
         for _ in 0..turns {
-            let open: Vec<usize> =
-                (0..self.problems.len()).filter(|&k| !self.problems[k].done()).take(threads).collect();
+            // Small problems run side by side, one per thread (each on one thread, as its single run); a
+            // problem large enough for the pool's split runs alone with the whole pool, as its single run
+            // does — so either way its sums add in the same order.
+            let unfinished = (0..self.problems.len()).filter(|&k| !self.problems[k].done());
+            let open: Vec<usize> = match unfinished.clone().next() {
+                Some(k) if self.problems[k].pooled() => vec![k],
+                _ => unfinished.filter(|&k| !self.problems[k].pooled()).take(threads).collect(),
+            };
             if open.is_empty() {
                 break;
             }
@@ -294,7 +307,9 @@ impl OtSweep {
             };
             let before: u64 = open.iter().map(|&k| self.problems[k].iterations().unwrap_or(0)).sum();
             let t = Instant::now();
-            {
+            if let [k] = open[..] {
+                self.problems[k].advance(turn);
+            } else {
                 let slots: Vec<Mutex<&mut Problem>> =
                     disjoint(&mut self.problems, &open).into_iter().map(Mutex::new).collect();
                 crate::cpu::pool::map_parts(slots.len(), |i| {

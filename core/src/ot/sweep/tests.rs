@@ -91,6 +91,27 @@ fn every_problem_is_its_single_run_bit_for_bit() {
 }
 
 #[test]
+fn a_problem_large_enough_for_the_pool_runs_alone_and_is_still_its_single_run() {
+    // n·m = 260² is past the pool's split: such a problem runs with the whole pool, as its single run does;
+    // the n = 12 problems run side by side, one per thread.
+    let mut params = small();
+    params.solver.tol = 1e-5;
+    params.sweep.x_values = vec![0.1];
+    params.sweep.y_values = vec![12.0, 260.0];
+    let mut s = poll_ready(OtSweep::new(params.clone(), Shard::WHOLE, &cpu())).unwrap();
+    finish(&mut s, Budget::iterations(1));
+    for p in s.problems() {
+        let own = params.problem_params(p.index);
+        let mut solo = OtSolver::new(&own.problem.build().unwrap(), own.solver.clone()).unwrap();
+        let f = solo.run(Budget::iterations(u64::MAX)).unwrap();
+        let got = p.frame.as_ref().unwrap();
+        let bits =
+            |f: &Frame| (f.iteration, f.metrics.iter().map(|(k, v)| (k.clone(), v.to_bits())).collect::<Vec<_>>());
+        assert_eq!(bits(got), bits(&f), "problem {} (n = {})", p.index, own.problem.n);
+    }
+}
+
+#[test]
 fn shards_cover_the_grid_with_the_same_numbers() {
     let params = small();
     let mut whole = poll_ready(OtSweep::new(params.clone(), Shard::WHOLE, &cpu())).unwrap();
