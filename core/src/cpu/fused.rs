@@ -47,6 +47,27 @@ pub fn lanes8(x: &[f64], y: &[f64], h: impl Fn(f64, f64) -> f64) -> f64 {
     lanes_sum(acc) + tail
 }
 
+/// [`lanes8`] that also writes each term h(x_j, y_j) to `out[j]`: the same sum, bit for bit.
+#[inline(always)]
+pub fn lanes8_keep(x: &[f64], y: &[f64], out: &mut [f64], h: impl Fn(f64, f64) -> f64) -> f64 {
+    let mut acc = [0.0f64; LANES];
+    let body = x.len() / LANES * LANES;
+    let (out_body, out_tail) = out[..x.len()].split_at_mut(body);
+    let (xc, yc, oc) = (x[..body].chunks_exact(LANES), y[..body].chunks_exact(LANES), out_body.chunks_exact_mut(LANES));
+    let mut tail = 0.0;
+    for ((a, b), o) in x[body..].iter().zip(&y[body..]).zip(out_tail) {
+        *o = h(*a, *b);
+        tail += *o;
+    }
+    for ((p, q), o) in xc.zip(yc).zip(oc) {
+        for l in 0..LANES {
+            o[l] = h(p[l], q[l]);
+            acc[l] += o[l];
+        }
+    }
+    lanes_sum(acc) + tail
+}
+
 /// ((l0 + l1) + (l2 + l3)) + ((l4 + l5) + (l6 + l7)).
 #[inline(always)]
 fn lanes_sum(l: [f64; LANES]) -> f64 {

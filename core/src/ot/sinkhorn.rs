@@ -5,7 +5,7 @@
 //! the same bits on every path with the same multiply-add (fused with FMA, separate without).
 
 use crate::cpu::exp::{exp_nonpositive_with, exp_with};
-use crate::cpu::fused::{dot8, lanes8, Aligned};
+use crate::cpu::fused::{dot8, lanes8, lanes8_keep, Aligned};
 
 /// Entries of C from which a pass splits its rows over the CPU pool (smaller ones run on the calling
 /// thread: the hand-off would cost more than it saves). The split changes the order of the plan's sums, so
@@ -43,6 +43,95 @@ pub(crate) fn lse_update(c: &[f64], p: &[f64], w: &[f64], eps: f64, rows: usize,
             })
             .collect()
     })
+}
+
+/// [`lse_update`]'s out (the same bits) and, beside it, the column sums of the plan at the updated potential,
+/// Σ_i P_ij with P_ij = exp((out_i + p_j − C_ij)/ε) = (w_i/s_i)·exp((p_j − C_ij − max_i)/ε): each row's own
+/// exponentials, kept while in cache, so the other half-step needs no pass of its own (see
+/// [`g_from_column_sums`]). Parts of rows add their column sums in row order.
+pub(crate) fn lse_update_cols(
+    c: &[f64],
+    p: &[f64],
+    w: &[f64],
+    eps: f64,
+    rows: usize,
+    cols: usize,
+) -> (Vec<f64>, Vec<f64>) {
+    let inv_eps = 1.0 / eps;
+    let part = |range: std::ops::Range<usize>| {
+        let (mut e, mut sums) = (vec![0.0; cols], vec![0.0; cols]);
+        let out: Vec<f64> = range
+            .map(|i| {
+                let (max, s) = lse_row_cols(&c[i * cols..(i + 1) * cols], p, inv_eps, w[i], &mut e, &mut sums);
+                eps * w[i].ln() - max - eps * s.ln()
+            })
+            .collect();
+        (out, sums)
+    };
+    let threads = if rows * cols >= POOL_MIN_ENTRIES { crate::cpu::pool::threads().min(rows) } else { 1 };
+    if threads <= 1 {
+        return part(0..rows);
+    }
+    let chunk = rows.div_ceil(threads);
+    let parts = crate::cpu::pool::map_parts(threads, |t| part((t * chunk).min(rows)..((t + 1) * chunk).min(rows)));
+    let mut out = Vec::with_capacity(rows);
+    let mut sums = vec![0.0; cols];
+    for (o, s) in parts {
+        out.extend(o);
+        sums.iter_mut().zip(&s).for_each(|(a, b)| *a += b);
+    }
+    (out, sums)
+}
+
+/// Column sums below this are recomputed by their own LSE (far from convergence a column's mass can
+/// underflow, and its logarithm with it).
+const COLUMN_SUM_FLOOR: f64 = 1e-280;
+
+/// The half-step g_j ← ε log b_j − ε LSE_i((f_i − C_ij)/ε) from the plan's column sums at (f, g) —
+/// LSE_i((f_i − C_ij)/ε) = log Σ_i P_ij − g_j/ε, so g_j ← g_j + ε (log b_j − log Σ_i P_ij) — and the column
+/// marginal error Σ_j |Σ_i P_ij − b_j| of (f, g). A column whose sum fell below [`COLUMN_SUM_FLOOR`] takes
+/// its own LSE over `ct`'s row j (Cᵀ, row-major).
+pub(crate) fn g_from_column_sums(
+    sums: &[f64],
+    f: &[f64],
+    g: &[f64],
+    b: &[f64],
+    ct: &[f64],
+    eps: f64,
+) -> (Vec<f64>, f64) {
+    let (n, inv_eps) = (f.len(), 1.0 / eps);
+    let mut err = 0.0;
+    let g_new = sums
+        .iter()
+        .zip(g.iter().zip(b))
+        .enumerate()
+        .map(|(j, (&s, (&gj, &bj)))| {
+            if s >= COLUMN_SUM_FLOOR && s.is_finite() {
+                err += (s - bj).abs();
+                gj + eps * (bj.ln() - s.ln())
+            } else {
+                let (max, sum) = lse_row(&ct[j * n..(j + 1) * n], f, inv_eps);
+                let new = eps * bj.ln() - max - eps * sum.ln();
+                err += (bj * ((gj - new) * inv_eps).exp() - bj).abs();
+                new
+            }
+        })
+        .collect();
+    (g_new, err)
+}
+
+crate::cpu::widest! {
+    /// A row of [`lse_update_cols`]: (max, s) as [`lse_row`] (the same bits), with the row's plan entries
+    /// (w_i/s)·e_j added into `sums` (`e` is scratch for the exponentials).
+    pub(crate) fn lse_row_cols<A>(line: &[f64], p: &[f64], inv_eps: f64, w: f64, e: &mut [f64], sums: &mut [f64]) -> (f64, f64) {
+        let max = lanes_max(line, p);
+        let s = lanes8_keep(line, p, e, |cij, pj| exp_nonpositive_with::<A>((pj - cij - max) * inv_eps));
+        let scale = w / s;
+        for (acc, x) in sums.iter_mut().zip(e.iter()) {
+            *acc += scale * x;
+        }
+        (max, s)
+    }
 }
 
 crate::cpu::widest! {
@@ -148,6 +237,49 @@ pub(crate) fn marginals(p: &[f64], n: usize, m: usize) -> (Vec<f64>, Vec<f64>) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_kept_column_sums_give_the_lse_g_update() {
+        // 300 × 301 splits over the pool; ε small enough that some columns' mass underflows at the start.
+        for (n, m, eps) in [(300, 301, 0.01), (7, 5, 0.3), (40, 60, 2e-5)] {
+            let mut rng = crate::rng::SplitMix64::new(3);
+            let c: Vec<f64> = (0..n * m).map(|_| rng.uniform()).collect();
+            let mut ct = vec![0.0; n * m];
+            for i in 0..n {
+                for j in 0..m {
+                    ct[j * n + i] = c[i * m + j];
+                }
+            }
+            let g: Vec<f64> = (0..m).map(|_| 0.05 * rng.normal()).collect();
+            let a: Vec<f64> = (0..n).map(|_| 0.5 + rng.uniform()).collect();
+            let b: Vec<f64> = (0..m).map(|_| 0.5 + rng.uniform()).collect();
+            let (f, sums) = lse_update_cols(&c, &g, &a, eps, n, m);
+            assert_eq!(f, lse_update(&c, &g, &a, eps, n, m), "{n}×{m}: the f-update's bits");
+            let p = plan(&c, &f, &g, eps, m);
+            for j in 0..m {
+                let col: f64 = (0..n).map(|i| p[i * m + j]).sum();
+                assert!((sums[j] - col).abs() <= 1e-11 * col.max(1e-300), "{n}×{m} column {j}: {} vs {col}", sums[j]);
+            }
+            let (g_new, err) = g_from_column_sums(&sums, &f, &g, &b, &ct, eps);
+            let exact = lse_update(&ct, &f, &b, eps, m, n);
+            let exact_err: f64 = (0..m).map(|j| (b[j] * ((g[j] - exact[j]) / eps).exp() - b[j]).abs()).sum();
+            for j in 0..m {
+                assert!(
+                    (g_new[j] - exact[j]).abs() <= 1e-12 * (1.0 + exact[j].abs()),
+                    "{n}×{m} g_{j}: {} vs {}",
+                    g_new[j],
+                    exact[j]
+                );
+            }
+            assert!((err - exact_err).abs() <= 1e-12 * exact_err.max(1.0), "{n}×{m}: error {err} vs {exact_err}");
+            if eps < 0.001 {
+                assert!(
+                    sums.iter().any(|&s| s < COLUMN_SUM_FLOOR),
+                    "no column underflowed: the fallback was not exercised"
+                );
+            }
+        }
+    }
 
     #[test]
     fn row_split_passes_equal_the_serial_ones_bit_for_bit() {

@@ -23,7 +23,9 @@ use serde::{Deserialize, Serialize};
 use web_time::Instant;
 
 use super::problem::{OtProblem, MAX_CPU_ENTRIES};
-use super::sinkhorn::{kernel, l1, lse_update, marginals, plan, plan_row, plan_sums, transpose_times};
+use super::sinkhorn::{
+    g_from_column_sums, kernel, l1, lse_update, lse_update_cols, marginals, plan, plan_row, plan_sums, transpose_times,
+};
 use super::sns::{
     armijo, ascent, direction, dot, gradient, grow_keep, share, top_k_rows, NewtonReport, AUTO_MAX_KEPT_ENTRIES,
     DEFAULT_KEEP_PER_ROW, MAX_HALVINGS,
@@ -119,8 +121,9 @@ enum State {
     /// Kernel mode: scalings u, v, K = exp(−C/ε) (row-major, starting on a cache line: the fused pass
     /// streams it) and Kᵀu from the last pass — potentials are ε log u, ε log v.
     Kernel { k: Aligned, u: Vec<f64>, v: Vec<f64>, ktu: Vec<f64> },
-    /// Log domain (also SNS): potentials f, g.
-    Log { f: Vec<f64>, g: Vec<f64> },
+    /// Log domain (also SNS): potentials f, g, and the plan's column sums at (f, g) when the last f-update
+    /// left them (the next g-update's input; cleared when ε or the potentials change otherwise).
+    Log { f: Vec<f64>, g: Vec<f64>, cols: Option<Vec<f64>> },
 }
 
 /// The CPU OT solver: one stepper for all three methods.
@@ -189,7 +192,7 @@ impl OtSolver {
                 let ktu = transpose_times(&k, &u, m);
                 State::Kernel { k, u, v: vec![1.0; m], ktu }
             }
-            Method::LogSinkhorn | Method::Sns => State::Log { f: vec![0.0; n], g: vec![0.0; m] },
+            Method::LogSinkhorn | Method::Sns => State::Log { f: vec![0.0; n], g: vec![0.0; m], cols: None },
         };
         Ok(Self {
             params,
@@ -235,7 +238,7 @@ impl OtSolver {
     /// Current potentials (f, g).
     pub fn potentials(&self) -> (Vec<f64>, Vec<f64>) {
         match &self.state {
-            State::Log { f, g } => (f.clone(), g.clone()),
+            State::Log { f, g, .. } => (f.clone(), g.clone()),
             State::Kernel { u, v, .. } => {
                 let eps = self.eps_now;
                 (u.iter().map(|x| eps * x.ln()).collect(), v.iter().map(|x| eps * x.ln()).collect())
@@ -307,6 +310,9 @@ impl OtSolver {
         self.eps_now = eps;
         self.stage_iters = 0;
         self.rows_stale = true;
+        if let State::Log { cols, .. } = &mut self.state {
+            *cols = None;
+        }
         if let State::Kernel { k, u, v, ktu } = &mut self.state {
             let rescale = |x: &mut f64| *x = (x.ln() * old / eps).exp();
             u.iter_mut().for_each(rescale);
@@ -354,14 +360,26 @@ impl OtSolver {
                 }
                 Ok((err, false))
             }
-            State::Log { f, g } => {
-                let g_new = lse_update(&self.ct, f, &self.b, eps, m, n);
-                let err: f64 = (0..m).map(|j| (self.b[j] * ((g[j] - g_new[j]) / eps).exp() - self.b[j]).abs()).sum();
+            State::Log { f, g, cols } => {
+                // The g-update from the column sums the last f-update kept (one exponential per entry per
+                // iteration), else (the first iteration, a new ε) its own LSE pass over Cᵀ.
+                let kept = cols.take().filter(|_| !first);
+                let (g_new, err) = match &kept {
+                    Some(sums) => g_from_column_sums(sums, f, g, &self.b, &self.ct, eps),
+                    None => {
+                        let g_new = lse_update(&self.ct, f, &self.b, eps, m, n);
+                        let err = (0..m).map(|j| (self.b[j] * ((g[j] - g_new[j]) / eps).exp() - self.b[j]).abs()).sum();
+                        (g_new, err)
+                    }
+                };
                 if !first && err <= self.params.tol {
+                    *cols = kept;
                     return Ok((err, true));
                 }
                 *g = g_new;
-                *f = lse_update(&self.c, g, &self.a, eps, n, m);
+                let (f_new, sums) = lse_update_cols(&self.c, g, &self.a, eps, n, m);
+                *f = f_new;
+                *cols = Some(sums);
                 Ok((err, false))
             }
         }
@@ -376,7 +394,9 @@ impl OtSolver {
         }
         let eps = self.params.eps;
         let (n, m) = (self.n, self.m);
-        let State::Log { f, g } = &mut self.state else { unreachable!("SNS runs in the log domain") };
+        let State::Log { f, g, cols } = &mut self.state else { unreachable!("SNS runs in the log domain") };
+        // The Newton step moves the potentials: the kept column sums no longer hold.
+        *cols = None;
         let p = plan(&self.c, f, g, eps, m);
         let (row, col) = marginals(&p, n, m);
         let (grad, err) = gradient(&self.a, &self.b, &row, &col);
