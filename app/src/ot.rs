@@ -38,12 +38,7 @@ pub fn OtPage(device: Device) -> impl IntoView {
         <section class="lab" aria-labelledby="ot-title">
             <h2 id="ot-title">"Optimal transport: Sinkhorn, log-domain Sinkhorn and Sinkhorn–Newton–Sparse"</h2>
             <crate::link::Presets slug="ot" />
-            <div class="tabs" role="tablist">
-                <button id="tab-single" role="tab" aria-selected=move || (!sweep.get()).to_string()
-                    on:click=move |_| sweep.set(false)>"Single run"</button>
-                <button id="tab-sweep" role="tab" aria-selected=move || sweep.get().to_string()
-                    on:click=move |_| sweep.set(true)>"Sweep (phase diagram)"</button>
-            </div>
+            {crate::sweep::tab_bar(sweep)}
             {move || if sweep.get() {
                 view! { <SweepTab device=device /> }.into_any()
             } else {

@@ -95,6 +95,18 @@ impl Diagram {
     }
 }
 
+/// The tab bar of a page with a sweep: "Single run" and "Sweep (phase diagram)"; `sweep` is the open tab.
+pub fn tab_bar(sweep: RwSignal<bool>) -> impl IntoView {
+    view! {
+        <div class="tabs" role="tablist">
+            <button id="tab-single" role="tab" aria-selected=move || (!sweep.get()).to_string()
+                on:click=move |_| sweep.set(false)>"Single run"</button>
+            <button id="tab-sweep" role="tab" aria-selected=move || sweep.get().to_string()
+                on:click=move |_| sweep.set(true)>"Sweep (phase diagram)"</button>
+        </div>
+    }
+}
+
 /// The tab of sweep lab `P`: its panel (without `skip`'s fields), status, phase diagram and `explain`.
 /// `check` is the page's own limit on the grid.
 pub fn phase_tab<P>(

@@ -54,12 +54,7 @@ pub fn TrainPage(device: Device) -> impl IntoView {
         <section class="lab" aria-labelledby="train-title">
             <h2 id="train-title">"Training: small networks, live curves, and the Hessian against 2/η"</h2>
             <crate::link::Presets slug="training" />
-            <div class="tabs" role="tablist">
-                <button id="tab-single" role="tab" aria-selected=move || (!sweep.get()).to_string()
-                    on:click=move |_| sweep.set(false)>"Single run"</button>
-                <button id="tab-sweep" role="tab" aria-selected=move || sweep.get().to_string()
-                    on:click=move |_| sweep.set(true)>"Sweep (phase diagram)"</button>
-            </div>
+            {crate::sweep::tab_bar(sweep)}
             {move || if sweep.get() {
                 view! { <sweep::SweepTab device=device /> }.into_any()
             } else {
