@@ -485,6 +485,97 @@ fn training_sweep_lab_sweep() {
 }
 
 #[test]
+fn ot_sweep_lab_sweep() {
+    use regula_core::gpu::GpuContext;
+    use regula_core::lab::sweep::Run as _;
+    use regula_core::ot::sweep::{Axis, Grid, OtSweep, Params, Shard, Show, Solver};
+    use regula_core::ot::{GroundCost, ProblemKind};
+    use regula_core::{Backend, BackendChoice};
+    std::env::set_var("XDG_RUNTIME_DIR", std::env::var("XDG_RUNTIME_DIR").unwrap_or_else(|_| "/tmp".into()));
+    // Half the cases on the GPU batch: without an adapter the sweep fails rather than passing on nothing.
+    let ctx = pollster::block_on(GpuContext::new()).expect("no GPU adapter: install mesa-vulkan-drivers (lavapipe)");
+    let tally = Tally::default();
+    fn values(axis: Axis) -> BoxedStrategy<Vec<f64>> {
+        let good: BoxedStrategy<f64> = match axis {
+            Axis::Eps => log_uniform(-6.0, 3.0).boxed(),
+            Axis::N => (1u32..40).prop_map(f64::from).boxed(),
+            Axis::Tol => log_uniform(-12.0, 0.0).boxed(),
+            Axis::Seed => (0u32..1_000_000).prop_map(f64::from).boxed(),
+            Axis::None => (0.0..1.0f64).boxed(),
+        };
+        let bad = prop_oneof![Just(-1.0), Just(0.0), Just(0.5), Just(2.0), Just(1e9), Just(5000.0)];
+        let value = prop_oneof![12 => good, 1 => bad];
+        prop_oneof![12 => prop::collection::vec(value, 1..4), 1 => Just(Vec::new())].boxed()
+    }
+    // Mostly grids that can run: x varies something, y differs from x, a seed axis has one seed a cell (the
+    // exceptions are refusals).
+    const VARYING: &[Axis] = &[Axis::Eps, Axis::N, Axis::Tol, Axis::Seed];
+    let axes = prop_oneof![9 => pick(VARYING), 1 => Just(Axis::None)].prop_flat_map(move |x| {
+        let others: Vec<Axis> = Axis::ALL.into_iter().filter(|&a| a != x).collect();
+        (Just(x), prop_oneof![8 => proptest::sample::select(others), 1 => Just(x)])
+    });
+    let grid = (
+        axes.prop_flat_map(|(x, y)| ((Just(x), values(x)), (Just(y), values(y)))),
+        prop_oneof![12 => 1usize..3, 1 => Just(0usize), 1 => Just(65usize)],
+        pick(&Show::ALL),
+        prop_oneof![9 => Just(true), 1 => Just(false)],
+    );
+    let base = (
+        pick(&ProblemKind::ALL),
+        1usize..30,
+        pick(&GroundCost::ALL),
+        any::<bool>(),
+        prop_oneof![16 => log_uniform(-6.0, 3.0), 1 => Just(0.0), 1 => Just(f64::NAN)],
+        log_uniform(-13.0, 0.0),
+        prop_oneof![1 => Just(0u64), 20 => 1u64..300],
+        any::<bool>(),
+    );
+    runner(120)
+        .run(
+            &(grid, base),
+            |(
+                (((x, x_values), (y, y_values)), seeds, show, fit_seeds),
+                (kind, n, cost, normalize, eps, tol, max_iter, on_gpu),
+            )| {
+                let seeds = if fit_seeds && (x == Axis::Seed || y == Axis::Seed) { 1 } else { seeds };
+                let mut p = Params::default();
+                // Digits is fixed-size (784 points a side): too slow for a sweep case; it has its own tests.
+                p.problem.kind = if kind == ProblemKind::Digits { ProblemKind::Moons } else { kind };
+                (p.problem.n, p.problem.m, p.problem.cost, p.problem.normalize_cost) = (n, n + 1, cost, normalize);
+                p.solver = Solver { eps, tol, max_iter };
+                p.backend = if on_gpu { BackendChoice::Gpu } else { BackendChoice::Cpu };
+                p.sweep = Grid { x, x_values, y, y_values, seeds, show };
+                tally.cases.set(tally.cases.get() + 1);
+                let device = if on_gpu { Backend::Gpu(ctx.clone()) } else { Backend::Cpu { fallback: None } };
+                match pollster::block_on(OtSweep::new(p, Shard::WHOLE, &device)) {
+                    Err(e) => {
+                        prop_assert!(!e.to_string().is_empty());
+                        tally.refuse(&e);
+                    }
+                    Ok(mut s) => {
+                        tally.ran.set(tally.ran.get() + 1);
+                        if drive(&mut s, Budget::iterations(2), 10)? {
+                            tally.stopped.set(tally.stopped.get() + 1);
+                        }
+                        for c in s.cells() {
+                            prop_assert!(c.value.is_none_or(f64::is_finite), "{c:?}");
+                            prop_assert!(c.error.is_none() || c.done == c.members, "{c:?}");
+                        }
+                        for q in s.problems() {
+                            if let Some(f) = &q.frame {
+                                check_frame(f)?;
+                            }
+                        }
+                    }
+                }
+                Ok(())
+            },
+        )
+        .unwrap();
+    tally.report("OT sweep", 0.3);
+}
+
+#[test]
 fn training_zero_variance_csv_sweep() {
     use regula_core::train::data::from_csv;
     use regula_core::train::trainer::{TrainConfig, Trainer};

@@ -365,9 +365,13 @@ impl OtSweep {
 
 /// A problem's frame from its device state.
 fn gpu_frame(st: &gpu::State, tol: f64, elapsed_ms: f64) -> Frame {
+    // A diverged problem's error and cost are not numbers: its stop says so, and no NaN is drawn.
     let mut metrics = BTreeMap::new();
-    metrics.insert(key::MARGINAL_ERROR.to_owned(), f64::from(st.err));
-    metrics.insert(key::TRANSPORT_COST.to_owned(), f64::from(st.cost));
+    for (k, v) in [(key::MARGINAL_ERROR, st.err), (key::TRANSPORT_COST, st.cost)] {
+        if v.is_finite() {
+            metrics.insert(k.to_owned(), f64::from(v));
+        }
+    }
     metrics.insert(key::PRECISION_FLOOR.to_owned(), F32_FLOOR);
     let stop = st.stop_reason();
     Frame {
@@ -375,7 +379,8 @@ fn gpu_frame(st: &gpu::State, tol: f64, elapsed_ms: f64) -> Frame {
         metrics,
         elapsed_ms,
         done: stop.is_some(),
-        converged: f64::from(st.err) <= tol,
+        // The kernel compares in f32 (tol rounded to f32).
+        converged: stop == Some(StopReason::Tolerance) || f64::from(st.err) <= tol,
         stop,
         phase: Some("sinkhorn".into()),
     }
