@@ -68,7 +68,7 @@ fn SweepTab(device: Device) -> impl IntoView {
             "or the final marginal error. Sinkhorn converges linearly, at a rate that degrades as ε shrinks: the "
             "iterations to a tolerance grow roughly like 1/ε, and like log(1/tol) at a fixed ε. The x and y axes "
             "override their fields of the panel in each cell (n sets both clouds' sizes). Where it runs: on a GPU "
-            "every problem is solved in one dispatch per round, a workgroup per problem running whole iterations "
+            "every problem is solved in the same dispatches, a workgroup per problem running a whole iteration per dispatch "
             "(f32, stopping at f32's floor near 1e-6, as the single GPU run does) — the batched use that JAX's vmap "
             "gives OTT-JAX; beside a software adapter, or without WebGPU, each problem is the single-run CPU solver "
             "in f64, a few at a time, within each frame's budget. Red cells diverged; grey cells could not run "

@@ -95,6 +95,32 @@ fn every_problem_of_the_gpu_batch_matches_its_single_runs() {
 }
 
 #[test]
+fn a_long_run_at_small_eps_keeps_to_the_single_run() {
+    // The case that drifted when a dispatch ran many iterations (n = 65, ε = 0.003: after ~60 iterations the
+    // batch's error jumped to 1e10 and it stalled at 0.11; the single run converges in ~200).
+    let device = gpu();
+    let Backend::Gpu(ctx) = &device else { unreachable!() };
+    let mut p = grid(ProblemKind::Gaussian, GroundCost::SqEuclidean);
+    p.solver = Solver { eps: 0.003, tol: 1e-4, max_iter: 3000 };
+    p.sweep.x_values = vec![0.003];
+    p.sweep.y_values = vec![65.0, 128.0];
+    p.sweep.seeds = 1;
+    let mut s = pollster::block_on(OtSweep::new(p.clone(), Shard::WHOLE, &device)).unwrap();
+    finish(&mut s, Budget::iterations(1));
+    for q in s.problems() {
+        let own = p.problem_params(q.index);
+        let mut solo =
+            pollster::block_on(GpuSinkhorn::new(ctx.clone(), &own.problem.build().unwrap(), own.solver.clone()))
+                .unwrap();
+        let g = finish(&mut solo, Budget::iterations(1_000_000));
+        let got = q.frame.as_ref().unwrap();
+        assert_eq!(got.stop, Some(StopReason::Tolerance), "n = {}: {got:?}", own.problem.n);
+        let (a, b) = (got.iteration as f64, g.iteration as f64);
+        assert!((a - b).abs() <= 2f64.max(0.02 * b), "n = {}: {a} iterations, solo GPU {b}", own.problem.n);
+    }
+}
+
+#[test]
 fn the_batch_stops_each_problem_by_its_own_rule() {
     let device = gpu();
     // One cap for all: at ε = 0.005 the problems need more than 40 iterations and stop at the cap, those

@@ -1,6 +1,7 @@
 // A batch of small, independent OT problems solved together by log-domain Sinkhorn, f32: workgroup k
 // solves problem k, and one dispatch runs up to `iters` whole iterations of every unfinished problem (the
-// OTT-JAX `vmap` use case, without a launch per half-step). The updates, their order and the stopping rule
+// OTT-JAX `vmap` use case, without a launch per half-step). The host runs one iteration per dispatch and
+// many dispatches per submission: several per dispatch drifted on lavapipe (core/src/ot/sweep/gpu.rs). The updates, their order and the stopping rule
 // are the single-problem solver's (core/src/ot/solver.rs, f64, and shaders/ot/sinkhorn_lse.wgsl):
 //
 //   iteration t:  g'_j = ε log b_j − ε LSE_i((f_i − C_ij)/ε)
@@ -166,6 +167,7 @@ fn iterate(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_inde
             pot[pr.b_off + j] = scratch[pr.b_off + j];
         }
         storageBarrier();
+        workgroupBarrier();
         for (var i = lid; i < pr.n; i += WG) {
             var acc = vec2<f32>(NEG, 0.0);
             for (var j = 0u; j < pr.m; j += 1u) {
@@ -174,6 +176,7 @@ fn iterate(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_inde
             pot[pr.a_off + i] = pr.eps * (log(marg[pr.a_off + i]) - (acc.x + log(acc.y)));
         }
         storageBarrier();
+        workgroupBarrier();
         if (lid == 0u) {
             st.iter += 1u;
             if (st.iter >= pr.max_iter) {

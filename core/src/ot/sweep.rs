@@ -4,7 +4,7 @@
 //!
 //! Problem k is the OT lab's log-domain Sinkhorn run of [`Params::problem_params`]`(k)`: on the CPU it *is*
 //! that run ([`super::OtSolver`], f64), so its numbers equal the single run's bit for bit (a test holds it);
-//! on a GPU ([`gpu`]) all problems are solved in one dispatch per round of iterations, a workgroup per
+//! on a GPU ([`gpu`]) all problems are solved in the same dispatches (one iteration each), a workgroup per
 //! problem (`shaders/ot/sinkhorn_batch.wgsl`, f32, the single-problem GPU solver's updates and stopping
 //! rule), within f32's tolerance of the single runs (a test holds that too).
 
