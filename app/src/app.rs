@@ -12,6 +12,7 @@ use crate::generalization::GenPage;
 use crate::kernels::KernelsPage;
 use crate::ot::OtPage;
 use crate::sketch::SketchPage;
+use crate::solvers::SolversPage;
 use crate::train::TrainPage;
 
 #[derive(Clone, Copy, PartialEq, Eq)]
@@ -22,11 +23,13 @@ enum Lab {
     Sketching,
     Training,
     Generalization,
+    Solvers,
 }
 
 impl Lab {
     /// The navigation's order: the papers' labs, then the diagnostics.
-    const ALL: [Lab; 6] = [Lab::Home, Lab::Ot, Lab::Sketching, Lab::Training, Lab::Generalization, Lab::Kernels];
+    const ALL: [Lab; 7] =
+        [Lab::Home, Lab::Ot, Lab::Sketching, Lab::Training, Lab::Generalization, Lab::Solvers, Lab::Kernels];
 
     fn slug(self) -> &'static str {
         match self {
@@ -36,6 +39,7 @@ impl Lab {
             Lab::Sketching => "sketching",
             Lab::Training => "training",
             Lab::Generalization => "generalization",
+            Lab::Solvers => "solvers",
         }
     }
 
@@ -47,6 +51,7 @@ impl Lab {
             Lab::Sketching => "Sketching",
             Lab::Training => "Training",
             Lab::Generalization => "Generalization",
+            Lab::Solvers => "Solvers",
         }
     }
 
@@ -209,6 +214,7 @@ pub fn App() -> impl IntoView {
                     Lab::Sketching => view! { <SketchPage device=device /> }.into_any(),
                     Lab::Training => view! { <TrainPage device=device /> }.into_any(),
                     Lab::Generalization => view! { <GenPage device=device /> }.into_any(),
+                    Lab::Solvers => view! { <SolversPage device=device /> }.into_any(),
                     Lab::Kernels => view! { <KernelsPage device=device /> }.into_any(),
                     Lab::Home => view! { <crate::home::HomePage /> }.into_any(),
                 }

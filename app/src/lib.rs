@@ -34,6 +34,8 @@ mod runner;
 #[cfg(target_arch = "wasm32")]
 mod sketch;
 #[cfg(target_arch = "wasm32")]
+mod solvers;
+#[cfg(target_arch = "wasm32")]
 mod sweep;
 #[cfg(target_arch = "wasm32")]
 mod train;

@@ -11,6 +11,7 @@ use plotters::prelude::*;
 pub mod ot;
 #[cfg(feature = "png")]
 pub mod png;
+pub mod solvers;
 pub mod sweep;
 pub mod train;
 

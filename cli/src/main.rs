@@ -30,6 +30,7 @@ fn cli() -> Command {
         .subcommand(cmd::train::command())
         .subcommand(cmd::sweep::command())
         .subcommand(cmd::generalization::command())
+        .subcommand(cmd::solvers::command())
         .subcommand(cmd::bench::command())
 }
 
@@ -63,6 +64,7 @@ async fn run(m: &clap::ArgMatches) -> Result<(), Error> {
         Some(("train", m)) => cmd::train::run(m).await,
         Some(("sweep", m)) => cmd::sweep::run(m).await,
         Some(("generalization", m)) => cmd::generalization::run(m).await,
+        Some(("solvers", m)) => cmd::solvers::run(m).await,
         Some(("bench", m)) => cmd::bench::run(m).await,
         _ => Err(Error::Invalid { name: "command", message: "run `regula --help` for the commands".into() }),
     }

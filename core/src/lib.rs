@@ -28,6 +28,7 @@ pub mod ot;
 pub mod reduce;
 pub mod rng;
 pub mod sketch;
+pub mod solvers;
 pub mod table;
 pub mod train;
 

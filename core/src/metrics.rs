@@ -137,6 +137,16 @@ pub fn of_run(run: &str, metric: &str) -> String {
     format!("{run}_{metric}")
 }
 
+// Sparse regression (solvers lab): the N being fitted, and per (support, estimator) — keyed by
+// `solvers::sparse::metric` — the prediction error's median and quartiles over trials, and the support's
+// median precision and recall.
+pub const SAMPLES: &str = "n";
+pub const PRED_ERROR_MEDIAN: &str = "pred_error_median";
+pub const PRED_ERROR_Q25: &str = "pred_error_q25";
+pub const PRED_ERROR_Q75: &str = "pred_error_q75";
+pub const PRECISION: &str = "precision";
+pub const RECALL: &str = "recall";
+
 // Sketching: a cell's figures over its trials (`Experiment::cell_metrics`).
 pub const TRIALS: &str = "trials";
 pub const EPS2_P99: &str = "eps2_p99";

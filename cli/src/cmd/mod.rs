@@ -7,5 +7,6 @@ pub mod kernels;
 pub mod nuclear;
 pub mod ot;
 pub mod sketch;
+pub mod solvers;
 pub mod sweep;
 pub mod train;

@@ -112,6 +112,7 @@ pub const ALL: &[&dyn AnyLab] = &[
     Of::<crate::generalization::pskd::Config>::ANY,
     Of::<crate::generalization::continual::Config>::ANY,
     Of::<crate::generalization::quadratic::Config>::ANY,
+    Of::<crate::solvers::sparse::Params>::ANY,
     Of::<crate::kernels::Params>::ANY,
 ];
 
@@ -167,6 +168,13 @@ pub const PAGES: &[Page] = &[
         title: "Generalization",
         question: "When does fitting noise hurt, and what helps? Double descent, early stopping, noisy labels, \
                    self-distillation, EWC's Fisher penalty and a quadratic teacher, with their theory.",
+        diagnostic: false,
+    },
+    Page {
+        slug: "solvers",
+        title: "Solvers",
+        question: "When does the Lasso find a sparse signal, and when does correlation defeat it? Prediction error \
+                   vs samples on random and adversarial supports — Lasso, OMP, IHT and a preconditioned Lasso.",
         diagnostic: false,
     },
     Page {
