@@ -14,7 +14,7 @@ test('the home page lists every lab and each card\'s button runs its paper\'s fi
     await page.waitForSelector('#home');
     assert.equal(await active(page), '#/');
     const cards = await page.locator('.home .card').evaluateAll((cs) => cs.map((c) => c.dataset.page));
-    assert.deepEqual(cards, ['ot', 'sketching', 'training', 'generalization']);
+    assert.deepEqual(cards, ['ot', 'sketching', 'training', 'generalization', 'solvers']);
     // Thumbnails load (same origin, under the CSP).
     await page.waitForFunction(() => [...document.querySelectorAll('.home .card img')].every((i) => i.complete && i.naturalWidth > 0), null, { timeout: 30_000 });
     assert.equal(await page.locator('.diagnostics a[href="#/kernels"]').count(), 1, 'the kernel check under Diagnostics');
@@ -45,7 +45,7 @@ test('on a phone (390 × 844) every panel label stays beside its field, on every
   try {
     const { page, errors } = await openPage(browser, { width: 390, height: 844 });
     assert.ok(await page.evaluate(() => document.documentElement.scrollWidth) <= 390, 'the home page fits');
-    for (const lab of ['ot', 'sketching', 'training', 'generalization', 'kernels']) {
+    for (const lab of ['ot', 'sketching', 'training', 'generalization', 'solvers', 'kernels']) {
       await page.click(`nav.labs a[href="#/${lab}"]`);
       await page.waitForSelector('.panel .field');
       const apart = await page.locator('.panel .field').evaluateAll((fields) => fields.flatMap((f) => {

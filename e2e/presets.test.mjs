@@ -13,7 +13,7 @@ test('every paper preset loads cleanly and starts; the α = 1 preset reproduces 
   const browser = await launch();
   try {
     const { page, errors } = await openPage(browser);
-    for (const lab of ['kernels', 'ot', 'sketching', 'training', 'generalization']) {
+    for (const lab of ['kernels', 'ot', 'sketching', 'training', 'generalization', 'solvers']) {
       await page.click(`nav.labs a[href="#/${lab}"]`);
       await page.waitForSelector('#presets');
       // The update and stopping rules are typeset by the browser (MathML), nothing fetched: a fraction's
@@ -84,7 +84,7 @@ test('without WebGPU every preset of every lab runs on the CPU, no error, a char
   const browser = await launch({ webgpu: false });
   try {
     const { page, errors } = await openPage(browser);
-    for (const lab of ['kernels', 'ot', 'sketching', 'training', 'generalization']) {
+    for (const lab of ['kernels', 'ot', 'sketching', 'training', 'generalization', 'solvers']) {
       await page.click(`nav.labs a[href="#/${lab}"]`);
       await page.waitForSelector('#presets');
       const count = await page.locator('#presets li').count();

@@ -33,14 +33,14 @@ test('strict CSP, no violations, no third-party requests; leaving a lab mid-run 
     assert.match(policy, /style-src-attr 'unsafe-inline'/, policy);
     assert.match(policy, /default-src 'none'/);
     // Every lab mounts and runs its default once under the policy.
-    for (const lab of ['kernels', 'ot', 'sketching', 'training', 'generalization']) {
+    for (const lab of ['kernels', 'ot', 'sketching', 'training', 'generalization', 'solvers']) {
       await page.click(`nav.labs a[href="#/${lab}"]`);
       await page.waitForSelector('#run');
       await page.click('#step');
       await page.waitForTimeout(300);
     }
     // Leaving a lab while its run is in flight: the run stops quietly (no panic from a late frame).
-    for (const lab of ['training', 'ot', 'kernels', 'generalization']) {
+    for (const lab of ['training', 'ot', 'kernels', 'generalization', 'solvers']) {
       await page.click(`nav.labs a[href="#/${lab}"]`);
       await page.waitForSelector('#run');
       await page.click('#run');

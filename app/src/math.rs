@@ -105,3 +105,18 @@ pub const EPOCH_WISE: &[Equation] = &[
         mathml: "<mi>v</mi><mo>←</mo><mn>0.9</mn><mi>v</mi><mo>+</mo><mo>∇</mo><mo>(</mo><mfrac><mn>1</mn><mrow><mn>2</mn><mi>n</mi></mrow></mfrac><munder><mo>∑</mo><mi>i</mi></munder><msup><mrow><mo>(</mo><mi>f</mi><mo>(</mo><msub><mi>x</mi><mi>i</mi></msub><mo>)</mo><mo>−</mo><msub><mi>y</mi><mi>i</mi></msub><mo>)</mo></mrow><mn>2</mn></msup><mo>+</mo><mfrac><mi>μ</mi><mn>2</mn></mfrac><msup><mrow><mo>‖</mo><mi>W</mi><mo>‖</mo></mrow><mn>2</mn></msup><mo>)</mo><mo>,</mo><mspace width=\"1em\"></mspace><mi>θ</mi><mo>←</mo><mi>θ</mi><mo>−</mo><mi>η</mi><mi>v</mi>",
     },
 ];
+
+pub const SPARSE: &[Equation] = &[
+    Equation {
+        what: "The Lasso (coordinate descent; λ by K-fold cross-validation):",
+        mathml: "<mover><mi>w</mi><mo>^</mo></mover><mo>=</mo><munder><mi>argmin</mi><mi>w</mi></munder><mfrac><mn>1</mn><mrow><mn>2</mn><mi>N</mi></mrow></mfrac><msubsup><mrow><mo>‖</mo><mi>y</mi><mo>−</mo><mi>X</mi><mi>w</mi><mo>‖</mo></mrow><mn>2</mn><mn>2</mn></msubsup><mo>+</mo><mi>λ</mi><msub><mrow><mo>‖</mo><mi>w</mi><mo>‖</mo></mrow><mn>1</mn></msub>",
+    },
+    Equation {
+        what: "What the curves show (in-sample prediction error):",
+        mathml: "<mfrac><mn>1</mn><mi>N</mi></mfrac><msubsup><mrow><mo>‖</mo><mi>X</mi><mo>(</mo><mover><mi>w</mi><mo>^</mo></mover><mo>−</mo><msup><mi>w</mi><mo>*</mo></msup><mo>)</mo><mo>‖</mo></mrow><mn>2</mn><mn>2</mn></msubsup><mo>,</mo><mspace width=\"1em\"></mspace><msup><mrow><msup><mi>w</mi><mo>*</mo></msup></mrow><mo>⊤</mo></msup><mi>Σ</mi><msup><mi>w</mi><mo>*</mo></msup><mo>=</mo><mn>1</mn>",
+    },
+    Equation {
+        what: "Preconditioned Lasso (ours): the Lasso on (FX, Fy), with",
+        mathml: "<mi>X</mi><mo>=</mo><mi>U</mi><mi>D</mi><msup><mi>V</mi><mo>⊤</mo></msup><mo>,</mo><mspace width=\"1em\"></mspace><mi>F</mi><mo>=</mo><mi>U</mi><msup><mi>D</mi><mrow><mo>−</mo><mn>1</mn></mrow></msup><msup><mi>U</mi><mo>⊤</mo></msup>",
+    },
+];

@@ -116,6 +116,7 @@ fn SparseTab(device: Device) -> impl IntoView {
                 "the random support; 0.85 at N = 40 and 0.0073 at N = 80 on the adversarial one. Everything here runs on "
                 "the CPU in f64; the GPU path (FISTA with its matvecs in WGSL) is not built yet."
             </p>
+            <crate::math::Equations id="eq-sparse" equations=crate::math::SPARSE />
             {crate::kit::knobs::<sparse::Params>("knobs-sparse")}
         </div>
     }

@@ -22,6 +22,16 @@ pub struct PathPicture {
 const TRUE: RGBColor = PALETTE[1];
 const OTHER: RGBColor = RGBColor(150, 155, 165);
 
+/// A power of ten as "1e-3"; other ticks unlabelled.
+fn decade(v: &f64) -> String {
+    let e = v.log10();
+    if (e - e.round()).abs() < 1e-6 {
+        format!("1e{}", e.round())
+    } else {
+        String::new()
+    }
+}
+
 /// A curve's colour: one per estimator (in the lab's order), darker for the adversarial support.
 pub fn curve_color(estimator: usize, adversarial: bool) -> RGBColor {
     let c = PALETTE[estimator % PALETTE.len()];
@@ -65,6 +75,7 @@ where
         .x_desc("λ")
         .y_desc("coefficient")
         .x_labels(6)
+        .x_label_formatter(&decade)
         .light_line_style(RGBColor(238, 240, 243))
         .draw()?;
     for (truth, c) in pic.coefs.iter().filter(|(t, _)| !t).chain(pic.coefs.iter().filter(|(t, _)| *t)) {
@@ -92,18 +103,11 @@ where
         .x_label_area_size(34)
         .y_label_area_size(52)
         .build_cartesian_2d(x, (ylo / 1.2..yhi * 1.2).log_scale())?;
-    let decade = |v: &f64| {
-        let e = v.log10();
-        if (e - e.round()).abs() < 1e-6 {
-            format!("1e{}", e.round())
-        } else {
-            String::new()
-        }
-    };
     cv.configure_mesh()
         .x_desc("λ")
         .y_desc("CV error")
         .x_labels(4)
+        .x_label_formatter(&decade)
         .y_label_formatter(&|v| if yhi / ylo > 10.0 { decade(v) } else { format!("{v:.2e}") })
         .y_labels(5)
         .light_line_style(RGBColor(238, 240, 243))

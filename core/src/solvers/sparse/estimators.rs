@@ -231,41 +231,88 @@ impl LassoFit {
 
 /// The Lasso with λ chosen by `folds`-fold cross-validation on contiguous blocks of rows.
 pub fn lasso_cv(x: &Design, y: &[f64], folds: usize, points: usize, ratio: f64, opts: CdOptions) -> Result<LassoFit> {
-    if folds < 2 || x.n < folds {
-        return Err(Error::Invalid {
-            name: "folds",
-            message: format!(
-                "{folds}-fold cross-validation needs at least {folds} samples and 2 folds, got N = {}",
-                x.n
-            ),
-        });
+    let mut cv = LassoCv::new(x.clone(), y.to_vec(), folds, points, ratio, opts)?;
+    while !cv.advance() {}
+    Ok(cv.finish())
+}
+
+/// [`lasso_cv`] in resumable units: each [`LassoCv::advance`] runs one fold's path, or the whole data's path
+/// last (a page step stays within its frame budget).
+#[derive(Debug, Clone)]
+pub struct LassoCv {
+    x: Design,
+    y: Vec<f64>,
+    folds: usize,
+    opts: CdOptions,
+    lambdas: Vec<f64>,
+    /// Held-out error per λ (rows) and fold (columns).
+    errs: Vec<Vec<f64>>,
+    next: usize,
+    passes: usize,
+    path: Option<Vec<Vec<f64>>>,
+}
+
+impl LassoCv {
+    pub fn new(x: Design, y: Vec<f64>, folds: usize, points: usize, ratio: f64, opts: CdOptions) -> Result<Self> {
+        if folds < 2 || x.n < folds {
+            return Err(Error::Invalid {
+                name: "folds",
+                message: format!(
+                    "{folds}-fold cross-validation needs at least {folds} samples and 2 folds, got N = {}",
+                    x.n
+                ),
+            });
+        }
+        let lambdas = lambda_grid(&x, &y, points, ratio);
+        Ok(Self { errs: vec![vec![0.0; folds]; points], x, y, folds, opts, lambdas, next: 0, passes: 0, path: None })
     }
-    let lambdas = lambda_grid(x, y, points, ratio);
-    let mut errs = vec![vec![0.0; folds]; points];
-    let mut passes = 0;
-    #[allow(clippy::needless_range_loop)] // f picks the fold's rows and its column of errs
-    for f in 0..folds {
-        let (lo, hi) = (f * x.n / folds, (f + 1) * x.n / folds);
-        let train: Vec<usize> = (0..x.n).filter(|i| !(lo..hi).contains(i)).collect();
-        let test: Vec<usize> = (lo..hi).collect();
-        let (xt, yt) = (x.rows(&train), train.iter().map(|&i| y[i]).collect::<Vec<_>>());
-        let (xv, yv) = (x.rows(&test), test.iter().map(|&i| y[i]).collect::<Vec<_>>());
-        let (path, p) = lasso_path(&xt, &yt, &lambdas, opts);
-        passes += p;
-        for (l, w) in path.iter().enumerate() {
-            let pred = xv.apply(w);
-            errs[l][f] = pred.iter().zip(&yv).map(|(a, b)| (a - b).powi(2)).sum::<f64>() / test.len().max(1) as f64;
+
+    /// Runs the next unit; true once every fold and the whole data's path are done.
+    pub fn advance(&mut self) -> bool {
+        let (x, y, folds) = (&self.x, &self.y, self.folds);
+        if self.next < folds {
+            let f = self.next;
+            let (lo, hi) = (f * x.n / folds, (f + 1) * x.n / folds);
+            let train: Vec<usize> = (0..x.n).filter(|i| !(lo..hi).contains(i)).collect();
+            let test: Vec<usize> = (lo..hi).collect();
+            let (xt, yt) = (x.rows(&train), train.iter().map(|&i| y[i]).collect::<Vec<_>>());
+            let (xv, yv) = (x.rows(&test), test.iter().map(|&i| y[i]).collect::<Vec<_>>());
+            let (path, p) = lasso_path(&xt, &yt, &self.lambdas, self.opts);
+            self.passes += p;
+            for (l, w) in path.iter().enumerate() {
+                let pred = xv.apply(w);
+                self.errs[l][f] =
+                    pred.iter().zip(&yv).map(|(a, b)| (a - b).powi(2)).sum::<f64>() / test.len().max(1) as f64;
+            }
+        } else if self.path.is_none() {
+            let (path, p) = lasso_path(x, y, &self.lambdas, self.opts);
+            self.passes += p;
+            self.path = Some(path);
+        }
+        self.next += 1;
+        self.path.is_some()
+    }
+
+    /// The fit, once [`LassoCv::advance`] said done.
+    pub fn finish(self) -> LassoFit {
+        let folds = self.folds;
+        let cv_mean: Vec<f64> = self.errs.iter().map(|e| e.iter().sum::<f64>() / folds as f64).collect();
+        let cv_se: Vec<f64> = self
+            .errs
+            .iter()
+            .zip(&cv_mean)
+            .map(|(e, m)| (e.iter().map(|v| (v - m).powi(2)).sum::<f64>() / (folds * (folds - 1)) as f64).sqrt())
+            .collect();
+        let chosen = (0..cv_mean.len()).min_by(|&a, &b| cv_mean[a].total_cmp(&cv_mean[b])).unwrap_or(0);
+        LassoFit {
+            lambdas: self.lambdas,
+            path: self.path.unwrap_or_default(),
+            cv_mean,
+            cv_se,
+            chosen,
+            passes: self.passes,
         }
     }
-    let cv_mean: Vec<f64> = errs.iter().map(|e| e.iter().sum::<f64>() / folds as f64).collect();
-    let cv_se: Vec<f64> = errs
-        .iter()
-        .zip(&cv_mean)
-        .map(|(e, m)| (e.iter().map(|v| (v - m).powi(2)).sum::<f64>() / (folds * (folds - 1)) as f64).sqrt())
-        .collect();
-    let chosen = (0..points).min_by(|&a, &b| cv_mean[a].total_cmp(&cv_mean[b])).unwrap_or(0);
-    let (path, p) = lasso_path(x, y, &lambdas, opts);
-    Ok(LassoFit { lambdas, path, cv_mean, cv_se, chosen, passes: passes + p })
 }
 
 /// Least squares on the columns `support`, by Cholesky of their Gram matrix; `None` when it is singular.

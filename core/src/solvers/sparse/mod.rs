@@ -11,7 +11,7 @@ pub mod estimators;
 use serde::{Deserialize, Serialize};
 
 use self::design::{DesignKind, Law, Support};
-use self::estimators::{iht, lasso_cv, omp, puffer, CdOptions, Design, LassoFit};
+use self::estimators::{iht, omp, puffer, CdOptions, Design, LassoCv, LassoFit};
 use crate::error::{Error, Result};
 use crate::frame::{Budget, Frame, Stepper, StopReason};
 use crate::lab::{field, Def, Field, Lab, Preset};
@@ -249,7 +249,7 @@ impl PathView {
     /// The picture's title: which fit it is.
     pub fn title(&self) -> String {
         format!(
-            "{} path, N = {}, {} support: λ = {:.3e} by {}-fold CV",
+            "{}, N = {}, {}: λ = {:.2e} by {}-fold CV",
             self.estimator.title(),
             self.n,
             self.support,
@@ -283,6 +283,8 @@ pub struct Experiment {
     /// Outcomes per cell, indexed by [`Experiment::cell`].
     outcomes: Vec<Vec<Outcome>>,
     path: Option<PathView>,
+    /// A cross-validated fit under way: its unit and its state (one fold per step iteration).
+    pending: Option<(usize, LassoCv)>,
     /// Singular values dropped by the preconditioner, over all fits.
     pub dropped: usize,
     elapsed_ms: f64,
@@ -298,6 +300,7 @@ impl Experiment {
             instance: None,
             outcomes: vec![Vec::new(); cells],
             path: None,
+            pending: None,
             dropped: 0,
             elapsed_ms: 0.0,
         })
@@ -385,7 +388,10 @@ impl Experiment {
         Instance { at: (ni, t), x, signals }
     }
 
-    fn fit(&mut self, ni: usize, t: usize, si: usize, ei: usize) -> Result<Outcome> {
+    /// Advances unit `u` by one piece of work (a whole OMP or IHT fit; one fold of a cross-validated Lasso);
+    /// its outcome once the unit is done.
+    fn fit(&mut self, u: usize) -> Result<Option<Outcome>> {
+        let (ni, t, si, ei) = self.unit(u);
         if self.instance.as_ref().is_none_or(|i| i.at != (ni, t)) {
             self.instance = Some(self.instance(ni, t));
         }
@@ -395,20 +401,30 @@ impl Experiment {
         let (w_true, y) = &inst.signals[Support::ALL.iter().position(|&s| s == support).unwrap_or(0)];
         let x = &inst.x;
         let estimator = p.estimators[ei];
-        let opts = CdOptions::default();
         let (w, cv) = match estimator {
-            Estimator::Lasso => {
-                let f = lasso_cv(x, y, p.folds, p.path, p.lambda_ratio, opts)?;
-                (f.w().to_vec(), Some(f))
-            }
-            Estimator::Precond => {
-                let (fx, fy, dropped) = puffer(x, y)?;
-                self.dropped += dropped;
-                let f = lasso_cv(&fx, &fy, p.folds, p.path, p.lambda_ratio, opts)?;
-                (f.w().to_vec(), Some(f))
-            }
             Estimator::Omp => (omp(x, y, p.k), None),
             Estimator::Iht => (iht(x, y, p.k, IHT_MAX_ITER), None),
+            Estimator::Lasso | Estimator::Precond => {
+                if self.pending.as_ref().is_none_or(|(at, _)| *at != u) {
+                    let (fx, fy) = if estimator == Estimator::Precond {
+                        let (fx, fy, dropped) = puffer(x, y)?;
+                        self.dropped += dropped;
+                        (fx, fy)
+                    } else {
+                        (x.clone(), y.clone())
+                    };
+                    let cv = LassoCv::new(fx, fy, p.folds, p.path, p.lambda_ratio, CdOptions::default())?;
+                    self.pending = Some((u, cv));
+                    return Ok(None);
+                }
+                let (_, cv) = self.pending.as_mut().expect("checked");
+                if !cv.advance() {
+                    return Ok(None);
+                }
+                let (_, cv) = self.pending.take().expect("checked");
+                let f = cv.finish();
+                (f.w().to_vec(), Some(f))
+            }
         };
         crate::error::ensure_finite("w", w.iter().copied())?;
         let error = x.prediction_error(&w, w_true);
@@ -424,7 +440,7 @@ impl Experiment {
             let truth = (0..p.d).filter(|&j| w_true[j] != 0.0).collect();
             self.path = Some(PathView { n: p.n[ni], support, estimator, fit, truth, folds: p.folds });
         }
-        Ok(outcome)
+        Ok(Some(outcome))
     }
 }
 
@@ -436,12 +452,13 @@ impl Stepper for Experiment {
         let total = self.units();
         let mut ran = 0;
         while self.next < total && ran < budget.max_iterations {
-            let (ni, t, si, ei) = self.unit(self.next);
-            let o = self.fit(ni, t, si, ei)?;
-            let c = self.cell(ni, si, ei);
-            self.outcomes[c].push(o);
-            self.next += 1;
-            ran += 1;
+            let (ni, _, si, ei) = self.unit(self.next);
+            if let Some(o) = self.fit(self.next)? {
+                let c = self.cell(ni, si, ei);
+                self.outcomes[c].push(o);
+                self.next += 1;
+                ran += 1;
+            }
             if start.elapsed().as_secs_f64() * 1e3 >= budget.max_millis {
                 break;
             }
