@@ -870,6 +870,71 @@ fn kernels_lab_sweep() {
     tally.report("kernels (GPU vs CPU twin)", 0.5);
 }
 
+#[test]
+fn solvers_sparse_lab_sweep() {
+    use regula_core::solvers::sparse::design::{DesignKind, Support};
+    use regula_core::solvers::sparse::{Estimator, Experiment, Params, MAX_D, MAX_N};
+    let tally = Tally::default();
+    // Mostly cases that can run (each bad value is rare, so most cases test the run, not the first check).
+    let strategy = (
+        (
+            pick(&DesignKind::ALL),
+            size(1, 40, MAX_D),
+            prop_oneof![40 => 1usize..8, 1 => Just(0usize), 1 => Just(500usize)],
+        ),
+        (
+            prop_oneof![40 => 0.0..0.999f64, 1 => Just(1.0), 1 => Just(-0.5), 1 => Just(f64::NAN)],
+            prop_oneof![40 => log_uniform(0.0, 12.0), 1 => Just(0.5), 1 => Just(1e13)],
+            prop_oneof![40 => 0.0..2.0f64, 1 => Just(-1.0), 1 => Just(f64::INFINITY), 1 => Just(1e6)],
+        ),
+        prop_oneof![40 => prop::collection::vec(size(0, 60, MAX_N), 1..4), 1 => Just(Vec::new())],
+        (
+            prop_oneof![40 => proptest::sample::subsequence(Support::ALL.to_vec(), 1..=2), 1 => Just(Vec::new())],
+            prop_oneof![40 => proptest::sample::subsequence(Estimator::ALL.to_vec(), 1..=4), 1 => Just(Vec::new())],
+        ),
+        (
+            prop_oneof![40 => 1usize..3, 1 => Just(0usize)],
+            prop_oneof![40 => 2usize..7, 1 => 0usize..2],
+            prop_oneof![40 => 2usize..12, 1 => 0usize..2],
+            prop_oneof![40 => log_uniform(-9.0, -0.4), 1 => Just(0.0), 1 => Just(2.0)],
+            any::<u64>(),
+        ),
+    );
+    runner(1000)
+        .run(
+            &strategy,
+            |(
+                (design, (d, d_reach), k),
+                (rho, kappa, sigma),
+                ns,
+                (supports, estimators),
+                (trials, folds, path, lambda_ratio, seed),
+            )| {
+                let reach = ns.iter().map(|n| n.1).chain([d_reach]).max().unwrap_or(SMALL);
+                let n: Vec<usize> = ns.iter().map(|n| n.0).collect();
+                let params = Params {
+                    design,
+                    d,
+                    k,
+                    rho,
+                    kappa,
+                    sigma,
+                    n,
+                    supports,
+                    estimators,
+                    trials,
+                    folds,
+                    path,
+                    lambda_ratio,
+                    seed,
+                };
+                case(&tally, reach, || Experiment::new(params), Budget::iterations(2), 6)
+            },
+        )
+        .unwrap();
+    tally.report("solvers (sparse regression)", 0.1);
+}
+
 /// The minimal cases the sweeps found (each failed before its fix), kept as plain regression tests.
 #[test]
 fn cases_the_sweeps_found() {
