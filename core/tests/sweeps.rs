@@ -927,6 +927,7 @@ fn solvers_sparse_lab_sweep() {
                     path,
                     lambda_ratio,
                     seed,
+                    backend: regula_core::BackendChoice::Cpu,
                 };
                 case(&tally, reach, || Experiment::new(params), Budget::iterations(2), 6)
             },

@@ -272,6 +272,7 @@ async fn the_javascript_api_runs_every_lab_from_plain_objects() {
             "generalization/pskd" => r#"{"hidden":4,"epochs":2}"#,
             "generalization/continual" => r#"{"lambdas":[0,10],"epochs_a":2,"epochs_b":2,"seeds":1,"hidden":[4]}"#,
             "generalization/quadratic" => r#"{"d":6,"alphas":[0.5],"restarts":1,"steps":50}"#,
+            "solvers/sparse" => r#"{"d":16,"k":2,"n":[20],"trials":1,"path":5}"#,
             "kernels" => r#"{"rows":16,"cols":16,"trials":2}"#,
             other => panic!("no small setting for {other}"),
         }
@@ -321,4 +322,39 @@ async fn swiftshader_is_a_software_adapter_and_auto_runs_the_cpu_beside_it() {
     let auto = regula_core::backend::place(BackendChoice::Auto, &device).unwrap();
     assert_eq!(auto.cpu_note(), "; software GPU, the CPU is faster");
     assert!(regula_core::backend::place(BackendChoice::Gpu, &device).unwrap().gpu().is_some());
+}
+
+/// The Lasso's FISTA batch in the browser: every fold × λ problem in one dispatch (a workgroup each), held to
+/// its f64 CPU twin problem by problem — the same stop, iterations within 2 % (+2), coefficients within 1e-3
+/// of the largest.
+#[wasm_bindgen_test]
+async fn a_fista_batch_on_webgpu_matches_its_cpu_twin() {
+    use regula_core::rng::SplitMix64;
+    use regula_core::solvers::sparse::estimators::{lambda_grid, Design};
+    use regula_core::solvers::sparse::gpu::{cv_problems, fista_cpu, FistaBatch, FISTA_MAX_ITER, FISTA_TOL};
+    let ctx = GpuContext::new().await.unwrap();
+    let (n, d) = (40, 70);
+    let mut rng = SplitMix64::new(3);
+    let x = Design { n, d, x: (0..n * d).map(|_| rng.normal()).collect() };
+    let mut w = vec![0.0; d];
+    (w[1], w[66]) = (1.0, -0.5);
+    let y: Vec<f64> = x.apply(&w).iter().map(|v| v + 0.1 * rng.normal()).collect();
+    let lambdas = lambda_grid(&x, &y, 4, 1e-2);
+    let problems = cv_problems(&x, &lambdas, 2);
+    let mut batch = FistaBatch::new(ctx, &x, &y, &problems, FISTA_TOL, FISTA_MAX_ITER).await.unwrap();
+    while !batch.round(50).await.unwrap() {}
+    let gpu = batch.solutions().await.unwrap();
+    let stopped = batch.stopped.clone().unwrap();
+    for (k, p) in problems.iter().enumerate() {
+        let (cw, s) = fista_cpu(&x, &y, p, FISTA_TOL, FISTA_MAX_ITER);
+        assert_eq!(stopped[k].stop, s.stop, "problem {k}");
+        let (a, b) = (f64::from(stopped[k].iter), f64::from(s.iter));
+        // At λ = λ_max the solution is w = 0, met exactly in f32 or after a few iterations of round-off in
+        // f64: the count is compared where the solution is not zero.
+        let zero = cw.iter().all(|v| v.abs() < 1e-8);
+        assert!(zero || (a - b).abs() <= 0.02 * b + 2.0, "problem {k}: {a} vs {b} iterations");
+        let scale = cw.iter().fold(0.0f64, |m, v| m.max(v.abs())).max(1e-3);
+        let err = gpu[k].iter().zip(&cw).fold(0.0f64, |m, (g, c)| m.max((g - c).abs()));
+        assert!(err <= 1e-3 * scale, "problem {k}: max |Δw| {err}");
+    }
 }

@@ -48,6 +48,18 @@ pub fn command() -> Command {
                 .arg(Arg::new("n").long("n").default_value("64").value_parser(value_parser!(usize)).help("Points per cloud (n = m)."))
                 .arg(Arg::new("solo").long("solo").default_value("32").value_parser(value_parser!(usize)).help("Problems solved one by one and timed (the first of the batch; their rate stands for all).")),
         ))
+        .subcommand(
+            Command::new("lasso-path")
+                .about("The Lasso path by coordinate descent on a design from .npy files (bench/lasso.sh times it against scikit-learn's lasso_path on the same data): median seconds, and the coefficients written for the comparison.")
+                .arg(Arg::new("x").long("x").required(true).value_parser(value_parser!(std::path::PathBuf)).help("X (N × d, .npy, f8)."))
+                .arg(Arg::new("y").long("y").required(true).value_parser(value_parser!(std::path::PathBuf)).help("y (N, .npy, f8)."))
+                .arg(Arg::new("points").long("points").default_value("100").value_parser(value_parser!(usize)).help("λ values (log-spaced from λ_max)."))
+                .arg(Arg::new("eps").long("eps").default_value("0.001").value_parser(value_parser!(f64)).help("Smallest λ over λ_max."))
+                .arg(Arg::new("tol").long("tol").default_value("1e-4").value_parser(value_parser!(f64)).help("Duality-gap tolerance (scikit-learn's rule: gap ≤ tol·‖y‖²)."))
+                .arg(Arg::new("reps").long("reps").default_value("5").value_parser(value_parser!(usize)).help("Repetitions; the median is reported."))
+                .arg(Arg::new("out").long("out").value_parser(value_parser!(std::path::PathBuf)).help("Write the coefficients (points × d, .npy)."))
+                .arg(crate::kit::switch("json", "Make the last line of stdout one JSON object with the results.")),
+        )
         .subcommand(common_args(
             Command::new("train-gpu")
                 .about("Training steps/s on digits (cross-entropy, Adam): CPU f64 vs the GPU's one-workgroup and tiled kernels, with the achieved GFLOP/s (6·P·B per step).")
@@ -62,11 +74,62 @@ pub async fn run(m: &ArgMatches) -> Result<(), Error> {
         Some(("train-gpu", m)) => train_gpu(m).await,
         Some(("sweep", m)) => sweep(m).await,
         Some(("sweep-ot", m)) => sweep_ot(m).await,
+        Some(("lasso-path", m)) => lasso_path(m),
         _ => Err(Error::Invalid {
             name: "command",
-            message: "name a benchmark: sketch-apply, train-gpu, sweep or sweep-ot".into(),
+            message: "name a benchmark: sketch-apply, train-gpu, sweep, sweep-ot or lasso-path".into(),
         }),
     }
+}
+
+/// The Lasso path (no saturation stop: every λ solved, as scikit-learn does) on X and y from .npy files.
+fn lasso_path(m: &ArgMatches) -> Result<(), Error> {
+    use regula_core::sketch::data::{parse_npy, write_npy};
+    use regula_core::solvers::sparse::estimators::{lambda_grid, lasso_path_full, CdOptions, Design};
+    let read = |id: &str| -> Result<regula_core::sketch::data::Matrix, Error> {
+        let path = m.get_one::<std::path::PathBuf>(id).expect("required");
+        let bytes = std::fs::read(path)
+            .map_err(|e| Error::Invalid { name: "file", message: format!("{}: {e}", path.display()) })?;
+        parse_npy(&path.display().to_string(), &bytes)
+    };
+    let (xm, ym) = (read("x")?, read("y")?);
+    let y = ym.into_vector("y")?;
+    if y.len() != xm.rows {
+        return Err(Error::Invalid { name: "y", message: format!("{} values for {} rows of X", y.len(), xm.rows) });
+    }
+    let (n, d) = (xm.rows, xm.cols);
+    let mut cols = vec![0.0; n * d];
+    for i in 0..n {
+        for j in 0..d {
+            cols[j * n + i] = xm.data[i * d + j];
+        }
+    }
+    let x = Design { n, d, x: cols };
+    let points = *m.get_one::<usize>("points").unwrap_or(&100);
+    let eps = *m.get_one::<f64>("eps").unwrap_or(&1e-3);
+    let opts = CdOptions { tol: *m.get_one::<f64>("tol").unwrap_or(&1e-4), max_passes: 100_000 };
+    let reps = *m.get_one::<usize>("reps").unwrap_or(&5);
+    let mut times = Vec::new();
+    let mut last = (Vec::new(), 0);
+    for _ in 0..reps.max(1) {
+        let t = std::time::Instant::now();
+        let lambdas = lambda_grid(&x, &y, points, eps);
+        last = lasso_path_full(&x, &y, &lambdas, opts);
+        times.push(t.elapsed().as_secs_f64());
+    }
+    times.sort_by(f64::total_cmp);
+    let median = times[times.len() / 2];
+    let (path, passes) = last;
+    if let Some(out) = m.get_one::<std::path::PathBuf>("out") {
+        let flat: Vec<f64> = path.iter().flatten().copied().collect();
+        std::fs::write(out, write_npy(path.len(), d, &flat))
+            .map_err(|e| Error::Invalid { name: "out", message: format!("{}: {e}", out.display()) })?;
+    }
+    println!("lasso path: N = {n}, d = {d}, {points} λ down to {eps}·λ_max, tol {}: {median:.4} s (median of {reps}), {passes} coordinate passes", opts.tol);
+    if crate::kit::on(m, "json") {
+        println!("{}", json!({"n": n, "d": d, "points": points, "seconds": median, "passes": passes}));
+    }
+    Ok(())
 }
 
 /// Median seconds of `reps` runs of `f`.

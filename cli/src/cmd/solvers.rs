@@ -39,11 +39,18 @@ pub fn bands(e: &sparse::Experiment, recall: bool) -> Vec<regula_charts::Band> {
 async fn sparse(m: &ArgMatches) -> Result<(), Error> {
     let params: sparse::Params = kit::params(m)?;
     let out = Out::of(m);
-    let mut run = sparse::Experiment::new(params.clone())?;
+    let device = regula_core::Backend::acquire(params.backend).await?;
+    let mut run = sparse::Experiment::on(params.clone(), &regula_core::backend::place(params.backend, &device)?)?;
     let total = (params.n.len() * params.trials * params.supports.len() * params.estimators.len()) as u64;
     eprintln!(
-        "sparse regression: {} design, d = {}, k = {}, σ = {}, N ∈ {:?}, {} trials",
-        params.design, params.d, params.k, params.sigma, params.n, params.trials
+        "sparse regression: {} design, d = {}, k = {}, σ = {}, N ∈ {:?}, {} trials; {}",
+        params.design,
+        params.d,
+        params.k,
+        params.sigma,
+        params.n,
+        params.trials,
+        run.placement()
     );
     let bar = progress(total, "fits");
     let started = std::time::Instant::now();

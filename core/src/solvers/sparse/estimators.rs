@@ -186,6 +186,16 @@ pub fn lambda_grid(x: &Design, y: &[f64], points: usize, ratio: f64) -> Vec<f64>
 /// The Lasso at every λ of `lambdas` (descending), warm-started: the coefficients per λ and the passes made.
 /// Once the residual is below 0.1 % of ‖y‖² (glmnet's saturation rule) the smaller λ keep the last solution.
 pub fn lasso_path(x: &Design, y: &[f64], lambdas: &[f64], opts: CdOptions) -> (Vec<Vec<f64>>, usize) {
+    path_with(x, y, lambdas, opts, true)
+}
+
+/// [`lasso_path`] without the saturation rule: every λ solved (scikit-learn's `lasso_path`, for the
+/// benchmark's comparison).
+pub fn lasso_path_full(x: &Design, y: &[f64], lambdas: &[f64], opts: CdOptions) -> (Vec<Vec<f64>>, usize) {
+    path_with(x, y, lambdas, opts, false)
+}
+
+fn path_with(x: &Design, y: &[f64], lambdas: &[f64], opts: CdOptions, saturate: bool) -> (Vec<Vec<f64>>, usize) {
     let sq: Vec<f64> = (0..x.d).map(|j| dot(x.col(j), x.col(j))).collect();
     let mut w = vec![0.0; x.d];
     let mut r = y.to_vec();
@@ -195,7 +205,7 @@ pub fn lasso_path(x: &Design, y: &[f64], lambdas: &[f64], opts: CdOptions) -> (V
     for &l in lambdas {
         // glmnet's rule: once the fit explains 99.9 % of ‖y‖² the path is saturated (below N < d it would
         // only crawl towards interpolation); the smaller λ keep the last coefficients.
-        if coefs.last().is_some() && dot(&r, &r) < 1e-3 * yy {
+        if saturate && coefs.last().is_some() && dot(&r, &r) < 1e-3 * yy {
             coefs.push(w.clone());
             continue;
         }

@@ -7,11 +7,13 @@
 
 pub mod design;
 pub mod estimators;
+pub mod gpu;
 
 use serde::{Deserialize, Serialize};
 
 use self::design::{DesignKind, Law, Support};
 use self::estimators::{iht, omp, puffer, CdOptions, Design, LassoCv, LassoFit};
+use crate::backend::{place, Backend, BackendChoice};
 use crate::error::{Error, Result};
 use crate::frame::{Budget, Frame, Stepper, StopReason};
 use crate::lab::{field, Def, Field, Lab, Preset};
@@ -77,6 +79,8 @@ pub struct Params {
     /// The path's smallest λ over λ_max.
     pub lambda_ratio: f64,
     pub seed: u64,
+    /// Where the Lasso's cross-validation runs (FISTA on the GPU, or coordinate descent on the CPU).
+    pub backend: BackendChoice,
 }
 
 impl Default for Params {
@@ -96,6 +100,7 @@ impl Default for Params {
             path: 40,
             lambda_ratio: 1e-3,
             seed: 0,
+            backend: BackendChoice::Auto,
         }
     }
 }
@@ -115,6 +120,7 @@ const FIELDS: &[Field] = &[
     field("path", "path points", "λ values on the Lasso's path, log-spaced from λ_max = ‖Xᵀy‖∞/N.").int(2, 200),
     field("lambda_ratio", "λ min / λ max", "Where the path ends, relative to λ_max.").log(1e-8, 0.5),
     field("seed", "seed", "Draws every design, support and noise."),
+    field("backend", "backend", "Where the Lasso's cross-validation runs — auto: a hardware GPU (every fold × λ problem at once by FISTA, f32), else the CPU (coordinate descent, f64); gpu: any adapter; cpu: f64. OMP, IHT and the preconditioner always run on the CPU.").choice(BackendChoice::NAMES),
 ];
 
 impl Lab for Params {
@@ -268,6 +274,12 @@ pub fn metric(support: Support, estimator: Estimator, figure: &str) -> String {
 /// (N, low, middle, high).
 pub type Curve = (String, Support, usize, Vec<(f64, f64, f64, f64)>);
 
+/// A cross-validated Lasso under way.
+enum Pending {
+    Cpu(LassoCv),
+    Gpu(Box<gpu::GpuCv>),
+}
+
 /// One (N, trial): the design and, per support type, w* and y.
 struct Instance {
     at: (usize, usize),
@@ -283,8 +295,13 @@ pub struct Experiment {
     /// Outcomes per cell, indexed by [`Experiment::cell`].
     outcomes: Vec<Vec<Outcome>>,
     path: Option<PathView>,
-    /// A cross-validated fit under way: its unit and its state (one fold per step iteration).
-    pending: Option<(usize, LassoCv)>,
+    /// A cross-validated fit under way: its unit and its state (one fold per step iteration on the CPU, one
+    /// round of FISTA iterations on the GPU).
+    pending: Option<(usize, Pending)>,
+    /// The GPU the Lasso's cross-validation runs on, if any.
+    gpu: Option<std::rc::Rc<crate::gpu::GpuContext>>,
+    /// Why the CPU runs it, when a GPU was there or asked for (`Backend::cpu_note`).
+    note: &'static str,
     /// Singular values dropped by the preconditioner, over all fits.
     pub dropped: usize,
     elapsed_ms: f64,
@@ -301,13 +318,33 @@ impl Experiment {
             outcomes: vec![Vec::new(); cells],
             path: None,
             pending: None,
+            gpu: None,
+            note: "",
             dropped: 0,
             elapsed_ms: 0.0,
         })
     }
 
+    /// The run on `backend` (placed by [`Params`]'s rule: [`place`]).
+    pub fn on(params: Params, backend: &Backend) -> Result<Self> {
+        let mut e = Self::new(params)?;
+        e.note = backend.cpu_note();
+        if let Backend::Gpu(ctx) = backend {
+            e.gpu = Some(ctx.clone());
+        }
+        Ok(e)
+    }
+
     pub fn params(&self) -> &Params {
         &self.params
+    }
+
+    /// Where the parts ran, for status lines.
+    pub fn placement(&self) -> String {
+        match self.gpu {
+            Some(_) => "the Lasso's cross-validation on the GPU (FISTA, f32), the rest on the CPU (f64)".into(),
+            None => format!("CPU, f64{}", self.note),
+        }
     }
 
     fn units(&self) -> usize {
@@ -390,7 +427,7 @@ impl Experiment {
 
     /// Advances unit `u` by one piece of work (a whole OMP or IHT fit; one fold of a cross-validated Lasso);
     /// its outcome once the unit is done.
-    fn fit(&mut self, u: usize) -> Result<Option<Outcome>> {
+    async fn fit(&mut self, u: usize) -> Result<Option<Outcome>> {
         let (ni, t, si, ei) = self.unit(u);
         if self.instance.as_ref().is_none_or(|i| i.at != (ni, t)) {
             self.instance = Some(self.instance(ni, t));
@@ -413,17 +450,37 @@ impl Experiment {
                     } else {
                         (x.clone(), y.clone())
                     };
-                    let cv = LassoCv::new(fx, fy, p.folds, p.path, p.lambda_ratio, CdOptions::default())?;
-                    self.pending = Some((u, cv));
+                    let pending = match &self.gpu {
+                        Some(ctx) => Pending::Gpu(Box::new(
+                            gpu::GpuCv::new(ctx.clone(), fx, fy, p.folds, p.path, p.lambda_ratio).await?,
+                        )),
+                        None => {
+                            Pending::Cpu(LassoCv::new(fx, fy, p.folds, p.path, p.lambda_ratio, CdOptions::default())?)
+                        }
+                    };
+                    self.pending = Some((u, pending));
                     return Ok(None);
                 }
-                let (_, cv) = self.pending.as_mut().expect("checked");
-                if !cv.advance() {
-                    return Ok(None);
-                }
-                let (_, cv) = self.pending.take().expect("checked");
-                let f = cv.finish();
-                (f.w().to_vec(), Some(f))
+                let fit = match &mut self.pending {
+                    Some((_, Pending::Cpu(cv))) => {
+                        if !cv.advance() {
+                            return Ok(None);
+                        }
+                        match self.pending.take() {
+                            Some((_, Pending::Cpu(cv))) => cv.finish(),
+                            _ => unreachable!("matched above"),
+                        }
+                    }
+                    Some((_, Pending::Gpu(cv))) => match cv.advance().await? {
+                        Some(fit) => {
+                            self.pending = None;
+                            fit
+                        }
+                        None => return Ok(None),
+                    },
+                    None => unreachable!("set above"),
+                };
+                (fit.w().to_vec(), Some(fit))
             }
         };
         crate::error::ensure_finite("w", w.iter().copied())?;
@@ -453,7 +510,7 @@ impl Stepper for Experiment {
         let mut ran = 0;
         while self.next < total && ran < budget.max_iterations {
             let (ni, _, si, ei) = self.unit(self.next);
-            if let Some(o) = self.fit(self.next)? {
+            if let Some(o) = self.fit(self.next).await? {
                 let c = self.cell(ni, si, ei);
                 self.outcomes[c].push(o);
                 self.next += 1;
@@ -498,12 +555,13 @@ impl Stepper for Experiment {
 
 impl crate::lab::run::Runnable for Params {
     type Run = Experiment;
-    /// CPU, f64.
-    fn start<'a>(
-        &'a self,
-        _: &'a crate::backend::Backend,
-    ) -> crate::lab::run::LocalFuture<'a, Result<Vec<Experiment>>> {
-        Box::pin(async move { Ok(vec![Experiment::new(self.clone())?]) })
+    /// OMP, IHT and the preconditioner on the CPU (f64); the Lasso's cross-validation where [`place`] puts
+    /// it (beside a software adapter `auto` keeps it on the CPU).
+    fn start<'a>(&'a self, device: &'a Backend) -> crate::lab::run::LocalFuture<'a, Result<Vec<Experiment>>> {
+        Box::pin(async move {
+            let backend = place(self.backend, device)?;
+            Ok(vec![Experiment::on(self.clone(), &backend)?])
+        })
     }
 }
 
