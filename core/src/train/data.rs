@@ -63,8 +63,9 @@ impl Feature {
 pub const MIXTURE_CLASSES: usize = 4;
 pub const MIXTURE_DIM: usize = 20;
 
-/// The 8×8 digits: 64 pixels (0..16) then the label per line (static/data/digits8.csv).
-const DIGITS8: &str = include_str!("../../../static/data/digits8.csv");
+/// The 8×8 digits as bytes, pixel-major: 65 planes of 1,797 (pixel p of every image, 0..16, for p < 64; then
+/// the labels) — `static/data/digits8.bin`, made from `digits8.csv` by `tools/make_digits8_bin.py`.
+const DIGITS8: &[u8] = include_bytes!("../../../static/data/digits8.bin");
 
 /// What to generate.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -344,11 +345,10 @@ impl DatasetSpec {
     fn digits(&self, rng: SplitMix64) -> Result<Dataset> {
         let mut x = Vec::with_capacity(1797 * 64);
         let mut class = Vec::with_capacity(1797);
-        for line in DIGITS8.lines().filter(|l| !l.trim().is_empty()) {
-            let values: Vec<f64> =
-                line.split(',').map(|v| v.trim().parse().expect("shipped digits are numbers")).collect();
-            x.extend(values[..64].iter().map(|v| v / 16.0));
-            class.push(values[64] as usize);
+        let count = DIGITS8.len() / 65;
+        for i in 0..count {
+            x.extend((0..64).map(|p| f64::from(DIGITS8[p * count + i]) / 16.0));
+            class.push(usize::from(DIGITS8[64 * count + i]));
         }
         Ok(self.finish(
             Dataset {
@@ -442,6 +442,23 @@ pub fn from_csv(file: &str, text: &str, classify: bool, train_ratio: f64, seed: 
 
 #[cfg(test)]
 mod tests {
+
+    /// The embedded bytes are the CSV's digits (tools/make_digits8_bin.py keeps them in step).
+    #[test]
+    fn the_embedded_digits_are_the_csvs() {
+        let csv = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../static/data/digits8.csv")).unwrap();
+        let rows: Vec<Vec<u8>> = csv
+            .lines()
+            .filter(|l| !l.trim().is_empty())
+            .map(|l| l.split(',').map(|v| v.trim().parse().unwrap()).collect())
+            .collect();
+        assert_eq!(rows.len() * 65, DIGITS8.len());
+        for (i, r) in rows.iter().enumerate() {
+            for (p, &v) in r.iter().enumerate() {
+                assert_eq!(DIGITS8[p * rows.len() + i], v, "image {i}, value {p}");
+            }
+        }
+    }
     use super::*;
 
     #[test]
