@@ -8,11 +8,11 @@ import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { launch, ARTIFACTS, URL } from './browser.mjs';
 
-// The page's budget, gzip level 9: index.html, the JS glue, the wasm and the stylesheet. Today ~1.28 MB for
-// six labs and the home page (a lab costs 40–50 kB; the solvers lab took the page from 1.231 MB past the
-// former 1.25 MB budget — loading a lab's code when it is opened is the way back under 1 MB) (Cargo.toml's `web` profile: LTO, the interface optimised for size, the
+// The page's budget, gzip level 9: index.html, the JS glue, the wasm and the stylesheet. Today ~1.30 MB for
+// six labs and the home page (a lab costs 50–70 kB; the solvers lab with its GPU path took the page from
+// 1.231 MB past the former 1.25 MB budget — loading a lab's code when it is opened is the way back under 1 MB) (Cargo.toml's `web` profile: LTO, the interface optimised for size, the
 // numerics for speed; wasm-opt -O1, index.html says why); the goal is 1 MB, not met yet.
-export const BUDGET_BYTES = 1_300_000;
+export const BUDGET_BYTES = 1_320_000;
 export const GOAL_BYTES = 1_000_000;
 
 async function fetchBytes(url) {

@@ -1,10 +1,12 @@
 //! Ten 28 × 28 digit images (`static/data/digits28.csv`: the UCI/scikit-learn 8 × 8 digits, CC BY 4.0,
-//! upsampled by `tools/make_digits28.py`) and their grid densities for W1/W2 between images.
+//! upsampled by `tools/make_digits28.py`; embedded as bytes, `digits28.bin` from `tools/make_digit_bins.py`)
+//! and their grid densities for W1/W2 between images.
 
 use super::geometry::Points;
 use crate::error::Result;
 
-const CSV: &str = include_str!("../../../static/data/digits28.csv");
+/// Ten records of 785 bytes: the label, then 784 pixels row-major (0..=255).
+const BYTES: &[u8] = include_bytes!("../../../static/data/digits28.bin");
 /// Side of the grid.
 pub const SIDE: usize = 28;
 /// Mass added to every cell (relative to the brightest pixel) so that no marginal entry is 0: log-domain
@@ -20,13 +22,9 @@ pub struct Image {
 
 /// The ten shipped images, digits 0–9 in order.
 pub fn images() -> Vec<Image> {
-    CSV.lines()
-        .filter(|l| !l.is_empty())
-        .map(|l| {
-            let mut v = l.split(',').map(|t| t.parse::<f64>().expect("shipped file is well formed"));
-            let label = v.next().expect("label") as u8;
-            Image { label, pixels: v.collect() }
-        })
+    BYTES
+        .chunks_exact(1 + SIDE * SIDE)
+        .map(|r| Image { label: r[0], pixels: r[1..].iter().map(|&v| f64::from(v)).collect() })
         .collect()
 }
 
@@ -45,6 +43,20 @@ pub fn grid_density(image: &Image) -> Result<Points> {
 
 #[cfg(test)]
 mod tests {
+    /// The embedded bytes are the CSV's images (tools/make_digit_bins.py keeps them in step).
+    #[test]
+    fn the_embedded_images_are_the_csvs() {
+        let csv = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../static/data/digits28.csv")).unwrap();
+        let rows: Vec<Vec<f64>> =
+            csv.lines().filter(|l| !l.is_empty()).map(|l| l.split(',').map(|t| t.parse().unwrap()).collect()).collect();
+        let images = super::images();
+        assert_eq!(images.len(), rows.len());
+        for (im, r) in images.iter().zip(&rows) {
+            assert_eq!(f64::from(im.label), r[0]);
+            assert_eq!(im.pixels, r[1..]);
+        }
+    }
+
     use super::*;
 
     #[test]

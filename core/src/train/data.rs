@@ -64,7 +64,7 @@ pub const MIXTURE_CLASSES: usize = 4;
 pub const MIXTURE_DIM: usize = 20;
 
 /// The 8×8 digits as bytes, pixel-major: 65 planes of 1,797 (pixel p of every image, 0..16, for p < 64; then
-/// the labels) — `static/data/digits8.bin`, made from `digits8.csv` by `tools/make_digits8_bin.py`.
+/// the labels) — `static/data/digits8.bin`, made from `digits8.csv` by `tools/make_digit_bins.py`.
 const DIGITS8: &[u8] = include_bytes!("../../../static/data/digits8.bin");
 
 /// What to generate.
@@ -443,7 +443,7 @@ pub fn from_csv(file: &str, text: &str, classify: bool, train_ratio: f64, seed: 
 #[cfg(test)]
 mod tests {
 
-    /// The embedded bytes are the CSV's digits (tools/make_digits8_bin.py keeps them in step).
+    /// The embedded bytes are the CSV's digits (tools/make_digit_bins.py keeps them in step).
     #[test]
     fn the_embedded_digits_are_the_csvs() {
         let csv = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../static/data/digits8.csv")).unwrap();
